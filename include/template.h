@@ -1,0 +1,50 @@
+/*
+ * template: rendering the text of every email mentord sends from files in the
+ * templates directory.
+ *
+ * A template file NAME.txt starts with header lines ("Subject: ..."), a blank
+ * line, then the body.  "{{name}}" is replaced by the variable's value;
+ * "{{#name}}...{{/name}}" keeps its content only when the variable is set and
+ * not empty; "{{^name}}...{{/name}}" only when it is unset or empty.  A
+ * "{{name}}" whose variable is not set is an error, so a typo cannot send
+ * "{{nmae}}" to a participant; sections may test unset variables.
+ *
+ * Confidentiality by construction: a variable set as confidential (meeting
+ * notes, evaluation comments, self-assessment answers) cannot be rendered
+ * for the supervisor audience; such a template fails to render, and
+ * template_check() reports it at start-up.
+ */
+#ifndef MENTORD_TEMPLATE_H
+#define MENTORD_TEMPLATE_H
+
+#include "util.h"
+
+enum template_audience {
+	AUDIENCE_PARTICIPANT = 0,
+	AUDIENCE_COORDINATOR,
+	AUDIENCE_SUPERVISOR,
+};
+
+struct template_vars;
+
+struct template_vars *template_vars_new(void); /* caller owns */
+/* Copies key and value (NULL value means empty). */
+void template_vars_set(struct template_vars *vars, const char *key, const char *value);
+void template_vars_setf(struct template_vars *vars, const char *key, const char *fmt, ...)
+	ATTR_FORMAT(3, 4);
+void template_vars_set_confidential(struct template_vars *vars, const char *key,
+				    const char *value);
+void template_vars_free(struct template_vars **vars);
+
+/* Renders dir/NAME.txt.  *subject_r and *body_r are owned by the caller.
+ * The body ends with exactly one newline. */
+int template_render(const char *dir, const char *name, const struct template_vars *vars,
+		    enum template_audience audience, char **subject_r, char **body_r,
+		    const char **error_r);
+
+/* Renders a template from a string (tests, and template_render itself). */
+int template_render_string(const char *text, const char *name, const struct template_vars *vars,
+			   enum template_audience audience, char **subject_r, char **body_r,
+			   const char **error_r);
+
+#endif
