@@ -155,7 +155,8 @@ clock_month_key(time_t t, char buf[static 8])
 	struct tm tm;
 
 	localtime_r(&t, &tm);
-	snprintf(buf, 8, "%04d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
+	if (strftime(buf, 8, "%Y-%m", &tm) == 0)
+		buf[0] = '\0';
 }
 
 void
@@ -164,22 +165,30 @@ clock_date_key(time_t t, char buf[static 11])
 	struct tm tm;
 
 	localtime_r(&t, &tm);
-	snprintf(buf, 11, "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
-		 tm.tm_mday % 100);
+	if (strftime(buf, 11, "%Y-%m-%d", &tm) == 0)
+		buf[0] = '\0';
 }
 
 void
 clock_iso8601(time_t t, char buf[static 26])
 {
 	struct tm tm;
-	long off;
+	char zone[8];
 
+	/* strftime's %z is "+HHMM"; ISO 8601 extended format wants "+HH:MM". */
 	localtime_r(&t, &tm);
-	off = tm.tm_gmtoff / 60;
-	snprintf(buf, 26, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
-		 (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
-		 tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100, off < 0 ? '-' : '+',
-		 (labs(off) / 60) % 100, labs(off) % 60);
+	if (strftime(buf, 26, "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	    strftime(zone, sizeof(zone), "%z", &tm) != 5) {
+		buf[0] = '\0';
+		return;
+	}
+	buf[19] = zone[0];
+	buf[20] = zone[1];
+	buf[21] = zone[2];
+	buf[22] = ':';
+	buf[23] = zone[3];
+	buf[24] = zone[4];
+	buf[25] = '\0';
 }
 
 time_t
