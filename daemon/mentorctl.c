@@ -1,13 +1,34 @@
 /*
- * mentorctl: the operator's tool.  Work in progress: `parse` first.
+ * mentorctl: the operator's tool.
+ *
+ *   mentorctl parse FILE.eml              the normalised message as JSON (no config)
+ *   mentorctl -c FILE status              counts: applications, matches, outbox, messages
+ *   mentorctl -c FILE people              everyone mentord knows
+ *   mentorctl -c FILE applications        applications and mentor registrations
+ *   mentorctl -c FILE matches             partnerships and this month's meetings
+ *   mentorctl -c FILE mentor add EMAIL NAME [--strengths "A, B"] [--capacity N] [--program P]
+ *   mentorctl -c FILE report --csv        one row per partnership and month
+ *   mentorctl -c FILE messages [--quarantined|--held]
+ *   mentorctl -c FILE replay ID           apply a stored message again
+ *   mentorctl -c FILE outbox              queued, sent and failed emails
+ *
+ * Exit codes: 0 ok, 1 runtime failure, 2 bad arguments or configuration.
  */
+#include "clock.h"
+#include "config.h"
+#include "ingest.h"
 #include "log.h"
 #include "parsed.h"
+#include "store.h"
 #include "util.h"
+#include "workflow.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define DEFAULT_CONFIG MENTORD_SYSCONFDIR "/mentord.conf"
 
 static int
 cmd_parse(const char *path)
@@ -27,12 +48,402 @@ cmd_parse(const char *path)
 	return 0;
 }
 
+static const char *
+nz(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+static int
+cmd_status(struct config *config, struct store *store)
+{
+	static const char *const app_states[] = {"applied", "accepted", "matched", "pool",
+						 "declined"};
+	static const char *const out_states[] = {"queued", "sent", "failed"};
+	const char *error;
+	struct store_match *matches = NULL;
+	size_t nmatches = 0;
+	long n;
+
+	for (size_t p = 0; p < config->nprograms; p++) {
+		const char *name = config->programs[p].name;
+
+		printf("program %s (%s)\n", name, config->programs[p].title);
+		printf("  mentees:");
+		for (size_t i = 0; i < N_ELEMENTS(app_states); i++) {
+			if (store_application_count(store, name, "mentee", app_states[i], &n,
+						    &error) < 0)
+				goto fail;
+			printf(" %s %ld%s", app_states[i], n,
+			       i + 1 < N_ELEMENTS(app_states) ? "," : "\n");
+		}
+		if (store_application_count(store, name, "mentor", NULL, &n, &error) < 0 ||
+		    store_match_list(store, name, true, &matches, &nmatches, &error) < 0)
+			goto fail;
+		printf("  mentors: %ld\n  active partnerships: %zu\n", n, nmatches);
+		store_match_list_free(&matches, nmatches);
+	}
+	printf("outbox:");
+	for (size_t i = 0; i < N_ELEMENTS(out_states); i++) {
+		if (store_outbox_count(store, out_states[i], &n, &error) < 0)
+			goto fail;
+		printf(" %s %ld%s", out_states[i], n, i + 1 < N_ELEMENTS(out_states) ? "," : "\n");
+	}
+	{
+		struct store_message *list = NULL;
+		size_t nq = 0, nh = 0;
+
+		if (store_message_list(store, "quarantined", 100000, &list, &nq, &error) < 0)
+			goto fail;
+		store_message_list_free(&list, nq);
+		if (store_message_list(store, "held", 100000, &list, &nh, &error) < 0)
+			goto fail;
+		store_message_list_free(&list, nh);
+		printf("messages: %zu quarantined, %zu held\n", nq, nh);
+	}
+	return 0;
+fail:
+	fprintf(stderr, "mentorctl: %s\n", error);
+	return 1;
+}
+
+static int
+cmd_people(struct store *store)
+{
+	struct store_person *list = NULL;
+	const char *error;
+	size_t n = 0;
+
+	if (store_person_list(store, &list, &n, &error) < 0) {
+		fprintf(stderr, "mentorctl: %s\n", error);
+		return 1;
+	}
+	printf("%-5s %-32s %-28s %s\n", "ID", "EMAIL", "NAME", "DELIVERABLE");
+	for (size_t i = 0; i < n; i++)
+		printf("%-5lld %-32s %-28s %s%s\n", (long long)list[i].id, list[i].email,
+		       nz(list[i].name), list[i].undeliverable ? "no: " : "yes",
+		       list[i].undeliverable ? nz(list[i].undeliverable_reason) : "");
+	store_person_list_free(&list, n);
+	return 0;
+}
+
+static int
+cmd_applications(struct store *store)
+{
+	struct store_application *list = NULL;
+	const char *error;
+	size_t n = 0;
+
+	if (store_application_list(store, NULL, NULL, NULL, &list, &n, &error) < 0) {
+		fprintf(stderr, "mentorctl: %s\n", error);
+		return 1;
+	}
+	printf("%-5s %-10s %-7s %-9s %-28s %s\n", "ID", "PROGRAM", "ROLE", "STATUS", "NAME",
+	       "EMAIL");
+	for (size_t i = 0; i < n; i++)
+		printf("%-5lld %-10s %-7s %-9s %-28s %s\n", (long long)list[i].id, list[i].program,
+		       list[i].role, list[i].status, nz(list[i].name), list[i].email);
+	store_application_list_free(&list, n);
+	return 0;
+}
+
+static int
+cmd_matches(struct store *store)
+{
+	struct store_match *list = NULL;
+	const char *error;
+	char month[8];
+	size_t n = 0;
+	long count;
+
+	clock_month_key(clock_now(), month);
+	if (store_match_list(store, NULL, false, &list, &n, &error) < 0)
+		goto fail;
+	printf("%-5s %-10s %-7s %-26s %-26s %s\n", "ID", "PROGRAM", "STATUS", "MENTEE", "MENTOR",
+	       "MEETINGS THIS MONTH");
+	for (size_t i = 0; i < n; i++) {
+		if (store_meeting_count(store, list[i].id, month, &count, NULL, &error) < 0)
+			goto fail;
+		printf("%-5lld %-10s %-7s %-26s %-26s %ld\n", (long long)list[i].id,
+		       list[i].program, list[i].status, nz(list[i].mentee_name),
+		       nz(list[i].mentor_name), count);
+	}
+	store_match_list_free(&list, n);
+	return 0;
+fail:
+	store_match_list_free(&list, n);
+	fprintf(stderr, "mentorctl: %s\n", error);
+	return 1;
+}
+
+/* CSV field: quoted when it holds a comma, quote or line break, and
+ * neutralised when it starts like a spreadsheet formula. */
+static void
+csv_field(const char *s, bool last)
+{
+	bool quote = strpbrk(s, ",\"\r\n") != NULL || strchr("=+-@", s[0]) != NULL;
+
+	if (quote)
+		putchar('"');
+	if (s[0] != '\0' && strchr("=+-@", s[0]) != NULL)
+		putchar('\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	if (quote)
+		putchar('"');
+	putchar(last ? '\n' : ',');
+}
+
+/* Cadence and status only: no notes, no self-assessments (confidentiality). */
+static int
+cmd_report(struct config *config, struct store *store)
+{
+	struct store_match *list = NULL;
+	const char *error;
+	size_t n = 0;
+
+	if (store_match_list(store, NULL, false, &list, &n, &error) < 0)
+		goto fail;
+	printf("program,partnership,mentee,mentor,status,month,meetings,minutes,required\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct config_program *p = config_program_by_name(config, list[i].program);
+		time_t t = list[i].created_at;
+		time_t end = list[i].ended_at != 0 ? list[i].ended_at : clock_now();
+		char month[8], buf[32];
+		struct tm tm;
+		long count, minutes;
+
+		/* One row per month from the match to today (or its end). */
+		for (int guard = 0; guard < 240 && t <= end; guard++) {
+			clock_month_key(t, month);
+			if (store_meeting_count(store, list[i].id, month, &count, &minutes,
+						&error) < 0)
+				goto fail;
+			csv_field(list[i].program, false);
+			snprintf(buf, sizeof(buf), "%lld", (long long)list[i].id);
+			csv_field(buf, false);
+			csv_field(nz(list[i].mentee_name), false);
+			csv_field(nz(list[i].mentor_name), false);
+			csv_field(list[i].status, false);
+			csv_field(month, false);
+			printf("%ld,%ld,%d\n", count, minutes, p != NULL ? p->meetings_per_month : 0);
+			clock_local(t, &tm);
+			t = clock_local_midnight(tm.tm_year + 1900, tm.tm_mon + 2, 1);
+		}
+	}
+	store_match_list_free(&list, n);
+	return 0;
+fail:
+	store_match_list_free(&list, n);
+	fprintf(stderr, "mentorctl: %s\n", error);
+	return 1;
+}
+
+static int
+cmd_messages(struct store *store, const char *status)
+{
+	struct store_message *list = NULL;
+	const char *error;
+	char when[26];
+	size_t n = 0;
+
+	if (store_message_list(store, status, 1000, &list, &n, &error) < 0) {
+		fprintf(stderr, "mentorctl: %s\n", error);
+		return 1;
+	}
+	printf("%-6s %-25s %-12s %-11s %-30s %s\n", "ID", "RECEIVED", "KIND", "STATUS", "FROM",
+	       "REASON");
+	for (size_t i = 0; i < n; i++) {
+		clock_iso8601(list[i].received_at, when);
+		printf("%-6lld %-25s %-12s %-11s %-30s %s\n", (long long)list[i].id, when,
+		       list[i].kind, list[i].status, nz(list[i].from_addr), nz(list[i].reason));
+	}
+	store_message_list_free(&list, n);
+	return 0;
+}
+
+static int
+cmd_outbox(struct store *store)
+{
+	static const char *const states[] = {"queued", "sent", "failed"};
+	const char *error;
+	long n;
+
+	for (size_t i = 0; i < N_ELEMENTS(states); i++) {
+		if (store_outbox_count(store, states[i], &n, &error) < 0) {
+			fprintf(stderr, "mentorctl: %s\n", error);
+			return 1;
+		}
+		printf("%s: %ld\n", states[i], n);
+	}
+	return 0;
+}
+
+static int
+cmd_mentor_add(struct config *config, struct store *store, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"strengths", required_argument, NULL, 's'},
+		{"capacity", required_argument, NULL, 'n'},
+		{"program", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct config_program *program = &config->programs[0];
+	const char *strengths = NULL, *error;
+	struct strbuf name = {0};
+	long capacity = 1;
+	int64_t id;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			strengths = optarg;
+			break;
+		case 'n':
+			capacity = atol(optarg);
+			break;
+		case 'p':
+			program = config_program_by_name(config, optarg);
+			if (program == NULL) {
+				fprintf(stderr, "mentorctl: no program \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (argc - optind < 1 || strchr(argv[optind], '@') == NULL) {
+		fprintf(stderr, "usage: mentorctl mentor add EMAIL NAME... [--strengths \"A, B\"] "
+				"[--capacity N] [--program P]\n");
+		return 2;
+	}
+	for (int i = optind + 1; i < argc; i++) {
+		if (name.len > 0)
+			strbuf_addc(&name, ' ');
+		strbuf_adds(&name, argv[i]);
+	}
+	if (store_begin(store, &error) < 0 ||
+	    workflow_add_mentor(config, store, program, argv[optind],
+				name.len > 0 ? strbuf_str(&name) : NULL, strengths, capacity,
+				clock_now(), &id, &error) < 0 ||
+	    store_commit(store, &error) < 0) {
+		store_rollback(store);
+		strbuf_free(&name);
+		fprintf(stderr, "mentorctl: %s\n", error);
+		return 1;
+	}
+	printf("mentor #%lld registered in %s\n", (long long)id, program->name);
+	strbuf_free(&name);
+	return 0;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: mentorctl parse FILE.eml\n"
+		   "       mentorctl [-c FILE] [--now TIME] COMMAND\n"
+		   "commands: status, people, applications, matches, outbox,\n"
+		   "          mentor add EMAIL NAME [--strengths \"A, B\"] [--capacity N],\n"
+		   "          report --csv, messages [--quarantined|--held], replay ID\n");
+}
+
 int
 main(int argc, char **argv)
 {
+	const char *path = DEFAULT_CONFIG, *error, *now_arg = NULL;
+	struct config *config = NULL;
+	struct store *store = NULL;
+	const char *cmd;
+	time_t now;
+	int i = 1, status = 2;
+
 	log_init("mentorctl", LOG_LEVEL_WARN);
-	if (argc == 3 && strcmp(argv[1], "parse") == 0)
-		return cmd_parse(argv[2]);
-	fprintf(stderr, "usage: mentorctl parse FILE\n");
-	return 2;
+	/* Options before the command; the command parses its own. */
+	while (i < argc && argv[i][0] == '-') {
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+		    i + 1 < argc) {
+			path = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
+			now_arg = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[i];
+	if (strcmp(cmd, "parse") == 0) {
+		if (argc - i != 2) {
+			usage(stderr);
+			return 2;
+		}
+		return cmd_parse(argv[i + 1]);
+	}
+	if (config_load(path, &config, &error) < 0) {
+		fprintf(stderr, "%s\n", error);
+		return 2;
+	}
+	if (clock_set_timezone(config->timezone, &error) < 0) {
+		fprintf(stderr, "%s: %s\n", path, error);
+		goto out;
+	}
+	if (now_arg != NULL) {
+		if (clock_parse(now_arg, &now) < 0) {
+			fprintf(stderr, "mentorctl: --now %s: expected YYYY-MM-DDTHH:MM\n", now_arg);
+			goto out;
+		}
+		clock_set_fake(now);
+	}
+	if (store_open(config->database, &store, &error) < 0) {
+		fprintf(stderr, "mentorctl: %s\n", error);
+		status = 1;
+		goto out;
+	}
+	if (strcmp(cmd, "status") == 0)
+		status = cmd_status(config, store);
+	else if (strcmp(cmd, "people") == 0)
+		status = cmd_people(store);
+	else if (strcmp(cmd, "applications") == 0)
+		status = cmd_applications(store);
+	else if (strcmp(cmd, "matches") == 0)
+		status = cmd_matches(store);
+	else if (strcmp(cmd, "outbox") == 0)
+		status = cmd_outbox(store);
+	else if (strcmp(cmd, "report") == 0)
+		status = cmd_report(config, store);
+	else if (strcmp(cmd, "messages") == 0)
+		status = cmd_messages(store, i + 1 < argc && strcmp(argv[i + 1], "--held") == 0
+						     ? "held"
+					     : i + 1 < argc ? "quarantined"
+							    : NULL);
+	else if (strcmp(cmd, "replay") == 0 && i + 1 < argc) {
+		if (ingest_replay(config, store, atoll(argv[i + 1]), clock_now(), &error) < 0) {
+			fprintf(stderr, "mentorctl: replay %s: %s\n", argv[i + 1], error);
+			status = 1;
+		} else {
+			printf("message %s applied again\n", argv[i + 1]);
+			status = 0;
+		}
+	} else if (strcmp(cmd, "mentor") == 0 && i + 1 < argc && strcmp(argv[i + 1], "add") == 0)
+		status = cmd_mentor_add(config, store, argc - i - 1, argv + i + 1);
+	else
+		usage(stderr);
+out:
+	store_close(&store);
+	config_free(&config);
+	return status;
 }

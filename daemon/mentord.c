@@ -1,2 +1,355 @@
+/*
+ * mentord: the daemon.  One cycle = ingest the mailbox, queue what is due,
+ * send the outbox; then wait for new mail (IDLE, or a poll), the next due
+ * time, or a signal.
+ *
+ *   mentord -c FILE            run as a daemon (systemd Type=notify)
+ *   mentord -c FILE --once     one full cycle, then exit
+ *   mentord --now TIME         the clock for this run (tests, demos)
+ *   mentord --check-config     validate and exit (2 with FILE:LINE errors)
+ *
+ * Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or arguments.
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include "clock.h"
+#include "config.h"
+#include "imap.h"
+#include "ingest.h"
 #include "log.h"
-int main(void) { return 0; }
+#include "outbox.h"
+#include "smtp.h"
+#include "store.h"
+#include "workflow.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#define DEFAULT_CONFIG MENTORD_SYSCONFDIR "/mentord.conf"
+/* RFC 2177: the server may drop an IDLE after 30 minutes. */
+#define IDLE_MAX_SECONDS (25 * 60)
+#define BACKOFF_MIN 5
+#define BACKOFF_MAX 300
+
+static volatile sig_atomic_t got_term, got_hup;
+static int signal_pipe[2] = {-1, -1};
+
+struct daemon {
+	struct config *config;
+	struct store *store;
+	const struct mail_driver *driver;
+	void *imap;                /* driver context, NULL when not connected */
+	struct smtp_session *smtp; /* reused across cycles */
+	int backoff;               /* seconds before the next IMAP reconnect */
+	time_t reconnect_at;
+	bool once;
+};
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+	if (write(signal_pipe[1], &c, 1) < 0) {
+		/* The pipe is full: a wake-up is already pending. */
+	}
+	errno = saved;
+}
+
+static void
+setup_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		fatalx(1, "pipe: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+drain_signal_pipe(void)
+{
+	char buf[64];
+
+	while (read(signal_pipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: mentord [-c FILE] [--once] [--now TIME] [--check-config] [-v]\n"
+		   "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
+		   "      --once          run one cycle (ingest, schedule, send) and exit\n"
+		   "      --now TIME      act as if it were TIME (YYYY-MM-DDTHH:MM, local time)\n"
+		   "      --check-config  validate the configuration and exit\n"
+		   "  -v, --verbose       log debug messages\n");
+}
+
+static void
+imap_disconnect(struct daemon *d)
+{
+	if (d->imap != NULL)
+		d->driver->close(&d->imap);
+}
+
+/* Connects when not connected and the backoff allows.  Returns IMAP_OK or
+ * the grade of the failure. */
+static int
+imap_ensure(struct daemon *d, const char **error_r)
+{
+	uint32_t r;
+	int rc;
+
+	if (d->imap != NULL)
+		return IMAP_OK;
+	if (!d->once && clock_now() < d->reconnect_at) {
+		*error_r = "waiting before reconnecting";
+		return IMAP_ERR_CONN;
+	}
+	rc = d->driver->connect(&d->config->imap, &d->imap, error_r);
+	if (rc == IMAP_OK) {
+		d->backoff = 0;
+		return IMAP_OK;
+	}
+	/* Exponential backoff with jitter, so a server coming back is not
+	 * hammered by every client at once. */
+	d->backoff = d->backoff == 0 ? BACKOFF_MIN : d->backoff * 2;
+	if (d->backoff > BACKOFF_MAX)
+		d->backoff = BACKOFF_MAX;
+	random_bytes(&r, sizeof(r));
+	d->reconnect_at = clock_now() + d->backoff + (time_t)(r % (uint32_t)(d->backoff / 2 + 1));
+	return rc;
+}
+
+/* One cycle.  Returns 0, or 1 when something failed that --once must
+ * report through its exit status. */
+static int
+run_cycle(struct daemon *d)
+{
+	struct ingest_stats in;
+	struct outbox_stats out;
+	const char *error = NULL;
+	time_t now = clock_now();
+	int status = 0, rc;
+
+	rc = imap_ensure(d, &error);
+	if (rc == IMAP_OK) {
+		rc = ingest_mailbox(d->config, d->store, d->driver, d->imap, now, &in, &error);
+		if (in.fetched > 0 || in.duplicates > 0)
+			log_info("ingest: %zu fetched, %zu stored, %zu duplicates", in.fetched,
+				 in.stored, in.duplicates);
+	}
+	if (rc != IMAP_OK) {
+		log_error("IMAP %s:%d: %s", d->config->imap.host, d->config->imap.port,
+			  error != NULL ? error : "failed");
+		if (rc == IMAP_ERR_CONN || rc == IMAP_ERR_AUTH)
+			imap_disconnect(d);
+		status = 1;
+	}
+	now = clock_now();
+	if (workflow_schedule(d->config, d->store, now, &error) < 0) {
+		log_error("schedule: %s", error);
+		status = 1;
+	}
+	if (outbox_flush(d->config, d->store, &d->smtp, now, &out, &error) < 0) {
+		log_error("outbox: %s", error);
+		status = 1;
+	} else if (out.sent + out.retried + out.failed > 0) {
+		log_info("outbox: %zu sent, %zu to retry, %zu failed", out.sent, out.retried,
+			 out.failed);
+	}
+	return status;
+}
+
+/* Seconds until the next queued email is due, bounded by the poll interval. */
+static int
+wait_seconds(struct daemon *d)
+{
+	const char *error;
+	int wait = d->config->imap.poll_interval;
+	time_t next = 0, now = clock_now();
+
+	if (store_outbox_next_due(d->store, &next, &error) == 0 && next > 0) {
+		if (next <= now)
+			return 1;
+		if (next - now < wait)
+			wait = (int)(next - now);
+	}
+	if (d->imap == NULL && d->reconnect_at > now && d->reconnect_at - now < wait)
+		wait = (int)(d->reconnect_at - now);
+	return wait < 1 ? 1 : wait;
+}
+
+static void
+wait_for_work(struct daemon *d)
+{
+	const char *error = NULL;
+	bool supported = false, new_mail = false;
+	int timeout = wait_seconds(d);
+	struct pollfd pfd;
+
+	if (d->imap != NULL && d->config->imap.idle) {
+		int rc = d->driver->idle(d->imap, timeout < IDLE_MAX_SECONDS ? timeout
+									    : IDLE_MAX_SECONDS,
+					 signal_pipe[0], &supported, &new_mail, &error);
+
+		if (rc != IMAP_OK) {
+			log_warnx("IDLE: %s; reconnecting", error);
+			imap_disconnect(d);
+		}
+		if (supported)
+			return;
+	}
+	pfd.fd = signal_pipe[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, timeout * 1000) < 0 && errno != EINTR)
+		log_warn("poll");
+}
+
+static void
+reload(struct daemon *d, const char *path)
+{
+	struct config *fresh = NULL;
+	const char *error;
+
+	if (config_load(path, &fresh, &error) < 0) {
+		log_error("reload refused, keeping the running configuration:\n%s", error);
+		return;
+	}
+	if (clock_set_timezone(fresh->timezone, &error) < 0) {
+		log_error("reload refused: %s", error);
+		config_free(&fresh);
+		return;
+	}
+	/* Connections follow the new settings from the next cycle on. */
+	imap_disconnect(d);
+	smtp_close(&d->smtp);
+	config_free(&d->config);
+	d->config = fresh;
+	log_info("configuration reloaded from %s", path);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"config", required_argument, NULL, 'c'}, {"once", no_argument, NULL, 'o'},
+		{"now", required_argument, NULL, 'n'},    {"check-config", no_argument, NULL, 'k'},
+		{"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct daemon d;
+	const char *path = DEFAULT_CONFIG, *now_arg = NULL, *error;
+	bool check_only = false, verbose = false;
+	time_t now;
+	int opt, status = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.driver = &imap_driver;
+	while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'o':
+			d.once = true;
+			break;
+		case 'n':
+			now_arg = optarg;
+			break;
+		case 'k':
+			check_only = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("mentord", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if (config_load(path, &d.config, &error) < 0) {
+		fprintf(stderr, "%s\n", error);
+		return 2;
+	}
+	if (clock_set_timezone(d.config->timezone, &error) < 0) {
+		fprintf(stderr, "%s: %s\n", path, error);
+		config_free(&d.config);
+		return 2;
+	}
+	if (check_only) {
+		printf("%s: configuration OK (%zu program%s)\n", path, d.config->nprograms,
+		       d.config->nprograms == 1 ? "" : "s");
+		config_free(&d.config);
+		return 0;
+	}
+	if (now_arg != NULL) {
+		if (clock_parse(now_arg, &now) < 0) {
+			fprintf(stderr, "mentord: --now %s: expected YYYY-MM-DDTHH:MM\n", now_arg);
+			config_free(&d.config);
+			return 2;
+		}
+		clock_set_fake(now);
+	}
+	if (store_open(d.config->database, &d.store, &error) < 0) {
+		log_error("%s", error);
+		config_free(&d.config);
+		return 1;
+	}
+	setup_signals();
+	if (d.once) {
+		status = run_cycle(&d);
+	} else {
+		sd_notify(0, "READY=1");
+		log_info("started (%zu program%s)", d.config->nprograms,
+			 d.config->nprograms == 1 ? "" : "s");
+		while (!got_term) {
+			run_cycle(&d);
+			sd_notify(0, "WATCHDOG=1");
+			if (got_term)
+				break;
+			wait_for_work(&d);
+			drain_signal_pipe();
+			if (got_hup) {
+				got_hup = 0;
+				sd_notify(0, "RELOADING=1");
+				reload(&d, path);
+				sd_notify(0, "READY=1");
+			}
+		}
+		sd_notify(0, "STOPPING=1");
+		log_info("stopping");
+	}
+	imap_disconnect(&d);
+	smtp_close(&d.smtp);
+	store_close(&d.store);
+	config_free(&d.config);
+	return status;
+}

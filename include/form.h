@@ -52,6 +52,7 @@ struct form_value {
 	char *value;       /* owned: normalised (choices joined by ", "); NULL if invalid */
 	struct strvec items; /* MULTICHOICE: the canonical choices chosen */
 	long number;       /* NUMBER, SCALE */
+	char *problem;     /* owned: short reason when invalid ("not an email address"), else NULL */
 };
 
 struct form_result {

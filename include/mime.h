@@ -93,4 +93,10 @@ char *mime_html_to_text(const char *html, size_t len);
  * owns the result. */
 char *mime_to_utf8(const char *data, size_t len, const char *charset);
 
+/* Added: mime_to_utf8 that also says whether the declared charset was
+ * abandoned: *used_r is NULL when it was used (or none was declared), else
+ * the fallback used ("UTF-8" or "windows-1252", a static string). */
+char *mime_to_utf8_report(const char *data, size_t len, const char *charset,
+			  const char **used_r);
+
 #endif

@@ -1,0 +1,1496 @@
+/*
+ * store: see include/store.h.
+ *
+ * Statements are prepared on first use and kept in a small cache keyed by
+ * the address of their SQL text (every SQL string is a literal in this
+ * file), so each is compiled once per connection.
+ */
+#include "store.h"
+#include "log.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STMT_CACHE_MAX 96
+
+struct stmt_entry {
+	const char *sql; /* borrowed literal */
+	sqlite3_stmt *stmt;
+};
+
+struct store {
+	sqlite3 *db;
+	struct stmt_entry cache[STMT_CACHE_MAX];
+	size_t ncache;
+};
+
+/* Migrations: entry i brings the schema from version i to i + 1. */
+static const char *const migrations[] = {
+	/* 0 -> 1: the walking skeleton. */
+	"CREATE TABLE mailboxes ("
+	"  name TEXT PRIMARY KEY,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  last_uid INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  mailbox TEXT, uidvalidity INTEGER, uid INTEGER,"
+	"  message_id TEXT,"
+	"  sha256 TEXT NOT NULL,"
+	"  raw BLOB NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  received_at INTEGER NOT NULL,"
+	"  from_addr TEXT, subject TEXT,"
+	"  kind TEXT NOT NULL DEFAULT 'message',"
+	"  status TEXT NOT NULL DEFAULT 'new',"
+	"  reason TEXT, program TEXT,"
+	"  reported INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (mailbox, uidvalidity, uid));"
+	"CREATE INDEX messages_message_id ON messages (message_id);"
+	"CREATE UNIQUE INDEX messages_sha256 ON messages (sha256);"
+	"CREATE INDEX messages_status ON messages (status);"
+	"CREATE TABLE people ("
+	"  id INTEGER PRIMARY KEY,"
+	"  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  name TEXT,"
+	"  undeliverable INTEGER NOT NULL DEFAULT 0,"
+	"  undeliverable_reason TEXT,"
+	"  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
+	"CREATE TABLE applications ("
+	"  id INTEGER PRIMARY KEY,"
+	"  program TEXT NOT NULL,"
+	"  person_id INTEGER NOT NULL REFERENCES people (id),"
+	"  role TEXT NOT NULL CHECK (role IN ('mentee', 'mentor')),"
+	"  status TEXT NOT NULL,"
+	"  division TEXT, classification TEXT, years_manager INTEGER,"
+	"  supervisor_email TEXT, competencies TEXT, availability TEXT,"
+	"  motivation TEXT, capacity INTEGER, answers TEXT,"
+	"  created_at INTEGER NOT NULL, decided_at INTEGER, note TEXT,"
+	"  UNIQUE (program, person_id, role));"
+	"CREATE TABLE matches ("
+	"  id INTEGER PRIMARY KEY,"
+	"  program TEXT NOT NULL,"
+	"  mentee_app INTEGER NOT NULL REFERENCES applications (id),"
+	"  mentor_app INTEGER NOT NULL REFERENCES applications (id),"
+	"  status TEXT NOT NULL DEFAULT 'active',"
+	"  created_at INTEGER NOT NULL, ended_at INTEGER, end_reason TEXT);"
+	"CREATE TABLE meetings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  match_id INTEGER NOT NULL REFERENCES matches (id),"
+	"  date TEXT NOT NULL,"
+	"  minutes INTEGER NOT NULL DEFAULT 0,"
+	"  reported_by INTEGER, message_row INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (match_id, date));"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key TEXT NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL, program TEXT,"
+	"  recipients TEXT NOT NULL,"
+	"  person_id INTEGER, thread_type TEXT, thread_ref INTEGER,"
+	"  message_id TEXT UNIQUE, subject TEXT, data BLOB,"
+	"  status TEXT NOT NULL DEFAULT 'queued',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  last_error TEXT, smtp_code INTEGER,"
+	"  created_at INTEGER NOT NULL, sent_at INTEGER,"
+	"  reported INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX outbox_due ON outbox (status, next_attempt_at);"
+	"CREATE TABLE auto_answers ("
+	"  address TEXT NOT NULL COLLATE NOCASE,"
+	"  day TEXT NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  PRIMARY KEY (address, day));",
+};
+
+static const char *
+db_error(struct store *store, const char *what)
+{
+	return errorf("database: %s: %s", what, sqlite3_errmsg(store->db));
+}
+
+static sqlite3_stmt *
+stmt_get(struct store *store, const char *sql, const char **error_r)
+{
+	sqlite3_stmt *st = NULL;
+
+	for (size_t i = 0; i < store->ncache; i++) {
+		if (store->cache[i].sql == sql) {
+			st = store->cache[i].stmt;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+	    SQLITE_OK) {
+		*error_r = db_error(store, "prepare");
+		return NULL;
+	}
+	if (store->ncache < STMT_CACHE_MAX) {
+		store->cache[store->ncache].sql = sql;
+		store->cache[store->ncache].stmt = st;
+		store->ncache++;
+	} else {
+		/* Cannot happen with the statements in this file; keep working. */
+		log_warnx("store: statement cache full");
+	}
+	return st;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s == NULL ? NULL : xstrdup((const char *)s);
+}
+
+/* Runs a statement that returns no rows. */
+static int
+step_done(struct store *store, sqlite3_stmt *st, const char *what, const char **error_r)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		*error_r = db_error(store, what);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+exec_sql(struct store *store, const char *sql, const char **error_r)
+{
+	char *msg = NULL;
+
+	/* Only constant schema and transaction statements pass here. */
+	if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		*error_r = errorf("database: %s", msg != NULL ? msg : "error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_schema_version(struct store *store)
+{
+	sqlite3_stmt *st;
+	const char *error;
+	int v = -1;
+
+	st = stmt_get(store, "PRAGMA user_version", &error);
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	return v;
+}
+
+static int
+store_migrate(struct store *store, const char **error_r)
+{
+	int version = store_schema_version(store);
+	char pragma[64];
+
+	if (version < 0) {
+		*error_r = db_error(store, "reading user_version");
+		return -1;
+	}
+	if ((size_t)version > N_ELEMENTS(migrations)) {
+		*error_r = errorf("database schema version %d is newer than this mentord (%zu); "
+				  "upgrade mentord",
+				  version, N_ELEMENTS(migrations));
+		return -1;
+	}
+	for (size_t v = (size_t)version; v < N_ELEMENTS(migrations); v++) {
+		if (store_begin(store, error_r) < 0)
+			return -1;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", v + 1);
+		if (exec_sql(store, migrations[v], error_r) < 0 ||
+		    exec_sql(store, pragma, error_r) < 0) {
+			store_rollback(store);
+			return -1;
+		}
+		if (store_commit(store, error_r) < 0)
+			return -1;
+		log_info("database schema migrated to version %zu", v + 1);
+	}
+	return 0;
+}
+
+int
+store_open(const char *path, struct store **store_r, const char **error_r)
+{
+	struct store *store = xcalloc(1, sizeof(*store));
+
+	if (sqlite3_open_v2(path, &store->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		*error_r = errorf("database %s: %s", path,
+				  store->db ? sqlite3_errmsg(store->db) : "cannot open");
+		goto fail;
+	}
+	/* Another process (mentorctl, a second mentord) may hold the lock for
+	 * a moment: wait rather than fail. */
+	sqlite3_busy_timeout(store->db, 10000);
+	if (exec_sql(store, "PRAGMA journal_mode = WAL", error_r) < 0 ||
+	    exec_sql(store, "PRAGMA synchronous = NORMAL", error_r) < 0 ||
+	    exec_sql(store, "PRAGMA foreign_keys = ON", error_r) < 0)
+		goto fail;
+	if (store_migrate(store, error_r) < 0)
+		goto fail;
+	*store_r = store;
+	return 0;
+fail:
+	store_close(&store);
+	return -1;
+}
+
+void
+store_close(struct store **storep)
+{
+	struct store *store = *storep;
+
+	if (store == NULL)
+		return;
+	for (size_t i = 0; i < store->ncache; i++)
+		sqlite3_finalize(store->cache[i].stmt);
+	sqlite3_close(store->db);
+	free(store);
+	*storep = NULL;
+}
+
+int
+store_begin(struct store *store, const char **error_r)
+{
+	return exec_sql(store, "BEGIN IMMEDIATE", error_r);
+}
+
+int
+store_commit(struct store *store, const char **error_r)
+{
+	return exec_sql(store, "COMMIT", error_r);
+}
+
+void
+store_rollback(struct store *store)
+{
+	const char *error;
+
+	if (!sqlite3_get_autocommit(store->db) && exec_sql(store, "ROLLBACK", &error) < 0)
+		log_warnx("%s", error);
+}
+
+/* ---- mailboxes ---- */
+
+int
+store_mailbox_get(struct store *store, const char *mailbox, bool *found_r,
+		  uint32_t *uidvalidity_r, uint32_t *last_uid_r, const char **error_r)
+{
+	sqlite3_stmt *st =
+		stmt_get(store, "SELECT uidvalidity, last_uid FROM mailboxes WHERE name = ?", error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, mailbox);
+	rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		*uidvalidity_r = (uint32_t)sqlite3_column_int64(st, 0);
+		*last_uid_r = (uint32_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading mailbox state");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidity,
+		  uint32_t last_uid, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "INSERT INTO mailboxes (name, uidvalidity, last_uid) "
+				    "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+				    "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, last_uid);
+	return step_done(store, st, "saving mailbox state", error_r);
+}
+
+/* ---- messages ---- */
+
+void
+store_message_clear(struct store_message *m)
+{
+	free(m->mailbox);
+	free(m->message_id);
+	free(m->from_addr);
+	free(m->subject);
+	free(m->kind);
+	free(m->status);
+	free(m->reason);
+	free(m->program);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+store_message_list_free(struct store_message **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_message_clear(&(*list)[i]);
+	free(*list);
+	*list = NULL;
+}
+
+#define MESSAGE_COLUMNS                                                                           \
+	"id, mailbox, uidvalidity, uid, message_id, from_addr, subject, kind, status, reason, "   \
+	"program, received_at, size, reported"
+
+static void
+message_from_row(sqlite3_stmt *st, struct store_message *m)
+{
+	m->id = sqlite3_column_int64(st, 0);
+	m->mailbox = col_text(st, 1);
+	m->uidvalidity = (uint32_t)sqlite3_column_int64(st, 2);
+	m->uid = (uint32_t)sqlite3_column_int64(st, 3);
+	m->message_id = col_text(st, 4);
+	m->from_addr = col_text(st, 5);
+	m->subject = col_text(st, 6);
+	m->kind = col_text(st, 7);
+	m->status = col_text(st, 8);
+	m->reason = col_text(st, 9);
+	m->program = col_text(st, 10);
+	m->received_at = (time_t)sqlite3_column_int64(st, 11);
+	m->size = (size_t)sqlite3_column_int64(st, 12);
+	m->reported = sqlite3_column_int(st, 13) != 0;
+}
+
+static int
+single_id(struct store *store, sqlite3_stmt *st, int64_t *id_r, const char **error_r)
+{
+	int rc = sqlite3_step(st);
+
+	*id_r = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = db_error(store, "lookup");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_message_find_duplicate(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			     uint32_t uid, const char *message_id, const char *sha256,
+			     int64_t *id_r, const char **error_r)
+{
+	sqlite3_stmt *st;
+
+	*id_r = 0;
+	if (mailbox != NULL) {
+		st = stmt_get(store,
+			      "SELECT id FROM messages WHERE mailbox = ? AND uidvalidity = ? "
+			      "AND uid = ?",
+			      error_r);
+		if (st == NULL)
+			return -1;
+		bind_text(st, 1, mailbox);
+		sqlite3_bind_int64(st, 2, uidvalidity);
+		sqlite3_bind_int64(st, 3, uid);
+		if (single_id(store, st, id_r, error_r) < 0 || *id_r != 0)
+			return *id_r != 0 ? 0 : -1;
+	}
+	if (message_id != NULL && *message_id != '\0') {
+		st = stmt_get(store, "SELECT id FROM messages WHERE message_id = ? LIMIT 1",
+			      error_r);
+		if (st == NULL)
+			return -1;
+		bind_text(st, 1, message_id);
+		if (single_id(store, st, id_r, error_r) < 0 || *id_r != 0)
+			return *id_r != 0 ? 0 : -1;
+	}
+	st = stmt_get(store, "SELECT id FROM messages WHERE sha256 = ?", error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, sha256);
+	return single_id(store, st, id_r, error_r);
+}
+
+int
+store_message_insert(struct store *store, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
+		     const char *message_id, const char *sha256, const char *raw, size_t len,
+		     time_t received_at, int64_t *id_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "INSERT INTO messages (mailbox, uidvalidity, uid, message_id, "
+				    "sha256, raw, size, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, mailbox);
+	if (mailbox != NULL) {
+		sqlite3_bind_int64(st, 2, uidvalidity);
+		sqlite3_bind_int64(st, 3, uid);
+	}
+	bind_text(st, 4, message_id);
+	bind_text(st, 5, sha256);
+	sqlite3_bind_blob64(st, 6, raw, len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)len);
+	sqlite3_bind_int64(st, 8, received_at);
+	if (step_done(store, st, "storing message", error_r) < 0)
+		return -1;
+	*id_r = sqlite3_last_insert_rowid(store->db);
+	return 0;
+}
+
+int
+store_message_set_result(struct store *store, int64_t id, const char *from_addr,
+			 const char *subject, const char *kind, const char *status,
+			 const char *reason, const char *program, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "UPDATE messages SET from_addr = ?, subject = ?, kind = ?, "
+				    "status = ?, reason = ?, program = ?, reported = 0 WHERE id = ?",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, from_addr);
+	bind_text(st, 2, subject);
+	bind_text(st, 3, kind);
+	bind_text(st, 4, status);
+	bind_text(st, 5, reason);
+	bind_text(st, 6, program);
+	sqlite3_bind_int64(st, 7, id);
+	return step_done(store, st, "updating message", error_r);
+}
+
+int
+store_message_get(struct store *store, int64_t id, struct store_message *m_r, char **raw_r,
+		  size_t *len_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store, "SELECT " MESSAGE_COLUMNS ", raw FROM messages WHERE id = ?",
+				    error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		*error_r = rc == SQLITE_DONE ? errorf("no message %lld", (long long)id)
+					     : db_error(store, "reading message");
+		return -1;
+	}
+	message_from_row(st, m_r);
+	if (raw_r != NULL) {
+		*len_r = (size_t)sqlite3_column_bytes(st, 14);
+		*raw_r = xstrndup(sqlite3_column_blob(st, 14) ? sqlite3_column_blob(st, 14) : "",
+				  *len_r);
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+message_rows(struct store *store, sqlite3_stmt *st, struct store_message **list_r, size_t *n_r,
+	     const char **error_r)
+{
+	struct store_message *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		memset(&list[n], 0, sizeof(list[n]));
+		message_from_row(st, &list[n++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_message_list_free(&list, n);
+		*error_r = db_error(store, "listing messages");
+		return -1;
+	}
+	*list_r = list;
+	*n_r = n;
+	return 0;
+}
+
+int
+store_message_list(struct store *store, const char *status, size_t limit,
+		   struct store_message **list_r, size_t *n_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "SELECT " MESSAGE_COLUMNS " FROM messages "
+				    "WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, status);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	return message_rows(store, st, list_r, n_r, error_r);
+}
+
+int
+store_message_unreported(struct store *store, const char *program, bool mark,
+			 struct store_message **list_r, size_t *n_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "SELECT " MESSAGE_COLUMNS " FROM messages WHERE reported = 0 "
+				    "AND status IN ('held', 'quarantined') "
+				    "AND (program IS NULL OR program = ?) ORDER BY id",
+				    error_r);
+
+	if (st == NULL || message_rows(store, st, list_r, n_r, error_r) < 0)
+		return -1;
+	if (!mark)
+		return 0;
+	st = stmt_get(store,
+		      "UPDATE messages SET reported = 1 WHERE reported = 0 "
+		      "AND status IN ('held', 'quarantined') AND (program IS NULL OR program = ?)",
+		      error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	return step_done(store, st, "marking messages reported", error_r);
+}
+
+/* ---- people ---- */
+
+void
+store_person_clear(struct store_person *p)
+{
+	free(p->email);
+	free(p->name);
+	free(p->undeliverable_reason);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+store_person_list_free(struct store_person **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_person_clear(&(*list)[i]);
+	free(*list);
+	*list = NULL;
+}
+
+static void
+person_from_row(sqlite3_stmt *st, struct store_person *p)
+{
+	p->id = sqlite3_column_int64(st, 0);
+	p->email = col_text(st, 1);
+	p->name = col_text(st, 2);
+	p->undeliverable = sqlite3_column_int(st, 3) != 0;
+	p->undeliverable_reason = col_text(st, 4);
+}
+
+int
+store_person_upsert(struct store *store, const char *email, const char *name, int64_t *id_r,
+		    const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "INSERT INTO people (email, name) VALUES (?1, ?2) "
+				    "ON CONFLICT (email) DO UPDATE SET name = coalesce(?2, name) "
+				    "RETURNING id",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, email);
+	bind_text(st, 2, name);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		*error_r = db_error(store, "saving person");
+		return -1;
+	}
+	*id_r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+person_one(struct store *store, sqlite3_stmt *st, bool *found_r, struct store_person *p_r,
+	   const char **error_r)
+{
+	int rc = sqlite3_step(st);
+
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		person_from_row(st, p_r);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading person");
+		return -1;
+	}
+	return 0;
+}
+
+#define PERSON_COLUMNS "id, email, name, undeliverable, undeliverable_reason"
+
+int
+store_person_by_email(struct store *store, const char *email, bool *found_r,
+		      struct store_person *p_r, const char **error_r)
+{
+	sqlite3_stmt *st =
+		stmt_get(store, "SELECT " PERSON_COLUMNS " FROM people WHERE email = ?", error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, email);
+	return person_one(store, st, found_r, p_r, error_r);
+}
+
+int
+store_person_get(struct store *store, int64_t id, struct store_person *p_r, const char **error_r)
+{
+	sqlite3_stmt *st =
+		stmt_get(store, "SELECT " PERSON_COLUMNS " FROM people WHERE id = ?", error_r);
+	bool found;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (person_one(store, st, &found, p_r, error_r) < 0)
+		return -1;
+	if (!found) {
+		*error_r = errorf("no person %lld", (long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_person_set_undeliverable(struct store *store, int64_t id, const char *reason,
+			       const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+		store, "UPDATE people SET undeliverable = 1, undeliverable_reason = ? WHERE id = ?",
+		error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, reason);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(store, st, "marking address undeliverable", error_r);
+}
+
+int
+store_person_list(struct store *store, struct store_person **list_r, size_t *n_r,
+		  const char **error_r)
+{
+	sqlite3_stmt *st =
+		stmt_get(store, "SELECT " PERSON_COLUMNS " FROM people ORDER BY id", error_r);
+	struct store_person *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		memset(&list[n], 0, sizeof(list[n]));
+		person_from_row(st, &list[n++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_person_list_free(&list, n);
+		*error_r = db_error(store, "listing people");
+		return -1;
+	}
+	*list_r = list;
+	*n_r = n;
+	return 0;
+}
+
+/* ---- applications ---- */
+
+void
+store_application_clear(struct store_application *a)
+{
+	free(a->program);
+	free(a->email);
+	free(a->name);
+	free(a->role);
+	free(a->status);
+	free(a->division);
+	free(a->classification);
+	free(a->supervisor_email);
+	free(a->competencies);
+	free(a->availability);
+	free(a->motivation);
+	free(a->answers);
+	free(a->note);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+store_application_list_free(struct store_application **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_application_clear(&(*list)[i]);
+	free(*list);
+	*list = NULL;
+}
+
+#define APPLICATION_COLUMNS                                                                       \
+	"a.id, a.program, a.person_id, p.email, p.name, a.role, a.status, a.division, "           \
+	"a.classification, a.years_manager, a.supervisor_email, a.competencies, "                 \
+	"a.availability, a.motivation, a.capacity, a.answers, a.created_at, a.note "              \
+	"FROM applications a JOIN people p ON p.id = a.person_id"
+
+static void
+application_from_row(sqlite3_stmt *st, struct store_application *a)
+{
+	a->id = sqlite3_column_int64(st, 0);
+	a->program = col_text(st, 1);
+	a->person_id = sqlite3_column_int64(st, 2);
+	a->email = col_text(st, 3);
+	a->name = col_text(st, 4);
+	a->role = col_text(st, 5);
+	a->status = col_text(st, 6);
+	a->division = col_text(st, 7);
+	a->classification = col_text(st, 8);
+	a->years_manager = sqlite3_column_type(st, 9) == SQLITE_NULL
+				   ? -1
+				   : (long)sqlite3_column_int64(st, 9);
+	a->supervisor_email = col_text(st, 10);
+	a->competencies = col_text(st, 11);
+	a->availability = col_text(st, 12);
+	a->motivation = col_text(st, 13);
+	a->capacity = (long)sqlite3_column_int64(st, 14);
+	a->answers = col_text(st, 15);
+	a->created_at = (time_t)sqlite3_column_int64(st, 16);
+	a->note = col_text(st, 17);
+}
+
+int
+store_application_save(struct store *store, const struct store_application *a, int64_t *id_r,
+		       bool *created_r, const char **error_r)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+
+	st = stmt_get(store,
+		      "SELECT id FROM applications WHERE program = ? AND person_id = ? AND role = ?",
+		      error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, a->program);
+	sqlite3_bind_int64(st, 2, a->person_id);
+	bind_text(st, 3, a->role);
+	if (single_id(store, st, &id, error_r) < 0)
+		return -1;
+	*created_r = id == 0;
+	if (id == 0)
+		st = stmt_get(store,
+			      "INSERT INTO applications (program, person_id, role, status, "
+			      "division, classification, years_manager, supervisor_email, "
+			      "competencies, availability, motivation, capacity, answers, "
+			      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+			      "?12, ?13, ?14)",
+			      error_r);
+	else
+		/* A corrected form replaces the answers; a decision stays. */
+		st = stmt_get(store,
+			      "UPDATE applications SET division = ?5, classification = ?6, "
+			      "years_manager = ?7, supervisor_email = ?8, competencies = ?9, "
+			      "availability = ?10, motivation = ?11, capacity = ?12, "
+			      "answers = ?13 WHERE id = ?15",
+			      error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, a->program);
+	sqlite3_bind_int64(st, 2, a->person_id);
+	bind_text(st, 3, a->role);
+	bind_text(st, 4, a->status);
+	bind_text(st, 5, a->division);
+	bind_text(st, 6, a->classification);
+	if (a->years_manager >= 0)
+		sqlite3_bind_int64(st, 7, a->years_manager);
+	bind_text(st, 8, a->supervisor_email);
+	bind_text(st, 9, a->competencies);
+	bind_text(st, 10, a->availability);
+	bind_text(st, 11, a->motivation);
+	sqlite3_bind_int64(st, 12, a->capacity);
+	bind_text(st, 13, a->answers);
+	if (id == 0)
+		sqlite3_bind_int64(st, 14, a->created_at);
+	else
+		sqlite3_bind_int64(st, 15, id);
+	if (step_done(store, st, "saving application", error_r) < 0)
+		return -1;
+	*id_r = id == 0 ? sqlite3_last_insert_rowid(store->db) : id;
+	return 0;
+}
+
+int
+store_application_get(struct store *store, int64_t id, bool *found_r,
+		      struct store_application *a_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store, "SELECT " APPLICATION_COLUMNS " WHERE a.id = ?", error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		application_from_row(st, a_r);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading application");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_application_set_status(struct store *store, int64_t id, const char *status, const char *note,
+			     time_t at, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+		store, "UPDATE applications SET status = ?, note = ?, decided_at = ? WHERE id = ?",
+		error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, status);
+	bind_text(st, 2, note);
+	sqlite3_bind_int64(st, 3, at);
+	sqlite3_bind_int64(st, 4, id);
+	return step_done(store, st, "updating application", error_r);
+}
+
+int
+store_application_list(struct store *store, const char *program, const char *role,
+		       const char *status, struct store_application **list_r, size_t *n_r,
+		       const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "SELECT " APPLICATION_COLUMNS
+				    " WHERE (?1 IS NULL OR a.program = ?1) AND (?2 IS NULL OR "
+				    "a.role = ?2) AND (?3 IS NULL OR a.status = ?3) ORDER BY a.id",
+				    error_r);
+	struct store_application *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, role);
+	bind_text(st, 3, status);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		memset(&list[n], 0, sizeof(list[n]));
+		application_from_row(st, &list[n++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_application_list_free(&list, n);
+		*error_r = db_error(store, "listing applications");
+		return -1;
+	}
+	*list_r = list;
+	*n_r = n;
+	return 0;
+}
+
+int
+store_application_count(struct store *store, const char *program, const char *role,
+			const char *status, long *count_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "SELECT count(*) FROM applications WHERE (?1 IS NULL OR "
+				    "program = ?1) AND (?2 IS NULL OR role = ?2) AND (?3 IS NULL "
+				    "OR status = ?3)",
+				    error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, role);
+	bind_text(st, 3, status);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
+	return 0;
+}
+
+/* ---- matches ---- */
+
+void
+store_match_clear(struct store_match *m)
+{
+	free(m->program);
+	free(m->mentee_email);
+	free(m->mentee_name);
+	free(m->mentor_email);
+	free(m->mentor_name);
+	free(m->status);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+store_match_list_free(struct store_match **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_match_clear(&(*list)[i]);
+	free(*list);
+	*list = NULL;
+}
+
+#define MATCH_SELECT                                                                              \
+	"SELECT m.id, m.program, m.mentee_app, m.mentor_app, ea.person_id, oa.person_id, "        \
+	"ep.email, ep.name, op.email, op.name, m.status, m.created_at, m.ended_at "               \
+	"FROM matches m JOIN applications ea ON ea.id = m.mentee_app "                            \
+	"JOIN applications oa ON oa.id = m.mentor_app JOIN people ep ON ep.id = ea.person_id "    \
+	"JOIN people op ON op.id = oa.person_id "
+
+static void
+match_from_row(sqlite3_stmt *st, struct store_match *m)
+{
+	m->id = sqlite3_column_int64(st, 0);
+	m->program = col_text(st, 1);
+	m->mentee_app = sqlite3_column_int64(st, 2);
+	m->mentor_app = sqlite3_column_int64(st, 3);
+	m->mentee_person = sqlite3_column_int64(st, 4);
+	m->mentor_person = sqlite3_column_int64(st, 5);
+	m->mentee_email = col_text(st, 6);
+	m->mentee_name = col_text(st, 7);
+	m->mentor_email = col_text(st, 8);
+	m->mentor_name = col_text(st, 9);
+	m->status = col_text(st, 10);
+	m->created_at = (time_t)sqlite3_column_int64(st, 11);
+	m->ended_at = (time_t)sqlite3_column_int64(st, 12);
+}
+
+static int
+match_rows(struct store *store, sqlite3_stmt *st, struct store_match **list_r, size_t *n_r,
+	   const char **error_r)
+{
+	struct store_match *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		memset(&list[n], 0, sizeof(list[n]));
+		match_from_row(st, &list[n++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_match_list_free(&list, n);
+		*error_r = db_error(store, "listing matches");
+		return -1;
+	}
+	*list_r = list;
+	*n_r = n;
+	return 0;
+}
+
+int
+store_match_create(struct store *store, const char *program, int64_t mentee_app,
+		   int64_t mentor_app, time_t at, int64_t *id_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "INSERT INTO matches (program, mentee_app, mentor_app, "
+				    "created_at) VALUES (?, ?, ?, ?)",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	sqlite3_bind_int64(st, 2, mentee_app);
+	sqlite3_bind_int64(st, 3, mentor_app);
+	sqlite3_bind_int64(st, 4, at);
+	if (step_done(store, st, "saving match", error_r) < 0)
+		return -1;
+	*id_r = sqlite3_last_insert_rowid(store->db);
+	return 0;
+}
+
+int
+store_match_get(struct store *store, int64_t id, bool *found_r, struct store_match *m_r,
+		const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store, MATCH_SELECT "WHERE m.id = ?", error_r);
+	struct store_match *list;
+	size_t n;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (match_rows(store, st, &list, &n, error_r) < 0)
+		return -1;
+	*found_r = n > 0;
+	if (n > 0) {
+		*m_r = list[0];
+		memset(&list[0], 0, sizeof(list[0]));
+	}
+	store_match_list_free(&list, n);
+	return 0;
+}
+
+int
+store_match_end(struct store *store, int64_t id, const char *reason, time_t at,
+		const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "UPDATE matches SET status = 'ended', ended_at = ?, "
+				    "end_reason = ? WHERE id = ?",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, at);
+	bind_text(st, 2, reason);
+	sqlite3_bind_int64(st, 3, id);
+	return step_done(store, st, "ending match", error_r);
+}
+
+int
+store_match_list(struct store *store, const char *program, bool active_only,
+		 struct store_match **list_r, size_t *n_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    MATCH_SELECT "WHERE (?1 IS NULL OR m.program = ?1) AND "
+						 "(?2 = 0 OR m.status = 'active') ORDER BY m.id",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	sqlite3_bind_int(st, 2, active_only ? 1 : 0);
+	return match_rows(store, st, list_r, n_r, error_r);
+}
+
+int
+store_match_for_person(struct store *store, int64_t person_id, struct store_match **list_r,
+		       size_t *n_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    MATCH_SELECT "WHERE m.status = 'active' AND (ea.person_id = ?1 "
+						 "OR oa.person_id = ?1) ORDER BY m.id",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, person_id);
+	return match_rows(store, st, list_r, n_r, error_r);
+}
+
+int
+store_match_count_for_mentor(struct store *store, int64_t mentor_app, long *count_r,
+			     const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+		store, "SELECT count(*) FROM matches WHERE mentor_app = ? AND status = 'active'",
+		error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, mentor_app);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
+	return 0;
+}
+
+/* ---- meetings ---- */
+
+int
+store_meeting_add(struct store *store, int64_t match_id, const char *date, int minutes,
+		  int64_t reported_by, int64_t message_row, time_t at, bool *created_r,
+		  const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "INSERT INTO meetings (match_id, date, minutes, reported_by, "
+				    "message_row, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+				    "ON CONFLICT (match_id, date) DO NOTHING",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, match_id);
+	bind_text(st, 2, date);
+	sqlite3_bind_int(st, 3, minutes);
+	sqlite3_bind_int64(st, 4, reported_by);
+	sqlite3_bind_int64(st, 5, message_row);
+	sqlite3_bind_int64(st, 6, at);
+	if (step_done(store, st, "saving meeting", error_r) < 0)
+		return -1;
+	*created_r = sqlite3_changes(store->db) > 0;
+	return 0;
+}
+
+int
+store_meeting_count(struct store *store, int64_t match_id, const char *month, long *count_r,
+		    long *minutes_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "SELECT count(*), coalesce(sum(minutes), 0) FROM meetings "
+				    "WHERE match_id = ? AND substr(date, 1, 7) = ?",
+				    error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, match_id);
+	bind_text(st, 2, month);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*count_r = (long)sqlite3_column_int64(st, 0);
+		if (minutes_r != NULL)
+			*minutes_r = (long)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		*error_r = db_error(store, "counting meetings");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- outbox ---- */
+
+void
+store_outbox_clear(struct store_outbox *o)
+{
+	free(o->key);
+	free(o->kind);
+	free(o->program);
+	free(o->recipients);
+	free(o->message_id);
+	free(o->subject);
+	free(o->data);
+	free(o->status);
+	free(o->last_error);
+	free(o->thread_type);
+	memset(o, 0, sizeof(*o));
+}
+
+void
+store_outbox_list_free(struct store_outbox **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_outbox_clear(&(*list)[i]);
+	free(*list);
+	*list = NULL;
+}
+
+#define OUTBOX_SELECT                                                                             \
+	"SELECT id, key, kind, program, recipients, message_id, subject, data, status, "          \
+	"attempts, next_attempt_at, last_error, smtp_code, person_id, thread_ref, thread_type, "  \
+	"created_at, sent_at FROM outbox "
+
+static void
+outbox_from_row(sqlite3_stmt *st, struct store_outbox *o)
+{
+	const void *blob;
+
+	o->id = sqlite3_column_int64(st, 0);
+	o->key = col_text(st, 1);
+	o->kind = col_text(st, 2);
+	o->program = col_text(st, 3);
+	o->recipients = col_text(st, 4);
+	o->message_id = col_text(st, 5);
+	o->subject = col_text(st, 6);
+	blob = sqlite3_column_blob(st, 7);
+	o->len = (size_t)sqlite3_column_bytes(st, 7);
+	o->data = xstrndup(blob != NULL ? blob : "", o->len);
+	o->status = col_text(st, 8);
+	o->attempts = sqlite3_column_int(st, 9);
+	o->next_attempt_at = (time_t)sqlite3_column_int64(st, 10);
+	o->last_error = col_text(st, 11);
+	o->smtp_code = sqlite3_column_int(st, 12);
+	o->person_id = sqlite3_column_int64(st, 13);
+	o->thread_ref = sqlite3_column_int64(st, 14);
+	o->thread_type = col_text(st, 15);
+	o->created_at = (time_t)sqlite3_column_int64(st, 16);
+	o->sent_at = (time_t)sqlite3_column_int64(st, 17);
+}
+
+static int
+outbox_rows(struct store *store, sqlite3_stmt *st, struct store_outbox **list_r, size_t *n_r,
+	    const char **error_r)
+{
+	struct store_outbox *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		memset(&list[n], 0, sizeof(list[n]));
+		outbox_from_row(st, &list[n++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_outbox_list_free(&list, n);
+		*error_r = db_error(store, "listing outbox");
+		return -1;
+	}
+	*list_r = list;
+	*n_r = n;
+	return 0;
+}
+
+int
+store_outbox_reserve(struct store *store, const char *key, const char *kind, const char *program,
+		     const char *recipients, int64_t person_id, const char *thread_type,
+		     int64_t thread_ref, time_t now, int64_t *id_r, bool *created_r,
+		     const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store, "SELECT id FROM outbox WHERE key = ?", error_r);
+	int64_t id;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, key);
+	if (single_id(store, st, &id, error_r) < 0)
+		return -1;
+	if (id != 0) {
+		*id_r = id;
+		*created_r = false;
+		return 0;
+	}
+	st = stmt_get(store,
+		      "INSERT INTO outbox (key, kind, program, recipients, person_id, "
+		      "thread_type, thread_ref, next_attempt_at, created_at, status) "
+		      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft')",
+		      error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, key);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, program);
+	bind_text(st, 4, recipients);
+	sqlite3_bind_int64(st, 5, person_id);
+	bind_text(st, 6, thread_type);
+	sqlite3_bind_int64(st, 7, thread_ref);
+	sqlite3_bind_int64(st, 8, now);
+	sqlite3_bind_int64(st, 9, now);
+	if (step_done(store, st, "reserving outbox key", error_r) < 0)
+		return -1;
+	*id_r = sqlite3_last_insert_rowid(store->db);
+	*created_r = true;
+	return 0;
+}
+
+int
+store_outbox_fill(struct store *store, int64_t id, const char *message_id, const char *subject,
+		  const char *data, size_t len, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "UPDATE outbox SET message_id = ?, subject = ?, data = ?, "
+				    "status = 'queued' WHERE id = ?",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, message_id);
+	bind_text(st, 2, subject);
+	sqlite3_bind_blob64(st, 3, data, len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, id);
+	return step_done(store, st, "filling outbox row", error_r);
+}
+
+int
+store_outbox_due(struct store *store, time_t now, size_t limit, struct store_outbox **list_r,
+		 size_t *n_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    OUTBOX_SELECT "WHERE status = 'queued' AND next_attempt_at <= ? "
+						  "ORDER BY next_attempt_at, id LIMIT ?",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	return outbox_rows(store, st, list_r, n_r, error_r);
+}
+
+int
+store_outbox_mark_sent(struct store *store, int64_t id, int code, time_t at, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "UPDATE outbox SET status = 'sent', smtp_code = ?, sent_at = ?, "
+				    "attempts = attempts + 1, last_error = NULL WHERE id = ?",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, code);
+	sqlite3_bind_int64(st, 2, at);
+	sqlite3_bind_int64(st, 3, id);
+	return step_done(store, st, "marking email sent", error_r);
+}
+
+int
+store_outbox_mark_retry(struct store *store, int64_t id, int code, const char *error,
+			time_t next_attempt_at, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "UPDATE outbox SET attempts = attempts + 1, smtp_code = ?, "
+				    "last_error = ?, next_attempt_at = ? WHERE id = ?",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, code);
+	bind_text(st, 2, error);
+	sqlite3_bind_int64(st, 3, next_attempt_at);
+	sqlite3_bind_int64(st, 4, id);
+	return step_done(store, st, "scheduling retry", error_r);
+}
+
+int
+store_outbox_mark_failed(struct store *store, int64_t id, int code, const char *error,
+			 const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "UPDATE outbox SET status = 'failed', attempts = attempts + 1, "
+				    "smtp_code = ?, last_error = ? WHERE id = ?",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, code);
+	bind_text(st, 2, error);
+	sqlite3_bind_int64(st, 3, id);
+	return step_done(store, st, "marking email failed", error_r);
+}
+
+int
+store_outbox_by_message_id(struct store *store, const char *message_id, bool *found_r,
+			   struct store_outbox *o_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store, OUTBOX_SELECT "WHERE message_id = ?", error_r);
+	struct store_outbox *list;
+	size_t n;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, message_id);
+	if (outbox_rows(store, st, &list, &n, error_r) < 0)
+		return -1;
+	*found_r = n > 0;
+	if (n > 0) {
+		*o_r = list[0];
+		memset(&list[0], 0, sizeof(list[0]));
+	}
+	store_outbox_list_free(&list, n);
+	return 0;
+}
+
+int
+store_outbox_unreported_failures(struct store *store, bool mark, struct store_outbox **list_r,
+				 size_t *n_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+		store, OUTBOX_SELECT "WHERE status = 'failed' AND reported = 0 ORDER BY id", error_r);
+
+	if (st == NULL || outbox_rows(store, st, list_r, n_r, error_r) < 0)
+		return -1;
+	if (!mark)
+		return 0;
+	st = stmt_get(store, "UPDATE outbox SET reported = 1 WHERE status = 'failed'", error_r);
+	if (st == NULL)
+		return -1;
+	return step_done(store, st, "marking failures reported", error_r);
+}
+
+int
+store_outbox_count(struct store *store, const char *status, long *count_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+		store, "SELECT count(*) FROM outbox WHERE ?1 IS NULL OR status = ?1", error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, status);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
+	return 0;
+}
+
+int
+store_outbox_next_due(struct store *store, time_t *at_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+		store, "SELECT coalesce(min(next_attempt_at), 0) FROM outbox WHERE status = 'queued'",
+		error_r);
+	int64_t at;
+
+	if (st == NULL)
+		return -1;
+	if (single_id(store, st, &at, error_r) < 0)
+		return -1;
+	*at_r = (time_t)at;
+	return 0;
+}
+
+/* ---- auto answers ---- */
+
+int
+store_auto_answer_take(struct store *store, const char *address, const char *day, int max,
+		       bool *allowed_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+				    "INSERT INTO auto_answers (address, day, count) VALUES (?1, ?2, 1) "
+				    "ON CONFLICT (address, day) DO UPDATE SET count = count + 1 "
+				    "WHERE count < ?3",
+				    error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, address);
+	bind_text(st, 2, day);
+	sqlite3_bind_int(st, 3, max);
+	if (step_done(store, st, "counting answers", error_r) < 0)
+		return -1;
+	*allowed_r = max > 0 && sqlite3_changes(store->db) > 0;
+	return 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * schedule: what is due now, as a pure function of the program's state and
+ * the time (no database, no clock of its own), so cadence rules can be
+ * tested month by month without a server.
+ *
+ * Rules (PROGRAMS.md, CDSS):
+ *   - A partnership must meet meetings_per_month times per calendar month in
+ *     the program's time zone.
+ *   - From reminder_day on, a partnership below that count gets one
+ *     reminder for the month, if it already existed before reminder_day (a
+ *     pair matched on the 20th is not nagged that month).
+ *   - Once a month has ended, the coordinator gets one follow-up listing
+ *     every partnership below cadence in that month (same eligibility), or
+ *     saying that all met it.
+ *   - The coordinator gets a digest on a working day when something waits
+ *     for them: pending applications, emails that failed, messages held.
+ *   - Everything above goes out in working hours only.
+ * Each action carries an idempotency key; the outbox refuses a second email
+ * with the same key, so re-running, restarting or stepping time back and
+ * forth sends nothing twice.
+ */
+#ifndef MENTORD_SCHEDULE_H
+#define MENTORD_SCHEDULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct schedule_match {
+	int64_t id;
+	time_t created_at;
+	long meetings_this_month; /* meetings dated in the month of `now` */
+	long meetings_last_month; /* meetings dated in the month before */
+};
+
+struct schedule_input {
+	const char *program; /* borrowed name, used in keys */
+	int meetings_per_month;
+	int reminder_day;
+	const struct schedule_match *matches; /* active partnerships */
+	size_t nmatches;
+	long pending_applications;
+	long unreported_failures;
+	long unreported_messages;
+	int work_start_hour, work_end_hour;
+	bool work_weekends;
+};
+
+enum schedule_kind {
+	DUE_MEETING_REMINDER = 1, /* match_id, period = month */
+	DUE_CADENCE_FOLLOWUP,     /* period = the month that ended; below[] */
+	DUE_DIGEST,               /* period = today's date */
+};
+
+struct schedule_below {
+	int64_t match_id;
+	long meetings;
+};
+
+struct schedule_action {
+	enum schedule_kind kind;
+	int64_t match_id;
+	char period[11];              /* "YYYY-MM" or "YYYY-MM-DD" */
+	char key[128];                /* idempotency key */
+	struct schedule_below *below; /* owned; FOLLOWUP only */
+	size_t nbelow;
+	size_t neligible; /* FOLLOWUP: partnerships counted that month */
+};
+
+/* The caller owns *actions_r (schedule_actions_free). */
+void schedule_due_actions(const struct schedule_input *in, time_t now,
+			  struct schedule_action **actions_r, size_t *n_r);
+void schedule_actions_free(struct schedule_action **actions, size_t n);
+
+bool schedule_in_working_hours(time_t now, int start_hour, int end_hour, bool weekends);
+/* The next instant working hours begin after now (now itself when inside). */
+time_t schedule_next_working_time(time_t now, int start_hour, int end_hour, bool weekends);
+/* "YYYY-MM" of the month before the month of t. */
+void schedule_previous_month(time_t t, char buf[static 8]);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * workflow: applying a message to the program, and turning what is due into
+ * emails.  Both run inside a store transaction opened by the caller, so a
+ * message and all its effects (application, meeting, queued answers) are
+ * committed together or not at all.
+ *
+ * What a message from a person does (after bounces and automatic mail are
+ * set aside by classify):
+ *   coordinator    commands (accept, decline, pool, match, end, mentor,
+ *                  digest, help), or a mentor form, answered with one
+ *                  summary of what was done
+ *   anyone else    a meeting report ("met 2026-11-20 2h"), an application
+ *                  form (acknowledged, supervisor told; or one answer naming
+ *                  each problem), or, from an unknown sender, the
+ *                  questionnaire; what cannot be understood is held for the
+ *                  coordinator and explained to the sender
+ * Answers to one address are capped per day (max_auto_replies_per_day) and
+ * never go to automatic mail.
+ */
+#ifndef MENTORD_WORKFLOW_H
+#define MENTORD_WORKFLOW_H
+
+#include "config.h"
+#include "store.h"
+
+#include <time.h>
+
+/* Parses and applies the stored message `row` (raw bytes given).  Sets the
+ * message's status and reason.  Returns -1 on a store or template error, in
+ * which case the caller rolls back and quarantines the message. */
+int workflow_apply_message(const struct config *config, struct store *store, int64_t row,
+			   const char *raw, size_t len, time_t now, const char **error_r);
+
+/* Queues everything due at now (reminders, follow-ups, digests). */
+int workflow_schedule(const struct config *config, struct store *store, time_t now,
+		      const char **error_r);
+
+/* Registers a mentor (mentorctl and the `mentor` command).  strengths may be
+ * NULL.  *app_id_r gets the mentor's application id. */
+int workflow_add_mentor(const struct config *config, struct store *store,
+			const struct config_program *program, const char *email, const char *name,
+			const char *strengths, long capacity, time_t now, int64_t *app_id_r,
+			const char **error_r);
+
+#endif
