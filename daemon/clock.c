@@ -50,8 +50,8 @@ clock_set_timezone(const char *tz, const char **error_r)
 	f = fopen(path, "r");
 	if (f == NULL) {
 		*error_r = errorf("unknown time zone \"%s\" (no %s; install tzdata or use a "
-				  "name such as America/Los_Angeles)",
-				  tz, path);
+		                  "name such as America/Los_Angeles)",
+		                  tz, path);
 		return -1;
 	}
 	fclose(f);

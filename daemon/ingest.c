@@ -45,10 +45,9 @@ peek_message_id(const char *data, size_t len)
 
 			/* Include one folded continuation line. */
 			if (vend < end) {
-				const char *next = vend + (vend[0] == '\r' && vend + 1 < end &&
-									   vend[1] == '\n'
-								   ? 2
-								   : 1);
+				const char *next =
+				    vend +
+				    (vend[0] == '\r' && vend + 1 < end && vend[1] == '\n' ? 2 : 1);
 
 				if (next < end && (*next == ' ' || *next == '\t')) {
 					vend = next;
@@ -73,15 +72,15 @@ peek_message_id(const char *data, size_t len)
 
 static int
 store_quarantined(struct store *store, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
-		  const char *message_id, const char *sha, const char *raw, size_t len, time_t now,
-		  const char *reason, int64_t *row_r, const char **error_r)
+                  const char *message_id, const char *sha, const char *raw, size_t len, time_t now,
+                  const char *reason, int64_t *row_r, const char **error_r)
 {
 	if (store_begin(store, error_r) < 0)
 		return -1;
 	if (store_message_insert(store, mailbox, uidvalidity, uid, message_id, sha, raw, len, now,
-				 row_r, error_r) < 0 ||
+	                         row_r, error_r) < 0 ||
 	    store_message_set_result(store, *row_r, NULL, NULL, "message", "quarantined", reason,
-				     NULL, error_r) < 0 ||
+	                             NULL, error_r) < 0 ||
 	    (mailbox != NULL && store_mailbox_set(store, mailbox, uidvalidity, uid, error_r) < 0) ||
 	    store_commit(store, error_r) < 0) {
 		store_rollback(store);
@@ -92,8 +91,8 @@ store_quarantined(struct store *store, const char *mailbox, uint32_t uidvalidity
 
 int
 ingest_message(const struct config *config, struct store *store, const char *mailbox,
-	       uint32_t uidvalidity, uint32_t uid, const char *raw, size_t len, time_t now,
-	       bool *duplicate_r, int64_t *row_r, const char **error_r)
+               uint32_t uidvalidity, uint32_t uid, const char *raw, size_t len, time_t now,
+               bool *duplicate_r, int64_t *row_r, const char **error_r)
 {
 	char sha[65], *message_id = peek_message_id(raw, len);
 	const char *werr = NULL;
@@ -102,7 +101,7 @@ ingest_message(const struct config *config, struct store *store, const char *mai
 	*duplicate_r = false;
 	sha256_hex(raw, len, sha);
 	if (store_message_find_duplicate(store, mailbox, uidvalidity, uid, message_id, sha, row_r,
-					 error_r) < 0)
+	                                 error_r) < 0)
 		goto out;
 	if (*row_r != 0) {
 		*duplicate_r = true;
@@ -112,7 +111,7 @@ ingest_message(const struct config *config, struct store *store, const char *mai
 	if (store_begin(store, error_r) < 0)
 		goto out;
 	if (store_message_insert(store, mailbox, uidvalidity, uid, message_id, sha, raw, len, now,
-				 row_r, error_r) < 0) {
+	                         row_r, error_r) < 0) {
 		store_rollback(store);
 		goto out;
 	}
@@ -121,7 +120,7 @@ ingest_message(const struct config *config, struct store *store, const char *mai
 		store_rollback(store);
 		log_warnx("message uid %u quarantined: %s", uid, werr);
 		ret = store_quarantined(store, mailbox, uidvalidity, uid, message_id, sha, raw, len,
-					now, werr, row_r, error_r);
+		                        now, werr, row_r, error_r);
 		goto out;
 	}
 	if ((mailbox != NULL && store_mailbox_set(store, mailbox, uidvalidity, uid, error_r) < 0) ||
@@ -137,7 +136,7 @@ out:
 
 int
 ingest_mailbox(const struct config *config, struct store *store, const struct mail_driver *driver,
-	       void *ctx, time_t now, struct ingest_stats *stats_r, const char **error_r)
+               void *ctx, time_t now, struct ingest_stats *stats_r, const char **error_r)
 {
 	const struct config_imap *conf = &config->imap;
 	struct imap_mailbox_info info;
@@ -158,7 +157,7 @@ ingest_mailbox(const struct config *config, struct store *store, const struct ma
 		 * recreated folder): start over; Message-ID and SHA-256 dedupe
 		 * keep anything from being applied twice. */
 		log_warnx("%s: UIDVALIDITY changed from %u to %u; rescanning", conf->mailbox,
-			  known_validity, info.uidvalidity);
+		          known_validity, info.uidvalidity);
 		last_uid = 0;
 		if (store_mailbox_set(store, conf->mailbox, info.uidvalidity, 0, error_r) < 0)
 			return IMAP_ERR_BOX;
@@ -179,7 +178,7 @@ ingest_mailbox(const struct config *config, struct store *store, const struct ma
 		const char *merr;
 
 		if (store_message_find_duplicate(store, conf->mailbox, info.uidvalidity, uid, NULL,
-						 "", &row, error_r) < 0) {
+		                                 "", &row, error_r) < 0) {
 			rc = IMAP_ERR_BOX;
 			break;
 		}
@@ -196,7 +195,7 @@ ingest_mailbox(const struct config *config, struct store *store, const struct ma
 			}
 			stats_r->fetched++;
 			if (ingest_message(config, store, conf->mailbox, info.uidvalidity, uid, raw,
-					   len, now, &duplicate, &row, error_r) < 0) {
+			                   len, now, &duplicate, &row, error_r) < 0) {
 				/* Not committed: leave it unflagged for the next cycle. */
 				free(raw);
 				rc = IMAP_ERR_BOX;
@@ -216,8 +215,8 @@ ingest_mailbox(const struct config *config, struct store *store, const struct ma
 			break;
 		}
 		if (rc != IMAP_OK)
-			log_warnx("%s uid %u: stored, but marking it failed: %s", conf->mailbox, uid,
-				  merr);
+			log_warnx("%s uid %u: stored, but marking it failed: %s", conf->mailbox,
+			          uid, merr);
 		rc = IMAP_OK;
 	}
 	free(uids);
@@ -226,7 +225,7 @@ ingest_mailbox(const struct config *config, struct store *store, const struct ma
 
 int
 ingest_replay(const struct config *config, struct store *store, int64_t row, time_t now,
-	      const char **error_r)
+              const char **error_r)
 {
 	struct store_message m;
 	char *raw = NULL;

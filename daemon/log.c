@@ -27,8 +27,10 @@ log_set_level(enum log_level level)
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 {
-	static const char *names[] = {[LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARN] = "warning",
-				      [LOG_LEVEL_INFO] = "info", [LOG_LEVEL_DEBUG] = "debug"};
+	static const char *names[] = {[LOG_LEVEL_ERROR] = "error",
+	                              [LOG_LEVEL_WARN] = "warning",
+	                              [LOG_LEVEL_INFO] = "info",
+	                              [LOG_LEVEL_DEBUG] = "debug"};
 	char line[2048];
 
 	if (level > log_max)
@@ -36,21 +38,21 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (log_journal)
 		fprintf(stderr, "<%d>%s%s%s\n", (int)level, line, suffix ? ": " : "",
-			suffix ? suffix : "");
+		        suffix ? suffix : "");
 	else
 		fprintf(stderr, "%s: %s: %s%s%s\n", log_progname, names[level], line,
-			suffix ? ": " : "", suffix ? suffix : "");
+		        suffix ? ": " : "", suffix ? suffix : "");
 }
 
-#define LOG_FN(fn, level, with_errno)                                                             \
-	void fn(const char *fmt, ...)                                                             \
-	{                                                                                         \
-		int saved = errno;                                                                \
-		va_list ap;                                                                       \
-		va_start(ap, fmt);                                                                \
-		log_vwrite(level, fmt, ap, with_errno ? strerror(saved) : NULL);                  \
-		va_end(ap);                                                                       \
-		errno = saved;                                                                    \
+#define LOG_FN(fn, level, with_errno)                                                              \
+	void fn(const char *fmt, ...)                                                              \
+	{                                                                                          \
+		int saved = errno;                                                                 \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		log_vwrite(level, fmt, ap, with_errno ? strerror(saved) : NULL);                   \
+		va_end(ap);                                                                        \
+		errno = saved;                                                                     \
 	}
 
 LOG_FN(log_warn, LOG_LEVEL_WARN, 1)

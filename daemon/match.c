@@ -14,7 +14,8 @@ split_list(const char *s, struct strvec *out)
 	if (s == NULL)
 		return;
 	copy = xstrdup(s);
-	for (char *t = strtok_r(copy, ",;\n", &save); t != NULL; t = strtok_r(NULL, ",;\n", &save)) {
+	for (char *t = strtok_r(copy, ",;\n", &save); t != NULL;
+	     t = strtok_r(NULL, ",;\n", &save)) {
 		str_trim(t);
 		if (*t != '\0')
 			strvec_push(out, t);
@@ -44,8 +45,8 @@ match_score(const char *needs, const char *strengths, char **shared_r)
 
 void
 match_suggest(const struct match_candidate *mentees, size_t nmentees,
-	      const struct match_candidate *mentors, size_t nmentors,
-	      struct match_suggestion **out_r, size_t *n_r)
+              const struct match_candidate *mentors, size_t nmentors,
+              struct match_suggestion **out_r, size_t *n_r)
 {
 	struct match_suggestion *out = NULL;
 	long *left = xcalloc(nmentors == 0 ? 1 : nmentors, sizeof(*left));
@@ -75,7 +76,7 @@ match_suggest(const struct match_candidate *mentees, size_t nmentees,
 		out[n].mentee_id = mentees[i].id;
 		out[n].mentor_id = mentors[best].id;
 		out[n].score = match_score(mentees[i].competencies, mentors[best].competencies,
-					   &out[n].shared);
+		                           &out[n].shared);
 		n++;
 	}
 	free(left);

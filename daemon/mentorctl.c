@@ -58,7 +58,7 @@ static int
 cmd_status(struct config *config, struct store *store)
 {
 	static const char *const app_states[] = {"applied", "accepted", "matched", "pool",
-						 "declined"};
+	                                         "declined"};
 	static const char *const out_states[] = {"queued", "sent", "failed"};
 	const char *error;
 	struct store_match *matches = NULL;
@@ -72,7 +72,7 @@ cmd_status(struct config *config, struct store *store)
 		printf("  mentees:");
 		for (size_t i = 0; i < N_ELEMENTS(app_states); i++) {
 			if (store_application_count(store, name, "mentee", app_states[i], &n,
-						    &error) < 0)
+			                            &error) < 0)
 				goto fail;
 			printf(" %s %ld%s", app_states[i], n,
 			       i + 1 < N_ELEMENTS(app_states) ? "," : "\n");
@@ -220,7 +220,7 @@ cmd_report(struct config *config, struct store *store)
 		for (int guard = 0; guard < 240 && t <= end; guard++) {
 			clock_month_key(t, month);
 			if (store_meeting_count(store, list[i].id, month, &count, &minutes,
-						&error) < 0)
+			                        &error) < 0)
 				goto fail;
 			csv_field(list[i].program, false);
 			snprintf(buf, sizeof(buf), "%lld", (long long)list[i].id);
@@ -229,7 +229,8 @@ cmd_report(struct config *config, struct store *store)
 			csv_field(nz(list[i].mentor_name), false);
 			csv_field(list[i].status, false);
 			csv_field(month, false);
-			printf("%ld,%ld,%d\n", count, minutes, p != NULL ? p->meetings_per_month : 0);
+			printf("%ld,%ld,%d\n", count, minutes,
+			       p != NULL ? p->meetings_per_month : 0);
 			clock_local(t, &tm);
 			t = clock_local_midnight(tm.tm_year + 1900, tm.tm_mon + 2, 1);
 		}
@@ -286,10 +287,10 @@ static int
 cmd_mentor_add(struct config *config, struct store *store, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"strengths", required_argument, NULL, 's'},
-		{"capacity", required_argument, NULL, 'n'},
-		{"program", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"strengths", required_argument, NULL, 's'},
+	    {"capacity", required_argument, NULL, 'n'},
+	    {"program", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct config_program *program = &config->programs[0];
 	const char *strengths = NULL, *error;
@@ -320,7 +321,7 @@ cmd_mentor_add(struct config *config, struct store *store, int argc, char **argv
 	}
 	if (argc - optind < 1 || strchr(argv[optind], '@') == NULL) {
 		fprintf(stderr, "usage: mentorctl mentor add EMAIL NAME... [--strengths \"A, B\"] "
-				"[--capacity N] [--program P]\n");
+		                "[--capacity N] [--program P]\n");
 		return 2;
 	}
 	for (int i = optind + 1; i < argc; i++) {
@@ -330,8 +331,8 @@ cmd_mentor_add(struct config *config, struct store *store, int argc, char **argv
 	}
 	if (store_begin(store, &error) < 0 ||
 	    workflow_add_mentor(config, store, program, argv[optind],
-				name.len > 0 ? strbuf_str(&name) : NULL, strengths, capacity,
-				clock_now(), &id, &error) < 0 ||
+	                        name.len > 0 ? strbuf_str(&name) : NULL, strengths, capacity,
+	                        clock_now(), &id, &error) < 0 ||
 	    store_commit(store, &error) < 0) {
 		store_rollback(store);
 		strbuf_free(&name);
@@ -347,10 +348,10 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: mentorctl parse FILE.eml\n"
-		   "       mentorctl [-c FILE] [--now TIME] COMMAND\n"
-		   "commands: status, people, applications, matches, outbox,\n"
-		   "          mentor add EMAIL NAME [--strengths \"A, B\"] [--capacity N],\n"
-		   "          report --csv, messages [--quarantined|--held], replay ID\n");
+	           "       mentorctl [-c FILE] [--now TIME] COMMAND\n"
+	           "commands: status, people, applications, matches, outbox,\n"
+	           "          mentor add EMAIL NAME [--strengths \"A, B\"] [--capacity N],\n"
+	           "          report --csv, messages [--quarantined|--held], replay ID\n");
 }
 
 int
@@ -403,7 +404,8 @@ main(int argc, char **argv)
 	}
 	if (now_arg != NULL) {
 		if (clock_parse(now_arg, &now) < 0) {
-			fprintf(stderr, "mentorctl: --now %s: expected YYYY-MM-DDTHH:MM\n", now_arg);
+			fprintf(stderr, "mentorctl: --now %s: expected YYYY-MM-DDTHH:MM\n",
+			        now_arg);
 			goto out;
 		}
 		clock_set_fake(now);
@@ -426,10 +428,10 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "report") == 0)
 		status = cmd_report(config, store);
 	else if (strcmp(cmd, "messages") == 0)
-		status = cmd_messages(store, i + 1 < argc && strcmp(argv[i + 1], "--held") == 0
-						     ? "held"
-					     : i + 1 < argc ? "quarantined"
-							    : NULL);
+		status =
+		    cmd_messages(store, i + 1 < argc && strcmp(argv[i + 1], "--held") == 0 ? "held"
+		                        : i + 1 < argc ? "quarantined"
+		                                       : NULL);
 	else if (strcmp(cmd, "replay") == 0 && i + 1 < argc) {
 		if (ingest_replay(config, store, atoll(argv[i + 1]), clock_now(), &error) < 0) {
 			fprintf(stderr, "mentorctl: replay %s: %s\n", argv[i + 1], error);

@@ -97,11 +97,11 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: mentord [-c FILE] [--once] [--now TIME] [--check-config] [-v]\n"
-		   "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
-		   "      --once          run one cycle (ingest, schedule, send) and exit\n"
-		   "      --now TIME      act as if it were TIME (YYYY-MM-DDTHH:MM, local time)\n"
-		   "      --check-config  validate the configuration and exit\n"
-		   "  -v, --verbose       log debug messages\n");
+	           "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
+	           "      --once          run one cycle (ingest, schedule, send) and exit\n"
+	           "      --now TIME      act as if it were TIME (YYYY-MM-DDTHH:MM, local time)\n"
+	           "      --check-config  validate the configuration and exit\n"
+	           "  -v, --verbose       log debug messages\n");
 }
 
 static void
@@ -156,11 +156,11 @@ run_cycle(struct daemon *d)
 		rc = ingest_mailbox(d->config, d->store, d->driver, d->imap, now, &in, &error);
 		if (in.fetched > 0 || in.duplicates > 0)
 			log_info("ingest: %zu fetched, %zu stored, %zu duplicates", in.fetched,
-				 in.stored, in.duplicates);
+			         in.stored, in.duplicates);
 	}
 	if (rc != IMAP_OK) {
 		log_error("IMAP %s:%d: %s", d->config->imap.host, d->config->imap.port,
-			  error != NULL ? error : "failed");
+		          error != NULL ? error : "failed");
 		if (rc == IMAP_ERR_CONN || rc == IMAP_ERR_AUTH)
 			imap_disconnect(d);
 		status = 1;
@@ -175,7 +175,7 @@ run_cycle(struct daemon *d)
 		status = 1;
 	} else if (out.sent + out.retried + out.failed > 0) {
 		log_info("outbox: %zu sent, %zu to retry, %zu failed", out.sent, out.retried,
-			 out.failed);
+		         out.failed);
 	}
 	return status;
 }
@@ -208,9 +208,9 @@ wait_for_work(struct daemon *d)
 	struct pollfd pfd;
 
 	if (d->imap != NULL && d->config->imap.idle) {
-		int rc = d->driver->idle(d->imap, timeout < IDLE_MAX_SECONDS ? timeout
-									    : IDLE_MAX_SECONDS,
-					 signal_pipe[0], &supported, &new_mail, &error);
+		int rc = d->driver->idle(d->imap,
+		                         timeout < IDLE_MAX_SECONDS ? timeout : IDLE_MAX_SECONDS,
+		                         signal_pipe[0], &supported, &new_mail, &error);
 
 		if (rc != IMAP_OK) {
 			log_warnx("IDLE: %s; reconnecting", error);
@@ -252,10 +252,13 @@ int
 main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'}, {"once", no_argument, NULL, 'o'},
-		{"now", required_argument, NULL, 'n'},    {"check-config", no_argument, NULL, 'k'},
-		{"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"once", no_argument, NULL, 'o'},
+	    {"now", required_argument, NULL, 'n'},
+	    {"check-config", no_argument, NULL, 'k'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct daemon d;
 	const char *path = DEFAULT_CONFIG, *now_arg = NULL, *error;
@@ -329,7 +332,7 @@ main(int argc, char **argv)
 	} else {
 		sd_notify(0, "READY=1");
 		log_info("started (%zu program%s)", d.config->nprograms,
-			 d.config->nprograms == 1 ? "" : "s");
+		         d.config->nprograms == 1 ? "" : "s");
 		while (!got_term) {
 			run_cycle(&d);
 			sd_notify(0, "WATCHDOG=1");

@@ -19,7 +19,7 @@ addr_domain(const char *addr)
 
 int
 outbox_enqueue(const struct config *config, struct store *store, const struct outbox_mail *mail,
-	       time_t now, bool *created_r, const char **error_r)
+               time_t now, bool *created_r, const char **error_r)
 {
 	struct compose_mail cm;
 	char *recipients = NULL, *subject = NULL, *body = NULL, *message_id = NULL;
@@ -35,15 +35,15 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
 	}
 	for (size_t i = 0; i < mail->to->n; i++) {
 		if (!compose_valid_addr(mail->to->v[i])) {
-			*error_r = errorf("%s: \"%s\" is not a usable address", mail->key,
-					  mail->to->v[i]);
+			*error_r =
+			    errorf("%s: \"%s\" is not a usable address", mail->key, mail->to->v[i]);
 			return -1;
 		}
 	}
 	recipients = strvec_join(mail->to, ",");
 	if (store_outbox_reserve(store, mail->key, mail->kind, mail->program, recipients,
-				 mail->person_id, mail->thread_type, mail->thread_ref, now, &id,
-				 &created, error_r) < 0)
+	                         mail->person_id, mail->thread_type, mail->thread_ref, now, &id,
+	                         &created, error_r) < 0)
 		goto out;
 	if (created_r != NULL)
 		*created_r = created;
@@ -52,7 +52,7 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
 		goto out;
 	}
 	if (template_render(config->templates, mail->template_name, mail->vars, mail->audience,
-			    &subject, &body, error_r) < 0)
+	                    &subject, &body, error_r) < 0)
 		goto out;
 	message_id = compose_message_id(addr_domain(config->smtp.from_addr));
 	if (config->hmac_secret != NULL) {
@@ -118,8 +118,8 @@ rate_wait(const struct config_smtp *conf, struct timespec *last)
 	gap_ns = 60000000000LL / conf->rate_per_minute;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (last->tv_sec != 0) {
-		elapsed_ns = (now.tv_sec - last->tv_sec) * 1000000000LL +
-			     (now.tv_nsec - last->tv_nsec);
+		elapsed_ns =
+		    (now.tv_sec - last->tv_sec) * 1000000000LL + (now.tv_nsec - last->tv_nsec);
 		if (elapsed_ns < gap_ns) {
 			long long wait = gap_ns - elapsed_ns;
 
@@ -135,7 +135,7 @@ rate_wait(const struct config_smtp *conf, struct timespec *last)
 
 int
 outbox_flush(const struct config *config, struct store *store, struct smtp_session **smtp_io,
-	     time_t now, struct outbox_stats *stats_r, const char **error_r)
+             time_t now, struct outbox_stats *stats_r, const char **error_r)
 {
 	struct store_outbox *due = NULL;
 	struct timespec last = {0, 0};
@@ -166,8 +166,8 @@ outbox_flush(const struct config *config, struct store *store, struct smtp_sessi
 			free(list);
 			rate_wait(&config->smtp, &last);
 			res = smtp_send(*smtp_io, config->smtp.from_addr,
-					(const char *const *)rcpts.v, rcpts.n, o->data, o->len,
-					&code, &serr);
+			                (const char *const *)rcpts.v, rcpts.n, o->data, o->len,
+			                &code, &serr);
 			strvec_free(&rcpts);
 			if (res == SMTP_OK) {
 				rc = store_outbox_mark_sent(store, o->id, code, now, error_r);
@@ -175,8 +175,8 @@ outbox_flush(const struct config *config, struct store *store, struct smtp_sessi
 				log_info("sent %s to %s", o->key, o->recipients);
 			} else if (res == SMTP_TEMPFAIL && o->attempts + 1 < OUTBOX_MAX_ATTEMPTS) {
 				rc = store_outbox_mark_retry(store, o->id, code, serr,
-							     now + retry_delay(o->attempts),
-							     error_r);
+				                             now + retry_delay(o->attempts),
+				                             error_r);
 				stats_r->retried++;
 				log_warnx("will retry %s: %s", o->key, serr);
 				/* No reply code: the server is unreachable, so the

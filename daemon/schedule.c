@@ -85,7 +85,7 @@ push_action(struct schedule_action **list, size_t *n, size_t *cap, enum schedule
 
 void
 schedule_due_actions(const struct schedule_input *in, time_t now,
-		     struct schedule_action **actions_r, size_t *n_r)
+                     struct schedule_action **actions_r, size_t *n_r)
 {
 	struct schedule_action *list = NULL, *a;
 	size_t n = 0, cap = 0;
@@ -96,7 +96,7 @@ schedule_due_actions(const struct schedule_input *in, time_t now,
 	*actions_r = NULL;
 	*n_r = 0;
 	if (!schedule_in_working_hours(now, in->work_start_hour, in->work_end_hour,
-				       in->work_weekends))
+	                               in->work_weekends))
 		return;
 	clock_local(now, &tm);
 	year = tm.tm_year + 1900;
@@ -118,7 +118,7 @@ schedule_due_actions(const struct schedule_input *in, time_t now,
 			a->match_id = m->id;
 			snprintf(a->period, sizeof(a->period), "%s", month);
 			snprintf(a->key, sizeof(a->key), "meeting-reminder:match=%lld:month=%s",
-				 (long long)m->id, month);
+			         (long long)m->id, month);
 		}
 	}
 
@@ -146,7 +146,7 @@ schedule_due_actions(const struct schedule_input *in, time_t now,
 			a = push_action(&list, &n, &cap, DUE_CADENCE_FOLLOWUP);
 			snprintf(a->period, sizeof(a->period), "%s", prev);
 			snprintf(a->key, sizeof(a->key), "cadence-followup:program=%s:month=%s",
-				 in->program, prev);
+			         in->program, prev);
 			a->below = below;
 			a->nbelow = nbelow;
 			a->neligible = eligible;

@@ -28,80 +28,80 @@ struct store {
 
 /* Migrations: entry i brings the schema from version i to i + 1. */
 static const char *const migrations[] = {
-	/* 0 -> 1: the walking skeleton. */
-	"CREATE TABLE mailboxes ("
-	"  name TEXT PRIMARY KEY,"
-	"  uidvalidity INTEGER NOT NULL,"
-	"  last_uid INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE messages ("
-	"  id INTEGER PRIMARY KEY,"
-	"  mailbox TEXT, uidvalidity INTEGER, uid INTEGER,"
-	"  message_id TEXT,"
-	"  sha256 TEXT NOT NULL,"
-	"  raw BLOB NOT NULL,"
-	"  size INTEGER NOT NULL,"
-	"  received_at INTEGER NOT NULL,"
-	"  from_addr TEXT, subject TEXT,"
-	"  kind TEXT NOT NULL DEFAULT 'message',"
-	"  status TEXT NOT NULL DEFAULT 'new',"
-	"  reason TEXT, program TEXT,"
-	"  reported INTEGER NOT NULL DEFAULT 0,"
-	"  UNIQUE (mailbox, uidvalidity, uid));"
-	"CREATE INDEX messages_message_id ON messages (message_id);"
-	"CREATE UNIQUE INDEX messages_sha256 ON messages (sha256);"
-	"CREATE INDEX messages_status ON messages (status);"
-	"CREATE TABLE people ("
-	"  id INTEGER PRIMARY KEY,"
-	"  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
-	"  name TEXT,"
-	"  undeliverable INTEGER NOT NULL DEFAULT 0,"
-	"  undeliverable_reason TEXT,"
-	"  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
-	"CREATE TABLE applications ("
-	"  id INTEGER PRIMARY KEY,"
-	"  program TEXT NOT NULL,"
-	"  person_id INTEGER NOT NULL REFERENCES people (id),"
-	"  role TEXT NOT NULL CHECK (role IN ('mentee', 'mentor')),"
-	"  status TEXT NOT NULL,"
-	"  division TEXT, classification TEXT, years_manager INTEGER,"
-	"  supervisor_email TEXT, competencies TEXT, availability TEXT,"
-	"  motivation TEXT, capacity INTEGER, answers TEXT,"
-	"  created_at INTEGER NOT NULL, decided_at INTEGER, note TEXT,"
-	"  UNIQUE (program, person_id, role));"
-	"CREATE TABLE matches ("
-	"  id INTEGER PRIMARY KEY,"
-	"  program TEXT NOT NULL,"
-	"  mentee_app INTEGER NOT NULL REFERENCES applications (id),"
-	"  mentor_app INTEGER NOT NULL REFERENCES applications (id),"
-	"  status TEXT NOT NULL DEFAULT 'active',"
-	"  created_at INTEGER NOT NULL, ended_at INTEGER, end_reason TEXT);"
-	"CREATE TABLE meetings ("
-	"  id INTEGER PRIMARY KEY,"
-	"  match_id INTEGER NOT NULL REFERENCES matches (id),"
-	"  date TEXT NOT NULL,"
-	"  minutes INTEGER NOT NULL DEFAULT 0,"
-	"  reported_by INTEGER, message_row INTEGER,"
-	"  created_at INTEGER NOT NULL,"
-	"  UNIQUE (match_id, date));"
-	"CREATE TABLE outbox ("
-	"  id INTEGER PRIMARY KEY,"
-	"  key TEXT NOT NULL UNIQUE,"
-	"  kind TEXT NOT NULL, program TEXT,"
-	"  recipients TEXT NOT NULL,"
-	"  person_id INTEGER, thread_type TEXT, thread_ref INTEGER,"
-	"  message_id TEXT UNIQUE, subject TEXT, data BLOB,"
-	"  status TEXT NOT NULL DEFAULT 'queued',"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  next_attempt_at INTEGER NOT NULL,"
-	"  last_error TEXT, smtp_code INTEGER,"
-	"  created_at INTEGER NOT NULL, sent_at INTEGER,"
-	"  reported INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX outbox_due ON outbox (status, next_attempt_at);"
-	"CREATE TABLE auto_answers ("
-	"  address TEXT NOT NULL COLLATE NOCASE,"
-	"  day TEXT NOT NULL,"
-	"  count INTEGER NOT NULL,"
-	"  PRIMARY KEY (address, day));",
+    /* 0 -> 1: the walking skeleton. */
+    "CREATE TABLE mailboxes ("
+    "  name TEXT PRIMARY KEY,"
+    "  uidvalidity INTEGER NOT NULL,"
+    "  last_uid INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  mailbox TEXT, uidvalidity INTEGER, uid INTEGER,"
+    "  message_id TEXT,"
+    "  sha256 TEXT NOT NULL,"
+    "  raw BLOB NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  from_addr TEXT, subject TEXT,"
+    "  kind TEXT NOT NULL DEFAULT 'message',"
+    "  status TEXT NOT NULL DEFAULT 'new',"
+    "  reason TEXT, program TEXT,"
+    "  reported INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE (mailbox, uidvalidity, uid));"
+    "CREATE INDEX messages_message_id ON messages (message_id);"
+    "CREATE UNIQUE INDEX messages_sha256 ON messages (sha256);"
+    "CREATE INDEX messages_status ON messages (status);"
+    "CREATE TABLE people ("
+    "  id INTEGER PRIMARY KEY,"
+    "  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  name TEXT,"
+    "  undeliverable INTEGER NOT NULL DEFAULT 0,"
+    "  undeliverable_reason TEXT,"
+    "  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
+    "CREATE TABLE applications ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program TEXT NOT NULL,"
+    "  person_id INTEGER NOT NULL REFERENCES people (id),"
+    "  role TEXT NOT NULL CHECK (role IN ('mentee', 'mentor')),"
+    "  status TEXT NOT NULL,"
+    "  division TEXT, classification TEXT, years_manager INTEGER,"
+    "  supervisor_email TEXT, competencies TEXT, availability TEXT,"
+    "  motivation TEXT, capacity INTEGER, answers TEXT,"
+    "  created_at INTEGER NOT NULL, decided_at INTEGER, note TEXT,"
+    "  UNIQUE (program, person_id, role));"
+    "CREATE TABLE matches ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program TEXT NOT NULL,"
+    "  mentee_app INTEGER NOT NULL REFERENCES applications (id),"
+    "  mentor_app INTEGER NOT NULL REFERENCES applications (id),"
+    "  status TEXT NOT NULL DEFAULT 'active',"
+    "  created_at INTEGER NOT NULL, ended_at INTEGER, end_reason TEXT);"
+    "CREATE TABLE meetings ("
+    "  id INTEGER PRIMARY KEY,"
+    "  match_id INTEGER NOT NULL REFERENCES matches (id),"
+    "  date TEXT NOT NULL,"
+    "  minutes INTEGER NOT NULL DEFAULT 0,"
+    "  reported_by INTEGER, message_row INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (match_id, date));"
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  key TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL, program TEXT,"
+    "  recipients TEXT NOT NULL,"
+    "  person_id INTEGER, thread_type TEXT, thread_ref INTEGER,"
+    "  message_id TEXT UNIQUE, subject TEXT, data BLOB,"
+    "  status TEXT NOT NULL DEFAULT 'queued',"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  last_error TEXT, smtp_code INTEGER,"
+    "  created_at INTEGER NOT NULL, sent_at INTEGER,"
+    "  reported INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX outbox_due ON outbox (status, next_attempt_at);"
+    "CREATE TABLE auto_answers ("
+    "  address TEXT NOT NULL COLLATE NOCASE,"
+    "  day TEXT NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  PRIMARY KEY (address, day));",
 };
 
 static const char *
@@ -211,8 +211,8 @@ store_migrate(struct store *store, const char **error_r)
 	}
 	if ((size_t)version > N_ELEMENTS(migrations)) {
 		*error_r = errorf("database schema version %d is newer than this mentord (%zu); "
-				  "upgrade mentord",
-				  version, N_ELEMENTS(migrations));
+		                  "upgrade mentord",
+		                  version, N_ELEMENTS(migrations));
 		return -1;
 	}
 	for (size_t v = (size_t)version; v < N_ELEMENTS(migrations); v++) {
@@ -237,10 +237,10 @@ store_open(const char *path, struct store **store_r, const char **error_r)
 	struct store *store = xcalloc(1, sizeof(*store));
 
 	if (sqlite3_open_v2(path, &store->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
 		*error_r = errorf("database %s: %s", path,
-				  store->db ? sqlite3_errmsg(store->db) : "cannot open");
+		                  store->db ? sqlite3_errmsg(store->db) : "cannot open");
 		goto fail;
 	}
 	/* Another process (mentorctl, a second mentord) may hold the lock for
@@ -297,11 +297,11 @@ store_rollback(struct store *store)
 /* ---- mailboxes ---- */
 
 int
-store_mailbox_get(struct store *store, const char *mailbox, bool *found_r,
-		  uint32_t *uidvalidity_r, uint32_t *last_uid_r, const char **error_r)
+store_mailbox_get(struct store *store, const char *mailbox, bool *found_r, uint32_t *uidvalidity_r,
+                  uint32_t *last_uid_r, const char **error_r)
 {
 	sqlite3_stmt *st =
-		stmt_get(store, "SELECT uidvalidity, last_uid FROM mailboxes WHERE name = ?", error_r);
+	    stmt_get(store, "SELECT uidvalidity, last_uid FROM mailboxes WHERE name = ?", error_r);
 	int rc;
 
 	if (st == NULL)
@@ -322,14 +322,15 @@ store_mailbox_get(struct store *store, const char *mailbox, bool *found_r,
 }
 
 int
-store_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidity,
-		  uint32_t last_uid, const char **error_r)
+store_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidity, uint32_t last_uid,
+                  const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store,
-				    "INSERT INTO mailboxes (name, uidvalidity, last_uid) "
-				    "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-				    "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
-				    error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "INSERT INTO mailboxes (name, uidvalidity, last_uid) "
+	             "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+	             "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
+	             error_r);
 
 	if (st == NULL)
 		return -1;
@@ -366,8 +367,8 @@ store_message_list_free(struct store_message **list, size_t n)
 	*list = NULL;
 }
 
-#define MESSAGE_COLUMNS                                                                           \
-	"id, mailbox, uidvalidity, uid, message_id, from_addr, subject, kind, status, reason, "   \
+#define MESSAGE_COLUMNS                                                                            \
+	"id, mailbox, uidvalidity, uid, message_id, from_addr, subject, kind, status, reason, "    \
 	"program, received_at, size, reported"
 
 static void
@@ -405,17 +406,17 @@ single_id(struct store *store, sqlite3_stmt *st, int64_t *id_r, const char **err
 
 int
 store_message_find_duplicate(struct store *store, const char *mailbox, uint32_t uidvalidity,
-			     uint32_t uid, const char *message_id, const char *sha256,
-			     int64_t *id_r, const char **error_r)
+                             uint32_t uid, const char *message_id, const char *sha256,
+                             int64_t *id_r, const char **error_r)
 {
 	sqlite3_stmt *st;
 
 	*id_r = 0;
 	if (mailbox != NULL) {
 		st = stmt_get(store,
-			      "SELECT id FROM messages WHERE mailbox = ? AND uidvalidity = ? "
-			      "AND uid = ?",
-			      error_r);
+		              "SELECT id FROM messages WHERE mailbox = ? AND uidvalidity = ? "
+		              "AND uid = ?",
+		              error_r);
 		if (st == NULL)
 			return -1;
 		bind_text(st, 1, mailbox);
@@ -426,7 +427,7 @@ store_message_find_duplicate(struct store *store, const char *mailbox, uint32_t 
 	}
 	if (message_id != NULL && *message_id != '\0') {
 		st = stmt_get(store, "SELECT id FROM messages WHERE message_id = ? LIMIT 1",
-			      error_r);
+		              error_r);
 		if (st == NULL)
 			return -1;
 		bind_text(st, 1, message_id);
@@ -442,13 +443,14 @@ store_message_find_duplicate(struct store *store, const char *mailbox, uint32_t 
 
 int
 store_message_insert(struct store *store, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
-		     const char *message_id, const char *sha256, const char *raw, size_t len,
-		     time_t received_at, int64_t *id_r, const char **error_r)
+                     const char *message_id, const char *sha256, const char *raw, size_t len,
+                     time_t received_at, int64_t *id_r, const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store,
-				    "INSERT INTO messages (mailbox, uidvalidity, uid, message_id, "
-				    "sha256, raw, size, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				    error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "INSERT INTO messages (mailbox, uidvalidity, uid, message_id, "
+	             "sha256, raw, size, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	             error_r);
 
 	if (st == NULL)
 		return -1;
@@ -470,13 +472,14 @@ store_message_insert(struct store *store, const char *mailbox, uint32_t uidvalid
 
 int
 store_message_set_result(struct store *store, int64_t id, const char *from_addr,
-			 const char *subject, const char *kind, const char *status,
-			 const char *reason, const char *program, const char **error_r)
+                         const char *subject, const char *kind, const char *status,
+                         const char *reason, const char *program, const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store,
-				    "UPDATE messages SET from_addr = ?, subject = ?, kind = ?, "
-				    "status = ?, reason = ?, program = ?, reported = 0 WHERE id = ?",
-				    error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "UPDATE messages SET from_addr = ?, subject = ?, kind = ?, "
+	             "status = ?, reason = ?, program = ?, reported = 0 WHERE id = ?",
+	             error_r);
 
 	if (st == NULL)
 		return -1;
@@ -492,10 +495,10 @@ store_message_set_result(struct store *store, int64_t id, const char *from_addr,
 
 int
 store_message_get(struct store *store, int64_t id, struct store_message *m_r, char **raw_r,
-		  size_t *len_r, const char **error_r)
+                  size_t *len_r, const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store, "SELECT " MESSAGE_COLUMNS ", raw FROM messages WHERE id = ?",
-				    error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store, "SELECT " MESSAGE_COLUMNS ", raw FROM messages WHERE id = ?", error_r);
 	int rc;
 
 	if (st == NULL)
@@ -505,14 +508,14 @@ store_message_get(struct store *store, int64_t id, struct store_message *m_r, ch
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
 		*error_r = rc == SQLITE_DONE ? errorf("no message %lld", (long long)id)
-					     : db_error(store, "reading message");
+		                             : db_error(store, "reading message");
 		return -1;
 	}
 	message_from_row(st, m_r);
 	if (raw_r != NULL) {
 		*len_r = (size_t)sqlite3_column_bytes(st, 14);
 		*raw_r = xstrndup(sqlite3_column_blob(st, 14) ? sqlite3_column_blob(st, 14) : "",
-				  *len_r);
+		                  *len_r);
 	}
 	sqlite3_reset(st);
 	return 0;
@@ -520,7 +523,7 @@ store_message_get(struct store *store, int64_t id, struct store_message *m_r, ch
 
 static int
 message_rows(struct store *store, sqlite3_stmt *st, struct store_message **list_r, size_t *n_r,
-	     const char **error_r)
+             const char **error_r)
 {
 	struct store_message *list = NULL;
 	size_t n = 0, cap = 0;
@@ -544,12 +547,12 @@ message_rows(struct store *store, sqlite3_stmt *st, struct store_message **list_
 
 int
 store_message_list(struct store *store, const char *status, size_t limit,
-		   struct store_message **list_r, size_t *n_r, const char **error_r)
+                   struct store_message **list_r, size_t *n_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "SELECT " MESSAGE_COLUMNS " FROM messages "
-				    "WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2",
-				    error_r);
+	                            "SELECT " MESSAGE_COLUMNS " FROM messages "
+	                            "WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2",
+	                            error_r);
 
 	if (st == NULL)
 		return -1;
@@ -560,22 +563,25 @@ store_message_list(struct store *store, const char *status, size_t limit,
 
 int
 store_message_unreported(struct store *store, const char *program, bool mark,
-			 struct store_message **list_r, size_t *n_r, const char **error_r)
+                         struct store_message **list_r, size_t *n_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "SELECT " MESSAGE_COLUMNS " FROM messages WHERE reported = 0 "
-				    "AND status IN ('held', 'quarantined') "
-				    "AND (program IS NULL OR program = ?) ORDER BY id",
-				    error_r);
+	                            "SELECT " MESSAGE_COLUMNS " FROM messages WHERE reported = 0 "
+	                            "AND status IN ('held', 'quarantined') "
+	                            "AND (program IS NULL OR program = ?) ORDER BY id",
+	                            error_r);
 
-	if (st == NULL || message_rows(store, st, list_r, n_r, error_r) < 0)
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	if (message_rows(store, st, list_r, n_r, error_r) < 0)
 		return -1;
 	if (!mark)
 		return 0;
 	st = stmt_get(store,
-		      "UPDATE messages SET reported = 1 WHERE reported = 0 "
-		      "AND status IN ('held', 'quarantined') AND (program IS NULL OR program = ?)",
-		      error_r);
+	              "UPDATE messages SET reported = 1 WHERE reported = 0 "
+	              "AND status IN ('held', 'quarantined') AND (program IS NULL OR program = ?)",
+	              error_r);
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, program);
@@ -616,13 +622,13 @@ person_from_row(sqlite3_stmt *st, struct store_person *p)
 
 int
 store_person_upsert(struct store *store, const char *email, const char *name, int64_t *id_r,
-		    const char **error_r)
+                    const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "INSERT INTO people (email, name) VALUES (?1, ?2) "
-				    "ON CONFLICT (email) DO UPDATE SET name = coalesce(?2, name) "
-				    "RETURNING id",
-				    error_r);
+	                            "INSERT INTO people (email, name) VALUES (?1, ?2) "
+	                            "ON CONFLICT (email) DO UPDATE SET name = coalesce(?2, name) "
+	                            "RETURNING id",
+	                            error_r);
 
 	if (st == NULL)
 		return -1;
@@ -640,7 +646,7 @@ store_person_upsert(struct store *store, const char *email, const char *name, in
 
 static int
 person_one(struct store *store, sqlite3_stmt *st, bool *found_r, struct store_person *p_r,
-	   const char **error_r)
+           const char **error_r)
 {
 	int rc = sqlite3_step(st);
 
@@ -659,10 +665,10 @@ person_one(struct store *store, sqlite3_stmt *st, bool *found_r, struct store_pe
 
 int
 store_person_by_email(struct store *store, const char *email, bool *found_r,
-		      struct store_person *p_r, const char **error_r)
+                      struct store_person *p_r, const char **error_r)
 {
 	sqlite3_stmt *st =
-		stmt_get(store, "SELECT " PERSON_COLUMNS " FROM people WHERE email = ?", error_r);
+	    stmt_get(store, "SELECT " PERSON_COLUMNS " FROM people WHERE email = ?", error_r);
 
 	if (st == NULL)
 		return -1;
@@ -674,7 +680,7 @@ int
 store_person_get(struct store *store, int64_t id, struct store_person *p_r, const char **error_r)
 {
 	sqlite3_stmt *st =
-		stmt_get(store, "SELECT " PERSON_COLUMNS " FROM people WHERE id = ?", error_r);
+	    stmt_get(store, "SELECT " PERSON_COLUMNS " FROM people WHERE id = ?", error_r);
 	bool found;
 
 	if (st == NULL)
@@ -691,11 +697,11 @@ store_person_get(struct store *store, int64_t id, struct store_person *p_r, cons
 
 int
 store_person_set_undeliverable(struct store *store, int64_t id, const char *reason,
-			       const char **error_r)
+                               const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(
-		store, "UPDATE people SET undeliverable = 1, undeliverable_reason = ? WHERE id = ?",
-		error_r);
+	    store, "UPDATE people SET undeliverable = 1, undeliverable_reason = ? WHERE id = ?",
+	    error_r);
 
 	if (st == NULL)
 		return -1;
@@ -706,10 +712,10 @@ store_person_set_undeliverable(struct store *store, int64_t id, const char *reas
 
 int
 store_person_list(struct store *store, struct store_person **list_r, size_t *n_r,
-		  const char **error_r)
+                  const char **error_r)
 {
 	sqlite3_stmt *st =
-		stmt_get(store, "SELECT " PERSON_COLUMNS " FROM people ORDER BY id", error_r);
+	    stmt_get(store, "SELECT " PERSON_COLUMNS " FROM people ORDER BY id", error_r);
 	struct store_person *list = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
@@ -764,10 +770,10 @@ store_application_list_free(struct store_application **list, size_t n)
 	*list = NULL;
 }
 
-#define APPLICATION_COLUMNS                                                                       \
-	"a.id, a.program, a.person_id, p.email, p.name, a.role, a.status, a.division, "           \
-	"a.classification, a.years_manager, a.supervisor_email, a.competencies, "                 \
-	"a.availability, a.motivation, a.capacity, a.answers, a.created_at, a.note "              \
+#define APPLICATION_COLUMNS                                                                        \
+	"a.id, a.program, a.person_id, p.email, p.name, a.role, a.status, a.division, "            \
+	"a.classification, a.years_manager, a.supervisor_email, a.competencies, "                  \
+	"a.availability, a.motivation, a.capacity, a.answers, a.created_at, a.note "               \
 	"FROM applications a JOIN people p ON p.id = a.person_id"
 
 static void
@@ -782,9 +788,8 @@ application_from_row(sqlite3_stmt *st, struct store_application *a)
 	a->status = col_text(st, 6);
 	a->division = col_text(st, 7);
 	a->classification = col_text(st, 8);
-	a->years_manager = sqlite3_column_type(st, 9) == SQLITE_NULL
-				   ? -1
-				   : (long)sqlite3_column_int64(st, 9);
+	a->years_manager =
+	    sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(st, 9);
 	a->supervisor_email = col_text(st, 10);
 	a->competencies = col_text(st, 11);
 	a->availability = col_text(st, 12);
@@ -797,14 +802,14 @@ application_from_row(sqlite3_stmt *st, struct store_application *a)
 
 int
 store_application_save(struct store *store, const struct store_application *a, int64_t *id_r,
-		       bool *created_r, const char **error_r)
+                       bool *created_r, const char **error_r)
 {
 	sqlite3_stmt *st;
 	int64_t id;
 
-	st = stmt_get(store,
-		      "SELECT id FROM applications WHERE program = ? AND person_id = ? AND role = ?",
-		      error_r);
+	st = stmt_get(
+	    store, "SELECT id FROM applications WHERE program = ? AND person_id = ? AND role = ?",
+	    error_r);
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, a->program);
@@ -815,20 +820,20 @@ store_application_save(struct store *store, const struct store_application *a, i
 	*created_r = id == 0;
 	if (id == 0)
 		st = stmt_get(store,
-			      "INSERT INTO applications (program, person_id, role, status, "
-			      "division, classification, years_manager, supervisor_email, "
-			      "competencies, availability, motivation, capacity, answers, "
-			      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-			      "?12, ?13, ?14)",
-			      error_r);
+		              "INSERT INTO applications (program, person_id, role, status, "
+		              "division, classification, years_manager, supervisor_email, "
+		              "competencies, availability, motivation, capacity, answers, "
+		              "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		              "?12, ?13, ?14)",
+		              error_r);
 	else
 		/* A corrected form replaces the answers; a decision stays. */
 		st = stmt_get(store,
-			      "UPDATE applications SET division = ?5, classification = ?6, "
-			      "years_manager = ?7, supervisor_email = ?8, competencies = ?9, "
-			      "availability = ?10, motivation = ?11, capacity = ?12, "
-			      "answers = ?13 WHERE id = ?15",
-			      error_r);
+		              "UPDATE applications SET division = ?5, classification = ?6, "
+		              "years_manager = ?7, supervisor_email = ?8, competencies = ?9, "
+		              "availability = ?10, motivation = ?11, capacity = ?12, "
+		              "answers = ?13 WHERE id = ?15",
+		              error_r);
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, a->program);
@@ -856,10 +861,11 @@ store_application_save(struct store *store, const struct store_application *a, i
 }
 
 int
-store_application_get(struct store *store, int64_t id, bool *found_r,
-		      struct store_application *a_r, const char **error_r)
+store_application_get(struct store *store, int64_t id, bool *found_r, struct store_application *a_r,
+                      const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store, "SELECT " APPLICATION_COLUMNS " WHERE a.id = ?", error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store, "SELECT " APPLICATION_COLUMNS " WHERE a.id = ?", error_r);
 	int rc;
 
 	if (st == NULL)
@@ -879,11 +885,11 @@ store_application_get(struct store *store, int64_t id, bool *found_r,
 
 int
 store_application_set_status(struct store *store, int64_t id, const char *status, const char *note,
-			     time_t at, const char **error_r)
+                             time_t at, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(
-		store, "UPDATE applications SET status = ?, note = ?, decided_at = ? WHERE id = ?",
-		error_r);
+	    store, "UPDATE applications SET status = ?, note = ?, decided_at = ? WHERE id = ?",
+	    error_r);
 
 	if (st == NULL)
 		return -1;
@@ -896,14 +902,14 @@ store_application_set_status(struct store *store, int64_t id, const char *status
 
 int
 store_application_list(struct store *store, const char *program, const char *role,
-		       const char *status, struct store_application **list_r, size_t *n_r,
-		       const char **error_r)
+                       const char *status, struct store_application **list_r, size_t *n_r,
+                       const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "SELECT " APPLICATION_COLUMNS
-				    " WHERE (?1 IS NULL OR a.program = ?1) AND (?2 IS NULL OR "
-				    "a.role = ?2) AND (?3 IS NULL OR a.status = ?3) ORDER BY a.id",
-				    error_r);
+	                            "SELECT " APPLICATION_COLUMNS
+	                            " WHERE (?1 IS NULL OR a.program = ?1) AND (?2 IS NULL OR "
+	                            "a.role = ?2) AND (?3 IS NULL OR a.status = ?3) ORDER BY a.id",
+	                            error_r);
 	struct store_application *list = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
@@ -931,13 +937,13 @@ store_application_list(struct store *store, const char *program, const char *rol
 
 int
 store_application_count(struct store *store, const char *program, const char *role,
-			const char *status, long *count_r, const char **error_r)
+                        const char *status, long *count_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "SELECT count(*) FROM applications WHERE (?1 IS NULL OR "
-				    "program = ?1) AND (?2 IS NULL OR role = ?2) AND (?3 IS NULL "
-				    "OR status = ?3)",
-				    error_r);
+	                            "SELECT count(*) FROM applications WHERE (?1 IS NULL OR "
+	                            "program = ?1) AND (?2 IS NULL OR role = ?2) AND (?3 IS NULL "
+	                            "OR status = ?3)",
+	                            error_r);
 	int64_t n;
 
 	if (st == NULL)
@@ -976,11 +982,11 @@ store_match_list_free(struct store_match **list, size_t n)
 	*list = NULL;
 }
 
-#define MATCH_SELECT                                                                              \
-	"SELECT m.id, m.program, m.mentee_app, m.mentor_app, ea.person_id, oa.person_id, "        \
-	"ep.email, ep.name, op.email, op.name, m.status, m.created_at, m.ended_at "               \
-	"FROM matches m JOIN applications ea ON ea.id = m.mentee_app "                            \
-	"JOIN applications oa ON oa.id = m.mentor_app JOIN people ep ON ep.id = ea.person_id "    \
+#define MATCH_SELECT                                                                               \
+	"SELECT m.id, m.program, m.mentee_app, m.mentor_app, ea.person_id, oa.person_id, "         \
+	"ep.email, ep.name, op.email, op.name, m.status, m.created_at, m.ended_at "                \
+	"FROM matches m JOIN applications ea ON ea.id = m.mentee_app "                             \
+	"JOIN applications oa ON oa.id = m.mentor_app JOIN people ep ON ep.id = ea.person_id "     \
 	"JOIN people op ON op.id = oa.person_id "
 
 static void
@@ -1003,7 +1009,7 @@ match_from_row(sqlite3_stmt *st, struct store_match *m)
 
 static int
 match_rows(struct store *store, sqlite3_stmt *st, struct store_match **list_r, size_t *n_r,
-	   const char **error_r)
+           const char **error_r)
 {
 	struct store_match *list = NULL;
 	size_t n = 0, cap = 0;
@@ -1026,13 +1032,13 @@ match_rows(struct store *store, sqlite3_stmt *st, struct store_match **list_r, s
 }
 
 int
-store_match_create(struct store *store, const char *program, int64_t mentee_app,
-		   int64_t mentor_app, time_t at, int64_t *id_r, const char **error_r)
+store_match_create(struct store *store, const char *program, int64_t mentee_app, int64_t mentor_app,
+                   time_t at, int64_t *id_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "INSERT INTO matches (program, mentee_app, mentor_app, "
-				    "created_at) VALUES (?, ?, ?, ?)",
-				    error_r);
+	                            "INSERT INTO matches (program, mentee_app, mentor_app, "
+	                            "created_at) VALUES (?, ?, ?, ?)",
+	                            error_r);
 
 	if (st == NULL)
 		return -1;
@@ -1048,7 +1054,7 @@ store_match_create(struct store *store, const char *program, int64_t mentee_app,
 
 int
 store_match_get(struct store *store, int64_t id, bool *found_r, struct store_match *m_r,
-		const char **error_r)
+                const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store, MATCH_SELECT "WHERE m.id = ?", error_r);
 	struct store_match *list;
@@ -1070,12 +1076,12 @@ store_match_get(struct store *store, int64_t id, bool *found_r, struct store_mat
 
 int
 store_match_end(struct store *store, int64_t id, const char *reason, time_t at,
-		const char **error_r)
+                const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "UPDATE matches SET status = 'ended', ended_at = ?, "
-				    "end_reason = ? WHERE id = ?",
-				    error_r);
+	                            "UPDATE matches SET status = 'ended', ended_at = ?, "
+	                            "end_reason = ? WHERE id = ?",
+	                            error_r);
 
 	if (st == NULL)
 		return -1;
@@ -1087,12 +1093,12 @@ store_match_end(struct store *store, int64_t id, const char *reason, time_t at,
 
 int
 store_match_list(struct store *store, const char *program, bool active_only,
-		 struct store_match **list_r, size_t *n_r, const char **error_r)
+                 struct store_match **list_r, size_t *n_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    MATCH_SELECT "WHERE (?1 IS NULL OR m.program = ?1) AND "
-						 "(?2 = 0 OR m.status = 'active') ORDER BY m.id",
-				    error_r);
+	                            MATCH_SELECT "WHERE (?1 IS NULL OR m.program = ?1) AND "
+	                                         "(?2 = 0 OR m.status = 'active') ORDER BY m.id",
+	                            error_r);
 
 	if (st == NULL)
 		return -1;
@@ -1103,12 +1109,12 @@ store_match_list(struct store *store, const char *program, bool active_only,
 
 int
 store_match_for_person(struct store *store, int64_t person_id, struct store_match **list_r,
-		       size_t *n_r, const char **error_r)
+                       size_t *n_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    MATCH_SELECT "WHERE m.status = 'active' AND (ea.person_id = ?1 "
-						 "OR oa.person_id = ?1) ORDER BY m.id",
-				    error_r);
+	                            MATCH_SELECT "WHERE m.status = 'active' AND (ea.person_id = ?1 "
+	                                         "OR oa.person_id = ?1) ORDER BY m.id",
+	                            error_r);
 
 	if (st == NULL)
 		return -1;
@@ -1118,11 +1124,11 @@ store_match_for_person(struct store *store, int64_t person_id, struct store_matc
 
 int
 store_match_count_for_mentor(struct store *store, int64_t mentor_app, long *count_r,
-			     const char **error_r)
+                             const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(
-		store, "SELECT count(*) FROM matches WHERE mentor_app = ? AND status = 'active'",
-		error_r);
+	    store, "SELECT count(*) FROM matches WHERE mentor_app = ? AND status = 'active'",
+	    error_r);
 	int64_t n;
 
 	if (st == NULL)
@@ -1138,14 +1144,14 @@ store_match_count_for_mentor(struct store *store, int64_t mentor_app, long *coun
 
 int
 store_meeting_add(struct store *store, int64_t match_id, const char *date, int minutes,
-		  int64_t reported_by, int64_t message_row, time_t at, bool *created_r,
-		  const char **error_r)
+                  int64_t reported_by, int64_t message_row, time_t at, bool *created_r,
+                  const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "INSERT INTO meetings (match_id, date, minutes, reported_by, "
-				    "message_row, created_at) VALUES (?, ?, ?, ?, ?, ?) "
-				    "ON CONFLICT (match_id, date) DO NOTHING",
-				    error_r);
+	                            "INSERT INTO meetings (match_id, date, minutes, reported_by, "
+	                            "message_row, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+	                            "ON CONFLICT (match_id, date) DO NOTHING",
+	                            error_r);
 
 	if (st == NULL)
 		return -1;
@@ -1163,12 +1169,12 @@ store_meeting_add(struct store *store, int64_t match_id, const char *date, int m
 
 int
 store_meeting_count(struct store *store, int64_t match_id, const char *month, long *count_r,
-		    long *minutes_r, const char **error_r)
+                    long *minutes_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "SELECT count(*), coalesce(sum(minutes), 0) FROM meetings "
-				    "WHERE match_id = ? AND substr(date, 1, 7) = ?",
-				    error_r);
+	                            "SELECT count(*), coalesce(sum(minutes), 0) FROM meetings "
+	                            "WHERE match_id = ? AND substr(date, 1, 7) = ?",
+	                            error_r);
 	int rc;
 
 	if (st == NULL)
@@ -1218,9 +1224,9 @@ store_outbox_list_free(struct store_outbox **list, size_t n)
 	*list = NULL;
 }
 
-#define OUTBOX_SELECT                                                                             \
-	"SELECT id, key, kind, program, recipients, message_id, subject, data, status, "          \
-	"attempts, next_attempt_at, last_error, smtp_code, person_id, thread_ref, thread_type, "  \
+#define OUTBOX_SELECT                                                                              \
+	"SELECT id, key, kind, program, recipients, message_id, subject, data, status, "           \
+	"attempts, next_attempt_at, last_error, smtp_code, person_id, thread_ref, thread_type, "   \
 	"created_at, sent_at FROM outbox "
 
 static void
@@ -1252,7 +1258,7 @@ outbox_from_row(sqlite3_stmt *st, struct store_outbox *o)
 
 static int
 outbox_rows(struct store *store, sqlite3_stmt *st, struct store_outbox **list_r, size_t *n_r,
-	    const char **error_r)
+            const char **error_r)
 {
 	struct store_outbox *list = NULL;
 	size_t n = 0, cap = 0;
@@ -1276,9 +1282,9 @@ outbox_rows(struct store *store, sqlite3_stmt *st, struct store_outbox **list_r,
 
 int
 store_outbox_reserve(struct store *store, const char *key, const char *kind, const char *program,
-		     const char *recipients, int64_t person_id, const char *thread_type,
-		     int64_t thread_ref, time_t now, int64_t *id_r, bool *created_r,
-		     const char **error_r)
+                     const char *recipients, int64_t person_id, const char *thread_type,
+                     int64_t thread_ref, time_t now, int64_t *id_r, bool *created_r,
+                     const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store, "SELECT id FROM outbox WHERE key = ?", error_r);
 	int64_t id;
@@ -1294,10 +1300,10 @@ store_outbox_reserve(struct store *store, const char *key, const char *kind, con
 		return 0;
 	}
 	st = stmt_get(store,
-		      "INSERT INTO outbox (key, kind, program, recipients, person_id, "
-		      "thread_type, thread_ref, next_attempt_at, created_at, status) "
-		      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft')",
-		      error_r);
+	              "INSERT INTO outbox (key, kind, program, recipients, person_id, "
+	              "thread_type, thread_ref, next_attempt_at, created_at, status) "
+	              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft')",
+	              error_r);
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, key);
@@ -1318,12 +1324,12 @@ store_outbox_reserve(struct store *store, const char *key, const char *kind, con
 
 int
 store_outbox_fill(struct store *store, int64_t id, const char *message_id, const char *subject,
-		  const char *data, size_t len, const char **error_r)
+                  const char *data, size_t len, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "UPDATE outbox SET message_id = ?, subject = ?, data = ?, "
-				    "status = 'queued' WHERE id = ?",
-				    error_r);
+	                            "UPDATE outbox SET message_id = ?, subject = ?, data = ?, "
+	                            "status = 'queued' WHERE id = ?",
+	                            error_r);
 
 	if (st == NULL)
 		return -1;
@@ -1336,12 +1342,13 @@ store_outbox_fill(struct store *store, int64_t id, const char *message_id, const
 
 int
 store_outbox_due(struct store *store, time_t now, size_t limit, struct store_outbox **list_r,
-		 size_t *n_r, const char **error_r)
+                 size_t *n_r, const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store,
-				    OUTBOX_SELECT "WHERE status = 'queued' AND next_attempt_at <= ? "
-						  "ORDER BY next_attempt_at, id LIMIT ?",
-				    error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             OUTBOX_SELECT "WHERE status = 'queued' AND next_attempt_at <= ? "
+	                           "ORDER BY next_attempt_at, id LIMIT ?",
+	             error_r);
 
 	if (st == NULL)
 		return -1;
@@ -1353,10 +1360,11 @@ store_outbox_due(struct store *store, time_t now, size_t limit, struct store_out
 int
 store_outbox_mark_sent(struct store *store, int64_t id, int code, time_t at, const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store,
-				    "UPDATE outbox SET status = 'sent', smtp_code = ?, sent_at = ?, "
-				    "attempts = attempts + 1, last_error = NULL WHERE id = ?",
-				    error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "UPDATE outbox SET status = 'sent', smtp_code = ?, sent_at = ?, "
+	             "attempts = attempts + 1, last_error = NULL WHERE id = ?",
+	             error_r);
 
 	if (st == NULL)
 		return -1;
@@ -1368,12 +1376,12 @@ store_outbox_mark_sent(struct store *store, int64_t id, int code, time_t at, con
 
 int
 store_outbox_mark_retry(struct store *store, int64_t id, int code, const char *error,
-			time_t next_attempt_at, const char **error_r)
+                        time_t next_attempt_at, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "UPDATE outbox SET attempts = attempts + 1, smtp_code = ?, "
-				    "last_error = ?, next_attempt_at = ? WHERE id = ?",
-				    error_r);
+	                            "UPDATE outbox SET attempts = attempts + 1, smtp_code = ?, "
+	                            "last_error = ?, next_attempt_at = ? WHERE id = ?",
+	                            error_r);
 
 	if (st == NULL)
 		return -1;
@@ -1386,12 +1394,12 @@ store_outbox_mark_retry(struct store *store, int64_t id, int code, const char *e
 
 int
 store_outbox_mark_failed(struct store *store, int64_t id, int code, const char *error,
-			 const char **error_r)
+                         const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-				    "UPDATE outbox SET status = 'failed', attempts = attempts + 1, "
-				    "smtp_code = ?, last_error = ? WHERE id = ?",
-				    error_r);
+	                            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, "
+	                            "smtp_code = ?, last_error = ? WHERE id = ?",
+	                            error_r);
 
 	if (st == NULL)
 		return -1;
@@ -1403,7 +1411,7 @@ store_outbox_mark_failed(struct store *store, int64_t id, int code, const char *
 
 int
 store_outbox_by_message_id(struct store *store, const char *message_id, bool *found_r,
-			   struct store_outbox *o_r, const char **error_r)
+                           struct store_outbox *o_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store, OUTBOX_SELECT "WHERE message_id = ?", error_r);
 	struct store_outbox *list;
@@ -1425,10 +1433,10 @@ store_outbox_by_message_id(struct store *store, const char *message_id, bool *fo
 
 int
 store_outbox_unreported_failures(struct store *store, bool mark, struct store_outbox **list_r,
-				 size_t *n_r, const char **error_r)
+                                 size_t *n_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(
-		store, OUTBOX_SELECT "WHERE status = 'failed' AND reported = 0 ORDER BY id", error_r);
+	    store, OUTBOX_SELECT "WHERE status = 'failed' AND reported = 0 ORDER BY id", error_r);
 
 	if (st == NULL || outbox_rows(store, st, list_r, n_r, error_r) < 0)
 		return -1;
@@ -1443,8 +1451,8 @@ store_outbox_unreported_failures(struct store *store, bool mark, struct store_ou
 int
 store_outbox_count(struct store *store, const char *status, long *count_r, const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(
-		store, "SELECT count(*) FROM outbox WHERE ?1 IS NULL OR status = ?1", error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store, "SELECT count(*) FROM outbox WHERE ?1 IS NULL OR status = ?1", error_r);
 	int64_t n;
 
 	if (st == NULL)
@@ -1460,8 +1468,8 @@ int
 store_outbox_next_due(struct store *store, time_t *at_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(
-		store, "SELECT coalesce(min(next_attempt_at), 0) FROM outbox WHERE status = 'queued'",
-		error_r);
+	    store, "SELECT coalesce(min(next_attempt_at), 0) FROM outbox WHERE status = 'queued'",
+	    error_r);
 	int64_t at;
 
 	if (st == NULL)
@@ -1476,13 +1484,14 @@ store_outbox_next_due(struct store *store, time_t *at_r, const char **error_r)
 
 int
 store_auto_answer_take(struct store *store, const char *address, const char *day, int max,
-		       bool *allowed_r, const char **error_r)
+                       bool *allowed_r, const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store,
-				    "INSERT INTO auto_answers (address, day, count) VALUES (?1, ?2, 1) "
-				    "ON CONFLICT (address, day) DO UPDATE SET count = count + 1 "
-				    "WHERE count < ?3",
-				    error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "INSERT INTO auto_answers (address, day, count) VALUES (?1, ?2, 1) "
+	             "ON CONFLICT (address, day) DO UPDATE SET count = count + 1 "
+	             "WHERE count < ?3",
+	             error_r);
 
 	if (st == NULL)
 		return -1;

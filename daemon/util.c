@@ -424,9 +424,9 @@ str_trim(char *s)
 	       *start == '\f' || *start == '\v')
 		start++;
 	len = strlen(start);
-	while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t' ||
-			   start[len - 1] == '\r' || start[len - 1] == '\n' ||
-			   start[len - 1] == '\f' || start[len - 1] == '\v'))
+	while (len > 0 &&
+	       (start[len - 1] == ' ' || start[len - 1] == '\t' || start[len - 1] == '\r' ||
+	        start[len - 1] == '\n' || start[len - 1] == '\f' || start[len - 1] == '\v'))
 		len--;
 	memmove(s, start, len);
 	s[len] = '\0';

@@ -21,16 +21,15 @@ struct wf {
 	const struct config *config;
 	struct store *store;
 	time_t now;
-	int64_t row;                        /* messages.id */
+	int64_t row; /* messages.id */
 	const struct mime_message *msg;
 	const struct config_program *program;
-	const char *reply; /* the new text of the message */
+	const char *reply;  /* the new text of the message */
 	const char *status; /* what to record: applied, answered, held, ignored */
 	char *reason;       /* owned */
 };
 
-static void
-wf_result(struct wf *wf, const char *status, const char *fmt, ...) ATTR_FORMAT(3, 4);
+static void wf_result(struct wf *wf, const char *status, const char *fmt, ...) ATTR_FORMAT(3, 4);
 
 static void
 wf_result(struct wf *wf, const char *status, const char *fmt, ...)
@@ -52,8 +51,8 @@ program_vars(const struct config *config, const struct config_program *program)
 	template_vars_set(vars, "program_title", program->title);
 	template_vars_set(vars, "program_address", config->smtp.from_addr);
 	template_vars_set(vars, "coordinator_address",
-			  config->coordinators.n > 0 ? config->coordinators.v[0]
-						     : config->smtp.from_addr);
+	                  config->coordinators.n > 0 ? config->coordinators.v[0]
+	                                             : config->smtp.from_addr);
 	template_vars_setf(vars, "meetings_per_month", "%d", program->meetings_per_month);
 	return vars;
 }
@@ -62,7 +61,7 @@ program_vars(const struct config *config, const struct config_program *program)
  * has had its share of answers today.  *sent_r says whether it was queued. */
 static int
 wf_answer(struct wf *wf, const char *kind, const char *template_name,
-	  const struct template_vars *vars, bool *sent_r, const char **error_r)
+          const struct template_vars *vars, bool *sent_r, const char **error_r)
 {
 	struct outbox_mail mail;
 	struct strvec to = {0};
@@ -73,11 +72,11 @@ wf_answer(struct wf *wf, const char *kind, const char *template_name,
 	*sent_r = false;
 	clock_date_key(wf->now, day);
 	if (store_auto_answer_take(wf->store, wf->msg->from_addr, day,
-				   wf->config->max_auto_replies_per_day, &allowed, error_r) < 0)
+	                           wf->config->max_auto_replies_per_day, &allowed, error_r) < 0)
 		return -1;
 	if (!allowed) {
 		log_info("not answering %s: %d answers today already", wf->msg->from_addr,
-			 wf->config->max_auto_replies_per_day);
+		         wf->config->max_auto_replies_per_day);
 		return 0;
 	}
 	snprintf(key, sizeof(key), "%s:msg=%lld", kind, (long long)wf->row);
@@ -101,10 +100,11 @@ wf_answer(struct wf *wf, const char *kind, const char *template_name,
 /* Queues one email to the given addresses under a fixed key. */
 static int
 queue_mail(const struct config *config, struct store *store, time_t now, const char *key,
-	   const char *kind, const struct config_program *program, const struct strvec *to,
-	   int64_t person_id, const char *thread_type, int64_t thread_ref, const char *template_name,
-	   const struct template_vars *vars, enum template_audience audience, bool automatic,
-	   const char *in_reply_to, bool *created_r, const char **error_r)
+           const char *kind, const struct config_program *program, const struct strvec *to,
+           int64_t person_id, const char *thread_type, int64_t thread_ref,
+           const char *template_name, const struct template_vars *vars,
+           enum template_audience audience, bool automatic, const char *in_reply_to,
+           bool *created_r, const char **error_r)
 {
 	struct outbox_mail mail;
 
@@ -125,18 +125,18 @@ queue_mail(const struct config *config, struct store *store, time_t now, const c
 }
 
 static int
-queue_to_one(struct wf *wf, const char *key, const char *kind, const char *addr,
-	     int64_t person_id, const char *thread_type, int64_t thread_ref,
-	     const char *template_name, const struct template_vars *vars,
-	     enum template_audience audience, const char **error_r)
+queue_to_one(struct wf *wf, const char *key, const char *kind, const char *addr, int64_t person_id,
+             const char *thread_type, int64_t thread_ref, const char *template_name,
+             const struct template_vars *vars, enum template_audience audience,
+             const char **error_r)
 {
 	struct strvec to = {0};
 	int ret;
 
 	strvec_push(&to, addr);
 	ret = queue_mail(wf->config, wf->store, wf->now, key, kind, wf->program, &to, person_id,
-			 thread_type, thread_ref, template_name, vars, audience, false, NULL, NULL,
-			 error_r);
+	                 thread_type, thread_ref, template_name, vars, audience, false, NULL, NULL,
+	                 error_r);
 	strvec_free(&to);
 	return ret;
 }
@@ -156,9 +156,9 @@ cmd_decide(struct wf *wf, const struct command *cmd, struct strbuf *out, const c
 		enum command_verb verb;
 		const char *status, *kind, *template_name, *done;
 	} decisions[] = {
-		{CMD_ACCEPT, "accepted", "accepted", "accepted", "accepted into the class"},
-		{CMD_DECLINE, "declined", "declined", "declined", "declined"},
-		{CMD_POOL, "pool", "pooled", "pooled", "kept in the pool for a later class"},
+	    {CMD_ACCEPT, "accepted", "accepted", "accepted", "accepted into the class"},
+	    {CMD_DECLINE, "declined", "declined", "declined", "declined"},
+	    {CMD_POOL, "pool", "pooled", "pooled", "kept in the pool for a later class"},
 	};
 	const struct config_program *program;
 	struct store_application app;
@@ -181,7 +181,7 @@ cmd_decide(struct wf *wf, const struct command *cmd, struct strbuf *out, const c
 	if (strcmp(app.status, "matched") == 0 || strcmp(app.status, "withdrawn") == 0 ||
 	    strcmp(app.status, decisions[d].status) == 0) {
 		strbuf_addf(out, "%s: #%ld %s is already %s; nothing changed.\n", cmd->line,
-			    cmd->id, display_name(app.name, app.email), app.status);
+		            cmd->id, display_name(app.name, app.email), app.status);
 		ret = 0;
 		goto out;
 	}
@@ -192,21 +192,21 @@ cmd_decide(struct wf *wf, const struct command *cmd, struct strbuf *out, const c
 		long accepted, matched;
 
 		if (store_application_count(wf->store, app.program, "mentee", "accepted", &accepted,
-					    error_r) < 0 ||
+		                            error_r) < 0 ||
 		    store_application_count(wf->store, app.program, "mentee", "matched", &matched,
-					    error_r) < 0)
+		                            error_r) < 0)
 			goto out;
 		if (accepted + matched >= program->class_size) {
 			strbuf_addf(out,
-				    "%s: the class is full (%d places); nothing changed. Use "
-				    "\"pool %ld\" to keep the application for a later class.\n",
-				    cmd->line, program->class_size, cmd->id);
+			            "%s: the class is full (%d places); nothing changed. Use "
+			            "\"pool %ld\" to keep the application for a later class.\n",
+			            cmd->line, program->class_size, cmd->id);
 			ret = 0;
 			goto out;
 		}
 	}
-	if (store_application_set_status(wf->store, app.id, decisions[d].status, cmd->text,
-					 wf->now, error_r) < 0)
+	if (store_application_set_status(wf->store, app.id, decisions[d].status, cmd->text, wf->now,
+	                                 error_r) < 0)
 		goto out;
 	vars = program_vars(wf->config, program);
 	template_vars_set(vars, "name", display_name(app.name, app.email));
@@ -214,11 +214,11 @@ cmd_decide(struct wf *wf, const struct command *cmd, struct strbuf *out, const c
 	template_vars_set(vars, "reason", cmd->text);
 	snprintf(key, sizeof(key), "%s:application=%lld", decisions[d].kind, (long long)app.id);
 	if (queue_to_one(wf, key, decisions[d].kind, app.email, app.person_id, "application",
-			 app.id, decisions[d].template_name, vars, AUDIENCE_PARTICIPANT,
-			 error_r) < 0)
+	                 app.id, decisions[d].template_name, vars, AUDIENCE_PARTICIPANT,
+	                 error_r) < 0)
 		goto out;
 	strbuf_addf(out, "%s: #%ld %s %s; they have been told.\n", cmd->line, cmd->id,
-		    display_name(app.name, app.email), decisions[d].done);
+	            display_name(app.name, app.email), decisions[d].done);
 	ret = 0;
 out:
 	template_vars_free(&vars);
@@ -260,8 +260,8 @@ send_introduction(struct wf *wf, int64_t match_id, const char **error_r)
 	strvec_push(&to, m.mentor_email);
 	snprintf(key, sizeof(key), "introduction:match=%lld", (long long)m.id);
 	ret = queue_mail(wf->config, wf->store, wf->now, key, "introduction", wf->program, &to, 0,
-			 "match", m.id, "introduction", vars, AUDIENCE_PARTICIPANT, false, NULL, NULL,
-			 error_r);
+	                 "match", m.id, "introduction", vars, AUDIENCE_PARTICIPANT, false, NULL,
+	                 NULL, error_r);
 out:
 	strvec_free(&to);
 	template_vars_free(&vars);
@@ -289,7 +289,7 @@ cmd_match(struct wf *wf, const struct command *cmd, struct strbuf *out, const ch
 		goto out;
 	if (!found_a || !found_b) {
 		strbuf_addf(out, "%s: there is no application #%ld.\n", cmd->line,
-			    !found_a ? cmd->id : cmd->id2);
+		            !found_a ? cmd->id : cmd->id2);
 		ret = 0;
 		goto out;
 	}
@@ -297,15 +297,16 @@ cmd_match(struct wf *wf, const struct command *cmd, struct strbuf *out, const ch
 	mentee = strcmp(a.role, "mentee") == 0 ? &a : &b;
 	mentor = mentee == &a ? &b : &a;
 	if (strcmp(mentee->role, "mentee") != 0 || strcmp(mentor->role, "mentor") != 0) {
-		strbuf_addf(out, "%s: a match needs one mentee and one mentor (#%ld is a %s, #%ld a %s).\n",
-			    cmd->line, cmd->id, a.role, cmd->id2, b.role);
+		strbuf_addf(
+		    out, "%s: a match needs one mentee and one mentor (#%ld is a %s, #%ld a %s).\n",
+		    cmd->line, cmd->id, a.role, cmd->id2, b.role);
 		ret = 0;
 		goto out;
 	}
 	if (strcmp(mentee->status, "declined") == 0 || strcmp(mentee->status, "withdrawn") == 0) {
 		strbuf_addf(out, "%s: #%lld %s is %s; accept the application first.\n", cmd->line,
-			    (long long)mentee->id, display_name(mentee->name, mentee->email),
-			    mentee->status);
+		            (long long)mentee->id, display_name(mentee->name, mentee->email),
+		            mentee->status);
 		ret = 0;
 		goto out;
 	}
@@ -314,11 +315,11 @@ cmd_match(struct wf *wf, const struct command *cmd, struct strbuf *out, const ch
 	for (size_t i = 0; i < nactive; i++) {
 		if (active[i].mentee_app == mentee->id) {
 			strbuf_addf(out,
-				    "%s: #%lld %s already has a mentor (partnership #%lld); "
-				    "\"end %lld\" first to reassign.\n",
-				    cmd->line, (long long)mentee->id,
-				    display_name(mentee->name, mentee->email),
-				    (long long)active[i].id, (long long)active[i].id);
+			            "%s: #%lld %s already has a mentor (partnership #%lld); "
+			            "\"end %lld\" first to reassign.\n",
+			            cmd->line, (long long)mentee->id,
+			            display_name(mentee->name, mentee->email),
+			            (long long)active[i].id, (long long)active[i].id);
 			ret = 0;
 			goto out;
 		}
@@ -326,21 +327,22 @@ cmd_match(struct wf *wf, const struct command *cmd, struct strbuf *out, const ch
 	if (store_match_count_for_mentor(wf->store, mentor->id, &used, error_r) < 0)
 		goto out;
 	if (mentor->capacity > 0 && used >= mentor->capacity) {
-		strbuf_addf(out, "%s: mentor #%lld %s already has %ld of %ld mentees; nothing changed.\n",
-			    cmd->line, (long long)mentor->id, display_name(mentor->name, mentor->email),
-			    used, mentor->capacity);
+		strbuf_addf(
+		    out, "%s: mentor #%lld %s already has %ld of %ld mentees; nothing changed.\n",
+		    cmd->line, (long long)mentor->id, display_name(mentor->name, mentor->email),
+		    used, mentor->capacity);
 		ret = 0;
 		goto out;
 	}
 	if (store_match_create(wf->store, mentee->program, mentee->id, mentor->id, wf->now,
-			       &match_id, error_r) < 0 ||
-	    store_application_set_status(wf->store, mentee->id, "matched", NULL, wf->now,
-					 error_r) < 0 ||
+	                       &match_id, error_r) < 0 ||
+	    store_application_set_status(wf->store, mentee->id, "matched", NULL, wf->now, error_r) <
+	        0 ||
 	    send_introduction(wf, match_id, error_r) < 0)
 		goto out;
 	strbuf_addf(out, "%s: partnership #%lld: %s with mentor %s; both have been introduced.\n",
-		    cmd->line, (long long)match_id, display_name(mentee->name, mentee->email),
-		    display_name(mentor->name, mentor->email));
+	            cmd->line, (long long)match_id, display_name(mentee->name, mentee->email),
+	            display_name(mentor->name, mentor->email));
 	ret = 0;
 out:
 	store_match_list_free(&active, nactive);
@@ -367,11 +369,11 @@ cmd_end(struct wf *wf, const struct command *cmd, struct strbuf *out, const char
 	/* The mentee goes back to the accepted list, ready to be rematched. */
 	if (store_match_end(wf->store, m.id, cmd->text, wf->now, error_r) < 0 ||
 	    store_application_set_status(wf->store, m.mentee_app, "accepted", cmd->text, wf->now,
-					 error_r) < 0)
+	                                 error_r) < 0)
 		goto out;
 	strbuf_addf(out, "%s: partnership #%lld (%s with %s) ended; #%lld can be matched again.\n",
-		    cmd->line, (long long)m.id, display_name(m.mentee_name, m.mentee_email),
-		    display_name(m.mentor_name, m.mentor_email), (long long)m.mentee_app);
+	            cmd->line, (long long)m.id, display_name(m.mentee_name, m.mentee_email),
+	            display_name(m.mentor_name, m.mentor_email), (long long)m.mentee_app);
 	ret = 0;
 out:
 	store_match_clear(&m);
@@ -380,9 +382,9 @@ out:
 
 int
 workflow_add_mentor(const struct config *config, struct store *store,
-		    const struct config_program *program, const char *email, const char *name,
-		    const char *strengths, long capacity, time_t now, int64_t *app_id_r,
-		    const char **error_r)
+                    const struct config_program *program, const char *email, const char *name,
+                    const char *strengths, long capacity, time_t now, int64_t *app_id_r,
+                    const char **error_r)
 {
 	struct store_application app;
 	int64_t person;
@@ -405,7 +407,7 @@ workflow_add_mentor(const struct config *config, struct store *store,
 
 static int
 register_mentor_form(struct wf *wf, const struct form_result *form, struct strbuf *out,
-		     const char **error_r)
+                     const char **error_r)
 {
 	const char *email = form_result_value(form, "Email");
 	const char *name = form_result_value(form, "Name");
@@ -429,12 +431,13 @@ register_mentor_form(struct wf *wf, const struct form_result *form, struct strbu
 		return 0;
 	}
 	if (workflow_add_mentor(wf->config, wf->store, wf->program, email, name,
-				form_result_value(form, "Strengths"),
-				capacity != NULL ? atol(capacity) : 1, wf->now, &id, error_r) < 0 ||
+	                        form_result_value(form, "Strengths"),
+	                        capacity != NULL ? atol(capacity) : 1, wf->now, &id, error_r) < 0 ||
 	    store_application_get(wf->store, id, &found, &app, error_r) < 0)
 		goto out;
 	/* The form's other answers complete the registration. */
-	app.division = xstrdup(form_result_value(form, "Division") ? form_result_value(form, "Division") : "");
+	app.division =
+	    xstrdup(form_result_value(form, "Division") ? form_result_value(form, "Division") : "");
 	free(app.answers);
 	app.answers = form_result_summary(form);
 	{
@@ -448,11 +451,11 @@ register_mentor_form(struct wf *wf, const struct form_result *form, struct strbu
 	template_vars_setf(vars, "application_id", "%lld", (long long)id);
 	snprintf(key, sizeof(key), "mentor-welcome:application=%lld", (long long)id);
 	if (queue_to_one(wf, key, "mentor-welcome", app.email, app.person_id, "application", id,
-			 "mentor-welcome", vars, AUDIENCE_PARTICIPANT, error_r) < 0)
+	                 "mentor-welcome", vars, AUDIENCE_PARTICIPANT, error_r) < 0)
 		goto out;
 	strbuf_addf(out, "Mentor #%lld %s <%s> is registered (strengths: %s).\n", (long long)id,
-		    display_name(app.name, app.email), app.email,
-		    app.competencies != NULL ? app.competencies : "none given");
+	            display_name(app.name, app.email), app.email,
+	            app.competencies != NULL ? app.competencies : "none given");
 	ret = 0;
 out:
 	template_vars_free(&vars);
@@ -475,13 +478,13 @@ cmd_mentor(struct wf *wf, const struct command *cmd, struct strbuf *out, const c
 	}
 	str_lower(text);
 	if (workflow_add_mentor(wf->config, wf->store, wf->program, text,
-				name != NULL && *name != '\0' ? name : NULL, NULL, 1, wf->now, &id,
-				error_r) < 0)
+	                        name != NULL && *name != '\0' ? name : NULL, NULL, 1, wf->now, &id,
+	                        error_r) < 0)
 		goto out;
 	strbuf_addf(out,
-		    "%s: mentor #%lld registered. Send the mentor form for them to record "
-		    "strengths and capacity.\n",
-		    cmd->line, (long long)id);
+	            "%s: mentor #%lld registered. Send the mentor form for them to record "
+	            "strengths and capacity.\n",
+	            cmd->line, (long long)id);
 	ret = 0;
 out:
 	free(text);
@@ -489,8 +492,8 @@ out:
 }
 
 static int build_digest(const struct config *config, struct store *store,
-			const struct config_program *program, time_t now, const char *key,
-			const char *in_reply_to, const char **error_r);
+                        const struct config_program *program, time_t now, const char *key,
+                        const char *in_reply_to, const char **error_r);
 
 static int
 handle_coordinator(struct wf *wf, const char **error_r)
@@ -526,9 +529,9 @@ handle_coordinator(struct wf *wf, const char **error_r)
 		case CMD_DIGEST:
 			snprintf(key, sizeof(key), "digest:msg=%lld", (long long)wf->row);
 			rc = build_digest(wf->config, wf->store, wf->program, wf->now, key,
-					  wf->msg->message_id, error_r);
+			                  wf->msg->message_id, error_r);
 			strbuf_addf(&out, "%s: the digest follows in a separate email.\n",
-				    cmd->line);
+			            cmd->line);
 			break;
 		case CMD_HELP:
 			help = true;
@@ -536,7 +539,7 @@ handle_coordinator(struct wf *wf, const char **error_r)
 		case CMD_MET:
 		case CMD_WITHDRAW:
 			strbuf_addf(&out, "%s: only partners report meetings or withdraw.\n",
-				    cmd->line);
+			            cmd->line);
 			break;
 		}
 		if (rc < 0)
@@ -559,11 +562,11 @@ handle_coordinator(struct wf *wf, const char **error_r)
 	template_vars_set(vars, "help", help ? "yes" : NULL);
 	snprintf(key, sizeof(key), "command-results:msg=%lld", (long long)wf->row);
 	if (queue_mail(wf->config, wf->store, wf->now, key, "command-results", wf->program,
-		       &wf->config->coordinators, 0, "message", wf->row, "command-results", vars,
-		       AUDIENCE_COORDINATOR, false, wf->msg->message_id, NULL, error_r) < 0)
+	               &wf->config->coordinators, 0, "message", wf->row, "command-results", vars,
+	               AUDIENCE_COORDINATOR, false, wf->msg->message_id, NULL, error_r) < 0)
 		goto out;
 	wf_result(wf, cmds->errors.n > 0 ? "answered" : "applied", "%zu command(s), %zu error(s)",
-		  cmds->n, cmds->errors.n);
+	          cmds->n, cmds->errors.n);
 	ret = 0;
 out:
 	strbuf_free(&out);
@@ -579,7 +582,7 @@ out:
  * the sender's only active partnership. */
 static int
 find_sender_match(struct wf *wf, int64_t person_id, struct store_match *m_r, bool *found_r,
-		  const char **error_r)
+                  const char **error_r)
 {
 	struct store_match *list = NULL;
 	size_t n = 0, pick = 0;
@@ -593,8 +596,8 @@ find_sender_match(struct wf *wf, int64_t person_id, struct store_match *m_r, boo
 		return 0;
 	memset(&thread, 0, sizeof(thread));
 	if (wf->msg->in_reply_to != NULL &&
-	    store_outbox_by_message_id(wf->store, wf->msg->in_reply_to, &found, &thread,
-				       error_r) < 0) {
+	    store_outbox_by_message_id(wf->store, wf->msg->in_reply_to, &found, &thread, error_r) <
+	        0) {
 		store_match_list_free(&list, n);
 		return -1;
 	}
@@ -613,7 +616,7 @@ find_sender_match(struct wf *wf, int64_t person_id, struct store_match *m_r, boo
 
 static int
 handle_meetings(struct wf *wf, const struct command_list *cmds, bool *handled_r,
-		const char **error_r)
+                const char **error_r)
 {
 	struct store_person person;
 	struct store_match m;
@@ -634,8 +637,8 @@ handle_meetings(struct wf *wf, const struct command_list *cmds, bool *handled_r,
 	vars = program_vars(wf->config, wf->program);
 	if (!found) {
 		template_vars_set(vars, "results",
-				  "You are not in an active partnership of this program, so the "
-				  "meeting could not be recorded. The coordinator has been told.");
+		                  "You are not in an active partnership of this program, so the "
+		                  "meeting could not be recorded. The coordinator has been told.");
 		if (wf_answer(wf, "meeting-problem", "meeting-recorded", vars, &sent, error_r) < 0)
 			goto out;
 		wf_result(wf, "held", "meeting report from someone not in a partnership");
@@ -650,7 +653,7 @@ handle_meetings(struct wf *wf, const struct command_list *cmds, bool *handled_r,
 		if (cmd->verb != CMD_MET)
 			continue;
 		if (store_meeting_add(wf->store, m.id, cmd->date, cmd->minutes, person.id, wf->row,
-				      wf->now, &created, error_r) < 0)
+		                      wf->now, &created, error_r) < 0)
 			goto out;
 		if (created)
 			strbuf_addf(&out, "Recorded: meeting on %s", cmd->date);
@@ -664,19 +667,19 @@ handle_meetings(struct wf *wf, const struct command_list *cmds, bool *handled_r,
 		if (store_meeting_count(wf->store, m.id, month, &count, NULL, error_r) < 0)
 			goto out;
 		strbuf_addf(&out, "Meetings in %s so far: %ld of the %d the program asks for.\n",
-			    month, count, wf->program->meetings_per_month);
+		            month, count, wf->program->meetings_per_month);
 	}
 	for (size_t i = 0; i < cmds->errors.n; i++)
 		strbuf_addf(&out, "Not understood: %s\n", cmds->errors.v[i]);
 	template_vars_set(vars, "results", strbuf_str(&out));
 	template_vars_set(vars, "partner_name",
-			  m.mentee_person == person.id
-				  ? display_name(m.mentor_name, m.mentor_email)
-				  : display_name(m.mentee_name, m.mentee_email));
+	                  m.mentee_person == person.id
+	                      ? display_name(m.mentor_name, m.mentor_email)
+	                      : display_name(m.mentee_name, m.mentee_email));
 	if (wf_answer(wf, "meeting-recorded", "meeting-recorded", vars, &sent, error_r) < 0)
 		goto out;
-	wf_result(wf, cmds->errors.n > 0 ? "answered" : "applied", "meeting report for partnership #%lld",
-		  (long long)m.id);
+	wf_result(wf, cmds->errors.n > 0 ? "answered" : "applied",
+	          "meeting report for partnership #%lld", (long long)m.id);
 	*handled_r = true;
 	ret = 0;
 out:
@@ -731,11 +734,12 @@ save_application(struct wf *wf, const struct form_result *form, const char **err
 	template_vars_set(vars, "name", display_name(name, wf->msg->from_addr));
 	template_vars_setf(vars, "application_id", "%lld", (long long)id);
 	template_vars_set_confidential(vars, "answers", app.answers);
-	snprintf(key, sizeof(key), created ? "ack:application=%lld" : "application-updated:msg=%lld",
-		 created ? (long long)id : (long long)wf->row);
+	snprintf(key, sizeof(key),
+	         created ? "ack:application=%lld" : "application-updated:msg=%lld",
+	         created ? (long long)id : (long long)wf->row);
 	if (queue_to_one(wf, key, "ack", wf->msg->from_addr, person, "application", id,
-			 created ? "application-ack" : "application-updated", vars,
-			 AUDIENCE_PARTICIPANT, error_r) < 0)
+	                 created ? "application-ack" : "application-updated", vars,
+	                 AUDIENCE_PARTICIPANT, error_r) < 0)
 		goto out;
 	/* The supervisor learns that their employee applied, and nothing of the
 	 * self-assessment: the template is rendered for the supervisor audience,
@@ -745,12 +749,12 @@ save_application(struct wf *wf, const struct form_result *form, const char **err
 		template_vars_set(vars, "division", app.division);
 		snprintf(key, sizeof(key), "supervisor-notice:application=%lld", (long long)id);
 		if (queue_to_one(wf, key, "supervisor-notice", app.supervisor_email, 0,
-				 "application", id, "supervisor-notice", vars, AUDIENCE_SUPERVISOR,
-				 error_r) < 0)
+		                 "application", id, "supervisor-notice", vars, AUDIENCE_SUPERVISOR,
+		                 error_r) < 0)
 			goto out;
 	}
 	wf_result(wf, "applied", "application #%lld %s", (long long)id,
-		  created ? "received" : "updated");
+	          created ? "received" : "updated");
 	ret = 0;
 out:
 	template_vars_free(&vars);
@@ -775,8 +779,8 @@ answer_form_problems(struct wf *wf, const struct form_result *form, const char *
 	template_vars_set(vars, "form", blank);
 	ret = wf_answer(wf, "form-problems", "form-problems", vars, &sent, error_r);
 	if (ret == 0)
-		wf_result(wf, "answered", "application form with %zu problem(s)%s", form->problems.n,
-			  sent ? "" : "; not answered (daily answer limit)");
+		wf_result(wf, "answered", "application form with %zu problem(s)%s",
+		          form->problems.n, sent ? "" : "; not answered (daily answer limit)");
 	strbuf_free(&problems);
 	free(summary);
 	free(blank);
@@ -801,10 +805,10 @@ handle_participant(struct wf *wf, const char **error_r)
 			vars = program_vars(wf->config, wf->program);
 			template_vars_set(vars, "command", cmds->cmds[i].line);
 			if (wf_answer(wf, "command-refused", "command-refused", vars, &sent,
-				      error_r) < 0)
+			              error_r) < 0)
 				goto out;
 			wf_result(wf, "answered", "refused \"%s\": sender is not a coordinator",
-				  command_verb_name(cmds->cmds[i].verb));
+			          command_verb_name(cmds->cmds[i].verb));
 			ret = 0;
 			goto out;
 		}
@@ -827,7 +831,7 @@ handle_participant(struct wf *wf, const char **error_r)
 	}
 	if (form->keys_found >= 2) {
 		ret = form->problems.n == 0 ? save_application(wf, form, error_r)
-					    : answer_form_problems(wf, form, error_r);
+		                            : answer_form_problems(wf, form, error_r);
 		goto out;
 	}
 
@@ -841,8 +845,9 @@ handle_participant(struct wf *wf, const char **error_r)
 		free(blank);
 		if (wf_answer(wf, "questionnaire", "questionnaire", vars, &sent, error_r) < 0)
 			goto out;
-		wf_result(wf, "answered", "%s", sent ? "questionnaire sent"
-						     : "questionnaire not sent (daily answer limit)");
+		wf_result(wf, "answered", "%s",
+		          sent ? "questionnaire sent"
+		               : "questionnaire not sent (daily answer limit)");
 	} else {
 		if (cmds->errors.n > 0) {
 			char *errors = strvec_join(&cmds->errors, "\n");
@@ -873,15 +878,15 @@ handle_bounce(struct wf *wf, const struct bounce_info *bounce, const char **erro
 		bool found;
 
 		memset(&p, 0, sizeof(p));
-		if (store_person_by_email(wf->store, bounce->recipients.v[i], &found, &p,
-					  error_r) < 0) {
+		if (store_person_by_email(wf->store, bounce->recipients.v[i], &found, &p, error_r) <
+		    0) {
 			strbuf_free(&who);
 			return -1;
 		}
 		if (found && bounce->permanent &&
 		    store_person_set_undeliverable(wf->store, p.id,
-						   bounce->status ? bounce->status : "bounced",
-						   error_r) < 0) {
+		                                   bounce->status ? bounce->status : "bounced",
+		                                   error_r) < 0) {
 			store_person_clear(&p);
 			strbuf_free(&who);
 			return -1;
@@ -891,15 +896,15 @@ handle_bounce(struct wf *wf, const struct bounce_info *bounce, const char **erro
 	}
 	/* Held so the coordinator sees it in the next digest; never answered. */
 	wf_result(wf, bounce->permanent ? "held" : "ignored", "%s bounce (%s) for %s",
-		  bounce->permanent ? "permanent" : "temporary",
-		  bounce->status != NULL ? bounce->status : "no status", strbuf_str(&who));
+	          bounce->permanent ? "permanent" : "temporary",
+	          bounce->status != NULL ? bounce->status : "no status", strbuf_str(&who));
 	strbuf_free(&who);
 	return 0;
 }
 
 int
 workflow_apply_message(const struct config *config, struct store *store, int64_t row,
-		       const char *raw, size_t len, time_t now, const char **error_r)
+                       const char *raw, size_t len, time_t now, const char **error_r)
 {
 	struct mime_message *msg = NULL;
 	struct bounce_info bounce;
@@ -950,13 +955,13 @@ workflow_apply_message(const struct config *config, struct store *store, int64_t
 	}
 record:
 	if (store_message_set_result(store, row, msg != NULL ? msg->from_addr : NULL,
-				     msg != NULL ? msg->subject : NULL, classify_name(cls),
-				     wf.status != NULL ? wf.status : "applied", wf.reason,
-				     wf.program != NULL ? wf.program->name : NULL, error_r) < 0)
+	                             msg != NULL ? msg->subject : NULL, classify_name(cls),
+	                             wf.status != NULL ? wf.status : "applied", wf.reason,
+	                             wf.program != NULL ? wf.program->name : NULL, error_r) < 0)
 		goto out;
 	log_info("message %lld from %s: %s (%s)", (long long)row,
-		 msg != NULL && msg->from_addr != NULL ? msg->from_addr : "?",
-		 wf.status != NULL ? wf.status : "applied", wf.reason != NULL ? wf.reason : "");
+	         msg != NULL && msg->from_addr != NULL ? msg->from_addr : "?",
+	         wf.status != NULL ? wf.status : "applied", wf.reason != NULL ? wf.reason : "");
 	ret = 0;
 out:
 	free(wf.reason);
@@ -973,7 +978,7 @@ static void
 describe_application(struct strbuf *sb, const struct store_application *a)
 {
 	strbuf_addf(sb, "  #%lld %s <%s>", (long long)a->id, display_name(a->name, a->email),
-		    a->email);
+	            a->email);
 	if (a->division != NULL)
 		strbuf_addf(sb, ", %s", a->division);
 	if (a->years_manager >= 0)
@@ -981,7 +986,8 @@ describe_application(struct strbuf *sb, const struct store_application *a)
 	strbuf_addc(sb, '\n');
 	if (a->competencies != NULL)
 		strbuf_addf(sb, "      %s: %s\n",
-			    strcmp(a->role, "mentor") == 0 ? "strengths" : "needs", a->competencies);
+		            strcmp(a->role, "mentor") == 0 ? "strengths" : "needs",
+		            a->competencies);
 }
 
 /* The digest: applications waiting for a decision, mentees waiting for a
@@ -990,7 +996,7 @@ describe_application(struct strbuf *sb, const struct store_application *a)
  * the digest is actually queued (the key was new). */
 static int
 build_digest(const struct config *config, struct store *store, const struct config_program *program,
-	     time_t now, const char *key, const char *in_reply_to, const char **error_r)
+             time_t now, const char *key, const char *in_reply_to, const char **error_r)
 {
 	struct store_application *pending = NULL, *accepted = NULL, *mentors = NULL;
 	struct store_outbox *failed = NULL;
@@ -999,17 +1005,17 @@ build_digest(const struct config *config, struct store *store, const struct conf
 	struct match_suggestion *sugg = NULL;
 	size_t npending = 0, naccepted = 0, nmentors = 0, nfailed = 0, nheld = 0, nsugg = 0;
 	struct strbuf sb_pending = {0}, sb_waiting = {0}, sb_mentors = {0}, sb_sugg = {0},
-		      sb_failed = {0}, sb_held = {0};
+	              sb_failed = {0}, sb_held = {0};
 	struct template_vars *vars = NULL;
 	bool created;
 	int ret = -1;
 
 	if (store_application_list(store, program->name, "mentee", "applied", &pending, &npending,
-				   error_r) < 0 ||
+	                           error_r) < 0 ||
 	    store_application_list(store, program->name, "mentee", "accepted", &accepted,
-				   &naccepted, error_r) < 0 ||
+	                           &naccepted, error_r) < 0 ||
 	    store_application_list(store, program->name, "mentor", "active", &mentors, &nmentors,
-				   error_r) < 0 ||
+	                           error_r) < 0 ||
 	    store_outbox_unreported_failures(store, false, &failed, &nfailed, error_r) < 0 ||
 	    store_message_unreported(store, program->name, false, &held, &nheld, error_r) < 0)
 		goto out;
@@ -1028,7 +1034,7 @@ build_digest(const struct config *config, struct store *store, const struct conf
 		oc[i].free_slots = mentors[i].capacity - used;
 		describe_application(&sb_mentors, &mentors[i]);
 		strbuf_addf(&sb_mentors, "      %ld of %ld places taken\n", used,
-			    mentors[i].capacity);
+		            mentors[i].capacity);
 	}
 	/* Suggest for accepted mentees first, then for those still applying. */
 	mc = xcalloc(naccepted + npending + 1, sizeof(*mc));
@@ -1043,15 +1049,16 @@ build_digest(const struct config *config, struct store *store, const struct conf
 	match_suggest(mc, naccepted + npending, oc, nmentors, &sugg, &nsugg);
 	for (size_t i = 0; i < nsugg; i++)
 		strbuf_addf(&sb_sugg, "  match %lld with %lld   (%d in common%s%s)\n",
-			    (long long)sugg[i].mentee_id, (long long)sugg[i].mentor_id,
-			    sugg[i].score, sugg[i].score > 0 ? ": " : "", sugg[i].shared);
+		            (long long)sugg[i].mentee_id, (long long)sugg[i].mentor_id,
+		            sugg[i].score, sugg[i].score > 0 ? ": " : "", sugg[i].shared);
 	for (size_t i = 0; i < nfailed; i++)
 		strbuf_addf(&sb_failed, "  %s to %s: %s\n", failed[i].kind, failed[i].recipients,
-			    failed[i].last_error != NULL ? failed[i].last_error : "failed");
+		            failed[i].last_error != NULL ? failed[i].last_error : "failed");
 	for (size_t i = 0; i < nheld; i++)
 		strbuf_addf(&sb_held, "  message #%lld from %s, \"%s\": %s\n",
-			    (long long)held[i].id, held[i].from_addr ? held[i].from_addr : "?",
-			    held[i].subject ? held[i].subject : "", held[i].reason ? held[i].reason : "");
+		            (long long)held[i].id, held[i].from_addr ? held[i].from_addr : "?",
+		            held[i].subject ? held[i].subject : "",
+		            held[i].reason ? held[i].reason : "");
 
 	vars = program_vars(config, program);
 	template_vars_set(vars, "pending", strbuf_str(&sb_pending));
@@ -1062,14 +1069,15 @@ build_digest(const struct config *config, struct store *store, const struct conf
 	template_vars_set(vars, "held", strbuf_str(&sb_held));
 	template_vars_setf(vars, "pending_count", "%zu", npending);
 	if (queue_mail(config, store, now, key, "digest", program, &config->coordinators, 0,
-		       "digest", 0, "digest", vars, AUDIENCE_COORDINATOR, true, in_reply_to,
-		       &created, error_r) < 0)
+	               "digest", 0, "digest", vars, AUDIENCE_COORDINATOR, true, in_reply_to,
+	               &created, error_r) < 0)
 		goto out;
 	if (created) {
 		store_outbox_list_free(&failed, nfailed);
 		store_message_list_free(&held, nheld);
 		if (store_outbox_unreported_failures(store, true, &failed, &nfailed, error_r) < 0 ||
-		    store_message_unreported(store, program->name, true, &held, &nheld, error_r) < 0)
+		    store_message_unreported(store, program->name, true, &held, &nheld, error_r) <
+		        0)
 			goto out;
 	}
 	ret = 0;
@@ -1114,8 +1122,8 @@ month_title(const char *month, char *buf, size_t size)
 
 static int
 run_action(const struct config *config, struct store *store, const struct config_program *program,
-	   const struct schedule_action *a, const struct store_match *matches, size_t nmatches,
-	   const struct schedule_match *counts, time_t now, const char **error_r)
+           const struct schedule_action *a, const struct store_match *matches, size_t nmatches,
+           const struct schedule_match *counts, time_t now, const char **error_r)
 {
 	struct template_vars *vars = program_vars(config, program);
 	struct strvec to = {0};
@@ -1133,32 +1141,34 @@ run_action(const struct config *config, struct store *store, const struct config
 		for (size_t i = 0; i < nmatches; i++)
 			if (counts[i].id == a->match_id)
 				count = counts[i].meetings_this_month;
-		template_vars_set(vars, "mentee_name", display_name(m->mentee_name, m->mentee_email));
-		template_vars_set(vars, "mentor_name", display_name(m->mentor_name, m->mentor_email));
+		template_vars_set(vars, "mentee_name",
+		                  display_name(m->mentee_name, m->mentee_email));
+		template_vars_set(vars, "mentor_name",
+		                  display_name(m->mentor_name, m->mentor_email));
 		template_vars_setf(vars, "meetings", "%ld", count);
 		strvec_push(&to, m->mentee_email);
 		strvec_push(&to, m->mentor_email);
 		ret = queue_mail(config, store, now, a->key, "reminder", program, &to, 0, "match",
-				 m->id, "meeting-reminder", vars, AUDIENCE_PARTICIPANT, true, NULL,
-				 NULL, error_r);
+		                 m->id, "meeting-reminder", vars, AUDIENCE_PARTICIPANT, true, NULL,
+		                 NULL, error_r);
 		break;
 	}
 	case DUE_CADENCE_FOLLOWUP:
 		for (size_t i = 0; i < a->nbelow; i++) {
 			const struct store_match *m =
-				find_match(matches, nmatches, a->below[i].match_id);
+			    find_match(matches, nmatches, a->below[i].match_id);
 
 			strbuf_addf(&sb, "  #%lld %s with mentor %s: %ld of %d meetings\n",
-				    (long long)m->id, display_name(m->mentee_name, m->mentee_email),
-				    display_name(m->mentor_name, m->mentor_email),
-				    a->below[i].meetings, program->meetings_per_month);
+			            (long long)m->id, display_name(m->mentee_name, m->mentee_email),
+			            display_name(m->mentor_name, m->mentor_email),
+			            a->below[i].meetings, program->meetings_per_month);
 		}
 		template_vars_set(vars, "below", strbuf_str(&sb));
 		template_vars_setf(vars, "below_count", "%zu", a->nbelow);
 		template_vars_setf(vars, "partnership_count", "%zu", a->neligible);
 		ret = queue_mail(config, store, now, a->key, "followup", program,
-				 &config->coordinators, 0, "program", 0, "cadence-followup", vars,
-				 AUDIENCE_COORDINATOR, true, NULL, NULL, error_r);
+		                 &config->coordinators, 0, "program", 0, "cadence-followup", vars,
+		                 AUDIENCE_COORDINATOR, true, NULL, NULL, error_r);
 		break;
 	case DUE_DIGEST:
 		ret = build_digest(config, store, program, now, a->key, NULL, error_r);
@@ -1172,8 +1182,7 @@ run_action(const struct config *config, struct store *store, const struct config
 
 static int
 schedule_program(const struct config *config, struct store *store,
-		 const struct config_program *program, bool first, time_t now,
-		 const char **error_r)
+                 const struct config_program *program, bool first, time_t now, const char **error_r)
 {
 	struct store_match *matches = NULL;
 	struct schedule_match *counts = NULL;
@@ -1195,9 +1204,9 @@ schedule_program(const struct config *config, struct store *store,
 		counts[i].id = matches[i].id;
 		counts[i].created_at = matches[i].created_at;
 		if (store_meeting_count(store, matches[i].id, month, &counts[i].meetings_this_month,
-					NULL, error_r) < 0 ||
+		                        NULL, error_r) < 0 ||
 		    store_meeting_count(store, matches[i].id, prev, &counts[i].meetings_last_month,
-					NULL, error_r) < 0)
+		                        NULL, error_r) < 0)
 			goto out;
 	}
 	in.program = program->name;
@@ -1206,7 +1215,7 @@ schedule_program(const struct config *config, struct store *store,
 	in.matches = counts;
 	in.nmatches = nmatches;
 	if (store_application_count(store, program->name, "mentee", "applied",
-				    &in.pending_applications, error_r) < 0 ||
+	                            &in.pending_applications, error_r) < 0 ||
 	    store_message_unreported(store, program->name, false, &held, &nheld, error_r) < 0)
 		goto out;
 	/* Failed emails are reported once, in the first program's digest. */
@@ -1220,7 +1229,7 @@ schedule_program(const struct config *config, struct store *store,
 	schedule_due_actions(&in, now, &actions, &nactions);
 	for (size_t i = 0; i < nactions; i++)
 		if (run_action(config, store, program, &actions[i], matches, nmatches, counts, now,
-			       error_r) < 0)
+		               error_r) < 0)
 			goto out;
 	ret = 0;
 out:
@@ -1234,12 +1243,13 @@ out:
 
 int
 workflow_schedule(const struct config *config, struct store *store, time_t now,
-		  const char **error_r)
+                  const char **error_r)
 {
 	for (size_t i = 0; i < config->nprograms; i++) {
 		if (store_begin(store, error_r) < 0)
 			return -1;
-		if (schedule_program(config, store, &config->programs[i], i == 0, now, error_r) < 0) {
+		if (schedule_program(config, store, &config->programs[i], i == 0, now, error_r) <
+		    0) {
 			store_rollback(store);
 			return -1;
 		}

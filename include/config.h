@@ -5,8 +5,9 @@
  * ("/etc/mentord/mentord.conf:12: imap url must start with imap:// or
  * imaps://").  Secrets may come from password_file, which is refused when
  * it is readable by group or others.  Program sections may also live in
- * files included with `include = "programs/cdss.conf"` (relative to the
- * main file's directory) -- libconfuse's include() keeps line numbers right.
+ * files included with `include("programs/cdss.conf")` (relative to the
+ * main file's directory); config expands includes itself so that errors
+ * name the included file and its own line numbers.
  *
  * See conf/mentord.conf for every key, documented.
  */

@@ -3,7 +3,10 @@
  * templates directory.
  *
  * A template file NAME.txt starts with header lines ("Subject: ..."), a blank
- * line, then the body.  "{{name}}" is replaced by the variable's value;
+ * line, then the body.  Subject is the only header allowed (required, once);
+ * any other header line is an error, so a misspelt "Subjet:" is caught.  A
+ * section tag alone on its line takes the whole line with it, as in
+ * Mustache.  "{{name}}" is replaced by the variable's value;
  * "{{#name}}...{{/name}}" keeps its content only when the variable is set and
  * not empty; "{{^name}}...{{/name}}" only when it is unset or empty.  A
  * "{{name}}" whose variable is not set is an error, so a typo cannot send
@@ -46,5 +49,14 @@ int template_render(const char *dir, const char *name, const struct template_var
 int template_render_string(const char *text, const char *name, const struct template_vars *vars,
 			   enum template_audience audience, char **subject_r, char **body_r,
 			   const char **error_r);
+
+/* Checks dir/NAME.txt without values: syntax (headers, tags, sections)
+ * and, for the supervisor audience, that it references none of the names in
+ * confidential (NULL-terminated; may be NULL).  Unset variables are not
+ * errors here.  For start-up. */
+int template_check(const char *dir, const char *name, enum template_audience audience,
+		   const char *const *confidential, const char **error_r);
+int template_check_string(const char *text, const char *name, enum template_audience audience,
+			  const char *const *confidential, const char **error_r);
 
 #endif

@@ -1,0 +1,859 @@
+/*
+ * classify: bounce, auto-reply or message, from the content alone.
+ *
+ * Decisions worth knowing (see also tests/corpus/MISSES.md):
+ *   - A DSN whose recipients were all delivered, relayed or expanded is not
+ *     a failure: it is automatic mail, so CLASS_AUTO_REPLY.
+ *   - An ARF feedback report (report-type=feedback-report) is
+ *     CLASS_AUTO_REPLY: a complaint is automatic mail, not a failed address.
+ *   - Precedence: list with List-Id is CLASS_AUTO_REPLY even for a real
+ *     person's post to a list (Discourse accepts those only because it can
+ *     mirror lists; mentord must never answer a list).
+ *
+ * All scans are linear: lines are walked once and searched for short
+ * constant phrases.
+ */
+#include "classify.h"
+
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Bounce texts put the failed addresses near the top; the returned message
+ * follows.  Scanning a bounded prefix keeps huge bounces cheap. */
+#define MAX_SCAN_BYTES (256u * 1024)
+#define MAX_RECIPIENTS 100
+
+static char
+ascii_lower(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (char)(c - 'A' + 'a');
+	return c;
+}
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Case-insensitive (ASCII) search of a short needle in s[0..len). */
+static bool
+span_icontains(const char *s, size_t len, const char *needle)
+{
+	size_t nl = strlen(needle);
+
+	if (nl == 0)
+		return true;
+	for (size_t i = 0; i + nl <= len; i++) {
+		size_t k = 0;
+		if (ascii_lower(s[i]) != ascii_lower(needle[0]))
+			continue;
+		while (k < nl && ascii_lower(s[i + k]) == ascii_lower(needle[k]))
+			k++;
+		if (k == nl)
+			return true;
+	}
+	return false;
+}
+
+static bool
+contains_any(const char *s, size_t len, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (span_icontains(s, len, list[i]))
+			return true;
+	}
+	return false;
+}
+
+static bool
+str_contains_any(const char *s, const char *const *list, size_t n)
+{
+	if (s == NULL)
+		return false;
+	return contains_any(s, strlen(s), list, n);
+}
+
+static bool
+is_addr_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr(".-_+=%!#$&'*/?^`{|}~", c) != NULL);
+}
+
+/* The local part and domain around the '@' at s[at], lower-cased, or NULL
+ * when it is not a plausible address. */
+static char *
+address_around(const char *s, size_t len, size_t at)
+{
+	size_t b = at, e = at + 1;
+	char *addr;
+
+	while (b > 0 && is_addr_char(s[b - 1]))
+		b--;
+	while (e < len && is_addr_char(s[e]))
+		e++;
+	while (e > at + 1 && (s[e - 1] == '.' || s[e - 1] == '-'))
+		e--; /* sentence punctuation, not the domain */
+	while (b < at && (s[b] == '.' || s[b] == '\''))
+		b++;
+	if (b == at || e <= at + 1 || memchr(s + at + 1, '.', e - at - 1) == NULL)
+		return NULL;
+	addr = xstrndup(s + b, e - b);
+	str_lower(addr);
+	return addr;
+}
+
+static bool
+is_daemon_local(const char *addr)
+{
+	static const char *const daemons[] = {"mailer-daemon@", "postmaster@",    "mail-daemon@",
+	                                      "mailerdaemon@",  "mailer_daemon@", "mdaemon@"};
+
+	if (addr == NULL)
+		return false;
+	for (size_t i = 0; i < N_ELEMENTS(daemons); i++) {
+		if (str_istarts(addr, daemons[i]))
+			return true;
+	}
+	return str_ieq(addr, "mailer-daemon") || str_ieq(addr, "postmaster");
+}
+
+static bool
+is_daemon_sender(const struct mime_message *msg)
+{
+	static const char *const names[] = {"mail delivery",      "mailer-daemon",
+	                                    "mailer daemon",      "postmaster",
+	                                    "delivery subsystem", "mail administrator"};
+
+	if (is_daemon_local(msg->from_addr) || is_daemon_local(msg->return_path))
+		return true;
+	return str_contains_any(msg->from_name, names, N_ELEMENTS(names));
+}
+
+static bool
+recipient_excluded(const struct mime_message *msg, const char *addr)
+{
+	if (msg->from_addr != NULL && str_ieq(msg->from_addr, addr))
+		return true;
+	if (msg->return_path != NULL && str_ieq(msg->return_path, addr))
+		return true;
+	return strvec_contains_ci(&msg->to, addr) || is_daemon_local(addr);
+}
+
+static void
+add_recipient(struct strvec *sv, const struct mime_message *msg, char *addr)
+{
+	if (addr == NULL)
+		return;
+	if (sv->n >= MAX_RECIPIENTS || strvec_contains_ci(sv, addr) ||
+	    recipient_excluded(msg, addr)) {
+		free(addr);
+		return;
+	}
+	strvec_push_owned(sv, addr);
+}
+
+/* An "x.y.z" DSN status code starting at s[i] (2, 4 or 5; then 1-3 and 1-3
+ * digits), not part of a longer number or dotted quad. */
+static size_t
+status_at(const char *s, size_t len, size_t i)
+{
+	size_t j = i, d;
+
+	if (i > 0 && ((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.'))
+		return 0;
+	if (j >= len || (s[j] != '2' && s[j] != '4' && s[j] != '5'))
+		return 0;
+	j++;
+	for (int part = 0; part < 2; part++) {
+		if (j >= len || s[j] != '.')
+			return 0;
+		j++;
+		d = 0;
+		while (j < len && s[j] >= '0' && s[j] <= '9' && d < 4) {
+			j++;
+			d++;
+		}
+		if (d == 0 || d > 3)
+			return 0;
+	}
+	if (j < len && ((s[j] >= '0' && s[j] <= '9') ||
+	                (s[j] == '.' && j + 1 < len && s[j + 1] >= '0' && s[j + 1] <= '9')))
+		return 0;
+	return j - i;
+}
+
+static bool
+has_status(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((s[i] == '4' || s[i] == '5') && status_at(s, len, i) > 0)
+			return true;
+	}
+	return false;
+}
+
+/* The first failure status (4.x.x or 5.x.x) in s, owned, or NULL. */
+static char *
+find_status(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		size_t n;
+		if (s[i] != '4' && s[i] != '5')
+			continue;
+		n = status_at(s, len, i);
+		if (n > 0)
+			return xstrndup(s + i, n);
+	}
+	return NULL;
+}
+
+/* The first SMTP failure reply code ("550 ", "452-") in s as "5.0.0" or
+ * "4.0.0", owned, or NULL. */
+static char *
+find_smtp_code(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 3 < len; i++) {
+		if ((s[i] != '4' && s[i] != '5') || s[i + 1] < '0' || s[i + 1] > '5' ||
+		    s[i + 2] < '0' || s[i + 2] > '9')
+			continue;
+		if (i > 0 && !is_blank(s[i - 1]) && s[i - 1] != ':' && s[i - 1] != '\n' &&
+		    s[i - 1] != '(' && s[i - 1] != '#')
+			continue;
+		if (s[i + 3] != ' ' && s[i + 3] != '-')
+			continue;
+		return xstrdup(s[i] == '5' ? "5.0.0" : "4.0.0");
+	}
+	return NULL;
+}
+
+/* Phrases that only a failed delivery produces. */
+static const char *const hard_phrases[] = {
+    "user unknown",        "unknown user",         "does not exist",
+    "no such user",        "no such mailbox",      "mailbox unavailable",
+    "recipient unknown",   "unknown recipient",    "invalid recipient",
+    "address rejected",    "mailbox not found",    "no mailbox here",
+    "not listed in",       "user not found",       "address not found",
+    "no longer available", "account is disabled",  "account has been disabled",
+    "invalid mailbox",     "unrouteable address",  "host not found",
+    "domain not found",    "unknown address",      "isn't a valid",
+    "is not a valid",      "doesn't have a",       "permanent error",
+    "permanent failure",   "permanently rejected", "undeliverable",
+    "no such recipient",   "unknown local part",   "relay access denied",
+    "user doesn't exist",  "mailbox is disabled",  "recipient rejected",
+    "not our customer",    "delivery has failed",  "could not be delivered",
+    "was not delivered",   "not delivered to",     "rejected your message",
+};
+
+static const char *const soft_phrases[] = {
+    "mailbox full",
+    "quota exceeded",
+    "over quota",
+    "mailbox is full",
+    "temporarily",
+    "try again",
+    "delayed",
+    "will retry",
+    "still trying",
+    "has not yet been",
+    "not yet been delivered",
+    "exceeded storage",
+    "insufficient system storage",
+};
+
+/* Where the copy of the original message starts in a bounce's text. */
+static const char *const copy_markers[] = {
+    "below this line is a copy", "this is a copy of the message", "original message follows",
+    "original message headers",  "returned message follows",      "copy of the original message",
+    "--- original message",      "----- original message",        "message headers follow",
+    "unsent message follows",
+};
+
+/* Cases, line by line over the bounce's own text, up to the copy of the
+ * original message:
+ *   - a line that is only an address, maybe in <>, maybe ending in ":"
+ *     (qmail, Postfix, Exim, Domino, Gmail);
+ *   - an address on a line with a failure phrase or SMTP reply code;
+ *   - "Final-Recipient:"/"Original-Recipient:" lines in a text DSN;
+ * excluding the bounce's own From, To and Return-Path, and daemons. */
+static void
+collect_recipients(const struct mime_message *msg, const char *text, size_t len, struct strvec *out)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - text) : len;
+		const char *s = text + pos;
+		size_t sl = end - pos, b = 0, e = sl;
+		const char *at;
+
+		pos = nl != NULL ? end + 1 : len;
+		if (contains_any(s, sl, copy_markers, N_ELEMENTS(copy_markers)))
+			break;
+		at = memchr(s, '@', sl);
+		if (at == NULL || sl > 1000)
+			continue;
+		while (b < e && (is_blank(s[b]) || s[b] == '*' || s[b] == '-'))
+			b++;
+		while (e > b && (is_blank(s[e - 1]) || s[e - 1] == ':' || s[e - 1] == '.'))
+			e--;
+		if (b < e && s[b] == '<')
+			b++;
+		{
+			/* The line opens with an address: "<a@b>:", "a@b on
+			 * <date>", "a@b [User unknown]", "a@b: error". */
+			size_t i = b;
+			bool leading_addr;
+			while (i < e && is_addr_char(s[i]))
+				i++;
+			leading_addr = i > b && i < e && s[i] == '@';
+			if (leading_addr || span_icontains(s, sl, "recipient:") ||
+			    span_icontains(s, sl, "rcpt to") ||
+			    contains_any(s, sl, hard_phrases, N_ELEMENTS(hard_phrases)) ||
+			    has_status(s, sl)) {
+				/* One address per line: the first plausible one. */
+				for (size_t j = 0; j < sl; j++) {
+					char *addr;
+					if (s[j] != '@')
+						continue;
+					addr = address_around(s, sl, j);
+					if (addr != NULL && !recipient_excluded(msg, addr)) {
+						add_recipient(out, msg, addr);
+						break;
+					}
+					free(addr);
+				}
+			}
+		}
+	}
+}
+
+/* When the bounce text names nobody, the returned message's To: is the
+ * best guess: it is where the message was going.  Looks in the
+ * text/rfc822-headers part, else in the copy after a copy marker. */
+static void
+fallback_recipients(const struct mime_message *msg, const char *text, size_t len,
+                    struct strvec *out)
+{
+	const char *src = msg->returned_headers;
+	size_t slen = src != NULL ? strlen(src) : 0, pos = 0;
+	bool in_copy = src != NULL;
+
+	if (src == NULL) {
+		src = text;
+		slen = len;
+	}
+	while (pos < slen && out->n == 0) {
+		const char *nl = memchr(src + pos, '\n', slen - pos);
+		size_t end = nl != NULL ? (size_t)(nl - src) : slen;
+		const char *s = src + pos;
+		size_t sl = end - pos;
+
+		pos = nl != NULL ? end + 1 : slen;
+		if (!in_copy) {
+			in_copy = contains_any(s, sl, copy_markers, N_ELEMENTS(copy_markers));
+			continue;
+		}
+		if (sl < 3 || ascii_lower(s[0]) != 't' || ascii_lower(s[1]) != 'o' || s[2] != ':')
+			continue;
+		for (size_t i = 0; i < sl; i++) {
+			if (s[i] == '@')
+				add_recipient(out, msg, address_around(s, sl, i));
+		}
+	}
+}
+
+struct dsn_recipient {
+	char *addr;   /* owned */
+	char *action; /* owned, lower case */
+	char *status; /* owned */
+	char *diag;   /* owned */
+};
+
+static void
+dsn_recipient_clear(struct dsn_recipient *r)
+{
+	free(r->addr);
+	free(r->action);
+	free(r->status);
+	free(r->diag);
+	memset(r, 0, sizeof(*r));
+}
+
+/* "rfc822; <User@Host>" -> "user@host", owned; NULL when empty. */
+static char *
+dsn_address(const char *v, size_t len)
+{
+	const char *semi = memchr(v, ';', len);
+	size_t b = 0, e;
+	char *addr;
+
+	if (semi != NULL)
+		b = (size_t)(semi - v) + 1;
+	e = len;
+	while (b < e && (is_blank(v[b]) || v[b] == '<' || v[b] == '"'))
+		b++;
+	while (e > b && (is_blank(v[e - 1]) || v[e - 1] == '>' || v[e - 1] == '"'))
+		e--;
+	if (e == b || memchr(v + b, '@', e - b) == NULL)
+		return NULL;
+	addr = xstrndup(v + b, e - b);
+	str_lower(addr);
+	return addr;
+}
+
+struct dsn_result {
+	size_t failed, delayed, delivered; /* recipients by action */
+	struct strvec recipients;
+	char *status; /* owned: the most severe failure status */
+	char *diag;   /* owned */
+};
+
+static void
+dsn_finish_recipient(struct dsn_result *res, struct dsn_recipient *r)
+{
+	bool failed, delayed;
+
+	if (r->addr == NULL && r->action == NULL && r->status == NULL)
+		return;
+	failed = r->action != NULL ? strcmp(r->action, "failed") == 0
+	                           : r->status != NULL && r->status[0] == '5';
+	delayed = r->action != NULL ? strcmp(r->action, "delayed") == 0
+	                            : r->status != NULL && r->status[0] == '4';
+	if (failed || delayed) {
+		if (failed)
+			res->failed++;
+		else
+			res->delayed++;
+		if (r->addr != NULL && res->recipients.n < MAX_RECIPIENTS &&
+		    !strvec_contains_ci(&res->recipients, r->addr))
+			strvec_push(&res->recipients, r->addr);
+		/* A permanent status outranks a temporary one. */
+		if (r->status != NULL &&
+		    (res->status == NULL || (res->status[0] != '5' && r->status[0] == '5'))) {
+			free(res->status);
+			res->status = xstrdup(r->status);
+			free(res->diag);
+			res->diag = r->diag != NULL ? xstrdup(r->diag) : NULL;
+		} else if (res->status == NULL && failed) {
+			res->status = xstrdup("5.0.0");
+		} else if (res->status == NULL && delayed) {
+			res->status = xstrdup("4.0.0");
+		}
+		if (res->diag == NULL && r->diag != NULL)
+			res->diag = xstrdup(r->diag);
+	} else if (r->action != NULL) {
+		res->delivered++;
+	}
+	dsn_recipient_clear(r);
+}
+
+/* RFC 3464 message/delivery-status.  Cases: per-message block then
+ * per-recipient blocks separated by blank lines; folded fields; missing
+ * Action (judged by Status); Final-Recipient missing (Original-Recipient
+ * used); "X-Actual-Recipient" ignored. */
+static void
+dsn_parse(const char *text, struct dsn_result *res)
+{
+	struct dsn_recipient cur = {0};
+	size_t len = strlen(text), pos = 0;
+	bool in_diag = false;
+
+	while (pos <= len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - text) : len;
+		const char *s = text + pos;
+		size_t sl = end - pos;
+		const char *colon;
+
+		pos = end + 1;
+		while (sl > 0 && s[sl - 1] == '\r')
+			sl--;
+		if (sl == 0 || (sl > 0 && strspn(s, " \t\r") >= sl)) {
+			dsn_finish_recipient(res, &cur);
+			in_diag = false;
+			if (nl == NULL)
+				break;
+			continue;
+		}
+		if (is_blank(s[0])) {
+			/* Folded continuation of the previous field. */
+			if (in_diag && cur.diag != NULL && strlen(cur.diag) < 1000) {
+				char *joined = xasprintf("%s %.*s", cur.diag, (int)sl, s);
+				free(cur.diag);
+				cur.diag = joined;
+			}
+			continue;
+		}
+		in_diag = false;
+		colon = memchr(s, ':', sl);
+		if (colon == NULL)
+			continue;
+		{
+			size_t nlen = (size_t)(colon - s);
+			const char *v = colon + 1;
+			size_t vl = sl - nlen - 1;
+			while (vl > 0 && is_blank(*v)) {
+				v++;
+				vl--;
+			}
+			if (nlen == 15 && span_icontains(s, nlen, "final-recipient")) {
+				if (cur.addr != NULL && cur.action != NULL)
+					dsn_finish_recipient(res, &cur);
+				free(cur.addr);
+				cur.addr = dsn_address(v, vl);
+			} else if (nlen == 18 && span_icontains(s, nlen, "original-recipient")) {
+				if (cur.addr == NULL)
+					cur.addr = dsn_address(v, vl);
+			} else if (nlen == 6 && span_icontains(s, nlen, "action")) {
+				size_t al = 0;
+				while (al < vl && !is_blank(v[al]) && v[al] != '(' && v[al] != ';')
+					al++;
+				free(cur.action);
+				cur.action = xstrndup(v, al);
+				str_lower(cur.action);
+			} else if (nlen == 6 && span_icontains(s, nlen, "status")) {
+				size_t n = status_at(v, vl, 0);
+				free(cur.status);
+				cur.status = n > 0 ? xstrndup(v, n) : NULL;
+			} else if (nlen == 15 && span_icontains(s, nlen, "diagnostic-code")) {
+				free(cur.diag);
+				cur.diag = xstrndup(v, vl);
+				in_diag = true;
+			}
+		}
+		if (nl == NULL)
+			break;
+	}
+	dsn_finish_recipient(res, &cur);
+}
+
+static const char *const bounce_subjects[] = {
+    "undelivered mail",
+    "undeliverable",
+    "undelivered message",
+    "delivery status notification",
+    "mail delivery failed",
+    "mail delivery failure",
+    "failure notice",
+    "returned mail",
+    "delivery failure",
+    "delivery has failed",
+    "delivery failed",
+    "nondeliverable",
+    "non-deliverable",
+    "non delivery",
+    "non-delivery",
+    "could not be delivered",
+    "message not delivered",
+    "not delivered",
+    "delivery notification",
+    "mail system error",
+    "returned to sender",
+    "delivery problem",
+    "permanent error",
+    "mail failure",
+    "nicht zustellbar",
+    "unzustellbar",
+    "non remis",
+    "échec de la remise",
+    "delivery report",
+    "warning: could not send",
+    "delivery delayed",
+    "message delayed",
+    "mail could not be delivered",
+    "undeliverable mail",
+    "rejected:",
+    "error sending message",
+    "returned message",
+    "bounce",
+};
+
+/* Wordings of particular MTAs' bounce texts. */
+static const char *const bounce_bodies[] = {
+    "this is the qmail-send program",
+    "created automatically by mail delivery software",
+    "i'm sorry to have to inform you",
+    "delivery has failed to these recipients",
+    "delivery to the following recipient",
+    "address not found",
+    "your message wasn't delivered",
+    "your message couldn't be delivered",
+    "your message could not be delivered",
+    "the following addresses had permanent fatal errors",
+    "could not be reached",
+    "was not delivered to",
+    "unable to deliver",
+    "message could not be delivered",
+    "could not deliver",
+    "the following message to",
+    "delivery to the following recipients failed",
+    "this is an automatically generated delivery status notification",
+    "message delivery to the following",
+    "failed to deliver",
+    "undeliverable message",
+    "did not reach the following recipient",
+    "this message was undeliverable",
+    "delivery failure",
+    "mail delivery failed",
+    "this is the mail system at host",
+    "permanent fatal errors",
+    "delivery status notification",
+    "the message you sent",
+    "returned to you",
+};
+
+static bool
+is_vacation_subject(const char *subject)
+{
+	static const char *const vacation[] = {
+	    "out of office",
+	    "out of the office",
+	    "automatic reply",
+	    "auto-reply",
+	    "autoreply",
+	    "auto reply",
+	    "auto response",
+	    "autoresponse",
+	    "automatische antwort",
+	    "abwesenheitsnotiz",
+	    "abwesenheit",
+	    "réponse automatique",
+	    "reponse automatique",
+	    "absence",
+	    "respuesta automática",
+	    "respuesta automatica",
+	    "fuera de la oficina",
+	    "risposta automatica",
+	    "fuori ufficio",
+	    "resposta automática",
+	    "automatisch antwoord",
+	    "afwezig",
+	    "autosvar",
+	    "frånvaro",
+	    "automatyczna odpowiedź",
+	    "nieobecność",
+	    "автоответ",
+	    "vacation",
+	    "on leave",
+	    "away from the office",
+	    "[auto generated]",
+	    "auto generated",
+	    "自動応答",
+	    "自动回复",
+	};
+
+	if (subject == NULL)
+		return false;
+	if (str_istarts(subject, "auto:"))
+		return true;
+	return str_contains_any(subject, vacation, N_ELEMENTS(vacation));
+}
+
+/* The first word of a header value, lower case, into buf. */
+static void
+header_word(const char *v, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (v == NULL)
+		return;
+	while (is_blank(*v))
+		v++;
+	while (*v != '\0' && *v != ';' && *v != ' ' && *v != '\t' && n + 1 < size) {
+		buf[n++] = ascii_lower(*v);
+		v++;
+	}
+	buf[n] = '\0';
+}
+
+/* Cases:
+ *   - X-Mentord (our own mail), Auto-Submitted other than "no",
+ *     X-Autoreply/X-Autorespond and relatives, Precedence bulk/junk/list,
+ *     List-Id/List-Unsubscribe, a null or daemon sender, a vacation
+ *     subject: automatic;
+ *   - X-Auto-Response-Suppress alone: not automatic (Exchange adds it to
+ *     ordinary mail). */
+static bool
+is_auto_reply(const struct mime_message *msg)
+{
+	static const char *const auto_headers[] = {
+	    "X-Mentord",        "X-Autoreply",      "X-Autorespond",   "X-Autoresponder",
+	    "X-AutoReply-From", "X-Mail-Autoreply", "X-Autogenerated", "X-Auto-Reply",
+	    "List-Id",          "List-Unsubscribe", "X-Loop",
+	};
+	const char *v;
+	char word[32];
+
+	for (size_t i = 0; i < N_ELEMENTS(auto_headers); i++) {
+		if (mime_header_get(msg, auto_headers[i]) != NULL)
+			return true;
+	}
+	v = mime_header_get(msg, "Auto-Submitted");
+	header_word(v, word, sizeof(word));
+	if (v != NULL && strcmp(word, "no") != 0)
+		return true;
+	header_word(mime_header_get(msg, "Precedence"), word, sizeof(word));
+	if (strcmp(word, "bulk") == 0 || strcmp(word, "junk") == 0 || strcmp(word, "list") == 0 ||
+	    strcmp(word, "auto_reply") == 0)
+		return true;
+	v = mime_header_get(msg, "X-POST-MessageClass");
+	if (v != NULL && span_icontains(v, strlen(v), "autoresponder"))
+		return true;
+	v = mime_header_get(msg, "X-FC-MachineGenerated");
+	if (v != NULL && str_istarts(v, "true"))
+		return true;
+	if (msg->return_path != NULL && msg->return_path[0] == '\0')
+		return true;
+	if (is_daemon_sender(msg))
+		return true;
+	return is_vacation_subject(msg->subject);
+}
+
+/* Cases for mail that is not an RFC 3464 report (or a report whose
+ * delivery-status part is missing or empty):
+ *   - X-Failed-Recipients (Exim) names the addresses: bounce;
+ *   - a bounce subject or a daemon sender, with an MTA's bounce wording or
+ *     a failure phrase in the text: bounce;
+ *   - a bounce subject from a daemon sender: bounce;
+ *   - a multipart/report claiming delivery-status: bounce.
+ * Then recipients come from X-Failed-Recipients and the text, the status
+ * from an x.y.z in the text, else an SMTP code, else 5.0.0 for a hard
+ * failure phrase (4.0.0 for a soft one). */
+static bool
+detect_plain_bounce(const struct mime_message *msg, bool claimed, struct bounce_info *b)
+{
+	const char *text = msg->text != NULL ? msg->text : "";
+	size_t len = strlen(text);
+	const char *failed = mime_header_get(msg, "X-Failed-Recipients");
+	bool subj, daemon, body, hard, soft;
+
+	if (len > MAX_SCAN_BYTES)
+		len = MAX_SCAN_BYTES;
+	subj = str_contains_any(msg->subject, bounce_subjects, N_ELEMENTS(bounce_subjects));
+	daemon = is_daemon_sender(msg) || (msg->return_path != NULL && msg->return_path[0] == '\0');
+	body = contains_any(text, len, bounce_bodies, N_ELEMENTS(bounce_bodies));
+	hard = contains_any(text, len, hard_phrases, N_ELEMENTS(hard_phrases));
+	soft = contains_any(text, len, soft_phrases, N_ELEMENTS(soft_phrases));
+	if (!(claimed || failed != NULL || ((subj || daemon) && (body || hard || soft)) ||
+	      (subj && daemon)))
+		return false;
+
+	if (failed != NULL) {
+		const char *p = failed;
+		for (size_t i = 0; p[i] != '\0'; i++) {
+			if (p[i] == '@')
+				add_recipient(&b->recipients, msg, address_around(p, strlen(p), i));
+		}
+	}
+	collect_recipients(msg, text, len, &b->recipients);
+	if (msg->delivery_status != NULL)
+		collect_recipients(msg, msg->delivery_status, strlen(msg->delivery_status),
+		                   &b->recipients);
+	if (b->recipients.n == 0)
+		fallback_recipients(msg, text, len, &b->recipients);
+	b->status = find_status(text, len);
+	if (b->status == NULL && msg->delivery_status != NULL)
+		b->status = find_status(msg->delivery_status, strlen(msg->delivery_status));
+	if (b->status == NULL)
+		b->status = find_smtp_code(text, len);
+	if (b->status == NULL && (hard || !soft))
+		b->status = xstrdup("5.0.0");
+	if (b->status == NULL)
+		b->status = xstrdup("4.0.0");
+	return true;
+}
+
+enum message_class
+classify_message(const struct mime_message *msg, struct bounce_info *bounce_r)
+{
+	struct bounce_info b = {0};
+	enum message_class cls = CLASS_MESSAGE;
+	bool report = msg->report_type != NULL;
+	bool dsn_claimed = report && str_ieq(msg->report_type, "delivery-status");
+
+	if (report && str_ieq(msg->report_type, "feedback-report")) {
+		cls = CLASS_AUTO_REPLY;
+		goto out;
+	}
+	if (msg->delivery_status != NULL) {
+		struct dsn_result res = {0};
+
+		dsn_parse(msg->delivery_status, &res);
+		if (res.failed + res.delayed > 0) {
+			b.recipients = res.recipients;
+			b.status = res.status;
+			b.diagnostic = res.diag;
+			if (b.recipients.n == 0) {
+				const char *t = msg->text != NULL ? msg->text : "";
+				size_t tl = strlen(t) < MAX_SCAN_BYTES ? strlen(t) : MAX_SCAN_BYTES;
+				collect_recipients(msg, t, tl, &b.recipients);
+				if (b.recipients.n == 0)
+					fallback_recipients(msg, t, tl, &b.recipients);
+			}
+			cls = CLASS_BOUNCE;
+			goto out;
+		}
+		strvec_free(&res.recipients);
+		free(res.status);
+		free(res.diag);
+		if (res.delivered > 0) {
+			cls = CLASS_AUTO_REPLY;
+			goto out;
+		}
+	}
+	if (detect_plain_bounce(msg, dsn_claimed, &b)) {
+		cls = CLASS_BOUNCE;
+		goto out;
+	}
+	bounce_info_free(&b);
+	if (is_auto_reply(msg))
+		cls = CLASS_AUTO_REPLY;
+
+out:
+	if (cls == CLASS_BOUNCE) {
+		b.permanent = b.status != NULL && b.status[0] == '5';
+		if (bounce_r != NULL)
+			*bounce_r = b;
+		else
+			bounce_info_free(&b);
+	} else {
+		bounce_info_free(&b);
+		if (bounce_r != NULL)
+			memset(bounce_r, 0, sizeof(*bounce_r));
+	}
+	return cls;
+}
+
+const char *
+classify_name(enum message_class cls)
+{
+	switch (cls) {
+	case CLASS_BOUNCE:
+		return "bounce";
+	case CLASS_AUTO_REPLY:
+		return "auto_reply";
+	case CLASS_MESSAGE:
+		break;
+	}
+	return "message";
+}
+
+void
+bounce_info_free(struct bounce_info *b)
+{
+	if (b == NULL)
+		return;
+	strvec_free(&b->recipients);
+	free(b->status);
+	free(b->diagnostic);
+	b->status = NULL;
+	b->diagnostic = NULL;
+	b->permanent = false;
+}

@@ -1,0 +1,529 @@
+/*
+ * compose: the RFC 5322 bytes of an outgoing message.  Pure: no I/O, no
+ * global state except the random bytes of compose_message_id.
+ *
+ * Header lines are folded to at most HDR_LINE_MAX columns.  Text that is not
+ * plain ASCII, that looks like an encoded word, or that has a word too long
+ * to fold becomes RFC 2047 "B" encoded words in UTF-8, each sized to the
+ * room left on its line and cut on UTF-8 sequence boundaries.
+ */
+#include "compose.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HDR_LINE_MAX 76 /* columns per header line, CRLF not counted */
+#define QP_LINE_MAX 76  /* columns per body line, the soft-break "=" included */
+#define NAME_MAX_BYTES 200
+#define SUBJECT_MAX_BYTES 900
+#define ADDR_MAX_BYTES 254
+#define EW_OVERHEAD 12 /* "=?UTF-8?B?" + "?=" */
+
+static const char compose_hex[] = "0123456789ABCDEF";
+
+/* Length of the valid UTF-8 sequence at s[0..n), else 0. */
+static size_t
+compose_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	if (s[0] < 0x80)
+		return 1;
+	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n || !utf8_valid((const char *)s, len))
+		return 0;
+	return len;
+}
+
+/*
+ * Cases:
+ *   - CR, LF, NUL, TAB, DEL, other C0 and C1 controls: a space;
+ *   - invalid UTF-8 bytes: '?', so the result is always valid UTF-8;
+ *   - runs of spaces: one space; leading and trailing spaces: dropped;
+ *   - longer than max bytes: cut before the sequence that would cross max.
+ */
+char *
+compose_sanitize_header(const char *s, size_t max)
+{
+	struct strbuf sb = {0};
+	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+	size_t n = strlen((const char *)p);
+	bool pending_space = false;
+
+	for (size_t i = 0; i < n;) {
+		size_t len = compose_utf8_len(p + i, n - i);
+		bool is_space = (len == 1 && (p[i] < 0x20 || p[i] == 0x7f || p[i] == ' ')) ||
+		                (len == 2 && p[i] == 0xc2 && p[i + 1] <= 0x9f); /* C1 controls */
+		if (is_space) {
+			pending_space = sb.len > 0;
+			i += len;
+			continue;
+		}
+		size_t out_len = len == 0 ? 1 : len;
+		if (sb.len + (pending_space ? 1 : 0) + out_len > max)
+			break;
+		if (pending_space)
+			strbuf_addc(&sb, ' ');
+		pending_space = false;
+		if (len == 0) {
+			strbuf_addc(&sb, '?');
+			i++;
+		} else {
+			strbuf_add(&sb, p + i, len);
+			i += len;
+		}
+	}
+	return strbuf_detach(&sb);
+}
+
+bool
+compose_valid_addr(const char *addr)
+{
+	if (addr == NULL)
+		return false;
+	size_t n = strlen(addr);
+	if (n == 0 || n > ADDR_MAX_BYTES)
+		return false;
+	const char *at = strchr(addr, '@');
+	if (at == NULL || at == addr || strchr(at + 1, '@') != NULL)
+		return false;
+	const char *domain = at + 1;
+	size_t dlen = strlen(domain);
+	if (dlen == 0 || domain[0] == '.' || domain[dlen - 1] == '.' ||
+	    strstr(domain, "..") != NULL)
+		return false;
+	if (addr[0] == '.' || at[-1] == '.')
+		return false;
+	for (const char *p = addr; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || strchr("<>()[]\\,;:\"", c) != NULL)
+			return false;
+	}
+	for (const char *p = domain; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '-' || c == '.';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* A msg-id without the angle brackets: printable ASCII, no space, no <>,
+ * with an '@'. */
+static bool
+compose_valid_msgid(const char *id)
+{
+	if (id == NULL || *id == '\0' || strlen(id) > 250 || strchr(id, '@') == NULL)
+		return false;
+	for (const char *p = id; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>')
+			return false;
+	}
+	return true;
+}
+
+char *
+compose_message_id(const char *domain)
+{
+	unsigned char rnd[16];
+	char hex[sizeof(rnd) * 2 + 1];
+	random_bytes(rnd, sizeof(rnd));
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		hex[2 * i] = compose_hex[rnd[i] >> 4];
+		hex[2 * i + 1] = compose_hex[rnd[i] & 0xf];
+	}
+	hex[sizeof(hex) - 1] = '\0';
+	str_lower(hex);
+	return xasprintf("%s@%s", hex, domain != NULL && *domain != '\0' ? domain : "localhost");
+}
+
+/* A header being written: the buffer and the column of the current line. */
+struct hdr {
+	struct strbuf *sb; /* borrowed */
+	size_t col;
+	bool line_has_token; /* a token follows the header name or the fold */
+};
+
+static void
+hdr_begin(struct hdr *h, struct strbuf *sb, const char *name)
+{
+	h->sb = sb;
+	strbuf_adds(sb, name);
+	strbuf_addc(sb, ':');
+	h->col = strlen(name) + 1;
+	h->line_has_token = false;
+}
+
+/* Adds " tok", folding first when it would pass HDR_LINE_MAX and the line
+ * already carries something. */
+static void
+hdr_token(struct hdr *h, const char *tok, size_t len)
+{
+	if (h->line_has_token && h->col + 1 + len > HDR_LINE_MAX) {
+		strbuf_adds(h->sb, "\r\n");
+		h->col = 0;
+	}
+	strbuf_addc(h->sb, ' ');
+	strbuf_add(h->sb, tok, len);
+	h->col += 1 + len;
+	h->line_has_token = true;
+}
+
+static void
+hdr_end(struct hdr *h)
+{
+	strbuf_adds(h->sb, "\r\n");
+}
+
+static void
+compose_base64(struct strbuf *sb, const unsigned char *s, size_t n)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= s[i + 2];
+		strbuf_addc(sb, b64[(v >> 18) & 0x3f]);
+		strbuf_addc(sb, b64[(v >> 12) & 0x3f]);
+		strbuf_addc(sb, i + 1 < n ? b64[(v >> 6) & 0x3f] : '=');
+		strbuf_addc(sb, i + 2 < n ? b64[v & 0x3f] : '=');
+	}
+}
+
+/*
+ * Writes text (valid UTF-8) as encoded words.  Each word takes as many bytes
+ * as fit in the room left on the current line (folding first when fewer
+ * than 4 bytes would fit), cut back to a sequence boundary, so decoding
+ * each word alone still gives valid UTF-8.
+ */
+static void
+hdr_encoded(struct hdr *h, const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t n = strlen(text);
+	size_t i = 0;
+	struct strbuf word = {0};
+
+	while (i < n) {
+		size_t room = HDR_LINE_MAX - h->col;
+		size_t bytes = room > 1 + EW_OVERHEAD ? (room - 1 - EW_OVERHEAD) / 4 * 3 : 0;
+		if (bytes < 4 && h->line_has_token) {
+			strbuf_adds(h->sb, "\r\n");
+			h->col = 0;
+			continue;
+		}
+		if (bytes < 4)
+			bytes = 4; /* a very long header name: overflow rather than loop */
+		if (bytes > n - i)
+			bytes = n - i;
+		/* Back off to a sequence start; 4 bytes always hold one sequence. */
+		while (i + bytes < n && (p[i + bytes] & 0xc0) == 0x80)
+			bytes--;
+		strbuf_truncate(&word, 0);
+		strbuf_adds(&word, "=?UTF-8?B?");
+		compose_base64(&word, p + i, bytes);
+		strbuf_adds(&word, "?=");
+		hdr_token(h, word.buf, word.len);
+		i += bytes;
+	}
+	strbuf_free(&word);
+}
+
+static bool
+compose_is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+/* True when sanitised text s must be encoded rather than written as is:
+ * non-ASCII, something a decoder would take for an encoded word, or a word
+ * too long to fit on a folded line. */
+static bool
+compose_needs_encoding(const char *s, size_t name_col)
+{
+	if (!compose_is_ascii(s) || strstr(s, "=?") != NULL)
+		return true;
+	size_t word = 0;
+	bool first = true;
+	for (const char *p = s;; p++) {
+		if (*p == ' ' || *p == '\0') {
+			size_t limit = first ? HDR_LINE_MAX - name_col - 1 : HDR_LINE_MAX - 1;
+			if (word > limit)
+				return true;
+			word = 0;
+			first = false;
+			if (*p == '\0')
+				break;
+		} else {
+			word++;
+		}
+	}
+	return false;
+}
+
+/* Unstructured text (Subject, X-Mentord): words folded, or encoded. */
+static void
+compose_unstructured(struct strbuf *sb, const char *name, const char *raw, size_t max)
+{
+	struct hdr h;
+	char *s = compose_sanitize_header(raw, max);
+	hdr_begin(&h, sb, name);
+	if (compose_needs_encoding(s, h.col)) {
+		hdr_encoded(&h, s);
+	} else {
+		for (char *p = s; *p != '\0';) {
+			char *sp = strchr(p, ' ');
+			size_t len = sp != NULL ? (size_t)(sp - p) : strlen(p);
+			hdr_token(&h, p, len);
+			p += len;
+			if (*p == ' ')
+				p++;
+		}
+	}
+	hdr_end(&h);
+	free(s);
+}
+
+/* "Display Name" <addr> or addr; the name is quoted, or encoded when it is
+ * not ASCII or too long for one line. */
+static void
+compose_mailbox(struct strbuf *sb, const char *name_hdr, const char *raw_name, const char *addr)
+{
+	struct hdr h;
+	char *name = compose_sanitize_header(raw_name, NAME_MAX_BYTES);
+	char *angle = xasprintf("<%s>", addr);
+	hdr_begin(&h, sb, name_hdr);
+	if (*name == '\0') {
+		hdr_token(&h, addr, strlen(addr));
+	} else {
+		struct strbuf q = {0};
+		strbuf_addc(&q, '"');
+		for (const char *p = name; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				strbuf_addc(&q, '\\');
+			strbuf_addc(&q, *p);
+		}
+		strbuf_addc(&q, '"');
+		if (compose_is_ascii(name) && strstr(name, "=?") == NULL &&
+		    h.col + 1 + q.len <= HDR_LINE_MAX)
+			hdr_token(&h, q.buf, q.len);
+		else
+			hdr_encoded(&h, name);
+		strbuf_free(&q);
+		hdr_token(&h, angle, strlen(angle));
+	}
+	hdr_end(&h);
+	free(angle);
+	free(name);
+}
+
+static void
+compose_date(struct strbuf *sb, time_t t)
+{
+	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	struct tm tm;
+	if (localtime_r(&t, &tm) == NULL) {
+		t = 0;
+		gmtime_r(&t, &tm);
+	}
+	/* Day and month names by hand: strftime's %a and %b follow the locale. */
+	long off = tm.tm_gmtoff / 60;
+	char sign = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
+	strbuf_addf(sb, "Date: %s, %d %s %d %02d:%02d:%02d %c%02ld%02ld\r\n", days[tm.tm_wday % 7],
+	            tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	            tm.tm_sec, sign, off / 60, off % 60);
+}
+
+static void
+compose_qp_byte(struct strbuf *sb, size_t *col, unsigned char c)
+{
+	strbuf_addc(sb, '=');
+	strbuf_addc(sb, compose_hex[c >> 4]);
+	strbuf_addc(sb, compose_hex[c & 0xf]);
+	*col += 3;
+}
+
+/* Whether s[0] (of a line with n bytes left) may go out as itself at
+ * column col. */
+static bool
+compose_qp_literal(const unsigned char *s, size_t n, size_t col)
+{
+	unsigned char c = s[0];
+	if (col == 0 && (c == '.' || (n >= 5 && memcmp(s, "From ", 5) == 0)))
+		return false;
+	if (c == ' ' || c == '\t')
+		return n > 1;
+	return c >= 33 && c <= 126 && c != '=';
+}
+
+/*
+ * Quoted-printable body, one logical line at a time.  Cases:
+ *   - LF or CRLF ends a line; the output always uses CRLF and ends with one;
+ *   - '=' and bytes outside printable ASCII are =XX (a stray CR too);
+ *   - a space or tab last on a line is =20 / =09 (trailing white space is
+ *     lost in transit);
+ *   - lines longer than QP_LINE_MAX get soft breaks ("=" CRLF) between
+ *     encoded units, never inside "=XX";
+ *   - an output line (also one started by a soft break) beginning with '.'
+ *     or "From " has that first byte encoded, so neither SMTP dot handling
+ *     nor mbox "From " quoting can touch it.
+ */
+static void
+compose_qp_body(struct strbuf *sb, const char *body)
+{
+	const unsigned char *p = (const unsigned char *)(body != NULL ? body : "");
+	size_t n = strlen((const char *)p);
+	size_t start = 0;
+
+	while (start < n || start == 0) {
+		size_t end = start;
+		while (end < n && p[end] != '\n')
+			end++;
+		size_t line_end = end;
+		if (line_end > start && p[line_end - 1] == '\r')
+			line_end--;
+
+		size_t col = 0;
+		for (size_t i = start; i < line_end; i++) {
+			bool last = i + 1 == line_end;
+			bool literal = compose_qp_literal(p + i, line_end - i, col);
+			/* The last unit may use the column the "=" would need. */
+			size_t limit = last ? QP_LINE_MAX : QP_LINE_MAX - 1;
+			if (col + (literal ? 1 : 3) > limit) {
+				strbuf_adds(sb, "=\r\n");
+				col = 0;
+				literal = compose_qp_literal(p + i, line_end - i, col);
+			}
+			if (literal) {
+				strbuf_addc(sb, (char)p[i]);
+				col++;
+			} else {
+				compose_qp_byte(sb, &col, p[i]);
+			}
+		}
+		strbuf_adds(sb, "\r\n");
+		if (end >= n)
+			break;
+		start = end + 1;
+		if (start >= n)
+			break; /* a final line end ends the body */
+	}
+}
+
+/* Appends the sanitised, validated address list to h; -1 on a bad one. */
+static int
+compose_address_list(struct strbuf *sb, const char *name, const struct strvec *addrs,
+                     const char **error_r)
+{
+	struct hdr h;
+	if (addrs == NULL || addrs->n == 0) {
+		*error_r = errorf("no recipient for the %s header", name);
+		return -1;
+	}
+	hdr_begin(&h, sb, name);
+	for (size_t i = 0; i < addrs->n; i++) {
+		if (!compose_valid_addr(addrs->v[i])) {
+			*error_r = errorf("invalid %s address \"%.100s\"", name, addrs->v[i]);
+			return -1;
+		}
+		char *tok = xasprintf("%s%s", addrs->v[i], i + 1 < addrs->n ? "," : "");
+		hdr_token(&h, tok, strlen(tok));
+		free(tok);
+	}
+	hdr_end(&h);
+	return 0;
+}
+
+int
+compose_message(const struct compose_mail *mail, char **data_r, size_t *len_r, const char **error_r)
+{
+	struct strbuf sb = {0};
+	struct hdr h;
+	int ret = -1;
+
+	if (!compose_valid_addr(mail->from_addr)) {
+		*error_r = errorf("invalid From address \"%.100s\"",
+		                  mail->from_addr != NULL ? mail->from_addr : "(none)");
+		goto out;
+	}
+	if (mail->reply_to != NULL && !compose_valid_addr(mail->reply_to)) {
+		*error_r = errorf("invalid Reply-To address \"%.100s\"", mail->reply_to);
+		goto out;
+	}
+	if (!compose_valid_msgid(mail->message_id)) {
+		*error_r = errorf("invalid Message-ID \"%.100s\"",
+		                  mail->message_id != NULL ? mail->message_id : "(none)");
+		goto out;
+	}
+
+	compose_date(&sb, mail->date);
+	compose_mailbox(&sb, "From", mail->from_name, mail->from_addr);
+	if (compose_address_list(&sb, "To", mail->to, error_r) < 0)
+		goto out;
+	if (mail->reply_to != NULL)
+		compose_mailbox(&sb, "Reply-To", NULL, mail->reply_to);
+	compose_unstructured(&sb, "Subject", mail->subject, SUBJECT_MAX_BYTES);
+	strbuf_addf(&sb, "Message-ID: <%s>\r\n", mail->message_id);
+
+	/* Thread headers come from stored mail: ids that are not safe are left
+	 * out rather than failing the message. */
+	if (compose_valid_msgid(mail->in_reply_to))
+		strbuf_addf(&sb, "In-Reply-To: <%s>\r\n", mail->in_reply_to);
+	if (mail->references != NULL) {
+		char *refs = compose_sanitize_header(mail->references, 8000);
+		bool any = false;
+		for (char *tok = refs; *tok != '\0';) {
+			char *sp = strchr(tok, ' ');
+			if (sp != NULL)
+				*sp = '\0';
+			if (compose_valid_msgid(tok)) {
+				if (!any)
+					hdr_begin(&h, &sb, "References");
+				any = true;
+				char *angle = xasprintf("<%s>", tok);
+				hdr_token(&h, angle, strlen(angle));
+				free(angle);
+			}
+			if (sp == NULL)
+				break;
+			tok = sp + 1;
+		}
+		if (any)
+			hdr_end(&h);
+		free(refs);
+	}
+	strbuf_adds(&sb, "MIME-Version: 1.0\r\n");
+	strbuf_adds(&sb, "Content-Type: text/plain; charset=utf-8\r\n");
+	strbuf_adds(&sb, "Content-Transfer-Encoding: quoted-printable\r\n");
+	if (mail->auto_submitted)
+		strbuf_adds(&sb, "Auto-Submitted: auto-generated\r\n");
+	compose_unstructured(&sb, "X-Mentord", mail->kind != NULL ? mail->kind : "other", 64);
+	strbuf_adds(&sb, "\r\n");
+	compose_qp_body(&sb, mail->body);
+
+	*len_r = sb.len;
+	*data_r = strbuf_detach(&sb);
+	ret = 0;
+out:
+	strbuf_free(&sb);
+	return ret;
+}

@@ -1,0 +1,842 @@
+/*
+ * imap: the IMAP client, on libetpan.  See include/imap.h for the contract
+ * and the error grades.
+ *
+ * libetpan 1.9.4 on Debian uses GnuTLS and does not verify the server's
+ * certificate, so after every TLS handshake (imaps or STARTTLS) we take
+ * the peer's chain from the stream and verify it ourselves with a GnuTLS
+ * trust list (ca_file, or the system CAs) and the configured host name.
+ */
+#include "imap.h"
+
+#include "log.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <libetpan/libetpan.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A connected, logged-in session. */
+struct imap_session {
+	mailimap *imap;    /* owned */
+	char *where;       /* owned: "host:port", for messages */
+	char *selected;    /* owned: the selected mailbox or NULL */
+	char *ensured_box; /* owned: processed mailbox already created, or NULL */
+	int timeout;       /* seconds, for every network wait */
+	bool broken;       /* the connection is unusable: every call fails */
+};
+
+/* Server text of the last tagged response, made printable and short, into
+ * buf (never the password: LOGIN responses do not echo it). */
+static void
+imap_response_text(const struct imap_session *s, char *buf, size_t size)
+{
+	const char *text = s->imap != NULL ? s->imap->imap_response : NULL;
+	size_t i = 0;
+
+	if (text == NULL || *text == '\0')
+		text = "no reason given";
+	for (; *text != '\0' && i + 1 < size; text++)
+		buf[i++] = (*text >= 0x20 && *text < 0x7f) ? *text : '?';
+	buf[i] = '\0';
+}
+
+static bool
+imap_is_conn_error(int r)
+{
+	switch (r) {
+	case MAILIMAP_ERROR_BAD_STATE:
+	case MAILIMAP_ERROR_STREAM:
+	case MAILIMAP_ERROR_PARSE:
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+	case MAILIMAP_ERROR_FATAL:
+	case MAILIMAP_ERROR_PROTOCOL:
+	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
+	case MAILIMAP_ERROR_SSL:
+	case MAILIMAP_ERROR_MEMORY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Grades a failed libetpan call r:
+ *   1. transport, parse or BYE errors: the connection is gone, IMAP_ERR_CONN
+ *      (and every later call on this session fails the same way);
+ *   2. a NO or BAD answer to the command: refused_grade, with the server's
+ *      text. */
+static int
+imap_fail(struct imap_session *s, int r, int refused_grade, const char *what, const char **error_r)
+{
+	char text[200];
+
+	if (imap_is_conn_error(r)) {
+		s->broken = true;
+		*error_r = errorf("IMAP %s: %s failed: connection lost, closed by the server "
+		                  "or timed out after %d s (libetpan error %d)",
+		                  s->where, what, s->timeout, r);
+		return IMAP_ERR_CONN;
+	}
+	imap_response_text(s, text, sizeof(text));
+	*error_r = errorf("IMAP %s: %s refused by the server: %s", s->where, what, text);
+	return refused_grade;
+}
+
+static int
+imap_check_usable(struct imap_session *s, const char **error_r)
+{
+	if (s->broken) {
+		*error_r = errorf("IMAP %s: connection already failed; reconnect", s->where);
+		return IMAP_ERR_CONN;
+	}
+	return IMAP_OK;
+}
+
+static bool
+imap_host_is_ip(const char *host)
+{
+	unsigned char addr[16];
+
+	return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+}
+
+/* Called by libetpan before the TLS handshake: sets SNI (data is the host
+ * name, borrowed).  SNI must not carry an IP address. */
+static void
+imap_ssl_setup(struct mailstream_ssl_context *ctx, void *data)
+{
+	char *host = data;
+
+	if (!imap_host_is_ip(host))
+		(void)mailstream_ssl_set_server_name(ctx, host);
+}
+
+/* Verifies the peer certificate chain of the TLS stream against ca_file
+ * (or the system CAs when NULL) and host.  Cases:
+ *   1. no chain (not TLS, or libetpan gave none): refused;
+ *   2. a certificate that does not parse: refused;
+ *   3. untrusted, expired, revoked or for another name: refused, with
+ *      GnuTLS's description of why;
+ *   4. otherwise accepted. */
+static int
+imap_verify_peer(struct imap_session *s, const char *host, const char *ca_file,
+                 const char **error_r)
+{
+	carray *chain = NULL;
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned int ncrts = 0;
+	gnutls_typed_vdata_st vdata;
+	gnutls_datum_t why = {NULL, 0};
+	unsigned int status = 0;
+	int ret = IMAP_ERR_AUTH;
+	int r;
+
+	chain = mailstream_get_certificate_chain(s->imap->imap_stream);
+	if (chain == NULL || carray_count(chain) == 0) {
+		*error_r = errorf("IMAP %s: TLS: the server sent no certificate", s->where);
+		goto out;
+	}
+	crts = xcalloc(carray_count(chain), sizeof(*crts));
+	for (unsigned int i = 0; i < carray_count(chain); i++) {
+		MMAPString *der = carray_get(chain, i);
+		gnutls_datum_t d = {(unsigned char *)der->str, (unsigned int)der->len};
+
+		if (gnutls_x509_crt_init(&crts[ncrts]) < 0)
+			abort();
+		ncrts++;
+		r = gnutls_x509_crt_import(crts[ncrts - 1], &d, GNUTLS_X509_FMT_DER);
+		if (r < 0) {
+			*error_r = errorf("IMAP %s: TLS: cannot parse the server certificate: %s",
+			                  s->where, gnutls_strerror(r));
+			goto out;
+		}
+	}
+
+	if (gnutls_x509_trust_list_init(&tl, 0) < 0)
+		abort();
+	if (ca_file != NULL) {
+		r = gnutls_x509_trust_list_add_trust_file(tl, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0,
+		                                          0);
+		if (r <= 0) {
+			*error_r = errorf("IMAP %s: TLS: no CA certificate could be read from "
+			                  "ca_file %s: %s",
+			                  s->where, ca_file, r < 0 ? gnutls_strerror(r) : "empty");
+			goto out;
+		}
+	} else {
+		r = gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
+		if (r <= 0) {
+			*error_r = errorf("IMAP %s: TLS: no system CA certificates found (%s); "
+			                  "set ca_file",
+			                  s->where, r < 0 ? gnutls_strerror(r) : "none");
+			goto out;
+		}
+	}
+
+	memset(&vdata, 0, sizeof(vdata));
+	vdata.type = GNUTLS_DT_DNS_HOSTNAME;
+	vdata.data = (unsigned char *)host;
+	vdata.size = 0;
+	r = gnutls_x509_trust_list_verify_crt2(tl, crts, ncrts, &vdata, 1, 0, &status, NULL);
+	if (r < 0) {
+		*error_r = errorf("IMAP %s: TLS: certificate verification failed: %s", s->where,
+		                  gnutls_strerror(r));
+		goto out;
+	}
+	if (status != 0) {
+		const char *reason = "untrusted";
+
+		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why,
+		                                                 0) >= 0)
+			reason = str_trim((char *)why.data);
+		*error_r = errorf("IMAP %s: TLS: server certificate refused for %s (%s): %s",
+		                  s->where, host, ca_file != NULL ? ca_file : "system CAs", reason);
+		goto out;
+	}
+	ret = IMAP_OK;
+out:
+	gnutls_free(why.data);
+	for (unsigned int i = 0; i < ncrts; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	free(crts);
+	if (tl != NULL)
+		gnutls_x509_trust_list_deinit(tl, 1);
+	if (chain != NULL)
+		mailstream_certificate_chain_free(chain);
+	return ret;
+}
+
+/* Refreshes the capability list libetpan keeps (mailimap_has_extension
+ * reads it); required after STARTTLS and LOGIN, which may change it. */
+static int
+imap_refresh_capabilities(struct imap_session *s, const char **error_r)
+{
+	struct mailimap_capability_data *caps = NULL;
+	int r;
+
+	r = mailimap_capability(s->imap, &caps);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(s, r, IMAP_ERR_CONN, "CAPABILITY", error_r);
+	mailimap_capability_data_free(caps);
+	return IMAP_OK;
+}
+
+static void
+imap_set_stream_timeout(struct imap_session *s, int seconds)
+{
+	if (s->imap->imap_stream != NULL)
+		mailstream_low_set_timeout(mailstream_get_low(s->imap->imap_stream), seconds);
+}
+
+/* Connects, secures and logs in.  Cases:
+ *   1. imaps://: TLS from the first byte, then certificate verification;
+ *   2. imap:// with tls: STARTTLS is required (refused without it, so the
+ *      password never travels in clear), then verification;
+ *   3. imap:// with tls = off: plain (loopback tests only);
+ * then LOGIN.  libetpan's connect functions report success as
+ * MAILIMAP_NO_ERROR_AUTHENTICATED or _NON_AUTHENTICATED, not NO_ERROR. */
+int
+imap_connect(const struct config_imap *conf, struct imap_session **sess_r, const char **error_r)
+{
+	struct imap_session *s;
+	int timeout = conf->timeout > 0 ? conf->timeout : 30;
+	int ret = IMAP_ERR_CONN;
+	int r;
+
+	*sess_r = NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->timeout = timeout;
+	if (strchr(conf->host, ':') != NULL)
+		s->where = xasprintf("[%s]:%d", conf->host, conf->port);
+	else
+		s->where = xasprintf("%s:%d", conf->host, conf->port);
+	if (conf->port <= 0 || conf->port > 65535) {
+		*error_r = errorf("IMAP %s: invalid port", s->where);
+		goto out;
+	}
+
+	s->imap = mailimap_new(0, NULL);
+	if (s->imap == NULL)
+		abort();
+	/* The connect timeout and, through the global delay, the default for
+	 * every read and write on streams libetpan creates. */
+	mailimap_set_timeout(s->imap, timeout);
+	mailstream_network_delay.tv_sec = timeout;
+	mailstream_network_delay.tv_usec = 0;
+
+	if (conf->implicit_tls)
+		r = mailimap_ssl_connect_with_callback(s->imap, conf->host, (uint16_t)conf->port,
+		                                       imap_ssl_setup, conf->host);
+	else
+		r = mailimap_socket_connect(s->imap, conf->host, (uint16_t)conf->port);
+	if (r != MAILIMAP_NO_ERROR && r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
+	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+		if (r == MAILIMAP_ERROR_CONNECTION_REFUSED)
+			*error_r = errorf("IMAP %s: cannot connect: connection refused, host "
+			                  "unknown or unreachable, or no answer within %d s",
+			                  s->where, timeout);
+		else if (r == MAILIMAP_ERROR_SSL)
+			*error_r = errorf("IMAP %s: TLS handshake failed (is this an imaps port?)",
+			                  s->where);
+		else if (r == MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION)
+			*error_r =
+			    errorf("IMAP %s: the server refused the connection (BYE)", s->where);
+		else
+			*error_r = errorf("IMAP %s: no valid IMAP greeting within %d s "
+			                  "(libetpan error %d)",
+			                  s->where, timeout, r);
+		ret = IMAP_ERR_CONN;
+		goto out;
+	}
+	imap_set_stream_timeout(s, timeout);
+
+	if (conf->implicit_tls) {
+		ret = imap_verify_peer(s, conf->host, conf->ca_file, error_r);
+		if (ret != IMAP_OK)
+			goto out;
+	} else if (conf->tls) {
+		ret = imap_refresh_capabilities(s, error_r);
+		if (ret != IMAP_OK)
+			goto out;
+		if (!mailimap_has_extension(s->imap, "STARTTLS")) {
+			*error_r =
+			    errorf("IMAP %s: the server does not offer STARTTLS; refusing to "
+			           "send the password in clear (use imaps://, or tls = off "
+			           "only for a loopback test server)",
+			           s->where);
+			ret = IMAP_ERR_AUTH;
+			goto out;
+		}
+		r = mailimap_socket_starttls_with_callback(s->imap, imap_ssl_setup, conf->host);
+		if (r != MAILIMAP_NO_ERROR) {
+			ret = imap_fail(s, r, IMAP_ERR_CONN, "STARTTLS", error_r);
+			goto out;
+		}
+		imap_set_stream_timeout(s, timeout);
+		ret = imap_verify_peer(s, conf->host, conf->ca_file, error_r);
+		if (ret != IMAP_OK)
+			goto out;
+	}
+
+	r = mailimap_login(s->imap, conf->user != NULL ? conf->user : "",
+	                   conf->password != NULL ? conf->password : "");
+	if (r != MAILIMAP_NO_ERROR) {
+		char what[300];
+
+		(void)snprintf(what, sizeof(what), "LOGIN as %s",
+		               conf->user != NULL ? conf->user : "(no user)");
+		ret = imap_fail(s, r, IMAP_ERR_AUTH, what, error_r);
+		goto out;
+	}
+	ret = imap_refresh_capabilities(s, error_r);
+	if (ret != IMAP_OK)
+		goto out;
+	log_debug("IMAP %s: logged in as %s%s", s->where, conf->user,
+	          conf->implicit_tls ? " (imaps)"
+	          : conf->tls        ? " (STARTTLS)"
+	                             : " (no TLS)");
+	*sess_r = s;
+	s = NULL;
+	ret = IMAP_OK;
+out:
+	if (s != NULL) {
+		s->broken = true; /* no LOGOUT on a half-open session */
+		imap_close(&s);
+	}
+	return ret;
+}
+
+int
+imap_select(struct imap_session *sess, const char *mailbox, struct imap_mailbox_info *info_r,
+            const char **error_r)
+{
+	struct mailimap_selection_info *sel;
+	char what[300];
+	int r;
+
+	memset(info_r, 0, sizeof(*info_r));
+	r = imap_check_usable(sess, error_r);
+	if (r != IMAP_OK)
+		return r;
+	free(sess->selected);
+	sess->selected = NULL;
+	r = mailimap_select(sess->imap, mailbox);
+	if (r != MAILIMAP_NO_ERROR) {
+		(void)snprintf(what, sizeof(what), "SELECT %s", mailbox);
+		return imap_fail(sess, r, IMAP_ERR_BOX, what, error_r);
+	}
+	sel = sess->imap->imap_selection_info;
+	if (sel == NULL || sel->sel_uidvalidity == 0) {
+		*error_r = errorf("IMAP %s: SELECT %s gave no UIDVALIDITY", sess->where, mailbox);
+		return IMAP_ERR_BOX;
+	}
+	info_r->uidvalidity = sel->sel_uidvalidity;
+	info_r->uidnext = sel->sel_uidnext;
+	info_r->exists = sel->sel_exists;
+	sess->selected = xstrdup(mailbox);
+	return IMAP_OK;
+}
+
+static int
+imap_cmp_uid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a;
+	uint32_t y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+imap_check_selected(struct imap_session *sess, const char **error_r)
+{
+	int r = imap_check_usable(sess, error_r);
+
+	if (r != IMAP_OK)
+		return r;
+	if (sess->selected == NULL) {
+		*error_r = errorf("IMAP %s: no mailbox selected", sess->where);
+		return IMAP_ERR_BOX;
+	}
+	return IMAP_OK;
+}
+
+/* UID SEARCH UID after+1:*.  "n:*" always includes the highest UID, even
+ * when it is below n, so the answer is filtered; duplicates and order are
+ * the server's business, so it is also sorted and deduplicated. */
+int
+imap_search_new(struct imap_session *sess, uint32_t after_uid, uint32_t **uids_r, size_t *n_r,
+                const char **error_r)
+{
+	struct mailimap_search_key *key = NULL;
+	clist *result = NULL;
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	int ret;
+	int r;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	ret = imap_check_selected(sess, error_r);
+	if (ret != IMAP_OK)
+		goto out;
+	if (after_uid == UINT32_MAX) {
+		ret = IMAP_OK;
+		goto out;
+	}
+	key = mailimap_search_key_new_uid(mailimap_set_new_interval(after_uid + 1, 0));
+	if (key == NULL)
+		abort();
+	r = mailimap_uid_search(sess->imap, NULL, key, &result);
+	if (r != MAILIMAP_NO_ERROR) {
+		ret = imap_fail(sess, r, IMAP_ERR_BOX, "UID SEARCH", error_r);
+		goto out;
+	}
+	uids = xcalloc((size_t)clist_count(result) + 1, sizeof(*uids));
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		uint32_t uid = *(uint32_t *)clist_content(it);
+
+		if (uid > after_uid)
+			uids[n++] = uid;
+	}
+	qsort(uids, n, sizeof(*uids), imap_cmp_uid);
+	if (n > 1) {
+		size_t w = 1;
+
+		for (size_t i = 1; i < n; i++) {
+			if (uids[i] != uids[w - 1])
+				uids[w++] = uids[i];
+		}
+		n = w;
+	}
+	if (n == 0) {
+		free(uids);
+		uids = NULL;
+	}
+	*uids_r = uids;
+	*n_r = n;
+	uids = NULL;
+	ret = IMAP_OK;
+out:
+	free(uids);
+	if (result != NULL)
+		mailimap_search_result_free(result);
+	if (key != NULL)
+		mailimap_search_key_free(key);
+	return ret;
+}
+
+/* UID FETCH uid (UID BODY.PEEK[]).  Unsolicited FETCH responses for other
+ * messages may be mixed in, so the answer is matched by UID.  No answer
+ * for the UID (or a NO) means the message is gone: IMAP_ERR_MSG. */
+int
+imap_fetch(struct imap_session *sess, uint32_t uid, char **data_r, size_t *len_r,
+           const char **error_r)
+{
+	struct mailimap_set *set = NULL;
+	struct mailimap_fetch_type *type = NULL;
+	clist *result = NULL;
+	int ret;
+	int r;
+
+	*data_r = NULL;
+	*len_r = 0;
+	ret = imap_check_selected(sess, error_r);
+	if (ret != IMAP_OK)
+		goto out;
+	set = mailimap_set_new_single(uid);
+	type = mailimap_fetch_type_new_fetch_att_list_empty();
+	if (set == NULL || type == NULL)
+		abort();
+	if (mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid()) != 0 ||
+	    mailimap_fetch_type_new_fetch_att_list_add(
+	        type, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL))) != 0)
+		abort();
+	r = mailimap_uid_fetch(sess->imap, set, type, &result);
+	if (r != MAILIMAP_NO_ERROR) {
+		char what[64];
+
+		(void)snprintf(what, sizeof(what), "UID FETCH %u", (unsigned)uid);
+		ret = imap_fail(sess, r, IMAP_ERR_MSG, what, error_r);
+		goto out;
+	}
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		struct mailimap_msg_att *att = clist_content(it);
+		uint32_t got_uid = 0;
+		const char *body = NULL;
+		size_t body_len = 0;
+		bool has_body = false;
+
+		for (clistiter *j = clist_begin(att->att_list); j != NULL; j = clist_next(j)) {
+			struct mailimap_msg_att_item *item = clist_content(j);
+			struct mailimap_msg_att_static *st;
+
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+				continue;
+			st = item->att_data.att_static;
+			if (st->att_type == MAILIMAP_MSG_ATT_UID) {
+				got_uid = st->att_data.att_uid;
+			} else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
+			           st->att_data.att_body_section != NULL) {
+				body = st->att_data.att_body_section->sec_body_part;
+				body_len = st->att_data.att_body_section->sec_length;
+				has_body = true;
+			}
+		}
+		if (got_uid != uid || !has_body)
+			continue;
+		if (body == NULL) {
+			*error_r =
+			    errorf("IMAP %s: UID %u has no body (NIL)", sess->where, (unsigned)uid);
+			ret = IMAP_ERR_MSG;
+			goto out;
+		}
+		*data_r = xmalloc(body_len + 1);
+		memcpy(*data_r, body, body_len);
+		(*data_r)[body_len] = '\0';
+		*len_r = body_len;
+		ret = IMAP_OK;
+		goto out;
+	}
+	*error_r = errorf("IMAP %s: message UID %u no longer exists in %s", sess->where,
+	                  (unsigned)uid, sess->selected);
+	ret = IMAP_ERR_MSG;
+out:
+	if (result != NULL)
+		mailimap_fetch_list_free(result);
+	if (type != NULL)
+		mailimap_fetch_type_free(type);
+	if (set != NULL)
+		mailimap_set_free(set);
+	return ret;
+}
+
+/* UID STORE uid +FLAGS.SILENT (flag). */
+static int
+imap_add_flag(struct imap_session *sess, uint32_t uid, struct mailimap_flag *flag, const char *what,
+              const char **error_r)
+{
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	struct mailimap_flag_list *flags = mailimap_flag_list_new_empty();
+	struct mailimap_store_att_flags *store;
+	int ret = IMAP_OK;
+	int r;
+
+	if (set == NULL || flags == NULL || flag == NULL)
+		abort();
+	if (mailimap_flag_list_add(flags, flag) != 0)
+		abort();
+	store = mailimap_store_att_flags_new_add_flags_silent(flags);
+	if (store == NULL)
+		abort();
+	r = mailimap_uid_store(sess->imap, set, store);
+	if (r != MAILIMAP_NO_ERROR)
+		ret = imap_fail(sess, r, IMAP_ERR_MSG, what, error_r);
+	mailimap_store_att_flags_free(store);
+	mailimap_set_free(set);
+	return ret;
+}
+
+/* CREATE mailbox once per session; a NO ("already exists") is fine, a
+ * real failure shows up in the COPY or MOVE that follows. */
+static int
+imap_ensure_mailbox(struct imap_session *sess, const char *mailbox, const char **error_r)
+{
+	int r;
+
+	if (sess->ensured_box != NULL && strcmp(sess->ensured_box, mailbox) == 0)
+		return IMAP_OK;
+	r = mailimap_create(sess->imap, mailbox);
+	if (r != MAILIMAP_NO_ERROR && imap_is_conn_error(r))
+		return imap_fail(sess, r, IMAP_ERR_BOX, "CREATE", error_r);
+	free(sess->ensured_box);
+	sess->ensured_box = xstrdup(mailbox);
+	return IMAP_OK;
+}
+
+/* Cases:
+ *   1. processed_mailbox NULL: UID STORE +FLAGS (\Seen);
+ *   2. the server offers MOVE: UID MOVE to processed_mailbox;
+ *   3. else UID COPY, UID STORE +FLAGS (\Deleted), then UID EXPUNGE of just
+ *      this message (UIDPLUS) or, without UIDPLUS, a plain EXPUNGE.
+ * The processed mailbox is created first when missing.  A refused COPY or
+ * MOVE is IMAP_ERR_BOX: the target, not the message, is at fault. */
+int
+imap_mark_processed(struct imap_session *sess, uint32_t uid, const char *processed_mailbox,
+                    const char **error_r)
+{
+	struct mailimap_set *set = NULL;
+	char what[300];
+	int ret;
+	int r;
+
+	ret = imap_check_selected(sess, error_r);
+	if (ret != IMAP_OK)
+		goto out;
+	if (processed_mailbox == NULL) {
+		(void)snprintf(what, sizeof(what), "UID STORE %u +FLAGS (\\Seen)", (unsigned)uid);
+		ret = imap_add_flag(sess, uid, mailimap_flag_new_seen(), what, error_r);
+		goto out;
+	}
+	ret = imap_ensure_mailbox(sess, processed_mailbox, error_r);
+	if (ret != IMAP_OK)
+		goto out;
+	set = mailimap_set_new_single(uid);
+	if (set == NULL)
+		abort();
+	if (mailimap_has_extension(sess->imap, "MOVE")) {
+		r = mailimap_uid_move(sess->imap, set, processed_mailbox);
+		if (r != MAILIMAP_NO_ERROR) {
+			(void)snprintf(what, sizeof(what), "UID MOVE %u to %s", (unsigned)uid,
+			               processed_mailbox);
+			ret = imap_fail(sess, r, IMAP_ERR_BOX, what, error_r);
+		}
+		goto out;
+	}
+	r = mailimap_uid_copy(sess->imap, set, processed_mailbox);
+	if (r != MAILIMAP_NO_ERROR) {
+		(void)snprintf(what, sizeof(what), "UID COPY %u to %s", (unsigned)uid,
+		               processed_mailbox);
+		ret = imap_fail(sess, r, IMAP_ERR_BOX, what, error_r);
+		goto out;
+	}
+	(void)snprintf(what, sizeof(what), "UID STORE %u +FLAGS (\\Deleted)", (unsigned)uid);
+	ret = imap_add_flag(sess, uid, mailimap_flag_new_deleted(), what, error_r);
+	if (ret != IMAP_OK)
+		goto out;
+	if (mailimap_has_extension(sess->imap, "UIDPLUS"))
+		r = mailimap_uid_expunge(sess->imap, set);
+	else
+		r = mailimap_expunge(sess->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		ret = imap_fail(sess, r, IMAP_ERR_BOX, "EXPUNGE", error_r);
+out:
+	if (set != NULL)
+		mailimap_set_free(set);
+	return ret;
+}
+
+static long
+imap_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Cases:
+ *   1. no IDLE capability: *supported_r false, return at once;
+ *   2. data already buffered after "+ idling" (the server spoke first):
+ *      end the IDLE at once;
+ *   3. the connection becomes readable: the server announced something;
+ *   4. wake_fd becomes readable: end early (it is not read here);
+ *   5. timeout_sec passes.
+ * Then DONE, whose tagged answer comes after every pending untagged
+ * response, which libetpan parses into the selection info: *new_mail_r is
+ * true when that included EXISTS or RECENT, or the message count grew.
+ * Every libetpan read is bounded by the session timeout, so a server that
+ * never answers cannot hang us. */
+int
+imap_idle(struct imap_session *sess, int timeout_sec, int wake_fd, bool *supported_r,
+          bool *new_mail_r, const char **error_r)
+{
+	struct mailimap_selection_info *sel;
+	struct pollfd pfd[2];
+	uint32_t exists_before;
+	bool readable = false;
+	long deadline;
+	int ret;
+	int r;
+
+	*supported_r = false;
+	*new_mail_r = false;
+	ret = imap_check_selected(sess, error_r);
+	if (ret != IMAP_OK)
+		return ret;
+	if (!mailimap_has_idle(sess->imap))
+		return IMAP_OK;
+	*supported_r = true;
+	sel = sess->imap->imap_selection_info;
+	exists_before = sel->sel_exists;
+
+	r = mailimap_idle(sess->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(sess, r, IMAP_ERR_CONN, "IDLE", error_r);
+
+	if (sess->imap->imap_stream->read_buffer_len > 0)
+		readable = true;
+	deadline = imap_now_ms() + (long)(timeout_sec > 0 ? timeout_sec : 0) * 1000;
+	while (!readable) {
+		long left = deadline - imap_now_ms();
+		nfds_t n = 1;
+
+		if (left <= 0)
+			break;
+		pfd[0].fd = mailimap_idle_get_fd(sess->imap);
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		if (wake_fd >= 0) {
+			pfd[1].fd = wake_fd;
+			pfd[1].events = POLLIN;
+			pfd[1].revents = 0;
+			n = 2;
+		}
+		r = poll(pfd, n, left > 1000000 ? 1000000 : (int)left);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("IMAP %s: poll during IDLE", sess->where);
+			break;
+		}
+		if (r == 0)
+			continue;
+		if (pfd[0].revents != 0)
+			readable = true;
+		else if (n == 2 && pfd[1].revents != 0)
+			break;
+	}
+
+	r = mailimap_idle_done(sess->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(sess, r, IMAP_ERR_CONN, "IDLE DONE", error_r);
+	sel = sess->imap->imap_selection_info;
+	if (sel != NULL &&
+	    (sel->sel_has_exists || sel->sel_has_recent || sel->sel_exists > exists_before))
+		*new_mail_r = true;
+	return IMAP_OK;
+}
+
+/* LOGOUT, bounded by a short timeout (a dead server must not delay
+ * shutdown), unless the connection already failed; then frees. */
+void
+imap_close(struct imap_session **sess)
+{
+	struct imap_session *s = *sess;
+
+	if (s == NULL)
+		return;
+	if (s->imap != NULL) {
+		if (!s->broken && s->imap->imap_stream != NULL) {
+			imap_set_stream_timeout(s, s->timeout < 5 ? s->timeout : 5);
+			(void)mailimap_logout(s->imap);
+		}
+		mailimap_free(s->imap);
+	}
+	free(s->where);
+	free(s->selected);
+	free(s->ensured_box);
+	free(s);
+	*sess = NULL;
+}
+
+/* The mail_driver table: ctx is a struct imap_session. */
+
+static int
+imap_drv_connect(const struct config_imap *conf, void **ctx_r, const char **error_r)
+{
+	struct imap_session *s = NULL;
+	int r = imap_connect(conf, &s, error_r);
+
+	*ctx_r = s;
+	return r;
+}
+
+static int
+imap_drv_select(void *ctx, const char *mailbox, struct imap_mailbox_info *info_r,
+                const char **error_r)
+{
+	return imap_select(ctx, mailbox, info_r, error_r);
+}
+
+static int
+imap_drv_search_new(void *ctx, uint32_t after_uid, uint32_t **uids_r, size_t *n_r,
+                    const char **error_r)
+{
+	return imap_search_new(ctx, after_uid, uids_r, n_r, error_r);
+}
+
+static int
+imap_drv_fetch(void *ctx, uint32_t uid, char **data_r, size_t *len_r, const char **error_r)
+{
+	return imap_fetch(ctx, uid, data_r, len_r, error_r);
+}
+
+static int
+imap_drv_mark_processed(void *ctx, uint32_t uid, const char *processed_mailbox,
+                        const char **error_r)
+{
+	return imap_mark_processed(ctx, uid, processed_mailbox, error_r);
+}
+
+static int
+imap_drv_idle(void *ctx, int timeout_sec, int wake_fd, bool *supported_r, bool *new_mail_r,
+              const char **error_r)
+{
+	return imap_idle(ctx, timeout_sec, wake_fd, supported_r, new_mail_r, error_r);
+}
+
+static void
+imap_drv_close(void **ctx)
+{
+	struct imap_session *s = *ctx;
+
+	imap_close(&s);
+	*ctx = NULL;
+}
+
+const struct mail_driver imap_driver = {
+    .connect = imap_drv_connect,
+    .select = imap_drv_select,
+    .search_new = imap_drv_search_new,
+    .fetch = imap_drv_fetch,
+    .mark_processed = imap_drv_mark_processed,
+    .idle = imap_drv_idle,
+    .close = imap_drv_close,
+};

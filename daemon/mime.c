@@ -1,0 +1,1636 @@
+/*
+ * mime: raw message -> struct mime_message.
+ *
+ * libetpan's mailmime_parse gives the part structure (where each part's
+ * header block and body are); the header blocks themselves are read here, so
+ * that RFC 2047 words, RFC 2231 parameters, 8-bit bytes and lying charsets
+ * are handled the same way everywhere.  Transfer decoding is libetpan's
+ * mailmime_part_parse; addresses and dates go through mailimf's parsers
+ * with tolerant fallbacks.  Debian's libetpan 1.9.4 has parser defects, so
+ * every pointer it returns is checked against the input buffer.
+ */
+/* memmem */
+#define _GNU_SOURCE
+#include "mime.h"
+
+#include <libetpan/libetpan.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_PARAMS 64
+#define MAX_CONTINUATIONS 64
+/* libetpan parses nested parts recursively: refuse absurd nesting before
+ * calling it, whatever the configured limits. */
+#define HARD_MAX_CONTAINERS 5000
+
+/* ---- header blocks ---- */
+
+struct hfield {
+	char *name;  /* owned, raw */
+	char *value; /* owned, unfolded, raw bytes (may be 8-bit) */
+};
+
+struct hblock {
+	struct hfield *v; /* owned */
+	size_t n, cap;
+};
+
+static void
+hblock_free(struct hblock *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		free(h->v[i].value);
+	}
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Length of the line at p (without its ending) and of its ending; LF, CRLF
+ * and CR alone all end lines. */
+static size_t
+line_len(const char *p, size_t len, size_t *eol_r)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n') {
+			*eol_r = 1;
+			return i;
+		}
+		if (p[i] == '\r') {
+			*eol_r = (i + 1 < len && p[i + 1] == '\n') ? 2 : 1;
+			return i;
+		}
+	}
+	*eol_r = 0;
+	return len;
+}
+
+/* Header bytes without NULs, which would cut C strings short. */
+static void
+add_no_nul(struct strbuf *sb, const char *p, size_t n)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i <= n; i++) {
+		if (i == n || p[i] == '\0') {
+			strbuf_add(sb, p + start, i - start);
+			start = i + 1;
+		}
+	}
+}
+
+/*
+ * Reads header fields from p[0..len) up to the first empty line.  Returns the
+ * offset of the body (after the empty line, or len when there is none).
+ * Cases: folded lines (continuations start with SP/HT) are joined, the
+ * line break and indentation becoming one space; a first line "From " (mbox) and other lines
+ * without a colon are skipped with a defect; a header block that runs to the end of the input has
+ * no body.
+ */
+static size_t
+hblock_parse(const char *p, size_t len, struct hblock *h, struct strvec *defects)
+{
+	size_t pos = 0, eol, n, colon;
+	struct strbuf val = {0};
+	bool bad_line = false;
+	struct hfield *cur = NULL;
+
+	while (pos < len) {
+		n = line_len(p + pos, len - pos, &eol);
+		if (n == 0) {
+			pos += eol;
+			break;
+		}
+		if ((p[pos] == ' ' || p[pos] == '\t') && cur != NULL) {
+			size_t ws = 0;
+
+			/* the fold and its indentation read as one space */
+			while (ws < n && (p[pos + ws] == ' ' || p[pos + ws] == '\t'))
+				ws++;
+			if (ws < n) {
+				strbuf_addc(&val, ' ');
+				add_no_nul(&val, p + pos + ws, n - ws);
+			}
+			pos += n + eol;
+			continue;
+		}
+		if (cur != NULL) {
+			cur->value = strbuf_detach(&val);
+			cur = NULL;
+		}
+		for (colon = 0; colon < n; colon++) {
+			if (p[pos + colon] == ':' || p[pos + colon] == ' ' ||
+			    p[pos + colon] == '\t')
+				break;
+		}
+		/* "Name :" is tolerated */
+		while (colon < n && (p[pos + colon] == ' ' || p[pos + colon] == '\t'))
+			colon++;
+		if (colon == 0 || colon >= n || p[pos + colon] != ':') {
+			bad_line = true;
+			pos += n + eol;
+			continue;
+		}
+		h->v = xgrow(h->v, &h->cap, h->n + 1, sizeof(*h->v));
+		cur = &h->v[h->n++];
+		n = colon;
+		while (n > 0 &&
+		       (p[pos + n - 1] == ' ' || p[pos + n - 1] == '\t' || p[pos + n - 1] == ':'))
+			n--;
+		cur->name = xstrndup(p + pos, n);
+		cur->value = NULL;
+		n = line_len(p + pos, len - pos, &eol);
+		add_no_nul(&val, p + pos + colon + 1, n - colon - 1);
+		strbuf_add(&val, "", 0);
+		pos += n + eol;
+	}
+	if (cur != NULL)
+		cur->value = strbuf_detach(&val);
+	strbuf_free(&val);
+	if (bad_line && defects != NULL)
+		strvec_push(defects, "malformed header line");
+	for (n = 0; n < h->n; n++) {
+		/* memchr-free trim: values are NUL-terminated and may hold NULs */
+		str_trim(h->v[n].value);
+	}
+	return pos;
+}
+
+static const char *
+hblock_get(const struct hblock *h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		if (str_ieq(h->v[i].name, name))
+			return h->v[i].value;
+	}
+	return NULL;
+}
+
+/* ---- RFC 2047 ---- */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
+b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Tolerant base64: skips anything outside the alphabet. */
+static void
+b64_decode(const char *s, size_t len, struct strbuf *out)
+{
+	unsigned acc = 0;
+	int bits = 0, v;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '=')
+			break;
+		v = b64val((unsigned char)s[i]);
+		if (v < 0)
+			continue;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			strbuf_addc(out, (char)((acc >> bits) & 0xff));
+		}
+	}
+}
+
+static void
+q_decode(const char *s, size_t len, struct strbuf *out)
+{
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < len; i++) {
+		hi = lo = -1;
+		if (s[i] == '=' && i + 2 < len) {
+			hi = hexval((unsigned char)s[i + 1]);
+			lo = hexval((unsigned char)s[i + 2]);
+		}
+		if (s[i] == '_') {
+			strbuf_addc(out, ' ');
+		} else if (hi >= 0 && lo >= 0) {
+			strbuf_addc(out, (char)(hi * 16 + lo));
+			i += 2;
+		} else {
+			strbuf_addc(out, s[i]);
+		}
+	}
+}
+
+/* An encoded word at s[0..len): "=?charset?Q?text?=".  Fills the charset
+ * (copied into cs) and decoded bytes; returns its length or 0. */
+static size_t
+encoded_word(const char *s, size_t len, char *cs, size_t cssize, struct strbuf *bytes)
+{
+	size_t i = 2, cs_end, text_start, j;
+	char enc;
+
+	if (len < 8 || s[0] != '=' || s[1] != '?')
+		return 0;
+	while (i < len && s[i] != '?' && s[i] != ' ' && i < 2 + 60)
+		i++;
+	if (i + 3 >= len || s[i] != '?' || i == 2)
+		return 0;
+	cs_end = i;
+	enc = (char)toupper((unsigned char)s[i + 1]);
+	if ((enc != 'Q' && enc != 'B') || s[i + 2] != '?')
+		return 0;
+	text_start = i + 3;
+	/* broken mailers put spaces inside words; stop at the next "?=" */
+	for (j = text_start; j + 1 < len && j < text_start + 2000; j++) {
+		if (s[j] == '?' && s[j + 1] == '=')
+			break;
+	}
+	if (j + 1 >= len || s[j] != '?' || s[j + 1] != '=')
+		return 0;
+	if (cs_end - 2 >= cssize)
+		return 0;
+	memcpy(cs, s + 2, cs_end - 2);
+	cs[cs_end - 2] = '\0';
+	if (enc == 'B')
+		b64_decode(s + text_start, j - text_start, bytes);
+	else
+		q_decode(s + text_start, j - text_start, bytes);
+	return j + 2;
+}
+
+static void
+append_converted(struct strbuf *out, const char *data, size_t len, const char *charset)
+{
+	char *u;
+
+	if (len == 0)
+		return;
+	u = mime_to_utf8(data, len, charset);
+	strbuf_adds(out, u);
+	free(u);
+}
+
+static bool
+all_space(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Decodes RFC 2047 words in a header value into UTF-8.  Cases: whitespace
+ * between two encoded words is dropped; adjacent words in one charset are
+ * joined before conversion, so a character split across words survives;
+ * words glued to text or to each other are still decoded; a wrong charset
+ * label falls back as mime_to_utf8 does; raw 8-bit text is converted as
+ * UTF-8 or windows-1252; malformed words stay as they are.
+ */
+static char *
+hdr_decode(const char *s, size_t len)
+{
+	struct strbuf out = {0}, bytes = {0};
+	char cs[64], pending_cs[64] = "";
+	size_t i = 0, raw_start = 0, wlen;
+	bool have_pending = false, last_was_word = false;
+
+	strbuf_add(&out, "", 0);
+	while (i < len) {
+		if (s[i] != '=' || i + 1 >= len || s[i + 1] != '?') {
+			i++;
+			continue;
+		}
+		{
+			struct strbuf wb = {0};
+
+			wlen = encoded_word(s + i, len - i, cs, sizeof(cs), &wb);
+			if (wlen == 0) {
+				strbuf_free(&wb);
+				i++;
+				continue;
+			}
+			if (i > raw_start &&
+			    !(last_was_word && all_space(s + raw_start, i - raw_start))) {
+				if (have_pending) {
+					append_converted(&out, bytes.buf, bytes.len, pending_cs);
+					strbuf_truncate(&bytes, 0);
+					have_pending = false;
+				}
+				append_converted(&out, s + raw_start, i - raw_start, NULL);
+			}
+			if (have_pending && !str_ieq(cs, pending_cs)) {
+				append_converted(&out, bytes.buf, bytes.len, pending_cs);
+				strbuf_truncate(&bytes, 0);
+			}
+			memcpy(pending_cs, cs, sizeof(cs));
+			have_pending = true;
+			strbuf_add(&bytes, wb.buf, wb.len);
+			strbuf_free(&wb);
+		}
+		i += wlen;
+		raw_start = i;
+		last_was_word = true;
+	}
+	if (have_pending)
+		append_converted(&out, bytes.buf, bytes.len, pending_cs);
+	append_converted(&out, s + raw_start, len - raw_start, NULL);
+	strbuf_free(&bytes);
+	return strbuf_detach(&out);
+}
+
+static char *
+hdr_decode_str(const char *s)
+{
+	return hdr_decode(s, strlen(s));
+}
+
+/* ---- structured values: Content-Type, Content-Disposition ---- */
+
+struct param {
+	char *name;  /* owned, lower case */
+	char *value; /* owned, unquoted raw bytes */
+};
+
+struct structured {
+	char *first; /* owned, lower case "type/subtype" or disposition; "" */
+	struct param params[MAX_PARAMS];
+	size_t nparams;
+};
+
+static void
+structured_free(struct structured *st)
+{
+	size_t i;
+
+	free(st->first);
+	for (i = 0; i < st->nparams; i++) {
+		free(st->params[i].name);
+		free(st->params[i].value);
+	}
+	memset(st, 0, sizeof(*st));
+}
+
+static size_t
+skip_cfws(const char *s, size_t i)
+{
+	int depth = 0;
+
+	while (s[i] != '\0') {
+		if (s[i] == '(') {
+			depth++;
+		} else if (s[i] == ')' && depth > 0) {
+			depth--;
+		} else if (depth == 0 && s[i] != ' ' && s[i] != '\t') {
+			break;
+		} else if (depth > 0 && s[i] == '\\' && s[i + 1] != '\0') {
+			i++;
+		}
+		i++;
+	}
+	return i;
+}
+
+/*
+ * Parses "token; name=value; name="quoted \" value"".  Cases: comments and
+ * odd spacing around '=' and ';'; unterminated quotes run to the end;
+ * parameters without '=' and empty names are skipped; more than MAX_PARAMS
+ * are ignored.
+ */
+static void
+structured_parse(const char *v, struct structured *st)
+{
+	struct strbuf sb = {0};
+	size_t i = 0, start;
+
+	memset(st, 0, sizeof(*st));
+	if (v == NULL) {
+		st->first = xstrdup("");
+		return;
+	}
+	i = skip_cfws(v, 0);
+	start = i;
+	while (v[i] != '\0' && v[i] != ';' && v[i] != ' ' && v[i] != '\t' && v[i] != '(')
+		i++;
+	st->first = xstrndup(v + start, i - start);
+	str_lower(st->first);
+	while (v[i] != '\0') {
+		size_t ns, ne;
+
+		while (v[i] != '\0' && v[i] != ';')
+			i++;
+		if (v[i] == '\0')
+			break;
+		i = skip_cfws(v, i + 1);
+		ns = i;
+		while (v[i] != '\0' && v[i] != '=' && v[i] != ';' && v[i] != ' ' && v[i] != '\t')
+			i++;
+		ne = i;
+		i = skip_cfws(v, i);
+		if (v[i] != '=' || ne == ns)
+			continue;
+		i = skip_cfws(v, i + 1);
+		strbuf_truncate(&sb, 0);
+		strbuf_add(&sb, "", 0);
+		if (v[i] == '"') {
+			i++;
+			while (v[i] != '\0' && v[i] != '"') {
+				if (v[i] == '\\' && v[i + 1] != '\0')
+					i++;
+				strbuf_addc(&sb, v[i]);
+				i++;
+			}
+			if (v[i] == '"')
+				i++;
+		} else {
+			start = i;
+			while (v[i] != '\0' && v[i] != ';')
+				i++;
+			strbuf_add(&sb, v + start, i - start);
+			/* trailing spaces or comments after a token */
+			while (sb.len > 0 &&
+			       (sb.buf[sb.len - 1] == ' ' || sb.buf[sb.len - 1] == '\t'))
+				strbuf_truncate(&sb, sb.len - 1);
+		}
+		if (st->nparams < MAX_PARAMS) {
+			st->params[st->nparams].name = xstrndup(v + ns, ne - ns);
+			str_lower(st->params[st->nparams].name);
+			st->params[st->nparams].value = xstrdup(strbuf_str(&sb));
+			st->nparams++;
+		}
+	}
+	strbuf_free(&sb);
+}
+
+static const char *
+param_raw(const struct structured *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->nparams; i++) {
+		if (strcmp(st->params[i].name, name) == 0)
+			return st->params[i].value;
+	}
+	return NULL;
+}
+
+static void
+pct_decode(const char *s, struct strbuf *out)
+{
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		hi = lo = -1;
+		if (s[i] == '%' && s[i + 1] != '\0') {
+			hi = hexval((unsigned char)s[i + 1]);
+			lo = hexval((unsigned char)s[i + 2]);
+		}
+		if (hi >= 0 && lo >= 0) {
+			strbuf_addc(out, (char)(hi * 16 + lo));
+			i += 2;
+		} else {
+			strbuf_addc(out, s[i]);
+		}
+	}
+}
+
+/* Splits "charset'lang'rest": copies the charset, returns rest. */
+static const char *
+rfc2231_prefix(const char *v, char *cs, size_t cssize)
+{
+	const char *q1 = strchr(v, '\''), *q2;
+	size_t n;
+
+	cs[0] = '\0';
+	if (q1 == NULL)
+		return v;
+	q2 = strchr(q1 + 1, '\'');
+	if (q2 == NULL)
+		return v;
+	n = (size_t)(q1 - v);
+	if (n < cssize) {
+		memcpy(cs, v, n);
+		cs[n] = '\0';
+	}
+	return q2 + 1;
+}
+
+/*
+ * A parameter's decoded UTF-8 value, or NULL.  Cases: RFC 2231 extended
+ * "name*=charset'lang'%xx"; continuations "name*0*=", "name*1=" ... mixing
+ * encoded and plain segments; plain "name=" possibly holding RFC 2047 words
+ * or raw 8-bit bytes.
+ */
+static char *
+param_get(const struct structured *st, const char *name)
+{
+	char key[80], cs[64] = "";
+	const char *v;
+	struct strbuf bytes = {0};
+	size_t k;
+	bool found = false;
+
+	snprintf(key, sizeof(key), "%s*", name);
+	v = param_raw(st, key);
+	if (v != NULL) {
+		v = rfc2231_prefix(v, cs, sizeof(cs));
+		pct_decode(v, &bytes);
+		found = true;
+	} else {
+		for (k = 0; k < MAX_CONTINUATIONS; k++) {
+			snprintf(key, sizeof(key), "%s*%zu*", name, k);
+			v = param_raw(st, key);
+			if (v != NULL) {
+				if (k == 0)
+					v = rfc2231_prefix(v, cs, sizeof(cs));
+				pct_decode(v, &bytes);
+				found = true;
+				continue;
+			}
+			snprintf(key, sizeof(key), "%s*%zu", name, k);
+			v = param_raw(st, key);
+			if (v == NULL)
+				break;
+			strbuf_adds(&bytes, v);
+			found = true;
+		}
+	}
+	if (found) {
+		char *r;
+
+		strbuf_add(&bytes, "", 0);
+		if (cs[0] == '\0') {
+			/* continuations without a charset may still hold 2047 words */
+			r = hdr_decode(bytes.buf, bytes.len);
+		} else {
+			r = mime_to_utf8(bytes.buf, bytes.len, cs);
+		}
+		strbuf_free(&bytes);
+		return r;
+	}
+	v = param_raw(st, name);
+	if (v == NULL)
+		return NULL;
+	return hdr_decode_str(v);
+}
+
+/* ---- addresses, dates, message ids ---- */
+
+static char *
+utf8_lower_dup(const char *s)
+{
+	char *u = mime_to_utf8(s, strlen(s), NULL);
+
+	str_trim(u);
+	str_lower(u);
+	return u;
+}
+
+/* The addr-spec inside <...>, or the first word containing '@'. */
+static char *
+addr_fallback(const char *v)
+{
+	const char *lt = strchr(v, '<'), *gt, *at, *s, *e;
+
+	if (lt != NULL) {
+		gt = strchr(lt + 1, '>');
+		if (gt != NULL && gt > lt + 1) {
+			char *r = xstrndup(lt + 1, (size_t)(gt - lt - 1)), *u;
+
+			u = utf8_lower_dup(r);
+			free(r);
+			return u;
+		}
+	}
+	at = strchr(v, '@');
+	if (at == NULL)
+		return NULL;
+	s = at;
+	while (s > v && !strchr(" \t<>,;:\"()", s[-1]))
+		s--;
+	e = at;
+	while (*e != '\0' && !strchr(" \t<>,;:\"()", *e))
+		e++;
+	{
+		char *r = xstrndup(s, (size_t)(e - s)), *u;
+
+		u = utf8_lower_dup(r);
+		free(r);
+		return u;
+	}
+}
+
+static void
+from_parse(const char *v, struct mime_message *msg)
+{
+	struct mailimf_mailbox_list *list = NULL;
+	size_t idx = 0;
+	clistiter *it;
+
+	if (mailimf_mailbox_list_parse(v, strlen(v), &idx, &list) == MAILIMF_NO_ERROR &&
+	    list != NULL && list->mb_list != NULL) {
+		it = clist_begin(list->mb_list);
+		if (it != NULL && clist_content(it) != NULL) {
+			struct mailimf_mailbox *mb = clist_content(it);
+
+			if (mb->mb_addr_spec != NULL)
+				msg->from_addr = utf8_lower_dup(mb->mb_addr_spec);
+			if (mb->mb_display_name != NULL && mb->mb_display_name[0] != '\0')
+				msg->from_name = hdr_decode_str(mb->mb_display_name);
+		}
+	}
+	if (list != NULL)
+		mailimf_mailbox_list_free(list);
+	if (msg->from_addr == NULL) {
+		const char *lt = strchr(v, '<');
+
+		msg->from_addr = addr_fallback(v);
+		if (msg->from_addr != NULL) {
+			strvec_push(&msg->defects, "unparsable From");
+			if (lt != NULL && lt > v) {
+				char *name = xstrndup(v, (size_t)(lt - v));
+
+				str_trim(name);
+				if (name[0] != '\0')
+					msg->from_name = hdr_decode_str(name);
+				free(name);
+			}
+		}
+	}
+	if (msg->from_name != NULL) {
+		/* quotes left by the fallback */
+		size_t n = strlen(str_trim(msg->from_name));
+
+		if (n >= 2 && msg->from_name[0] == '"' && msg->from_name[n - 1] == '"') {
+			memmove(msg->from_name, msg->from_name + 1, n - 2);
+			msg->from_name[n - 2] = '\0';
+		}
+		if (msg->from_name[0] == '\0') {
+			free(msg->from_name);
+			msg->from_name = NULL;
+		}
+	}
+}
+
+static void
+mailbox_list_push(clist *l, struct strvec *out)
+{
+	clistiter *it;
+
+	if (l == NULL)
+		return;
+	for (it = clist_begin(l); it != NULL; it = clist_next(it)) {
+		struct mailimf_mailbox *mb = clist_content(it);
+
+		if (mb != NULL && mb->mb_addr_spec != NULL)
+			strvec_push_owned(out, utf8_lower_dup(mb->mb_addr_spec));
+	}
+}
+
+/* All addr-specs of an address list (groups flattened). */
+static void
+addresses_parse(const char *v, struct strvec *out)
+{
+	struct mailimf_address_list *list = NULL;
+	size_t idx = 0;
+	clistiter *it;
+
+	if (mailimf_address_list_parse(v, strlen(v), &idx, &list) == MAILIMF_NO_ERROR &&
+	    list != NULL && list->ad_list != NULL) {
+		for (it = clist_begin(list->ad_list); it != NULL; it = clist_next(it)) {
+			struct mailimf_address *a = clist_content(it);
+
+			if (a == NULL)
+				continue;
+			if (a->ad_type == MAILIMF_ADDRESS_MAILBOX &&
+			    a->ad_data.ad_mailbox != NULL &&
+			    a->ad_data.ad_mailbox->mb_addr_spec != NULL)
+				strvec_push_owned(
+				    out, utf8_lower_dup(a->ad_data.ad_mailbox->mb_addr_spec));
+			else if (a->ad_type == MAILIMF_ADDRESS_GROUP &&
+			         a->ad_data.ad_group != NULL &&
+			         a->ad_data.ad_group->grp_mb_list != NULL)
+				mailbox_list_push(a->ad_data.ad_group->grp_mb_list->mb_list, out);
+		}
+	}
+	if (list != NULL)
+		mailimf_address_list_free(list);
+	if (out->n == 0) {
+		/* each comma-separated piece on its own */
+		char *copy = xstrdup(v), *p = copy, *comma, *a;
+
+		for (;;) {
+			comma = strchr(p, ',');
+			if (comma != NULL)
+				*comma = '\0';
+			a = addr_fallback(p);
+			if (a != NULL && a[0] != '\0')
+				strvec_push_owned(out, a);
+			else
+				free(a);
+			if (comma == NULL)
+				break;
+			p = comma + 1;
+		}
+		free(copy);
+	}
+}
+
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static time_t
+date_make(int year, int mon, int day, int hour, int min, int sec, int zone)
+{
+	int64_t t;
+	int zs;
+
+	if (year < 100)
+		year += year < 50 ? 2000 : 1900;
+	else if (year < 1000)
+		year += 1900;
+	if (year < 1970 || year > 9999 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour < 0 ||
+	    hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 60 || zone < -9959 || zone > 9959)
+		return 0;
+	zs = (zone < 0 ? -1 : 1) * ((abs(zone) / 100) * 3600 + (abs(zone) % 100) * 60);
+	t = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hour * 3600 + min * 60 +
+	    sec - zs;
+	if (t <= 0)
+		return 0;
+	return (time_t)t;
+}
+
+/* Tolerant RFC 5322-ish date: "[Day,] 1 Jan 2020 10:00[:00] [+0100|GMT|EST]"
+ * in any order of day and month, with odd separators. */
+static time_t
+date_fallback(const char *v)
+{
+	static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
+	                                     "jul", "aug", "sep", "oct", "nov", "dec"};
+	static const struct {
+		const char *name;
+		int zone;
+	} zones[] = {{"ut", 0},     {"utc", 0},    {"gmt", 0},    {"z", 0},      {"est", -500},
+	             {"edt", -400}, {"cst", -600}, {"cdt", -500}, {"mst", -700}, {"mdt", -600},
+	             {"pst", -800}, {"pdt", -700}, {"cet", 100},  {"cest", 200}};
+	int day = -1, mon = -1, year = -1, hour = -1, min = -1, sec = 0, zone = 0;
+	const char *p = v;
+	size_t i;
+
+	while (*p != '\0') {
+		char word[16];
+		size_t n = 0;
+
+		while (*p != '\0' && !isalnum((unsigned char)*p) && *p != '+' && *p != '-')
+			p++;
+		if (*p == '\0')
+			break;
+		if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1])) {
+			int sign = *p == '-' ? -1 : 1, z = 0, nd = 0;
+
+			p++;
+			while (isdigit((unsigned char)*p) && nd < 4) {
+				z = z * 10 + (*p - '0');
+				p++;
+				nd++;
+			}
+			if (nd == 4 && hour >= 0)
+				zone = sign * z;
+			continue;
+		}
+		if (*p == '+' || *p == '-') {
+			p++;
+			continue;
+		}
+		if (isdigit((unsigned char)*p)) {
+			int num = 0, nd = 0;
+
+			while (isdigit((unsigned char)*p) && nd < 6) {
+				num = num * 10 + (*p - '0');
+				p++;
+				nd++;
+			}
+			if (*p == ':' && hour < 0) {
+				int h = num, m = 0, s = 0;
+
+				p++;
+				for (nd = 0; isdigit((unsigned char)*p) && nd < 2; nd++, p++)
+					m = m * 10 + (*p - '0');
+				if (*p == ':') {
+					p++;
+					for (nd = 0; isdigit((unsigned char)*p) && nd < 2;
+					     nd++, p++)
+						s = s * 10 + (*p - '0');
+				}
+				hour = h;
+				min = m;
+				sec = s;
+			} else if (day < 0 && nd <= 2) {
+				day = num;
+			} else if (year < 0) {
+				year = num;
+			}
+			continue;
+		}
+		while (isalnum((unsigned char)*p)) {
+			if (n + 1 < sizeof(word))
+				word[n++] = (char)tolower((unsigned char)*p);
+			p++;
+		}
+		word[n] = '\0';
+		for (i = 0; i < N_ELEMENTS(months) && mon < 0; i++) {
+			if (strncmp(word, months[i], 3) == 0)
+				mon = (int)i + 1;
+		}
+		for (i = 0; i < N_ELEMENTS(zones); i++) {
+			if (hour >= 0 && strcmp(word, zones[i].name) == 0)
+				zone = zones[i].zone;
+		}
+	}
+	if (hour < 0) {
+		hour = 0;
+		min = 0;
+	}
+	return date_make(year, mon, day, hour, min, sec, zone);
+}
+
+static time_t
+date_parse(const char *v)
+{
+	struct mailimf_date_time *dt = NULL;
+	size_t idx = 0;
+	time_t t = 0;
+
+	if (mailimf_date_time_parse(v, strlen(v), &idx, &dt) == MAILIMF_NO_ERROR && dt != NULL)
+		t = date_make(dt->dt_year, dt->dt_month, dt->dt_day, dt->dt_hour, dt->dt_min,
+		              dt->dt_sec, dt->dt_zone);
+	if (dt != NULL)
+		mailimf_date_time_free(dt);
+	if (t == 0)
+		t = date_fallback(v);
+	return t;
+}
+
+/* Message ids "<a@b>" in v, in order; when there are no brackets, the
+ * whitespace-separated words. */
+static void
+msgids_parse(const char *v, struct strvec *out)
+{
+	const char *p = v, *gt;
+	size_t before = out->n;
+
+	while ((p = strchr(p, '<')) != NULL) {
+		gt = strchr(p + 1, '>');
+		if (gt == NULL)
+			break;
+		if (gt > p + 1) {
+			char *id = xstrndup(p + 1, (size_t)(gt - p - 1)), *u;
+
+			u = mime_to_utf8(id, strlen(id), NULL);
+			str_trim(u);
+			if (u[0] != '\0')
+				strvec_push_owned(out, u);
+			else
+				free(u);
+			free(id);
+		}
+		p = gt + 1;
+	}
+	if (out->n == before) {
+		char *copy = mime_to_utf8(v, strlen(v), NULL), *tok, *save = NULL;
+
+		for (tok = strtok_r(copy, " \t,<>", &save); tok != NULL;
+		     tok = strtok_r(NULL, " \t,<>", &save))
+			strvec_push(out, tok);
+		free(copy);
+	}
+}
+
+static char *
+msgid_first(const char *v)
+{
+	struct strvec ids = {0};
+	char *r = NULL;
+
+	msgids_parse(v, &ids);
+	if (ids.n > 0)
+		r = xstrdup(ids.v[0]);
+	strvec_free(&ids);
+	return r;
+}
+
+/* ---- text ---- */
+
+/* CRLF and CR -> LF, in place. */
+static void
+text_lf(char *s)
+{
+	char *r = s, *w = s;
+
+	while (*r != '\0') {
+		if (*r == '\r') {
+			*w++ = '\n';
+			r += r[1] == '\n' ? 2 : 1;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
+/* RFC 3676: joins soft-broken lines (ending in a space) of the same quote
+ * depth, removes space-stuffing; "-- " stays a hard line. */
+static char *
+flowed_unwrap(const char *s, bool delsp)
+{
+	struct strbuf out = {0};
+	const char *p = s;
+	bool soft_prev = false;
+	size_t prev_depth = 0;
+
+	strbuf_add(&out, "", 0);
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p), depth = 0;
+		const char *c;
+		size_t cn;
+		bool soft;
+
+		while (depth < n && p[depth] == '>')
+			depth++;
+		c = p + depth;
+		cn = n - depth;
+		if (cn > 0 && c[0] == ' ') {
+			c++;
+			cn--;
+		}
+		soft = cn > 0 && c[cn - 1] == ' ' && !(cn == 3 && memcmp(c, "-- ", 3) == 0);
+		if (soft_prev && depth == prev_depth) {
+			/* continuation of the previous line */
+		} else {
+			if (out.len > 0 || p != s)
+				strbuf_addc(&out, '\n');
+			if (depth > 0) {
+				strbuf_add(&out, p, depth);
+				strbuf_addc(&out, ' ');
+			}
+		}
+		strbuf_add(&out, c, soft && delsp ? cn - 1 : cn);
+		soft_prev = soft;
+		prev_depth = depth;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+		if (*p == '\0')
+			strbuf_addc(&out, '\n');
+	}
+	return strbuf_detach(&out);
+}
+
+/* ---- the part walk ---- */
+
+struct walk {
+	const char *data; /* borrowed: the whole message */
+	size_t len;
+	struct mime_message *msg;
+	bool bounce;
+	char *plain; /* owned: first inline text/plain, UTF-8 */
+	char *html;  /* owned: first inline text/html, UTF-8 */
+	bool defect_b64, defect_boundary, defect_cte;
+};
+
+static void
+defect_once(struct mime_message *msg, const char *d)
+{
+	if (!strvec_contains_ci(&msg->defects, d))
+		strvec_push(&msg->defects, d);
+}
+
+static bool
+b64_clean(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(isalnum(c) || c == '+' || c == '/' || c == '=' || c == '\r' || c == '\n' ||
+		      c == ' ' || c == '\t'))
+			return false;
+	}
+	return true;
+}
+
+/* Transfer-decodes body into *out_r (libetpan's buffer, free with
+ * mailmime_decoded_part_free) or returns the body itself (*owned_r false). */
+static const char *
+body_decode(struct walk *w, const char *cte, const char *body, size_t blen, size_t *len_r,
+            char **owned_r)
+{
+	int enc = MAILMIME_MECHANISM_8BIT;
+	size_t idx = 0;
+	char *res = NULL;
+	size_t rlen = 0;
+
+	*owned_r = NULL;
+	*len_r = blen;
+	if (cte != NULL && cte[0] != '\0') {
+		struct structured st;
+
+		structured_parse(cte, &st);
+		if (strcmp(st.first, "base64") == 0)
+			enc = MAILMIME_MECHANISM_BASE64;
+		else if (strcmp(st.first, "quoted-printable") == 0)
+			enc = MAILMIME_MECHANISM_QUOTED_PRINTABLE;
+		else if (strcmp(st.first, "7bit") != 0 && strcmp(st.first, "8bit") != 0 &&
+		         strcmp(st.first, "binary") != 0 && !w->defect_cte) {
+			defect_once(w->msg, "unknown Content-Transfer-Encoding");
+			w->defect_cte = true;
+		}
+		structured_free(&st);
+	}
+	if (enc == MAILMIME_MECHANISM_8BIT || blen == 0)
+		return body;
+	if (enc == MAILMIME_MECHANISM_BASE64 && !b64_clean(body, blen))
+		defect_once(w->msg, "bad base64");
+	if (mailmime_part_parse(body, blen, &idx, enc, &res, &rlen) != MAILIMF_NO_ERROR ||
+	    res == NULL) {
+		if (enc == MAILMIME_MECHANISM_BASE64)
+			defect_once(w->msg, "bad base64");
+		return body;
+	}
+	*owned_r = res;
+	*len_r = rlen;
+	return res;
+}
+
+/* The header block of an embedded message, as UTF-8 text with LF ends. */
+static char *
+header_block_text(const char *p, size_t len)
+{
+	size_t pos = 0, n, eol;
+	char *r;
+
+	while (pos < len) {
+		n = line_len(p + pos, len - pos, &eol);
+		if (n == 0)
+			break;
+		pos += n + eol;
+	}
+	r = mime_to_utf8(p, pos, NULL);
+	text_lf(r);
+	str_trim(r);
+	return r;
+}
+
+static void
+attachment_add(struct mime_message *msg, const char *filename, const char *type, size_t size)
+{
+	struct mime_attachment *a;
+
+	msg->attachments = xrealloc(msg->attachments, (msg->nattachments + 1) * sizeof(*a));
+	a = &msg->attachments[msg->nattachments++];
+	a->filename = filename != NULL ? xstrdup(filename) : xstrdup("");
+	a->content_type = mime_to_utf8(type, strlen(type), NULL);
+	a->size = size;
+}
+
+static char *
+body_text(struct walk *w, const struct structured *ct, const char *bytes, size_t n)
+{
+	const char *used = NULL;
+	const char *charset = param_raw(ct, "charset");
+	char *t = mime_to_utf8_report(bytes, n, charset, &used);
+
+	if (used != NULL) {
+		char *d = xasprintf("undecodable charset %.40s, used %s", charset, used);
+		char *du = mime_to_utf8(d, strlen(d), NULL);
+
+		defect_once(w->msg, du);
+		free(du);
+		free(d);
+	}
+	text_lf(t);
+	return t;
+}
+
+/*
+ * One leaf part.  Cases, in order: delivery status -> delivery_status;
+ * text/rfc822-headers -> returned_headers; message/rfc822 that libetpan left
+ * as a leaf (encoded) -> as a message part; inline text/plain -> the text
+ * candidate; inline text/html -> the HTML candidate; other inline text is
+ * ignored; everything else is an attachment.
+ */
+static void
+leaf_handle(struct walk *w, const struct hblock *h, const struct structured *ct, const char *body,
+            size_t blen)
+{
+	struct structured disp;
+	char *filename = NULL, *owned = NULL;
+	const char *type = ct->first, *bytes;
+	size_t n;
+	bool is_att;
+
+	structured_parse(hblock_get(h, "Content-Disposition"), &disp);
+	filename = param_get(&disp, "filename");
+	if (filename == NULL)
+		filename = param_get(ct, "name");
+	if (filename == NULL)
+		filename = xstrdup("");
+	is_att = strcmp(disp.first, "attachment") == 0 || filename[0] != '\0';
+	bytes = body_decode(w, hblock_get(h, "Content-Transfer-Encoding"), body, blen, &n, &owned);
+
+	if (strcmp(type, "message/delivery-status") == 0 ||
+	    strcmp(type, "message/global-delivery-status") == 0) {
+		if (w->msg->delivery_status == NULL)
+			w->msg->delivery_status = body_text(w, ct, bytes, n);
+	} else if (strcmp(type, "text/rfc822-headers") == 0 ||
+	           strcmp(type, "text/global-headers") == 0) {
+		if (w->msg->returned_headers == NULL) {
+			w->msg->returned_headers = body_text(w, ct, bytes, n);
+			str_trim(w->msg->returned_headers);
+		}
+	} else if (strcmp(type, "message/rfc822") == 0 || strcmp(type, "message/global") == 0) {
+		if (w->bounce && w->msg->returned_headers == NULL)
+			w->msg->returned_headers = header_block_text(bytes, n);
+		else
+			attachment_add(w->msg, filename, type, n);
+	} else if (!is_att && strcmp(type, "text/plain") == 0) {
+		if (w->plain == NULL) {
+			const char *fmt = param_raw(ct, "format");
+			const char *delsp = param_raw(ct, "delsp");
+
+			w->plain = body_text(w, ct, bytes, n);
+			if (fmt != NULL && str_ieq(fmt, "flowed")) {
+				char *u =
+				    flowed_unwrap(w->plain, delsp != NULL && str_ieq(delsp, "yes"));
+
+				free(w->plain);
+				w->plain = u;
+			}
+		}
+	} else if (!is_att && strcmp(type, "text/html") == 0) {
+		if (w->html == NULL)
+			w->html = body_text(w, ct, bytes, n);
+	} else if (!is_att && strncmp(type, "text/", 5) == 0) {
+		/* inline text that is neither plain nor HTML: not the text, not
+		 * an attachment */
+	} else {
+		attachment_add(w->msg, filename, type, n);
+	}
+	if (owned != NULL)
+		mailmime_decoded_part_free(owned);
+	free(filename);
+	structured_free(&disp);
+}
+
+static bool
+in_buffer(const struct walk *w, const char *p, size_t len)
+{
+	return p != NULL && p >= w->data && (size_t)(p - w->data) <= w->len &&
+	       len <= w->len - (size_t)(p - w->data);
+}
+
+static bool
+contains(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	return nlen > 0 && memmem(hay, hlen, needle, nlen) != NULL;
+}
+
+static void
+node_walk(struct walk *w, struct mailmime *node, struct mailmime *parent, const char *default_type,
+          bool in_report)
+{
+	const char *hs, *body = NULL;
+	size_t hlen, blen = 0;
+	struct hblock h = {0};
+	struct structured ct;
+	clistiter *it;
+
+	if (node == NULL)
+		return;
+	hs = node->mm_mime_start;
+	if (parent != NULL && parent->mm_type == MAILMIME_MESSAGE && parent->mm_body != NULL &&
+	    parent->mm_body->dt_type == MAILMIME_DATA_TEXT)
+		hs = parent->mm_body->dt_data.dt_text.dt_data;
+	if (node->mm_body != NULL && node->mm_body->dt_type == MAILMIME_DATA_TEXT &&
+	    in_buffer(w, node->mm_body->dt_data.dt_text.dt_data,
+	              node->mm_body->dt_data.dt_text.dt_length)) {
+		body = node->mm_body->dt_data.dt_text.dt_data;
+		blen = node->mm_body->dt_data.dt_text.dt_length;
+	}
+	if (in_buffer(w, hs, 0) && body != NULL && hs <= body) {
+		hlen = (size_t)(body - hs);
+	} else {
+		hs = NULL;
+		hlen = 0;
+	}
+	if (hs != NULL)
+		hblock_parse(hs, hlen, &h, NULL);
+	structured_parse(hblock_get(&h, "Content-Type"), &ct);
+	if (strchr(ct.first, '/') == NULL) {
+		free(ct.first);
+		ct.first = xstrdup(default_type);
+	}
+
+	switch (node->mm_type) {
+	case MAILMIME_MULTIPLE: {
+		const char *boundary = param_raw(&ct, "boundary");
+		bool report = strcmp(ct.first, "multipart/report") == 0;
+		const char *child_default =
+		    strcmp(ct.first, "multipart/digest") == 0 ? "message/rfc822" : "text/plain";
+
+		if (report && w->msg->report_type == NULL) {
+			const char *rt = param_raw(&ct, "report-type");
+
+			if (rt != NULL) {
+				w->msg->report_type = mime_to_utf8(rt, strlen(rt), NULL);
+				str_lower(w->msg->report_type);
+			}
+		}
+		if (boundary != NULL && !w->defect_boundary && in_buffer(w, hs, 0)) {
+			char *close = xasprintf("--%s--", boundary);
+			size_t span = hs != NULL ? w->len - (size_t)(hs - w->data) : 0;
+
+			if (in_buffer(w, node->mm_mime_start, node->mm_length) && parent != NULL &&
+			    parent->mm_type != MAILMIME_MESSAGE)
+				span = node->mm_length + (size_t)(node->mm_mime_start - hs);
+			if (!contains(hs, span, close, strlen(close))) {
+				defect_once(w->msg, "missing closing boundary");
+				w->defect_boundary = true;
+			}
+			free(close);
+		}
+		if (node->mm_data.mm_multipart.mm_mp_list != NULL) {
+			for (it = clist_begin(node->mm_data.mm_multipart.mm_mp_list); it != NULL;
+			     it = clist_next(it))
+				node_walk(w, clist_content(it), node, child_default,
+				          in_report || report);
+		}
+		break;
+	}
+	case MAILMIME_MESSAGE:
+		if (w->bounce || in_report) {
+			if (w->msg->returned_headers == NULL && body != NULL)
+				w->msg->returned_headers = header_block_text(body, blen);
+		} else {
+			char *filename = param_get(&ct, "name");
+
+			attachment_add(w->msg, filename, ct.first, blen);
+			free(filename);
+		}
+		break;
+	default:
+		if (strncmp(ct.first, "multipart/", 10) == 0) {
+			/* a multipart libetpan could not split: read it as text */
+			defect_once(w->msg, "unparsable multipart");
+			free(ct.first);
+			ct.first = xstrdup("text/plain");
+		}
+		if (body != NULL)
+			leaf_handle(w, &h, &ct, body, blen);
+		break;
+	}
+	structured_free(&ct);
+	hblock_free(&h);
+}
+
+/* Counts parts and nesting below node; stops descending past the limits. */
+static void
+node_count(struct mailmime *node, size_t depth, size_t *nparts, size_t *maxdepth)
+{
+	clistiter *it;
+
+	if (node == NULL)
+		return;
+	(*nparts)++;
+	if (depth > *maxdepth)
+		*maxdepth = depth;
+	if (node->mm_type == MAILMIME_MULTIPLE && node->mm_data.mm_multipart.mm_mp_list != NULL) {
+		for (it = clist_begin(node->mm_data.mm_multipart.mm_mp_list); it != NULL;
+		     it = clist_next(it))
+			node_count(clist_content(it), depth + 1, nparts, maxdepth);
+	} else if (node->mm_type == MAILMIME_MESSAGE) {
+		node_count(node->mm_data.mm_message.mm_msg_mime, depth + 1, nparts, maxdepth);
+	}
+}
+
+/* Lines starting "Content-Type:" that name a container: an upper bound on
+ * how deep libetpan will recurse. */
+static size_t
+containers_estimate(const char *p, size_t len)
+{
+	size_t i, n = 0;
+	static const char key[] = "content-type:";
+
+	for (i = 0; i + sizeof(key) < len; i++) {
+		if ((i == 0 || p[i - 1] == '\n' || p[i - 1] == '\r') &&
+		    (p[i] == 'c' || p[i] == 'C') && str_istarts(p + i, key)) {
+			size_t j = i + sizeof(key) - 1, k;
+
+			while (j < len &&
+			       (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n'))
+				j++;
+			for (k = 0; k < 9 && j + k < len; k++) {
+				if (p[j + k] == '/')
+					break;
+			}
+			if (j + k < len && p[j + k] == '/' &&
+			    ((k == 9 && strncasecmp(p + j, "multipart", 9) == 0) ||
+			     (k == 7 && strncasecmp(p + j, "message", 7) == 0)))
+				n++;
+		}
+	}
+	return n;
+}
+
+/* ---- top level ---- */
+
+static void
+headers_fill(struct mime_message *msg, const struct hblock *h)
+{
+	const char *v;
+	size_t i;
+
+	msg->headers = xcalloc(h->n > 0 ? h->n : 1, sizeof(*msg->headers));
+	msg->nheaders = h->n;
+	for (i = 0; i < h->n; i++) {
+		msg->headers[i].name = mime_to_utf8(h->v[i].name, strlen(h->v[i].name), NULL);
+		msg->headers[i].value = hdr_decode_str(h->v[i].value);
+	}
+	v = hblock_get(h, "Message-ID");
+	if (v != NULL)
+		msg->message_id = msgid_first(v);
+	if (msg->message_id == NULL)
+		strvec_push(&msg->defects, "no Message-ID");
+	v = hblock_get(h, "Date");
+	if (v != NULL) {
+		msg->date = date_parse(v);
+		if (msg->date == 0)
+			strvec_push(&msg->defects, "unparsable Date");
+	}
+	v = hblock_get(h, "From");
+	if (v != NULL)
+		from_parse(v, msg);
+	v = hblock_get(h, "Reply-To");
+	if (v != NULL) {
+		struct strvec rt = {0};
+
+		addresses_parse(v, &rt);
+		if (rt.n > 0)
+			msg->reply_to = xstrdup(rt.v[0]);
+		strvec_free(&rt);
+	}
+	v = hblock_get(h, "Return-Path");
+	if (v != NULL) {
+		const char *lt = strchr(v, '<');
+
+		if (lt != NULL && lt[1] == '>')
+			msg->return_path = xstrdup("");
+		else
+			msg->return_path = addr_fallback(v);
+		if (msg->return_path == NULL && v[0] == '\0')
+			msg->return_path = xstrdup("");
+	}
+	for (i = 0; i < h->n; i++) {
+		if (str_ieq(h->v[i].name, "To"))
+			addresses_parse(h->v[i].value, &msg->to);
+		else if (str_ieq(h->v[i].name, "Cc"))
+			addresses_parse(h->v[i].value, &msg->cc);
+	}
+	v = hblock_get(h, "Subject");
+	msg->subject = v != NULL ? hdr_decode_str(v) : xstrdup("");
+	v = hblock_get(h, "In-Reply-To");
+	if (v != NULL)
+		msg->in_reply_to = msgid_first(v);
+	for (i = 0; i < h->n; i++) {
+		if (str_ieq(h->v[i].name, "References"))
+			msgids_parse(h->v[i].value, &msg->references);
+	}
+}
+
+static bool
+looks_like_bounce(const struct mime_message *msg, const char *data, size_t len)
+{
+	if (msg->from_addr != NULL && (str_istarts(msg->from_addr, "mailer-daemon@") ||
+	                               str_istarts(msg->from_addr, "postmaster@")))
+		return true;
+	if (msg->return_path != NULL && msg->return_path[0] == '\0')
+		return true;
+	/* a delivery-status part anywhere */
+	return memmem(data, len, "delivery-status", 15) != NULL ||
+	       memmem(data, len, "Delivery-Status", 15) != NULL ||
+	       memmem(data, len, "rfc822-headers", 14) != NULL;
+}
+
+/*
+ * Cases: input over max_bytes fails; CR-only line ends are read as LF (one
+ * byte for one, so offsets do not move); too many container headers fail
+ * before libetpan recurses; libetpan's tree gives parts, and its part count
+ * and depth are checked against the limits; when libetpan gives no tree,
+ * the message is headers + one body.
+ */
+int
+mime_parse(const char *data, size_t len, const struct mime_limits *limits,
+           struct mime_message **msg_r, const char **error_r)
+{
+	static const struct mime_limits defaults = MIME_LIMITS_DEFAULT;
+	const struct mime_limits *lim = limits != NULL ? limits : &defaults;
+	struct mime_message *msg = NULL;
+	struct mailmime *tree = NULL;
+	struct hblock h = {0};
+	struct structured ct = {0};
+	struct walk w = {0};
+	char *copy = NULL;
+	size_t body_off, idx = 0, nparts = 0, depth = 0, est, eol;
+	int ret = -1;
+
+	*msg_r = NULL;
+	if (data == NULL)
+		data = "";
+	if (len > lim->max_bytes) {
+		*error_r = errorf("message has %zu bytes; the limit is %zu", len, lim->max_bytes);
+		return -1;
+	}
+	est = containers_estimate(data, len);
+	if (est > lim->max_parts || est > HARD_MAX_CONTAINERS) {
+		*error_r = errorf("message has more than %zu MIME parts; the limit is %zu", est,
+		                  lim->max_parts);
+		return -1;
+	}
+	line_len(data, len, &eol);
+	if (eol == 1 && memchr(data, '\n', len) == NULL) {
+		size_t i;
+
+		copy = xmalloc(len + 1);
+		for (i = 0; i < len; i++)
+			copy[i] = data[i] == '\r' ? '\n' : data[i];
+		copy[len] = '\0';
+		data = copy;
+	}
+
+	msg = xcalloc(1, sizeof(*msg));
+	if (copy != NULL)
+		strvec_push(&msg->defects, "CR line endings");
+	body_off = hblock_parse(data, len, &h, &msg->defects);
+	headers_fill(msg, &h);
+	structured_parse(hblock_get(&h, "Content-Type"), &ct);
+	if (strchr(ct.first, '/') == NULL) {
+		free(ct.first);
+		ct.first = xstrdup("text/plain");
+	}
+	msg->content_type = mime_to_utf8(ct.first, strlen(ct.first), NULL);
+
+	w.data = data;
+	w.len = len;
+	w.msg = msg;
+	w.bounce = looks_like_bounce(msg, data, len);
+
+	if (mailmime_parse(data, len, &idx, &tree) == MAILIMF_NO_ERROR && tree != NULL) {
+		struct mailmime *top = tree;
+
+		if (tree->mm_type == MAILMIME_MESSAGE)
+			top = tree->mm_data.mm_message.mm_msg_mime;
+		node_count(top, 1, &nparts, &depth);
+		if (nparts > lim->max_parts) {
+			*error_r = errorf("message has %zu MIME parts; the limit is %zu", nparts,
+			                  lim->max_parts);
+			goto out;
+		}
+		if (depth > lim->max_depth) {
+			*error_r =
+			    errorf("message has MIME parts nested %zu deep; the limit is %zu",
+			           depth, lim->max_depth);
+			goto out;
+		}
+		node_walk(&w, top, tree, "text/plain", false);
+	} else {
+		defect_once(msg, "unparsable MIME structure");
+		if (strncmp(ct.first, "multipart/", 10) == 0) {
+			free(ct.first);
+			ct.first = xstrdup("text/plain");
+		}
+		leaf_handle(&w, &h, &ct, data + body_off, len - body_off);
+	}
+
+	if (w.plain != NULL) {
+		msg->text = w.plain;
+		w.plain = NULL;
+	} else if (w.html != NULL) {
+		msg->text = mime_html_to_text(w.html, strlen(w.html));
+		msg->text_from_html = true;
+	} else {
+		msg->text = xstrdup("");
+	}
+	*msg_r = msg;
+	msg = NULL;
+	ret = 0;
+out:
+	free(w.plain);
+	free(w.html);
+	if (tree != NULL)
+		mailmime_free(tree);
+	structured_free(&ct);
+	hblock_free(&h);
+	mime_message_free(&msg);
+	free(copy);
+	return ret;
+}
+
+const char *
+mime_header_get(const struct mime_message *msg, const char *name)
+{
+	size_t i;
+
+	if (msg == NULL)
+		return NULL;
+	for (i = 0; i < msg->nheaders; i++) {
+		if (str_ieq(msg->headers[i].name, name))
+			return msg->headers[i].value;
+	}
+	return NULL;
+}
+
+void
+mime_message_free(struct mime_message **msgp)
+{
+	struct mime_message *msg = *msgp;
+	size_t i;
+
+	if (msg == NULL)
+		return;
+	free(msg->message_id);
+	free(msg->from_addr);
+	free(msg->from_name);
+	free(msg->reply_to);
+	free(msg->return_path);
+	strvec_free(&msg->to);
+	strvec_free(&msg->cc);
+	free(msg->subject);
+	free(msg->in_reply_to);
+	strvec_free(&msg->references);
+	for (i = 0; i < msg->nheaders; i++) {
+		free(msg->headers[i].name);
+		free(msg->headers[i].value);
+	}
+	free(msg->headers);
+	free(msg->content_type);
+	free(msg->report_type);
+	free(msg->text);
+	for (i = 0; i < msg->nattachments; i++) {
+		free(msg->attachments[i].filename);
+		free(msg->attachments[i].content_type);
+	}
+	free(msg->attachments);
+	free(msg->delivery_status);
+	free(msg->returned_headers);
+	strvec_free(&msg->defects);
+	free(msg);
+	*msgp = NULL;
+}

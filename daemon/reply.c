@@ -1,0 +1,696 @@
+/*
+ * reply: the new text of a reply.
+ *
+ * The text is split into lines once; every line is then looked at a
+ * constant number of times with a bounded look-ahead (at most 6 following
+ * lines, and only their first bytes), so the whole is linear in the input.
+ * No regular expressions.
+ */
+#include "reply.h"
+
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum line_kind {
+	LINE_EMPTY = 0, /* only white space */
+	LINE_TEXT,      /* something the sender (probably) wrote */
+	LINE_QUOTE,     /* starts with ">" */
+	LINE_ATTR,      /* part of an "On ... wrote:" attribution before a quote */
+};
+
+struct line {
+	const char *s; /* borrowed from the input, without the line end */
+	size_t len;
+	enum line_kind kind;
+};
+
+/* Attributions and header blocks are short; longer lines are never
+ * examined for them, which also bounds the work per line. */
+#define MAX_MARKER_LINE 400
+#define OUTLOOK_LOOKAHEAD 6
+#define MAX_SIG_LINES 15
+#define MAX_MOBILE_SIG_LINES 2
+#define MAX_FOOTER_LINES 6
+
+static bool
+is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static char
+ascii_lower(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (char)(c - 'A' + 'a');
+	return c;
+}
+
+/* Length of a UTF-8 no-break space (C2 A0) at s, else 0. */
+static size_t
+nbsp_at(const char *s, size_t len)
+{
+	if (len >= 2 && (unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0)
+		return 2;
+	return 0;
+}
+
+/* Trims ASCII white space and no-break spaces from both ends. */
+static void
+trim(const char **s, size_t *len)
+{
+	while (*len > 0) {
+		size_t nb = nbsp_at(*s, *len);
+		if (nb > 0) {
+			*s += nb;
+			*len -= nb;
+		} else if (is_space((unsigned char)**s)) {
+			(*s)++;
+			(*len)--;
+		} else {
+			break;
+		}
+	}
+	while (*len > 0) {
+		if (*len >= 2 && (unsigned char)(*s)[*len - 2] == 0xc2 &&
+		    (unsigned char)(*s)[*len - 1] == 0xa0)
+			*len -= 2;
+		else if (is_space((unsigned char)(*s)[*len - 1]))
+			(*len)--;
+		else
+			break;
+	}
+}
+
+/* Trims the given ASCII characters from both ends. */
+static void
+trim_chars(const char **s, size_t *len, const char *chars)
+{
+	while (*len > 0 && strchr(chars, **s) != NULL && **s != '\0') {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len > 0 && strchr(chars, (*s)[*len - 1]) != NULL && (*s)[*len - 1] != '\0')
+		(*len)--;
+}
+
+/* Case-insensitive for ASCII letters; other bytes must match exactly. */
+static bool
+mem_ieq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ascii_lower(a[i]) != ascii_lower(b[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool
+span_ieq(const char *s, size_t len, const char *word)
+{
+	size_t wl = strlen(word);
+	return len == wl && mem_ieq(s, word, wl);
+}
+
+static bool
+span_istarts(const char *s, size_t len, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	return len >= pl && mem_ieq(s, prefix, pl);
+}
+
+static bool
+span_iends(const char *s, size_t len, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+	return len >= sl && mem_ieq(s + len - sl, suffix, sl);
+}
+
+/* Naive search, fine because needles are short constants and haystacks are
+ * bounded by MAX_MARKER_LINE. */
+static bool
+span_icontains(const char *s, size_t len, const char *needle)
+{
+	size_t nl = strlen(needle);
+	for (size_t i = 0; i + nl <= len; i++) {
+		if (mem_ieq(s + i, needle, nl))
+			return true;
+	}
+	return false;
+}
+
+static bool
+span_in_list(const char *s, size_t len, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (span_ieq(s, len, list[i]))
+			return true;
+	}
+	return false;
+}
+
+static bool
+has_digit(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			return true;
+	}
+	return false;
+}
+
+static enum line_kind
+line_kind_of(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t nb = nbsp_at(s + i, len - i);
+		if (nb > 0)
+			i += nb;
+		else if (is_space((unsigned char)s[i]))
+			i++;
+		else
+			break;
+	}
+	if (i == len)
+		return LINE_EMPTY;
+	return s[i] == '>' ? LINE_QUOTE : LINE_TEXT;
+}
+
+/* A line made only of separator characters, such as Outlook's
+ * "________________________________" or " -----------". */
+static bool
+is_separator(const struct line *l)
+{
+	const char *s = l->s;
+	size_t len = l->len;
+
+	trim(&s, &len);
+	if (len < 2)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (strchr("-_=*~ ", s[i]) == NULL)
+			return false;
+	}
+	return true;
+}
+
+/* Phrases that open the quoted original when framed by dashes, as in
+ * "-----Original Message-----" or "---------- Forwarded message ---------". */
+static const char *const framed_markers[] = {
+    "original message",           "original message follows", "ursprüngliche nachricht",
+    "ursprungliche nachricht",    "message d'origine",        "message d’origine",
+    "mensaje original",           "messaggio originale",      "mensagem original",
+    "oorspronkelijk bericht",     "origineel bericht",        "ursprungligt meddelande",
+    "wiadomość oryginalna",       "исходное сообщение",       "forwarded message",
+    "weitergeleitete nachricht",  "message transféré",        "mensaje reenviado",
+    "messaggio inoltrato",        "mensagem encaminhada",     "doorgestuurd bericht",
+    "vidarebefordrat meddelande", "пересылаемое сообщение",
+};
+
+/* Whole lines that open the quoted original on their own. */
+static const char *const plain_markers[] = {
+    "begin forwarded message:",
+    "anfang der weitergeleiteten nachricht:",
+    "début du message réexpédié :",
+    "début du message transféré :",
+    "inicio del mensaje reenviado:",
+    "início da mensagem reencaminhada:",
+    "previous replies",    /* Discourse's notification footer */
+    "vorherige antworten", /* its German version */
+};
+
+/* Cases: "-----Original Message-----" and its translations framed by
+ * dashes/underscores/equals; "Begin forwarded message:" and translations;
+ * Discourse's "*Previous Replies*"; any "... reply above this line ..."
+ * marker. */
+static bool
+is_original_marker(const struct line *l)
+{
+	const char *s = l->s;
+	size_t len = l->len, before;
+
+	if (len > MAX_MARKER_LINE)
+		return false;
+	trim(&s, &len);
+	if (span_icontains(s, len, "reply above this line") ||
+	    span_icontains(s, len, "write above this line"))
+		return true;
+	before = len;
+	trim_chars(&s, &len, "-_=*# ");
+	if (span_in_list(s, len, plain_markers, N_ELEMENTS(plain_markers)))
+		return true;
+	return before - len >= 4 &&
+	       span_in_list(s, len, framed_markers, N_ELEMENTS(framed_markers));
+}
+
+enum header_key { KEY_NONE = 0, KEY_FROM, KEY_OTHER };
+
+static const char *const from_keys[] = {
+    "from", "von", "de",         "da",     "van",    "från",   "fra",    "od",
+    "от",   "מאת", "expéditeur", "寄件者", "发件人", "發件人", "差出人",
+};
+
+static const char *const other_keys[] = {
+    "sent",     "date",       "to",       "cc",         "subject",    "reply-to",  "sent by",
+    "gesendet", "datum",      "an",       "betreff",    "envoyé",     "envoyé le", "date d'envoi",
+    "à",        "objet",      "enviado",  "enviado el", "para",       "asunto",    "fecha",
+    "inviato",  "data",       "a",        "oggetto",    "enviada em", "assunto",   "verzonden",
+    "aan",      "onderwerp",  "skickat",  "till",       "ämne",       "wysłano",   "do",
+    "temat",    "отправлено", "кому",     "тема",       "дата",       "נשלח",      "אל",
+    "נושא",     "日付",       "宛先",     "件名",       "送信日時",   "发送时间",  "收件人",
+    "主题",     "日期",       "寄件日期", "收件者",     "主旨",       "cc:",       "kopie",
+};
+
+/* The key of a "Key: value" header line as Outlook writes it in a reply,
+ * possibly in bold markup ("*From:* ...") or with a space before the colon
+ * ("De : ..."). */
+static enum header_key
+header_key_of(const struct line *l)
+{
+	const char *s = l->s, *colon;
+	size_t len = l->len, klen;
+
+	if (l->kind != LINE_TEXT)
+		return KEY_NONE;
+	trim(&s, &len);
+	trim_chars(&s, &len, "*");
+	if (len > 64)
+		len = 64; /* keys are short; this bounds the work */
+	colon = memchr(s, ':', len);
+	if (colon == NULL) {
+		/* The full-width colon of CJK clients. */
+		for (size_t i = 0; i + 3 <= len; i++) {
+			if (memcmp(s + i, "\xef\xbc\x9a", 3) == 0) {
+				colon = s + i;
+				break;
+			}
+		}
+	}
+	if (colon == NULL)
+		return KEY_NONE;
+	klen = (size_t)(colon - s);
+	trim(&s, &klen);
+	trim_chars(&s, &klen, "* ");
+	if (klen == 0)
+		return KEY_NONE;
+	if (span_in_list(s, klen, from_keys, N_ELEMENTS(from_keys)))
+		return KEY_FROM;
+	if (span_in_list(s, klen, other_keys, N_ELEMENTS(other_keys)))
+		return KEY_OTHER;
+	return KEY_NONE;
+}
+
+/* "From: / Sent: / To: / Subject:" and translations: a From line followed
+ * closely by at least two other header lines. */
+static bool
+is_outlook_block(const struct line *lines, size_t n, size_t i)
+{
+	size_t others = 0;
+
+	if (header_key_of(&lines[i]) != KEY_FROM)
+		return false;
+	for (size_t j = i + 1; j < n && j <= i + OUTLOOK_LOOKAHEAD; j++) {
+		if (header_key_of(&lines[j]) == KEY_OTHER)
+			others++;
+	}
+	return others >= 2;
+}
+
+/* Words that open an attribution; the space is part of the word. */
+static const char *const attr_starts[] = {
+    "On ", "Am ", "Le ", "El ", "Il ", "Em ", "Op ", "Den ", "W dniu ", "Dnia ", "在",
+};
+
+/* Words that end one, before the colon. */
+static const char *const attr_ends[] = {
+    "wrote",        "writes",
+    "a écrit",      "escribió",
+    "escribio",     "ha scritto",
+    "escreveu",     "skrev",
+    "napisał",      "napisał(a)",
+    "napisała",     "написал",
+    "написал(а)",   "написала",
+    "כתב",          "כתב/ה",
+    "כתבה",         "写道",
+    "寫道",         "schrieb",
+    "schreef",      "さんは書きました",
+    "のメッセージ",
+};
+
+enum attr_form {
+	ATTR_NO = 0,
+	ATTR_KEYWORD, /* ends with "wrote:" or a translation */
+	ATTR_ADDRESS, /* ends with "<addr>:" (Gmail in many languages) */
+};
+
+static bool
+starts_attribution(const struct line *l)
+{
+	for (size_t i = 0; i < N_ELEMENTS(attr_starts); i++) {
+		if (l->len >= strlen(attr_starts[i]) &&
+		    memcmp(l->s, attr_starts[i], strlen(attr_starts[i])) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether line l can be the last line of an attribution.  German and Dutch
+ * put the name after the verb ("Am ... schrieb Hans <h@x>:"), so those
+ * verbs are also accepted inside the line. */
+static enum attr_form
+attribution_end(const struct line *l)
+{
+	const char *s = l->s;
+	size_t len = l->len;
+
+	if (l->kind != LINE_TEXT || len > MAX_MARKER_LINE)
+		return ATTR_NO;
+	trim(&s, &len);
+	if (len >= 3 && memcmp(s + len - 3, "\xef\xbc\x9a", 3) == 0)
+		len -= 3;
+	else if (len >= 1 && s[len - 1] == ':')
+		len--;
+	else
+		return ATTR_NO;
+	trim(&s, &len);
+	for (size_t i = 0; i < N_ELEMENTS(attr_ends); i++) {
+		if (span_iends(s, len, attr_ends[i]))
+			return ATTR_KEYWORD;
+	}
+	if (span_icontains(s, len, " schrieb ") || span_icontains(s, len, " schreef "))
+		return ATTR_KEYWORD;
+	if (len > 0 && s[len - 1] == '>')
+		return ATTR_ADDRESS;
+	return ATTR_NO;
+}
+
+/* A line that continues a wrapped attribution without its opening word:
+ * it carries an address or a date. */
+static bool
+looks_like_attribution_part(const struct line *l)
+{
+	if (l->kind != LINE_TEXT || l->len > MAX_MARKER_LINE)
+		return false;
+	return memchr(l->s, '@', l->len) != NULL || has_digit(l->s, l->len);
+}
+
+/* Index of the next non-empty line at or after i, or n. */
+static size_t
+next_nonempty(const struct line *lines, size_t n, size_t i)
+{
+	while (i < n && lines[i].kind == LINE_EMPTY)
+		i++;
+	return i;
+}
+
+/* "Sent from my iPhone" and its relatives; "Sent from my desk, is much
+ * easier..." is a sentence, not a signature, so the device name must be a
+ * few words without punctuation. */
+static bool
+is_mobile_signature(const struct line *l)
+{
+	static const char *const fixed[] = {
+	    "sent from mail for windows", "sent from outlook",    "sent from yahoo mail",
+	    "sent from my ipad",          "sent from my iphone",  "von meinem iphone gesendet",
+	    "von meinem ipad gesendet",   "envoyé de mon iphone", "envoyé de mon ipad",
+	};
+	static const char *const prefixes[] = {
+	    "sent from my ",     "get outlook for ", "von meinem ", "envoyé de mon ",
+	    "enviado desde mi ", "enviado do meu ",  "inviato da ", "verzonden vanaf mijn ",
+	    "skickat från min ", "wysłane z ",
+	};
+	const char *s = l->s;
+	size_t len = l->len;
+
+	if (l->kind != LINE_TEXT || len > 80)
+		return false;
+	trim(&s, &len);
+	trim_chars(&s, &len, "*_");
+	if (span_in_list(s, len, fixed, N_ELEMENTS(fixed)))
+		return true;
+	for (size_t i = 0; i < N_ELEMENTS(prefixes); i++) {
+		size_t pl = strlen(prefixes[i]), words = 1;
+		if (!span_istarts(s, len, prefixes[i]))
+			continue;
+		for (size_t j = pl; j < len; j++) {
+			if (s[j] == ',' || s[j] == ';' || s[j] == '!' || s[j] == '?')
+				return false;
+			if (s[j] == '.' && j + 1 < len)
+				return false;
+			if (s[j] == ' ')
+				words++;
+		}
+		return len > pl && words <= 5;
+	}
+	return false;
+}
+
+static bool
+is_dash_signature(const struct line *l)
+{
+	/* "-- " is the standard delimiter; "--" is what it becomes when
+	 * clients strip trailing space. */
+	return (l->len == 3 && memcmp(l->s, "-- ", 3) == 0) ||
+	       (l->len == 2 && memcmp(l->s, "--", 2) == 0);
+}
+
+/* A mailing list footer opens with a line of underscores (Mailman). */
+static bool
+is_list_footer(const struct line *l)
+{
+	size_t underscores = 0;
+
+	for (size_t i = 0; i < l->len; i++) {
+		if (l->s[i] == '_')
+			underscores++;
+		else if (!is_space((unsigned char)l->s[i]))
+			return false;
+	}
+	return underscores >= 10;
+}
+
+/* "-Abhishek Kona": a dash and a name, alone, after a blank line. */
+static bool
+is_dash_name(const struct line *lines, size_t i)
+{
+	const struct line *l = &lines[i];
+	size_t words = 1;
+
+	if (l->kind != LINE_TEXT || l->len < 3 || l->len > 32 || l->s[0] != '-' ||
+	    !((l->s[1] >= 'A' && l->s[1] <= 'Z') || (l->s[1] >= 'a' && l->s[1] <= 'z')))
+		return false;
+	if (i == 0 || lines[i - 1].kind != LINE_EMPTY)
+		return false;
+	for (size_t j = 1; j < l->len; j++) {
+		if (l->s[j] == ' ')
+			words++;
+	}
+	return words <= 3;
+}
+
+static size_t
+split_lines(const char *text, size_t len, struct line **lines_r)
+{
+	struct line *lines = NULL;
+	size_t n = 0, cap = 0, pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - text) : len;
+		size_t llen = end - pos;
+
+		if (llen > 0 && text[pos + llen - 1] == '\r')
+			llen--;
+		lines = xgrow(lines, &cap, n + 1, sizeof(*lines));
+		lines[n].s = text + pos;
+		lines[n].len = llen;
+		lines[n].kind = line_kind_of(text + pos, llen);
+		n++;
+		pos = nl != NULL ? end + 1 : len;
+	}
+	*lines_r = lines;
+	return n;
+}
+
+/* Marks attributions (as LINE_ATTR) and returns the index where the quoted
+ * original starts without ">" quoting, or n.
+ *
+ * Cases, in one pass over the lines:
+ *   1. "-----Original Message-----", forwarded-message markers, Discourse's
+ *      "Previous Replies" and "reply above this line": cut here.
+ *   2. An Outlook header block (From: followed by Sent:/To:/Subject:...,
+ *      localised): cut here.
+ *   3. An attribution ending at line j ("On ... wrote:", wrapped over up to
+ *      three lines; "... <addr>:" of Gmail): when a ">" quote follows, its
+ *      lines become LINE_ATTR and belong to that quote; when unquoted text
+ *      follows and it opens with a known word and has a date, cut there.
+ */
+static size_t
+find_cut(struct line *lines, size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		enum attr_form form;
+		size_t k, next;
+		bool opened = false, digits = false;
+
+		if (lines[j].kind != LINE_TEXT)
+			continue;
+		if (is_original_marker(&lines[j]) || is_outlook_block(lines, n, j))
+			return j;
+		form = attribution_end(&lines[j]);
+		if (form == ATTR_NO)
+			continue;
+
+		/* Walk up to the opening line of a wrapped attribution. */
+		k = j;
+		for (size_t back = 0; back <= 2 && back <= j; back++) {
+			const struct line *l = &lines[j - back];
+			if (l->kind != LINE_TEXT)
+				break;
+			if (starts_attribution(l)) {
+				k = j - back;
+				opened = true;
+				break;
+			}
+		}
+		if (!opened) {
+			while (k > 0 && j - k < 2 && looks_like_attribution_part(&lines[k - 1]))
+				k--;
+		}
+		for (size_t i = k; i <= j; i++)
+			digits = digits || has_digit(lines[i].s, lines[i].len);
+
+		next = next_nonempty(lines, n, j + 1);
+		if (next == n || lines[next].kind == LINE_QUOTE) {
+			if (form == ATTR_ADDRESS && !digits)
+				continue;
+			for (size_t i = k; i <= j; i++)
+				lines[i].kind = LINE_ATTR;
+		} else if (opened && digits && form == ATTR_KEYWORD) {
+			return k;
+		}
+	}
+	return n;
+}
+
+/* Returns the first line of a signature that runs to end (only a few
+ * unquoted lines after its marker), or end. */
+static size_t
+find_signature(const struct line *lines, size_t start, size_t end)
+{
+	size_t *after; /* after[i]: unquoted text lines in (i, end) */
+	size_t found = end;
+
+	if (end <= start)
+		return end;
+	after = xcalloc(end - start + 1, sizeof(*after));
+	for (size_t i = end; i > start; i--) {
+		size_t idx = i - 1 - start;
+		after[idx] = after[idx + 1] + (i < end && lines[i].kind == LINE_TEXT ? 1 : 0);
+	}
+	for (size_t i = start; i < end; i++) {
+		size_t rest = after[i - start];
+		if (lines[i].kind != LINE_TEXT)
+			continue;
+		if ((is_dash_signature(&lines[i]) && rest <= MAX_SIG_LINES) ||
+		    (is_mobile_signature(&lines[i]) && rest <= MAX_MOBILE_SIG_LINES) ||
+		    (is_list_footer(&lines[i]) && rest <= MAX_FOOTER_LINES) ||
+		    (is_dash_name(lines, i) && rest == 0)) {
+			found = i;
+			break;
+		}
+	}
+	free(after);
+	return found;
+}
+
+static char *
+join_lines(const struct line *lines, size_t start, size_t end)
+{
+	struct strbuf sb = {0};
+
+	for (size_t i = start; i < end; i++) {
+		strbuf_add(&sb, lines[i].s, lines[i].len);
+		if (i + 1 < end)
+			strbuf_addc(&sb, '\n');
+	}
+	while (sb.len > 0 &&
+	       (is_space((unsigned char)sb.buf[sb.len - 1]) || sb.buf[sb.len - 1] == '\n'))
+		sb.len--;
+	strbuf_truncate(&sb, sb.len);
+	return strbuf_detach(&sb);
+}
+
+/* Cases:
+ *   - quoted original below the reply (top posting): cut at the earliest
+ *     marker, attribution or trailing ">" block, then drop the signature;
+ *   - reply below one quoted block (bottom posting): drop the leading
+ *     attribution and quote;
+ *   - replies between several quoted blocks (inline): keep the quotes that
+ *     are followed by new text, drop only the trailing ones;
+ *   - nothing left, or nothing but quotes: return the text (fail open). */
+char *
+reply_extract(const char *text, size_t len, bool *trimmed_r)
+{
+	struct line *lines = NULL;
+	size_t n, first_text = SIZE_MAX, last_text = SIZE_MAX, first_line, last_line;
+	size_t start, end;
+	bool inline_quotes = false;
+	char *result;
+
+	if (trimmed_r != NULL)
+		*trimmed_r = false;
+	n = split_lines(text, len, &lines);
+	first_line = next_nonempty(lines, n, 0);
+	last_line = n;
+	while (last_line > first_line && lines[last_line - 1].kind == LINE_EMPTY)
+		last_line--;
+
+	end = find_cut(lines, n);
+	/* Twice: a signature can sit above a quote that sits above a list
+	 * footer, and only the first pass's cut exposes it. */
+	for (int pass = 0; pass < 2; pass++) {
+		end = find_signature(lines, 0, end);
+		/* Separators and blank lines just above a cut belong to it. */
+		while (end > 0 &&
+		       (lines[end - 1].kind == LINE_EMPTY || is_separator(&lines[end - 1])))
+			end--;
+		first_text = SIZE_MAX;
+		for (size_t i = 0; i < end; i++) {
+			if (lines[i].kind != LINE_TEXT)
+				continue;
+			if (first_text == SIZE_MAX)
+				first_text = i;
+			last_text = i;
+		}
+		if (first_text == SIZE_MAX)
+			break;
+		end = last_text + 1;
+	}
+	if (first_text == SIZE_MAX) {
+		/* Fail open: everything looked quoted. */
+		start = first_line;
+		end = last_line;
+		goto out;
+	}
+	for (size_t i = first_text; i < end; i++) {
+		if (lines[i].kind == LINE_QUOTE)
+			inline_quotes = true;
+	}
+	start = inline_quotes ? first_line : first_text;
+
+out:
+	if (start >= end) {
+		start = first_line;
+		end = last_line;
+	}
+	result = join_lines(lines, start, end);
+	if (trimmed_r != NULL)
+		*trimmed_r = start != first_line || end != last_line;
+	free(lines);
+	return result;
+}

@@ -1,0 +1,228 @@
+"""A mentord under test: Dovecot, an SMTP sink and a configuration, all on
+loopback in a temporary directory, and helpers to play participants.
+
+Used by the integration tests and by the README demo (tests/demo.py)."""
+
+import email
+import email.policy
+import email.utils
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from dovecot import Dovecot  # noqa: E402
+from smtpsink import SmtpSink  # noqa: E402
+
+SOURCE_DIR = os.environ.get("MENTORD_SOURCE_DIR", os.path.dirname(os.path.dirname(HERE)))
+PROGRAM_ADDRESS = "mentoring@example.org"
+COORDINATOR = "coordinator@example.org"
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+
+
+def find_binary(name):
+    path = os.environ.get(name.upper())
+    if path:
+        return path
+    for cand in ("build/" + name, "build/daemon/" + name):
+        full = os.path.join(SOURCE_DIR, cand)
+        if os.path.exists(full):
+            return full
+    raise RuntimeError("%s not found: set %s or build into %s/build" % (name, name.upper(), SOURCE_DIR))
+
+
+class Env:
+    def __init__(self, name="test", smtp_options=None, conf_extra="", imap_extra="",
+                 dovecot_tls=False, keep=False):
+        self.dir = tempfile.mkdtemp(prefix="mentord-%s-" % name, dir="/tmp")
+        self.mentord = find_binary("mentord")
+        self.mentorctl = find_binary("mentorctl")
+        self.dovecot = Dovecot(os.path.join(self.dir, "dovecot"), tls=dovecot_tls)
+        self.sink = SmtpSink(os.path.join(self.dir, "smtp"), **(smtp_options or {}))
+        self.conf_extra = conf_extra
+        self.imap_extra = imap_extra
+        self.conf = os.path.join(self.dir, "mentord.conf")
+        self.db = os.path.join(self.dir, "mentord.db")
+        self.seen = 0
+        self.keep = keep
+        self.counter = 0
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        os.makedirs(os.path.join(self.dir, "programs"), exist_ok=True)
+        shutil.copy(os.path.join(SOURCE_DIR, "conf/programs/cdss.conf"),
+                    os.path.join(self.dir, "programs/cdss.conf"))
+        self.dovecot.start()
+        self.sink.start()
+        self.write_conf()
+
+    def write_conf(self, imap_port=None):
+        port = imap_port or self.dovecot.port
+        with open(self.conf, "w") as f:
+            f.write("""# written by tests/harness/mentord_env.py
+database = "%(db)s"
+templates = "%(templates)s"
+timezone = "America/Los_Angeles"
+max_auto_replies_per_day = 5
+%(extra)s
+imap {
+	url = "imap://127.0.0.1:%(imap_port)d"
+	tls = off
+	user = "%(user)s"
+	password = "%(password)s"
+	mailbox = "INBOX"
+	poll_interval = 5
+	timeout = 10
+%(imap_extra)s
+}
+smtp {
+	url = "smtp://127.0.0.1:%(smtp_port)d"
+	tls = off
+	from = "CDSS Mentoring <%(program)s>"
+	timeout = 10
+}
+coordinator {
+	address = {"%(coordinator)s"}
+}
+include("programs/cdss.conf")
+""" % dict(db=self.db, templates=os.path.join(SOURCE_DIR, "templates"), imap_port=port,
+                user=self.dovecot.user, password=self.dovecot.password, smtp_port=self.sink.port,
+                program=PROGRAM_ADDRESS, coordinator=COORDINATOR, extra=self.conf_extra,
+                imap_extra=self.imap_extra))
+
+    def stop(self):
+        try:
+            self.sink.stop()
+        finally:
+            self.dovecot.stop()
+        if not self.keep and os.environ.get("MENTORD_KEEP_TEST_DIRS") is None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ---- participants ----
+
+    def deliver(self, sender, subject, body, to=PROGRAM_ADDRESS, in_reply_to=None,
+                headers=None, name=None, charset="utf-8"):
+        """APPENDs a message as a participant's mail client would send it;
+        returns its Message-ID (without <>)."""
+        self.counter += 1
+        mid = "test-%d-%d@client.example" % (os.getpid(), self.counter)
+        lines = [
+            "From: %s" % email.utils.formataddr((name or "", sender)),
+            "To: %s" % to,
+            "Subject: %s" % subject,
+            "Date: %s" % email.utils.formatdate(localtime=False),
+            "Message-ID: <%s>" % mid,
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=%s" % charset,
+            "Content-Transfer-Encoding: 8bit",
+        ]
+        if in_reply_to:
+            lines.append("In-Reply-To: <%s>" % in_reply_to)
+            lines.append("References: <%s>" % in_reply_to)
+        for k, v in (headers or {}).items():
+            lines.append("%s: %s" % (k, v))
+        raw = ("\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode(charset)
+        self.dovecot.append("INBOX", raw)
+        return mid
+
+    def deliver_raw(self, raw):
+        self.dovecot.append("INBOX", raw)
+
+    def reply(self, sender, original, body, name=None):
+        """A reply to an email mentord sent (a sink message dict), quoting it."""
+        parsed = original["parsed"]
+        quoted = "\n".join("> " + l for l in parsed.get_content().splitlines())
+        text = "%s\n\nOn Mon, 2 Nov 2026 at 09:00, CDSS Mentoring <%s> wrote:\n%s\n" % (
+            body, PROGRAM_ADDRESS, quoted)
+        subject = parsed["Subject"]
+        if not subject.lower().startswith("re:"):
+            subject = "Re: " + subject
+        return self.deliver(sender, subject, text, in_reply_to=parsed["Message-ID"].strip("<>"),
+                            name=name)
+
+    # ---- mentord ----
+
+    def run(self, now, *args, expect=0, env=None):
+        cmd = [self.mentord, "-c", self.conf, "--once", "--now", now] + list(args)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, **(env or {})))
+        self.check_sanitizers(p)
+        if expect is not None and p.returncode != expect:
+            raise AssertionError("mentord --now %s exited %d, expected %d\nstderr:\n%s" % (
+                now, p.returncode, expect, p.stderr))
+        return p
+
+    def ctl(self, *args, expect=0):
+        p = subprocess.run([self.mentorctl, "-c", self.conf] + list(args), capture_output=True,
+                           text=True, timeout=60)
+        self.check_sanitizers(p)
+        if expect is not None and p.returncode != expect:
+            raise AssertionError("mentorctl %s exited %d\n%s" % (args, p.returncode, p.stderr))
+        return p
+
+    @staticmethod
+    def check_sanitizers(p):
+        for mark in SANITIZER_MARKS:
+            if mark in (p.stderr or ""):
+                raise AssertionError("sanitizer report:\n%s" % p.stderr)
+
+    # ---- what was sent ----
+
+    def sent(self):
+        return self.sink.messages()
+
+    def new_mail(self):
+        """Messages the SMTP server accepted since the last call."""
+        msgs = self.sink.messages()
+        fresh = msgs[self.seen:]
+        self.seen = len(msgs)
+        return fresh
+
+    def sql(self, query, *params):
+        con = sqlite3.connect(self.db, timeout=30)
+        try:
+            return con.execute(query, params).fetchall()
+        finally:
+            con.close()
+
+
+def body_of(msg):
+    """The decoded text body of a sink message."""
+    return msg["parsed"].get_content()
+
+
+def recipients(msg):
+    return sorted(a.lower() for a in msg["rcpt_tos"])
+
+
+class Checker:
+    """Counts assertions and prints the closing line ctest logs show."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, cond, what, detail=""):
+        if cond:
+            self.passed += 1
+            print("ok    %s" % what)
+        else:
+            self.failed += 1
+            print("FAIL  %s%s" % (what, ("\n      " + str(detail).replace("\n", "\n      ")) if detail else ""))
+        return cond
+
+    def finish(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        sys.exit(1 if self.failed else 0)

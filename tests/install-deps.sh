@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what mentord needs to build, test and run its demo on Debian 12.
+# libetpan-dev pulls in libcurl4-gnutls-dev; do not add libcurl4-openssl-dev
+# (the two conflict).  python3-aiosmtpd is for Debian's /usr/bin/python3.
+set -euo pipefail
+packages=(
+	build-essential cmake pkg-config clang libclang-rt-14-dev
+	libetpan-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3 libconfuse-dev libxml2-dev
+	libgnutls28-dev nettle-dev libsystemd-dev libcmocka-dev
+	dovecot-imapd python3 python3-aiosmtpd openssl tzdata ca-certificates
+)
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps.sh: run as root (sudo $0)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${packages[@]}"
+# Debian starts Dovecot on install where it can; the tests run their own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet dovecot 2>/dev/null; then
+	systemctl stop dovecot || true
+fi

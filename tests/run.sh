@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite: a -Werror build and its ctest run, then the same
+# suite built with AddressSanitizer and UndefinedBehaviorSanitizer.
+# Integration tests start their own Dovecot and SMTP server on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+
+cmake -S . -B build -DMENTORD_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j "$jobs"
+(cd build && ctest --output-on-failure -j "$jobs")
+
+cmake -S . -B build-asan -DMENTORD_WERROR=ON -DMENTORD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+cmake --build build-asan -j "$jobs"
+(cd build-asan && ctest --output-on-failure -j "$jobs")

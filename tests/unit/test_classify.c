@@ -1,0 +1,258 @@
+/*
+ * classify_message on inline raw messages parsed by mime_parse.
+ */
+#include "classify.h"
+#include "mime.h"
+#include "util.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* Parses raw and classifies it; *b_r is filled for bounces. */
+static enum message_class
+classify_raw(const char *raw, struct bounce_info *b_r)
+{
+	struct mime_message *msg = NULL;
+	const char *error = NULL;
+	enum message_class cls;
+
+	assert_int_equal(mime_parse(raw, strlen(raw), NULL, &msg, &error), 0);
+	cls = classify_message(msg, b_r);
+	mime_message_free(&msg);
+	return cls;
+}
+
+#define PLAIN_HEAD "From: Ann <ann@example.org>\nTo: mentoring@example.com\nSubject: Re: hello\n"
+
+static const char dsn_511[] =
+    "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+    "To: mentoring@example.com\n"
+    "Subject: Undelivered Mail Returned to Sender\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n"
+    "\n"
+    "--B\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "I'm sorry to have to inform you that your message could not be delivered.\n"
+    "--B\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.example.net\n"
+    "\n"
+    "Final-Recipient: rfc822; Bob@Example.NET\n"
+    "Action: failed\n"
+    "Status: 5.1.1\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 <bob@example.net>: Recipient address rejected\n"
+    "--B--\n";
+
+static const char dsn_422[] =
+    "From: MAILER-DAEMON@mx.example.net\n"
+    "To: mentoring@example.com\n"
+    "Subject: Delivery Status Notification (Delay)\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n"
+    "\n"
+    "--B\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "Delivery is delayed.\n"
+    "--B\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.example.net\n"
+    "\n"
+    "Final-Recipient: rfc822;carol@example.net\n"
+    "Action: delayed\n"
+    "Status: 4.2.2\n"
+    "--B--\n";
+
+static void
+test_dsn_permanent(void **state)
+{
+	struct bounce_info b = {0};
+
+	(void)state;
+	assert_int_equal(classify_raw(dsn_511, &b), CLASS_BOUNCE);
+	assert_true(b.permanent);
+	assert_string_equal(b.status, "5.1.1");
+	assert_int_equal(b.recipients.n, 1);
+	assert_string_equal(b.recipients.v[0], "bob@example.net");
+	assert_non_null(b.diagnostic);
+	bounce_info_free(&b);
+}
+
+static void
+test_dsn_delayed(void **state)
+{
+	struct bounce_info b = {0};
+
+	(void)state;
+	assert_int_equal(classify_raw(dsn_422, &b), CLASS_BOUNCE);
+	assert_false(b.permanent);
+	assert_string_equal(b.status, "4.2.2");
+	assert_true(strvec_contains_ci(&b.recipients, "carol@example.net"));
+	bounce_info_free(&b);
+	/* bounce_r may be NULL. */
+	assert_int_equal(classify_raw(dsn_422, NULL), CLASS_BOUNCE);
+}
+
+static void
+test_postfix_plain_bounce(void **state)
+{
+	struct bounce_info b = {0};
+	const char *raw = "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\n"
+	                  "To: mentoring@example.com\n"
+	                  "Subject: Undelivered Mail Returned to Sender\n"
+	                  "\n"
+	                  "This is the mail system at host mx.example.net.\n"
+	                  "\n"
+	                  "I'm sorry to have to inform you that your message could not\n"
+	                  "be delivered to one or more recipients.\n"
+	                  "\n"
+	                  "<dave@example.org>: host mx.example.org said: 550 5.1.1 User unknown\n";
+
+	(void)state;
+	assert_int_equal(classify_raw(raw, &b), CLASS_BOUNCE);
+	assert_true(b.permanent);
+	assert_int_equal(b.recipients.n, 1);
+	assert_string_equal(b.recipients.v[0], "dave@example.org");
+	bounce_info_free(&b);
+}
+
+static void
+test_qmail_bounce(void **state)
+{
+	struct bounce_info b = {0};
+	const char *raw = "From: MAILER-DAEMON@mx4.example.jp\n"
+	                  "To: mentoring@example.com\n"
+	                  "Subject: failure notice\n"
+	                  "\n"
+	                  "Hi. This is the qmail-send program at mx4.example.jp.\n"
+	                  "I'm afraid I wasn't able to deliver your message.\n"
+	                  "\n"
+	                  "<erin@example.ne.jp>:\n"
+	                  "Sorry, no mailbox here by that name. (#5.1.1)\n"
+	                  "\n"
+	                  "--- Below this line is a copy of the message.\n"
+	                  "\n"
+	                  "To: other@example.com\n";
+
+	(void)state;
+	assert_int_equal(classify_raw(raw, &b), CLASS_BOUNCE);
+	assert_true(b.permanent);
+	assert_string_equal(b.status, "5.1.1");
+	assert_int_equal(b.recipients.n, 1);
+	assert_string_equal(b.recipients.v[0], "erin@example.ne.jp");
+	bounce_info_free(&b);
+}
+
+static void
+test_auto_submitted(void **state)
+{
+	(void)state;
+	assert_int_equal(classify_raw(PLAIN_HEAD "Auto-Submitted: auto-replied\n\nAway.\n", NULL),
+	                 CLASS_AUTO_REPLY);
+	assert_int_equal(classify_raw(PLAIN_HEAD "Auto-Submitted: no\n\nHello.\n", NULL),
+	                 CLASS_MESSAGE);
+}
+
+static void
+test_xars_alone_is_message(void **state)
+{
+	(void)state;
+	assert_int_equal(classify_raw(PLAIN_HEAD
+	                              "X-Auto-Response-Suppress: DR, RN, NRN, OOF, AutoReply\n\n"
+	                              "Hello.\n",
+	                              NULL),
+	                 CLASS_MESSAGE);
+	assert_int_equal(classify_raw(PLAIN_HEAD "\nHello, a normal reply.\n", NULL),
+	                 CLASS_MESSAGE);
+}
+
+static void
+test_precedence_and_lists(void **state)
+{
+	(void)state;
+	assert_int_equal(classify_raw(PLAIN_HEAD "Precedence: bulk\n\nNews.\n", NULL),
+	                 CLASS_AUTO_REPLY);
+	assert_int_equal(classify_raw(PLAIN_HEAD "List-Id: <list.example.org>\n\nPost.\n", NULL),
+	                 CLASS_AUTO_REPLY);
+}
+
+static void
+test_own_mail(void **state)
+{
+	(void)state;
+	assert_int_equal(classify_raw(PLAIN_HEAD "X-Mentord: reminder\n\nReminder.\n", NULL),
+	                 CLASS_AUTO_REPLY);
+}
+
+static void
+test_vacation_subjects(void **state)
+{
+	static const char *const subjects[] = {
+	    "Out of Office: Re: hello",
+	    "Abwesenheitsnotiz: Treffen",
+	    "Réponse automatique : Réunion",
+	    "Automatic reply: meeting",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMENTS(subjects); i++) {
+		char *raw = xasprintf("From: ann@example.org\nTo: m@example.com\nSubject: %s\n\n"
+		                      "I am away until Monday.\n",
+		                      subjects[i]);
+		assert_int_equal(classify_raw(raw, NULL), CLASS_AUTO_REPLY);
+		free(raw);
+	}
+}
+
+static void
+test_feedback_report(void **state)
+{
+	const char *raw =
+	    "From: abuse@isp.example\nTo: m@example.com\nSubject: complaint\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=feedback-report; boundary=B\n"
+	    "\n--B\nContent-Type: text/plain\n\nA complaint.\n"
+	    "--B\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n"
+	    "--B--\n";
+
+	(void)state;
+	assert_int_equal(classify_raw(raw, NULL), CLASS_AUTO_REPLY);
+}
+
+static void
+test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(classify_name(CLASS_MESSAGE), "message");
+	assert_string_equal(classify_name(CLASS_BOUNCE), "bounce");
+	assert_string_equal(classify_name(CLASS_AUTO_REPLY), "auto_reply");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_dsn_permanent),
+	    cmocka_unit_test(test_dsn_delayed),
+	    cmocka_unit_test(test_postfix_plain_bounce),
+	    cmocka_unit_test(test_qmail_bounce),
+	    cmocka_unit_test(test_auto_submitted),
+	    cmocka_unit_test(test_xars_alone_is_message),
+	    cmocka_unit_test(test_precedence_and_lists),
+	    cmocka_unit_test(test_own_mail),
+	    cmocka_unit_test(test_vacation_subjects),
+	    cmocka_unit_test(test_feedback_report),
+	    cmocka_unit_test(test_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,668 @@
+/*
+ * Unit tests for config: the shipped example loads, defaults apply, and
+ * every kind of mistake is reported as FILE:LINE: with a fix.
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+
+static char tmpdir[64];
+
+/* The parts every valid file needs, on lines 1-17; programs follow. */
+static const char base_conf[] = "imap {\n"                              /* 1 */
+                                "\turl = \"imap://127.0.0.1\"\n"        /* 2 */
+                                "\ttls = off\n"                         /* 3 */
+                                "\tuser = \"mentoring\"\n"              /* 4 */
+                                "\tpassword = \"pw\"\n"                 /* 5 */
+                                "}\n"                                   /* 6 */
+                                "smtp {\n"                              /* 7 */
+                                "\turl = \"smtp://127.0.0.1\"\n"        /* 8 */
+                                "\ttls = off\n"                         /* 9 */
+                                "\tfrom = \"mentoring@example.org\"\n"  /* 10 */
+                                "}\n"                                   /* 11 */
+                                "coordinator {\n"                       /* 12 */
+                                "\taddress = {\"Coord@Example.org\"}\n" /* 13 */
+                                "}\n"                                   /* 14 */
+                                "database = \"state/mentord.db\"\n"     /* 15 */
+                                "# a comment\n"                         /* 16 */
+                                "// another\n";                         /* 17 */
+
+static const char min_program[] = "program p {\n"
+                                  "\tform application {\n"
+                                  "\t\tfield \"Name\" {\n"
+                                  "\t\t\ttype = text\n"
+                                  "\t\t}\n"
+                                  "\t}\n"
+                                  "}\n";
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_config.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+/* Writes tmpdir/name; the caller owns the returned path. */
+static char *
+write_tmp(const char *name, const char *content, mode_t mode)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	char *slash = strrchr(path, '/');
+	FILE *f;
+
+	/* One level of subdirectory is enough for these tests. */
+	*slash = '\0';
+	mkdir(path, 0700);
+	*slash = '/';
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(content, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+	return path;
+}
+
+/* Writes base_conf + extra and loads it; returns the error or NULL. */
+static const char *
+load_text(const char *extra, struct config **config_r, char **path_r)
+{
+	char *text = xasprintf("%s%s", base_conf, extra);
+	char *path = write_tmp("mentord.conf", text, 0644);
+	const char *error = NULL;
+
+	free(text);
+	*config_r = NULL;
+	if (config_load(path, config_r, &error) == 0)
+		error = NULL;
+	else
+		assert_non_null(error);
+	if (path_r != NULL)
+		*path_r = path;
+	else
+		free(path);
+	return error;
+}
+
+/* Replaces the first occurrence of from in s; the caller owns the result. */
+static char *
+replace(const char *s, const char *from, const char *to)
+{
+	const char *at = strstr(s, from);
+
+	assert_non_null(at);
+	return xasprintf("%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
+}
+
+static void
+test_example_loads(void **state)
+{
+	const char *src = getenv("MENTORD_SOURCE_DIR"), *error = NULL;
+	char *main_path, *prog_path, *text, *t2, *conf, *prog, *cwd;
+	struct config *config = NULL;
+	const struct config_program *p;
+	size_t len;
+
+	(void)state;
+	if (src == NULL)
+		src = "..";
+	main_path = xasprintf("%s/conf/mentord.conf", src);
+	prog_path = xasprintf("%s/conf/programs/cdss.conf", src);
+	assert_int_equal(read_file(main_path, 1 << 20, &text, &len, &error), 0);
+	assert_int_equal(read_file(prog_path, 1 << 20, &prog, &len, &error), 0);
+	/* Inline secrets instead of files under /etc; everything else as shipped. */
+	t2 = replace(text, "password_file = \"/etc/mentord/imap.password\"", "password = \"i\"");
+	free(text);
+	text = replace(t2, "password_file = \"/etc/mentord/smtp.password\"", "password = \"s\"");
+	free(t2);
+	t2 =
+	    replace(text, "hmac_secret_file = \"/etc/mentord/hmac.secret\"", "hmac_secret = \"k\"");
+	free(text);
+	free(write_tmp("programs/cdss.conf", prog, 0644));
+	conf = write_tmp("mentord.conf", t2, 0644);
+	free(t2);
+
+	/* The include is relative to the file, not to the working directory. */
+	cwd = getcwd(NULL, 0);
+	assert_int_equal(chdir("/"), 0);
+	if (config_load(conf, &config, &error) < 0)
+		fail_msg("example does not load: %s", error);
+	assert_int_equal(chdir(cwd), 0);
+	free(cwd);
+
+	assert_string_equal(config->database, "/var/lib/mentord/mentord.db");
+	assert_string_equal(config->templates, "/usr/share/mentord/templates");
+	assert_string_equal(config->timezone, "America/Los_Angeles");
+	assert_string_equal(config->hmac_secret, "k");
+	assert_string_equal(config->imap.host, "imap.example.org");
+	assert_int_equal(config->imap.port, 993);
+	assert_true(config->imap.implicit_tls);
+	assert_true(config->imap.tls);
+	assert_string_equal(config->imap.password, "i");
+	assert_string_equal(config->imap.processed_mailbox, "Processed");
+	assert_string_equal(config->smtp.url, "smtp://smtp.example.org:587");
+	assert_true(config->smtp.tls);
+	assert_string_equal(config->smtp.from_addr, "mentoring@example.org");
+	assert_string_equal(config->smtp.from_name, "CDSS Mentoring");
+	assert_int_equal(config->smtp.rate_per_minute, 30);
+	assert_true(config_is_coordinator(config, "coordinator@example.org"));
+	assert_int_equal(config->nclusters, 6);
+	assert_int_equal(config->nprograms, 1);
+	p = config_program_by_name(config, "cdss");
+	assert_non_null(p);
+	assert_string_equal(p->title, "CDSS Mentoring Partnership Program");
+	assert_string_equal(p->kind, "mentoring");
+	assert_int_equal(p->meetings_per_month, 2);
+	assert_int_equal(p->reminder_day, 15);
+	assert_int_equal(p->class_size, 30);
+	assert_true(p->notify_supervisor);
+	assert_int_equal(p->mentor_form.nfields, 7);
+	assert_int_equal(p->meeting_form.nfields, 3);
+	assert_int_equal(p->meeting_form.fields[0].type, FIELD_DATE);
+	assert_true(p->meeting_form.fields[2].multiline);
+	assert_false(p->meeting_form.fields[2].required);
+	assert_int_equal(p->mentor_form.fields[3].type, FIELD_CHOICE);
+	assert_int_equal(p->mentor_form.fields[3].choices.n, 2);
+	assert_int_equal(p->mentor_form.fields[5].max, 8);
+	assert_string_equal(p->mentor_form.fields[6].key, "Capacity");
+	assert_int_equal(p->mentor_form.fields[6].max, 3);
+	assert_false(p->mentor_form.fields[6].required);
+	config_free(&config);
+	assert_null(config);
+	free(conf);
+	free(prog);
+	free(main_path);
+	free(prog_path);
+}
+
+static void
+test_cdss_application_form(void **state)
+{
+	const char *src = getenv("MENTORD_SOURCE_DIR"), *error = NULL;
+	static const struct {
+		const char *key;
+		enum form_field_type type;
+	} want[] = {
+	    {"Name", FIELD_TEXT},
+	    {"Division", FIELD_TEXT},
+	    {"Classification", FIELD_TEXT},
+	    {"Years as manager", FIELD_NUMBER},
+	    {"Supervisor email", FIELD_EMAIL},
+	    {"Developmental needs", FIELD_MULTICHOICE},
+	    {"Availability", FIELD_TEXT},
+	    {"Why do you want to join", FIELD_TEXT},
+	};
+	struct config *config = NULL;
+	const struct form_def *form;
+	char *text, *prog_path;
+	size_t len;
+
+	(void)state;
+	prog_path = xasprintf("%s/conf/programs/cdss.conf", src != NULL ? src : "..");
+	assert_int_equal(read_file(prog_path, 1 << 20, &text, &len, &error), 0);
+	free(prog_path);
+	error = load_text(text, &config, NULL);
+	free(text);
+	if (error != NULL)
+		fail_msg("cdss.conf does not load: %s", error);
+	form = &config->programs[0].application_form;
+	assert_string_equal(form->name, "application");
+	assert_int_equal(form->nfields, N_ELEMENTS(want));
+	for (size_t i = 0; i < N_ELEMENTS(want); i++) {
+		assert_string_equal(form->fields[i].key, want[i].key);
+		assert_int_equal(form->fields[i].type, want[i].type);
+		assert_true(form->fields[i].required);
+	}
+	assert_int_equal(form->fields[3].min, 0);
+	assert_int_equal(form->fields[3].max, 60);
+	assert_int_equal(form->fields[5].choices.n, 23);
+	assert_string_equal(form->fields[5].choices.v[0], "Communication");
+	assert_string_equal(form->fields[5].choices.v[22], "Relationship Building");
+	assert_int_equal(form->fields[5].min, 1);
+	assert_int_equal(form->fields[5].max, 5);
+	assert_true(form->fields[7].multiline);
+	assert_true(strvec_contains_ci(&form->fields[7].aliases, "why"));
+	config_free(&config);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config *config = NULL;
+	struct strvec comps = {0};
+	const char *error;
+	char *path, *want_db;
+
+	(void)state;
+	error = load_text(min_program, &config, &path);
+	if (error != NULL)
+		fail_msg("minimal file does not load: %s", error);
+	assert_string_equal(config->imap.host, "127.0.0.1");
+	assert_int_equal(config->imap.port, 143);
+	assert_false(config->imap.implicit_tls);
+	assert_false(config->imap.tls);
+	assert_string_equal(config->imap.url, "imap://127.0.0.1:143");
+	assert_string_equal(config->imap.mailbox, "INBOX");
+	assert_null(config->imap.processed_mailbox);
+	assert_true(config->imap.idle);
+	assert_int_equal(config->imap.poll_interval, 60);
+	assert_int_equal(config->imap.timeout, 30);
+	assert_string_equal(config->smtp.url, "smtp://127.0.0.1:25");
+	assert_null(config->smtp.user);
+	assert_string_equal(config->smtp.from_addr, "mentoring@example.org");
+	assert_string_equal(config->smtp.from_name, "");
+	assert_int_equal(config->smtp.rate_per_minute, 0);
+	assert_int_equal(config->smtp.timeout, 30);
+	assert_string_equal(config->timezone, "UTC");
+	assert_null(config->hmac_secret);
+	assert_int_equal(config->max_auto_replies_per_day, 5);
+	assert_int_equal(config->work_start_hour, 8);
+	assert_int_equal(config->work_end_hour, 18);
+	assert_false(config->work_weekends);
+	/* Relative paths start from the file's directory. */
+	want_db = xasprintf("%s/state/mentord.db", tmpdir);
+	assert_string_equal(config->database, want_db);
+	free(want_db);
+	assert_string_equal(config->programs[0].title, "p");
+	assert_string_equal(config->programs[0].kind, "mentoring");
+	assert_int_equal(config->programs[0].meetings_per_month, 2);
+	assert_int_equal(config->programs[0].reminder_day, 15);
+	assert_int_equal(config->programs[0].class_size, 0);
+	assert_int_equal(config->programs[0].mentor_form.nfields, 0);
+	assert_int_equal(config->nclusters, 6);
+	config_competencies(config, &comps);
+	assert_int_equal(comps.n, 23);
+	assert_string_equal(comps.v[0], "Communication");
+	assert_string_equal(comps.v[22], "Relationship Building");
+	strvec_free(&comps);
+	config_free(&config);
+	free(path);
+}
+
+static void
+test_custom_competencies(void **state)
+{
+	struct config *config = NULL;
+	struct strvec comps = {0};
+	const char *error;
+
+	(void)state;
+	error = load_text("competencies {\n"
+	                  "  cluster \"People\" { competencies = {\"Listening\", # one\n"
+	                  "                                        \"Coaching\"} }\n"
+	                  "}\n"
+	                  "program p { form application { field \"Needs\" {\n"
+	                  "  type = multichoice choices_from = \"competencies\" } } }\n",
+	                  &config, NULL);
+	if (error != NULL)
+		fail_msg("%s", error);
+	config_competencies(config, &comps);
+	assert_int_equal(comps.n, 2);
+	assert_string_equal(comps.v[1], "Coaching");
+	assert_int_equal(config->programs[0].application_form.fields[0].choices.n, 2);
+	assert_int_equal(config->programs[0].application_form.fields[0].max, 2);
+	strvec_free(&comps);
+	config_free(&config);
+}
+
+static void
+test_unknown_key_line(void **state)
+{
+	struct config *config = NULL;
+	const char *error;
+	char *path, *want;
+
+	(void)state;
+	/* Lines 16 and 17 of base_conf are comments, which libconfuse 3.3
+	 * alone would miscount. */
+	error = load_text("program p {\n"             /* 18 */
+	                  "  # comment\n"             /* 19 */
+	                  "  meetings_per_moth = 2\n" /* 20 */
+	                  "}\n",
+	                  &config, &path);
+	assert_non_null(error);
+	assert_null(config);
+	want = xasprintf("%s:20: ", path);
+	if (strncmp(error, want, strlen(want)) != 0)
+		fail_msg("want \"%s...\", got \"%s\"", want, error);
+	assert_non_null(strstr(error, "meetings_per_moth"));
+	free(want);
+	free(path);
+}
+
+static void
+test_include_lines(void **state)
+{
+	struct config *config = NULL;
+	const char *error;
+	char *inc, *want;
+
+	(void)state;
+	/* A semantic problem in an included file names that file and its
+	 * line; the main file's lines after the include stay right. */
+	inc = write_tmp("programs/bad.conf",
+	                "# first\n"
+	                "program p {\n"
+	                "  meetings_per_month = 0\n"
+	                "  form application { field \"Name\" { type = text } }\n"
+	                "}\n",
+	                0644);
+	error = load_text("include(\"programs/bad.conf\") # here\n"
+	                  "timezone = \"Nowhere/Atall\"\n", /* line 19 of the main file */
+	                  &config, NULL);
+	assert_non_null(error);
+	want = xasprintf("%s:3: meetings_per_month = 0", inc);
+	if (strstr(error, want) == NULL)
+		fail_msg("want \"%s\" in \"%s\"", want, error);
+	free(want);
+	want = xasprintf("%s/mentord.conf:19: timezone", tmpdir);
+	if (strstr(error, want) == NULL)
+		fail_msg("want \"%s\" in \"%s\"", want, error);
+	free(want);
+	free(inc);
+
+	/* A syntax problem in an included file too. */
+	inc = write_tmp("programs/bad.conf",
+	                "program p {\n"
+	                "  /* two\n"
+	                "     lines */ bogus = 1\n"
+	                "}\n",
+	                0644);
+	error = load_text("include(\"programs/bad.conf\")\n", &config, NULL);
+	assert_non_null(error);
+	want = xasprintf("%s:3: no such option 'bogus'", inc);
+	if (strstr(error, want) == NULL)
+		fail_msg("want \"%s\" in \"%s\"", want, error);
+	free(want);
+	free(inc);
+
+	/* A missing include names the line of the include. */
+	error = load_text("\ninclude(\"programs/none.conf\")\n", &config, NULL);
+	assert_non_null(error);
+	want = xasprintf("%s/mentord.conf:19: cannot read include file", tmpdir);
+	if (strstr(error, want) == NULL)
+		fail_msg("want \"%s\" in \"%s\"", want, error);
+	free(want);
+}
+
+static void
+test_bad_url(void **state)
+{
+	struct config *config = NULL;
+	const char *error;
+	char *path, *want;
+
+	(void)state;
+	{
+		char *conf = replace(base_conf, "imap://127.0.0.1", "http://127.0.0.1");
+		char *all = xasprintf("%s%s", conf, min_program);
+
+		path = write_tmp("mentord.conf", all, 0644);
+		free(conf);
+		free(all);
+	}
+	assert_int_equal(config_load(path, &config, &error), -1);
+	want = xasprintf("%s:2: imap url \"http://127.0.0.1\" must start with imap:// or imaps://",
+	                 path);
+	if (strstr(error, want) == NULL)
+		fail_msg("want \"%s\" in \"%s\"", want, error);
+	free(want);
+	free(path);
+
+	/* tls = off cannot weaken an implicit-TLS URL. */
+	{
+		char *conf = replace(base_conf, "smtp://127.0.0.1", "smtps://127.0.0.1");
+		char *all = xasprintf("%s%s", conf, min_program);
+
+		path = write_tmp("mentord.conf", all, 0644);
+		free(conf);
+		free(all);
+	}
+	assert_int_equal(config_load(path, &config, &error), -1);
+	want = xasprintf("%s:9: smtp tls = off cannot be used with smtps://", path);
+	if (strstr(error, want) == NULL)
+		fail_msg("want \"%s\" in \"%s\"", want, error);
+	free(want);
+	free(path);
+}
+
+static void
+test_password_file(void **state)
+{
+	struct config *config = NULL;
+	const char *error;
+	char *secret, *conf, *all, *path, *want;
+
+	(void)state;
+	secret = write_tmp("imap.pw", "s3cret\nignored\n", 0644);
+	conf = replace(base_conf, "password = \"pw\"", "password_file = \"imap.pw\"");
+	all = xasprintf("%s%s", conf, min_program);
+	path = write_tmp("mentord.conf", all, 0644);
+	assert_int_equal(config_load(path, &config, &error), -1);
+	want = xasprintf("%s:5: password_file %s is readable by others; chmod 600 %s", path, secret,
+	                 secret);
+	if (strstr(error, want) == NULL)
+		fail_msg("want \"%s\" in \"%s\"", want, error);
+	free(want);
+
+	assert_int_equal(chmod(secret, 0600), 0);
+	if (config_load(path, &config, &error) < 0)
+		fail_msg("%s", error);
+	assert_string_equal(config->imap.password, "s3cret");
+	config_free(&config);
+
+	assert_int_equal(unlink(secret), 0);
+	assert_int_equal(config_load(path, &config, &error), -1);
+	assert_non_null(strstr(error, ":5: password_file"));
+	assert_non_null(strstr(error, "No such file"));
+	free(secret);
+	free(conf);
+	free(all);
+	free(path);
+}
+
+static void
+test_coordinator_case(void **state)
+{
+	struct config *config = NULL;
+	const char *error;
+
+	(void)state;
+	error = load_text(min_program, &config, NULL);
+	assert_null(error);
+	assert_true(config_is_coordinator(config, "coord@example.org"));
+	assert_true(config_is_coordinator(config, "COORD@EXAMPLE.ORG"));
+	assert_false(config_is_coordinator(config, "someone@example.org"));
+	assert_false(config_is_coordinator(config, "coord@example.org.evil"));
+	config_free(&config);
+}
+
+static void
+test_program_for(void **state)
+{
+	struct config *config = NULL;
+	struct strvec addrs = {0};
+	const char *error;
+
+	(void)state;
+	error =
+	    load_text("program a { addresses = {\"mentoring@example.org\"}\n"
+	              "  form application { field \"Name\" { } } }\n"
+	              "program b { addresses = {\"Coaching@Example.org\"} kind = peer-coaching\n"
+	              "  form application { field \"Name\" { } } }\n",
+	              &config, NULL);
+	if (error != NULL)
+		fail_msg("%s", error);
+	strvec_push(&addrs, "someone@else.org");
+	strvec_push(&addrs, "coaching+tok123@example.ORG");
+	assert_string_equal(config_program_for(config, &addrs)->name, "b");
+	strvec_free(&addrs);
+	strvec_push(&addrs, "nobody@example.org");
+	assert_string_equal(config_program_for(config, &addrs)->name, "a");
+	assert_string_equal(config_program_by_name(config, "b")->kind, "peer-coaching");
+	assert_null(config_program_by_name(config, "c"));
+	strvec_free(&addrs);
+	config_free(&config);
+}
+
+static void
+test_semantic_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want; /* after "FILE:" */
+	} cases[] = {
+	    {"timezone = \"Mars/Olympus\"\n", "18: timezone \"Mars/Olympus\" is unknown"},
+	    {"program p { meetings_per_month = 0\n form application { field \"N\" { } } }\n",
+	     "18: meetings_per_month = 0 is out of range"},
+	    {"program p {\n addresses = {\"not an address\"}\n"
+	     " form application { field \"N\" { } } }\n",
+	     "19: program p address \"not an address\" is not an email address"},
+	    {"program p { form application {\n field \"N\" {\n type = numbr } } }\n",
+	     "20: field \"N\" has unknown type \"numbr\""},
+	    {"work_hours = \"18-08\"\n", "18: work_hours = \"18-08\" is not a range"},
+	    {"program p { form application { field \"S\" { type = choice } } }\n",
+	     "has no choices"},
+	    {"program p { form evaluation { field \"S\" { } } }\n", "unknown form \"evaluation\""},
+	    {"program p { title = \"x\" }\n", "program p has no application form"},
+	    {"\n", "no program is defined"},
+	    {"program p { form application { field \"A\" { }\n field \"a\" { } } }\n",
+	     "19: field \"a\" appears twice"},
+	    {"program p { start = \"2026-13-01\"\n form application { field \"N\" { } } }\n",
+	     "18: start = \"2026-13-01\" is not a date"},
+	    {"program p { unclosed = {\n", "18: "},
+	    {"program p {\n title = \"no end\n}\n", "19: string starting here has no closing"},
+	    {"program p { form application { field \"N\" { } } }\n"
+	     "program p { form application { field \"N\" { } } }\n",
+	     "19: found duplicate title 'p'"},
+	    {"program p { form application { field \"N\" { type = scale min = 5 max = 1 } } }\n",
+	     "18: field \"N\" has min 5 above max 1"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		struct config *config = NULL;
+		const char *error;
+		char *path, *want;
+
+		error = load_text(cases[i].text, &config, &path);
+		if (error == NULL)
+			fail_msg("case %zu loaded", i);
+		assert_null(config);
+		want = xasprintf("%s:%s", path, cases[i].want);
+		if (strstr(error, want) == NULL && strstr(error, cases[i].want) == NULL)
+			fail_msg("case %zu: want \"%s\" in \"%s\"", i, want, error);
+		if (strncmp(error, path, strlen(path)) != 0 || error[strlen(path)] != ':')
+			fail_msg("case %zu: no FILE:LINE in \"%s\"", i, error);
+		free(want);
+		free(path);
+	}
+}
+
+static void
+test_missing_from(void **state)
+{
+	struct config *config = NULL;
+	const char *error;
+	char *conf, *all, *path;
+
+	(void)state;
+	conf = replace(base_conf, "\tfrom = \"mentoring@example.org\"\n", "\n");
+	all = xasprintf("%s%s", conf, min_program);
+	path = write_tmp("mentord.conf", all, 0644);
+	assert_int_equal(config_load(path, &config, &error), -1);
+	assert_non_null(strstr(error, "smtp has no from; add from ="));
+	free(conf);
+	free(all);
+	free(path);
+
+	conf = replace(base_conf, "\tfrom = \"mentoring@example.org\"",
+	               "\tfrom = \"Mentoring <not-an-address>\"");
+	all = xasprintf("%s%s", conf, min_program);
+	path = write_tmp("mentord.conf", all, 0644);
+	assert_int_equal(config_load(path, &config, &error), -1);
+	assert_non_null(strstr(error, ":10: smtp from"));
+	free(conf);
+	free(all);
+	free(path);
+}
+
+static void
+test_many_problems(void **state)
+{
+	struct strbuf sb = {0};
+	struct config *config = NULL;
+	const char *error;
+	size_t lines = 1;
+
+	(void)state;
+	/* Several problems are all reported, and a flood is cut to fit. */
+	strbuf_adds(&sb, "program p { form application {\n");
+	for (int i = 0; i < 60; i++)
+		strbuf_addf(&sb, "field \"F%d\" { type = bogus%d }\n", i, i);
+	strbuf_adds(&sb, "} }\n");
+	error = load_text(strbuf_str(&sb), &config, NULL);
+	assert_non_null(error);
+	assert_true(strlen(error) < ERROR_MAX);
+	for (const char *p = error; *p != '\0'; p++)
+		lines += *p == '\n';
+	assert_true(lines > 3);
+	assert_non_null(strstr(error, "bogus0"));
+	assert_non_null(strstr(error, "more problems)"));
+	strbuf_free(&sb);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_example_loads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cdss_application_form, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_custom_competencies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_key_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_include_lines, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_url, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_password_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_coordinator_case, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_program_for, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_semantic_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_from, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_problems, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
