@@ -193,7 +193,9 @@ include("programs/cdss.conf")
     def sql(self, query, *params):
         con = sqlite3.connect(self.db, timeout=30)
         try:
-            return con.execute(query, params).fetchall()
+            rows = con.execute(query, params).fetchall()
+            con.commit()
+            return rows
         finally:
             con.close()
 
