@@ -113,7 +113,10 @@ command_rest(const char *p)
 	len = strlen(p);
 	while (len > 0 && command_is_blank(p[len - 1]))
 		len--;
-	return len == 0 ? NULL : xstrndup(p, len);
+	/* "accept 12." has no note. */
+	if (strspn(p, ".!? \t") >= len)
+		return NULL;
+	return xstrndup(p, len);
 }
 
 /* Whether only trailing punctuation is left. */

@@ -170,16 +170,31 @@ step_done(struct store *store, sqlite3_stmt *st, const char *what, const char **
 	return 0;
 }
 
+/* Runs constant SQL text (schema, pragmas, transaction control), one
+ * statement after another; never a value from outside. */
 static int
 exec_sql(struct store *store, const char *sql, const char **error_r)
 {
-	char *msg = NULL;
+	const char *tail = sql;
 
-	/* Only constant schema and transaction statements pass here. */
-	if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		*error_r = errorf("database: %s", msg != NULL ? msg : "error");
-		sqlite3_free(msg);
-		return -1;
+	while (*tail != '\0') {
+		sqlite3_stmt *st = NULL;
+		int rc;
+
+		if (sqlite3_prepare_v2(store->db, tail, -1, &st, &tail) != SQLITE_OK) {
+			*error_r = db_error(store, "prepare");
+			return -1;
+		}
+		if (st == NULL)
+			break; /* only white space or comments were left */
+		do
+			rc = sqlite3_step(st);
+		while (rc == SQLITE_ROW);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			*error_r = db_error(store, "exec");
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -42,12 +42,12 @@ enum command_verb {
 
 struct command {
 	enum command_verb verb;
-	long id;     /* ACCEPT, DECLINE, POOL, MATCH (mentee), END */
-	long id2;    /* MATCH: mentor */
+	long id;       /* ACCEPT, DECLINE, POOL, MATCH (mentee), END */
+	long id2;      /* MATCH: mentor */
 	char date[11]; /* MET: YYYY-MM-DD */
-	int minutes; /* MET: 0 when not given */
-	char *text;  /* owned: note, reason, MENTOR email+name; NULL when none */
-	char *line;  /* owned: the line as written, for replies */
+	int minutes;   /* MET: 0 when not given */
+	char *text;    /* owned: note, reason, MENTOR email+name; NULL when none */
+	char *line;    /* owned: the line as written, for replies */
 };
 
 struct command_list {

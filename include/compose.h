@@ -16,13 +16,13 @@
 #include <time.h>
 
 struct compose_mail {
-	const char *from_addr;  /* required */
-	const char *from_name;  /* may be NULL */
+	const char *from_addr;   /* required */
+	const char *from_name;   /* may be NULL */
 	const struct strvec *to; /* required: addr-specs */
-	const char *reply_to;   /* may be NULL */
-	const char *subject;    /* UTF-8 */
-	const char *body;       /* UTF-8, LF or CRLF line ends */
-	const char *message_id; /* required, without <> (see compose_message_id) */
+	const char *reply_to;    /* may be NULL */
+	const char *subject;     /* UTF-8 */
+	const char *body;        /* UTF-8, LF or CRLF line ends */
+	const char *message_id;  /* required, without <> (see compose_message_id) */
 	const char *in_reply_to; /* without <>, may be NULL */
 	const char *references;  /* space-separated msg-ids without <>, may be NULL */
 	const char *kind;        /* X-Mentord value, e.g. "reminder" */
@@ -36,7 +36,7 @@ char *compose_message_id(const char *domain);
 
 /* The caller owns *data_r (NUL-terminated, CRLF line ends). */
 int compose_message(const struct compose_mail *mail, char **data_r, size_t *len_r,
-		    const char **error_r);
+                    const char **error_r);
 
 /* Header-safe copy of s: control characters (CR, LF, NUL...) replaced by
  * spaces, runs of spaces folded, trimmed, at most max bytes (on a UTF-8

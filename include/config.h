@@ -34,14 +34,14 @@ struct config_imap {
 };
 
 struct config_smtp {
-	char *url;      /* owned: smtp://host:port or smtps://host:port */
-	bool tls;       /* false only with `tls = off` */
-	char *ca_file;  /* owned; NULL: system CAs */
-	char *user;     /* owned; NULL: no AUTH */
-	char *password; /* owned */
-	char *from;     /* owned: "Name <addr>" or "addr"; the program address */
-	char *from_addr; /* owned: addr-spec part of from */
-	char *from_name; /* owned: display name part of from, may be "" */
+	char *url;           /* owned: smtp://host:port or smtps://host:port */
+	bool tls;            /* false only with `tls = off` */
+	char *ca_file;       /* owned; NULL: system CAs */
+	char *user;          /* owned; NULL: no AUTH */
+	char *password;      /* owned */
+	char *from;          /* owned: "Name <addr>" or "addr"; the program address */
+	char *from_addr;     /* owned: addr-spec part of from */
+	char *from_name;     /* owned: display name part of from, may be "" */
 	int rate_per_minute; /* 0: unlimited */
 	int timeout;         /* seconds; default 30 */
 };
@@ -52,26 +52,26 @@ struct config_competency_cluster {
 };
 
 struct config_program {
-	char *name;           /* owned: the section title, e.g. "cdss" */
-	char *title;          /* owned: "CDSS Mentoring Partnership Program" */
-	char *kind;           /* owned: "mentoring" (pairs); later "peer-coaching" */
-	struct strvec addresses; /* addresses that reach this program; empty: all */
-	int meetings_per_month;  /* cadence; CDSS: 2 */
-	int reminder_day;        /* day of month for the mid-month reminder; 15 */
-	int class_size;          /* 0: unlimited */
-	char *start_date;        /* owned YYYY-MM-DD or NULL */
-	char *end_date;          /* owned YYYY-MM-DD or NULL */
-	bool notify_supervisor;  /* tell the supervisor when their employee applies */
+	char *name;                       /* owned: the section title, e.g. "cdss" */
+	char *title;                      /* owned: "CDSS Mentoring Partnership Program" */
+	char *kind;                       /* owned: "mentoring" (pairs); later "peer-coaching" */
+	struct strvec addresses;          /* addresses that reach this program; empty: all */
+	int meetings_per_month;           /* cadence; CDSS: 2 */
+	int reminder_day;                 /* day of month for the mid-month reminder; 15 */
+	int class_size;                   /* 0: unlimited */
+	char *start_date;                 /* owned YYYY-MM-DD or NULL */
+	char *end_date;                   /* owned YYYY-MM-DD or NULL */
+	bool notify_supervisor;           /* tell the supervisor when their employee applies */
 	struct form_def application_form; /* the mentee questionnaire */
 	struct form_def mentor_form;      /* mentor registration */
 	struct form_def meeting_form;     /* meeting report */
 };
 
 struct config {
-	char *path;      /* owned: the file it was read from */
-	char *database;  /* owned: SQLite file */
-	char *templates; /* owned: templates directory */
-	char *timezone;  /* owned: e.g. "America/Los_Angeles"; default "UTC" */
+	char *path;        /* owned: the file it was read from */
+	char *database;    /* owned: SQLite file */
+	char *templates;   /* owned: templates directory */
+	char *timezone;    /* owned: e.g. "America/Los_Angeles"; default "UTC" */
 	char *hmac_secret; /* owned: for reply tokens; from hmac_secret_file; may be NULL */
 	int max_auto_replies_per_day; /* answers to one address a day; default 5 */
 	int work_start_hour;          /* reminders from this local hour; default 8 */
@@ -79,7 +79,7 @@ struct config {
 	bool work_weekends;           /* default false */
 	struct config_imap imap;
 	struct config_smtp smtp;
-	struct strvec coordinators; /* coordinator addresses, lower case */
+	struct strvec coordinators;                 /* coordinator addresses, lower case */
 	struct config_competency_cluster *clusters; /* owned; default: California model */
 	size_t nclusters;
 	struct config_program *programs; /* owned; at least one */
@@ -93,9 +93,8 @@ int config_load(const char *path, struct config **config_r, const char **error_r
 
 /* The program whose addresses include one of addrs, else the first. */
 const struct config_program *config_program_for(const struct config *config,
-						 const struct strvec *addrs);
-const struct config_program *config_program_by_name(const struct config *config,
-						     const char *name);
+                                                const struct strvec *addrs);
+const struct config_program *config_program_by_name(const struct config *config, const char *name);
 bool config_is_coordinator(const struct config *config, const char *addr);
 /* Appends a copy of every competency name, in model order, to out. */
 void config_competencies(const struct config *config, struct strvec *out);

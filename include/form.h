@@ -29,30 +29,30 @@ enum form_field_type {
 };
 
 struct form_field_def {
-	char *key;              /* owned; the canonical key, e.g. "Years as manager" */
-	struct strvec aliases;  /* other accepted keys */
+	char *key;             /* owned; the canonical key, e.g. "Years as manager" */
+	struct strvec aliases; /* other accepted keys */
 	enum form_field_type type;
 	bool required;
-	bool multiline;         /* free text that may span lines (FIELD_TEXT) */
-	struct strvec choices;  /* for CHOICE and MULTICHOICE */
-	long min, max;          /* NUMBER, SCALE: range; MULTICHOICE: count */
-	char *hint;             /* owned; shown in the blank form; may be NULL */
+	bool multiline;        /* free text that may span lines (FIELD_TEXT) */
+	struct strvec choices; /* for CHOICE and MULTICHOICE */
+	long min, max;         /* NUMBER, SCALE: range; MULTICHOICE: count */
+	char *hint;            /* owned; shown in the blank form; may be NULL */
 };
 
 struct form_def {
-	char *name;  /* owned, e.g. "application" */
-	char *title; /* owned, shown to people; may be NULL */
+	char *name;                    /* owned, e.g. "application" */
+	char *title;                   /* owned, shown to people; may be NULL */
 	struct form_field_def *fields; /* owned */
 	size_t nfields;
 };
 
 struct form_value {
 	const struct form_field_def *def; /* borrowed from the form_def */
-	char *raw;         /* owned: what the person wrote, trimmed */
-	char *value;       /* owned: normalised (choices joined by ", "); NULL if invalid */
+	char *raw;                        /* owned: what the person wrote, trimmed */
+	char *value;         /* owned: normalised (choices joined by ", "); NULL if invalid */
 	struct strvec items; /* MULTICHOICE: the canonical choices chosen */
-	long number;       /* NUMBER, SCALE */
-	char *problem;     /* owned: short reason when invalid ("not an email address"), else NULL */
+	long number;         /* NUMBER, SCALE */
+	char *problem; /* owned: short reason when invalid ("not an email address"), else NULL */
 };
 
 struct form_result {

@@ -45,19 +45,19 @@ struct imap_session;
 struct mail_driver {
 	int (*connect)(const struct config_imap *conf, void **ctx_r, const char **error_r);
 	int (*select)(void *ctx, const char *mailbox, struct imap_mailbox_info *info_r,
-		      const char **error_r);
+	              const char **error_r);
 	/* UIDs greater than after_uid, ascending. */
 	int (*search_new)(void *ctx, uint32_t after_uid, uint32_t **uids_r, size_t *n_r,
-			  const char **error_r);
+	                  const char **error_r);
 	int (*fetch)(void *ctx, uint32_t uid, char **data_r, size_t *len_r, const char **error_r);
 	/* processed_mailbox NULL: set \Seen; else move there. */
 	int (*mark_processed)(void *ctx, uint32_t uid, const char *processed_mailbox,
-			      const char **error_r);
+	                      const char **error_r);
 	/* Waits up to timeout_sec for new mail (IDLE when offered, else returns
 	 * at once with *supported_r false).  *new_mail_r says whether the server
 	 * announced something. */
 	int (*idle)(void *ctx, int timeout_sec, int wake_fd, bool *supported_r, bool *new_mail_r,
-		    const char **error_r);
+	            const char **error_r);
 	void (*close)(void **ctx);
 };
 
@@ -65,19 +65,19 @@ extern const struct mail_driver imap_driver;
 
 /* Direct API (what imap_driver wraps). */
 int imap_connect(const struct config_imap *conf, struct imap_session **sess_r,
-		 const char **error_r);
+                 const char **error_r);
 int imap_select(struct imap_session *sess, const char *mailbox, struct imap_mailbox_info *info_r,
-		const char **error_r);
+                const char **error_r);
 int imap_search_new(struct imap_session *sess, uint32_t after_uid, uint32_t **uids_r, size_t *n_r,
-		    const char **error_r);
+                    const char **error_r);
 int imap_fetch(struct imap_session *sess, uint32_t uid, char **data_r, size_t *len_r,
-	       const char **error_r);
+               const char **error_r);
 int imap_mark_processed(struct imap_session *sess, uint32_t uid, const char *processed_mailbox,
-			const char **error_r);
+                        const char **error_r);
 /* wake_fd (or -1): a descriptor that, when readable, ends the IDLE early
  * (the daemon's signal pipe). */
 int imap_idle(struct imap_session *sess, int timeout_sec, int wake_fd, bool *supported_r,
-	      bool *new_mail_r, const char **error_r);
+              bool *new_mail_r, const char **error_r);
 void imap_close(struct imap_session **sess);
 
 #endif

@@ -28,19 +28,19 @@ struct ingest_stats {
 /* Stores and applies one message.  mailbox may be NULL (a file given by an
  * operator).  *row_r gets the message row (the earlier one for a duplicate). */
 int ingest_message(const struct config *config, struct store *store, const char *mailbox,
-		   uint32_t uidvalidity, uint32_t uid, const char *raw, size_t len, time_t now,
-		   bool *duplicate_r, int64_t *row_r, const char **error_r);
+                   uint32_t uidvalidity, uint32_t uid, const char *raw, size_t len, time_t now,
+                   bool *duplicate_r, int64_t *row_r, const char **error_r);
 
 /* Drains the configured mailbox through an open driver context.  Returns an
  * enum imap_result (IMAP_OK, or how far the failure reaches); a store
  * failure returns IMAP_ERR_BOX with the message left unflagged on the server. */
 int ingest_mailbox(const struct config *config, struct store *store,
-		   const struct mail_driver *driver, void *ctx, time_t now,
-		   struct ingest_stats *stats_r, const char **error_r);
+                   const struct mail_driver *driver, void *ctx, time_t now,
+                   struct ingest_stats *stats_r, const char **error_r);
 
 /* Applies a stored (typically quarantined) message again, e.g. after the
  * configuration or templates were fixed. */
 int ingest_replay(const struct config *config, struct store *store, int64_t row, time_t now,
-		  const char **error_r);
+                  const char **error_r);
 
 #endif

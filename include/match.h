@@ -33,8 +33,8 @@ int match_score(const char *needs, const char *strengths, char **shared_r);
 
 /* The caller owns *out_r (match_suggestions_free). */
 void match_suggest(const struct match_candidate *mentees, size_t nmentees,
-		   const struct match_candidate *mentors, size_t nmentors,
-		   struct match_suggestion **out_r, size_t *n_r);
+                   const struct match_candidate *mentors, size_t nmentors,
+                   struct match_suggestion **out_r, size_t *n_r);
 void match_suggestions_free(struct match_suggestion **list, size_t n);
 
 #endif

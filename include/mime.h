@@ -25,7 +25,10 @@ struct mime_limits {
 	size_t max_parts; /* MIME parts; default 500 */
 	size_t max_depth; /* multipart nesting; default 20 */
 };
-#define MIME_LIMITS_DEFAULT {25u * 1024 * 1024, 500, 20}
+#define MIME_LIMITS_DEFAULT                                                                        \
+	{                                                                                          \
+		25u * 1024 * 1024, 500, 20                                                         \
+	}
 
 struct mime_attachment {
 	char *filename;     /* owned, UTF-8 (RFC 2231/2047 decoded); "" when none */
@@ -39,16 +42,16 @@ struct mime_header {
 };
 
 struct mime_message {
-	char *message_id;  /* owned, without <>; NULL when absent */
-	time_t date;       /* 0 when absent or unparsable */
-	char *from_addr;   /* owned, lower-cased addr-spec; NULL when absent */
-	char *from_name;   /* owned, decoded display name; NULL when none */
-	char *reply_to;    /* owned addr-spec of the first Reply-To address; NULL */
-	char *return_path; /* owned addr-spec, "" for the null sender <>; NULL */
-	struct strvec to;  /* addr-specs of To */
-	struct strvec cc;  /* addr-specs of Cc */
-	char *subject;     /* owned, decoded; "" when absent */
-	char *in_reply_to; /* owned, first msg-id without <>; NULL */
+	char *message_id;         /* owned, without <>; NULL when absent */
+	time_t date;              /* 0 when absent or unparsable */
+	char *from_addr;          /* owned, lower-cased addr-spec; NULL when absent */
+	char *from_name;          /* owned, decoded display name; NULL when none */
+	char *reply_to;           /* owned addr-spec of the first Reply-To address; NULL */
+	char *return_path;        /* owned addr-spec, "" for the null sender <>; NULL */
+	struct strvec to;         /* addr-specs of To */
+	struct strvec cc;         /* addr-specs of Cc */
+	char *subject;            /* owned, decoded; "" when absent */
+	char *in_reply_to;        /* owned, first msg-id without <>; NULL */
 	struct strvec references; /* msg-ids without <>, in order */
 
 	struct mime_header *headers; /* owned: the top-level header fields, in order */
@@ -75,7 +78,7 @@ struct mime_message {
 /* Parses data[0..len).  On success *msg_r is owned by the caller (free with
  * mime_message_free).  limits may be NULL for the defaults. */
 int mime_parse(const char *data, size_t len, const struct mime_limits *limits,
-	       struct mime_message **msg_r, const char **error_r);
+               struct mime_message **msg_r, const char **error_r);
 
 /* The decoded value of the first top-level header called name (case
  * insensitive), or NULL.  Borrowed from msg. */
@@ -96,7 +99,6 @@ char *mime_to_utf8(const char *data, size_t len, const char *charset);
 /* Added: mime_to_utf8 that also says whether the declared charset was
  * abandoned: *used_r is NULL when it was used (or none was declared), else
  * the fallback used ("UTF-8" or "windows-1252", a static string). */
-char *mime_to_utf8_report(const char *data, size_t len, const char *charset,
-			  const char **used_r);
+char *mime_to_utf8_report(const char *data, size_t len, const char *charset, const char **used_r);
 
 #endif

@@ -41,9 +41,8 @@ struct outbox_mail {
 
 /* Call inside a store transaction.  *created_r (may be NULL) is false when
  * the key was already queued or sent. */
-int outbox_enqueue(const struct config *config, struct store *store,
-		   const struct outbox_mail *mail, time_t now, bool *created_r,
-		   const char **error_r);
+int outbox_enqueue(const struct config *config, struct store *store, const struct outbox_mail *mail,
+                   time_t now, bool *created_r, const char **error_r);
 
 struct outbox_stats {
 	size_t sent, retried, failed;
@@ -53,6 +52,6 @@ struct outbox_stats {
  * (*smtp_io keeps it for reuse across calls; the caller closes it).
  * Returns -1 only for store errors; SMTP trouble is recorded per email. */
 int outbox_flush(const struct config *config, struct store *store, struct smtp_session **smtp_io,
-		 time_t now, struct outbox_stats *stats_r, const char **error_r);
+                 time_t now, struct outbox_stats *stats_r, const char **error_r);
 
 #endif

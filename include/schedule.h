@@ -70,7 +70,7 @@ struct schedule_action {
 
 /* The caller owns *actions_r (schedule_actions_free). */
 void schedule_due_actions(const struct schedule_input *in, time_t now,
-			  struct schedule_action **actions_r, size_t *n_r);
+                          struct schedule_action **actions_r, size_t *n_r);
 void schedule_actions_free(struct schedule_action **actions, size_t n);
 
 bool schedule_in_working_hours(time_t now, int start_hour, int end_hour, bool weekends);

@@ -27,8 +27,8 @@ int smtp_open(const struct config_smtp *conf, struct smtp_session **sess_r, cons
  * sender `from` to rcpts.  *code_r (may be NULL) gets the last SMTP reply
  * code, 0 when none was received. */
 enum smtp_result smtp_send(struct smtp_session *sess, const char *from, const char *const *rcpts,
-			   size_t nrcpts, const char *data, size_t len, int *code_r,
-			   const char **error_r);
+                           size_t nrcpts, const char *data, size_t len, int *code_r,
+                           const char **error_r);
 
 void smtp_close(struct smtp_session **sess);
 

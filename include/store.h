@@ -31,14 +31,14 @@ void store_rollback(struct store *store);
 /* ---- mailboxes: UIDVALIDITY and the last UID committed ---- */
 /* *found_r false when the mailbox was never seen. */
 int store_mailbox_get(struct store *store, const char *mailbox, bool *found_r,
-		      uint32_t *uidvalidity_r, uint32_t *last_uid_r, const char **error_r);
+                      uint32_t *uidvalidity_r, uint32_t *last_uid_r, const char **error_r);
 int store_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidity,
-		      uint32_t last_uid, const char **error_r);
+                      uint32_t last_uid, const char **error_r);
 
 /* ---- messages: every message received, raw bytes kept ---- */
 struct store_message {
 	int64_t id;
-	char *mailbox;    /* owned, may be NULL (replayed or local) */
+	char *mailbox; /* owned, may be NULL (replayed or local) */
 	uint32_t uidvalidity, uid;
 	char *message_id; /* owned, may be NULL */
 	char *from_addr;  /* owned, may be NULL */
@@ -49,31 +49,30 @@ struct store_message {
 	char *program;    /* owned, may be NULL */
 	time_t received_at;
 	size_t size;
-	bool reported;    /* shown to the coordinator in a digest */
+	bool reported; /* shown to the coordinator in a digest */
 };
 void store_message_clear(struct store_message *m);
 
 /* Looks for an earlier copy: same mailbox+uidvalidity+uid, else same
  * Message-ID, else same bytes (sha256 hex).  *id_r is 0 when none. */
 int store_message_find_duplicate(struct store *store, const char *mailbox, uint32_t uidvalidity,
-				 uint32_t uid, const char *message_id, const char *sha256,
-				 int64_t *id_r, const char **error_r);
+                                 uint32_t uid, const char *message_id, const char *sha256,
+                                 int64_t *id_r, const char **error_r);
 int store_message_insert(struct store *store, const char *mailbox, uint32_t uidvalidity,
-			 uint32_t uid, const char *message_id, const char *sha256,
-			 const char *raw, size_t len, time_t received_at, int64_t *id_r,
-			 const char **error_r);
+                         uint32_t uid, const char *message_id, const char *sha256, const char *raw,
+                         size_t len, time_t received_at, int64_t *id_r, const char **error_r);
 int store_message_set_result(struct store *store, int64_t id, const char *from_addr,
-			     const char *subject, const char *kind, const char *status,
-			     const char *reason, const char *program, const char **error_r);
+                             const char *subject, const char *kind, const char *status,
+                             const char *reason, const char *program, const char **error_r);
 int store_message_get(struct store *store, int64_t id, struct store_message *m_r, char **raw_r,
-		      size_t *len_r, const char **error_r);
+                      size_t *len_r, const char **error_r);
 /* Messages with the given status (NULL: all), newest first, at most limit. */
 int store_message_list(struct store *store, const char *status, size_t limit,
-		       struct store_message **list_r, size_t *n_r, const char **error_r);
+                       struct store_message **list_r, size_t *n_r, const char **error_r);
 /* Held or quarantined messages not yet shown to the coordinator; marks them
  * reported when mark is true. */
 int store_message_unreported(struct store *store, const char *program, bool mark,
-			     struct store_message **list_r, size_t *n_r, const char **error_r);
+                             struct store_message **list_r, size_t *n_r, const char **error_r);
 void store_message_list_free(struct store_message **list, size_t n);
 
 /* ---- people ---- */
@@ -87,56 +86,57 @@ struct store_person {
 void store_person_clear(struct store_person *p);
 /* Finds by email (case-insensitive) or creates; a non-NULL name replaces
  * the stored one. */
-int store_person_upsert(struct store *store, const char *email, const char *name,
-			int64_t *id_r, const char **error_r);
+int store_person_upsert(struct store *store, const char *email, const char *name, int64_t *id_r,
+                        const char **error_r);
 /* *found_r false when there is none. */
 int store_person_by_email(struct store *store, const char *email, bool *found_r,
-			  struct store_person *p_r, const char **error_r);
+                          struct store_person *p_r, const char **error_r);
 int store_person_get(struct store *store, int64_t id, struct store_person *p_r,
-		     const char **error_r);
+                     const char **error_r);
 int store_person_set_undeliverable(struct store *store, int64_t id, const char *reason,
-				   const char **error_r);
+                                   const char **error_r);
 int store_person_list(struct store *store, struct store_person **list_r, size_t *n_r,
-		      const char **error_r);
+                      const char **error_r);
 void store_person_list_free(struct store_person **list, size_t n);
 
 /* ---- applications: a person's role in a program (mentee or mentor) ---- */
 struct store_application {
 	int64_t id;
-	char *program;   /* owned */
+	char *program; /* owned */
 	int64_t person_id;
-	char *email;     /* owned (joined from people) */
-	char *name;      /* owned (joined from people), may be NULL */
-	char *role;      /* owned: mentee | mentor */
-	char *status;    /* owned: applied | accepted | declined | pool | matched | withdrawn | active */
+	char *email; /* owned (joined from people) */
+	char *name;  /* owned (joined from people), may be NULL */
+	char *role;  /* owned: mentee | mentor */
+	char *
+	    status; /* owned: applied | accepted | declined | pool | matched | withdrawn | active */
 	char *division, *classification; /* owned, may be NULL */
-	long years_manager; /* -1 when unknown */
-	char *supervisor_email; /* owned, may be NULL */
-	char *competencies;     /* owned: needs (mentee) or strengths (mentor), ", " joined */
-	char *availability;     /* owned, may be NULL */
-	char *motivation;       /* owned, may be NULL */
-	long capacity;          /* mentor: how many mentees; 0 unknown */
-	char *answers;          /* owned: the form as understood */
+	long years_manager;              /* -1 when unknown */
+	char *supervisor_email;          /* owned, may be NULL */
+	char *competencies; /* owned: needs (mentee) or strengths (mentor), ", " joined */
+	char *availability; /* owned, may be NULL */
+	char *motivation;   /* owned, may be NULL */
+	long capacity;      /* mentor: how many mentees; 0 unknown */
+	char *answers;      /* owned: the form as understood */
 	time_t created_at;
-	char *note;             /* owned: decision note or reason, may be NULL */
+	char *note; /* owned: decision note or reason, may be NULL */
 };
 void store_application_clear(struct store_application *a);
 /* Inserts, or updates the existing (program, person, role) row's answers
  * when it is still pending; *created_r says which. */
-int store_application_save(struct store *store, const struct store_application *a,
-			   int64_t *id_r, bool *created_r, const char **error_r);
+int store_application_save(struct store *store, const struct store_application *a, int64_t *id_r,
+                           bool *created_r, const char **error_r);
 /* *found_r false when there is none. */
 int store_application_get(struct store *store, int64_t id, bool *found_r,
-			  struct store_application *a_r, const char **error_r);
+                          struct store_application *a_r, const char **error_r);
 int store_application_set_status(struct store *store, int64_t id, const char *status,
-				 const char *note, time_t at, const char **error_r);
+                                 const char *note, time_t at, const char **error_r);
 /* Applications of a program (NULL: all) with role (NULL: any) and status
  * (NULL: any), ordered by id. */
 int store_application_list(struct store *store, const char *program, const char *role,
-			   const char *status, struct store_application **list_r, size_t *n_r,
-			   const char **error_r);
+                           const char *status, struct store_application **list_r, size_t *n_r,
+                           const char **error_r);
 int store_application_count(struct store *store, const char *program, const char *role,
-			    const char *status, long *count_r, const char **error_r);
+                            const char *status, long *count_r, const char **error_r);
 void store_application_list_free(struct store_application **list, size_t n);
 
 /* ---- matches: mentor-mentee partnerships ---- */
@@ -147,36 +147,36 @@ struct store_match {
 	int64_t mentee_person, mentor_person;
 	char *mentee_email, *mentee_name; /* owned */
 	char *mentor_email, *mentor_name; /* owned */
-	char *status;  /* owned: active | ended */
+	char *status;                     /* owned: active | ended */
 	time_t created_at, ended_at;
 };
 void store_match_clear(struct store_match *m);
 int store_match_create(struct store *store, const char *program, int64_t mentee_app,
-		       int64_t mentor_app, time_t at, int64_t *id_r, const char **error_r);
+                       int64_t mentor_app, time_t at, int64_t *id_r, const char **error_r);
 int store_match_get(struct store *store, int64_t id, bool *found_r, struct store_match *m_r,
-		    const char **error_r);
+                    const char **error_r);
 int store_match_end(struct store *store, int64_t id, const char *reason, time_t at,
-		    const char **error_r);
+                    const char **error_r);
 /* Matches of a program (NULL: all), active only or all, ordered by id. */
 int store_match_list(struct store *store, const char *program, bool active_only,
-		     struct store_match **list_r, size_t *n_r, const char **error_r);
+                     struct store_match **list_r, size_t *n_r, const char **error_r);
 /* Active matches in which person takes part. */
 int store_match_for_person(struct store *store, int64_t person_id, struct store_match **list_r,
-			   size_t *n_r, const char **error_r);
+                           size_t *n_r, const char **error_r);
 /* Active matches of a mentor application. */
 int store_match_count_for_mentor(struct store *store, int64_t mentor_app, long *count_r,
-				 const char **error_r);
+                                 const char **error_r);
 void store_match_list_free(struct store_match **list, size_t n);
 
 /* ---- meetings ---- */
 /* Records a meeting; a second report of the same match and date changes
  * nothing and sets *created_r false. */
 int store_meeting_add(struct store *store, int64_t match_id, const char *date, int minutes,
-		      int64_t reported_by, int64_t message_row, time_t at, bool *created_r,
-		      const char **error_r);
+                      int64_t reported_by, int64_t message_row, time_t at, bool *created_r,
+                      const char **error_r);
 /* Meetings of a match whose date starts with month ("YYYY-MM"). */
 int store_meeting_count(struct store *store, int64_t match_id, const char *month, long *count_r,
-			long *minutes_r, const char **error_r);
+                        long *minutes_r, const char **error_r);
 
 /* ---- outbox ---- */
 struct store_outbox {
@@ -189,7 +189,7 @@ struct store_outbox {
 	char *subject;    /* owned */
 	char *data;       /* owned: the composed message, CRLF */
 	size_t len;
-	char *status;     /* owned: queued | sent | failed */
+	char *status; /* owned: queued | sent | failed */
 	int attempts;
 	time_t next_attempt_at;
 	char *last_error; /* owned, may be NULL */
@@ -202,29 +202,29 @@ void store_outbox_clear(struct store_outbox *o);
 /* Reserves the key.  *id_r is the row id; *created_r false when the key was
  * already there (then nothing is changed). */
 int store_outbox_reserve(struct store *store, const char *key, const char *kind,
-			 const char *program, const char *recipients, int64_t person_id,
-			 const char *thread_type, int64_t thread_ref, time_t now, int64_t *id_r,
-			 bool *created_r, const char **error_r);
+                         const char *program, const char *recipients, int64_t person_id,
+                         const char *thread_type, int64_t thread_ref, time_t now, int64_t *id_r,
+                         bool *created_r, const char **error_r);
 /* Fills the reserved row with the composed message. */
-int store_outbox_fill(struct store *store, int64_t id, const char *message_id,
-		      const char *subject, const char *data, size_t len, const char **error_r);
+int store_outbox_fill(struct store *store, int64_t id, const char *message_id, const char *subject,
+                      const char *data, size_t len, const char **error_r);
 /* Queued rows due at now, oldest first, at most limit. */
 int store_outbox_due(struct store *store, time_t now, size_t limit, struct store_outbox **list_r,
-		     size_t *n_r, const char **error_r);
+                     size_t *n_r, const char **error_r);
 int store_outbox_mark_sent(struct store *store, int64_t id, int code, time_t at,
-			   const char **error_r);
+                           const char **error_r);
 int store_outbox_mark_retry(struct store *store, int64_t id, int code, const char *error,
-			    time_t next_attempt_at, const char **error_r);
+                            time_t next_attempt_at, const char **error_r);
 int store_outbox_mark_failed(struct store *store, int64_t id, int code, const char *error,
-			     const char **error_r);
+                             const char **error_r);
 /* The outgoing message with this Message-ID; *found_r false when none. */
 int store_outbox_by_message_id(struct store *store, const char *message_id, bool *found_r,
-			       struct store_outbox *o_r, const char **error_r);
+                               struct store_outbox *o_r, const char **error_r);
 /* Failed rows not yet reported to the coordinator; marks them when mark. */
 int store_outbox_unreported_failures(struct store *store, bool mark, struct store_outbox **list_r,
-				     size_t *n_r, const char **error_r);
+                                     size_t *n_r, const char **error_r);
 int store_outbox_count(struct store *store, const char *status, long *count_r,
-		       const char **error_r);
+                       const char **error_r);
 /* The earliest next_attempt_at of queued rows; 0 when none. */
 int store_outbox_next_due(struct store *store, time_t *at_r, const char **error_r);
 void store_outbox_list_free(struct store_outbox **list, size_t n);
@@ -233,6 +233,6 @@ void store_outbox_list_free(struct store_outbox **list, size_t n);
 /* Increments today's count for address unless it already reached max;
  * *allowed_r says whether an answer may go. */
 int store_auto_answer_take(struct store *store, const char *address, const char *day, int max,
-			   bool *allowed_r, const char **error_r);
+                           bool *allowed_r, const char **error_r);
 
 #endif

@@ -34,29 +34,28 @@ struct template_vars *template_vars_new(void); /* caller owns */
 /* Copies key and value (NULL value means empty). */
 void template_vars_set(struct template_vars *vars, const char *key, const char *value);
 void template_vars_setf(struct template_vars *vars, const char *key, const char *fmt, ...)
-	ATTR_FORMAT(3, 4);
-void template_vars_set_confidential(struct template_vars *vars, const char *key,
-				    const char *value);
+    ATTR_FORMAT(3, 4);
+void template_vars_set_confidential(struct template_vars *vars, const char *key, const char *value);
 void template_vars_free(struct template_vars **vars);
 
 /* Renders dir/NAME.txt.  *subject_r and *body_r are owned by the caller.
  * The body ends with exactly one newline. */
 int template_render(const char *dir, const char *name, const struct template_vars *vars,
-		    enum template_audience audience, char **subject_r, char **body_r,
-		    const char **error_r);
+                    enum template_audience audience, char **subject_r, char **body_r,
+                    const char **error_r);
 
 /* Renders a template from a string (tests, and template_render itself). */
 int template_render_string(const char *text, const char *name, const struct template_vars *vars,
-			   enum template_audience audience, char **subject_r, char **body_r,
-			   const char **error_r);
+                           enum template_audience audience, char **subject_r, char **body_r,
+                           const char **error_r);
 
 /* Checks dir/NAME.txt without values: syntax (headers, tags, sections)
  * and, for the supervisor audience, that it references none of the names in
  * confidential (NULL-terminated; may be NULL).  Unset variables are not
  * errors here.  For start-up. */
 int template_check(const char *dir, const char *name, enum template_audience audience,
-		   const char *const *confidential, const char **error_r);
+                   const char *const *confidential, const char **error_r);
 int template_check_string(const char *text, const char *name, enum template_audience audience,
-			  const char *const *confidential, const char **error_r);
+                          const char *const *confidential, const char **error_r);
 
 #endif

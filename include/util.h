@@ -72,8 +72,8 @@ struct strvec {
 	size_t n;
 	size_t cap;
 };
-void strvec_push(struct strvec *sv, const char *s);       /* copies s */
-void strvec_push_owned(struct strvec *sv, char *s);       /* takes s */
+void strvec_push(struct strvec *sv, const char *s); /* copies s */
+void strvec_push_owned(struct strvec *sv, char *s); /* takes s */
 bool strvec_contains_ci(const struct strvec *sv, const char *s);
 char *strvec_join(const struct strvec *sv, const char *sep); /* caller owns */
 void strvec_free(struct strvec *sv);

@@ -29,17 +29,17 @@
  * message's status and reason.  Returns -1 on a store or template error, in
  * which case the caller rolls back and quarantines the message. */
 int workflow_apply_message(const struct config *config, struct store *store, int64_t row,
-			   const char *raw, size_t len, time_t now, const char **error_r);
+                           const char *raw, size_t len, time_t now, const char **error_r);
 
 /* Queues everything due at now (reminders, follow-ups, digests). */
 int workflow_schedule(const struct config *config, struct store *store, time_t now,
-		      const char **error_r);
+                      const char **error_r);
 
 /* Registers a mentor (mentorctl and the `mentor` command).  strengths may be
  * NULL.  *app_id_r gets the mentor's application id. */
 int workflow_add_mentor(const struct config *config, struct store *store,
-			const struct config_program *program, const char *email, const char *name,
-			const char *strengths, long capacity, time_t now, int64_t *app_id_r,
-			const char **error_r);
+                        const struct config_program *program, const char *email, const char *name,
+                        const char *strengths, long capacity, time_t now, int64_t *app_id_r,
+                        const char **error_r);
 
 #endif

@@ -87,6 +87,11 @@ test_id_verbs(void **state)
 	assert_string_equal(cmd.text, "not enough management experience yet");
 	command_clear(&cmd);
 
+	ok("Accept 12.", &cmd);
+	assert_int_equal(cmd.id, 12);
+	assert_null(cmd.text);
+	command_clear(&cmd);
+
 	ok("1. pool #3", &cmd);
 	assert_int_equal(cmd.verb, CMD_POOL);
 	assert_int_equal(cmd.id, 3);

@@ -75,10 +75,10 @@ static void
 test_reminder_from_mid_month_below_cadence(void **state)
 {
 	struct schedule_match m[] = {
-		{.id = 1, .created_at = at("2026-11-01T09:00"), .meetings_this_month = 1},
-		{.id = 2, .created_at = at("2026-11-01T09:00"), .meetings_this_month = 2},
-		/* Matched after the reminder day: not held to this month. */
-		{.id = 3, .created_at = at("2026-11-16T08:00"), .meetings_this_month = 0},
+	    {.id = 1, .created_at = at("2026-11-01T09:00"), .meetings_this_month = 1},
+	    {.id = 2, .created_at = at("2026-11-01T09:00"), .meetings_this_month = 2},
+	    /* Matched after the reminder day: not held to this month. */
+	    {.id = 3, .created_at = at("2026-11-16T08:00"), .meetings_this_month = 0},
 	};
 	struct schedule_input in = input(m, 3);
 	struct schedule_action *a;
@@ -115,9 +115,9 @@ static void
 test_followup_lists_last_month_below(void **state)
 {
 	struct schedule_match m[] = {
-		{.id = 1, .created_at = at("2026-11-01T09:00"), .meetings_last_month = 1},
-		{.id = 2, .created_at = at("2026-11-01T09:00"), .meetings_last_month = 3},
-		{.id = 3, .created_at = at("2026-11-20T09:00"), .meetings_last_month = 0},
+	    {.id = 1, .created_at = at("2026-11-01T09:00"), .meetings_last_month = 1},
+	    {.id = 2, .created_at = at("2026-11-01T09:00"), .meetings_last_month = 3},
+	    {.id = 3, .created_at = at("2026-11-20T09:00"), .meetings_last_month = 0},
 	};
 	struct schedule_input in = input(m, 3);
 	struct schedule_action *a;
@@ -180,7 +180,7 @@ test_working_hours(void **state)
 	schedule_due_actions(&in, at("2026-11-21T10:00"), &a, &n); /* Saturday */
 	assert_int_equal(n, 0);
 	assert_true(schedule_next_working_time(at("2026-11-21T10:00"), 8, 18, false) ==
-		    at("2026-11-23T08:00"));
+	            at("2026-11-23T08:00"));
 	in.work_weekends = true;
 	schedule_due_actions(&in, at("2026-11-21T10:00"), &a, &n);
 	assert_int_equal(count_kind(a, n, DUE_MEETING_REMINDER), 1);
@@ -209,12 +209,12 @@ static void
 test_match_suggestions(void **state)
 {
 	struct match_candidate mentees[] = {
-		{.id = 10, .competencies = "Communication, Conflict Management"},
-		{.id = 11, .competencies = "Change Leadership"},
+	    {.id = 10, .competencies = "Communication, Conflict Management"},
+	    {.id = 11, .competencies = "Change Leadership"},
 	};
 	struct match_candidate mentors[] = {
-		{.id = 1, .competencies = "Change Leadership, Ethics and Integrity", .free_slots = 1},
-		{.id = 2, .competencies = "communication, Conflict Management", .free_slots = 1},
+	    {.id = 1, .competencies = "Change Leadership, Ethics and Integrity", .free_slots = 1},
+	    {.id = 2, .competencies = "communication, Conflict Management", .free_slots = 1},
 	};
 	struct match_suggestion *s;
 	size_t n;
@@ -239,15 +239,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_no_reminder_before_mid_month),
-		cmocka_unit_test(test_reminder_from_mid_month_below_cadence),
-		cmocka_unit_test(test_same_key_all_month),
-		cmocka_unit_test(test_followup_lists_last_month_below),
-		cmocka_unit_test(test_followup_across_year_end),
-		cmocka_unit_test(test_month_is_local_time),
-		cmocka_unit_test(test_working_hours),
-		cmocka_unit_test(test_digest_only_when_something_waits),
-		cmocka_unit_test(test_match_suggestions),
+	    cmocka_unit_test(test_no_reminder_before_mid_month),
+	    cmocka_unit_test(test_reminder_from_mid_month_below_cadence),
+	    cmocka_unit_test(test_same_key_all_month),
+	    cmocka_unit_test(test_followup_lists_last_month_below),
+	    cmocka_unit_test(test_followup_across_year_end),
+	    cmocka_unit_test(test_month_is_local_time),
+	    cmocka_unit_test(test_working_hours),
+	    cmocka_unit_test(test_digest_only_when_something_waits),
+	    cmocka_unit_test(test_match_suggestions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
