@@ -235,7 +235,8 @@ reload(struct daemon *d, const char *path)
 		log_error("reload refused, keeping the running configuration:\n%s", error);
 		return;
 	}
-	if (clock_set_timezone(fresh->timezone, &error) < 0) {
+	if (workflow_check_templates(fresh, &error) < 0 ||
+	    clock_set_timezone(fresh->timezone, &error) < 0) {
 		log_error("reload refused: %s", error);
 		config_free(&fresh);
 		return;
@@ -303,6 +304,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (clock_set_timezone(d.config->timezone, &error) < 0) {
+		fprintf(stderr, "%s: %s\n", path, error);
+		config_free(&d.config);
+		return 2;
+	}
+	if (workflow_check_templates(d.config, &error) < 0) {
 		fprintf(stderr, "%s: %s\n", path, error);
 		config_free(&d.config);
 		return 2;

@@ -1260,3 +1260,39 @@ workflow_schedule(const struct config *config, struct store *store, time_t now,
 	}
 	return 0;
 }
+
+int
+workflow_check_templates(const struct config *config, const char **error_r)
+{
+	/* What may never reach a supervisor: self-assessments and the answers
+	 * that hold them, meeting notes, evaluation comments. */
+	static const char *const confidential[] = {"answers", "needs", "notes", "comments", NULL};
+	static const struct {
+		const char *name;
+		enum template_audience audience;
+	} templates[] = {
+	    {"questionnaire", AUDIENCE_PARTICIPANT},
+	    {"application-ack", AUDIENCE_PARTICIPANT},
+	    {"application-updated", AUDIENCE_PARTICIPANT},
+	    {"supervisor-notice", AUDIENCE_SUPERVISOR},
+	    {"form-problems", AUDIENCE_PARTICIPANT},
+	    {"accepted", AUDIENCE_PARTICIPANT},
+	    {"declined", AUDIENCE_PARTICIPANT},
+	    {"pooled", AUDIENCE_PARTICIPANT},
+	    {"mentor-welcome", AUDIENCE_PARTICIPANT},
+	    {"introduction", AUDIENCE_PARTICIPANT},
+	    {"command-results", AUDIENCE_COORDINATOR},
+	    {"command-refused", AUDIENCE_PARTICIPANT},
+	    {"meeting-recorded", AUDIENCE_PARTICIPANT},
+	    {"not-understood", AUDIENCE_PARTICIPANT},
+	    {"meeting-reminder", AUDIENCE_PARTICIPANT},
+	    {"cadence-followup", AUDIENCE_COORDINATOR},
+	    {"digest", AUDIENCE_COORDINATOR},
+	};
+
+	for (size_t i = 0; i < N_ELEMENTS(templates); i++)
+		if (template_check(config->templates, templates[i].name, templates[i].audience,
+		                   confidential, error_r) < 0)
+			return -1;
+	return 0;
+}

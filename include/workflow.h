@@ -42,4 +42,9 @@ int workflow_add_mentor(const struct config *config, struct store *store,
                         const char *strengths, long capacity, time_t now, int64_t *app_id_r,
                         const char **error_r);
 
+/* Checks every template workflow sends (syntax, and no confidential value in
+ * what goes to supervisors), so a broken template is found at start-up or
+ * reload rather than when the email is due. */
+int workflow_check_templates(const struct config *config, const char **error_r);
+
 #endif

@@ -4,11 +4,12 @@ stored message."""
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
-from mentord_env import COORDINATOR, Checker, Env, recipients  # noqa: E402
+from mentord_env import COORDINATOR, SOURCE_DIR, Checker, Env, recipients  # noqa: E402
 
 FRANK = "frank@example.org"
 
@@ -35,6 +36,20 @@ def main():
         p = subprocess.run([env.mentord, "-c", env.conf, "--check-config"], capture_output=True,
                            text=True)
         t.check(p.returncode == 0, "--check-config accepts the fixed file", p.stderr)
+        # Confidentiality by construction: a supervisor template that uses
+        # the self-assessment is refused before anything is sent.
+        tdir = os.path.join(env.dir, "templates")
+        shutil.copytree(os.path.join(SOURCE_DIR, "templates"), tdir)
+        with open(os.path.join(tdir, "supervisor-notice.txt"), "a") as f:
+            f.write("Their needs: {{needs}}\n")
+        with open(env.conf, "w") as f:
+            f.write(good.replace(os.path.join(SOURCE_DIR, "templates"), tdir))
+        p = subprocess.run([env.mentord, "-c", env.conf, "--check-config"], capture_output=True,
+                           text=True)
+        t.check(p.returncode == 2 and "needs" in p.stderr and "supervisor" in p.stderr,
+                "a supervisor template using a confidential value is refused", p.stderr)
+        with open(env.conf, "w") as f:
+            f.write(good)
         p = subprocess.run([env.mentord, "--bogus"], capture_output=True, text=True)
         t.check(p.returncode == 2, "an unknown option exits 2")
         p = subprocess.run([env.mentord, "-c", env.conf, "--once", "--now", "not-a-time"],
