@@ -90,6 +90,21 @@ def main():
                 and "match ID with ID" in mail[0]["parsed"].get_content(),
                 "an unknown command is answered with the list of commands")
 
+        # The same message delivered twice (a client that sent it again, a
+        # server that duplicated it): stored once, answered once.
+        raw = (b"From: ida@example.org\r\nTo: mentoring@example.org\r\n"
+               b"Subject: join\r\nMessage-ID: <dup-1@client.example>\r\n\r\nHello\r\n")
+        env.deliver_raw(raw)
+        env.deliver_raw(raw.replace(b"Hello", b"Hello again"))
+        env.deliver_raw(raw)
+        env.run("2026-11-02T10:30")
+        mail = [m for m in env.new_mail() if "ida@example.org" in recipients(m)]
+        t.check(len(mail) == 1, "a duplicated message is answered once", len(mail))
+        t.check(env.sql("SELECT count(*) FROM messages WHERE message_id = 'dup-1@client.example'")[0][0] == 1,
+                "a duplicated message is stored once")
+        flags = [f for _, f, _ in env.dovecot.list("INBOX")]
+        t.check(all("\\Seen" in f for f in flags), "every message is flagged \\Seen after its commit", flags)
+
         # A message is replayed after it was quarantined.
         rows = env.sql("SELECT id FROM messages ORDER BY id")
         env.sql("UPDATE messages SET status = 'quarantined', reason = 'test' WHERE id = ?", rows[0][0])
@@ -99,7 +114,7 @@ def main():
         env.ctl("replay", str(rows[0][0]))
         st = env.sql("SELECT status FROM messages WHERE id = ?", rows[0][0])[0][0]
         t.check(st == "answered", "replay applies it again", st)
-        t.check(env.sql("SELECT count(*) FROM outbox WHERE key LIKE 'questionnaire:%'")[0][0] == 1,
+        t.check(env.sql("SELECT count(*) FROM outbox WHERE key = ?", "questionnaire:msg=%d" % rows[0][0])[0][0] == 1,
                 "replay does not queue the same answer twice")
     t.finish()
 
