@@ -156,6 +156,53 @@ col_text(sqlite3_stmt *st, int i)
 	return s == NULL ? NULL : xstrdup((const char *)s);
 }
 
+/*
+ * Every list the store returns is an array of records read row by row; these
+ * two do it for all record types.  read fills a zeroed record from the
+ * current row; clear frees what a record owns.
+ */
+struct row_kind {
+	size_t size;
+	void (*read)(sqlite3_stmt *st, void *rec);
+	void (*clear)(void *rec);
+	const char *what; /* for the error message */
+};
+
+static void
+rows_free(void *list, size_t n, size_t size, void (*clear)(void *rec))
+{
+	if (list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		clear((char *)list + i * size);
+	free(list);
+}
+
+static int
+rows_collect(struct store *store, sqlite3_stmt *st, const struct row_kind *kind, void **list_r,
+             size_t *n_r, const char **error_r)
+{
+	char *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, kind->size);
+		memset(list + n * kind->size, 0, kind->size);
+		kind->read(st, list + n * kind->size);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rows_free(list, n, kind->size, kind->clear);
+		*error_r = db_error(store, kind->what);
+		return -1;
+	}
+	*list_r = list;
+	*n_r = n;
+	return 0;
+}
+
 /* Runs a statement that returns no rows. */
 static int
 step_done(struct store *store, sqlite3_stmt *st, const char *what, const char **error_r)
@@ -371,14 +418,16 @@ store_message_clear(struct store_message *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static void
+message_clear_any(void *rec)
+{
+	store_message_clear(rec);
+}
+
 void
 store_message_list_free(struct store_message **list, size_t n)
 {
-	if (*list == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		store_message_clear(&(*list)[i]);
-	free(*list);
+	rows_free(*list, n, sizeof(**list), message_clear_any);
 	*list = NULL;
 }
 
@@ -387,8 +436,9 @@ store_message_list_free(struct store_message **list, size_t n)
 	"program, received_at, size, reported"
 
 static void
-message_from_row(sqlite3_stmt *st, struct store_message *m)
+message_from_row(sqlite3_stmt *st, void *rec)
 {
+	struct store_message *m = rec;
 	m->id = sqlite3_column_int64(st, 0);
 	m->mailbox = col_text(st, 1);
 	m->uidvalidity = (uint32_t)sqlite3_column_int64(st, 2);
@@ -404,6 +454,9 @@ message_from_row(sqlite3_stmt *st, struct store_message *m)
 	m->size = (size_t)sqlite3_column_int64(st, 12);
 	m->reported = sqlite3_column_int(st, 13) != 0;
 }
+
+static const struct row_kind message_kind = {sizeof(struct store_message), message_from_row,
+                                             message_clear_any, "listing messages"};
 
 static int
 single_id(struct store *store, sqlite3_stmt *st, int64_t *id_r, const char **error_r)
@@ -540,23 +593,11 @@ static int
 message_rows(struct store *store, sqlite3_stmt *st, struct store_message **list_r, size_t *n_r,
              const char **error_r)
 {
-	struct store_message *list = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
+	void *list;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		list = xgrow(list, &cap, n + 1, sizeof(*list));
-		memset(&list[n], 0, sizeof(list[n]));
-		message_from_row(st, &list[n++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_message_list_free(&list, n);
-		*error_r = db_error(store, "listing messages");
+	if (rows_collect(store, st, &message_kind, &list, n_r, error_r) < 0)
 		return -1;
-	}
 	*list_r = list;
-	*n_r = n;
 	return 0;
 }
 
@@ -614,26 +655,32 @@ store_person_clear(struct store_person *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static void
+person_clear_any(void *rec)
+{
+	store_person_clear(rec);
+}
+
 void
 store_person_list_free(struct store_person **list, size_t n)
 {
-	if (*list == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		store_person_clear(&(*list)[i]);
-	free(*list);
+	rows_free(*list, n, sizeof(**list), person_clear_any);
 	*list = NULL;
 }
 
 static void
-person_from_row(sqlite3_stmt *st, struct store_person *p)
+person_from_row(sqlite3_stmt *st, void *rec)
 {
+	struct store_person *p = rec;
 	p->id = sqlite3_column_int64(st, 0);
 	p->email = col_text(st, 1);
 	p->name = col_text(st, 2);
 	p->undeliverable = sqlite3_column_int(st, 3) != 0;
 	p->undeliverable_reason = col_text(st, 4);
 }
+
+static const struct row_kind person_kind = {sizeof(struct store_person), person_from_row,
+                                            person_clear_any, "listing people"};
 
 int
 store_person_upsert(struct store *store, const char *email, const char *name, int64_t *id_r,
@@ -731,25 +778,13 @@ store_person_list(struct store *store, struct store_person **list_r, size_t *n_r
 {
 	sqlite3_stmt *st =
 	    stmt_get(store, "SELECT " PERSON_COLUMNS " FROM people ORDER BY id", error_r);
-	struct store_person *list = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
+	void *list;
 
 	if (st == NULL)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		list = xgrow(list, &cap, n + 1, sizeof(*list));
-		memset(&list[n], 0, sizeof(list[n]));
-		person_from_row(st, &list[n++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_person_list_free(&list, n);
-		*error_r = db_error(store, "listing people");
+	if (rows_collect(store, st, &person_kind, &list, n_r, error_r) < 0)
 		return -1;
-	}
 	*list_r = list;
-	*n_r = n;
 	return 0;
 }
 
@@ -774,14 +809,16 @@ store_application_clear(struct store_application *a)
 	memset(a, 0, sizeof(*a));
 }
 
+static void
+application_clear_any(void *rec)
+{
+	store_application_clear(rec);
+}
+
 void
 store_application_list_free(struct store_application **list, size_t n)
 {
-	if (*list == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		store_application_clear(&(*list)[i]);
-	free(*list);
+	rows_free(*list, n, sizeof(**list), application_clear_any);
 	*list = NULL;
 }
 
@@ -792,8 +829,9 @@ store_application_list_free(struct store_application **list, size_t n)
 	"FROM applications a JOIN people p ON p.id = a.person_id"
 
 static void
-application_from_row(sqlite3_stmt *st, struct store_application *a)
+application_from_row(sqlite3_stmt *st, void *rec)
 {
+	struct store_application *a = rec;
 	a->id = sqlite3_column_int64(st, 0);
 	a->program = col_text(st, 1);
 	a->person_id = sqlite3_column_int64(st, 2);
@@ -814,6 +852,10 @@ application_from_row(sqlite3_stmt *st, struct store_application *a)
 	a->created_at = (time_t)sqlite3_column_int64(st, 16);
 	a->note = col_text(st, 17);
 }
+
+static const struct row_kind application_kind = {sizeof(struct store_application),
+                                                 application_from_row, application_clear_any,
+                                                 "listing applications"};
 
 int
 store_application_save(struct store *store, const struct store_application *a, int64_t *id_r,
@@ -925,28 +967,16 @@ store_application_list(struct store *store, const char *program, const char *rol
 	                            " WHERE (?1 IS NULL OR a.program = ?1) AND (?2 IS NULL OR "
 	                            "a.role = ?2) AND (?3 IS NULL OR a.status = ?3) ORDER BY a.id",
 	                            error_r);
-	struct store_application *list = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
+	void *list;
 
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, program);
 	bind_text(st, 2, role);
 	bind_text(st, 3, status);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		list = xgrow(list, &cap, n + 1, sizeof(*list));
-		memset(&list[n], 0, sizeof(list[n]));
-		application_from_row(st, &list[n++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_application_list_free(&list, n);
-		*error_r = db_error(store, "listing applications");
+	if (rows_collect(store, st, &application_kind, &list, n_r, error_r) < 0)
 		return -1;
-	}
 	*list_r = list;
-	*n_r = n;
 	return 0;
 }
 
@@ -986,14 +1016,16 @@ store_match_clear(struct store_match *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static void
+match_clear_any(void *rec)
+{
+	store_match_clear(rec);
+}
+
 void
 store_match_list_free(struct store_match **list, size_t n)
 {
-	if (*list == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		store_match_clear(&(*list)[i]);
-	free(*list);
+	rows_free(*list, n, sizeof(**list), match_clear_any);
 	*list = NULL;
 }
 
@@ -1005,8 +1037,9 @@ store_match_list_free(struct store_match **list, size_t n)
 	"JOIN people op ON op.id = oa.person_id "
 
 static void
-match_from_row(sqlite3_stmt *st, struct store_match *m)
+match_from_row(sqlite3_stmt *st, void *rec)
 {
+	struct store_match *m = rec;
 	m->id = sqlite3_column_int64(st, 0);
 	m->program = col_text(st, 1);
 	m->mentee_app = sqlite3_column_int64(st, 2);
@@ -1022,27 +1055,18 @@ match_from_row(sqlite3_stmt *st, struct store_match *m)
 	m->ended_at = (time_t)sqlite3_column_int64(st, 12);
 }
 
+static const struct row_kind match_kind = {sizeof(struct store_match), match_from_row,
+                                           match_clear_any, "listing matches"};
+
 static int
 match_rows(struct store *store, sqlite3_stmt *st, struct store_match **list_r, size_t *n_r,
            const char **error_r)
 {
-	struct store_match *list = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
+	void *list;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		list = xgrow(list, &cap, n + 1, sizeof(*list));
-		memset(&list[n], 0, sizeof(list[n]));
-		match_from_row(st, &list[n++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_match_list_free(&list, n);
-		*error_r = db_error(store, "listing matches");
+	if (rows_collect(store, st, &match_kind, &list, n_r, error_r) < 0)
 		return -1;
-	}
 	*list_r = list;
-	*n_r = n;
 	return 0;
 }
 
@@ -1228,14 +1252,16 @@ store_outbox_clear(struct store_outbox *o)
 	memset(o, 0, sizeof(*o));
 }
 
+static void
+outbox_clear_any(void *rec)
+{
+	store_outbox_clear(rec);
+}
+
 void
 store_outbox_list_free(struct store_outbox **list, size_t n)
 {
-	if (*list == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		store_outbox_clear(&(*list)[i]);
-	free(*list);
+	rows_free(*list, n, sizeof(**list), outbox_clear_any);
 	*list = NULL;
 }
 
@@ -1245,8 +1271,9 @@ store_outbox_list_free(struct store_outbox **list, size_t n)
 	"created_at, sent_at FROM outbox "
 
 static void
-outbox_from_row(sqlite3_stmt *st, struct store_outbox *o)
+outbox_from_row(sqlite3_stmt *st, void *rec)
 {
+	struct store_outbox *o = rec;
 	const void *blob;
 
 	o->id = sqlite3_column_int64(st, 0);
@@ -1271,27 +1298,18 @@ outbox_from_row(sqlite3_stmt *st, struct store_outbox *o)
 	o->sent_at = (time_t)sqlite3_column_int64(st, 17);
 }
 
+static const struct row_kind outbox_kind = {sizeof(struct store_outbox), outbox_from_row,
+                                            outbox_clear_any, "listing outbox"};
+
 static int
 outbox_rows(struct store *store, sqlite3_stmt *st, struct store_outbox **list_r, size_t *n_r,
             const char **error_r)
 {
-	struct store_outbox *list = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
+	void *list;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		list = xgrow(list, &cap, n + 1, sizeof(*list));
-		memset(&list[n], 0, sizeof(list[n]));
-		outbox_from_row(st, &list[n++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_outbox_list_free(&list, n);
-		*error_r = db_error(store, "listing outbox");
+	if (rows_collect(store, st, &outbox_kind, &list, n_r, error_r) < 0)
 		return -1;
-	}
 	*list_r = list;
-	*n_r = n;
 	return 0;
 }
 
