@@ -178,7 +178,7 @@ ingest_mailbox(const struct config *config, struct store *store, const struct ma
 		const char *merr;
 
 		if (store_message_find_duplicate(store, conf->mailbox, info.uidvalidity, uid, NULL,
-		                                 "", &row, error_r) < 0) {
+		                                 NULL, &row, error_r) < 0) {
 			rc = IMAP_ERR_BOX;
 			break;
 		}

@@ -502,6 +502,8 @@ store_message_find_duplicate(struct store *store, const char *mailbox, uint32_t 
 		if (single_id(store, st, id_r, error_r) < 0 || *id_r != 0)
 			return *id_r != 0 ? 0 : -1;
 	}
+	if (sha256 == NULL)
+		return 0;
 	st = stmt_get(store, "SELECT id FROM messages WHERE sha256 = ?", error_r);
 	if (st == NULL)
 		return -1;

@@ -401,8 +401,15 @@ workflow_add_mentor(const struct config *config, struct store *store,
 	app.competencies = (char *)strengths;
 	app.capacity = capacity > 0 ? capacity : 1;
 	app.created_at = now;
-	(void)config;
 	return store_application_save(store, &app, app_id_r, &created, error_r);
+}
+
+static void
+set_opt(char **dst, const struct form_result *form, const char *key)
+{
+	const char *v = form_result_value(form, key);
+
+	*dst = v != NULL ? xstrdup(v) : NULL;
 }
 
 static int
@@ -436,8 +443,8 @@ register_mentor_form(struct wf *wf, const struct form_result *form, struct strbu
 	    store_application_get(wf->store, id, &found, &app, error_r) < 0)
 		goto out;
 	/* The form's other answers complete the registration. */
-	app.division =
-	    xstrdup(form_result_value(form, "Division") ? form_result_value(form, "Division") : "");
+	free(app.division);
+	set_opt(&app.division, form, "Division");
 	free(app.answers);
 	app.answers = form_result_summary(form);
 	{
@@ -688,14 +695,6 @@ out:
 	store_person_clear(&person);
 	store_match_clear(&m);
 	return ret;
-}
-
-static void
-set_opt(char **dst, const struct form_result *form, const char *key)
-{
-	const char *v = form_result_value(form, key);
-
-	*dst = v != NULL ? xstrdup(v) : NULL;
 }
 
 static int

@@ -54,7 +54,8 @@ struct store_message {
 void store_message_clear(struct store_message *m);
 
 /* Looks for an earlier copy: same mailbox+uidvalidity+uid, else same
- * Message-ID, else same bytes (sha256 hex).  *id_r is 0 when none. */
+ * Message-ID, else same bytes (sha256 hex).  message_id and sha256 may be
+ * NULL to skip those checks.  *id_r is 0 when none. */
 int store_message_find_duplicate(struct store *store, const char *mailbox, uint32_t uidvalidity,
                                  uint32_t uid, const char *message_id, const char *sha256,
                                  int64_t *id_r, const char **error_r);
