@@ -1216,6 +1216,16 @@ config_convert(struct config_loader *ld, cfg_t *cfg, struct config *config)
 		               "such as \"America/Los_Angeles\" or \"UTC\"",
 		               s);
 	config_get_secret(ld, cfg, "hmac_secret", "hmac_secret_file", &config->hmac_secret);
+	/* A short secret could be guessed from the tokens people see. */
+	if (config->hmac_secret != NULL && strlen(config->hmac_secret) < 16)
+		config_problem(ld,
+		               config_line_of(ld, cfg,
+		                              cfg_getstr(cfg, "hmac_secret") != NULL
+		                                  ? "hmac_secret"
+		                                  : "hmac_secret_file"),
+		               "the reply-token secret is %zu characters; use at least 16 "
+		               "random ones (e.g. head -c 32 /dev/urandom | base64)",
+		               strlen(config->hmac_secret));
 	config->max_auto_replies_per_day = config_get_int(ld, cfg, "max_auto_replies_per_day", 0,
 	                                                  1000, "use 0 to 1000 (default 5)");
 	s = cfg_getstr(cfg, "work_hours");

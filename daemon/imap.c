@@ -228,6 +228,62 @@ imap_refresh_capabilities(struct imap_session *s, const char **error_r)
 	return IMAP_OK;
 }
 
+/*
+ * libetpan 1.9.4 loops for ever, at full CPU, when the server goes away in
+ * the middle of a literal (the body of a UID FETCH): its literal reader
+ * takes a read of 0 bytes (end of file) for "nothing yet" and reads again.
+ * Every stream of ours therefore reads through a copy of its driver whose
+ * read turns end of file into a read error, which libetpan handles.  The
+ * other operations are the original driver's own functions.
+ */
+struct imap_eof_driver {
+	mailstream_low_driver drv;         /* first: what libetpan calls */
+	const mailstream_low_driver *orig; /* borrowed: libetpan's driver */
+};
+
+/* One per libetpan driver (plain socket, TLS): a few at most. */
+static struct imap_eof_driver imap_eof_drivers[4];
+static size_t imap_neof_drivers;
+
+static ssize_t
+imap_eof_read(mailstream_low *low, void *buf, size_t count)
+{
+	const struct imap_eof_driver *w = (const struct imap_eof_driver *)low->driver;
+	ssize_t r = w->orig->mailstream_read(low, buf, count);
+
+	return r == 0 && count > 0 ? -1 : r;
+}
+
+static void
+imap_guard_eof(struct imap_session *s)
+{
+	mailstream_low *low;
+	struct imap_eof_driver *w = NULL;
+
+	if (s->imap->imap_stream == NULL)
+		return;
+	low = mailstream_get_low(s->imap->imap_stream);
+	if (low == NULL || low->driver == NULL || low->driver->mailstream_read == imap_eof_read)
+		return;
+	for (size_t i = 0; i < imap_neof_drivers; i++) {
+		if (imap_eof_drivers[i].orig == low->driver)
+			w = &imap_eof_drivers[i];
+	}
+	if (w == NULL) {
+		if (imap_neof_drivers == N_ELEMENTS(imap_eof_drivers)) {
+			log_warnx("IMAP %s: unknown stream driver; a server that goes away "
+			          "mid-FETCH may hang this session until the watchdog",
+			          s->where);
+			return;
+		}
+		w = &imap_eof_drivers[imap_neof_drivers++];
+		w->orig = low->driver;
+		w->drv = *low->driver;
+		w->drv.mailstream_read = imap_eof_read;
+	}
+	low->driver = &w->drv;
+}
+
 static void
 imap_set_stream_timeout(struct imap_session *s, int seconds)
 {
@@ -295,6 +351,7 @@ imap_connect(const struct config_imap *conf, struct imap_session **sess_r, const
 		ret = IMAP_ERR_CONN;
 		goto out;
 	}
+	imap_guard_eof(s);
 	imap_set_stream_timeout(s, timeout);
 
 	if (conf->implicit_tls) {
@@ -319,6 +376,7 @@ imap_connect(const struct config_imap *conf, struct imap_session **sess_r, const
 			ret = imap_fail(s, r, IMAP_ERR_CONN, "STARTTLS", error_r);
 			goto out;
 		}
+		imap_guard_eof(s);
 		imap_set_stream_timeout(s, timeout);
 		ret = imap_verify_peer(s, conf->host, conf->ca_file, error_r);
 		if (ret != IMAP_OK)
@@ -407,69 +465,225 @@ imap_check_selected(struct imap_session *sess, const char **error_r)
 	return IMAP_OK;
 }
 
-/* UID SEARCH UID after+1:*.  "n:*" always includes the highest UID, even
- * when it is below n, so the answer is filtered; duplicates and order are
- * the server's business, so it is also sorted and deduplicated. */
-int
-imap_search_new(struct imap_session *sess, uint32_t after_uid, uint32_t **uids_r, size_t *n_r,
-                const char **error_r)
+/* UID SEARCH with key (consumed), appending to *uids (capacity *cap) the
+ * UIDs in [lo, hi]: "n:*" always includes the highest UID, even when it is
+ * below n, so answers are filtered. */
+static int
+imap_uid_search(struct imap_session *sess, struct mailimap_search_key *key, uint32_t lo,
+                uint32_t hi, uint32_t **uids, size_t *n, size_t *cap, const char **error_r)
 {
-	struct mailimap_search_key *key = NULL;
 	clist *result = NULL;
-	uint32_t *uids = NULL;
-	size_t n = 0;
-	int ret;
+	int ret = IMAP_OK;
 	int r;
 
-	*uids_r = NULL;
-	*n_r = 0;
-	ret = imap_check_selected(sess, error_r);
-	if (ret != IMAP_OK)
-		goto out;
-	if (after_uid == UINT32_MAX) {
-		ret = IMAP_OK;
-		goto out;
-	}
-	key = mailimap_search_key_new_uid(mailimap_set_new_interval(after_uid + 1, 0));
-	if (key == NULL)
-		abort();
 	r = mailimap_uid_search(sess->imap, NULL, key, &result);
 	if (r != MAILIMAP_NO_ERROR) {
 		ret = imap_fail(sess, r, IMAP_ERR_BOX, "UID SEARCH", error_r);
 		goto out;
 	}
-	uids = xcalloc((size_t)clist_count(result) + 1, sizeof(*uids));
 	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
 		uint32_t uid = *(uint32_t *)clist_content(it);
 
-		if (uid > after_uid)
-			uids[n++] = uid;
+		if (uid < lo || uid > hi)
+			continue;
+		*uids = xgrow(*uids, cap, *n + 1, sizeof(**uids));
+		(*uids)[(*n)++] = uid;
 	}
-	qsort(uids, n, sizeof(*uids), imap_cmp_uid);
-	if (n > 1) {
-		size_t w = 1;
-
-		for (size_t i = 1; i < n; i++) {
-			if (uids[i] != uids[w - 1])
-				uids[w++] = uids[i];
-		}
-		n = w;
-	}
-	if (n == 0) {
-		free(uids);
-		uids = NULL;
-	}
-	*uids_r = uids;
-	*n_r = n;
-	uids = NULL;
-	ret = IMAP_OK;
 out:
-	free(uids);
 	if (result != NULL)
 		mailimap_search_result_free(result);
-	if (key != NULL)
-		mailimap_search_key_free(key);
+	mailimap_search_key_free(key);
 	return ret;
+}
+
+/* UIDs from a search, ascending and without duplicates (the order and
+ * repetitions are the server's business). */
+static void
+imap_sort_unique(uint32_t *uids, size_t *n)
+{
+	size_t w = 1;
+
+	if (*n < 2)
+		return;
+	qsort(uids, *n, sizeof(*uids), imap_cmp_uid);
+	for (size_t i = 1; i < *n; i++) {
+		if (uids[i] != uids[w - 1])
+			uids[w++] = uids[i];
+	}
+	*n = w;
+}
+
+/* UID SEARCH UID after+1:* (filtered: see imap_uid_search). */
+int
+imap_search_new(struct imap_session *sess, uint32_t after_uid, uint32_t **uids_r, size_t *n_r,
+                const char **error_r)
+{
+	struct mailimap_search_key *key;
+	uint32_t *uids = NULL;
+	size_t n = 0, cap = 0;
+	int ret;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	ret = imap_check_selected(sess, error_r);
+	if (ret != IMAP_OK || after_uid == UINT32_MAX)
+		return ret;
+	key = mailimap_search_key_new_uid(mailimap_set_new_interval(after_uid + 1, 0));
+	if (key == NULL)
+		abort();
+	ret = imap_uid_search(sess, key, after_uid + 1, UINT32_MAX, &uids, &n, &cap, error_r);
+	if (ret != IMAP_OK || n == 0) {
+		free(uids);
+		return ret;
+	}
+	imap_sort_unique(uids, &n);
+	*uids_r = uids;
+	*n_r = n;
+	return IMAP_OK;
+}
+
+/* UID SEARCH UID 1:upto UNSEEN. */
+int
+imap_search_unseen(struct imap_session *sess, uint32_t upto_uid, uint32_t **uids_r, size_t *n_r,
+                   const char **error_r)
+{
+	struct mailimap_search_key *key, *unseen;
+	uint32_t *uids = NULL;
+	size_t n = 0, cap = 0;
+	int ret;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	ret = imap_check_selected(sess, error_r);
+	if (ret != IMAP_OK || upto_uid == 0)
+		return ret;
+	unseen = mailimap_search_key_new(MAILIMAP_SEARCH_KEY_UNSEEN, NULL, NULL, NULL, NULL, NULL,
+	                                 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,
+	                                 NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL);
+	key = mailimap_search_key_new_multiple_empty();
+	if (unseen == NULL || key == NULL ||
+	    mailimap_search_key_multiple_add(
+	        key, mailimap_search_key_new_uid(mailimap_set_new_interval(1, upto_uid))) != 0 ||
+	    mailimap_search_key_multiple_add(key, unseen) != 0)
+		abort();
+	ret = imap_uid_search(sess, key, 1, upto_uid, &uids, &n, &cap, error_r);
+	if (ret != IMAP_OK || n == 0) {
+		free(uids);
+		return ret;
+	}
+	imap_sort_unique(uids, &n);
+	*uids_r = uids;
+	*n_r = n;
+	return IMAP_OK;
+}
+
+/* A set of uids (ascending), each run of consecutive UIDs as one interval
+ * "a:b", so a batch stays a short command line. */
+static struct mailimap_set *
+imap_set_of(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+
+	if (set == NULL)
+		abort();
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+
+		while (j + 1 < n && uids[j] != UINT32_MAX && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (mailimap_set_add_interval(set, uids[i], uids[j]) != MAILIMAP_NO_ERROR)
+			abort();
+		i = j + 1;
+	}
+	return set;
+}
+
+/* What one FETCH response says: its UID, RFC822.SIZE and BODY[] (borrowed
+ * from att; body NULL with *has_body_r true is a NIL body). */
+static void
+imap_msg_att_read(struct mailimap_msg_att *att, uint32_t *uid_r, uint32_t *size_r, bool *has_size_r,
+                  const char **body_r, size_t *len_r, bool *has_body_r)
+{
+	*uid_r = 0;
+	*size_r = 0;
+	*has_size_r = false;
+	*body_r = NULL;
+	*len_r = 0;
+	*has_body_r = false;
+	for (clistiter *j = clist_begin(att->att_list); j != NULL; j = clist_next(j)) {
+		struct mailimap_msg_att_item *item = clist_content(j);
+		struct mailimap_msg_att_static *st;
+
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+			continue;
+		st = item->att_data.att_static;
+		if (st->att_type == MAILIMAP_MSG_ATT_UID) {
+			*uid_r = st->att_data.att_uid;
+		} else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) {
+			*size_r = st->att_data.att_rfc822_size;
+			*has_size_r = true;
+		} else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
+		           st->att_data.att_body_section != NULL) {
+			*body_r = st->att_data.att_body_section->sec_body_part;
+			*len_r = st->att_data.att_body_section->sec_length;
+			*has_body_r = true;
+		}
+	}
+}
+
+/* UID FETCH set (UID BODY.PEEK[]), or (UID RFC822.SIZE) when sizes is
+ * true.  The caller frees *result_r with mailimap_fetch_list_free. */
+static int
+imap_uid_fetch(struct imap_session *sess, const uint32_t *uids, size_t n, bool sizes,
+               clist **result_r, const char **error_r)
+{
+	struct mailimap_set *set = imap_set_of(uids, n);
+	struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
+	struct mailimap_fetch_att *what;
+	int ret = IMAP_OK;
+	int r;
+
+	*result_r = NULL;
+	if (type == NULL)
+		abort();
+	what = sizes ? mailimap_fetch_att_new_rfc822_size()
+	             : mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL));
+	if (mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid()) != 0 ||
+	    mailimap_fetch_type_new_fetch_att_list_add(type, what) != 0)
+		abort();
+	r = mailimap_uid_fetch(sess->imap, set, type, result_r);
+	if (r != MAILIMAP_NO_ERROR) {
+		char cmd[96];
+
+		*result_r = NULL;
+		if (n == 1)
+			(void)snprintf(cmd, sizeof(cmd), "UID FETCH %u", (unsigned)uids[0]);
+		else
+			(void)snprintf(cmd, sizeof(cmd), "UID FETCH %u:%u (%zu messages)%s",
+			               (unsigned)uids[0], (unsigned)uids[n - 1], n,
+			               sizes ? " RFC822.SIZE" : "");
+		ret = imap_fail(sess, r, IMAP_ERR_MSG, cmd, error_r);
+	}
+	mailimap_fetch_type_free(type);
+	mailimap_set_free(set);
+	return ret;
+}
+
+/* Index of uid in uids (ascending), or n. */
+static size_t
+imap_uid_index(const uint32_t *uids, size_t n, uint32_t uid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && uids[lo] == uid ? lo : n;
 }
 
 /* UID FETCH uid (UID BODY.PEEK[]).  Unsolicited FETCH responses for other
@@ -479,56 +693,24 @@ int
 imap_fetch(struct imap_session *sess, uint32_t uid, char **data_r, size_t *len_r,
            const char **error_r)
 {
-	struct mailimap_set *set = NULL;
-	struct mailimap_fetch_type *type = NULL;
 	clist *result = NULL;
 	int ret;
-	int r;
 
 	*data_r = NULL;
 	*len_r = 0;
 	ret = imap_check_selected(sess, error_r);
+	if (ret == IMAP_OK)
+		ret = imap_uid_fetch(sess, &uid, 1, false, &result, error_r);
 	if (ret != IMAP_OK)
 		goto out;
-	set = mailimap_set_new_single(uid);
-	type = mailimap_fetch_type_new_fetch_att_list_empty();
-	if (set == NULL || type == NULL)
-		abort();
-	if (mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid()) != 0 ||
-	    mailimap_fetch_type_new_fetch_att_list_add(
-	        type, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL))) != 0)
-		abort();
-	r = mailimap_uid_fetch(sess->imap, set, type, &result);
-	if (r != MAILIMAP_NO_ERROR) {
-		char what[64];
-
-		(void)snprintf(what, sizeof(what), "UID FETCH %u", (unsigned)uid);
-		ret = imap_fail(sess, r, IMAP_ERR_MSG, what, error_r);
-		goto out;
-	}
 	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
-		struct mailimap_msg_att *att = clist_content(it);
-		uint32_t got_uid = 0;
-		const char *body = NULL;
-		size_t body_len = 0;
-		bool has_body = false;
+		uint32_t got_uid, size;
+		const char *body;
+		size_t body_len;
+		bool has_size, has_body;
 
-		for (clistiter *j = clist_begin(att->att_list); j != NULL; j = clist_next(j)) {
-			struct mailimap_msg_att_item *item = clist_content(j);
-			struct mailimap_msg_att_static *st;
-
-			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-				continue;
-			st = item->att_data.att_static;
-			if (st->att_type == MAILIMAP_MSG_ATT_UID) {
-				got_uid = st->att_data.att_uid;
-			} else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
-			           st->att_data.att_body_section != NULL) {
-				body = st->att_data.att_body_section->sec_body_part;
-				body_len = st->att_data.att_body_section->sec_length;
-				has_body = true;
-			}
-		}
+		imap_msg_att_read(clist_content(it), &got_uid, &size, &has_size, &body, &body_len,
+		                  &has_body);
 		if (got_uid != uid || !has_body)
 			continue;
 		if (body == NULL) {
@@ -550,19 +732,161 @@ imap_fetch(struct imap_session *sess, uint32_t uid, char **data_r, size_t *len_r
 out:
 	if (result != NULL)
 		mailimap_fetch_list_free(result);
-	if (type != NULL)
-		mailimap_fetch_type_free(type);
-	if (set != NULL)
-		mailimap_set_free(set);
 	return ret;
 }
 
-/* UID STORE uid +FLAGS.SILENT (flag). */
+/* How many of uids (a prefix, at least one) fit in max_bytes together,
+ * from one UID FETCH (UID RFC822.SIZE).  A UID the server does not answer
+ * for (gone) counts as empty. */
 static int
-imap_add_flag(struct imap_session *sess, uint32_t uid, struct mailimap_flag *flag, const char *what,
-              const char **error_r)
+imap_fetch_prefix(struct imap_session *sess, const uint32_t *uids, size_t n, size_t max_bytes,
+                  size_t *taken_r, const char **error_r)
 {
-	struct mailimap_set *set = mailimap_set_new_single(uid);
+	uint64_t *sizes = xcalloc(n, sizeof(*sizes)), total = 0;
+	clist *result = NULL;
+	size_t k;
+	int ret;
+
+	*taken_r = 1;
+	ret = imap_uid_fetch(sess, uids, n, true, &result, error_r);
+	if (ret != IMAP_OK)
+		goto out;
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		uint32_t uid, size;
+		const char *body;
+		size_t len, i;
+		bool has_size, has_body;
+
+		imap_msg_att_read(clist_content(it), &uid, &size, &has_size, &body, &len,
+		                  &has_body);
+		i = imap_uid_index(uids, n, uid);
+		if (has_size && i < n)
+			sizes[i] = size;
+	}
+	for (k = 0; k < n; k++) {
+		total += sizes[k];
+		if (k > 0 && total > max_bytes)
+			break;
+	}
+	*taken_r = k;
+out:
+	if (result != NULL)
+		mailimap_fetch_list_free(result);
+	free(sizes);
+	return ret;
+}
+
+/* Cases:
+ *   1. one UID FETCH (UID RFC822.SIZE) of all n, to take the longest prefix
+ *      that fits in max_bytes (at least one message, however big), so a
+ *      batch of large messages cannot blow up memory; skipped for n = 1;
+ *   2. one UID FETCH (UID BODY.PEEK[]) of that prefix; answers are matched
+ *      by UID (unsolicited FETCH responses may be mixed in) and returned in
+ *      ascending UID order; a UID without an answer is gone, one with a NIL
+ *      body is logged; both are left out, the caller skips them;
+ *   3. the server refuses either command (NO, BAD: e.g. one message of the
+ *      set cannot be read): fall back to one UID FETCH per message of the
+ *      prefix, so one bad message does not hold up the others;
+ *   4. the connection fails: IMAP_ERR_CONN, nothing returned. */
+int
+imap_fetch_batch(struct imap_session *sess, const uint32_t *uids, size_t n, size_t max_bytes,
+                 struct mail_fetched **msgs_r, size_t *nmsgs_r, size_t *taken_r,
+                 const char **error_r)
+{
+	struct mail_fetched *msgs = NULL;
+	clist *result = NULL;
+	size_t taken = 1, nmsgs = 0;
+	int ret;
+
+	*msgs_r = NULL;
+	*nmsgs_r = 0;
+	*taken_r = 0;
+	ret = imap_check_selected(sess, error_r);
+	if (ret != IMAP_OK || n == 0)
+		return ret;
+	if (n > 1) {
+		ret = imap_fetch_prefix(sess, uids, n, max_bytes, &taken, error_r);
+		if (ret == IMAP_ERR_MSG) {
+			log_warnx("%s; fetching one message at a time", *error_r);
+			taken = 1;
+		} else if (ret != IMAP_OK) {
+			return ret;
+		}
+	}
+	msgs = xcalloc(taken, sizeof(*msgs));
+	ret = imap_uid_fetch(sess, uids, taken, false, &result, error_r);
+	if (ret == IMAP_ERR_MSG && taken > 1) {
+		/* Case 3. */
+		log_warnx("%s; fetching one message at a time", *error_r);
+		for (size_t i = 0; i < taken; i++) {
+			const char *merr;
+
+			ret = imap_fetch(sess, uids[i], &msgs[nmsgs].data, &msgs[nmsgs].len, &merr);
+			if (ret == IMAP_ERR_MSG) {
+				log_warnx("%s", merr);
+				continue;
+			}
+			if (ret != IMAP_OK) {
+				*error_r = merr;
+				goto out;
+			}
+			msgs[nmsgs++].uid = uids[i];
+		}
+		ret = IMAP_OK;
+		goto out;
+	}
+	if (ret == IMAP_ERR_MSG) {
+		/* One message refused: it is gone or unreadable. */
+		log_warnx("%s", *error_r);
+		ret = IMAP_OK;
+		goto out;
+	}
+	if (ret != IMAP_OK)
+		goto out;
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		uint32_t uid, size;
+		const char *body;
+		size_t len, i;
+		bool has_size, has_body;
+
+		imap_msg_att_read(clist_content(it), &uid, &size, &has_size, &body, &len,
+		                  &has_body);
+		i = imap_uid_index(uids, taken, uid);
+		if (i == taken || !has_body || msgs[i].data != NULL)
+			continue;
+		if (body == NULL) {
+			log_warnx("IMAP %s: UID %u has no body (NIL)", sess->where, (unsigned)uid);
+			continue;
+		}
+		msgs[i].uid = uid;
+		msgs[i].data = xmalloc(len + 1);
+		memcpy(msgs[i].data, body, len);
+		msgs[i].data[len] = '\0';
+		msgs[i].len = len;
+	}
+	/* Compact, keeping the UID order. */
+	for (size_t i = 0; i < taken; i++) {
+		if (msgs[i].data != NULL)
+			msgs[nmsgs++] = msgs[i];
+	}
+out:
+	if (result != NULL)
+		mailimap_fetch_list_free(result);
+	if (ret != IMAP_OK) {
+		mail_fetched_free(&msgs, nmsgs);
+		return ret;
+	}
+	*msgs_r = msgs;
+	*nmsgs_r = nmsgs;
+	*taken_r = taken;
+	return IMAP_OK;
+}
+
+/* UID STORE set +FLAGS.SILENT (flag).  Consumes set. */
+static int
+imap_add_flag(struct imap_session *sess, struct mailimap_set *set, struct mailimap_flag *flag,
+              const char *what, const char **error_r)
+{
 	struct mailimap_flag_list *flags = mailimap_flag_list_new_empty();
 	struct mailimap_store_att_flags *store;
 	int ret = IMAP_OK;
@@ -600,40 +924,52 @@ imap_ensure_mailbox(struct imap_session *sess, const char *mailbox, const char *
 	return IMAP_OK;
 }
 
-/* Cases:
- *   1. processed_mailbox NULL: UID STORE +FLAGS (\Seen);
- *   2. the server offers MOVE: UID MOVE to processed_mailbox;
- *   3. else UID COPY, UID STORE +FLAGS (\Deleted), then UID EXPUNGE of just
- *      this message (UIDPLUS) or, without UIDPLUS, a plain EXPUNGE.
- * The processed mailbox is created first when missing.  A refused COPY or
- * MOVE is IMAP_ERR_BOX: the target, not the message, is at fault. */
 int
 imap_mark_processed(struct imap_session *sess, uint32_t uid, const char *processed_mailbox,
                     const char **error_r)
 {
+	return imap_mark_processed_batch(sess, &uid, 1, processed_mailbox, error_r);
+}
+
+/* Cases, for all of uids in one command each:
+ *   1. processed_mailbox NULL: UID STORE +FLAGS (\Seen);
+ *   2. the server offers MOVE: UID MOVE to processed_mailbox;
+ *   3. else UID COPY, UID STORE +FLAGS (\Deleted), then UID EXPUNGE of just
+ *      these messages (UIDPLUS) or, without UIDPLUS, a plain EXPUNGE.
+ * The processed mailbox is created first when missing.  A refused COPY or
+ * MOVE is IMAP_ERR_BOX: the target, not the message, is at fault.  UIDs
+ * gone from the server meanwhile are ignored by it (RFC 9051 6.4.9). */
+int
+imap_mark_processed_batch(struct imap_session *sess, const uint32_t *uids, size_t n,
+                          const char *processed_mailbox, const char **error_r)
+{
 	struct mailimap_set *set = NULL;
-	char what[300];
+	char what[300], which[64];
 	int ret;
 	int r;
 
 	ret = imap_check_selected(sess, error_r);
-	if (ret != IMAP_OK)
+	if (ret != IMAP_OK || n == 0)
 		goto out;
+	if (n == 1)
+		(void)snprintf(which, sizeof(which), "%u", (unsigned)uids[0]);
+	else
+		(void)snprintf(which, sizeof(which), "%u:%u (%zu messages)", (unsigned)uids[0],
+		               (unsigned)uids[n - 1], n);
 	if (processed_mailbox == NULL) {
-		(void)snprintf(what, sizeof(what), "UID STORE %u +FLAGS (\\Seen)", (unsigned)uid);
-		ret = imap_add_flag(sess, uid, mailimap_flag_new_seen(), what, error_r);
+		(void)snprintf(what, sizeof(what), "UID STORE %s +FLAGS (\\Seen)", which);
+		ret = imap_add_flag(sess, imap_set_of(uids, n), mailimap_flag_new_seen(), what,
+		                    error_r);
 		goto out;
 	}
 	ret = imap_ensure_mailbox(sess, processed_mailbox, error_r);
 	if (ret != IMAP_OK)
 		goto out;
-	set = mailimap_set_new_single(uid);
-	if (set == NULL)
-		abort();
+	set = imap_set_of(uids, n);
 	if (mailimap_has_extension(sess->imap, "MOVE")) {
 		r = mailimap_uid_move(sess->imap, set, processed_mailbox);
 		if (r != MAILIMAP_NO_ERROR) {
-			(void)snprintf(what, sizeof(what), "UID MOVE %u to %s", (unsigned)uid,
+			(void)snprintf(what, sizeof(what), "UID MOVE %s to %s", which,
 			               processed_mailbox);
 			ret = imap_fail(sess, r, IMAP_ERR_BOX, what, error_r);
 		}
@@ -641,13 +977,12 @@ imap_mark_processed(struct imap_session *sess, uint32_t uid, const char *process
 	}
 	r = mailimap_uid_copy(sess->imap, set, processed_mailbox);
 	if (r != MAILIMAP_NO_ERROR) {
-		(void)snprintf(what, sizeof(what), "UID COPY %u to %s", (unsigned)uid,
-		               processed_mailbox);
+		(void)snprintf(what, sizeof(what), "UID COPY %s to %s", which, processed_mailbox);
 		ret = imap_fail(sess, r, IMAP_ERR_BOX, what, error_r);
 		goto out;
 	}
-	(void)snprintf(what, sizeof(what), "UID STORE %u +FLAGS (\\Deleted)", (unsigned)uid);
-	ret = imap_add_flag(sess, uid, mailimap_flag_new_deleted(), what, error_r);
+	(void)snprintf(what, sizeof(what), "UID STORE %s +FLAGS (\\Deleted)", which);
+	ret = imap_add_flag(sess, imap_set_of(uids, n), mailimap_flag_new_deleted(), what, error_r);
 	if (ret != IMAP_OK)
 		goto out;
 	if (mailimap_has_extension(sess->imap, "UIDPLUS"))
@@ -776,6 +1111,17 @@ imap_close(struct imap_session **sess)
 	*sess = NULL;
 }
 
+void
+mail_fetched_free(struct mail_fetched **msgs, size_t n)
+{
+	if (*msgs == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free((*msgs)[i].data);
+	free(*msgs);
+	*msgs = NULL;
+}
+
 /* The mail_driver table: ctx is a struct imap_session. */
 
 static int
@@ -803,6 +1149,13 @@ imap_drv_search_new(void *ctx, uint32_t after_uid, uint32_t **uids_r, size_t *n_
 }
 
 static int
+imap_drv_search_unseen(void *ctx, uint32_t upto_uid, uint32_t **uids_r, size_t *n_r,
+                       const char **error_r)
+{
+	return imap_search_unseen(ctx, upto_uid, uids_r, n_r, error_r);
+}
+
+static int
 imap_drv_fetch(void *ctx, uint32_t uid, char **data_r, size_t *len_r, const char **error_r)
 {
 	return imap_fetch(ctx, uid, data_r, len_r, error_r);
@@ -813,6 +1166,21 @@ imap_drv_mark_processed(void *ctx, uint32_t uid, const char *processed_mailbox,
                         const char **error_r)
 {
 	return imap_mark_processed(ctx, uid, processed_mailbox, error_r);
+}
+
+static int
+imap_drv_fetch_batch(void *ctx, const uint32_t *uids, size_t n, size_t max_bytes,
+                     struct mail_fetched **msgs_r, size_t *nmsgs_r, size_t *taken_r,
+                     const char **error_r)
+{
+	return imap_fetch_batch(ctx, uids, n, max_bytes, msgs_r, nmsgs_r, taken_r, error_r);
+}
+
+static int
+imap_drv_mark_processed_batch(void *ctx, const uint32_t *uids, size_t n,
+                              const char *processed_mailbox, const char **error_r)
+{
+	return imap_mark_processed_batch(ctx, uids, n, processed_mailbox, error_r);
 }
 
 static int
@@ -835,8 +1203,11 @@ const struct mail_driver imap_driver = {
     .connect = imap_drv_connect,
     .select = imap_drv_select,
     .search_new = imap_drv_search_new,
+    .search_unseen = imap_drv_search_unseen,
     .fetch = imap_drv_fetch,
     .mark_processed = imap_drv_mark_processed,
+    .fetch_batch = imap_drv_fetch_batch,
+    .mark_processed_batch = imap_drv_mark_processed_batch,
     .idle = imap_drv_idle,
     .close = imap_drv_close,
 };

@@ -70,35 +70,29 @@ peek_message_id(const char *data, size_t len)
 	return NULL;
 }
 
+/*
+ * Inside an open transaction: stores and applies one message under a
+ * savepoint.  Cases:
+ *   1. a copy is already stored (same mailbox, UIDVALIDITY and UID, same
+ *      Message-ID or same bytes): *duplicate_r, nothing written;
+ *   2. applied: the message row and its effects stay, for the COMMIT;
+ *   3. the workflow fails on it (a poison message): its effects are undone
+ *      back to the savepoint and it is stored as quarantined with the
+ *      reason (*quarantined_r), so it never blocks the ones after it;
+ *   4. the store fails, or SQLite gave up the whole transaction: -1, and the
+ *      caller rolls the transaction back.
+ */
 static int
-store_quarantined(struct store *store, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
-                  const char *message_id, const char *sha, const char *raw, size_t len, time_t now,
-                  const char *reason, int64_t *row_r, const char **error_r)
+ingest_one(const struct config *config, struct store *store, const char *mailbox,
+           uint32_t uidvalidity, uint32_t uid, const char *raw, size_t len, time_t now,
+           bool *duplicate_r, bool *quarantined_r, int64_t *row_r, const char **error_r)
 {
-	if (store_begin(store, error_r) < 0)
-		return -1;
-	if (store_message_insert(store, mailbox, uidvalidity, uid, message_id, sha, raw, len, now,
-	                         row_r, error_r) < 0 ||
-	    store_message_set_result(store, *row_r, NULL, NULL, "message", "quarantined", reason,
-	                             NULL, error_r) < 0 ||
-	    (mailbox != NULL && store_mailbox_set(store, mailbox, uidvalidity, uid, error_r) < 0) ||
-	    store_commit(store, error_r) < 0) {
-		store_rollback(store);
-		return -1;
-	}
-	return 0;
-}
-
-int
-ingest_message(const struct config *config, struct store *store, const char *mailbox,
-               uint32_t uidvalidity, uint32_t uid, const char *raw, size_t len, time_t now,
-               bool *duplicate_r, int64_t *row_r, const char **error_r)
-{
-	char sha[65], *message_id = peek_message_id(raw, len);
+	char sha[65], *message_id = peek_message_id(raw, len), *reason = NULL;
 	const char *werr = NULL;
 	int ret = -1;
 
 	*duplicate_r = false;
+	*quarantined_r = false;
 	sha256_hex(raw, len, sha);
 	if (store_message_find_duplicate(store, mailbox, uidvalidity, uid, message_id, sha, row_r,
 	                                 error_r) < 0)
@@ -108,41 +102,165 @@ ingest_message(const struct config *config, struct store *store, const char *mai
 		ret = 0;
 		goto out;
 	}
-	if (store_begin(store, error_r) < 0)
+	if (store_savepoint(store, error_r) < 0 ||
+	    store_message_insert(store, mailbox, uidvalidity, uid, message_id, sha, raw, len, now,
+	                         row_r, error_r) < 0)
 		goto out;
-	if (store_message_insert(store, mailbox, uidvalidity, uid, message_id, sha, raw, len, now,
-	                         row_r, error_r) < 0) {
-		store_rollback(store);
-		goto out;
-	}
 	if (workflow_apply_message(config, store, *row_r, raw, len, now, &werr) < 0) {
+		/* Copied: werr may sit in errorf()'s buffer, which the store
+		 * calls below may overwrite. */
+		reason = xstrdup(werr != NULL ? werr : "failed");
 		/* Undo whatever the message half-did, then keep it aside. */
-		store_rollback(store);
-		log_warnx("message uid %u quarantined: %s", uid, werr);
-		ret = store_quarantined(store, mailbox, uidvalidity, uid, message_id, sha, raw, len,
-		                        now, werr, row_r, error_r);
+		if (store_rollback_to(store, error_r) < 0)
+			goto out;
+		log_warnx("message uid %u quarantined: %s", uid, reason);
+		*quarantined_r = true;
+		if (store_message_insert(store, mailbox, uidvalidity, uid, message_id, sha, raw,
+		                         len, now, row_r, error_r) < 0 ||
+		    store_message_set_result(store, *row_r, NULL, NULL, "message", "quarantined",
+		                             reason, NULL, error_r) < 0)
+			goto out;
+		ret = 0;
 		goto out;
 	}
-	if ((mailbox != NULL && store_mailbox_set(store, mailbox, uidvalidity, uid, error_r) < 0) ||
-	    store_commit(store, error_r) < 0) {
-		store_rollback(store);
+	if (store_release(store, error_r) < 0)
 		goto out;
-	}
 	ret = 0;
 out:
+	free(reason);
 	free(message_id);
 	return ret;
 }
 
 int
+ingest_message(const struct config *config, struct store *store, const char *mailbox,
+               uint32_t uidvalidity, uint32_t uid, const char *raw, size_t len, time_t now,
+               bool *duplicate_r, int64_t *row_r, const char **error_r)
+{
+	bool quarantined;
+
+	if (store_begin(store, error_r) < 0)
+		return -1;
+	if (ingest_one(config, store, mailbox, uidvalidity, uid, raw, len, now, duplicate_r,
+	               &quarantined, row_r, error_r) < 0 ||
+	    (!*duplicate_r && mailbox != NULL &&
+	     store_mailbox_set(store, mailbox, uidvalidity, uid, error_r) < 0) ||
+	    store_commit(store, error_r) < 0) {
+		store_rollback(store);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ingest_cmp_uid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a;
+	uint32_t y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Without a batch fetch in the driver: one round trip per message, as many
+ * as fit in max_bytes (at least one); gone ones are logged and left out. */
+static int
+ingest_fetch_each(const struct mail_driver *driver, void *ctx, const char *mailbox,
+                  const uint32_t *uids, size_t n, size_t max_bytes, struct mail_fetched **msgs_r,
+                  size_t *nmsgs_r, size_t *taken_r, const char **error_r)
+{
+	struct mail_fetched *msgs = xcalloc(n, sizeof(*msgs));
+	size_t nmsgs = 0, bytes = 0, i;
+	int rc = IMAP_OK;
+
+	for (i = 0; i < n && (i == 0 || bytes < max_bytes); i++) {
+		const char *merr;
+
+		rc = driver->fetch(ctx, uids[i], &msgs[nmsgs].data, &msgs[nmsgs].len, &merr);
+		if (rc == IMAP_ERR_MSG) {
+			log_warnx("%s uid %u: %s; skipped", mailbox, uids[i], merr);
+			rc = IMAP_OK;
+			continue;
+		}
+		if (rc != IMAP_OK) {
+			*error_r = merr;
+			mail_fetched_free(&msgs, nmsgs);
+			return rc;
+		}
+		msgs[nmsgs].uid = uids[i];
+		bytes += msgs[nmsgs++].len;
+	}
+	*msgs_r = msgs;
+	*nmsgs_r = nmsgs;
+	*taken_r = i;
+	return IMAP_OK;
+}
+
+/* Marks uids (sorted here) processed: one command when the driver can.
+ * Only a failure of the connection or the login is returned; a refused
+ * flag or move is logged, and the next cycle finds the messages again
+ * (unseen, or still in the inbox) and marks them without fetching. */
+static int
+ingest_mark(const struct mail_driver *driver, void *ctx, const struct config_imap *conf,
+            uint32_t *uids, size_t n, const char **error_r)
+{
+	const char *merr;
+	int rc;
+
+	if (n == 0)
+		return IMAP_OK;
+	qsort(uids, n, sizeof(*uids), ingest_cmp_uid);
+	if (driver->mark_processed_batch != NULL) {
+		rc = driver->mark_processed_batch(ctx, uids, n, conf->processed_mailbox, &merr);
+	} else {
+		rc = IMAP_OK;
+		for (size_t i = 0; i < n && rc != IMAP_ERR_CONN && rc != IMAP_ERR_AUTH; i++)
+			rc = driver->mark_processed(ctx, uids[i], conf->processed_mailbox, &merr);
+	}
+	if (rc == IMAP_ERR_CONN || rc == IMAP_ERR_AUTH) {
+		*error_r = merr;
+		return rc;
+	}
+	if (rc != IMAP_OK)
+		log_warnx("%s: %zu message(s) from uid %u stored, but marking them failed: %s",
+		          conf->mailbox, n, uids[0], merr);
+	return IMAP_OK;
+}
+
+/*
+ * Cases, per UID above the checkpoint, or at or below it but not \Seen (or
+ * every UID when processed mail is moved away), taken in batches of at most
+ * INGEST_BATCH_MAX messages to fetch:
+ *   1. already stored under this mailbox, UIDVALIDITY and UID (a crash or a
+ *      failed flag after the commit): flag it again, fetch nothing;
+ *   2. new: fetched with the others of its batch in one round trip, stored
+ *      and applied under its own savepoint in the batch's transaction, which
+ *      also advances the checkpoint; after the COMMIT it is flagged, with
+ *      the messages of other batches, up to INGEST_FLAG_MAX in one command
+ *      (and the rest at the end, also when the store fails later on);
+ *   3. fetched but a copy is already stored (same Message-ID or bytes, e.g.
+ *      after a UIDVALIDITY change): the checkpoint moves past it, so it is
+ *      not fetched again every cycle, and it is flagged;
+ *   4. its handling fails: rolled back to its savepoint and stored as
+ *      quarantined, the rest of the batch goes on;
+ *   5. gone from the server meanwhile: skipped;
+ *   6. the store refuses a write: the batch's transaction is rolled back,
+ *      stop, INGEST_ERR_STORE, nothing of the batch flagged (earlier
+ *      batches, committed, are);
+ *   7. the connection fails: stop with its grade; what was committed stays;
+ *   8. tick asks to stop (SIGTERM): the messages handled so far are
+ *      committed and flagged, the rest of the batch waits for the next run.
+ */
+int
 ingest_mailbox(const struct config *config, struct store *store, const struct mail_driver *driver,
-               void *ctx, time_t now, struct ingest_stats *stats_r, const char **error_r)
+               void *ctx, time_t now, bool (*tick)(void *arg), void *tick_arg,
+               struct ingest_stats *stats_r, const char **error_r)
 {
 	const struct config_imap *conf = &config->imap;
 	struct imap_mailbox_info info;
 	uint32_t *uids = NULL, known_validity = 0, last_uid = 0, after;
-	size_t nuids = 0;
-	bool known;
+	uint32_t want[INGEST_BATCH_MAX], *flag = NULL;
+	size_t nuids = 0, i = 0, nflag = 0;
+	bool known, stop = false;
 	int rc;
 
 	memset(stats_r, 0, sizeof(*stats_r));
@@ -151,7 +269,7 @@ ingest_mailbox(const struct config *config, struct store *store, const struct ma
 		return rc;
 	if (store_mailbox_get(store, conf->mailbox, &known, &known_validity, &last_uid, error_r) <
 	    0)
-		return IMAP_ERR_BOX;
+		return INGEST_ERR_STORE;
 	if (known && known_validity != info.uidvalidity) {
 		/* The server renumbered the mailbox (migration, index rebuild,
 		 * recreated folder): start over; Message-ID and SHA-256 dedupe
@@ -160,65 +278,162 @@ ingest_mailbox(const struct config *config, struct store *store, const struct ma
 		          known_validity, info.uidvalidity);
 		last_uid = 0;
 		if (store_mailbox_set(store, conf->mailbox, info.uidvalidity, 0, error_r) < 0)
-			return IMAP_ERR_BOX;
+			return INGEST_ERR_STORE;
 	}
 	/* Moving processed mail keeps the inbox to what is left to do, so scan
 	 * it all: a message whose MOVE failed after its commit is moved again
 	 * without being fetched. */
 	after = conf->processed_mailbox != NULL ? 0 : last_uid;
-	rc = driver->search_new(ctx, after, &uids, &nuids, error_r);
-	if (rc != IMAP_OK)
-		return rc;
-	for (size_t i = 0; i < nuids; i++) {
-		uint32_t uid = uids[i];
-		char *raw = NULL;
-		size_t len = 0;
-		int64_t row;
-		bool duplicate = false;
-		const char *merr;
-
-		if (store_message_find_duplicate(store, conf->mailbox, info.uidvalidity, uid, NULL,
-		                                 NULL, &row, error_r) < 0) {
-			rc = IMAP_ERR_BOX;
-			break;
-		}
-		if (row == 0) {
-			rc = driver->fetch(ctx, uid, &raw, &len, &merr);
-			if (rc == IMAP_ERR_MSG) {
-				log_warnx("%s uid %u: %s; skipped", conf->mailbox, uid, merr);
-				rc = IMAP_OK;
-				continue;
-			}
-			if (rc != IMAP_OK) {
-				*error_r = merr;
-				break;
-			}
-			stats_r->fetched++;
-			if (ingest_message(config, store, conf->mailbox, info.uidvalidity, uid, raw,
-			                   len, now, &duplicate, &row, error_r) < 0) {
-				/* Not committed: leave it unflagged for the next cycle. */
-				free(raw);
-				rc = IMAP_ERR_BOX;
-				break;
-			}
-			free(raw);
-			if (duplicate)
-				stats_r->duplicates++;
-			else
-				stats_r->stored++;
-		} else {
-			stats_r->duplicates++;
-		}
-		rc = driver->mark_processed(ctx, uid, conf->processed_mailbox, &merr);
-		if (rc == IMAP_ERR_CONN || rc == IMAP_ERR_AUTH) {
-			*error_r = merr;
-			break;
-		}
+	/* With \Seen flags, a message committed just before a crash is behind
+	 * the checkpoint but was never flagged: find those first (they sort
+	 * before the new ones), so it does not stay unseen for good. */
+	if (after > 0 && driver->search_unseen != NULL) {
+		rc = driver->search_unseen(ctx, after, &uids, &nuids, error_r);
 		if (rc != IMAP_OK)
-			log_warnx("%s uid %u: stored, but marking it failed: %s", conf->mailbox,
-			          uid, merr);
-		rc = IMAP_OK;
+			return rc;
 	}
+	{
+		uint32_t *fresh = NULL;
+		size_t nfresh = 0;
+
+		rc = driver->search_new(ctx, after, &fresh, &nfresh, error_r);
+		if (rc != IMAP_OK) {
+			free(uids);
+			return rc;
+		}
+		if (nfresh > 0) {
+			uids = xrealloc(uids, (nuids + nfresh) * sizeof(*uids));
+			memcpy(uids + nuids, fresh, nfresh * sizeof(*uids));
+			nuids += nfresh;
+		}
+		free(fresh);
+	}
+	if (nuids > 0)
+		flag = xmalloc(nuids * sizeof(*flag));
+	while (i < nuids && !stop) {
+		struct mail_fetched *msgs = NULL;
+		size_t nwant = 0, nmsgs = 0, taken = 0, end, flag_mark;
+		uint32_t top = last_uid;
+
+		if (tick != NULL && tick(tick_arg))
+			break;
+		/* The window: UIDs up to INGEST_BATCH_MAX to fetch, and the
+		 * already stored ones among them (case 1). */
+		for (end = i; end < nuids && nwant < INGEST_BATCH_MAX; end++) {
+			int64_t row;
+
+			if (store_message_find_duplicate(store, conf->mailbox, info.uidvalidity,
+			                                 uids[end], NULL, NULL, &row,
+			                                 error_r) < 0) {
+				rc = INGEST_ERR_STORE;
+				goto out;
+			}
+			if (row != 0) {
+				flag[nflag++] = uids[end];
+				stats_r->duplicates++;
+			} else {
+				want[nwant++] = uids[end];
+			}
+		}
+		if (nwant > 0) {
+			if (driver->fetch_batch != NULL)
+				rc = driver->fetch_batch(ctx, want, nwant, INGEST_BATCH_BYTES,
+				                         &msgs, &nmsgs, &taken, error_r);
+			else
+				rc = ingest_fetch_each(driver, ctx, conf->mailbox, want, nwant,
+				                       INGEST_BATCH_BYTES, &msgs, &nmsgs, &taken,
+				                       error_r);
+			if (rc != IMAP_OK)
+				goto out;
+			if (taken < nwant) {
+				/* Too big for one batch: the rest, and the stored ones
+				 * after it, come in the next window. */
+				while (end > i && uids[end - 1] >= want[taken]) {
+					if (nflag > 0 && flag[nflag - 1] == uids[end - 1]) {
+						nflag--;
+						stats_r->duplicates--;
+					}
+					end--;
+				}
+			}
+		}
+		/* Those above are stored already; what follows is not until the
+		 * COMMIT. */
+		flag_mark = nflag;
+		if (nmsgs > 0) {
+			if (store_begin(store, error_r) < 0) {
+				mail_fetched_free(&msgs, nmsgs);
+				rc = INGEST_ERR_STORE;
+				goto out;
+			}
+			for (size_t k = 0; k < nmsgs; k++) {
+				bool duplicate, quarantined;
+				int64_t row;
+
+				if (k > 0 && tick != NULL && tick(tick_arg)) {
+					/* Case 8: the ones from here on are fetched again. */
+					stop = true;
+					break;
+				}
+				stats_r->fetched++;
+				if (ingest_one(config, store, conf->mailbox, info.uidvalidity,
+				               msgs[k].uid, msgs[k].data, msgs[k].len, now,
+				               &duplicate, &quarantined, &row, error_r) < 0) {
+					/* Not committed: left unflagged for the next cycle. */
+					store_rollback(store);
+					mail_fetched_free(&msgs, nmsgs);
+					nflag = flag_mark;
+					rc = INGEST_ERR_STORE;
+					goto out;
+				}
+				if (duplicate)
+					stats_r->duplicates++;
+				else if (quarantined)
+					stats_r->quarantined++;
+				else
+					stats_r->stored++;
+				flag[nflag++] = msgs[k].uid;
+				if (msgs[k].uid > top)
+					top = msgs[k].uid;
+			}
+			if ((top > last_uid &&
+			     store_mailbox_set(store, conf->mailbox, info.uidvalidity, top,
+			                       error_r) < 0) ||
+			    store_commit(store, error_r) < 0) {
+				store_rollback(store);
+				mail_fetched_free(&msgs, nmsgs);
+				nflag = flag_mark;
+				rc = INGEST_ERR_STORE;
+				goto out;
+			}
+			last_uid = top;
+		}
+		mail_fetched_free(&msgs, nmsgs);
+		i = end;
+		/* Flags only after the commit, and for several batches at once: a
+		 * flag change costs the server a resync of the mailbox (Dovecot's
+		 * Maildir renames the file and rescans the directory), whatever the
+		 * number of messages it names. */
+		if (nflag >= INGEST_FLAG_MAX) {
+			rc = ingest_mark(driver, ctx, conf, flag, nflag, error_r);
+			nflag = 0;
+			if (rc != IMAP_OK)
+				goto out;
+		}
+	}
+out:
+	/* What is committed is flagged, even when the store failed later on;
+	 * not when the connection is gone (the next run flags it: case 1). */
+	if (nflag > 0 && rc != IMAP_ERR_CONN && rc != IMAP_ERR_AUTH) {
+		const char *ferr = NULL;
+		int frc = ingest_mark(driver, ctx, conf, flag, nflag, &ferr);
+
+		if (rc == IMAP_OK && frc != IMAP_OK) {
+			rc = frc;
+			*error_r = ferr;
+		}
+	}
+	free(flag);
 	free(uids);
 	return rc;
 }

@@ -197,15 +197,46 @@ csv_field(const char *s, bool last)
 	putchar(last ? '\n' : ',');
 }
 
-/* Cadence and status only: no notes, no self-assessments (confidentiality). */
+struct month_count {
+	int64_t match_id;
+	char month[8];
+	long count, minutes;
+};
+
+struct month_counts {
+	struct month_count *v;
+	size_t n, cap;
+};
+
+static int
+collect_month(void *ctx, int64_t match_id, const char *month, long count, long minutes)
+{
+	struct month_counts *mc = ctx;
+	struct month_count *c;
+
+	mc->v = xgrow(mc->v, &mc->cap, mc->n + 1, sizeof(*mc->v));
+	c = &mc->v[mc->n++];
+	c->match_id = match_id;
+	snprintf(c->month, sizeof(c->month), "%s", month);
+	c->count = count;
+	c->minutes = minutes;
+	return 0;
+}
+
+/* Cadence and status only: no notes, no self-assessments (confidentiality).
+ * The meetings come from one grouped query, merged with the months of each
+ * partnership (both ordered by partnership), so a report over 100,000
+ * partnerships is one pass, not one query per partnership and month. */
 static int
 cmd_report(struct config *config, struct store *store)
 {
 	struct store_match *list = NULL;
+	struct month_counts mc = {0};
 	const char *error;
-	size_t n = 0;
+	size_t n = 0, cur = 0;
 
-	if (store_match_list(store, NULL, false, &list, &n, &error) < 0)
+	if (store_match_list(store, NULL, false, &list, &n, &error) < 0 ||
+	    store_meeting_months(store, collect_month, &mc, &error) < 0)
 		goto fail;
 	printf("program,partnership,mentee,mentor,status,month,meetings,minutes,required\n");
 	for (size_t i = 0; i < n; i++) {
@@ -214,14 +245,22 @@ cmd_report(struct config *config, struct store *store)
 		time_t end = list[i].ended_at != 0 ? list[i].ended_at : clock_now();
 		char month[8], buf[32];
 		struct tm tm;
-		long count, minutes;
 
+		while (cur < mc.n && mc.v[cur].match_id < list[i].id)
+			cur++;
 		/* One row per month from the match to today (or its end). */
 		for (int guard = 0; guard < 240 && t <= end; guard++) {
+			long count = 0, minutes = 0;
+
 			clock_month_key(t, month);
-			if (store_meeting_count(store, list[i].id, month, &count, &minutes,
-			                        &error) < 0)
-				goto fail;
+			while (cur < mc.n && mc.v[cur].match_id == list[i].id &&
+			       strcmp(mc.v[cur].month, month) < 0)
+				cur++;
+			if (cur < mc.n && mc.v[cur].match_id == list[i].id &&
+			    strcmp(mc.v[cur].month, month) == 0) {
+				count = mc.v[cur].count;
+				minutes = mc.v[cur].minutes;
+			}
 			csv_field(list[i].program, false);
 			snprintf(buf, sizeof(buf), "%lld", (long long)list[i].id);
 			csv_field(buf, false);
@@ -236,9 +275,11 @@ cmd_report(struct config *config, struct store *store)
 		}
 	}
 	store_match_list_free(&list, n);
+	free(mc.v);
 	return 0;
 fail:
 	store_match_list_free(&list, n);
+	free(mc.v);
 	fprintf(stderr, "mentorctl: %s\n", error);
 	return 1;
 }

@@ -19,9 +19,11 @@
 #include "outbox.h"
 #include "smtp.h"
 #include "store.h"
+#include "template.h"
 #include "workflow.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_CONFIG MENTORD_SYSCONFDIR "/mentord.conf"
@@ -37,6 +40,10 @@
 #define IDLE_MAX_SECONDS (25 * 60)
 #define BACKOFF_MIN 5
 #define BACKOFF_MAX 300
+/* A database that refused a write (locked, disk full) is tried again after
+ * this many seconds, doubling up to STORE_RETRY_MAX. */
+#define STORE_RETRY_MIN 5
+#define STORE_RETRY_MAX 300
 
 static volatile sig_atomic_t got_term, got_hup;
 static int signal_pipe[2] = {-1, -1};
@@ -49,6 +56,11 @@ struct daemon {
 	struct smtp_session *smtp; /* reused across cycles */
 	int backoff;               /* seconds before the next IMAP reconnect */
 	time_t reconnect_at;
+	int store_backoff; /* seconds before retrying after a store failure */
+	time_t store_retry_at;
+	uint64_t watchdog_usec; /* WATCHDOG_USEC, 0 when systemd does not watch */
+	long watchdog_last_ms;  /* monotonic time of the last WATCHDOG=1 */
+	bool idle_works;        /* the server announced new mail through IDLE */
 	bool once;
 };
 
@@ -104,6 +116,76 @@ usage(FILE *f)
 	           "  -v, --verbose       log debug messages\n");
 }
 
+static long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* WATCHDOG=1, at most every quarter of the watchdog interval: called from
+ * the main loop, between messages of a backlog and between slices of a
+ * wait, so only a daemon that is really stuck misses it. */
+static void
+watchdog_ping(struct daemon *d)
+{
+	long now;
+
+	if (d->watchdog_usec == 0)
+		return;
+	now = monotonic_ms();
+	if (d->watchdog_last_ms != 0 &&
+	    (uint64_t)(now - d->watchdog_last_ms) * 1000 < d->watchdog_usec / 4)
+		return;
+	d->watchdog_last_ms = now;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* The longest single wait (IDLE or poll), in seconds: half the watchdog
+ * interval, so a quiet mailbox never lets the watchdog fire. */
+static int
+watchdog_slice(const struct daemon *d, int seconds)
+{
+	int half;
+
+	if (d->watchdog_usec == 0)
+		return seconds;
+	half = (int)(d->watchdog_usec / 2000000);
+	if (half < 1)
+		half = 1;
+	return seconds < half ? seconds : half;
+}
+
+/* Between messages of a backlog and emails of a send: feed the watchdog;
+ * stop on SIGTERM. */
+static bool
+cycle_tick(void *arg)
+{
+	struct daemon *d = arg;
+
+	watchdog_ping(d);
+	return got_term != 0;
+}
+
+/* After the store refused a write: try the cycle again after a backoff
+ * (the daemon), rather than waiting for new mail or the poll interval. */
+static void
+store_failed(struct daemon *d, const char *what, const char *error)
+{
+	d->store_backoff = d->store_backoff == 0 ? STORE_RETRY_MIN : d->store_backoff * 2;
+	if (d->store_backoff > STORE_RETRY_MAX)
+		d->store_backoff = STORE_RETRY_MAX;
+	d->store_retry_at = clock_now() + d->store_backoff;
+	if (d->once)
+		log_error("database %s: %s; %s; the next run tries again", d->config->database,
+		          error != NULL ? error : "failed", what);
+	else
+		log_error("database %s: %s; %s; trying again in %d s", d->config->database,
+		          error != NULL ? error : "failed", what, d->store_backoff);
+}
+
 static void
 imap_disconnect(struct daemon *d)
 {
@@ -141,7 +223,18 @@ imap_ensure(struct daemon *d, const char **error_r)
 }
 
 /* One cycle.  Returns 0, or 1 when something failed that --once must
- * report through its exit status. */
+ * report through its exit status.  Cases:
+ *   1. IMAP fails: logged, the scheduler and the outbox still run;
+ *   2. the store refuses a write while ingesting (locked by another
+ *      process past the busy timeout, disk full): the message stays
+ *      unflagged on the server, and the rest of the cycle is skipped, since
+ *      the scheduler and the outbox would fail the same way (and an email
+ *      sent whose "sent" mark cannot be written would go out twice); the
+ *      daemon retries after a backoff;
+ *   3. the store is locked just before sending: sending waits for the
+ *      next try, for the same reason;
+ *   4. SIGTERM during ingest: stop after the current message, send nothing.
+ */
 static int
 run_cycle(struct daemon *d)
 {
@@ -151,12 +244,18 @@ run_cycle(struct daemon *d)
 	time_t now = clock_now();
 	int status = 0, rc;
 
+	watchdog_ping(d);
 	rc = imap_ensure(d, &error);
 	if (rc == IMAP_OK) {
-		rc = ingest_mailbox(d->config, d->store, d->driver, d->imap, now, &in, &error);
+		rc = ingest_mailbox(d->config, d->store, d->driver, d->imap, now, cycle_tick, d,
+		                    &in, &error);
 		if (in.fetched > 0 || in.duplicates > 0)
 			log_info("ingest: %zu fetched, %zu stored, %zu duplicates", in.fetched,
 			         in.stored, in.duplicates);
+	}
+	if (rc == INGEST_ERR_STORE) {
+		store_failed(d, "messages not stored stay unflagged on the IMAP server", error);
+		return 1;
 	}
 	if (rc != IMAP_OK) {
 		log_error("IMAP %s:%d: %s", d->config->imap.host, d->config->imap.port,
@@ -165,12 +264,24 @@ run_cycle(struct daemon *d)
 			imap_disconnect(d);
 		status = 1;
 	}
+	if (got_term)
+		return status;
+	watchdog_ping(d);
 	now = clock_now();
 	if (workflow_schedule(d->config, d->store, now, &error) < 0) {
 		log_error("schedule: %s", error);
 		status = 1;
 	}
-	if (outbox_flush(d->config, d->store, &d->smtp, now, &out, &error) < 0) {
+	watchdog_ping(d);
+	/* Can we write?  BEGIN IMMEDIATE waits out the busy timeout. */
+	if (store_begin(d->store, &error) < 0 || store_commit(d->store, &error) < 0) {
+		store_rollback(d->store);
+		store_failed(d, "sending postponed", error);
+		return 1;
+	}
+	d->store_backoff = 0;
+	d->store_retry_at = 0;
+	if (outbox_flush(d->config, d->store, &d->smtp, now, cycle_tick, d, &out, &error) < 0) {
 		log_error("outbox: %s", error);
 		status = 1;
 	} else if (out.sent + out.retried + out.failed > 0) {
@@ -180,13 +291,27 @@ run_cycle(struct daemon *d)
 	return status;
 }
 
-/* Seconds until the next queued email is due, bounded by the poll interval. */
+/* Seconds until the next local full hour: what the scheduler decides
+ * changes only on the hour (working hours, days, months), so with IDLE
+ * announcing new mail there is nothing to wake up for in between. */
+static int
+seconds_to_next_hour(time_t now)
+{
+	struct tm tm;
+
+	clock_local(now, &tm);
+	return 3600 - (tm.tm_min * 60 + tm.tm_sec);
+}
+
+/* Seconds until something is due: the next queued email, a reconnect or
+ * store retry, else the next poll, or with IDLE working the next hour. */
 static int
 wait_seconds(struct daemon *d)
 {
 	const char *error;
-	int wait = d->config->imap.poll_interval;
 	time_t next = 0, now = clock_now();
+	int wait = d->imap != NULL && d->idle_works ? seconds_to_next_hour(now)
+	                                            : d->config->imap.poll_interval;
 
 	if (store_outbox_next_due(d->store, &next, &error) == 0 && next > 0) {
 		if (next <= now)
@@ -196,51 +321,82 @@ wait_seconds(struct daemon *d)
 	}
 	if (d->imap == NULL && d->reconnect_at > now && d->reconnect_at - now < wait)
 		wait = (int)(d->reconnect_at - now);
+	if (d->store_retry_at > now && d->store_retry_at - now < wait)
+		wait = (int)(d->store_retry_at - now);
 	return wait < 1 ? 1 : wait;
 }
 
+/* Waits for new mail (IDLE), a signal, or wait_seconds(), in slices no
+ * longer than half the watchdog interval, feeding it between slices.
+ * Cases: new mail announced, a signal, an IDLE failure (reconnect in the
+ * next cycle) or the time is up: return; a quiet slice: keep waiting. */
 static void
 wait_for_work(struct daemon *d)
 {
-	const char *error = NULL;
-	bool supported = false, new_mail = false;
-	int timeout = wait_seconds(d);
-	struct pollfd pfd;
+	long deadline = monotonic_ms() + (long)wait_seconds(d) * 1000;
 
-	if (d->imap != NULL && d->config->imap.idle) {
-		int rc = d->driver->idle(d->imap,
-		                         timeout < IDLE_MAX_SECONDS ? timeout : IDLE_MAX_SECONDS,
-		                         signal_pipe[0], &supported, &new_mail, &error);
+	for (;;) {
+		const char *error = NULL;
+		bool supported = false, new_mail = false;
+		long left = deadline - monotonic_ms();
+		int slice;
+		struct pollfd pfd;
 
-		if (rc != IMAP_OK) {
-			log_warnx("IDLE: %s; reconnecting", error);
-			imap_disconnect(d);
+		if (left <= 0 || got_term || got_hup)
+			return;
+		slice = watchdog_slice(d, (int)((left + 999) / 1000));
+		if (d->imap != NULL && d->config->imap.idle) {
+			int rc = d->driver->idle(
+			    d->imap, slice < IDLE_MAX_SECONDS ? slice : IDLE_MAX_SECONDS,
+			    signal_pipe[0], &supported, &new_mail, &error);
+
+			if (rc != IMAP_OK) {
+				log_warnx("IDLE: %s; reconnecting", error);
+				imap_disconnect(d);
+				return;
+			}
+			d->idle_works = supported;
+			if (supported) {
+				watchdog_ping(d);
+				if (new_mail)
+					return;
+				continue;
+			}
 		}
-		if (supported)
+		pfd.fd = signal_pipe[0];
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, slice * 1000) < 0 && errno != EINTR)
+			log_warn("poll");
+		watchdog_ping(d);
+		if (pfd.revents != 0)
 			return;
 	}
-	pfd.fd = signal_pipe[0];
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, timeout * 1000) < 0 && errno != EINTR)
-		log_warn("poll");
 }
 
 static void
 reload(struct daemon *d, const char *path)
 {
 	struct config *fresh = NULL;
+	struct template_cache *previous;
 	const char *error;
 
 	if (config_load(path, &fresh, &error) < 0) {
 		log_error("reload refused, keeping the running configuration:\n%s", error);
 		return;
 	}
+	/* The templates are checked afresh from the files; the running
+	 * configuration keeps rendering the texts it checked unless the new
+	 * ones are accepted. */
+	previous = template_cache_detach();
 	if (workflow_check_templates(fresh, &error) < 0 ||
 	    clock_set_timezone(fresh->timezone, &error) < 0) {
 		log_error("reload refused: %s", error);
+		template_cache_restore(&previous);
 		config_free(&fresh);
 		return;
 	}
+	template_cache_free(&previous);
 	/* Connections follow the new settings from the next cycle on. */
 	imap_disconnect(d);
 	smtp_close(&d->smtp);
@@ -333,6 +489,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	setup_signals();
+	if (!d.once && sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
+		d.watchdog_usec = 0;
 	if (d.once) {
 		status = run_cycle(&d);
 	} else {
@@ -341,9 +499,13 @@ main(int argc, char **argv)
 		         d.config->nprograms == 1 ? "" : "s");
 		while (!got_term) {
 			run_cycle(&d);
-			sd_notify(0, "WATCHDOG=1");
+			watchdog_ping(&d);
 			if (got_term)
 				break;
+			/* A big cycle (a backlog, many sends) leaves freed heap
+			 * behind; give it back before a wait that may last an
+			 * hour. */
+			malloc_trim(0);
 			wait_for_work(&d);
 			drain_signal_pipe();
 			if (got_hup) {

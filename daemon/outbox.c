@@ -5,6 +5,7 @@
 #include "log.h"
 #include "token.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,13 +18,34 @@ addr_domain(const char *addr)
 	return at != NULL && at[1] != '\0' ? at + 1 : "mentord.invalid";
 }
 
+/* Copies the recipients of `all` that may be written to into *to_r: not
+ * those whose address bounced permanently (a person marked undeliverable). */
+static int
+drop_undeliverable(struct store *store, const struct strvec *all, struct strvec *to_r,
+                   const char **error_r)
+{
+	for (size_t i = 0; i < all->n; i++) {
+		struct store_person p;
+		bool found;
+
+		memset(&p, 0, sizeof(p));
+		if (store_person_by_email(store, all->v[i], &found, &p, error_r) < 0)
+			return -1;
+		if (!found || !p.undeliverable)
+			strvec_push(to_r, all->v[i]);
+		store_person_clear(&p);
+	}
+	return 0;
+}
+
 int
 outbox_enqueue(const struct config *config, struct store *store, const struct outbox_mail *mail,
                time_t now, bool *created_r, const char **error_r)
 {
 	struct compose_mail cm;
 	char *recipients = NULL, *subject = NULL, *body = NULL, *message_id = NULL;
-	char *token = NULL, *reply_to = NULL, *data = NULL;
+	char *token = NULL, *reply_to = NULL, *data = NULL, *tagged = NULL;
+	struct strvec to = {0};
 	size_t len;
 	int64_t id;
 	bool created;
@@ -40,7 +62,9 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
 			return -1;
 		}
 	}
-	recipients = strvec_join(mail->to, ",");
+	if (drop_undeliverable(store, mail->to, &to, error_r) < 0)
+		goto out;
+	recipients = strvec_join(to.n > 0 ? &to : mail->to, ",");
 	if (store_outbox_reserve(store, mail->key, mail->kind, mail->program, recipients,
 	                         mail->person_id, mail->thread_type, mail->thread_ref, now, &id,
 	                         &created, error_r) < 0)
@@ -51,9 +75,19 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
 		ret = 0;
 		goto out;
 	}
+	if (to.n == 0) {
+		/* Kept as failed so the next digest says who is not reached. */
+		ret = store_outbox_mark_failed(
+		    store, id, 0, "not sent: the address bounced permanently", error_r);
+		log_warnx("not sending %s to %s: undeliverable", mail->key, recipients);
+		goto out;
+	}
 	if (template_render(config->templates, mail->template_name, mail->vars, mail->audience,
 	                    &subject, &body, error_r) < 0)
 		goto out;
+	/* The subject tag is the last way to find the thread of a reply whose
+	 * client dropped both the token address and In-Reply-To. */
+	tagged = xasprintf("%s [ref:%lld]", subject, (long long)id);
 	message_id = compose_message_id(addr_domain(config->smtp.from_addr));
 	if (config->hmac_secret != NULL) {
 		token = token_make(config->hmac_secret, id, mail->person_id);
@@ -62,9 +96,9 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
 	memset(&cm, 0, sizeof(cm));
 	cm.from_addr = config->smtp.from_addr;
 	cm.from_name = config->smtp.from_name;
-	cm.to = mail->to;
+	cm.to = &to;
 	cm.reply_to = reply_to;
-	cm.subject = subject;
+	cm.subject = tagged;
 	cm.body = body;
 	cm.message_id = message_id;
 	cm.in_reply_to = mail->in_reply_to;
@@ -74,19 +108,39 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
 	cm.date = now;
 	if (compose_message(&cm, &data, &len, error_r) < 0)
 		goto out;
-	if (store_outbox_fill(store, id, message_id, subject, data, len, error_r) < 0)
+	if (store_outbox_fill(store, id, message_id, tagged, data, len, error_r) < 0)
 		goto out;
 	log_info("queued %s to %s", mail->key, recipients);
 	ret = 0;
 out:
+	strvec_free(&to);
 	free(recipients);
 	free(subject);
+	free(tagged);
 	free(body);
 	free(message_id);
 	free(token);
 	free(reply_to);
 	free(data);
 	return ret;
+}
+
+int64_t
+outbox_thread_from_subject(const char *subject)
+{
+	const char *p, *last = NULL;
+	long long id = 0;
+
+	if (subject == NULL)
+		return 0;
+	/* The last tag wins: "Re: Fwd: ... [ref:12]" may quote older tags. */
+	for (p = strstr(subject, "[ref:"); p != NULL; p = strstr(p + 1, "[ref:"))
+		last = p;
+	if (last == NULL)
+		return 0;
+	for (p = last + 5; *p >= '0' && *p <= '9' && id < INT64_MAX / 10; p++)
+		id = id * 10 + (*p - '0');
+	return *p == ']' && p > last + 5 ? (int64_t)id : 0;
 }
 
 /* Seconds before attempt number `attempts + 1`: 1, 2, 4 ... minutes, at
@@ -106,97 +160,149 @@ retry_delay(int attempts)
 	return delay + (time_t)(r % (uint32_t)(delay / 4 + 1));
 }
 
-/* Keeps rate_per_minute exactly: sends are spaced 60/rate seconds apart. */
-static void
-rate_wait(const struct config_smtp *conf, struct timespec *last)
+/* What flush_done needs to record each result. */
+struct flush_ctx {
+	struct store *store;
+	const struct store_outbox *due; /* borrowed: the batch */
+	time_t now;
+	struct outbox_stats *stats;
+	char *store_error; /* owned: the first store failure */
+	bool connection_down;
+	bool in_transaction;
+	bool (*tick)(void *arg); /* may be NULL */
+	void *tick_arg;
+	bool stopped; /* tick asked to stop (the daemon is shutting down) */
+};
+
+/*
+ * Records one result in the store as soon as it is known, inside a
+ * transaction that flush_settled commits before any further email is sent.
+ * So a crash forgets the result of at most the emails in flight (one per
+ * connection), each the last on its connection, and sends them again on
+ * restart; results that arrive in the same round share one commit instead
+ * of one each.  Holding the marks of a whole batch of 100 until the end
+ * would be faster still, but a crash would then resend up to 100 emails.
+ */
+static int
+flush_done(void *vctx, size_t index, enum smtp_result res, int code, const char *serr)
 {
-	struct timespec now, until;
-	long long gap_ns, elapsed_ns;
+	struct flush_ctx *ctx = vctx;
+	const struct store_outbox *o = &ctx->due[index];
+	const char *error = NULL;
+	int rc;
 
-	if (conf->rate_per_minute <= 0)
-		return;
-	gap_ns = 60000000000LL / conf->rate_per_minute;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (last->tv_sec != 0) {
-		elapsed_ns =
-		    (now.tv_sec - last->tv_sec) * 1000000000LL + (now.tv_nsec - last->tv_nsec);
-		if (elapsed_ns < gap_ns) {
-			long long wait = gap_ns - elapsed_ns;
-
-			until.tv_sec = (time_t)(wait / 1000000000LL);
-			until.tv_nsec = (long)(wait % 1000000000LL);
-			while (nanosleep(&until, &until) < 0)
-				;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-		}
+	if (!ctx->in_transaction && ctx->store_error == NULL) {
+		if (store_begin(ctx->store, &error) < 0)
+			ctx->store_error = xstrdup(error);
+		else
+			ctx->in_transaction = true;
 	}
-	*last = now;
+	if (res == SMTP_OK) {
+		rc = store_outbox_mark_sent(ctx->store, o->id, code, ctx->now, &error);
+		ctx->stats->sent++;
+		log_info("sent %s to %s", o->key, o->recipients);
+	} else if (res == SMTP_TEMPFAIL && o->attempts + 1 < OUTBOX_MAX_ATTEMPTS) {
+		rc = store_outbox_mark_retry(ctx->store, o->id, code, serr,
+		                             ctx->now + retry_delay(o->attempts), &error);
+		ctx->stats->retried++;
+		log_warnx("will retry %s: %s", o->key, serr);
+		/* No reply code: the server is unreachable, so the rest would
+		 * fail the same way. */
+		if (code == 0)
+			ctx->connection_down = true;
+	} else {
+		rc = store_outbox_mark_failed(ctx->store, o->id, code, serr, &error);
+		ctx->stats->failed++;
+		log_warnx("failed %s to %s: %s", o->key, o->recipients, serr);
+	}
+	if (rc < 0 && ctx->store_error == NULL)
+		ctx->store_error = xstrdup(error);
+	/* Feeds the watchdog once per email, however slow the rate. */
+	if (ctx->tick != NULL && ctx->tick(ctx->tick_arg))
+		ctx->stopped = true;
+	return ctx->store_error != NULL || ctx->connection_down || ctx->stopped;
+}
+
+/* Commits the results recorded since the last call. */
+static void
+flush_settled(void *vctx)
+{
+	struct flush_ctx *ctx = vctx;
+	const char *error = NULL;
+
+	if (!ctx->in_transaction)
+		return;
+	ctx->in_transaction = false;
+	if (store_commit(ctx->store, &error) < 0) {
+		store_rollback(ctx->store);
+		if (ctx->store_error == NULL)
+			ctx->store_error = xstrdup(error);
+	}
 }
 
 int
 outbox_flush(const struct config *config, struct store *store, struct smtp_session **smtp_io,
-             time_t now, struct outbox_stats *stats_r, const char **error_r)
+             time_t now, bool (*tick)(void *arg), void *tick_arg, struct outbox_stats *stats_r,
+             const char **error_r)
 {
+	struct flush_ctx ctx = {store, NULL,  now,  stats_r,  NULL,
+	                        false, false, tick, tick_arg, false};
 	struct store_outbox *due = NULL;
-	struct timespec last = {0, 0};
+	struct smtp_item *items = NULL;
+	struct strvec *rcpts = NULL;
 	size_t n = 0;
 	int ret = -1;
 
 	memset(stats_r, 0, sizeof(*stats_r));
 	for (;;) {
-		bool connection_down = false;
-
 		if (store_outbox_due(store, now, 100, &due, &n, error_r) < 0)
 			goto out;
 		if (n == 0)
 			break;
 		if (*smtp_io == NULL && smtp_open(&config->smtp, smtp_io, error_r) < 0)
 			goto out;
-		for (size_t i = 0; i < n && !connection_down; i++) {
-			struct store_outbox *o = &due[i];
-			struct strvec rcpts = {0};
-			const char *serr = NULL;
-			char *list = xstrdup(o->recipients), *save = NULL;
-			enum smtp_result res;
-			int code = 0, rc;
+		items = xcalloc(n, sizeof(*items));
+		rcpts = xcalloc(n, sizeof(*rcpts));
+		for (size_t i = 0; i < n; i++) {
+			char *list = xstrdup(due[i].recipients), *save = NULL;
 
 			for (char *r = strtok_r(list, ",", &save); r != NULL;
 			     r = strtok_r(NULL, ",", &save))
-				strvec_push(&rcpts, r);
+				strvec_push(&rcpts[i], r);
 			free(list);
-			rate_wait(&config->smtp, &last);
-			res = smtp_send(*smtp_io, config->smtp.from_addr,
-			                (const char *const *)rcpts.v, rcpts.n, o->data, o->len,
-			                &code, &serr);
-			strvec_free(&rcpts);
-			if (res == SMTP_OK) {
-				rc = store_outbox_mark_sent(store, o->id, code, now, error_r);
-				stats_r->sent++;
-				log_info("sent %s to %s", o->key, o->recipients);
-			} else if (res == SMTP_TEMPFAIL && o->attempts + 1 < OUTBOX_MAX_ATTEMPTS) {
-				rc = store_outbox_mark_retry(store, o->id, code, serr,
-				                             now + retry_delay(o->attempts),
-				                             error_r);
-				stats_r->retried++;
-				log_warnx("will retry %s: %s", o->key, serr);
-				/* No reply code: the server is unreachable, so the
-				 * rest would fail the same way. */
-				connection_down = code == 0;
-			} else {
-				rc = store_outbox_mark_failed(store, o->id, code, serr, error_r);
-				stats_r->failed++;
-				log_warnx("failed %s to %s: %s", o->key, o->recipients, serr);
-			}
-			if (rc < 0)
-				goto out;
+			items[i].rcpts = (const char *const *)rcpts[i].v;
+			items[i].nrcpts = rcpts[i].n;
+			items[i].data = due[i].data;
+			items[i].len = due[i].len;
 		}
+		ctx.due = due;
+		smtp_send_batch(*smtp_io, config->smtp.from_addr, items, n, flush_done,
+		                flush_settled, &ctx);
+		flush_settled(&ctx);
+		for (size_t i = 0; i < n; i++)
+			strvec_free(&rcpts[i]);
+		free(rcpts);
+		rcpts = NULL;
+		free(items);
+		items = NULL;
 		store_outbox_list_free(&due, n);
 		n = 0;
-		if (connection_down)
+		if (ctx.store_error != NULL) {
+			*error_r = errorf("%s", ctx.store_error);
+			goto out;
+		}
+		if (ctx.connection_down || ctx.stopped)
 			break;
 	}
 	ret = 0;
 out:
+	if (rcpts != NULL) {
+		for (size_t i = 0; i < n; i++)
+			strvec_free(&rcpts[i]);
+		free(rcpts);
+	}
+	free(items);
+	free(ctx.store_error);
 	store_outbox_list_free(&due, n);
 	return ret;
 }

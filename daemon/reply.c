@@ -250,19 +250,35 @@ is_original_marker(const struct line *l)
 enum header_key { KEY_NONE = 0, KEY_FROM, KEY_OTHER };
 
 static const char *const from_keys[] = {
-    "from", "von", "de",         "da",     "van",    "från",   "fra",    "od",
-    "от",   "מאת", "expéditeur", "寄件者", "发件人", "發件人", "差出人",
+    "from",
+    "von",
+    "de",
+    "da",
+    "van",
+    "från",
+    "fra",
+    "od",
+    "от",
+    "מאת",
+    "expéditeur",
+    "寄件者",
+    "发件人",
+    "發件人",
+    "差出人",
+    /* Case folding is ASCII only: Cyrillic keys as clients capitalise them. */
+    "От",
 };
 
 static const char *const other_keys[] = {
-    "sent",     "date",       "to",       "cc",         "subject",    "reply-to",  "sent by",
-    "gesendet", "datum",      "an",       "betreff",    "envoyé",     "envoyé le", "date d'envoi",
-    "à",        "objet",      "enviado",  "enviado el", "para",       "asunto",    "fecha",
-    "inviato",  "data",       "a",        "oggetto",    "enviada em", "assunto",   "verzonden",
-    "aan",      "onderwerp",  "skickat",  "till",       "ämne",       "wysłano",   "do",
-    "temat",    "отправлено", "кому",     "тема",       "дата",       "נשלח",      "אל",
-    "נושא",     "日付",       "宛先",     "件名",       "送信日時",   "发送时间",  "收件人",
-    "主题",     "日期",       "寄件日期", "收件者",     "主旨",       "cc:",       "kopie",
+    "sent",       "date",       "to",       "cc",         "subject",    "reply-to",  "sent by",
+    "gesendet",   "datum",      "an",       "betreff",    "envoyé",     "envoyé le", "date d'envoi",
+    "à",          "objet",      "enviado",  "enviado el", "para",       "asunto",    "fecha",
+    "inviato",    "data",       "a",        "oggetto",    "enviada em", "assunto",   "verzonden",
+    "aan",        "onderwerp",  "skickat",  "till",       "ämne",       "wysłano",   "do",
+    "temat",      "отправлено", "кому",     "тема",       "дата",       "נשלח",      "אל",
+    "נושא",       "日付",       "宛先",     "件名",       "送信日時",   "发送时间",  "收件人",
+    "主题",       "日期",       "寄件日期", "收件者",     "主旨",       "cc:",       "kopie",
+    "Отправлено", "Кому",       "Тема",     "Дата",       "Копия",
 };
 
 /* The key of a "Key: value" header line as Outlook writes it in a reply,

@@ -60,15 +60,22 @@ schedule_previous_month(time_t t, char buf[static 8])
 }
 
 /* A partnership is held to a month's cadence when it existed before that
- * month's reminder day. */
-static bool
-eligible_for_month(const struct schedule_match *m, int year, int month, int reminder_day)
+ * month's reminder day: this is that instant. */
+static time_t
+eligibility_cutoff(int year, int month, int reminder_day)
 {
 	int mday = reminder_day < 1 ? 1 : reminder_day;
 
 	if (mday > clock_days_in_month(year, month))
 		mday = clock_days_in_month(year, month);
-	return m->created_at < clock_local_midnight(year, month, mday);
+	return clock_local_midnight(year, month, mday);
+}
+
+void
+schedule_reminder_key_affixes(const char *month, char prefix[static 32], char suffix[static 32])
+{
+	snprintf(prefix, 32, "meeting-reminder:match=");
+	snprintf(suffix, 32, ":month=%.7s", month);
 }
 
 static struct schedule_action *
@@ -84,14 +91,39 @@ push_action(struct schedule_action **list, size_t *n, size_t *cap, enum schedule
 }
 
 void
+schedule_followup_key(const char *program, time_t now, char key[static 128])
+{
+	char prev[8];
+
+	schedule_previous_month(now, prev);
+	snprintf(key, 128, "cadence-followup:program=%s:month=%s", program, prev);
+}
+
+void
+schedule_counts_needed(const struct schedule_input *in, time_t now, bool *this_month_r,
+                       bool *last_month_r)
+{
+	struct tm tm;
+
+	*this_month_r = *last_month_r = false;
+	if (!schedule_in_working_hours(now, in->work_start_hour, in->work_end_hour,
+	                               in->work_weekends))
+		return;
+	clock_local(now, &tm);
+	*this_month_r = tm.tm_mday >= in->reminder_day;
+	*last_month_r = !in->followup_done;
+}
+
+void
 schedule_due_actions(const struct schedule_input *in, time_t now,
                      struct schedule_action **actions_r, size_t *n_r)
 {
 	struct schedule_action *list = NULL, *a;
 	size_t n = 0, cap = 0;
 	struct tm tm;
-	char month[8], prev[8], today[11];
+	char month[8], prev[8], today[11], prefix[32], suffix[32];
 	int year, mon, pyear, pmon;
+	time_t cutoff, prev_cutoff;
 
 	*actions_r = NULL;
 	*n_r = 0;
@@ -106,25 +138,28 @@ schedule_due_actions(const struct schedule_input *in, time_t now,
 	clock_month_key(now, month);
 	schedule_previous_month(now, prev);
 	clock_date_key(now, today);
+	cutoff = eligibility_cutoff(year, mon, in->reminder_day);
+	prev_cutoff = eligibility_cutoff(pyear, pmon, in->reminder_day);
+	schedule_reminder_key_affixes(month, prefix, suffix);
 
 	if (tm.tm_mday >= in->reminder_day) {
 		for (size_t i = 0; i < in->nmatches; i++) {
 			const struct schedule_match *m = &in->matches[i];
 
-			if (m->meetings_this_month >= in->meetings_per_month ||
-			    !eligible_for_month(m, year, mon, in->reminder_day))
+			if (m->reminded || m->meetings_this_month >= in->meetings_per_month ||
+			    m->created_at >= cutoff)
 				continue;
 			a = push_action(&list, &n, &cap, DUE_MEETING_REMINDER);
 			a->match_id = m->id;
 			snprintf(a->period, sizeof(a->period), "%s", month);
-			snprintf(a->key, sizeof(a->key), "meeting-reminder:match=%lld:month=%s",
-			         (long long)m->id, month);
+			snprintf(a->key, sizeof(a->key), "%s%lld%s", prefix, (long long)m->id,
+			         suffix);
 		}
 	}
 
 	/* The follow-up for last month; eligible pairs only, so a program's
 	 * first month with no partnership yet sends nothing. */
-	{
+	if (!in->followup_done) {
 		size_t eligible = 0;
 		struct schedule_below *below = NULL;
 		size_t nbelow = 0, bcap = 0;
@@ -132,7 +167,7 @@ schedule_due_actions(const struct schedule_input *in, time_t now,
 		for (size_t i = 0; i < in->nmatches; i++) {
 			const struct schedule_match *m = &in->matches[i];
 
-			if (!eligible_for_month(m, pyear, pmon, in->reminder_day))
+			if (m->created_at >= prev_cutoff)
 				continue;
 			eligible++;
 			if (m->meetings_last_month < in->meetings_per_month) {
@@ -145,8 +180,7 @@ schedule_due_actions(const struct schedule_input *in, time_t now,
 		if (eligible > 0) {
 			a = push_action(&list, &n, &cap, DUE_CADENCE_FOLLOWUP);
 			snprintf(a->period, sizeof(a->period), "%s", prev);
-			snprintf(a->key, sizeof(a->key), "cadence-followup:program=%s:month=%s",
-			         in->program, prev);
+			schedule_followup_key(in->program, now, a->key);
 			a->below = below;
 			a->nbelow = nbelow;
 			a->neligible = eligible;

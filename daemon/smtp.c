@@ -1,6 +1,7 @@
 /*
- * smtp: sending over libcurl, one easy handle per session so libcurl keeps
- * the connection open between sends.
+ * smtp: sending over libcurl's multi interface, one easy handle per
+ * connection slot; the multi handle keeps the connections open between
+ * sends, batches and cycles.
  *
  * Choices:
  *   - CURLOPT_MAIL_RCPT_ALLLOWFAILS stays off: one refused recipient fails
@@ -17,6 +18,24 @@
  *     anything (the server dropped the idle connection) is retried once on
  *     a fresh connection: nothing reached the server, so nothing can be
  *     delivered twice.
+ *   - A batch goes out over up to SMTP_CONNECTIONS connections at once
+ *     (libcurl's multi interface, one easy handle per connection): on
+ *     loopback a send is mostly waiting for the server's replies to MAIL,
+ *     RCPT, DATA and the final dot, so a few connections overlap those
+ *     waits.  Results are reported as they arrive, and the caller is told
+ *     (settled) after each round of them, before any further send starts:
+ *     committing there records each result before its connection carries
+ *     anything else, so a crash loses the record of at most the emails in
+ *     flight, one per connection, while results that arrive together
+ *     share one commit.
+ *   - rate_per_minute is kept exactly by starting sends on a fixed grid
+ *     60/rate seconds apart (the grid, not the last start, is advanced, so
+ *     wake-up delays do not add up to a lower rate).  No send ever starts
+ *     ahead of the grid, so no minute holds more than the rate; a send the
+ *     machine delayed is followed by one on time, a shorter gap.  When the
+ *     sends fall behind by more than a gap the grid restarts from now
+ *     rather than bursting to catch up.  The grid lives in the session, so
+ *     it holds across batches and cycles.
  *   - The server's last error reply line is kept (through the debug callback) for
  *     error messages; only lines from the server are looked at, so the
  *     AUTH exchange we send never shows up.  The password is never put in
@@ -28,14 +47,38 @@
 #include "log.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SMTP_DEFAULT_TIMEOUT 30
 #define SMTP_REPLY_MAX 200
+#define NSEC 1000000000LL
+
+/* The upload source for one send. */
+struct smtp_reader {
+	const char *data; /* borrowed */
+	size_t len;
+	size_t pos;
+};
+
+/* One connection's worth of sending: an easy handle and what its current
+ * transfer needs. */
+struct smtp_slot {
+	CURL *curl;                /* owned; NULL until first used */
+	struct curl_slist *rcpts;  /* owned while busy */
+	struct smtp_reader reader; /* data borrowed from the item */
+	size_t index;              /* the item being sent */
+	bool busy;
+	bool retried; /* already retried on a fresh connection */
+	char errbuf[CURL_ERROR_SIZE];
+	char reply[SMTP_REPLY_MAX + 1]; /* last 4xx/5xx line from the server */
+};
 
 struct smtp_session {
-	CURL *curl;
+	CURLM *multi; /* owned: holds the open connections */
+	struct smtp_slot slots[SMTP_CONNECTIONS];
 	char *url;      /* owned */
 	char *where;    /* owned: "host:port" for messages, no credentials */
 	char *ca_file;  /* owned, may be NULL */
@@ -43,15 +86,8 @@ struct smtp_session {
 	char *password; /* owned, may be NULL */
 	bool tls;
 	long timeout;
-	char errbuf[CURL_ERROR_SIZE];
-	char reply[SMTP_REPLY_MAX + 1]; /* last 4xx/5xx line from the server */
-};
-
-/* The upload source for one send. */
-struct smtp_reader {
-	const char *data; /* borrowed */
-	size_t len;
-	size_t pos;
+	long long gap_ns;  /* 60 s / rate_per_minute; 0: no limit */
+	long long next_ns; /* CLOCK_MONOTONIC time of the next start; 0: now */
 };
 
 static size_t
@@ -72,7 +108,7 @@ smtp_read_cb(char *buf, size_t size, size_t nitems, void *userdata)
 static int
 smtp_debug_cb(CURL *handle, curl_infotype type, char *data, size_t size, void *userdata)
 {
-	struct smtp_session *sess = userdata;
+	struct smtp_slot *slot = userdata;
 	(void)handle;
 	if (type != CURLINFO_HEADER_IN || size < 3)
 		return 0;
@@ -83,7 +119,7 @@ smtp_debug_cb(CURL *handle, curl_infotype type, char *data, size_t size, void *u
 		size--;
 	char *line = xstrndup(data, size);
 	char *clean = compose_sanitize_header(line, SMTP_REPLY_MAX);
-	memcpy(sess->reply, clean, strlen(clean) + 1);
+	memcpy(slot->reply, clean, strlen(clean) + 1);
 	free(clean);
 	free(line);
 	return 0;
@@ -126,12 +162,15 @@ smtp_open(const struct config_smtp *conf, struct smtp_session **sess_r, const ch
 		goto out;
 	}
 	sess = xcalloc(1, sizeof(*sess));
-	sess->curl = curl_easy_init();
-	if (sess->curl == NULL) {
+	sess->multi = curl_multi_init();
+	if (sess->multi == NULL) {
 		curl_global_cleanup();
 		*error_r = errorf("cannot create a libcurl handle");
 		goto out;
 	}
+	/* At most one connection per slot, kept open between batches. */
+	curl_multi_setopt(sess->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)SMTP_CONNECTIONS);
+	curl_multi_setopt(sess->multi, CURLMOPT_MAXCONNECTS, (long)SMTP_CONNECTIONS);
 	sess->url = xstrdup(conf->url);
 	sess->where = smtp_where(conf->url);
 	sess->ca_file = conf->ca_file != NULL ? xstrdup(conf->ca_file) : NULL;
@@ -141,6 +180,7 @@ smtp_open(const struct config_smtp *conf, struct smtp_session **sess_r, const ch
 	}
 	sess->tls = conf->tls;
 	sess->timeout = conf->timeout > 0 ? conf->timeout : SMTP_DEFAULT_TIMEOUT;
+	sess->gap_ns = conf->rate_per_minute > 0 ? 60 * NSEC / conf->rate_per_minute : 0;
 	*sess_r = sess;
 	sess = NULL;
 	ret = 0;
@@ -151,13 +191,12 @@ out:
 	return ret;
 }
 
-/* Sets every option of one send; the rcpt list and reader must outlive
- * the transfer. */
+/* Sets every option of one send on slot; its rcpt list and reader must
+ * outlive the transfer. */
 static CURLcode
-smtp_setup(struct smtp_session *sess, const char *from, struct curl_slist *rcpts,
-           struct smtp_reader *reader)
+smtp_setup(struct smtp_session *sess, struct smtp_slot *slot, const char *from)
 {
-	CURL *c = sess->curl;
+	CURL *c = slot->curl;
 	CURLcode rc = CURLE_OK;
 
 	/* Options that libcurl refuses only when out of memory or unsupported:
@@ -177,12 +216,12 @@ smtp_setup(struct smtp_session *sess, const char *from, struct curl_slist *rcpts
 		SETOPT(CURLOPT_PASSWORD, sess->password);
 	}
 	SETOPT(CURLOPT_MAIL_FROM, from);
-	SETOPT(CURLOPT_MAIL_RCPT, rcpts);
+	SETOPT(CURLOPT_MAIL_RCPT, slot->rcpts);
 	SETOPT(CURLOPT_MAIL_RCPT_ALLLOWFAILS, 0L);
 	SETOPT(CURLOPT_UPLOAD, 1L);
 	SETOPT(CURLOPT_READFUNCTION, smtp_read_cb);
-	SETOPT(CURLOPT_READDATA, reader);
-	SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t)reader->len);
+	SETOPT(CURLOPT_READDATA, &slot->reader);
+	SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t)slot->reader.len);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
 	SETOPT(CURLOPT_CONNECTTIMEOUT, sess->timeout);
 	SETOPT(CURLOPT_SERVER_RESPONSE_TIMEOUT, sess->timeout);
@@ -190,10 +229,11 @@ smtp_setup(struct smtp_session *sess, const char *from, struct curl_slist *rcpts
 	SETOPT(CURLOPT_LOW_SPEED_TIME, sess->timeout);
 	/* A bound on the whole exchange even if every step is just in time. */
 	SETOPT(CURLOPT_TIMEOUT, sess->timeout * 4);
-	SETOPT(CURLOPT_ERRORBUFFER, sess->errbuf);
+	SETOPT(CURLOPT_ERRORBUFFER, slot->errbuf);
 	SETOPT(CURLOPT_DEBUGFUNCTION, smtp_debug_cb);
-	SETOPT(CURLOPT_DEBUGDATA, sess);
+	SETOPT(CURLOPT_DEBUGDATA, slot);
 	SETOPT(CURLOPT_VERBOSE, 1L);
+	SETOPT(CURLOPT_PRIVATE, slot);
 #undef SETOPT
 	return rc;
 }
@@ -235,26 +275,150 @@ smtp_is_account_error(CURLcode rc)
 	}
 }
 
-/* One transfer; *code_r the last reply code, *fresh_r whether it opened a
- * new connection. */
-static CURLcode
-smtp_perform(struct smtp_session *sess, long *code_r, bool *fresh_r)
+static long long
+mono_ns(void)
 {
-	long code = 0, connects = 0;
-	sess->errbuf[0] = '\0';
-	sess->reply[0] = '\0';
-	CURLcode rc = curl_easy_perform(sess->curl);
-	if (curl_easy_getinfo(sess->curl, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK)
-		code = 0;
-	if (curl_easy_getinfo(sess->curl, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK)
-		connects = 1;
-	*code_r = code;
-	*fresh_r = connects > 0;
-	return rc;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+/* Sleeps until the CLOCK_MONOTONIC instant at_ns. */
+static void
+sleep_until(long long at_ns)
+{
+	struct timespec ts = {(time_t)(at_ns / NSEC), (long)(at_ns % NSEC)};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* Checks an item's envelope and builds its recipient list into slot.
+ * Returns SMTP_OK, or SMTP_PERMFAIL/SMTP_TEMPFAIL with *error_r. */
+static enum smtp_result
+slot_prepare(struct smtp_slot *slot, const char *from, const struct smtp_item *item,
+             const char **error_r)
+{
+	if (from == NULL || (*from != '\0' && !compose_valid_addr(from))) {
+		*error_r = errorf("invalid envelope sender \"%.100s\"", from != NULL ? from : "");
+		return SMTP_PERMFAIL;
+	}
+	if (item->nrcpts == 0) {
+		*error_r = errorf("no recipient to send to");
+		return SMTP_PERMFAIL;
+	}
+	for (size_t i = 0; i < item->nrcpts; i++) {
+		struct curl_slist *next;
+
+		if (!compose_valid_addr(item->rcpts[i])) {
+			*error_r = errorf("invalid recipient \"%.100s\"", item->rcpts[i]);
+			return SMTP_PERMFAIL;
+		}
+		next = curl_slist_append(slot->rcpts, item->rcpts[i]);
+		if (next == NULL) {
+			*error_r = errorf("out of memory building the recipient list");
+			return SMTP_TEMPFAIL;
+		}
+		slot->rcpts = next;
+	}
+	slot->reader.data = item->data;
+	slot->reader.len = item->len;
+	slot->reader.pos = 0;
+	return SMTP_OK;
+}
+
+/* Frees what the slot's transfer used; the easy handle stays for reuse. */
+static void
+slot_release(struct smtp_slot *slot)
+{
+	/* The list is freed below: do not leave libcurl pointing at it. */
+	if (slot->curl != NULL) {
+		curl_easy_setopt(slot->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
+		curl_easy_setopt(slot->curl, CURLOPT_READDATA, (void *)NULL);
+		curl_easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 0L);
+	}
+	curl_slist_free_all(slot->rcpts);
+	slot->rcpts = NULL;
+	slot->busy = false;
+	slot->retried = false;
+}
+
+/* Grades a finished transfer (see smtp_send_batch). */
+static enum smtp_result
+smtp_grade(struct smtp_session *sess, struct smtp_slot *slot, CURLcode rc, long code,
+           const char **error_r)
+{
+	const char *detail;
+
+	if (rc == CURLE_OK)
+		return SMTP_OK;
+	detail = slot->reply[0] != '\0'    ? slot->reply
+	         : slot->errbuf[0] != '\0' ? slot->errbuf
+	                                   : curl_easy_strerror(rc);
+	if (smtp_is_account_error(rc)) {
+		*error_r = errorf("SMTP server %s: cannot log in or secure the connection (%s); "
+		                  "check the smtp section of the configuration",
+		                  sess->where, detail);
+		return SMTP_TEMPFAIL;
+	}
+	if (code >= 500 && code < 600) {
+		*error_r = errorf("SMTP server %s refused the message for good with code %ld: %s",
+		                  sess->where, code, detail);
+		return SMTP_PERMFAIL;
+	}
+	if (code >= 400 && code < 500) {
+		*error_r = errorf("SMTP server %s deferred the message with code %ld: %s",
+		                  sess->where, code, detail);
+		return SMTP_TEMPFAIL;
+	}
+	*error_r = errorf("cannot send through SMTP server %s: %s (%s)", sess->where,
+	                  curl_easy_strerror(rc), slot->errbuf[0] != '\0' ? slot->errbuf : "-");
+	return SMTP_TEMPFAIL;
+}
+
+/* Starts item index on a free slot.  Returns 0 when the transfer runs, or
+ * -1 when it is already decided (*result_r, *error_r). */
+static int
+slot_start(struct smtp_session *sess, struct smtp_slot *slot, const char *from,
+           const struct smtp_item *item, size_t index, enum smtp_result *result_r,
+           const char **error_r)
+{
+	CURLcode rc;
+	CURLMcode mrc;
+
+	slot->index = index;
+	slot->busy = true;
+	slot->retried = false;
+	slot->errbuf[0] = '\0';
+	slot->reply[0] = '\0';
+	*result_r = slot_prepare(slot, from, item, error_r);
+	if (*result_r != SMTP_OK)
+		return -1;
+	if (slot->curl == NULL && (slot->curl = curl_easy_init()) == NULL) {
+		*error_r = errorf("cannot create a libcurl handle");
+		*result_r = SMTP_TEMPFAIL;
+		return -1;
+	}
+	rc = smtp_setup(sess, slot, from);
+	if (rc != CURLE_OK) {
+		*error_r =
+		    errorf("cannot set up the send to %s: %s", sess->where, curl_easy_strerror(rc));
+		*result_r = SMTP_TEMPFAIL;
+		return -1;
+	}
+	mrc = curl_multi_add_handle(sess->multi, slot->curl);
+	if (mrc != CURLM_OK) {
+		*error_r = errorf("cannot start the send to %s: %s", sess->where,
+		                  curl_multi_strerror(mrc));
+		*result_r = SMTP_TEMPFAIL;
+		return -1;
+	}
+	return 0;
 }
 
 /*
- * Cases:
+ * Cases, for each item:
  *   - an invalid envelope (bad sender or recipient, no recipient): PERMFAIL
  *     without talking to the server;
  *   - accepted: OK;
@@ -262,97 +426,156 @@ smtp_perform(struct smtp_session *sess, long *code_r, bool *fresh_r)
  *     fresh connection (see the top of the file);
  *   - AUTH/TLS/URL problems: TEMPFAIL; 5xx: PERMFAIL; anything else
  *     (4xx, network, timeout): TEMPFAIL.
- * libcurl closes the connection itself after a failed transfer, so the next
- * send starts clean.
+ * libcurl closes a connection itself after a failed transfer, so the next
+ * send on that slot starts clean.  Starts are paced by rate_per_minute;
+ * while sends are in flight the pacing wait is a poll of their sockets.
  */
+size_t
+smtp_send_batch(struct smtp_session *sess, const char *from, const struct smtp_item *items,
+                size_t n, smtp_result_fn *done, smtp_settled_fn *settled, void *ctx)
+{
+	size_t next = 0, nslots = n < SMTP_CONNECTIONS ? n : SMTP_CONNECTIONS;
+	int running = 0;
+	bool stop = false;
+
+	for (;;) {
+		long long wait_ns = -1;
+
+		/* Start what the free slots and the rate allow. */
+		for (size_t s = 0; s < nslots && next < n && !stop; s++) {
+			struct smtp_slot *slot = &sess->slots[s];
+			enum smtp_result res;
+			const char *error = NULL;
+
+			if (slot->busy)
+				continue;
+			if (sess->gap_ns > 0) {
+				long long now = mono_ns();
+
+				if (sess->next_ns > now) {
+					if (running > 0) {
+						wait_ns = sess->next_ns - now;
+						break;
+					}
+					/* Nothing in flight: sleep to the exact instant. */
+					sleep_until(sess->next_ns);
+					now = sess->next_ns;
+				}
+				/* Behind by more than a gap: restart the grid. */
+				sess->next_ns =
+				    (sess->next_ns == 0 || sess->next_ns + sess->gap_ns < now
+				         ? now
+				         : sess->next_ns) +
+				    sess->gap_ns;
+			}
+			if (slot_start(sess, slot, from, &items[next], next, &res, &error) < 0) {
+				slot_release(slot);
+				if (done(ctx, next, res, 0, error) != 0)
+					stop = true;
+				if (settled != NULL)
+					settled(ctx);
+			} else {
+				running++;
+			}
+			next++;
+		}
+		if (running == 0 && (next >= n || stop))
+			break;
+		if (running == 0)
+			continue; /* only pacing left: the loop above sleeps */
+
+		int still = 0;
+		CURLMcode mrc = curl_multi_perform(sess->multi, &still);
+		CURLMsg *msg;
+		bool reported = false;
+		int left;
+
+		if (mrc != CURLM_OK)
+			log_warnx("smtp: %s", curl_multi_strerror(mrc));
+		while ((msg = curl_multi_info_read(sess->multi, &left)) != NULL) {
+			struct smtp_slot *slot = NULL;
+			long code = 0, connects = 1;
+			const char *error = NULL;
+			enum smtp_result res;
+			CURLcode rc;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			rc = msg->data.result;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
+			if (curl_easy_getinfo(slot->curl, CURLINFO_RESPONSE_CODE, &code) !=
+			    CURLE_OK)
+				code = 0;
+			if (curl_easy_getinfo(slot->curl, CURLINFO_NUM_CONNECTS, &connects) !=
+			    CURLE_OK)
+				connects = 1;
+			curl_multi_remove_handle(sess->multi, slot->curl);
+			if (rc != CURLE_OK && connects == 0 && code == 0 && !slot->retried &&
+			    smtp_is_network_error(rc)) {
+				log_debug("smtp: reused connection to %s failed (%s), reconnecting",
+				          sess->where, curl_easy_strerror(rc));
+				slot->retried = true;
+				slot->reader.pos = 0;
+				slot->errbuf[0] = '\0';
+				slot->reply[0] = '\0';
+				curl_easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 1L);
+				if (curl_multi_add_handle(sess->multi, slot->curl) == CURLM_OK)
+					continue;
+			}
+			res = smtp_grade(sess, slot, rc, code, &error);
+			running--;
+			size_t index = slot->index;
+			slot_release(slot);
+			if (done(ctx, index, res, (int)code, error) != 0)
+				stop = true;
+			reported = true;
+		}
+		if (reported && settled != NULL)
+			settled(ctx);
+		/* A slot just freed takes the next item at once; otherwise wait
+		 * for the transfers in flight (or the next start on the grid). */
+		if (running > 0 && !(reported && next < n && !stop)) {
+			int timeout_ms = 1000;
+
+			if (wait_ns >= 0)
+				timeout_ms = (int)((wait_ns + 999999) / 1000000);
+			curl_multi_poll(sess->multi, NULL, 0, timeout_ms, NULL);
+		}
+	}
+	return next;
+}
+
+struct smtp_one {
+	enum smtp_result result;
+	int code;
+	const char *error;
+};
+
+static int
+smtp_one_done(void *ctx, size_t index, enum smtp_result result, int code, const char *error)
+{
+	struct smtp_one *one = ctx;
+
+	(void)index;
+	one->result = result;
+	one->code = code;
+	one->error = error;
+	return 0;
+}
+
 enum smtp_result
 smtp_send(struct smtp_session *sess, const char *from, const char *const *rcpts, size_t nrcpts,
           const char *data, size_t len, int *code_r, const char **error_r)
 {
-	struct curl_slist *list = NULL;
-	struct smtp_reader reader = {data, len, 0};
-	enum smtp_result result = SMTP_TEMPFAIL;
-	long code = 0;
-	bool fresh = true;
-	CURLcode rc;
+	struct smtp_item item = {rcpts, nrcpts, data, len};
+	struct smtp_one one = {SMTP_TEMPFAIL, 0, NULL};
 
+	smtp_send_batch(sess, from, &item, 1, smtp_one_done, NULL, &one);
 	if (code_r != NULL)
-		*code_r = 0;
-	if (from == NULL || (*from != '\0' && !compose_valid_addr(from))) {
-		*error_r = errorf("invalid envelope sender \"%.100s\"", from != NULL ? from : "");
-		result = SMTP_PERMFAIL;
-		goto out;
-	}
-	if (nrcpts == 0) {
-		*error_r = errorf("no recipient to send to");
-		result = SMTP_PERMFAIL;
-		goto out;
-	}
-	for (size_t i = 0; i < nrcpts; i++) {
-		if (!compose_valid_addr(rcpts[i])) {
-			*error_r = errorf("invalid recipient \"%.100s\"", rcpts[i]);
-			result = SMTP_PERMFAIL;
-			goto out;
-		}
-		struct curl_slist *next = curl_slist_append(list, rcpts[i]);
-		if (next == NULL) {
-			*error_r = errorf("out of memory building the recipient list");
-			goto out;
-		}
-		list = next;
-	}
-
-	rc = smtp_setup(sess, from, list, &reader);
-	if (rc != CURLE_OK) {
-		*error_r =
-		    errorf("cannot set up the send to %s: %s", sess->where, curl_easy_strerror(rc));
-		goto out;
-	}
-	for (int attempt = 0; attempt < 2; attempt++) {
-		reader.pos = 0;
-		rc = smtp_perform(sess, &code, &fresh);
-		if (rc == CURLE_OK || fresh || code != 0 || !smtp_is_network_error(rc))
-			break;
-		log_debug("smtp: reused connection to %s failed (%s), reconnecting", sess->where,
-		          curl_easy_strerror(rc));
-		curl_easy_setopt(sess->curl, CURLOPT_FRESH_CONNECT, 1L);
-	}
-	curl_easy_setopt(sess->curl, CURLOPT_FRESH_CONNECT, 0L);
-	if (code_r != NULL)
-		*code_r = (int)code;
-
-	if (rc == CURLE_OK) {
-		result = SMTP_OK;
-		goto out;
-	}
-	const char *detail = sess->reply[0] != '\0'    ? sess->reply
-	                     : sess->errbuf[0] != '\0' ? sess->errbuf
-	                                               : curl_easy_strerror(rc);
-	if (smtp_is_account_error(rc)) {
-		result = SMTP_TEMPFAIL;
-		*error_r = errorf("SMTP server %s: cannot log in or secure the connection (%s); "
-		                  "check the smtp section of the configuration",
-		                  sess->where, detail);
-	} else if (code >= 500 && code < 600) {
-		result = SMTP_PERMFAIL;
-		*error_r = errorf("SMTP server %s refused the message for good with code %ld: %s",
-		                  sess->where, code, detail);
-	} else if (code >= 400 && code < 500) {
-		result = SMTP_TEMPFAIL;
-		*error_r = errorf("SMTP server %s deferred the message with code %ld: %s",
-		                  sess->where, code, detail);
-	} else {
-		result = SMTP_TEMPFAIL;
-		*error_r =
-		    errorf("cannot send through SMTP server %s: %s (%s)", sess->where,
-		           curl_easy_strerror(rc), sess->errbuf[0] != '\0' ? sess->errbuf : "-");
-	}
-out:
-	/* The list is freed below: do not leave libcurl pointing at it. */
-	curl_easy_setopt(sess->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
-	curl_easy_setopt(sess->curl, CURLOPT_READDATA, (void *)NULL);
-	curl_slist_free_all(list);
-	return result;
+		*code_r = one.code;
+	if (one.result != SMTP_OK)
+		*error_r = one.error;
+	return one.result;
 }
 
 void
@@ -361,8 +584,15 @@ smtp_close(struct smtp_session **sessp)
 	struct smtp_session *sess = *sessp;
 	if (sess == NULL)
 		return;
-	/* Sends QUIT on a cached connection. */
-	curl_easy_cleanup(sess->curl);
+	for (size_t i = 0; i < SMTP_CONNECTIONS; i++) {
+		if (sess->slots[i].busy)
+			curl_multi_remove_handle(sess->multi, sess->slots[i].curl);
+		slot_release(&sess->slots[i]);
+		if (sess->slots[i].curl != NULL)
+			curl_easy_cleanup(sess->slots[i].curl);
+	}
+	/* Sends QUIT on the cached connections. */
+	curl_multi_cleanup(sess->multi);
 	curl_global_cleanup();
 	free(sess->url);
 	free(sess->where);

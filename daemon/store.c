@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define STMT_CACHE_MAX 96
 
@@ -20,10 +21,19 @@ struct stmt_entry {
 	sqlite3_stmt *stmt;
 };
 
+/* How long a statement waits for a lock another process holds before it
+ * fails with "database is locked" (the daemon then retries later). */
+#define STORE_BUSY_TIMEOUT_MS 10000
+/* After this long waiting, say so once in the log. */
+#define STORE_BUSY_LOG_MS 1000
+
 struct store {
 	sqlite3 *db;
 	struct stmt_entry cache[STMT_CACHE_MAX];
 	size_t ncache;
+	char *path;         /* owned: for log lines */
+	long busy_start_ms; /* monotonic start of the current wait for a lock */
+	bool busy_logged;   /* the current wait was logged */
 };
 
 /* Migrations: entry i brings the schema from version i to i + 1. */
@@ -293,10 +303,56 @@ store_migrate(struct store *store, const char **error_r)
 	return 0;
 }
 
+static long
+store_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SQLite's busy handler: another connection holds the lock we need.
+ * Waits in short naps up to STORE_BUSY_TIMEOUT_MS, and says once in the log
+ * who is probably to blame when the wait gets long, so an operator who
+ * left a sqlite3 shell in a transaction sees why mentord is stalled.
+ * Returning 0 makes the statement fail with SQLITE_BUSY. */
+static int
+store_busy_handler(void *arg, int count)
+{
+	struct store *store = arg;
+	long now = store_monotonic_ms(), waited;
+	struct timespec nap;
+
+	if (count == 0) {
+		store->busy_start_ms = now;
+		store->busy_logged = false;
+	}
+	waited = now - store->busy_start_ms;
+	if (waited >= STORE_BUSY_TIMEOUT_MS) {
+		log_warnx("database %s: still locked by another process after %ld s; giving up "
+		          "for now",
+		          store->path, waited / 1000);
+		return 0;
+	}
+	if (!store->busy_logged && waited >= STORE_BUSY_LOG_MS) {
+		log_warnx("database %s: locked by another process (mentorctl, a backup, an "
+		          "open sqlite3 session?); waiting up to %d s",
+		          store->path, STORE_BUSY_TIMEOUT_MS / 1000);
+		store->busy_logged = true;
+	}
+	nap.tv_sec = 0;
+	nap.tv_nsec = (count < 10 ? (long)(count + 1) : 50L) * 1000000L;
+	nanosleep(&nap, NULL);
+	return 1;
+}
+
 int
 store_open(const char *path, struct store **store_r, const char **error_r)
 {
 	struct store *store = xcalloc(1, sizeof(*store));
+
+	store->path = xstrdup(path);
 
 	if (sqlite3_open_v2(path, &store->db,
 	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -307,10 +363,22 @@ store_open(const char *path, struct store **store_r, const char **error_r)
 	}
 	/* Another process (mentorctl, a second mentord) may hold the lock for
 	 * a moment: wait rather than fail. */
-	sqlite3_busy_timeout(store->db, 10000);
+	sqlite3_busy_handler(store->db, store_busy_handler, store);
 	if (exec_sql(store, "PRAGMA journal_mode = WAL", error_r) < 0 ||
 	    exec_sql(store, "PRAGMA synchronous = NORMAL", error_r) < 0 ||
-	    exec_sql(store, "PRAGMA foreign_keys = ON", error_r) < 0)
+	    exec_sql(store, "PRAGMA foreign_keys = ON", error_r) < 0 ||
+	    /* Savepoints (one per message of a batch, see ingest.h) keep the
+	     * pages they may have to undo in a statement journal, which SQLite
+	     * otherwise writes to a temporary file past 64 KiB: a write per
+	     * page, 12% of ingest.  In memory it is emptied at each RELEASE.
+	     * Statements that touch many rows in a transaction say OR FAIL,
+	     * so they need no statement journal (see store_message_unreported). */
+	    exec_sql(store, "PRAGMA temp_store = MEMORY", error_r) < 0 ||
+	    /* Checkpoint every 8192 pages (32 MiB of WAL) rather than 1000:
+	     * a busy page (an index root, the mailbox checkpoint) is copied
+	     * once per checkpoint, not once per 1000 pages, and each
+	     * checkpoint waits for two fsyncs. */
+	    exec_sql(store, "PRAGMA wal_autocheckpoint = 8192", error_r) < 0)
 		goto fail;
 	if (store_migrate(store, error_r) < 0)
 		goto fail;
@@ -331,6 +399,7 @@ store_close(struct store **storep)
 	for (size_t i = 0; i < store->ncache; i++)
 		sqlite3_finalize(store->cache[i].stmt);
 	sqlite3_close(store->db);
+	free(store->path);
 	free(store);
 	*storep = NULL;
 }
@@ -354,6 +423,44 @@ store_rollback(struct store *store)
 
 	if (!sqlite3_get_autocommit(store->db) && exec_sql(store, "ROLLBACK", &error) < 0)
 		log_warnx("%s", error);
+}
+
+/* One statement of constant SQL, prepared once (savepoints come once per
+ * message of a batch). */
+static int
+exec_cached(struct store *store, const char *sql, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store, sql, error_r);
+
+	return st == NULL ? -1 : step_done(store, st, sql, error_r);
+}
+
+int
+store_savepoint(struct store *store, const char **error_r)
+{
+	return exec_cached(store, "SAVEPOINT message", error_r);
+}
+
+int
+store_release(struct store *store, const char **error_r)
+{
+	return exec_cached(store, "RELEASE message", error_r);
+}
+
+int
+store_rollback_to(struct store *store, const char **error_r)
+{
+	/* After some errors (disk full, I/O error) SQLite has already rolled
+	 * back the whole transaction: the savepoint is gone, and the caller
+	 * must not carry on as if the earlier work of the transaction stood. */
+	if (sqlite3_get_autocommit(store->db)) {
+		*error_r = errorf("database %s: the transaction was rolled back", store->path);
+		return -1;
+	}
+	if (exec_cached(store, "ROLLBACK TO message", error_r) < 0 ||
+	    exec_cached(store, "RELEASE message", error_r) < 0)
+		return -1;
+	return 0;
 }
 
 /* ---- mailboxes ---- */
@@ -637,7 +744,11 @@ store_message_unreported(struct store *store, const char *program, bool mark,
 	if (!mark)
 		return 0;
 	st = stmt_get(store,
-	              "UPDATE messages SET reported = 1 WHERE reported = 0 "
+	              /* OR FAIL: nothing here can fail a constraint, and without
+	               * ABORT's statement journal the pages of every row marked
+	               * (megabytes after a backlog, in memory with temp_store =
+	               * MEMORY) are not copied first. */
+	              "UPDATE OR FAIL messages SET reported = 1 WHERE reported = 0 "
 	              "AND status IN ('held', 'quarantined') AND (program IS NULL OR program = ?)",
 	              error_r);
 	if (st == NULL)
@@ -763,9 +874,11 @@ int
 store_person_set_undeliverable(struct store *store, int64_t id, const char *reason,
                                const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(
-	    store, "UPDATE people SET undeliverable = 1, undeliverable_reason = ? WHERE id = ?",
-	    error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "UPDATE people SET undeliverable = ?1 IS NOT NULL, undeliverable_reason = ?1 "
+	             "WHERE id = ?2",
+	             error_r);
 
 	if (st == NULL)
 		return -1;
@@ -1236,6 +1349,92 @@ store_meeting_count(struct store *store, int64_t match_id, const char *month, lo
 	return 0;
 }
 
+/* One pass over a program's active partnerships for the scheduler, instead
+ * of two meeting counts per partnership: the counts come from the
+ * (match_id, date) index, and the reminder key is looked up in the outbox's
+ * unique key index, so the cost grows linearly with the partnerships. */
+int
+store_match_cadence(struct store *store, const char *program, const char *month,
+                    const char *prev_month, const char *reminder_key_prefix,
+                    const char *reminder_key_suffix, struct store_cadence **list_r, size_t *n_r,
+                    const char **error_r)
+{
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "SELECT m.id, m.created_at, "
+	             "CASE WHEN ?2 IS NULL THEN 0 ELSE (SELECT count(*) FROM meetings g "
+	             "  WHERE g.match_id = m.id AND g.date >= ?2 || '-01' "
+	             "  AND g.date <= ?2 || '-31') END, "
+	             "CASE WHEN ?3 IS NULL THEN 0 ELSE (SELECT count(*) FROM meetings g "
+	             "  WHERE g.match_id = m.id AND g.date >= ?3 || '-01' "
+	             "  AND g.date <= ?3 || '-31') END, "
+	             "CASE WHEN ?2 IS NULL THEN 0 ELSE "
+	             "  EXISTS (SELECT 1 FROM outbox o WHERE o.key = ?4 || m.id || ?5) END "
+	             "FROM matches m WHERE m.program = ?1 AND m.status = 'active' ORDER BY m.id",
+	             error_r);
+	struct store_cadence *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, month);
+	bind_text(st, 3, prev_month);
+	bind_text(st, 4, reminder_key_prefix);
+	bind_text(st, 5, reminder_key_suffix);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		list[n].id = sqlite3_column_int64(st, 0);
+		list[n].created_at = (time_t)sqlite3_column_int64(st, 1);
+		list[n].meetings_this_month = (long)sqlite3_column_int64(st, 2);
+		list[n].meetings_last_month = (long)sqlite3_column_int64(st, 3);
+		list[n].reminded = sqlite3_column_int(st, 4) != 0;
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(list);
+		*error_r = db_error(store, "counting meetings per partnership");
+		return -1;
+	}
+	*list_r = list;
+	*n_r = n;
+	return 0;
+}
+
+int
+store_meeting_months(struct store *store, store_meeting_month_fn *fn, void *ctx,
+                     const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT match_id, substr(date, 1, 7), count(*), "
+	                            "coalesce(sum(minutes), 0) FROM meetings "
+	                            "GROUP BY match_id, substr(date, 1, 7) "
+	                            "ORDER BY match_id, substr(date, 1, 7)",
+	                            error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *month = (const char *)sqlite3_column_text(st, 1);
+
+		if (fn(ctx, sqlite3_column_int64(st, 0), month != NULL ? month : "",
+		       (long)sqlite3_column_int64(st, 2), (long)sqlite3_column_int64(st, 3)) < 0) {
+			sqlite3_reset(st);
+			*error_r = errorf("reading meetings per month: stopped by the caller");
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading meetings per month");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- outbox ---- */
 
 void
@@ -1444,17 +1643,14 @@ store_outbox_mark_failed(struct store *store, int64_t id, int code, const char *
 	return step_done(store, st, "marking email failed", error_r);
 }
 
-int
-store_outbox_by_message_id(struct store *store, const char *message_id, bool *found_r,
-                           struct store_outbox *o_r, const char **error_r)
+/* The first row st returns, moved to *o_r; *found_r false when none. */
+static int
+outbox_single(struct store *store, sqlite3_stmt *st, bool *found_r, struct store_outbox *o_r,
+              const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store, OUTBOX_SELECT "WHERE message_id = ?", error_r);
 	struct store_outbox *list;
 	size_t n;
 
-	if (st == NULL)
-		return -1;
-	bind_text(st, 1, message_id);
 	if (outbox_rows(store, st, &list, &n, error_r) < 0)
 		return -1;
 	*found_r = n > 0;
@@ -1463,6 +1659,45 @@ store_outbox_by_message_id(struct store *store, const char *message_id, bool *fo
 		memset(&list[0], 0, sizeof(list[0]));
 	}
 	store_outbox_list_free(&list, n);
+	return 0;
+}
+
+int
+store_outbox_by_message_id(struct store *store, const char *message_id, bool *found_r,
+                           struct store_outbox *o_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store, OUTBOX_SELECT "WHERE message_id = ?", error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, message_id);
+	return outbox_single(store, st, found_r, o_r, error_r);
+}
+
+int
+store_outbox_get(struct store *store, int64_t id, bool *found_r, struct store_outbox *o_r,
+                 const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store, OUTBOX_SELECT "WHERE id = ?", error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return outbox_single(store, st, found_r, o_r, error_r);
+}
+
+int
+store_outbox_has_key(struct store *store, const char *key, bool *found_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store, "SELECT count(*) FROM outbox WHERE key = ?", error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, key);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*found_r = n > 0;
 	return 0;
 }
 
@@ -1477,7 +1712,9 @@ store_outbox_unreported_failures(struct store *store, bool mark, struct store_ou
 		return -1;
 	if (!mark)
 		return 0;
-	st = stmt_get(store, "UPDATE outbox SET reported = 1 WHERE status = 'failed'", error_r);
+	/* OR FAIL: no statement journal, as in store_message_unreported. */
+	st = stmt_get(store, "UPDATE OR FAIL outbox SET reported = 1 WHERE status = 'failed'",
+	              error_r);
 	if (st == NULL)
 		return -1;
 	return step_done(store, st, "marking failures reported", error_r);

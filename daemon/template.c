@@ -380,22 +380,29 @@ template_render_part(const struct template_ctx *ctx, const char *s, size_t first
 	return ret;
 }
 
-/* CRLF and lone CR become LF.  Caller owns. */
+/* CRLF and lone CR become LF.  Caller owns.  Copies the runs between CRs
+ * whole: it runs twice for every email rendered. */
 static char *
 template_unix_newlines(const char *s)
 {
-	struct strbuf sb = {0};
+	size_t len = strlen(s);
+	char *out = xmalloc(len + 1), *w = out;
+	const char *end = s + len;
 
-	for (; *s != '\0'; s++) {
-		if (*s == '\r') {
-			strbuf_addc(&sb, '\n');
-			if (s[1] == '\n')
-				s++;
-		} else {
-			strbuf_addc(&sb, *s);
-		}
+	while (s < end) {
+		const char *cr = memchr(s, '\r', (size_t)(end - s));
+		size_t run = cr != NULL ? (size_t)(cr - s) : (size_t)(end - s);
+
+		memcpy(w, s, run);
+		w += run;
+		s += run;
+		if (cr == NULL)
+			break;
+		*w++ = '\n';
+		s += s + 1 < end && s[1] == '\n' ? 2 : 1;
 	}
-	return strbuf_detach(&sb);
+	*w = '\0';
+	return out;
 }
 
 /* A subject is one line: runs of blanks holding a line break become one
@@ -516,27 +523,110 @@ template_file_name_ok(const char *name)
 	return name[0] != '\0' && name[0] != '.' && strchr(name, '/') == NULL;
 }
 
-int
-template_render(const char *dir, const char *name, const struct template_vars *vars,
-                enum template_audience audience, char **subject_r, char **body_r,
-                const char **error_r)
+/*
+ * The texts of template files, read once per process: a backlog of
+ * messages renders an answer or two for each, and opening and reading the
+ * file every time was a good part of it.  Keyed by path; a file that
+ * cannot be read is not kept, so the next use tries again.  template_check
+ * reads through it too, so the texts rendered are the ones checked at
+ * start-up; on reload (SIGHUP) the daemon sets the kept texts aside
+ * (template_cache_detach), checks the new templates, which reads them
+ * afresh, and then drops the old texts or, when the reload is refused, puts
+ * them back.  Not thread-safe: mentord renders from one thread.
+ */
+struct template_file {
+	char *path; /* owned */
+	char *text; /* owned */
+};
+
+struct template_cache {
+	struct template_file *v; /* owned */
+	size_t n, cap;
+};
+
+static struct template_cache template_kept;
+
+struct template_cache *
+template_cache_detach(void)
+{
+	struct template_cache *c = xcalloc(1, sizeof(*c));
+
+	*c = template_kept;
+	memset(&template_kept, 0, sizeof(template_kept));
+	return c;
+}
+
+void
+template_cache_free(struct template_cache **cache)
+{
+	struct template_cache *c = *cache;
+
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].path);
+		free(c->v[i].text);
+	}
+	free(c->v);
+	free(c);
+	*cache = NULL;
+}
+
+void
+template_cache_restore(struct template_cache **cache)
+{
+	struct template_cache *now = template_cache_detach();
+
+	template_cache_free(&now);
+	if (*cache != NULL) {
+		template_kept = **cache;
+		free(*cache);
+		*cache = NULL;
+	}
+}
+
+/* The text of dir/NAME.txt, borrowed from the cache. */
+static int
+template_text(const char *dir, const char *name, const char **text_r, const char **error_r)
 {
 	char *path, *data = NULL;
 	size_t len;
-	int ret;
 
 	if (!template_file_name_ok(name)) {
 		*error_r = errorf("bad template name \"%s\"", name);
 		return -1;
 	}
 	path = xasprintf("%s/%s.txt", dir, name);
-	ret = read_file(path, TEMPLATE_FILE_MAX, &data, &len, error_r);
-	free(path);
-	if (ret < 0)
+	for (size_t i = 0; i < template_kept.n; i++) {
+		if (strcmp(template_kept.v[i].path, path) == 0) {
+			free(path);
+			*text_r = template_kept.v[i].text;
+			return 0;
+		}
+	}
+	if (read_file(path, TEMPLATE_FILE_MAX, &data, &len, error_r) < 0) {
+		free(path);
 		return -1;
-	ret = template_render_string(data, name, vars, audience, subject_r, body_r, error_r);
-	free(data);
-	return ret;
+	}
+	template_kept.v = xgrow(template_kept.v, &template_kept.cap, template_kept.n + 1,
+	                        sizeof(*template_kept.v));
+	template_kept.v[template_kept.n].path = path;
+	template_kept.v[template_kept.n].text = data;
+	template_kept.n++;
+	*text_r = data;
+	return 0;
+}
+
+int
+template_render(const char *dir, const char *name, const struct template_vars *vars,
+                enum template_audience audience, char **subject_r, char **body_r,
+                const char **error_r)
+{
+	const char *text;
+
+	if (template_text(dir, name, &text, error_r) < 0)
+		return -1;
+	return template_render_string(text, name, vars, audience, subject_r, body_r, error_r);
 }
 
 int
@@ -568,20 +658,9 @@ int
 template_check(const char *dir, const char *name, enum template_audience audience,
                const char *const *confidential, const char **error_r)
 {
-	char *path, *data = NULL;
-	size_t len;
-	int ret;
+	const char *text;
 
-	if (!template_file_name_ok(name)) {
-		*error_r = errorf("bad template name \"%s\"", name);
+	if (template_text(dir, name, &text, error_r) < 0)
 		return -1;
-	}
-	path = xasprintf("%s/%s.txt", dir, name);
-	ret = read_file(path, TEMPLATE_FILE_MAX, &data, &len, error_r);
-	free(path);
-	if (ret < 0)
-		return -1;
-	ret = template_check_string(data, name, audience, confidential, error_r);
-	free(data);
-	return ret;
+	return template_check_string(text, name, audience, confidential, error_r);
 }

@@ -39,6 +39,15 @@ struct imap_mailbox_info {
 
 struct imap_session;
 
+/* One message of a batch fetch. */
+struct mail_fetched {
+	uint32_t uid;
+	char *data; /* owned: the raw message, NUL-terminated */
+	size_t len;
+};
+/* Frees the n messages of *msgs and the array, and sets it NULL. */
+void mail_fetched_free(struct mail_fetched **msgs, size_t n);
+
 /* The ingest engine sees a mail store through this table, as isync's sync
  * engine sees its drivers, so it can be tested without a server.  imap_driver
  * is the real one.  All strings and arrays returned are owned by the caller. */
@@ -49,10 +58,29 @@ struct mail_driver {
 	/* UIDs greater than after_uid, ascending. */
 	int (*search_new)(void *ctx, uint32_t after_uid, uint32_t **uids_r, size_t *n_r,
 	                  const char **error_r);
+	/* UIDs up to upto_uid without \Seen, ascending: messages stored but not
+	 * flagged because mentord died between its commit and the flag.  May be
+	 * NULL (a driver that cannot tell). */
+	int (*search_unseen)(void *ctx, uint32_t upto_uid, uint32_t **uids_r, size_t *n_r,
+	                     const char **error_r);
 	int (*fetch)(void *ctx, uint32_t uid, char **data_r, size_t *len_r, const char **error_r);
 	/* processed_mailbox NULL: set \Seen; else move there. */
 	int (*mark_processed)(void *ctx, uint32_t uid, const char *processed_mailbox,
 	                      const char **error_r);
+	/* Fetches a prefix of uids (ascending, n >= 1) in one round trip: as
+	 * many as fit in max_bytes together, at least the first.  *taken_r is
+	 * the length of that prefix; *msgs_r (caller frees with
+	 * mail_fetched_free) holds its messages in UID order, without those gone
+	 * from the server or unreadable, which the caller skips.  Returns
+	 * IMAP_OK or the grade of a failure reaching beyond one message.  May
+	 * be NULL: then fetch is used, one message per round trip. */
+	int (*fetch_batch)(void *ctx, const uint32_t *uids, size_t n, size_t max_bytes,
+	                   struct mail_fetched **msgs_r, size_t *nmsgs_r, size_t *taken_r,
+	                   const char **error_r);
+	/* mark_processed for all of uids (ascending) in one command.  May be
+	 * NULL: then mark_processed is used, one message at a time. */
+	int (*mark_processed_batch)(void *ctx, const uint32_t *uids, size_t n,
+	                            const char *processed_mailbox, const char **error_r);
 	/* Waits up to timeout_sec for new mail (IDLE when offered, else returns
 	 * at once with *supported_r false).  *new_mail_r says whether the server
 	 * announced something. */
@@ -70,10 +98,17 @@ int imap_select(struct imap_session *sess, const char *mailbox, struct imap_mail
                 const char **error_r);
 int imap_search_new(struct imap_session *sess, uint32_t after_uid, uint32_t **uids_r, size_t *n_r,
                     const char **error_r);
+int imap_search_unseen(struct imap_session *sess, uint32_t upto_uid, uint32_t **uids_r, size_t *n_r,
+                       const char **error_r);
 int imap_fetch(struct imap_session *sess, uint32_t uid, char **data_r, size_t *len_r,
                const char **error_r);
+int imap_fetch_batch(struct imap_session *sess, const uint32_t *uids, size_t n, size_t max_bytes,
+                     struct mail_fetched **msgs_r, size_t *nmsgs_r, size_t *taken_r,
+                     const char **error_r);
 int imap_mark_processed(struct imap_session *sess, uint32_t uid, const char *processed_mailbox,
                         const char **error_r);
+int imap_mark_processed_batch(struct imap_session *sess, const uint32_t *uids, size_t n,
+                              const char *processed_mailbox, const char **error_r);
 /* wake_fd (or -1): a descriptor that, when readable, ends the IDLE early
  * (the daemon's signal pipe). */
 int imap_idle(struct imap_session *sess, int timeout_sec, int wake_fd, bool *supported_r,

@@ -1,15 +1,28 @@
 /*
  * ingest: the mailbox to the store, exactly once.
  *
- * For each new message: fetch (BODY.PEEK[]), then in ONE transaction store
- * the raw bytes, apply the message to the program (workflow) and advance the
- * mailbox checkpoint; only after the commit flag it \Seen or move it.  A
- * crash anywhere re-reads the message and the dedupe (mailbox + UIDVALIDITY +
- * UID, then Message-ID, then a SHA-256 of the bytes) makes the second pass
- * change nothing but the server flag.  A message whose handling fails is
- * rolled back and stored again as quarantined with its reason, so one poison
- * message never blocks the ones after it.  A changed UIDVALIDITY restarts the
- * checkpoint; the dedupe keeps it from doubling anything.
+ * New messages go in batches (group commit): up to INGEST_BATCH_MAX
+ * messages, INGEST_BATCH_BYTES together, are fetched in one UID FETCH
+ * (BODY.PEEK[]); then in ONE transaction each is stored (raw bytes) and
+ * applied to the program (workflow) under its own savepoint, and the
+ * mailbox checkpoint advances past the batch; only after the COMMIT are its
+ * messages flagged \Seen (or moved), up to INGEST_FLAG_MAX of them (several
+ * batches) in one UID STORE (or UID MOVE).
+ *
+ * Exactly once still holds: a message's row, its effects and the
+ * checkpoint past it commit together or not at all.  A crash (or a store
+ * failure) before the COMMIT loses at most the uncommitted batch: nothing
+ * of it is stored or flagged, so it is fetched again, and the dedupe
+ * (mailbox + UIDVALIDITY + UID, then Message-ID, then a SHA-256 of the
+ * bytes) skips whatever had been committed before.  A crash between the
+ * COMMIT and the flag leaves committed messages (at most INGEST_FLAG_MAX
+ * and a batch) unflagged behind the checkpoint; the next run finds them
+ * (UNSEEN; or, when they are moved, still in the inbox) and flags them
+ * without fetching.  A message whose handling fails is rolled back to its
+ * savepoint and stored as quarantined with its reason, while the others of
+ * its batch commit, so one poison message never blocks the ones after it.
+ * A changed UIDVALIDITY restarts the checkpoint; the dedupe keeps it from
+ * doubling anything.
  *
  * It talks to the server through struct mail_driver (include/imap.h), so it
  * can be tested without one.
@@ -25,18 +38,41 @@ struct ingest_stats {
 	size_t fetched, stored, duplicates, quarantined;
 };
 
-/* Stores and applies one message.  mailbox may be NULL (a file given by an
+/* A batch: at most this many messages, and this many bytes together (at
+ * least one message however big), so that peak memory stays small: libetpan
+ * holds the whole answer of a UID FETCH, and its copies, at once. */
+#define INGEST_BATCH_MAX 64
+#define INGEST_BATCH_BYTES (2u * 1024 * 1024)
+/* Committed messages are flagged (or moved) this many at a time, and the
+ * rest when ingest ends, whether it ends well or not. */
+#define INGEST_FLAG_MAX 512
+
+/* ingest_mailbox's result beyond enum imap_result: the store refused a
+ * write (locked by another process, disk full, I/O error).  The batch being
+ * stored is rolled back and left unflagged on the server, so it is fetched
+ * again next time; earlier batches, committed, are flagged. */
+#define INGEST_ERR_STORE (-10)
+
+/* Stores and applies one message in its own transaction (with the
+ * checkpoint when mailbox is set).  mailbox may be NULL (a file given by an
  * operator).  *row_r gets the message row (the earlier one for a duplicate). */
 int ingest_message(const struct config *config, struct store *store, const char *mailbox,
                    uint32_t uidvalidity, uint32_t uid, const char *raw, size_t len, time_t now,
                    bool *duplicate_r, int64_t *row_r, const char **error_r);
 
 /* Drains the configured mailbox through an open driver context.  Returns an
- * enum imap_result (IMAP_OK, or how far the failure reaches); a store
- * failure returns IMAP_ERR_BOX with the message left unflagged on the server. */
+ * enum imap_result (IMAP_OK, or how far the failure reaches), or
+ * INGEST_ERR_STORE when the store failed, with the batch left unflagged
+ * on the server.
+ *
+ * tick (may be NULL) is called before each batch and each message, so a
+ * long backlog keeps the daemon's watchdog fed and a SIGTERM is honoured
+ * after the current message: when it returns true ingest commits and flags
+ * what was done so far, and returns IMAP_OK; the rest of the batch is
+ * fetched again next time. */
 int ingest_mailbox(const struct config *config, struct store *store,
-                   const struct mail_driver *driver, void *ctx, time_t now,
-                   struct ingest_stats *stats_r, const char **error_r);
+                   const struct mail_driver *driver, void *ctx, time_t now, bool (*tick)(void *arg),
+                   void *tick_arg, struct ingest_stats *stats_r, const char **error_r);
 
 /* Applies a stored (typically quarantined) message again, e.g. after the
  * configuration or templates were fixed. */

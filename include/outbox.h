@@ -7,12 +7,14 @@
  * transaction; a key already there changes nothing, which is what makes
  * every reminder, acknowledgment and follow-up go out once.
  *
- * outbox_flush sends what is due over one SMTP session: 2xx marks it sent;
- * 4xx and network errors retry with exponential backoff and jitter; 5xx (or
- * giving up after OUTBOX_MAX_ATTEMPTS) marks it failed, and the next digest
- * tells the coordinator.  A crash between the server's 250 and the store's
- * update sends that one email again on restart: delivery is at least once,
- * the only way SMTP allows.
+ * outbox_flush sends what is due over one SMTP session of up to
+ * SMTP_CONNECTIONS reused connections: 2xx marks it sent; 4xx and network
+ * errors retry with exponential backoff and jitter; 5xx (or giving up after
+ * OUTBOX_MAX_ATTEMPTS) marks it failed, and the next digest tells the
+ * coordinator.  Results are committed after each round of replies, before
+ * the next send starts, so a crash between a server's 250 and that commit
+ * sends again only the emails in flight (at most one per connection):
+ * delivery is at least once, the only way SMTP allows.
  */
 #ifndef MENTORD_OUTBOX_H
 #define MENTORD_OUTBOX_H
@@ -44,14 +46,21 @@ struct outbox_mail {
 int outbox_enqueue(const struct config *config, struct store *store, const struct outbox_mail *mail,
                    time_t now, bool *created_r, const char **error_r);
 
+/* Every email's subject ends with a tag, " [ref:ID]" (ID the outbox row).
+ * Returns the ID of the last such tag in subject, or 0 when none. */
+int64_t outbox_thread_from_subject(const char *subject);
+
 struct outbox_stats {
 	size_t sent, retried, failed;
 };
 
 /* Sends every due email.  smtp may be NULL to open a session on demand
- * (*smtp_io keeps it for reuse across calls; the caller closes it).
- * Returns -1 only for store errors; SMTP trouble is recorded per email. */
+ * (*smtp_io keeps it for reuse across calls; the caller closes it).  tick
+ * (may be NULL) is called after every email, to feed a watchdog; when it
+ * returns true no further email is started.  Returns -1 only for store
+ * errors; SMTP trouble is recorded per email. */
 int outbox_flush(const struct config *config, struct store *store, struct smtp_session **smtp_io,
-                 time_t now, struct outbox_stats *stats_r, const char **error_r);
+                 time_t now, bool (*tick)(void *arg), void *tick_arg, struct outbox_stats *stats_r,
+                 const char **error_r);
 
 #endif

@@ -32,6 +32,7 @@ struct schedule_match {
 	time_t created_at;
 	long meetings_this_month; /* meetings dated in the month of `now` */
 	long meetings_last_month; /* meetings dated in the month before */
+	bool reminded;            /* this month's reminder is already queued */
 };
 
 struct schedule_input {
@@ -45,6 +46,7 @@ struct schedule_input {
 	long unreported_messages;
 	int work_start_hour, work_end_hour;
 	bool work_weekends;
+	bool followup_done; /* last month's follow-up is already queued */
 };
 
 enum schedule_kind {
@@ -67,6 +69,21 @@ struct schedule_action {
 	size_t nbelow;
 	size_t neligible; /* FOLLOWUP: partnerships counted that month */
 };
+
+/* A reminder's key is prefix + match id + suffix, so the store can tell in
+ * one query which partnerships were reminded in month ("YYYY-MM"). */
+void schedule_reminder_key_affixes(const char *month, char prefix[static 32],
+                                   char suffix[static 32]);
+
+/* Which meeting counts schedule_due_actions will read at now, so that the
+ * caller loads only those: this month's (reminders are due from
+ * reminder_day on) and last month's (the follow-up, unless followup_done).
+ * Both false outside working hours.  Reads the configuration fields of in,
+ * not matches. */
+void schedule_counts_needed(const struct schedule_input *in, time_t now, bool *this_month_r,
+                            bool *last_month_r);
+/* The follow-up's idempotency key for the month before now. */
+void schedule_followup_key(const char *program, time_t now, char key[static 128]);
 
 /* The caller owns *actions_r (schedule_actions_free). */
 void schedule_due_actions(const struct schedule_input *in, time_t now,

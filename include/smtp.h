@@ -1,9 +1,11 @@
 /*
  * smtp: the only module that speaks libcurl.  Sends composed messages over
- * one reused SMTP connection (smtps://, or STARTTLS required on a plain port
+ * reused SMTP connections (smtps://, or STARTTLS required on a plain port
  * unless tls = off), with AUTH when a user is configured, certificates
  * verified (system CAs or ca_file), and every operation bounded by the
- * configured timeout.
+ * configured timeout.  A batch uses up to SMTP_CONNECTIONS connections at
+ * once; starts are spaced 60/rate_per_minute seconds apart when a rate is
+ * configured.
  *
  * Results are graded so the outbox knows what to do:
  *   SMTP_OK        accepted by the server (2xx at end of DATA)
@@ -17,7 +19,27 @@
 
 enum smtp_result { SMTP_OK = 0, SMTP_TEMPFAIL = -1, SMTP_PERMFAIL = -2 };
 
+/* Connections a batch may use at once.  Each one in flight when mentord
+ * dies may be delivered and then sent again on restart. */
+#define SMTP_CONNECTIONS 4
+
 struct smtp_session;
+
+/* One email of a batch; everything borrowed for the duration of the call. */
+struct smtp_item {
+	const char *const *rcpts;
+	size_t nrcpts;
+	const char *data; /* a complete RFC 5322 message, CRLF line ends */
+	size_t len;
+};
+
+/* Told the result of item `index` as soon as it is known (in the order
+ * sends finish, not the order of items).  code: the last SMTP reply code, 0
+ * when none; error: valid during the call, NULL on SMTP_OK.  Return 0 to go
+ * on, non-zero to start no further item (those in flight still finish and
+ * are reported). */
+typedef int smtp_result_fn(void *ctx, size_t index, enum smtp_result result, int code,
+                           const char *error);
 
 /* Creates a session; the connection is made on the first send and reused.
  * The caller owns *sess_r. */
@@ -30,6 +52,20 @@ enum smtp_result smtp_send(struct smtp_session *sess, const char *from, const ch
                            size_t nrcpts, const char *data, size_t len, int *code_r,
                            const char **error_r);
 
+/* Called after each round of results (one or more calls of the
+ * smtp_result_fn), before any further send starts: the moment to make the
+ * recorded results durable.  Committing there loses, in a crash, only the
+ * record of emails that were in flight, at most one per connection. */
+typedef void smtp_settled_fn(void *ctx);
+
+/* Sends items[0..n) from envelope sender `from`, calling done once for every
+ * item it started and settled (may be NULL) after each round of results.
+ * Returns how many items were started: n, or fewer when done asked to
+ * stop. */
+size_t smtp_send_batch(struct smtp_session *sess, const char *from, const struct smtp_item *items,
+                       size_t n, smtp_result_fn *done, smtp_settled_fn *settled, void *ctx);
+
+/* Closes the connections (QUIT) and frees sess; sets *sess to NULL. */
 void smtp_close(struct smtp_session **sess);
 
 #endif

@@ -27,6 +27,14 @@ int store_schema_version(struct store *store);
 int store_begin(struct store *store, const char **error_r);
 int store_commit(struct store *store, const char **error_r);
 void store_rollback(struct store *store);
+/* Inside a transaction: SAVEPOINT, RELEASE it (keeping its work for the
+ * COMMIT), or undo its work and release it (the transaction stays open).
+ * One level only.  store_rollback_to fails when the transaction itself is
+ * gone (SQLite rolls it all back after an I/O error or a full disk): then
+ * the caller must give up the transaction. */
+int store_savepoint(struct store *store, const char **error_r);
+int store_release(struct store *store, const char **error_r);
+int store_rollback_to(struct store *store, const char **error_r);
 
 /* ---- mailboxes: UIDVALIDITY and the last UID committed ---- */
 /* *found_r false when the mailbox was never seen. */
@@ -94,6 +102,8 @@ int store_person_by_email(struct store *store, const char *email, bool *found_r,
                           struct store_person *p_r, const char **error_r);
 int store_person_get(struct store *store, int64_t id, struct store_person *p_r,
                      const char **error_r);
+/* Marks the address undeliverable with reason (a bounce's status), or, with
+ * reason NULL, deliverable again. */
 int store_person_set_undeliverable(struct store *store, int64_t id, const char *reason,
                                    const char **error_r);
 int store_person_list(struct store *store, struct store_person **list_r, size_t *n_r,
@@ -179,6 +189,30 @@ int store_meeting_add(struct store *store, int64_t match_id, const char *date, i
 int store_meeting_count(struct store *store, int64_t match_id, const char *month, long *count_r,
                         long *minutes_r, const char **error_r);
 
+/* Calls fn once per partnership and month that has meetings, ordered by
+ * partnership then month ("YYYY-MM", borrowed for the call); fn returns -1
+ * to stop.  One pass, for reports over every partnership. */
+typedef int store_meeting_month_fn(void *ctx, int64_t match_id, const char *month, long count,
+                                   long minutes);
+int store_meeting_months(struct store *store, store_meeting_month_fn *fn, void *ctx,
+                         const char **error_r);
+
+/* The scheduler's view of one active partnership. */
+struct store_cadence {
+	int64_t id;
+	time_t created_at;
+	long meetings_this_month, meetings_last_month;
+	bool reminded; /* the outbox holds prefix + id + suffix: reminded this month */
+};
+/* Every active partnership of program with its meeting counts in month and
+ * prev_month ("YYYY-MM"), ordered by id.  A NULL month is not counted (0),
+ * nor, for month, the reminder; counting is most of the cost.  The caller
+ * frees *list_r. */
+int store_match_cadence(struct store *store, const char *program, const char *month,
+                        const char *prev_month, const char *reminder_key_prefix,
+                        const char *reminder_key_suffix, struct store_cadence **list_r, size_t *n_r,
+                        const char **error_r);
+
 /* ---- outbox ---- */
 struct store_outbox {
 	int64_t id;
@@ -221,6 +255,10 @@ int store_outbox_mark_failed(struct store *store, int64_t id, int code, const ch
 /* The outgoing message with this Message-ID; *found_r false when none. */
 int store_outbox_by_message_id(struct store *store, const char *message_id, bool *found_r,
                                struct store_outbox *o_r, const char **error_r);
+int store_outbox_get(struct store *store, int64_t id, bool *found_r, struct store_outbox *o_r,
+                     const char **error_r);
+/* Whether an email with this idempotency key was ever queued. */
+int store_outbox_has_key(struct store *store, const char *key, bool *found_r, const char **error_r);
 /* Failed rows not yet reported to the coordinator; marks them when mark. */
 int store_outbox_unreported_failures(struct store *store, bool mark, struct store_outbox **list_r,
                                      size_t *n_r, const char **error_r);

@@ -39,7 +39,8 @@ void template_vars_set_confidential(struct template_vars *vars, const char *key,
 void template_vars_free(struct template_vars **vars);
 
 /* Renders dir/NAME.txt.  *subject_r and *body_r are owned by the caller.
- * The body ends with exactly one newline. */
+ * The body ends with exactly one newline.  The file is read once per
+ * process and kept in memory (see template_cache_detach). */
 int template_render(const char *dir, const char *name, const struct template_vars *vars,
                     enum template_audience audience, char **subject_r, char **body_r,
                     const char **error_r);
@@ -49,7 +50,19 @@ int template_render_string(const char *text, const char *name, const struct temp
                            enum template_audience audience, char **subject_r, char **body_r,
                            const char **error_r);
 
-/* Checks dir/NAME.txt without values: syntax (headers, tags, sections)
+/* The texts template_render and template_check keep, for a reload
+ * (SIGHUP): template_cache_detach takes them out (the caller owns the
+ * result), so that template_check reads the files afresh; then either
+ * template_cache_free drops them (the new templates are accepted) or
+ * template_cache_restore puts them back, dropping what was read since (the
+ * reload is refused).  Both take NULL. */
+struct template_cache;
+struct template_cache *template_cache_detach(void);
+void template_cache_free(struct template_cache **cache);
+void template_cache_restore(struct template_cache **cache);
+
+/* Checks dir/NAME.txt (read through the same memory as template_render)
+ * without values: syntax (headers, tags, sections)
  * and, for the supervisor audience, that it references none of the names in
  * confidential (NULL-terminated; may be NULL).  Unset variables are not
  * errors here.  For start-up. */

@@ -9,6 +9,11 @@ packages=(
 	libgnutls28-dev nettle-dev libsystemd-dev libcmocka-dev
 	dovecot-imapd python3 python3-aiosmtpd openssl tzdata ca-certificates
 )
+# --bench adds what tests/bench/run.sh compares mentord with: Postfix's
+# smtp-sink and smtp-source, and isync's mbsync.  Not needed by the tests.
+if [ "${1:-}" = "--bench" ]; then
+	packages+=(postfix isync strace procps)
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: run as root (sudo $0)" >&2
 	exit 1
@@ -16,7 +21,10 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends "${packages[@]}"
-# Debian starts Dovecot on install where it can; the tests run their own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet dovecot 2>/dev/null; then
-	systemctl stop dovecot || true
-fi
+# Debian starts Dovecot (and Postfix) on install where it can; the tests
+# and benchmarks run their own on free ports.
+for service in dovecot postfix; do
+	if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
+		systemctl stop "$service" || true
+	fi
+done

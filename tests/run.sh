@@ -13,3 +13,7 @@ cmake --build build -j "$jobs"
 cmake -S . -B build-asan -DMENTORD_WERROR=ON -DMENTORD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ctest --output-on-failure -j "$jobs")
+
+# A short libFuzzer run of each parser (clang, ASan + UBSan, 15 s each,
+# seeded from ../shared/corpus); fails on any crash, leak or slow input.
+tests/fuzz/run.sh 15

@@ -497,6 +497,22 @@ class Dovecot:
         finally:
             conn.logout()
 
+    def append_many(self, mailbox, messages):
+        """Appends every message (bytes) over one connection; returns the
+        new UIDs."""
+        conn = self.imap()
+        uids = []
+        try:
+            self._ensure_mailbox(conn, mailbox)
+            for data in messages:
+                typ, resp = conn.append(self._quote(mailbox), None, None, data)
+                self._check(typ, resp, "APPEND %s" % mailbox)
+                m = re.search(rb"APPENDUID \d+ (\d+)", resp[0] or b"")
+                uids.append(int(m.group(1)) if m else 0)
+            return uids
+        finally:
+            conn.logout()
+
     def list(self, mailbox):
         """Returns [(uid, [flags], bytes)] for every message, ascending."""
         conn = self.imap()

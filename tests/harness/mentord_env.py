@@ -113,9 +113,9 @@ include("programs/cdss.conf")
     # ---- participants ----
 
     def deliver(self, sender, subject, body, to=PROGRAM_ADDRESS, in_reply_to=None,
-                headers=None, name=None, charset="utf-8"):
-        """APPENDs a message as a participant's mail client would send it;
-        returns its Message-ID (without <>)."""
+                headers=None, name=None, charset="utf-8", mailbox="INBOX"):
+        """APPENDs a message (to INBOX, or mailbox) as a participant's mail
+        client would send it; returns its Message-ID (without <>)."""
         self.counter += 1
         mid = "test-%d-%d@client.example" % (os.getpid(), self.counter)
         lines = [
@@ -134,7 +134,7 @@ include("programs/cdss.conf")
         for k, v in (headers or {}).items():
             lines.append("%s: %s" % (k, v))
         raw = ("\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode(charset)
-        self.dovecot.append("INBOX", raw)
+        self.dovecot.append(mailbox, raw)
         return mid
 
     def deliver_raw(self, raw):

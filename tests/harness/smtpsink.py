@@ -13,8 +13,16 @@ always has its sidecar.  DIR/sessions.log gets one line per connection:
 Failure modes, for tests:
   --fail-rcpt ADDR=CODE   RCPT TO:<ADDR> is answered CODE (550, 451, 421...)
   --fail-first N=CODE     the first N DATA transactions are answered CODE
+  --fail-connect N        the first N connections are greeted with 421 and
+                          closed (a server refusing service)
+  --fail-mail N=CODE      the first N MAIL FROM commands are answered CODE
+  --drop-data N           in the first N DATA transactions the server reads
+                          part of the message, then drops the connection
+                          without answering (a server vanishing mid-session)
 A 421 answer closes the connection, as a server shutting down would.
 CODE may be a bare code ("451") or a whole reply ("451 4.3.0 Try later").
+From Python the modes can also be changed while the server runs, with
+set_failures(); failures() counts what was refused or dropped.
 
 CLI:
   smtpsink.py DIR [options]         foreground; prints {"port":..,"pid":..}
@@ -102,6 +110,16 @@ class _Handler:
             # The reply is pushed after the hook returns; close once it is out.
             server.loop.call_later(0.05, server.transport.close)
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        status = self.sink._take_failure("mail")
+        if status is not None:
+            self.sink._count("mail %s" % status[:3])
+            self._maybe_close(server, status)
+            return status
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         status = self.sink.fail_rcpt.get(address.lower())
         if status is not None:
@@ -113,6 +131,7 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):
         status = self.sink._take_data_failure()
         if status is not None:
+            self.sink._count("data %s" % status[:3])
             self._maybe_close(server, status)
             return status
         num = self.sink._store(server, session, envelope)
@@ -132,6 +151,35 @@ class _SinkSMTP(SMTP):
         if self.sink_id is None:
             self.sink_id = self.sink._new_session(transport.get_extra_info("peername"))
 
+    async def smtp_DATA(self, arg):
+        if self.envelope.rcpt_tos and not arg and self.sink._take_failure("drop_data"):
+            # Answer 354, take a first piece of the message, then vanish
+            # without a reply, as a crashing server or a cut network would.
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            try:
+                await asyncio.wait_for(self._reader.read(64), 5)
+            except (asyncio.TimeoutError, ConnectionError):
+                pass
+            self.sink._count("drop_data")
+            self.transport.abort()
+            # Let connection_lost run before the command loop reads on.
+            await asyncio.sleep(0.05)
+            return
+        await super().smtp_DATA(arg)
+
+
+class _RefuseProtocol(asyncio.Protocol):
+    """A connection the server refuses: a 421 greeting, then close."""
+
+    def __init__(self, sink):
+        self.sink = sink
+
+    def connection_made(self, transport):
+        self.sink._new_session(transport.get_extra_info("peername"))
+        self.sink._count("connect 421")
+        transport.write(b"421 4.3.2 smtpsink.test Service not available, closing connection\r\n")
+        transport.close()
+
 
 class SmtpSink:
     """A threaded SMTP server on 127.0.0.1 that keeps mail in directory."""
@@ -146,10 +194,15 @@ class SmtpSink:
         auth=None,
         host="127.0.0.1",
         idle_timeout=60,
+        fail_connect=0,
+        fail_mail=None,
+        drop_data=0,
     ):
         """fail_rcpt: {addr: code}; fail_first: (n, code); tls: (cert, key);
         auth: (user, password); idle_timeout: seconds before an idle
-        connection is dropped."""
+        connection is dropped; fail_connect: n connections greeted with 421;
+        fail_mail: (n, code) for MAIL FROM; drop_data: n DATA transactions
+        cut off mid-message."""
         self.dir = os.path.abspath(directory)
         self.maildir = os.path.join(self.dir, "mail")
         self.host = host
@@ -161,10 +214,13 @@ class SmtpSink:
         self.tls = tls
         self.auth = auth
         self.idle_timeout = idle_timeout
+        self._modes = {}
+        self._counts = {}
         self._loop = None
         self._server = None
         self._thread = None
         self._lock = threading.Lock()
+        self.set_failures(fail_connect=fail_connect, fail_mail=fail_mail, drop_data=drop_data)
         self._next_msg = 1
         self._next_session = 1
         os.makedirs(self.maildir, exist_ok=True)
@@ -192,6 +248,38 @@ class SmtpSink:
                     % (sid, peer[0], peer[1], datetime.datetime.now().isoformat())
                 )
         return sid
+
+    def set_failures(self, fail_connect=None, fail_mail=None, drop_data=None, fail_first=None):
+        """Changes failure modes while the server runs (None: unchanged):
+        fail_connect n, fail_mail (n, code), drop_data n, fail_first (n, code)."""
+        with self._lock:
+            if fail_connect is not None:
+                self._modes["connect"] = [int(fail_connect), None]
+            if fail_mail is not None:
+                self._modes["mail"] = [int(fail_mail[0]), reply_for(fail_mail[1])]
+            if drop_data is not None:
+                self._modes["drop_data"] = [int(drop_data), True]
+            if fail_first is not None:
+                self.fail_first = [int(fail_first[0]), reply_for(fail_first[1])]
+
+    def _take_failure(self, mode):
+        """The failure to play for this event, or None."""
+        with self._lock:
+            m = self._modes.get(mode)
+            if m is not None and m[0] > 0:
+                m[0] -= 1
+                return m[1] if m[1] is not None else True
+        return None
+
+    def _count(self, what):
+        with self._lock:
+            self._counts[what] = self._counts.get(what, 0) + 1
+
+    def failures(self):
+        """{what: count} of failures played so far ("connect 421",
+        "mail 421", "data 451", "drop_data", ...)."""
+        with self._lock:
+            return dict(self._counts)
 
     def _take_data_failure(self):
         with self._lock:
@@ -253,6 +341,8 @@ class SmtpSink:
             kwargs["authenticator"] = authenticator
             kwargs["auth_required"] = True
             kwargs["auth_require_tls"] = self.tls is not None
+        if self._take_failure("connect"):
+            return _RefuseProtocol(self)
         return _SinkSMTP(self, _Handler(self), **kwargs)
 
     def _run(self, ready, errors):
@@ -366,6 +456,9 @@ def _add_server_options(p):
     p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--auth", metavar="USER=PASS")
     p.add_argument("--idle-timeout", type=float, default=60, metavar="SECS")
+    p.add_argument("--fail-connect", type=int, default=0, metavar="N")
+    p.add_argument("--fail-mail", metavar="N=CODE")
+    p.add_argument("--drop-data", type=int, default=0, metavar="N")
     p.add_argument("--detach-stdout", action="store_true", help=argparse.SUPPRESS)
 
 
@@ -384,6 +477,9 @@ def _sink_from_args(args):
         tls=tuple(args.tls) if args.tls else None,
         auth=auth,
         idle_timeout=args.idle_timeout,
+        fail_connect=args.fail_connect,
+        fail_mail=_parse_fail_first(args.fail_mail),
+        drop_data=args.drop_data,
     )
 
 

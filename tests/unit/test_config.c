@@ -148,8 +148,8 @@ test_example_loads(void **state)
 	free(text);
 	text = replace(t2, "password_file = \"/etc/mentord/smtp.password\"", "password = \"s\"");
 	free(t2);
-	t2 =
-	    replace(text, "hmac_secret_file = \"/etc/mentord/hmac.secret\"", "hmac_secret = \"k\"");
+	t2 = replace(text, "hmac_secret_file = \"/etc/mentord/hmac.secret\"",
+	             "hmac_secret = \"k0123456789abcdef\"");
 	free(text);
 	free(write_tmp("programs/cdss.conf", prog, 0644));
 	conf = write_tmp("mentord.conf", t2, 0644);
@@ -166,7 +166,7 @@ test_example_loads(void **state)
 	assert_string_equal(config->database, "/var/lib/mentord/mentord.db");
 	assert_string_equal(config->templates, "/usr/share/mentord/templates");
 	assert_string_equal(config->timezone, "America/Los_Angeles");
-	assert_string_equal(config->hmac_secret, "k");
+	assert_string_equal(config->hmac_secret, "k0123456789abcdef");
 	assert_string_equal(config->imap.host, "imap.example.org");
 	assert_int_equal(config->imap.port, 993);
 	assert_true(config->imap.implicit_tls);
@@ -570,6 +570,7 @@ test_semantic_errors(void **state)
 	     "19: found duplicate title 'p'"},
 	    {"program p { form application { field \"N\" { type = scale min = 5 max = 1 } } }\n",
 	     "18: field \"N\" has min 5 above max 1"},
+	    {"hmac_secret = \"short\"\n", "18: the reply-token secret is 5 characters"},
 	};
 
 	(void)state;

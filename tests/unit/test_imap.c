@@ -497,6 +497,76 @@ test_select_search_fetch(void **state)
 	free(list);
 }
 
+/* One UID FETCH for several messages: bytes exact, UID order, a gone UID
+ * left out, the size bound taking a prefix (at least one message); then
+ * one UID STORE and one UID MOVE for several. */
+static void
+test_fetch_and_mark_batch(void **state)
+{
+	struct config_imap c = conf_for(&plain_srv, false, false);
+	struct imap_session *s;
+	struct imap_mailbox_info info;
+	struct mail_fetched *got = NULL;
+	uint32_t u[4];
+	size_t n = 0, taken = 0;
+	const char *err = NULL;
+	char *list;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++)
+		u[i] = harness_append(&plain_srv, "Batch", msgs[i]);
+	u[3] = u[2] + 100; /* never existed */
+	s = connect_ok(&c);
+	assert_int_equal(imap_select(s, "Batch", &info, &err), IMAP_OK);
+
+	assert_int_equal(imap_fetch_batch(s, u, 4, 1 << 20, &got, &n, &taken, &err), IMAP_OK);
+	assert_int_equal(taken, 4);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(got[i].uid, u[i]);
+		assert_int_equal(got[i].len, strlen(msgs[i]));
+		assert_memory_equal(got[i].data, msgs[i], got[i].len);
+		assert_int_equal(got[i].data[got[i].len], '\0');
+	}
+	mail_fetched_free(&got, n);
+	assert_null(got);
+
+	/* Room for the first two only (RFC822.SIZE counts CRLF, as sent). */
+	assert_int_equal(
+	    imap_fetch_batch(s, u, 3, strlen(msgs[0]) + strlen(msgs[1]), &got, &n, &taken, &err),
+	    IMAP_OK);
+	assert_int_equal(taken, 2);
+	assert_int_equal(n, 2);
+	assert_int_equal(got[1].uid, u[1]);
+	mail_fetched_free(&got, n);
+	/* No room at all: still one message, or nothing would move. */
+	assert_int_equal(imap_fetch_batch(s, u + 1, 2, 0, &got, &n, &taken, &err), IMAP_OK);
+	assert_int_equal(taken, 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(got[0].uid, u[1]);
+	mail_fetched_free(&got, n);
+
+	/* \Seen for the first and the third in one command; the second stays. */
+	{
+		uint32_t two[2] = {u[0], u[2]};
+
+		assert_int_equal(imap_mark_processed_batch(s, two, 2, NULL, &err), IMAP_OK);
+	}
+	list = harness_list(&plain_srv, "Batch");
+	assert_int_equal(count_substr(list, "\"uid\":"), 3);
+	assert_int_equal(count_substr(list, "\\\\Seen"), 2);
+	free(list);
+	/* Moved, all three (with the gone one) in one command. */
+	assert_int_equal(imap_mark_processed_batch(s, u, 4, "BatchDone", &err), IMAP_OK);
+	imap_close(&s);
+	list = harness_list(&plain_srv, "Batch");
+	assert_int_equal(count_substr(list, "\"uid\":"), 0);
+	free(list);
+	list = harness_list(&plain_srv, "BatchDone");
+	assert_int_equal(count_substr(list, "\"uid\":"), 3);
+	free(list);
+}
+
 static void
 test_select_missing(void **state)
 {
@@ -879,6 +949,7 @@ main(void)
 	    cmocka_unit_test(test_nothing_listening),
 	    cmocka_unit_test(test_silent_server_times_out),
 	    cmocka_unit_test(test_select_search_fetch),
+	    cmocka_unit_test(test_fetch_and_mark_batch),
 	    cmocka_unit_test(test_select_missing),
 	    cmocka_unit_test(test_mark_seen),
 	    cmocka_unit_test(test_mark_move),

@@ -85,6 +85,11 @@ test_outlook_blocks(void **state)
 	check("Outlook reply\n\n ------------------------------\n\n*From:* Team [mailto:t@x.org]\n"
 	      "*Sent:* Thursday, February 09, 2012 1:36 PM\n*To:* j@x.org\n*Subject:* News\n\nBody",
 	      "Outlook reply");
+	/* Windows Mail in Russian: capitalised Cyrillic keys, U+200E marks in
+	 * the date (talon html_replies/windows_mail.html). */
+	check("Хорошо.\n\nОт: Alexander L\nОтправлено: \xe2\x80\x8eчетверг\xe2\x80\x8e, "
+	      "26 июня 2014 г.\nКому: Alex\n\nHello! How are you?",
+	      "Хорошо.");
 }
 
 static void

@@ -138,6 +138,41 @@ test_followup_lists_last_month_below(void **state)
 	schedule_actions_free(&a, n);
 }
 
+/* Once they are queued, the reminder and the follow-up are not produced
+ * again, and the counts they need are not asked for. */
+static void
+test_done_actions_are_skipped(void **state)
+{
+	struct schedule_match m = {.id = 1, .created_at = at("2026-10-01T09:00"), .reminded = true};
+	struct schedule_input in = input(&m, 1);
+	struct schedule_action *a;
+	bool this_month, last_month;
+	char key[128];
+	size_t n;
+
+	(void)state;
+	in.followup_done = true;
+	schedule_due_actions(&in, at("2026-11-16T09:00"), &a, &n);
+	assert_int_equal(count_kind(a, n, DUE_MEETING_REMINDER), 0);
+	assert_int_equal(count_kind(a, n, DUE_CADENCE_FOLLOWUP), 0);
+	schedule_actions_free(&a, n);
+
+	schedule_counts_needed(&in, at("2026-11-16T09:00"), &this_month, &last_month);
+	assert_true(this_month);
+	assert_false(last_month);
+	in.followup_done = false;
+	schedule_counts_needed(&in, at("2026-11-02T09:00"), &this_month, &last_month);
+	assert_false(this_month);
+	assert_true(last_month);
+	/* Saturday: nothing is due, so nothing is counted. */
+	schedule_counts_needed(&in, at("2026-11-21T09:00"), &this_month, &last_month);
+	assert_false(this_month);
+	assert_false(last_month);
+
+	schedule_followup_key("cdss", at("2026-11-02T09:00"), key);
+	assert_string_equal(key, "cadence-followup:program=cdss:month=2026-10");
+}
+
 static void
 test_followup_across_year_end(void **state)
 {
@@ -246,6 +281,7 @@ main(void)
 	    cmocka_unit_test(test_followup_across_year_end),
 	    cmocka_unit_test(test_month_is_local_time),
 	    cmocka_unit_test(test_working_hours),
+	    cmocka_unit_test(test_done_actions_are_skipped),
 	    cmocka_unit_test(test_digest_only_when_something_waits),
 	    cmocka_unit_test(test_match_suggestions),
 	};

@@ -339,6 +339,74 @@ test_file_and_check(void **state)
 }
 
 static void
+write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A template is read once; a reload (detach, check, then free or restore)
+ * is what brings an edited file in, and a refused one keeps the old text. */
+static void
+test_cache_and_reload(void **state)
+{
+	char dir[] = "/tmp/test_template.XXXXXX";
+	char *path, *subject = NULL, *body = NULL;
+	const char *error = NULL;
+	struct template_vars *vars = make_vars();
+	struct template_cache *saved;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/hello.txt", dir);
+	write_text(path, "Subject: one\n\nFirst {{name}}\n");
+	assert_int_equal(template_check(dir, "hello", AUDIENCE_PARTICIPANT, NULL, &error), 0);
+	/* Edited after the check: the running daemon still sends what it
+	 * checked. */
+	write_text(path, "Subject: two\n\nSecond {{name}}\n");
+	assert_int_equal(
+	    template_render(dir, "hello", vars, AUDIENCE_PARTICIPANT, &subject, &body, &error), 0);
+	assert_string_equal(subject, "one");
+	assert_string_equal(body, "First Ana Ruiz\n");
+	free(subject);
+	free(body);
+
+	/* A reload that accepts the new text. */
+	saved = template_cache_detach();
+	assert_int_equal(template_check(dir, "hello", AUDIENCE_PARTICIPANT, NULL, &error), 0);
+	template_cache_free(&saved);
+	assert_null(saved);
+	assert_int_equal(
+	    template_render(dir, "hello", vars, AUDIENCE_PARTICIPANT, &subject, &body, &error), 0);
+	assert_string_equal(subject, "two");
+	free(subject);
+	free(body);
+
+	/* A reload refused (a broken edit): the accepted text stays. */
+	write_text(path, "Subjet: broken\n\n{{name}\n");
+	saved = template_cache_detach();
+	assert_int_equal(template_check(dir, "hello", AUDIENCE_PARTICIPANT, NULL, &error), -1);
+	template_cache_restore(&saved);
+	assert_null(saved);
+	assert_int_equal(
+	    template_render(dir, "hello", vars, AUDIENCE_PARTICIPANT, &subject, &body, &error), 0);
+	assert_string_equal(subject, "two");
+	assert_string_equal(body, "Second Ana Ruiz\n");
+	free(subject);
+	free(body);
+
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	template_vars_free(&vars);
+	saved = template_cache_detach();
+	template_cache_free(&saved);
+}
+
+static void
 test_robustness(void **state)
 {
 	static const char *const seeds[] = {
@@ -385,7 +453,8 @@ main(void)
 	    cmocka_unit_test(test_substitution),    cmocka_unit_test(test_sections),
 	    cmocka_unit_test(test_body_whitespace), cmocka_unit_test(test_subject_injection),
 	    cmocka_unit_test(test_errors),          cmocka_unit_test(test_confidential),
-	    cmocka_unit_test(test_file_and_check),  cmocka_unit_test(test_robustness),
+	    cmocka_unit_test(test_file_and_check),  cmocka_unit_test(test_cache_and_reload),
+	    cmocka_unit_test(test_robustness),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
