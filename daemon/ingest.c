@@ -250,10 +250,10 @@ ingest_mark(const struct mail_driver *driver, void *ctx, const struct config_ima
  *   8. tick asks to stop (SIGTERM): the messages handled so far are
  *      committed and flagged, the rest of the batch waits for the next run.
  */
-int
-ingest_mailbox(const struct config *config, struct store *store, const struct mail_driver *driver,
-               void *ctx, time_t now, bool (*tick)(void *arg), void *tick_arg,
-               struct ingest_stats *stats_r, const char **error_r)
+static int
+ingest_drain(const struct config *config, struct store *store, const struct mail_driver *driver,
+             void *ctx, time_t now, bool (*tick)(void *arg), void *tick_arg,
+             struct ingest_stats *stats_r, const char **error_r)
 {
 	const struct config_imap *conf = &config->imap;
 	struct imap_mailbox_info info;
@@ -435,6 +435,29 @@ out:
 	}
 	free(flag);
 	free(uids);
+	return rc;
+}
+
+int
+ingest_mailbox(const struct config *config, struct store *store, const struct mail_driver *driver,
+               void *ctx, time_t now, bool (*tick)(void *arg), void *tick_arg,
+               struct ingest_stats *stats_r, const char **error_r)
+{
+	bool move = config->imap.processed_mailbox != NULL;
+	const char *ignored;
+	int rc;
+
+	/* A message moved out of the inbox is never fetched again, so the
+	 * commit before the MOVE must survive a power loss.  With \Seen flags
+	 * an undone commit takes the checkpoint back with it and the message
+	 * is fetched again: the cheaper default is enough. */
+	if (move && store_set_durable(store, true, error_r) < 0) {
+		memset(stats_r, 0, sizeof(*stats_r));
+		return INGEST_ERR_STORE;
+	}
+	rc = ingest_drain(config, store, driver, ctx, now, tick, tick_arg, stats_r, error_r);
+	if (move && store_set_durable(store, false, &ignored) < 0)
+		log_warnx("database: %s", ignored);
 	return rc;
 }
 

@@ -405,6 +405,13 @@ store_close(struct store **storep)
 }
 
 int
+store_set_durable(struct store *store, bool durable, const char **error_r)
+{
+	return exec_sql(
+	    store, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", error_r);
+}
+
+int
 store_begin(struct store *store, const char **error_r)
 {
 	return exec_sql(store, "BEGIN IMMEDIATE", error_r);

@@ -24,6 +24,12 @@ void store_close(struct store **store);
 int store_schema_version(struct store *store);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  Rollback never fails visibly. */
+/* With durable, every commit reaches the disk (fsync) before it returns;
+ * otherwise (the default, WAL with synchronous = NORMAL) a power loss may
+ * undo the last commits, though never corrupt the database.  For when
+ * something outside the database is done on the strength of a commit and
+ * cannot be redone, such as moving a message out of the inbox. */
+int store_set_durable(struct store *store, bool durable, const char **error_r);
 int store_begin(struct store *store, const char **error_r);
 int store_commit(struct store *store, const char **error_r);
 void store_rollback(struct store *store);

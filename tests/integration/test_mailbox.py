@@ -260,11 +260,35 @@ def tls(t):
                 len(answered(env, "tls2@example.org")) == 1, "both answered once")
 
 
+def processed_mailbox(t):
+    """With processed_mailbox set, each message is moved there after its
+    commit; a message whose move was lost is moved on the next run without
+    being applied again."""
+    with Env("mbox-move", imap_extra='\tprocessed_mailbox = "Processed"') as env:
+        env.dovecot.append("Processed", b"From: x@example.org\r\nSubject: old\r\n\r\nold\r\n")
+        mids = [env.deliver("mv%d@example.org" % i, "hello", "How do I join?") for i in range(3)]
+        env.run("2026-11-10T09:00")
+        t.check(env.dovecot.list("INBOX") == [], "the inbox is empty after the run")
+        t.check(len(env.dovecot.list("Processed")) == 4, "the three messages are in Processed")
+        t.check(all(stored(env, m) == 1 for m in mids), "each is stored once")
+        t.check(all(len(answered(env, "mv%d@example.org" % i)) == 1 for i in range(3)),
+                "each sender is answered once")
+        # A copy put back into the inbox (as if the MOVE had been lost after
+        # the commit) is moved again, not applied again.
+        raw = [m for m in env.dovecot.list("Processed") if b"mv0@example.org" in m[2]][0][2]
+        env.deliver_raw(raw)
+        env.run("2026-11-10T09:05")
+        t.check(env.dovecot.list("INBOX") == [] and stored(env, mids[0]) == 1
+                and len(answered(env, "mv0@example.org")) == 1,
+                "a message back in the inbox is moved again without a second answer")
+
+
 def main():
     t = Checker()
     only = sys.argv[1:]
     for name, fn in (("cut", mid_fetch), ("uidvalidity", new_uidvalidity),
-                     ("poison", poison_and_automatic), ("tls", tls)):
+                     ("poison", poison_and_automatic), ("tls", tls),
+                     ("move", processed_mailbox)):
         if only and name not in only:
             continue
         print("-- %s" % name)
