@@ -60,7 +60,7 @@ struct daemon {
 	time_t store_retry_at;
 	uint64_t watchdog_usec; /* WATCHDOG_USEC, 0 when systemd does not watch */
 	long watchdog_last_ms;  /* monotonic time of the last WATCHDOG=1 */
-	bool idle_works;        /* the server announced new mail through IDLE */
+	bool idle_broken;       /* the server does not offer IDLE: poll */
 	bool once;
 };
 
@@ -191,6 +191,7 @@ imap_disconnect(struct daemon *d)
 {
 	if (d->imap != NULL)
 		d->driver->close(&d->imap);
+	d->idle_broken = false; /* the next server may offer it */
 }
 
 /* Connects when not connected and the backoff allows.  Returns IMAP_OK or
@@ -310,8 +311,9 @@ wait_seconds(struct daemon *d)
 {
 	const char *error;
 	time_t next = 0, now = clock_now();
-	int wait = d->imap != NULL && d->idle_works ? seconds_to_next_hour(now)
-	                                            : d->config->imap.poll_interval;
+	int wait = d->imap != NULL && d->config->imap.idle && !d->idle_broken
+	               ? seconds_to_next_hour(now)
+	               : d->config->imap.poll_interval;
 
 	if (store_outbox_next_due(d->store, &next, &error) == 0 && next > 0) {
 		if (next <= now)
@@ -355,11 +357,21 @@ wait_for_work(struct daemon *d)
 				imap_disconnect(d);
 				return;
 			}
-			d->idle_works = supported;
 			if (supported) {
 				watchdog_ping(d);
 				if (new_mail)
 					return;
+				continue;
+			}
+			/* No IDLE after all: the wait, planned for IDLE, is cut
+			 * to the poll interval. */
+			if (!d->idle_broken) {
+				long poll_end =
+				    monotonic_ms() + (long)d->config->imap.poll_interval * 1000;
+
+				d->idle_broken = true;
+				if (poll_end < deadline)
+					deadline = poll_end;
 				continue;
 			}
 		}
