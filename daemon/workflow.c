@@ -993,10 +993,15 @@ find_thread_by_headers(struct wf *wf, bool *found_r, const char **error_r)
 	    store_outbox_by_message_id(wf->store, msg->in_reply_to, found_r, &wf->thread, error_r) <
 	        0)
 		return -1;
-	for (size_t i = msg->references.n; i > 0 && !*found_r; i--)
-		if (store_outbox_by_message_id(wf->store, msg->references.v[i - 1], found_r,
-		                               &wf->thread, error_r) < 0)
+	for (size_t i = msg->references.n; i > 0 && !*found_r; i--) {
+		const char *ref = msg->references.v[i - 1];
+
+		/* The newest reference is usually In-Reply-To, already looked up. */
+		if (msg->in_reply_to != NULL && strcmp(ref, msg->in_reply_to) == 0)
+			continue;
+		if (store_outbox_by_message_id(wf->store, ref, found_r, &wf->thread, error_r) < 0)
 			return -1;
+	}
 	tagged = outbox_thread_from_subject(msg->subject);
 	if (!*found_r && tagged > 0 &&
 	    store_outbox_get(wf->store, tagged, found_r, &wf->thread, error_r) < 0)
@@ -1349,10 +1354,10 @@ run_action(const struct config *config, struct store *store, const struct config
 	int ret = -1;
 
 	memset(&m, 0, sizeof(m));
-	/* Reminders arrive already filtered by the store; the follow-up and
-	 * the digest are built only when their key is new, since building
-	 * them reads the whole program. */
-	if (a->kind != DUE_MEETING_REMINDER) {
+	/* Reminders and the follow-up arrive already filtered (the store and
+	 * followup_done); the digest is built only when today's key is new,
+	 * since building it reads the whole program. */
+	if (a->kind == DUE_DIGEST) {
 		if (store_outbox_has_key(store, a->key, &queued, error_r) < 0)
 			return -1;
 		if (queued)
