@@ -19,6 +19,7 @@
 #include <libetpan/libetpan.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <time.h>
 
@@ -1006,16 +1007,29 @@ imap_now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A status line the server sends during IDLE only to keep the connection
+ * alive (Dovecot's "* OK Still here" every imap_idle_notify_interval):
+ * "* OK" with no response code, which would carry a state change. */
+static bool
+imap_is_keepalive(const char *line)
+{
+	return strncasecmp(line, "* OK", 4) == 0 && (line[4] == ' ' || line[4] == '\r') &&
+	       (line[4] != ' ' || line[5] != '[');
+}
+
 /* Cases:
  *   1. no IDLE capability: *supported_r false, return at once;
- *   2. data already buffered after "+ idling" (the server spoke first):
- *      end the IDLE at once;
- *   3. the connection becomes readable: the server announced something;
- *   4. wake_fd becomes readable: end early (it is not read here);
- *   5. timeout_sec passes.
+ *   2. the server says something (already buffered after "+ idling", or
+ *      the connection becomes readable): one line is read;
+ *      a. a keepalive ("* OK Still here"): stay in IDLE, so the server's
+ *         keepalive costs one read and no round trip;
+ *      b. anything else: end the IDLE; *new_mail_r is true when the line
+ *         was EXISTS or RECENT;
+ *   3. wake_fd becomes readable: end early (it is not read here);
+ *   4. timeout_sec passes.
  * Then DONE, whose tagged answer comes after every pending untagged
  * response, which libetpan parses into the selection info: *new_mail_r is
- * true when that included EXISTS or RECENT, or the message count grew.
+ * also true when that included EXISTS or RECENT, or the message count grew.
  * Every libetpan read is bounded by the session timeout, so a server that
  * never answers cannot hang us. */
 int
@@ -1045,13 +1059,26 @@ imap_idle(struct imap_session *sess, int timeout_sec, int wake_fd, bool *support
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(sess, r, IMAP_ERR_CONN, "IDLE", error_r);
 
-	if (sess->imap->imap_stream->read_buffer_len > 0)
-		readable = true;
 	deadline = imap_now_ms() + (long)(timeout_sec > 0 ? timeout_sec : 0) * 1000;
-	while (!readable) {
+	for (;;) {
 		long left = deadline - imap_now_ms();
 		nfds_t n = 1;
 
+		if (readable || sess->imap->imap_stream->read_buffer_len > 0) {
+			char *line = mailimap_read_line(sess->imap);
+
+			if (line == NULL)
+				return imap_fail(sess, MAILIMAP_ERROR_STREAM, IMAP_ERR_CONN, "IDLE",
+				                 error_r);
+			readable = false;
+			if (imap_is_keepalive(line)) {
+				log_debug("IMAP %s: IDLE keepalive from the server", sess->where);
+				continue;
+			}
+			if (strstr(line, " EXISTS") != NULL || strstr(line, " RECENT") != NULL)
+				*new_mail_r = true;
+			break;
+		}
 		if (left <= 0)
 			break;
 		pfd[0].fd = mailimap_idle_get_fd(sess->imap);
@@ -1085,6 +1112,8 @@ imap_idle(struct imap_session *sess, int timeout_sec, int wake_fd, bool *support
 	if (sel != NULL &&
 	    (sel->sel_has_exists || sel->sel_has_recent || sel->sel_exists > exists_before))
 		*new_mail_r = true;
+	/* An EXISTS read above is not in the selection info: the next SELECT
+	 * (or NOOP) of the cycle counts again. */
 	return IMAP_OK;
 }
 

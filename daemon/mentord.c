@@ -23,11 +23,12 @@
 #include "workflow.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,18 +49,52 @@
 static volatile sig_atomic_t got_term, got_hup;
 static int signal_pipe[2] = {-1, -1};
 
+/*
+ * The daemon is two processes (like OpenSMTPD's, though without privilege
+ * separation): the monitor, which lives long, holds the IMAP connection
+ * that waits in IDLE, feeds systemd's watchdog and handles signals; and for
+ * each cycle a child forked from it, which opens the database, connects to
+ * IMAP and SMTP, ingests, schedules and sends, and exits.  So whatever a
+ * cycle needs (libcurl and libxml2 with their dependencies, SQLite's cache,
+ * the heap a backlog of 10,000 messages leaves behind) is gone when it
+ * ends, and the waiting monitor stays as small as it started; a cycle that
+ * crashes (a bug on some message) is logged and retried after a backoff
+ * instead of taking the daemon down.  --once runs the cycle in-process.
+ *
+ * The child tells the monitor two things through a pipe: 't' when the
+ * watchdog is due a ping (the monitor sends WATCHDOG=1, so systemd sees the
+ * main PID alive only while the cycle makes progress), and at the end 'r'
+ * and a struct cycle_report: what the monitor must remember for the next
+ * wait and the next cycle.
+ */
+struct cycle_report {
+	int status;          /* run_cycle's */
+	int backoff;         /* IMAP reconnect state, as the cycle left it */
+	time_t reconnect_at; /* ... */
+	int retry_backoff;   /* store-failure (or crash) retry state */
+	time_t retry_at;     /* ... */
+	time_t next_due;     /* the next queued email, 0 when none */
+	long long smtp_pace; /* smtp_pace_get() */
+};
+
 struct daemon {
 	struct config *config;
-	struct store *store;
+	struct store *store; /* the cycle's (NULL in the monitor) */
 	const struct mail_driver *driver;
-	void *imap;                /* driver context, NULL when not connected */
-	struct smtp_session *smtp; /* reused across cycles */
+	void *imap;                /* the cycle's driver context, NULL when not connected */
+	void *idle_imap;           /* the monitor's, for IDLE; NULL when not connected */
+	struct smtp_session *smtp; /* the cycle's */
 	int backoff;               /* seconds before the next IMAP reconnect */
 	time_t reconnect_at;
-	int store_backoff; /* seconds before retrying after a store failure */
-	time_t store_retry_at;
+	/* After a store failure or a crashed cycle: seconds before trying
+	 * again, and when. */
+	int retry_backoff;
+	time_t retry_at;
+	time_t next_due;        /* from the last cycle's report */
+	long long smtp_pace;    /* ditto: the rate_per_minute grid */
 	uint64_t watchdog_usec; /* WATCHDOG_USEC, 0 when systemd does not watch */
 	long watchdog_last_ms;  /* monotonic time of the last WATCHDOG=1 */
+	int report_fd;          /* in a cycle child: the pipe to the monitor; else -1 */
 	bool idle_broken;       /* the server does not offer IDLE: poll */
 	bool once;
 };
@@ -127,7 +162,8 @@ monotonic_ms(void)
 
 /* WATCHDOG=1, at most every quarter of the watchdog interval: called from
  * the main loop, between messages of a backlog and between slices of a
- * wait, so only a daemon that is really stuck misses it. */
+ * wait, so only a daemon that is really stuck misses it.  In a cycle child
+ * the ping goes to the monitor, which sends it on. */
 static void
 watchdog_ping(struct daemon *d)
 {
@@ -140,6 +176,11 @@ watchdog_ping(struct daemon *d)
 	    (uint64_t)(now - d->watchdog_last_ms) * 1000 < d->watchdog_usec / 4)
 		return;
 	d->watchdog_last_ms = now;
+	if (d->report_fd >= 0) {
+		if (write(d->report_fd, "t", 1) < 0)
+			log_warn("cannot reach the monitor process");
+		return;
+	}
 	sd_notify(0, "WATCHDOG=1");
 }
 
@@ -174,41 +215,43 @@ cycle_tick(void *arg)
 static void
 store_failed(struct daemon *d, const char *what, const char *error)
 {
-	d->store_backoff = d->store_backoff == 0 ? STORE_RETRY_MIN : d->store_backoff * 2;
-	if (d->store_backoff > STORE_RETRY_MAX)
-		d->store_backoff = STORE_RETRY_MAX;
-	d->store_retry_at = clock_now() + d->store_backoff;
+	d->retry_backoff = d->retry_backoff == 0 ? STORE_RETRY_MIN : d->retry_backoff * 2;
+	if (d->retry_backoff > STORE_RETRY_MAX)
+		d->retry_backoff = STORE_RETRY_MAX;
+	d->retry_at = clock_now() + d->retry_backoff;
 	if (d->once)
 		log_error("database %s: %s; %s; the next run tries again", d->config->database,
 		          error != NULL ? error : "failed", what);
 	else
 		log_error("database %s: %s; %s; trying again in %d s", d->config->database,
-		          error != NULL ? error : "failed", what, d->store_backoff);
+		          error != NULL ? error : "failed", what, d->retry_backoff);
 }
 
+/* Closes *ctx, the cycle's connection or the monitor's. */
 static void
-imap_disconnect(struct daemon *d)
+imap_disconnect(struct daemon *d, void **ctx)
 {
-	if (d->imap != NULL)
-		d->driver->close(&d->imap);
-	d->idle_broken = false; /* the next server may offer it */
+	if (*ctx != NULL)
+		d->driver->close(ctx);
+	if (ctx == &d->idle_imap)
+		d->idle_broken = false; /* the next server may offer it */
 }
 
-/* Connects when not connected and the backoff allows.  Returns IMAP_OK or
- * the grade of the failure. */
+/* Connects *ctx when not connected and the backoff allows.  Returns IMAP_OK
+ * or the grade of the failure. */
 static int
-imap_ensure(struct daemon *d, const char **error_r)
+imap_ensure(struct daemon *d, void **ctx, const char **error_r)
 {
 	uint32_t r;
 	int rc;
 
-	if (d->imap != NULL)
+	if (*ctx != NULL)
 		return IMAP_OK;
 	if (!d->once && clock_now() < d->reconnect_at) {
 		*error_r = "waiting before reconnecting";
 		return IMAP_ERR_CONN;
 	}
-	rc = d->driver->connect(&d->config->imap, &d->imap, error_r);
+	rc = d->driver->connect(&d->config->imap, ctx, error_r);
 	if (rc == IMAP_OK) {
 		d->backoff = 0;
 		return IMAP_OK;
@@ -246,7 +289,7 @@ run_cycle(struct daemon *d)
 	int status = 0, rc;
 
 	watchdog_ping(d);
-	rc = imap_ensure(d, &error);
+	rc = imap_ensure(d, &d->imap, &error);
 	if (rc == IMAP_OK) {
 		rc = ingest_mailbox(d->config, d->store, d->driver, d->imap, now, cycle_tick, d,
 		                    &in, &error);
@@ -262,7 +305,7 @@ run_cycle(struct daemon *d)
 		log_error("IMAP %s:%d: %s", d->config->imap.host, d->config->imap.port,
 		          error != NULL ? error : "failed");
 		if (rc == IMAP_ERR_CONN || rc == IMAP_ERR_AUTH)
-			imap_disconnect(d);
+			imap_disconnect(d, &d->imap);
 		status = 1;
 	}
 	if (got_term)
@@ -280,8 +323,8 @@ run_cycle(struct daemon *d)
 		store_failed(d, "sending postponed", error);
 		return 1;
 	}
-	d->store_backoff = 0;
-	d->store_retry_at = 0;
+	d->retry_backoff = 0;
+	d->retry_at = 0;
 	if (outbox_flush(d->config, d->store, &d->smtp, now, cycle_tick, d, &out, &error) < 0) {
 		log_error("outbox: %s", error);
 		status = 1;
@@ -305,26 +348,25 @@ seconds_to_next_hour(time_t now)
 }
 
 /* Seconds until something is due: the next queued email, a reconnect or
- * store retry, else the next poll, or with IDLE working the next hour. */
+ * retry, else the next poll, or with IDLE working the next hour. */
 static int
 wait_seconds(struct daemon *d)
 {
-	const char *error;
-	time_t next = 0, now = clock_now();
-	int wait = d->imap != NULL && d->config->imap.idle && !d->idle_broken
+	time_t next = d->next_due, now = clock_now();
+	int wait = d->idle_imap != NULL && d->config->imap.idle && !d->idle_broken
 	               ? seconds_to_next_hour(now)
 	               : d->config->imap.poll_interval;
 
-	if (store_outbox_next_due(d->store, &next, &error) == 0 && next > 0) {
+	if (next > 0) {
 		if (next <= now)
 			return 1;
 		if (next - now < wait)
 			wait = (int)(next - now);
 	}
-	if (d->imap == NULL && d->reconnect_at > now && d->reconnect_at - now < wait)
+	if (d->idle_imap == NULL && d->reconnect_at > now && d->reconnect_at - now < wait)
 		wait = (int)(d->reconnect_at - now);
-	if (d->store_retry_at > now && d->store_retry_at - now < wait)
-		wait = (int)(d->store_retry_at - now);
+	if (d->retry_at > now && d->retry_at - now < wait)
+		wait = (int)(d->retry_at - now);
 	return wait < 1 ? 1 : wait;
 }
 
@@ -333,9 +375,9 @@ wait_seconds(struct daemon *d)
  * Cases: new mail announced, a signal, an IDLE failure (reconnect in the
  * next cycle) or the time is up: return; a quiet slice: keep waiting. */
 static void
-wait_for_work(struct daemon *d)
+wait_for_work(struct daemon *d, int seconds)
 {
-	long deadline = monotonic_ms() + (long)wait_seconds(d) * 1000;
+	long deadline = monotonic_ms() + (long)seconds * 1000;
 
 	for (;;) {
 		const char *error = NULL;
@@ -347,14 +389,14 @@ wait_for_work(struct daemon *d)
 		if (left <= 0 || got_term || got_hup)
 			return;
 		slice = watchdog_slice(d, (int)((left + 999) / 1000));
-		if (d->imap != NULL && d->config->imap.idle) {
+		if (d->idle_imap != NULL && d->config->imap.idle) {
 			int rc = d->driver->idle(
-			    d->imap, slice < IDLE_MAX_SECONDS ? slice : IDLE_MAX_SECONDS,
+			    d->idle_imap, slice < IDLE_MAX_SECONDS ? slice : IDLE_MAX_SECONDS,
 			    signal_pipe[0], &supported, &new_mail, &error);
 
 			if (rc != IMAP_OK) {
 				log_warnx("IDLE: %s; reconnecting", error);
-				imap_disconnect(d);
+				imap_disconnect(d, &d->idle_imap);
 				return;
 			}
 			if (supported) {
@@ -410,11 +452,183 @@ reload(struct daemon *d, const char *path)
 	}
 	template_cache_free(&previous);
 	/* Connections follow the new settings from the next cycle on. */
-	imap_disconnect(d);
-	smtp_close(&d->smtp);
+	imap_disconnect(d, &d->idle_imap);
 	config_free(&d->config);
 	d->config = fresh;
 	log_info("configuration reloaded from %s", path);
+}
+
+/* The monitor's IDLE connection, made (and the mailbox selected) before a
+ * cycle starts: a message that arrives after this SELECT is announced in
+ * the next IDLE, one that arrived before it is found by the cycle's
+ * search, so none waits for the next poll. */
+static void
+idle_ensure(struct daemon *d)
+{
+	struct imap_mailbox_info info;
+	const char *error = NULL;
+
+	if (!d->config->imap.idle || d->idle_imap != NULL)
+		return;
+	if (imap_ensure(d, &d->idle_imap, &error) != IMAP_OK) {
+		/* The cycle then waits out the same backoff. */
+		log_error("IMAP %s:%d: %s", d->config->imap.host, d->config->imap.port,
+		          error != NULL ? error : "cannot connect");
+		return;
+	}
+	if (d->driver->select(d->idle_imap, d->config->imap.mailbox, &info, &error) != IMAP_OK) {
+		log_warnx("IDLE: %s; polling instead", error);
+		imap_disconnect(d, &d->idle_imap);
+	}
+}
+
+/* In the child: one cycle, its report to the monitor, and exit.  What the
+ * monitor owns (its IMAP connection, its signal pipe) is left alone: only
+ * the descriptors are closed.  The database is opened here, never across
+ * fork(): SQLite forbids using a connection in both processes. */
+static void ATTR_NORETURN
+cycle_child(struct daemon *d, int report_fd, pid_t monitor)
+{
+	struct cycle_report rep;
+	char msg[1 + sizeof(rep)];
+	const char *error;
+	int status = 1;
+
+	/* The cycle must not outlive the monitor (a SIGKILL, a crash):
+	 * a second daemon would otherwise race it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != monitor)
+		_exit(1);
+	close(signal_pipe[0]);
+	close(signal_pipe[1]);
+	setup_signals();
+	d->report_fd = report_fd;
+	/* d->idle_imap is the monitor's: never used or closed here (a LOGOUT
+	 * would end the monitor's session; TLS state cannot be shared). */
+	smtp_pace_set(d->smtp_pace);
+	if (store_open(d->config->database, &d->store, &error) < 0) {
+		store_failed(d, "nothing was done this time", error);
+	} else {
+		status = run_cycle(d);
+		if (store_outbox_next_due(d->store, &d->next_due, &error) < 0)
+			d->next_due = 0;
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.status = status;
+	rep.backoff = d->backoff;
+	rep.reconnect_at = d->reconnect_at;
+	rep.retry_backoff = d->retry_backoff;
+	rep.retry_at = d->retry_at;
+	rep.next_due = d->next_due;
+	rep.smtp_pace = smtp_pace_get();
+	msg[0] = 'r';
+	memcpy(msg + 1, &rep, sizeof(rep));
+	/* Smaller than PIPE_BUF: written whole or not at all. */
+	if (write(report_fd, msg, sizeof(msg)) < 0)
+		log_warn("cannot report to the monitor process");
+	imap_disconnect(d, &d->imap);
+	smtp_close(&d->smtp);
+	store_close(&d->store);
+	exit(status);
+}
+
+/*
+ * In the monitor: runs one cycle in a child and waits for it.  Cases:
+ *   1. the child sends 't': WATCHDOG=1 goes out (so the watchdog fires if
+ *      a cycle hangs);
+ *   2. it reports and exits: its report is taken over;
+ *   3. SIGTERM (or SIGINT) arrives: passed on, once; the child stops after
+ *      the current message or email, commits, and exits;
+ *   4. it dies without a report (killed, crashed): logged, and the next
+ *      cycle waits for a backoff, so a message that crashes the cycle does
+ *      not make it spin;
+ *   5. fork or pipe fails: logged, same backoff.
+ * Returns the cycle's status (1 when it did not report).
+ */
+static int
+cycle_process(struct daemon *d)
+{
+	struct cycle_report rep;
+	char buf[1 + sizeof(rep)];
+	size_t have = 0;
+	bool reported = false, term_sent = false;
+	int fds[2], wstatus = 0;
+	pid_t pid, monitor = getpid();
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		log_warn("cannot start a cycle: pipe");
+		store_failed(d, "nothing was done this time", "no pipe");
+		return 1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_warn("cannot start a cycle: fork");
+		close(fds[0]);
+		close(fds[1]);
+		store_failed(d, "nothing was done this time", "no process");
+		return 1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		cycle_child(d, fds[1], monitor);
+	}
+	close(fds[1]);
+	for (;;) {
+		struct pollfd pfd[2] = {{fds[0], POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
+		ssize_t n;
+
+		if (got_term && !term_sent) {
+			kill(pid, SIGTERM);
+			term_sent = true;
+		}
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno != EINTR)
+				log_warn("poll");
+			continue;
+		}
+		if (pfd[1].revents != 0)
+			drain_signal_pipe();
+		if (pfd[0].revents == 0)
+			continue;
+		n = read(fds[0], buf + have, sizeof(buf) - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* the child is gone */
+		have += (size_t)n;
+		/* Ticks come alone; the report comes whole, last. */
+		while (have > 0 && buf[0] == 't') {
+			watchdog_ping(d);
+			memmove(buf, buf + 1, --have);
+		}
+		if (have == sizeof(buf) && buf[0] == 'r') {
+			memcpy(&rep, buf + 1, sizeof(rep));
+			reported = true;
+			have = 0;
+		}
+	}
+	close(fds[0]);
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	if (!reported) {
+		if (WIFSIGNALED(wstatus))
+			log_error("the cycle process was killed by signal %d (%s)",
+			          WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+		else
+			log_error("the cycle process exited %d without a report",
+			          WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+		d->retry_backoff = d->retry_backoff == 0 ? STORE_RETRY_MIN : d->retry_backoff * 2;
+		if (d->retry_backoff > STORE_RETRY_MAX)
+			d->retry_backoff = STORE_RETRY_MAX;
+		d->retry_at = clock_now() + d->retry_backoff;
+		return 1;
+	}
+	d->backoff = rep.backoff;
+	d->reconnect_at = rep.reconnect_at;
+	d->retry_backoff = rep.retry_backoff;
+	d->retry_at = rep.retry_at;
+	d->next_due = rep.next_due;
+	d->smtp_pace = rep.smtp_pace;
+	return rep.status;
 }
 
 int
@@ -437,6 +651,7 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.driver = &imap_driver;
+	d.report_fd = -1;
 	while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -495,6 +710,9 @@ main(int argc, char **argv)
 		}
 		clock_set_fake(now);
 	}
+	/* Opened (and migrated) here so that a database that cannot be used
+	 * stops the start with a clear error; the daemon's monitor then closes
+	 * it, and each cycle opens its own. */
 	if (store_open(d.config->database, &d.store, &error) < 0) {
 		log_error("%s", error);
 		config_free(&d.config);
@@ -506,19 +724,17 @@ main(int argc, char **argv)
 	if (d.once) {
 		status = run_cycle(&d);
 	} else {
+		store_close(&d.store);
 		sd_notify(0, "READY=1");
 		log_info("started (%zu program%s)", d.config->nprograms,
 		         d.config->nprograms == 1 ? "" : "s");
 		while (!got_term) {
-			run_cycle(&d);
+			idle_ensure(&d);
+			cycle_process(&d);
 			watchdog_ping(&d);
 			if (got_term)
 				break;
-			/* A big cycle (a backlog, many sends) leaves freed heap
-			 * behind; give it back before a wait that may last an
-			 * hour. */
-			malloc_trim(0);
-			wait_for_work(&d);
+			wait_for_work(&d, wait_seconds(&d));
 			drain_signal_pipe();
 			if (got_hup) {
 				got_hup = 0;
@@ -530,7 +746,8 @@ main(int argc, char **argv)
 		sd_notify(0, "STOPPING=1");
 		log_info("stopping");
 	}
-	imap_disconnect(&d);
+	imap_disconnect(&d, &d.imap);
+	imap_disconnect(&d, &d.idle_imap);
 	smtp_close(&d.smtp);
 	store_close(&d.store);
 	config_free(&d.config);

@@ -7,6 +7,9 @@
  */
 #include "mime.h"
 
+#include "dynlib.h"
+#include "log.h"
+
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
@@ -123,6 +126,54 @@ out_text(struct html_out *o, const char *s)
 	}
 }
 
+/* libxml2, loaded for the first HTML-only message and kept for the rest of
+ * the process (a cycle, or mentorctl): include/dynlib.h says why.  The
+ * pointer types are the header's own. */
+static struct {
+	__typeof__(htmlReadMemory) *htmlReadMemory;
+	__typeof__(xmlDocGetRootElement) *xmlDocGetRootElement;
+	__typeof__(xmlGetProp) *xmlGetProp;
+	__typeof__(xmlFreeDoc) *xmlFreeDoc;
+	__typeof__(xmlInitParser) *xmlInitParser;
+	__typeof__(xmlCleanupParser) *xmlCleanupParser;
+	/* xmlFree is a variable holding libxml2's free function. */
+	xmlFreeFunc *xmlFree_var;
+} lx;
+
+#define LX_SYM(f)                                                                                  \
+	{                                                                                          \
+#f, (void **)&lx.f                                                                 \
+	}
+static const struct dynlib_sym lx_syms[] = {
+    LX_SYM(htmlReadMemory),
+    LX_SYM(xmlDocGetRootElement),
+    LX_SYM(xmlGetProp),
+    LX_SYM(xmlFreeDoc),
+    LX_SYM(xmlInitParser),
+    LX_SYM(xmlCleanupParser),
+    {"xmlFree", (void **)&lx.xmlFree_var},
+};
+#undef LX_SYM
+
+static int
+lx_init(const char **error_r)
+{
+	(void)error_r;
+	lx.xmlInitParser();
+	return 0;
+}
+
+static void
+lx_fini(void)
+{
+	lx.xmlCleanupParser();
+}
+
+static const char *const lx_sonames[] = {"libxml2.so.2", NULL};
+static struct dynlib libxml2 = {lx_sonames, lx_syms, N_ELEMENTS(lx_syms), lx_init, lx_fini,
+                                NULL,       0};
+static bool libxml2_failed; /* said once: the package is missing */
+
 static bool
 name_is(const xmlNode *n, const char *name)
 {
@@ -146,7 +197,7 @@ name_in(const xmlNode *n, const char *const *names, size_t count)
 static bool
 attr_contains(xmlNode *n, const char *attr, const char *needle)
 {
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
+	xmlChar *v = lx.xmlGetProp(n, (const xmlChar *)attr);
 	struct strbuf sb = {0};
 	bool found;
 	size_t i;
@@ -157,7 +208,7 @@ attr_contains(xmlNode *n, const char *attr, const char *needle)
 		if (v[i] != ' ' && v[i] != '\t' && v[i] != '\n')
 			strbuf_addc(&sb, (char)v[i]);
 	}
-	xmlFree(v);
+	(*lx.xmlFree_var)(v);
 	strbuf_add(&sb, "", 0);
 	str_lower(sb.buf);
 	found = strstr(sb.buf, needle) != NULL;
@@ -318,12 +369,24 @@ mime_html_to_text(const char *html, size_t len)
 
 	if (html == NULL || len == 0 || len > INT_MAX)
 		return xstrdup("");
-	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-	                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-	                         HTML_PARSE_NONET);
+	if (libxml2.refs == 0) {
+		const char *error;
+
+		if (dynlib_acquire(&libxml2, &error) < 0) {
+			/* Without libxml2 the coordinator at least sees the
+			 * HTML rather than nothing. */
+			if (!libxml2_failed)
+				log_error("HTML mail is kept as HTML: %s", error);
+			libxml2_failed = true;
+			return mime_to_utf8(html, len, NULL);
+		}
+	}
+	doc = lx.htmlReadMemory(html, (int)len, NULL, "UTF-8",
+	                        HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+	                            HTML_PARSE_NONET);
 	if (doc == NULL)
 		return xstrdup("");
-	root = xmlDocGetRootElement(doc);
+	root = lx.xmlDocGetRootElement(doc);
 	n = root;
 	while (n != NULL) {
 		bool skip = skipped(n);
@@ -348,7 +411,7 @@ mime_html_to_text(const char *html, size_t len)
 			n = n->parent;
 		}
 	}
-	xmlFreeDoc(doc);
+	lx.xmlFreeDoc(doc);
 	strbuf_add(&o.sb, "", 0);
 	raw = strbuf_detach(&o.sb);
 	result = text_tidy(raw);

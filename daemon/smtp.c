@@ -34,8 +34,9 @@
  *     ahead of the grid, so no minute holds more than the rate; a send the
  *     machine delayed is followed by one on time, a shorter gap.  When the
  *     sends fall behind by more than a gap the grid restarts from now
- *     rather than bursting to catch up.  The grid lives in the session, so
- *     it holds across batches and cycles.
+ *     rather than bursting to catch up.  The grid is the process's, not a
+ *     session's, so it holds across batches and sessions, and the daemon
+ *     carries it from one cycle process to the next (smtp_pace_get/set).
  *   - The server's last error reply line is kept (through the debug callback) for
  *     error messages; only lines from the server are looked at, so the
  *     AUTH exchange we send never shows up.  The password is never put in
@@ -44,15 +45,104 @@
 #include "smtp.h"
 
 #include "compose.h"
+#include "dynlib.h"
 #include "log.h"
 
+/* Every libcurl call goes through the table below (lc.*), filled when the
+ * library is loaded: the type checking macros are for direct calls. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* libcurl, loaded by the first smtp_open and unloaded by the last
+ * smtp_close (include/dynlib.h says why).  The pointer types are the
+ * header's own. */
+static struct {
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_global_cleanup) *global_cleanup;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+	__typeof__(curl_free) *free;
+	__typeof__(curl_multi_init) *multi_init;
+	__typeof__(curl_multi_setopt) *multi_setopt;
+	__typeof__(curl_multi_add_handle) *multi_add_handle;
+	__typeof__(curl_multi_remove_handle) *multi_remove_handle;
+	__typeof__(curl_multi_perform) *multi_perform;
+	__typeof__(curl_multi_poll) *multi_poll;
+	__typeof__(curl_multi_info_read) *multi_info_read;
+	__typeof__(curl_multi_cleanup) *multi_cleanup;
+	__typeof__(curl_multi_strerror) *multi_strerror;
+	__typeof__(curl_slist_append) *slist_append;
+	__typeof__(curl_slist_free_all) *slist_free_all;
+	__typeof__(curl_url) *url;
+	__typeof__(curl_url_cleanup) *url_cleanup;
+	__typeof__(curl_url_get) *url_get;
+	__typeof__(curl_url_set) *url_set;
+} lc;
+
+#define LC_SYM(f)                                                                                  \
+	{                                                                                          \
+		"curl_" #f, (void **)&lc.f                                                         \
+	}
+static const struct dynlib_sym lc_syms[] = {
+    LC_SYM(global_init),      LC_SYM(global_cleanup),
+    LC_SYM(easy_init),        LC_SYM(easy_setopt),
+    LC_SYM(easy_getinfo),     LC_SYM(easy_cleanup),
+    LC_SYM(easy_strerror),    LC_SYM(free),
+    LC_SYM(multi_init),       LC_SYM(multi_setopt),
+    LC_SYM(multi_add_handle), LC_SYM(multi_remove_handle),
+    LC_SYM(multi_perform),    LC_SYM(multi_poll),
+    LC_SYM(multi_info_read),  LC_SYM(multi_cleanup),
+    LC_SYM(multi_strerror),   LC_SYM(slist_append),
+    LC_SYM(slist_free_all),   LC_SYM(url),
+    LC_SYM(url_cleanup),      LC_SYM(url_get),
+    LC_SYM(url_set),
+};
+#undef LC_SYM
+
+static int
+lc_init(const char **error_r)
+{
+	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		*error_r = errorf("cannot initialise libcurl");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+lc_fini(void)
+{
+	lc.global_cleanup();
+}
+
+/* The flavour Debian's libcurl4-gnutls-dev builds against first. */
+static const char *const lc_sonames[] = {"libcurl-gnutls.so.4", "libcurl.so.4", NULL};
+static struct dynlib libcurl = {lc_sonames, lc_syms, N_ELEMENTS(lc_syms), lc_init, lc_fini,
+                                NULL,       0};
+
 #define SMTP_DEFAULT_TIMEOUT 30
+
+/* The rate grid: CLOCK_MONOTONIC time of the next start; 0: now. */
+static long long pace_next_ns;
+
+long long
+smtp_pace_get(void)
+{
+	return pace_next_ns;
+}
+
+void
+smtp_pace_set(long long next_ns)
+{
+	pace_next_ns = next_ns;
+}
 #define SMTP_REPLY_MAX 200
 #define NSEC 1000000000LL
 
@@ -86,8 +176,7 @@ struct smtp_session {
 	char *password; /* owned, may be NULL */
 	bool tls;
 	long timeout;
-	long long gap_ns;  /* 60 s / rate_per_minute; 0: no limit */
-	long long next_ns; /* CLOCK_MONOTONIC time of the next start; 0: now */
+	long long gap_ns; /* 60 s / rate_per_minute; 0: no limit */
 };
 
 static size_t
@@ -129,20 +218,20 @@ smtp_debug_cb(CURL *handle, curl_infotype type, char *data, size_t size, void *u
 static char *
 smtp_where(const char *url)
 {
-	CURLU *u = curl_url();
+	CURLU *u = lc.url();
 	char *host = NULL, *port = NULL, *where;
-	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+	if (u != NULL && lc.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    lc.url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		if (lc.url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
 			where = xasprintf("%s:%s", host, port);
 		else
 			where = xstrdup(host);
 	} else {
 		where = xstrdup("(bad smtp url)");
 	}
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
+	lc.free(host);
+	lc.free(port);
+	lc.url_cleanup(u);
 	return where;
 }
 
@@ -157,20 +246,18 @@ smtp_open(const struct config_smtp *conf, struct smtp_session **sess_r, const ch
 		*error_r = errorf("smtp url must start with smtp:// or smtps://");
 		goto out;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		*error_r = errorf("cannot initialise libcurl");
+	if (dynlib_acquire(&libcurl, error_r) < 0)
 		goto out;
-	}
 	sess = xcalloc(1, sizeof(*sess));
-	sess->multi = curl_multi_init();
+	sess->multi = lc.multi_init();
 	if (sess->multi == NULL) {
-		curl_global_cleanup();
+		dynlib_release(&libcurl);
 		*error_r = errorf("cannot create a libcurl handle");
 		goto out;
 	}
 	/* At most one connection per slot, kept open between batches. */
-	curl_multi_setopt(sess->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)SMTP_CONNECTIONS);
-	curl_multi_setopt(sess->multi, CURLMOPT_MAXCONNECTS, (long)SMTP_CONNECTIONS);
+	lc.multi_setopt(sess->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)SMTP_CONNECTIONS);
+	lc.multi_setopt(sess->multi, CURLMOPT_MAXCONNECTS, (long)SMTP_CONNECTIONS);
 	sess->url = xstrdup(conf->url);
 	sess->where = smtp_where(conf->url);
 	sess->ca_file = conf->ca_file != NULL ? xstrdup(conf->ca_file) : NULL;
@@ -204,7 +291,7 @@ smtp_setup(struct smtp_session *sess, struct smtp_slot *slot, const char *from)
 #define SETOPT(opt, val)                                                                           \
 	do {                                                                                       \
 		if (rc == CURLE_OK)                                                                \
-			rc = curl_easy_setopt(c, opt, val);                                        \
+			rc = lc.easy_setopt(c, opt, val);                                          \
 	} while (0)
 	SETOPT(CURLOPT_URL, sess->url);
 	SETOPT(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -315,7 +402,7 @@ slot_prepare(struct smtp_slot *slot, const char *from, const struct smtp_item *i
 			*error_r = errorf("invalid recipient \"%.100s\"", item->rcpts[i]);
 			return SMTP_PERMFAIL;
 		}
-		next = curl_slist_append(slot->rcpts, item->rcpts[i]);
+		next = lc.slist_append(slot->rcpts, item->rcpts[i]);
 		if (next == NULL) {
 			*error_r = errorf("out of memory building the recipient list");
 			return SMTP_TEMPFAIL;
@@ -334,11 +421,11 @@ slot_release(struct smtp_slot *slot)
 {
 	/* The list is freed below: do not leave libcurl pointing at it. */
 	if (slot->curl != NULL) {
-		curl_easy_setopt(slot->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
-		curl_easy_setopt(slot->curl, CURLOPT_READDATA, (void *)NULL);
-		curl_easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 0L);
+		lc.easy_setopt(slot->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
+		lc.easy_setopt(slot->curl, CURLOPT_READDATA, (void *)NULL);
+		lc.easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 0L);
 	}
-	curl_slist_free_all(slot->rcpts);
+	lc.slist_free_all(slot->rcpts);
 	slot->rcpts = NULL;
 	slot->busy = false;
 	slot->retried = false;
@@ -355,7 +442,7 @@ smtp_grade(struct smtp_session *sess, struct smtp_slot *slot, CURLcode rc, long 
 		return SMTP_OK;
 	detail = slot->reply[0] != '\0'    ? slot->reply
 	         : slot->errbuf[0] != '\0' ? slot->errbuf
-	                                   : curl_easy_strerror(rc);
+	                                   : lc.easy_strerror(rc);
 	if (smtp_is_account_error(rc)) {
 		*error_r = errorf("SMTP server %s: cannot log in or secure the connection (%s); "
 		                  "check the smtp section of the configuration",
@@ -373,7 +460,7 @@ smtp_grade(struct smtp_session *sess, struct smtp_slot *slot, CURLcode rc, long 
 		return SMTP_TEMPFAIL;
 	}
 	*error_r = errorf("cannot send through SMTP server %s: %s (%s)", sess->where,
-	                  curl_easy_strerror(rc), slot->errbuf[0] != '\0' ? slot->errbuf : "-");
+	                  lc.easy_strerror(rc), slot->errbuf[0] != '\0' ? slot->errbuf : "-");
 	return SMTP_TEMPFAIL;
 }
 
@@ -395,7 +482,7 @@ slot_start(struct smtp_session *sess, struct smtp_slot *slot, const char *from,
 	*result_r = slot_prepare(slot, from, item, error_r);
 	if (*result_r != SMTP_OK)
 		return -1;
-	if (slot->curl == NULL && (slot->curl = curl_easy_init()) == NULL) {
+	if (slot->curl == NULL && (slot->curl = lc.easy_init()) == NULL) {
 		*error_r = errorf("cannot create a libcurl handle");
 		*result_r = SMTP_TEMPFAIL;
 		return -1;
@@ -403,14 +490,14 @@ slot_start(struct smtp_session *sess, struct smtp_slot *slot, const char *from,
 	rc = smtp_setup(sess, slot, from);
 	if (rc != CURLE_OK) {
 		*error_r =
-		    errorf("cannot set up the send to %s: %s", sess->where, curl_easy_strerror(rc));
+		    errorf("cannot set up the send to %s: %s", sess->where, lc.easy_strerror(rc));
 		*result_r = SMTP_TEMPFAIL;
 		return -1;
 	}
-	mrc = curl_multi_add_handle(sess->multi, slot->curl);
+	mrc = lc.multi_add_handle(sess->multi, slot->curl);
 	if (mrc != CURLM_OK) {
-		*error_r = errorf("cannot start the send to %s: %s", sess->where,
-		                  curl_multi_strerror(mrc));
+		*error_r =
+		    errorf("cannot start the send to %s: %s", sess->where, lc.multi_strerror(mrc));
 		*result_r = SMTP_TEMPFAIL;
 		return -1;
 	}
@@ -452,20 +539,20 @@ smtp_send_batch(struct smtp_session *sess, const char *from, const struct smtp_i
 			if (sess->gap_ns > 0) {
 				long long now = mono_ns();
 
-				if (sess->next_ns > now) {
+				if (pace_next_ns > now) {
 					if (running > 0) {
-						wait_ns = sess->next_ns - now;
+						wait_ns = pace_next_ns - now;
 						break;
 					}
 					/* Nothing in flight: sleep to the exact instant. */
-					sleep_until(sess->next_ns);
-					now = sess->next_ns;
+					sleep_until(pace_next_ns);
+					now = pace_next_ns;
 				}
 				/* Behind by more than a gap: restart the grid. */
-				sess->next_ns =
-				    (sess->next_ns == 0 || sess->next_ns + sess->gap_ns < now
+				pace_next_ns =
+				    (pace_next_ns == 0 || pace_next_ns + sess->gap_ns < now
 				         ? now
-				         : sess->next_ns) +
+				         : pace_next_ns) +
 				    sess->gap_ns;
 			}
 			if (slot_start(sess, slot, from, &items[next], next, &res, &error) < 0) {
@@ -485,14 +572,14 @@ smtp_send_batch(struct smtp_session *sess, const char *from, const struct smtp_i
 			continue; /* only pacing left: the loop above sleeps */
 
 		int still = 0;
-		CURLMcode mrc = curl_multi_perform(sess->multi, &still);
+		CURLMcode mrc = lc.multi_perform(sess->multi, &still);
 		CURLMsg *msg;
 		bool reported = false;
 		int left;
 
 		if (mrc != CURLM_OK)
-			log_warnx("smtp: %s", curl_multi_strerror(mrc));
-		while ((msg = curl_multi_info_read(sess->multi, &left)) != NULL) {
+			log_warnx("smtp: %s", lc.multi_strerror(mrc));
+		while ((msg = lc.multi_info_read(sess->multi, &left)) != NULL) {
 			struct smtp_slot *slot = NULL;
 			long code = 0, connects = 1;
 			const char *error = NULL;
@@ -502,24 +589,23 @@ smtp_send_batch(struct smtp_session *sess, const char *from, const struct smtp_i
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			rc = msg->data.result;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
-			if (curl_easy_getinfo(slot->curl, CURLINFO_RESPONSE_CODE, &code) !=
-			    CURLE_OK)
+			lc.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
+			if (lc.easy_getinfo(slot->curl, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK)
 				code = 0;
-			if (curl_easy_getinfo(slot->curl, CURLINFO_NUM_CONNECTS, &connects) !=
+			if (lc.easy_getinfo(slot->curl, CURLINFO_NUM_CONNECTS, &connects) !=
 			    CURLE_OK)
 				connects = 1;
-			curl_multi_remove_handle(sess->multi, slot->curl);
+			lc.multi_remove_handle(sess->multi, slot->curl);
 			if (rc != CURLE_OK && connects == 0 && code == 0 && !slot->retried &&
 			    smtp_is_network_error(rc)) {
 				log_debug("smtp: reused connection to %s failed (%s), reconnecting",
-				          sess->where, curl_easy_strerror(rc));
+				          sess->where, lc.easy_strerror(rc));
 				slot->retried = true;
 				slot->reader.pos = 0;
 				slot->errbuf[0] = '\0';
 				slot->reply[0] = '\0';
-				curl_easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 1L);
-				if (curl_multi_add_handle(sess->multi, slot->curl) == CURLM_OK)
+				lc.easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 1L);
+				if (lc.multi_add_handle(sess->multi, slot->curl) == CURLM_OK)
 					continue;
 			}
 			res = smtp_grade(sess, slot, rc, code, &error);
@@ -539,7 +625,7 @@ smtp_send_batch(struct smtp_session *sess, const char *from, const struct smtp_i
 
 			if (wait_ns >= 0)
 				timeout_ms = (int)((wait_ns + 999999) / 1000000);
-			curl_multi_poll(sess->multi, NULL, 0, timeout_ms, NULL);
+			lc.multi_poll(sess->multi, NULL, 0, timeout_ms, NULL);
 		}
 	}
 	return next;
@@ -586,14 +672,14 @@ smtp_close(struct smtp_session **sessp)
 		return;
 	for (size_t i = 0; i < SMTP_CONNECTIONS; i++) {
 		if (sess->slots[i].busy)
-			curl_multi_remove_handle(sess->multi, sess->slots[i].curl);
+			lc.multi_remove_handle(sess->multi, sess->slots[i].curl);
 		slot_release(&sess->slots[i]);
 		if (sess->slots[i].curl != NULL)
-			curl_easy_cleanup(sess->slots[i].curl);
+			lc.easy_cleanup(sess->slots[i].curl);
 	}
 	/* Sends QUIT on the cached connections. */
-	curl_multi_cleanup(sess->multi);
-	curl_global_cleanup();
+	lc.multi_cleanup(sess->multi);
+	dynlib_release(&libcurl);
 	free(sess->url);
 	free(sess->where);
 	free(sess->ca_file);

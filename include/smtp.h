@@ -65,6 +65,13 @@ typedef void smtp_settled_fn(void *ctx);
 size_t smtp_send_batch(struct smtp_session *sess, const char *from, const struct smtp_item *items,
                        size_t n, smtp_result_fn *done, smtp_settled_fn *settled, void *ctx);
 
+/* rate_per_minute keeps a grid of start times (CLOCK_MONOTONIC, which every
+ * process of the machine shares): the time before which the next send may
+ * not start, 0 for now.  A process that sends after another (the daemon's
+ * next cycle) takes it over, so the rate holds across them. */
+long long smtp_pace_get(void);
+void smtp_pace_set(long long next_ns);
+
 /* Closes the connections (QUIT) and frees sess; sets *sess to NULL. */
 void smtp_close(struct smtp_session **sess);
 

@@ -29,7 +29,7 @@ fi
 
 build=${MENTORD_BENCH_BUILD:-build}
 cmake -S . -B "$build" -DMENTORD_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target mentord mentorctl >/dev/null
+cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target mentord mentorctl smtp_floor >/dev/null
 /usr/bin/python3 tests/bench/bench.py --build "$build" --build-type RelWithDebInfo "$@"
 
 # Crash safety at full size: SIGKILL at 100 random instants while a backlog

@@ -144,7 +144,8 @@ class Dovecot:
     (None without tls), directory, log_file.
     """
 
-    def __init__(self, directory=None, tls=False, user=DEFAULT_USER, password=None):
+    def __init__(self, directory=None, tls=False, user=DEFAULT_USER, password=None,
+                 settings=()):
         if directory is None:
             directory = tempfile.mkdtemp(prefix="mentord-dovecot-", dir="/tmp")
             self._own_directory = True
@@ -162,6 +163,8 @@ class Dovecot:
         self.conf_file = os.path.join(self.directory, "dovecot.conf")
         self.log_file = os.path.join(self.directory, "dovecot.log")
         self.mail_dir = os.path.join(self.directory, "mail")
+        # Extra dovecot.conf lines, e.g. "imap_idle_notify_interval = 1 secs".
+        self.settings = list(settings)
 
     # ---- persistence, so the CLI works across processes ----
 
@@ -320,6 +323,7 @@ class Dovecot:
                 lines.append("ssl_dh = </usr/share/dovecot/dh.pem")
         else:
             lines.append("ssl = no")
+        lines += self.settings
         with open(self.conf_file, "w") as f:
             f.write("\n".join(lines) + "\n")
 

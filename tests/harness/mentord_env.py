@@ -39,11 +39,12 @@ def find_binary(name):
 
 class Env:
     def __init__(self, name="test", smtp_options=None, conf_extra="", imap_extra="",
-                 dovecot_tls=False, keep=False):
+                 dovecot_tls=False, keep=False, dovecot_settings=()):
         self.dir = tempfile.mkdtemp(prefix="mentord-%s-" % name, dir="/tmp")
         self.mentord = find_binary("mentord")
         self.mentorctl = find_binary("mentorctl")
-        self.dovecot = Dovecot(os.path.join(self.dir, "dovecot"), tls=dovecot_tls)
+        self.dovecot = Dovecot(os.path.join(self.dir, "dovecot"), tls=dovecot_tls,
+                               settings=dovecot_settings)
         self.sink = SmtpSink(os.path.join(self.dir, "smtp"), **(smtp_options or {}))
         self.conf_extra = conf_extra
         self.imap_extra = imap_extra

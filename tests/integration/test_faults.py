@@ -118,6 +118,68 @@ def sent_ids(env):
     return [m["parsed"]["Message-ID"] for m in env.sent()]
 
 
+def cycle_children(pid):
+    """PIDs of the processes whose parent is pid."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(entry))
+    return kids
+
+
+def cycle_crash(t):
+    """The daemon runs each cycle in a child process: one that dies in the
+    middle of a backlog (killed here, as the OOM killer or a bug on some
+    message would) is logged, the daemon lives on, and the next cycle, after
+    a backoff, finishes the work: nothing lost, nothing done twice."""
+    with Env("faults-cycle") as env:
+        total = 300
+        mids = [env.deliver("c%03d@example.org" % i, "hello", "How do I join?")
+                for i in range(total)]
+        d = Daemon(env, "2026-11-10T10:00")
+        try:
+            d.wait_log("started", 15)
+            wait_for(lambda: count(env, "SELECT count(*) FROM messages") >= 3, 30, 0.002)
+            kids = cycle_children(d.proc.pid)
+            for k in kids:
+                os.kill(k, signal.SIGKILL)
+            at_kill = count(env, "SELECT count(*) FROM messages")
+            t.check(len(kids) == 1 and at_kill < total,
+                    "the cycle process is killed in the middle of the backlog (%d of %d stored)"
+                    % (at_kill, total), kids)
+            ok = wait_for(lambda: count(env, "SELECT count(*) FROM messages") == total
+                          and len(env.sent()) >= total and unseen(env) == 0, 60, 0.3)
+            text = d.text()
+            t.check("the cycle process was killed by signal 9" in text,
+                    "the dead cycle is logged", text[-1500:])
+            t.check(d.proc.poll() is None, "the daemon lives on")
+            t.check(ok, "the next cycle drains the mailbox", text[-1500:])
+            stored = dict(env.sql("SELECT message_id, count(*) FROM messages GROUP BY message_id"))
+            t.check(all(stored.get(m) == 1 for m in mids), "every message stored exactly once")
+        finally:
+            rc = d.stop()
+        t.check(rc == 0, "the daemon exits 0 on SIGTERM", rc)
+        ids = sent_ids(env)
+        per = {}
+        for m in env.sent():
+            for r in recipients(m):
+                per[r] = per.get(r, 0) + 1
+        # The email in flight when the cycle died may have reached the server
+        # without its mark being committed (SMTP's at-least-once window):
+        # at most one per connection.
+        doubled = {r: n for r, n in per.items() if n > 1}
+        t.check(len(per) == total and len(doubled) <= 4 and all(n == 2 for n in doubled.values()),
+                "every sender answered, at most the emails in flight twice (%d emails, %d twice)"
+                % (len(ids), len(doubled)), doubled)
+
+
 # ---------------------------------------------------------------------------
 
 def dovecot_restarts(t):
@@ -531,10 +593,13 @@ def watchdog(t):
                 "never longer than WATCHDOG_USEC (%.1f s) between pings: worst %.2f s"
                 % (usec / 1e6, worst), gaps)
         during = [ts for ts in pings if mark <= ts <= ingest_end]
-        # mentord pings at most every quarter interval: a long ingest must
-        # show about that many, not just the one at the start of the cycle.
+        # mentord pings at the first tick (a message, a batch) after a
+        # quarter interval has passed: a long ingest must show at least one
+        # ping per half interval, not just the one at the start of the
+        # cycle.  (Counting one per quarter fails by one when every message
+        # is slow, as under ASan on a busy machine.)
         t.check(ingest_end - mark > 1.0 and
-                len(during) >= int((ingest_end - mark) / (usec / 4e6)) - 1,
+                len(during) >= int((ingest_end - mark) / (usec / 2e6)) - 1,
                 "pings continue while a %d-message backlog is ingested (%.1f s, %d pings)"
                 % (backlog, ingest_end - mark, len(during)))
         t.check(count(env, "SELECT count(*) FROM outbox") == 1,
@@ -594,7 +659,7 @@ def main():
     only = sys.argv[1:]
     for name, fn in (("dovecot", dovecot_restarts), ("smtp", smtp_faults),
                      ("sqlite", sqlite_busy), ("disk", disk_full), ("watchdog", watchdog),
-                     ("disk-rlimit", disk_full_rlimit), ("watchdog-send", watchdog_send)):
+                     ("disk-rlimit", disk_full_rlimit), ("watchdog-send", watchdog_send), ("cycle", cycle_crash)):
         # disk-rlimit is disk's fallback where mount is refused: run it
         # alone, on request.
         if (only and name not in only) or (not only and name == "disk-rlimit"):
