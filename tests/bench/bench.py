@@ -9,7 +9,8 @@ loopback, generates program mail (tests/bench/mailgen.py), measures
              that UID FETCHes every BODY.PEEK[] and discards it (the floor),
              and against mbsync mirroring the same mailbox;
   send       mentord --once delivering N queued emails to smtp-sink, against
-             smtp-source -s 4 -d sending N messages of the same mean size;
+             smtp-source -s 4 -d sending N messages of the same mean size,
+             and against libcurl alone (tests/bench/smtp_floor.c);
              and rate_per_minute checked at the sink;
   push       the daemon with IDLE: APPEND of a reply -> the answer accepted
              by the SMTP server, p50 and p95;
