@@ -84,15 +84,27 @@ trim(const char **s, size_t *len)
 	}
 }
 
+/* Whether c is one of chars (never for '\0'); inline rather than strchr
+ * because it runs for the ends of most lines. */
+static bool
+in_chars(char c, const char *chars)
+{
+	for (; *chars != '\0'; chars++) {
+		if (*chars == c)
+			return true;
+	}
+	return false;
+}
+
 /* Trims the given ASCII characters from both ends. */
 static void
 trim_chars(const char **s, size_t *len, const char *chars)
 {
-	while (*len > 0 && strchr(chars, **s) != NULL && **s != '\0') {
+	while (*len > 0 && in_chars(**s, chars)) {
 		(*s)++;
 		(*len)--;
 	}
-	while (*len > 0 && strchr(chars, (*s)[*len - 1]) != NULL && (*s)[*len - 1] != '\0')
+	while (*len > 0 && in_chars((*s)[*len - 1], chars))
 		(*len)--;
 }
 
@@ -107,19 +119,18 @@ mem_ieq(const char *a, const char *b, size_t n)
 	return true;
 }
 
-static bool
-span_ieq(const char *s, size_t len, const char *word)
-{
-	size_t wl = strlen(word);
-	return len == wl && mem_ieq(s, word, wl);
-}
-
-static bool
-span_istarts(const char *s, size_t len, const char *prefix)
-{
-	size_t pl = strlen(prefix);
-	return len >= pl && mem_ieq(s, prefix, pl);
-}
+/* A constant word and its length.  Lists of them are compared against
+ * almost every line of every reply (header keys, markers, signatures), and
+ * comparing the length and first byte before the rest rejects nearly all
+ * of them at once, with no strlen. */
+struct word {
+	const char *s;
+	size_t len;
+};
+#define WORD(lit)                                                                                  \
+	{                                                                                          \
+		lit, sizeof(lit) - 1                                                               \
+	}
 
 static bool
 span_iends(const char *s, size_t len, const char *suffix)
@@ -128,24 +139,48 @@ span_iends(const char *s, size_t len, const char *suffix)
 	return len >= sl && mem_ieq(s + len - sl, suffix, sl);
 }
 
-/* Naive search, fine because needles are short constants and haystacks are
- * bounded by MAX_MARKER_LINE. */
+/* Case-insensitive (ASCII) search of a short constant needle.  It runs
+ * on most lines (is_original_marker), so the candidates for the first byte
+ * are found with memchr, once per case, instead of trying every position;
+ * haystacks are bounded by MAX_MARKER_LINE. */
 static bool
 span_icontains(const char *s, size_t len, const char *needle)
 {
-	size_t nl = strlen(needle);
-	for (size_t i = 0; i + nl <= len; i++) {
-		if (mem_ieq(s + i, needle, nl))
+	size_t nl = strlen(needle), span;
+	char lo, up;
+	const char *pl, *pu;
+
+	if (nl == 0)
+		return true;
+	if (len < nl)
+		return false;
+	span = len - nl + 1; /* where a match may start */
+	lo = ascii_lower(needle[0]);
+	up = lo >= 'a' && lo <= 'z' ? (char)(lo - 'a' + 'A') : lo;
+	pl = memchr(s, lo, span);
+	pu = up != lo ? memchr(s, up, span) : NULL;
+	while (pl != NULL || pu != NULL) {
+		const char *p = pu == NULL || (pl != NULL && pl < pu) ? pl : pu;
+		size_t next = (size_t)(p - s) + 1;
+
+		if (mem_ieq(p + 1, needle + 1, nl - 1))
 			return true;
+		if (p == pl)
+			pl = next < span ? memchr(s + next, lo, span - next) : NULL;
+		else
+			pu = next < span ? memchr(s + next, up, span - next) : NULL;
 	}
 	return false;
 }
 
+/* Whether s[0..len) is one of the words, ignoring ASCII case. */
 static bool
-span_in_list(const char *s, size_t len, const char *const *list, size_t n)
+span_in_list(const char *s, size_t len, const struct word *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (span_ieq(s, len, list[i]))
+		if (list[i].len == len &&
+		    (len == 0 || ascii_lower(s[0]) == ascii_lower(list[i].s[0])) &&
+		    mem_ieq(s, list[i].s, len))
 			return true;
 	}
 	return false;
@@ -200,27 +235,31 @@ is_separator(const struct line *l)
 
 /* Phrases that open the quoted original when framed by dashes, as in
  * "-----Original Message-----" or "---------- Forwarded message ---------". */
-static const char *const framed_markers[] = {
-    "original message",           "original message follows", "ursprüngliche nachricht",
-    "ursprungliche nachricht",    "message d'origine",        "message d’origine",
-    "mensaje original",           "messaggio originale",      "mensagem original",
-    "oorspronkelijk bericht",     "origineel bericht",        "ursprungligt meddelande",
-    "wiadomość oryginalna",       "исходное сообщение",       "forwarded message",
-    "weitergeleitete nachricht",  "message transféré",        "mensaje reenviado",
-    "messaggio inoltrato",        "mensagem encaminhada",     "doorgestuurd bericht",
-    "vidarebefordrat meddelande", "пересылаемое сообщение",
+static const struct word framed_markers[] = {
+    WORD("original message"),        WORD("original message follows"),
+    WORD("ursprüngliche nachricht"), WORD("ursprungliche nachricht"),
+    WORD("message d'origine"),       WORD("message d’origine"),
+    WORD("mensaje original"),        WORD("messaggio originale"),
+    WORD("mensagem original"),       WORD("oorspronkelijk bericht"),
+    WORD("origineel bericht"),       WORD("ursprungligt meddelande"),
+    WORD("wiadomość oryginalna"),    WORD("исходное сообщение"),
+    WORD("forwarded message"),       WORD("weitergeleitete nachricht"),
+    WORD("message transféré"),       WORD("mensaje reenviado"),
+    WORD("messaggio inoltrato"),     WORD("mensagem encaminhada"),
+    WORD("doorgestuurd bericht"),    WORD("vidarebefordrat meddelande"),
+    WORD("пересылаемое сообщение"),
 };
 
 /* Whole lines that open the quoted original on their own. */
-static const char *const plain_markers[] = {
-    "begin forwarded message:",
-    "anfang der weitergeleiteten nachricht:",
-    "début du message réexpédié :",
-    "début du message transféré :",
-    "inicio del mensaje reenviado:",
-    "início da mensagem reencaminhada:",
-    "previous replies",    /* Discourse's notification footer */
-    "vorherige antworten", /* its German version */
+static const struct word plain_markers[] = {
+    WORD("begin forwarded message:"),
+    WORD("anfang der weitergeleiteten nachricht:"),
+    WORD("début du message réexpédié :"),
+    WORD("début du message transféré :"),
+    WORD("inicio del mensaje reenviado:"),
+    WORD("início da mensagem reencaminhada:"),
+    WORD("previous replies"),    /* Discourse's notification footer */
+    WORD("vorherige antworten"), /* its German version */
 };
 
 /* Cases: "-----Original Message-----" and its translations framed by
@@ -249,36 +288,43 @@ is_original_marker(const struct line *l)
 
 enum header_key { KEY_NONE = 0, KEY_FROM, KEY_OTHER };
 
-static const char *const from_keys[] = {
-    "from",
-    "von",
-    "de",
-    "da",
-    "van",
-    "från",
-    "fra",
-    "od",
-    "от",
-    "מאת",
-    "expéditeur",
-    "寄件者",
-    "发件人",
-    "發件人",
-    "差出人",
+static const struct word from_keys[] = {
+    WORD("from"),
+    WORD("von"),
+    WORD("de"),
+    WORD("da"),
+    WORD("van"),
+    WORD("från"),
+    WORD("fra"),
+    WORD("od"),
+    WORD("от"),
+    WORD("מאת"),
+    WORD("expéditeur"),
+    WORD("寄件者"),
+    WORD("发件人"),
+    WORD("發件人"),
+    WORD("差出人"),
     /* Case folding is ASCII only: Cyrillic keys as clients capitalise them. */
-    "От",
+    WORD("От"),
 };
 
-static const char *const other_keys[] = {
-    "sent",       "date",       "to",       "cc",         "subject",    "reply-to",  "sent by",
-    "gesendet",   "datum",      "an",       "betreff",    "envoyé",     "envoyé le", "date d'envoi",
-    "à",          "objet",      "enviado",  "enviado el", "para",       "asunto",    "fecha",
-    "inviato",    "data",       "a",        "oggetto",    "enviada em", "assunto",   "verzonden",
-    "aan",        "onderwerp",  "skickat",  "till",       "ämne",       "wysłano",   "do",
-    "temat",      "отправлено", "кому",     "тема",       "дата",       "נשלח",      "אל",
-    "נושא",       "日付",       "宛先",     "件名",       "送信日時",   "发送时间",  "收件人",
-    "主题",       "日期",       "寄件日期", "收件者",     "主旨",       "cc:",       "kopie",
-    "Отправлено", "Кому",       "Тема",     "Дата",       "Копия",
+static const struct word other_keys[] = {
+    WORD("sent"),       WORD("date"),         WORD("to"),       WORD("cc"),
+    WORD("subject"),    WORD("reply-to"),     WORD("sent by"),  WORD("gesendet"),
+    WORD("datum"),      WORD("an"),           WORD("betreff"),  WORD("envoyé"),
+    WORD("envoyé le"),  WORD("date d'envoi"), WORD("à"),        WORD("objet"),
+    WORD("enviado"),    WORD("enviado el"),   WORD("para"),     WORD("asunto"),
+    WORD("fecha"),      WORD("inviato"),      WORD("data"),     WORD("a"),
+    WORD("oggetto"),    WORD("enviada em"),   WORD("assunto"),  WORD("verzonden"),
+    WORD("aan"),        WORD("onderwerp"),    WORD("skickat"),  WORD("till"),
+    WORD("ämne"),       WORD("wysłano"),      WORD("do"),       WORD("temat"),
+    WORD("отправлено"), WORD("кому"),         WORD("тема"),     WORD("дата"),
+    WORD("נשלח"),       WORD("אל"),           WORD("נושא"),     WORD("日付"),
+    WORD("宛先"),       WORD("件名"),         WORD("送信日時"), WORD("发送时间"),
+    WORD("收件人"),     WORD("主题"),         WORD("日期"),     WORD("寄件日期"),
+    WORD("收件者"),     WORD("主旨"),         WORD("cc:"),      WORD("kopie"),
+    WORD("Отправлено"), WORD("Кому"),         WORD("Тема"),     WORD("Дата"),
+    WORD("Копия"),
 };
 
 /* The key of a "Key: value" header line as Outlook writes it in a reply,
@@ -299,11 +345,9 @@ header_key_of(const struct line *l)
 	colon = memchr(s, ':', len);
 	if (colon == NULL) {
 		/* The full-width colon of CJK clients. */
-		for (size_t i = 0; i + 3 <= len; i++) {
-			if (memcmp(s + i, "\xef\xbc\x9a", 3) == 0) {
+		for (size_t i = 0; i + 3 <= len && colon == NULL; i++) {
+			if (s[i] == '\xef' && memcmp(s + i, "\xef\xbc\x9a", 3) == 0)
 				colon = s + i;
-				break;
-			}
 		}
 	}
 	if (colon == NULL)
@@ -429,15 +473,18 @@ next_nonempty(const struct line *lines, size_t n, size_t i)
 static bool
 is_mobile_signature(const struct line *l)
 {
-	static const char *const fixed[] = {
-	    "sent from mail for windows", "sent from outlook",    "sent from yahoo mail",
-	    "sent from my ipad",          "sent from my iphone",  "von meinem iphone gesendet",
-	    "von meinem ipad gesendet",   "envoyé de mon iphone", "envoyé de mon ipad",
+	static const struct word fixed[] = {
+	    WORD("sent from mail for windows"), WORD("sent from outlook"),
+	    WORD("sent from yahoo mail"),       WORD("sent from my ipad"),
+	    WORD("sent from my iphone"),        WORD("von meinem iphone gesendet"),
+	    WORD("von meinem ipad gesendet"),   WORD("envoyé de mon iphone"),
+	    WORD("envoyé de mon ipad"),
 	};
-	static const char *const prefixes[] = {
-	    "sent from my ",     "get outlook for ", "von meinem ", "envoyé de mon ",
-	    "enviado desde mi ", "enviado do meu ",  "inviato da ", "verzonden vanaf mijn ",
-	    "skickat från min ", "wysłane z ",
+	static const struct word prefixes[] = {
+	    WORD("sent from my "),  WORD("get outlook for "),      WORD("von meinem "),
+	    WORD("envoyé de mon "), WORD("enviado desde mi "),     WORD("enviado do meu "),
+	    WORD("inviato da "),    WORD("verzonden vanaf mijn "), WORD("skickat från min "),
+	    WORD("wysłane z "),
 	};
 	const char *s = l->s;
 	size_t len = l->len;
@@ -449,8 +496,8 @@ is_mobile_signature(const struct line *l)
 	if (span_in_list(s, len, fixed, N_ELEMENTS(fixed)))
 		return true;
 	for (size_t i = 0; i < N_ELEMENTS(prefixes); i++) {
-		size_t pl = strlen(prefixes[i]), words = 1;
-		if (!span_istarts(s, len, prefixes[i]))
+		size_t pl = prefixes[i].len, words = 1;
+		if (len < pl || !mem_ieq(s, prefixes[i].s, pl))
 			continue;
 		for (size_t j = pl; j < len; j++) {
 			if (s[j] == ',' || s[j] == ';' || s[j] == '!' || s[j] == '?')
@@ -624,21 +671,30 @@ find_signature(const struct line *lines, size_t start, size_t end)
 	return found;
 }
 
+/* The lines joined by '\n'.  One allocation of the exact size: a strbuf
+ * call per line was a visible cost.
+ *
+ * Trailing white space of the last line is kept on purpose, as before:
+ * the strbuf version meant to trim it, but its strbuf_truncate() got the
+ * already-lowered length and so never cut anything, and results must not
+ * change here (tracked separately). */
 static char *
 join_lines(const struct line *lines, size_t start, size_t end)
 {
-	struct strbuf sb = {0};
+	size_t total = 0, pos = 0;
+	char *out;
 
+	for (size_t i = start; i < end; i++)
+		total += lines[i].len + 1;
+	out = xmalloc(total + 1);
 	for (size_t i = start; i < end; i++) {
-		strbuf_add(&sb, lines[i].s, lines[i].len);
+		memcpy(out + pos, lines[i].s, lines[i].len);
+		pos += lines[i].len;
 		if (i + 1 < end)
-			strbuf_addc(&sb, '\n');
+			out[pos++] = '\n';
 	}
-	while (sb.len > 0 &&
-	       (is_space((unsigned char)sb.buf[sb.len - 1]) || sb.buf[sb.len - 1] == '\n'))
-		sb.len--;
-	strbuf_truncate(&sb, sb.len);
-	return strbuf_detach(&sb);
+	out[pos] = '\0';
+	return out;
 }
 
 /* Cases:

@@ -370,6 +370,52 @@ test_feedback_report(void **state)
 }
 
 static void
+test_failure_words_from_a_person(void **state)
+{
+	(void)state;
+	/* Without a bounce subject or a mail-system sender the text is not
+	 * searched for failure phrases: people write them too. */
+	assert_int_equal(classify_raw(PLAIN_HEAD "\nThe old address does not exist any more, "
+	                                         "mail was undeliverable; user unknown.\n",
+	                              NULL),
+	                 CLASS_MESSAGE);
+}
+
+static void
+test_soft_phrase_bounce(void **state)
+{
+	struct bounce_info b;
+
+	(void)state;
+	/* A bounce subject from a person's address, only a temporary failure
+	 * phrase and no status: a bounce, and 4.0.0 from the soft phrase. */
+	assert_int_equal(classify_raw("From: relay@example.org\nTo: mentoring@example.com\n"
+	                              "Subject: Delivery delayed\n\n"
+	                              "Your message is delayed, we will retry later.\n",
+	                              &b),
+	                 CLASS_BOUNCE);
+	assert_non_null(b.status);
+	assert_string_equal(b.status, "4.0.0");
+	assert_false(b.permanent);
+	bounce_info_free(&b);
+}
+
+static void
+test_header_names_any_case(void **state)
+{
+	(void)state;
+	assert_int_equal(classify_raw(PLAIN_HEAD "list-id: <list.example.org>\n\nPost.\n", NULL),
+	                 CLASS_AUTO_REPLY);
+	assert_int_equal(classify_raw(PLAIN_HEAD "PRECEDENCE: Junk\n\nNews.\n", NULL),
+	                 CLASS_AUTO_REPLY);
+	/* The first Auto-Submitted field counts. */
+	assert_int_equal(classify_raw(PLAIN_HEAD
+	                              "Auto-Submitted: no\nauto-submitted: auto-replied\n\nHi.\n",
+	                              NULL),
+	                 CLASS_MESSAGE);
+}
+
+static void
 test_names(void **state)
 {
 	(void)state;
@@ -397,6 +443,9 @@ main(void)
 	    cmocka_unit_test(test_own_mail),
 	    cmocka_unit_test(test_vacation_subjects),
 	    cmocka_unit_test(test_feedback_report),
+	    cmocka_unit_test(test_failure_words_from_a_person),
+	    cmocka_unit_test(test_soft_phrase_bounce),
+	    cmocka_unit_test(test_header_names_any_case),
 	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
