@@ -21,69 +21,104 @@ static const uint16_t cp1252_high[32] = {
     0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
 };
 
-static void
-utf8_put(struct strbuf *sb, unsigned cp)
-{
-	char b[3];
-
-	if (cp < 0x80) {
-		strbuf_addc(sb, (char)cp);
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		strbuf_add(sb, b, 2);
-	} else {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		strbuf_add(sb, b, 3);
-	}
-}
-
-/* Never fails; NUL bytes are dropped. */
+/* Never fails; NUL bytes are dropped.  Each byte becomes at most three
+ * bytes of UTF-8, so the result is written in place without growing. */
 static char *
 cp1252_to_utf8(const char *data, size_t len)
 {
-	struct strbuf sb = {0};
+	char *out = xmalloc(len * 3 + 1), *w = out;
 	size_t i;
 
-	strbuf_add(&sb, "", 0);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)data[i];
+		unsigned cp;
 
-		if (c == 0)
+		if (c < 0x80) {
+			if (c != 0)
+				*w++ = (char)c;
 			continue;
-		if (c >= 0x80 && c <= 0x9f)
-			utf8_put(&sb, cp1252_high[c - 0x80]);
-		else
-			utf8_put(&sb, c);
+		}
+		cp = c <= 0x9f ? cp1252_high[c - 0x80] : c;
+		if (cp < 0x800) {
+			*w++ = (char)(0xc0 | (cp >> 6));
+			*w++ = (char)(0x80 | (cp & 0x3f));
+		} else {
+			*w++ = (char)(0xe0 | (cp >> 12));
+			*w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+			*w++ = (char)(0x80 | (cp & 0x3f));
+		}
 	}
-	return strbuf_detach(&sb);
+	*w = '\0';
+	return out;
 }
 
+/* A copy of data[0..len) without its NUL bytes; whole runs are copied at a
+ * time since NULs are rare. */
 static char *
 copy_without_nul(const char *data, size_t len, size_t *len_r)
 {
 	char *out = xmalloc(len + 1);
-	size_t i, n = 0;
+	const char *p = data, *end = data + len, *z;
+	size_t n = 0;
 
-	for (i = 0; i < len; i++) {
-		if (data[i] != '\0')
-			out[n++] = data[i];
+	while (p < end) {
+		z = memchr(p, '\0', (size_t)(end - p));
+		if (z == NULL)
+			z = end;
+		memcpy(out + n, p, (size_t)(z - p));
+		n += (size_t)(z - p);
+		p = z + 1;
 	}
 	out[n] = '\0';
 	*len_r = n;
 	return out;
 }
 
+/* utf8_valid() for data known to hold no NUL byte, with a fast path over
+ * ASCII runs; it must accept exactly what utf8_valid() accepts. */
 static bool
-is_ascii(const char *data, size_t len)
+utf8_valid_nonul(const char *s, size_t len)
 {
-	size_t i;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n, k;
+	uint32_t cp;
+	uint64_t word;
 
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)data[i] >= 0x80)
+	while (i < len) {
+		if (len - i >= 8) {
+			memcpy(&word, p + i, 8);
+			if ((word & UINT64_C(0x8080808080808080)) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf) {
+			n = 2;
+			cp = p[i] & 0x1fu;
+		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
+			n = 3;
+			cp = p[i] & 0x0fu;
+		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
+			n = 4;
+			cp = p[i] & 0x07u;
+		} else {
 			return false;
+		}
+		if (n > len - i)
+			return false;
+		for (k = 1; k < n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3fu);
+		}
+		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n;
 	}
 	return true;
 }
@@ -140,6 +175,9 @@ charset_canon(const char *charset, char *buf, size_t bufsize, bool *western_r)
 	memcpy(buf, s, n);
 	buf[n] = '\0';
 	str_lower(buf);
+	/* the common case; none of the lists below holds it */
+	if (strcmp(buf, "utf-8") == 0)
+		return buf;
 	if (strncmp(buf, "x-", 2) == 0 && buf[2] != '\0')
 		memmove(buf, buf + 2, n - 1);
 	if (str_ieq(buf, "unknown-8bit") || str_ieq(buf, "unknown") || str_ieq(buf, "default") ||
@@ -219,24 +257,26 @@ mime_to_utf8_report(const char *data, size_t len, const char *charset, const cha
 	char buf[64];
 	bool western;
 	const char *name = charset_canon(charset, buf, sizeof(buf), &western);
+	/* a declaration that needs no iconv: none, UTF-8, or a western one
+	 * (read as UTF-8 first, then windows-1252) */
+	bool plain = name == NULL || western || str_ieq(name, "utf-8");
 	char *out, *copy;
 	size_t n;
 
 	*used_r = NULL;
 	if (data == NULL || len == 0)
 		return xstrdup("");
-	if (is_ascii(data, len) &&
-	    (name == NULL || western || strcmp(name, "utf-8") == 0 || strcmp(name, "UTF-8") == 0))
-		return copy_without_nul(data, len, &n);
-	if (name != NULL && !western && !str_ieq(name, "utf-8")) {
+	/* Under a plain declaration ASCII needs no check of its own: it is
+	 * valid UTF-8, so the copy below is returned as it is. */
+	if (!plain) {
 		out = iconv_to_utf8(data, len, name);
-		if (out != NULL && utf8_valid(out, strlen(out)))
+		if (out != NULL && utf8_valid_nonul(out, strlen(out)))
 			return out;
 		free(out);
 	}
 	copy = copy_without_nul(data, len, &n);
-	if (utf8_valid(copy, n)) {
-		if (name != NULL && !western && !str_ieq(name, "utf-8"))
+	if (utf8_valid_nonul(copy, n)) {
+		if (!plain)
 			*used_r = "UTF-8";
 		return copy;
 	}

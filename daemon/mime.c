@@ -30,61 +30,86 @@
 /* ---- header blocks ---- */
 
 struct hfield {
-	char *name;  /* owned, raw */
-	char *value; /* owned, unfolded, raw bytes (may be 8-bit) */
+	const char *name;  /* borrowed from the block's arena, raw */
+	const char *value; /* borrowed from the block's arena: unfolded raw bytes */
+	size_t nlen;       /* strlen(name) */
 };
 
+/* All names and values of a block live in one arena, so a block costs two
+ * allocations however many fields it has. */
 struct hblock {
 	struct hfield *v; /* owned */
 	size_t n, cap;
+	char *arena; /* owned: the NUL-terminated names and values */
 };
 
 static void
 hblock_free(struct hblock *h)
 {
-	size_t i;
-
-	for (i = 0; i < h->n; i++) {
-		free(h->v[i].name);
-		free(h->v[i].value);
-	}
 	free(h->v);
+	free(h->arena);
 	memset(h, 0, sizeof(*h));
 }
 
 /* Length of the line at p (without its ending) and of its ending; LF, CRLF
- * and CR alone all end lines. */
+ * and CR alone all end lines.  memchr is much faster than a byte loop on
+ * long lines; the CR search is bounded by the LF found. */
 static size_t
 line_len(const char *p, size_t len, size_t *eol_r)
 {
-	size_t i;
+	const char *lf = memchr(p, '\n', len), *cr;
+	size_t i = lf != NULL ? (size_t)(lf - p) : len;
 
-	for (i = 0; i < len; i++) {
-		if (p[i] == '\n') {
-			*eol_r = 1;
-			return i;
-		}
-		if (p[i] == '\r') {
-			*eol_r = (i + 1 < len && p[i + 1] == '\n') ? 2 : 1;
-			return i;
-		}
+	cr = memchr(p, '\r', i);
+	if (cr != NULL) {
+		i = (size_t)(cr - p);
+		*eol_r = (i + 1 < len && p[i + 1] == '\n') ? 2 : 1;
+		return i;
 	}
-	*eol_r = 0;
-	return len;
+	*eol_r = lf != NULL ? 1 : 0;
+	return i;
 }
 
-/* Header bytes without NULs, which would cut C strings short. */
+/* Header bytes without NULs, which would cut C strings short.  The caller
+ * has made room for n bytes. */
 static void
 add_no_nul(struct strbuf *sb, const char *p, size_t n)
 {
-	size_t i, start = 0;
+	const char *end = p + n, *z;
+	char *w = sb->buf + sb->len;
 
-	for (i = 0; i <= n; i++) {
-		if (i == n || p[i] == '\0') {
-			strbuf_add(sb, p + start, i - start);
-			start = i + 1;
-		}
+	while (p < end) {
+		z = memchr(p, '\0', (size_t)(end - p));
+		if (z == NULL)
+			z = end;
+		memcpy(w, p, (size_t)(z - p));
+		w += z - p;
+		p = z + 1;
 	}
+	sb->len = (size_t)(w - sb->buf);
+}
+
+static bool
+is_trim_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/* Ends the value that starts at arena offset voff: trims it as str_trim()
+ * would and NUL-terminates it.  Returns the offset of its first byte. */
+static size_t
+value_end(struct strbuf *ab, size_t voff)
+{
+	size_t end = ab->len;
+
+	while (voff < end && is_trim_space(ab->buf[voff]))
+		voff++;
+	while (end > voff && is_trim_space(ab->buf[end - 1]))
+		end--;
+	/* hblock_parse made room for this NUL with the value */
+	ab->buf[end] = '\0';
+	ab->len = end + 1;
+	return voff;
 }
 
 /*
@@ -93,38 +118,45 @@ add_no_nul(struct strbuf *sb, const char *p, size_t n)
  * Cases: folded lines (continuations start with SP/HT) are joined, the
  * line break and indentation becoming one space; a first line "From " (mbox) and other lines
  * without a colon are skipped with a defect; a header block that runs to the end of the input has
- * no body.
+ * no body.  Values are trimmed; names stop at a NUL byte.
  */
 static size_t
 hblock_parse(const char *p, size_t len, struct hblock *h, struct strvec *defects)
 {
-	size_t pos = 0, eol, n, colon;
-	struct strbuf val = {0};
-	bool bad_line = false;
-	struct hfield *cur = NULL;
+	size_t pos = 0, eol, n, colon, i;
+	struct strbuf ab = {0};
+	bool bad_line = false, open = false;
+	/* offsets into the arena until it stops moving: the name in the
+	 * hfield's nlen slot is reused for its offset, the value's start in voffs */
+	size_t *voffs = NULL, vcap = 0;
 
+	/* one allocation for a usual header block instead of a dozen
+	 * doublings; len may be a whole message, so bounded, and below
+	 * glibc's large-chunk size, whose allocation consolidates the heap */
+	strbuf_room(&ab, len < 960 ? len : 960);
 	while (pos < len) {
 		n = line_len(p + pos, len - pos, &eol);
 		if (n == 0) {
 			pos += eol;
 			break;
 		}
-		if ((p[pos] == ' ' || p[pos] == '\t') && cur != NULL) {
+		if ((p[pos] == ' ' || p[pos] == '\t') && open) {
 			size_t ws = 0;
 
 			/* the fold and its indentation read as one space */
 			while (ws < n && (p[pos + ws] == ' ' || p[pos + ws] == '\t'))
 				ws++;
 			if (ws < n) {
-				strbuf_addc(&val, ' ');
-				add_no_nul(&val, p + pos + ws, n - ws);
+				strbuf_room(&ab, n - ws + 1);
+				ab.buf[ab.len++] = ' ';
+				add_no_nul(&ab, p + pos + ws, n - ws);
 			}
 			pos += n + eol;
 			continue;
 		}
-		if (cur != NULL) {
-			cur->value = strbuf_detach(&val);
-			cur = NULL;
+		if (open) {
+			voffs[h->n - 1] = value_end(&ab, voffs[h->n - 1]);
+			open = false;
 		}
 		for (colon = 0; colon < n; colon++) {
 			if (p[pos + colon] == ':' || p[pos + colon] == ' ' ||
@@ -139,38 +171,54 @@ hblock_parse(const char *p, size_t len, struct hblock *h, struct strvec *defects
 			pos += n + eol;
 			continue;
 		}
-		h->v = xgrow(h->v, &h->cap, h->n + 1, sizeof(*h->v));
-		cur = &h->v[h->n++];
-		n = colon;
-		while (n > 0 &&
-		       (p[pos + n - 1] == ' ' || p[pos + n - 1] == '\t' || p[pos + n - 1] == ':'))
-			n--;
-		cur->name = xstrndup(p + pos, n);
-		cur->value = NULL;
-		n = line_len(p + pos, len - pos, &eol);
-		add_no_nul(&val, p + pos + colon + 1, n - colon - 1);
-		strbuf_add(&val, "", 0);
+		if (h->n == h->cap) {
+			h->v = xgrow(h->v, &h->cap, h->n + 1, sizeof(*h->v));
+			voffs = xgrow(voffs, &vcap, h->cap, sizeof(*voffs));
+		}
+		i = colon;
+		while (i > 0 &&
+		       (p[pos + i - 1] == ' ' || p[pos + i - 1] == '\t' || p[pos + i - 1] == ':'))
+			i--;
+		/* room for the name, its NUL, the value and its NUL */
+		strbuf_room(&ab, n + 2);
+		h->v[h->n].nlen = ab.len;
+		/* a NUL ends the name as it would end a C string */
+		{
+			const char *z = memchr(p + pos, '\0', i);
+
+			if (z != NULL)
+				i = (size_t)(z - (p + pos));
+			memcpy(ab.buf + ab.len, p + pos, i);
+			ab.len += i;
+			ab.buf[ab.len++] = '\0';
+		}
+		voffs[h->n] = ab.len;
+		h->n++;
+		open = true;
+		add_no_nul(&ab, p + pos + colon + 1, n - colon - 1);
 		pos += n + eol;
 	}
-	if (cur != NULL)
-		cur->value = strbuf_detach(&val);
-	strbuf_free(&val);
+	if (open)
+		voffs[h->n - 1] = value_end(&ab, voffs[h->n - 1]);
 	if (bad_line && defects != NULL)
 		strvec_push(defects, "malformed header line");
-	for (n = 0; n < h->n; n++) {
-		/* memchr-free trim: values are NUL-terminated and may hold NULs */
-		str_trim(h->v[n].value);
+	h->arena = ab.buf;
+	for (i = 0; i < h->n; i++) {
+		h->v[i].name = h->arena + h->v[i].nlen;
+		h->v[i].value = h->arena + voffs[i];
+		h->v[i].nlen = strlen(h->v[i].name);
 	}
+	free(voffs);
 	return pos;
 }
 
 static const char *
 hblock_get(const struct hblock *h, const char *name)
 {
-	size_t i;
+	size_t i, nlen = strlen(name);
 
 	for (i = 0; i < h->n; i++) {
-		if (str_ieq(h->v[i].name, name))
+		if (h->v[i].nlen == nlen && str_ieq(h->v[i].name, name))
 			return h->v[i].value;
 	}
 	return NULL;
@@ -190,53 +238,175 @@ hexval(int c)
 	return -1;
 }
 
-static int
-b64val(int c)
+/* Base64 by byte: 0..63 a digit, B64_PAD for '=', B64_SKIP for anything
+ * else; '-' and '_' read as '+' and '/' but are marked B64_URL, as a strict
+ * decoder would reject them. */
+#define B64_PAD 64
+#define B64_SKIP 65
+#define B64_URL 128
+#define B64_ROW(c) B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP
+#define B64_SKIP16 B64_ROW(0), B64_ROW(0)
+static const unsigned char b64_table[256] = {
+    B64_SKIP16, B64_SKIP16,
+    /* 0x20 */ B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP,
+    B64_SKIP, B64_SKIP, B64_SKIP, 62, B64_SKIP, B64_URL | 62, B64_SKIP, 63,
+    /* 0x30 */ 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, B64_SKIP, B64_SKIP, B64_SKIP, B64_PAD,
+    B64_SKIP, B64_SKIP,
+    /* 0x40 */ B64_SKIP, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    /* 0x50 */ 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP,
+    B64_URL | 63,
+    /* 0x60 */ B64_SKIP, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    /* 0x70 */ 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, B64_SKIP, B64_SKIP, B64_SKIP, B64_SKIP,
+    B64_SKIP,
+    /* 0x80..0xff */
+    B64_SKIP16, B64_SKIP16, B64_SKIP16, B64_SKIP16, B64_SKIP16, B64_SKIP16, B64_SKIP16, B64_SKIP16};
+
+/* Bytes a strict base64 body may hold: the standard alphabet, '=' and
+ * whitespace ('-' and '_' decode but are not clean). */
+static bool
+b64_clean_byte(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '=' || c == '\r' || c == '\n' || c == ' ' || c == '\t';
 }
 
-/* Tolerant base64: skips anything outside the alphabet. */
+/*
+ * Tolerant base64: skips anything outside the alphabet; '=' is padding after
+ * which concatenated encodings may follow.  Writes to out (room for len
+ * bytes: the output is never longer than the input) unless out is NULL, in
+ * which case it only counts.  Returns the decoded length; *unclean_r (when
+ * not NULL) is set if a byte outside the strict alphabet was seen.
+ */
+static size_t
+b64_decode_to(const char *s, size_t len, char *out, bool *unclean_r)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned acc = 0, v;
+	int bits = 0;
+	size_t i, n = 0;
+	bool unclean = false;
+
+	for (i = 0; i < len; i++) {
+		v = b64_table[p[i]];
+		/* a whole quantum of four digits on a boundary: three bytes at
+		 * once, the same bytes the general case gives */
+		if (bits == 0 && len - i >= 4) {
+			unsigned b = b64_table[p[i + 1]], c = b64_table[p[i + 2]],
+			         d = b64_table[p[i + 3]];
+
+			if ((v | b | c | d) < 64) {
+				acc = (v << 18) | (b << 12) | (c << 6) | d;
+				if (out != NULL) {
+					out[n] = (char)(acc >> 16);
+					out[n + 1] = (char)((acc >> 8) & 0xff);
+					out[n + 2] = (char)(acc & 0xff);
+				}
+				n += 3;
+				i += 3;
+				continue;
+			}
+		}
+		if ((v & ~B64_URL) < 64) {
+			if (v & B64_URL)
+				unclean = true;
+			acc = (acc << 6) | (v & ~B64_URL);
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				if (out != NULL)
+					out[n] = (char)((acc >> bits) & 0xff);
+				n++;
+			}
+		} else if (v == B64_PAD) {
+			acc = 0;
+			bits = 0;
+		} else if (unclean_r != NULL && !unclean && !b64_clean_byte(p[i])) {
+			unclean = true;
+		}
+	}
+	if (unclean_r != NULL)
+		*unclean_r = unclean;
+	return n;
+}
+
+/* Nonzero unless all 32 bytes at p are base64 digits of the standard
+ * alphabet, CR or LF; then *digits_r is their number of digits.  Written
+ * without a table or branches so that compilers vectorise it. */
+static unsigned
+b64_block_plain(const unsigned char *p, size_t *digits_r)
+{
+	unsigned char bad = 0, digits = 0;
+	int k;
+
+	for (k = 0; k < 32; k++) {
+		unsigned char c = p[k];
+		unsigned char dig =
+		    (unsigned char)(((unsigned char)(c - 'A') < 26) |
+		                    ((unsigned char)(c - 'a') < 26) |
+		                    ((unsigned char)(c - '0') < 10) | (c == '+') | (c == '/'));
+		unsigned char eol = (unsigned char)((c == '\r') | (c == '\n'));
+
+		bad |= (unsigned char)(1 ^ (dig | eol));
+		digits = (unsigned char)(digits + dig);
+	}
+	*digits_r = digits;
+	return bad;
+}
+
+/* What b64_decode_to would return for s[0..len), and its *unclean_r,
+ * without writing anything: for attachments only the size is kept.  Plain
+ * blocks (the whole body but its last line, usually) are counted fast; the
+ * rest byte by byte as b64_decode_to does. */
+static size_t
+b64_size(const char *s, size_t len, bool *unclean_r)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, digits = 0, d, n;
+	unsigned v;
+	int bits;
+	bool unclean = false;
+
+	while (len - i >= 32 && b64_block_plain(p + i, &d) == 0) {
+		digits += d;
+		i += 32;
+	}
+	/* no padding so far: every 6 bits of digits gave its bits, every 8 a
+	 * byte */
+	n = digits / 4 * 3 + (digits % 4) * 6 / 8;
+	bits = (int)((digits % 4) * 6 % 8);
+	for (; i < len; i++) {
+		v = b64_table[p[i]];
+		if ((v & ~B64_URL) < 64) {
+			if (v & B64_URL)
+				unclean = true;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				n++;
+			}
+		} else if (v == B64_PAD) {
+			bits = 0;
+		} else if (!unclean && !b64_clean_byte(p[i])) {
+			unclean = true;
+		}
+	}
+	*unclean_r = unclean;
+	return n;
+}
+
 static void
 b64_decode(const char *s, size_t len, struct strbuf *out)
 {
-	unsigned acc = 0;
-	int bits = 0, v;
-	size_t i;
+	char *w = strbuf_room(out, len);
 
-	for (i = 0; i < len; i++) {
-		if (s[i] == '=') {
-			/* padding; concatenated encodings may follow */
-			acc = 0;
-			bits = 0;
-			continue;
-		}
-		v = b64val((unsigned char)s[i]);
-		if (v < 0)
-			continue;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			strbuf_addc(out, (char)((acc >> bits) & 0xff));
-		}
-	}
+	strbuf_commit(out, b64_decode_to(s, len, w, NULL));
 }
 
 static void
 q_decode(const char *s, size_t len, struct strbuf *out)
 {
-	size_t i;
+	char *w = strbuf_room(out, len);
+	size_t i, n = 0;
 	int hi, lo;
 
 	for (i = 0; i < len; i++) {
@@ -246,14 +416,15 @@ q_decode(const char *s, size_t len, struct strbuf *out)
 			lo = hexval((unsigned char)s[i + 2]);
 		}
 		if (s[i] == '_') {
-			strbuf_addc(out, ' ');
+			w[n++] = ' ';
 		} else if (hi >= 0 && lo >= 0) {
-			strbuf_addc(out, (char)(hi * 16 + lo));
+			w[n++] = (char)(hi * 16 + lo);
 			i += 2;
 		} else {
-			strbuf_addc(out, s[i]);
+			w[n++] = s[i];
 		}
 	}
+	strbuf_commit(out, n);
 }
 
 /* An encoded word at s[0..len): "=?charset?Q?text?=".  Fills the charset
@@ -317,6 +488,20 @@ all_space(const char *s, size_t len)
 	return true;
 }
 
+/* Whether s[0..len) holds "=?"; memmem's setup costs more than this on
+ * short header values. */
+static bool
+has_encoded_word_start(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+
+	while ((p = memchr(p, '=', (size_t)(end - p))) != NULL) {
+		if (++p < end && *p == '?')
+			return true;
+	}
+	return false;
+}
+
 /*
  * Decodes RFC 2047 words in a header value into UTF-8.  Cases: whitespace
  * between two encoded words is dropped; adjacent words in one charset are
@@ -333,10 +518,17 @@ hdr_decode(const char *s, size_t len)
 	size_t i = 0, raw_start = 0, wlen;
 	bool have_pending = false, last_was_word = false;
 
+	/* most values hold no encoded word: the loop below would convert them
+	 * whole, as this does */
+	if (!has_encoded_word_start(s, len))
+		return mime_to_utf8(s, len, NULL);
+	strbuf_room(&out, len);
 	strbuf_add(&out, "", 0);
 	while (i < len) {
 		if (s[i] != '=' || i + 1 >= len || s[i + 1] != '?') {
-			i++;
+			const char *eq = memchr(s + i + 1, '=', len - i - 1);
+
+			i = eq != NULL ? (size_t)(eq - s) : len;
 			continue;
 		}
 		{
@@ -566,9 +758,18 @@ param_get(const struct structured *st, const char *name)
 	char key[80], cs[64] = "";
 	const char *v;
 	struct strbuf bytes = {0};
-	size_t k;
+	size_t k, nlen;
 	bool found = false;
 
+	/* most parts have no "name*..." parameter: then only the plain
+	 * lookup below can find anything */
+	nlen = strlen(name);
+	for (k = 0; k < st->nparams; k++) {
+		if (strncmp(st->params[k].name, name, nlen) == 0 && st->params[k].name[nlen] == '*')
+			break;
+	}
+	if (k == st->nparams)
+		goto plain;
 	snprintf(key, sizeof(key), "%s*", name);
 	v = param_raw(st, key);
 	if (v != NULL) {
@@ -607,6 +808,7 @@ param_get(const struct structured *st, const char *name)
 		strbuf_free(&bytes);
 		return r;
 	}
+plain:
 	v = param_raw(st, name);
 	if (v == NULL)
 		return NULL;
@@ -975,15 +1177,20 @@ msgid_first(const char *v)
 static void
 text_lf(char *s)
 {
-	char *r = s, *w = s;
+	char *r = strchr(s, '\r'), *w = r, *cr;
+	size_t run;
 
-	while (*r != '\0') {
-		if (*r == '\r') {
-			*w++ = '\n';
-			r += r[1] == '\n' ? 2 : 1;
-		} else {
-			*w++ = *r++;
-		}
+	if (r == NULL)
+		return;
+	/* r is at a CR: write LF for it, then move the run up to the next CR */
+	while (r != NULL) {
+		*w++ = '\n';
+		r += r[1] == '\n' ? 2 : 1;
+		cr = strchr(r, '\r');
+		run = cr != NULL ? (size_t)(cr - r) : strlen(r);
+		memmove(w, r, run);
+		w += run;
+		r = cr;
 	}
 	*w = '\0';
 }
@@ -1047,6 +1254,10 @@ struct walk {
 	char *plain; /* owned: first inline text/plain, UTF-8 */
 	char *html;  /* owned: first inline text/html, UTF-8 */
 	bool defect_b64, defect_boundary, defect_cte;
+	/* borrowed: the top-level header block, data[0..top_hlen), already
+	 * parsed; a part whose header block is exactly that reuses it */
+	const struct hblock *top_h;
+	size_t top_hlen;
 };
 
 static void
@@ -1056,45 +1267,38 @@ defect_once(struct mime_message *msg, const char *d)
 		strvec_push(&msg->defects, d);
 }
 
-static bool
-b64_clean(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(isalnum(c) || c == '+' || c == '/' || c == '=' || c == '\r' || c == '\n' ||
-		      c == ' ' || c == '\t'))
-			return false;
-	}
-	return true;
-}
-
 /* Quoted-printable: "=XX" bytes, "=" at a line end is a soft break, and a
- * malformed "=" is kept as it is. */
-static void
-qp_decode_body(const char *s, size_t len, struct strbuf *out)
+ * malformed "=" is kept as it is.  Writes to out (room for len bytes: the
+ * output is never longer than the input) unless out is NULL, in which case
+ * it only counts.  Returns the decoded length. */
+static size_t
+qp_decode_to(const char *s, size_t len, char *out)
 {
-	size_t i, j;
+	size_t i = 0, j, n = 0, run;
 	int hi, lo;
+	const char *eq;
 
-	for (i = 0; i < len; i++) {
-		if (s[i] != '=') {
-			strbuf_addc(out, s[i]);
-			continue;
-		}
+	while (i < len) {
+		/* bytes up to the next '=' are copied as they are */
+		eq = memchr(s + i, '=', len - i);
+		run = eq != NULL ? (size_t)(eq - (s + i)) : len - i;
+		if (out != NULL)
+			memcpy(out + n, s + i, run);
+		n += run;
+		i += run;
+		if (i >= len)
+			break;
 		j = i + 1;
 		while (j < len && (s[j] == ' ' || s[j] == '\t'))
 			j++;
 		if (j < len && (s[j] == '\n' || s[j] == '\r')) {
 			if (s[j] == '\r' && j + 1 < len && s[j + 1] == '\n')
 				j++;
-			i = j;
+			i = j + 1;
 			continue;
 		}
 		if (j >= len) {
-			i = j;
+			i = j + 1;
 			continue;
 		}
 		hi = lo = -1;
@@ -1103,26 +1307,33 @@ qp_decode_body(const char *s, size_t len, struct strbuf *out)
 			lo = hexval((unsigned char)s[i + 2]);
 		}
 		if (hi >= 0 && lo >= 0) {
-			strbuf_addc(out, (char)(hi * 16 + lo));
-			i += 2;
+			if (out != NULL)
+				out[n] = (char)(hi * 16 + lo);
+			i += 3;
 		} else {
-			strbuf_addc(out, '=');
+			if (out != NULL)
+				out[n] = '=';
+			i++;
 		}
+		n++;
 	}
+	return n;
 }
 
 /*
  * Transfer-decodes body.  Returns body itself for identity encodings, else
- * a decoded copy that *owned_r owns (free it).  libetpan 1.9.4's
+ * a decoded copy that *owned_r owns (free it).  With size_only the bytes
+ * are not needed, only their number in *len_r: nothing is decoded or
+ * allocated and NULL is returned for encoded bodies.  libetpan 1.9.4's
  * mailmime_part_parse reads past the end of some inputs (found by fuzzing),
  * so the decoders here are our own.
  */
 static const char *
-body_decode(struct walk *w, const char *cte, const char *body, size_t blen, size_t *len_r,
-            char **owned_r)
+body_decode(struct walk *w, const char *cte, const char *body, size_t blen, bool size_only,
+            size_t *len_r, char **owned_r)
 {
-	struct strbuf out = {0};
-	bool b64 = false, qp = false;
+	bool b64 = false, qp = false, unclean = false;
+	char *out = NULL;
 
 	*owned_r = NULL;
 	*len_r = blen;
@@ -1143,17 +1354,23 @@ body_decode(struct walk *w, const char *cte, const char *body, size_t blen, size
 	}
 	if ((!b64 && !qp) || blen == 0)
 		return body;
-	strbuf_add(&out, "", 0);
-	if (b64) {
-		if (!b64_clean(body, blen))
+	if (!size_only)
+		out = xmalloc(blen + 1);
+	if (b64 && size_only) {
+		*len_r = b64_size(body, blen, &unclean);
+		if (unclean)
 			defect_once(w->msg, "bad base64");
-		b64_decode(body, blen, &out);
+	} else if (b64) {
+		*len_r = b64_decode_to(body, blen, out, &unclean);
+		if (unclean)
+			defect_once(w->msg, "bad base64");
 	} else {
-		qp_decode_body(body, blen, &out);
+		*len_r = qp_decode_to(body, blen, out);
 	}
-	*len_r = out.len;
-	*owned_r = strbuf_detach(&out);
-	return *owned_r;
+	if (out != NULL)
+		out[*len_r] = '\0';
+	*owned_r = out;
+	return out;
 }
 
 /* The header block of an embedded message, as UTF-8 text with LF ends. */
@@ -1217,11 +1434,13 @@ static void
 leaf_handle(struct walk *w, const struct hblock *h, const struct structured *ct, const char *body,
             size_t blen)
 {
+	enum { LEAF_DS, LEAF_HEADERS, LEAF_MESSAGE, LEAF_PLAIN, LEAF_HTML, LEAF_TEXT, LEAF_ATT };
 	struct structured disp;
 	char *filename = NULL, *owned = NULL;
 	const char *type = ct->first, *bytes;
 	size_t n;
-	bool is_att;
+	bool is_att, need;
+	int kind;
 
 	structured_parse(hblock_get(h, "Content-Disposition"), &disp);
 	filename = param_get(&disp, "filename");
@@ -1230,25 +1449,57 @@ leaf_handle(struct walk *w, const struct hblock *h, const struct structured *ct,
 	if (filename == NULL)
 		filename = xstrdup("");
 	is_att = strcmp(disp.first, "attachment") == 0 || filename[0] != '\0';
-	bytes = body_decode(w, hblock_get(h, "Content-Transfer-Encoding"), body, blen, &n, &owned);
 
+	/* what the part is decides whether its bytes are needed or only their
+	 * number (attachments, parts already seen) */
 	if (strcmp(type, "message/delivery-status") == 0 ||
 	    strcmp(type, "message/global-delivery-status") == 0) {
-		if (w->msg->delivery_status == NULL)
-			w->msg->delivery_status = body_text(w, ct, bytes, n);
+		kind = LEAF_DS;
+		need = w->msg->delivery_status == NULL;
 	} else if (strcmp(type, "text/rfc822-headers") == 0 ||
 	           strcmp(type, "text/global-headers") == 0) {
-		if (w->msg->returned_headers == NULL) {
+		kind = LEAF_HEADERS;
+		need = w->msg->returned_headers == NULL;
+	} else if (strcmp(type, "message/rfc822") == 0 || strcmp(type, "message/global") == 0) {
+		kind = LEAF_MESSAGE;
+		need = w->bounce && w->msg->returned_headers == NULL;
+	} else if (!is_att && strcmp(type, "text/plain") == 0) {
+		kind = LEAF_PLAIN;
+		need = w->plain == NULL;
+	} else if (!is_att && strcmp(type, "text/html") == 0) {
+		kind = LEAF_HTML;
+		need = w->html == NULL;
+	} else if (!is_att && strncmp(type, "text/", 5) == 0) {
+		/* inline text that is neither plain nor HTML: not the text, not
+		 * an attachment */
+		kind = LEAF_TEXT;
+		need = false;
+	} else {
+		kind = LEAF_ATT;
+		need = false;
+	}
+	bytes = body_decode(w, hblock_get(h, "Content-Transfer-Encoding"), body, blen, !need, &n,
+	                    &owned);
+
+	switch (kind) {
+	case LEAF_DS:
+		if (need)
+			w->msg->delivery_status = body_text(w, ct, bytes, n);
+		break;
+	case LEAF_HEADERS:
+		if (need) {
 			w->msg->returned_headers = body_text(w, ct, bytes, n);
 			str_trim(w->msg->returned_headers);
 		}
-	} else if (strcmp(type, "message/rfc822") == 0 || strcmp(type, "message/global") == 0) {
-		if (w->bounce && w->msg->returned_headers == NULL)
+		break;
+	case LEAF_MESSAGE:
+		if (need)
 			w->msg->returned_headers = header_block_text(bytes, n);
 		else
 			attachment_add(w->msg, filename, type, n);
-	} else if (!is_att && strcmp(type, "text/plain") == 0) {
-		if (w->plain == NULL) {
+		break;
+	case LEAF_PLAIN:
+		if (need) {
 			const char *fmt = param_raw(ct, "format");
 			const char *delsp = param_raw(ct, "delsp");
 
@@ -1261,17 +1512,18 @@ leaf_handle(struct walk *w, const struct hblock *h, const struct structured *ct,
 				w->plain = u;
 			}
 		}
-	} else if (!is_att && strcmp(type, "text/html") == 0) {
-		if (w->html == NULL)
+		break;
+	case LEAF_HTML:
+		if (need)
 			w->html = body_text(w, ct, bytes, n);
-	} else if (!is_att && strncmp(type, "text/", 5) == 0) {
-		/* inline text that is neither plain nor HTML: not the text, not
-		 * an attachment */
-	} else {
+		break;
+	case LEAF_ATT:
 		attachment_add(w->msg, filename, type, n);
+		break;
+	default:
+		break;
 	}
-	if (owned != NULL)
-		free(owned);
+	free(owned);
 	free(filename);
 	structured_free(&disp);
 }
@@ -1296,6 +1548,7 @@ node_walk(struct walk *w, struct mailmime *node, struct mailmime *parent, const 
 	const char *hs, *body = NULL;
 	size_t hlen, blen = 0;
 	struct hblock h = {0};
+	const struct hblock *hp = &h;
 	struct structured ct;
 	clistiter *it;
 
@@ -1317,9 +1570,13 @@ node_walk(struct walk *w, struct mailmime *node, struct mailmime *parent, const 
 		hs = NULL;
 		hlen = 0;
 	}
-	if (hs != NULL)
+	/* the same bytes give the same fields: hblock_parse stops at the
+	 * first empty line, which ends both */
+	if (hs != NULL && hs == w->data && hlen == w->top_hlen && w->top_h != NULL)
+		hp = w->top_h;
+	else if (hs != NULL)
 		hblock_parse(hs, hlen, &h, NULL);
-	structured_parse(hblock_get(&h, "Content-Type"), &ct);
+	structured_parse(hblock_get(hp, "Content-Type"), &ct);
 	if (strchr(ct.first, '/') == NULL) {
 		free(ct.first);
 		ct.first = xstrdup(default_type);
@@ -1380,7 +1637,7 @@ node_walk(struct walk *w, struct mailmime *node, struct mailmime *parent, const 
 			ct.first = xstrdup("text/plain");
 		}
 		if (body != NULL)
-			leaf_handle(w, &h, &ct, body, blen);
+			leaf_handle(w, hp, &ct, body, blen);
 		break;
 	}
 	structured_free(&ct);
@@ -1412,12 +1669,18 @@ node_count(struct mailmime *node, size_t depth, size_t *nparts, size_t *maxdepth
 static size_t
 containers_estimate(const char *p, size_t len)
 {
-	size_t i, n = 0;
+	size_t i = 0, n = 0, nl, cr;
 	static const char key[] = "content-type:";
+	const char *q;
 
-	for (i = 0; i + sizeof(key) < len; i++) {
-		if ((i == 0 || p[i - 1] == '\n' || p[i - 1] == '\r') &&
-		    (p[i] == 'c' || p[i] == 'C') && str_istarts(p + i, key)) {
+	/* only line starts can match: go from one to the next with memchr
+	 * (a line starts after each LF and each CR) */
+	q = memchr(p, '\n', len);
+	nl = q != NULL ? (size_t)(q - p) : len;
+	q = memchr(p, '\r', len);
+	cr = q != NULL ? (size_t)(q - p) : len;
+	while (i + sizeof(key) < len) {
+		if ((p[i] == 'c' || p[i] == 'C') && str_istarts(p + i, key)) {
 			size_t j = i + sizeof(key) - 1, k;
 
 			while (j < len &&
@@ -1432,6 +1695,16 @@ containers_estimate(const char *p, size_t len)
 			     (k == 7 && strncasecmp(p + j, "message", 7) == 0)))
 				n++;
 		}
+		/* nl and cr: the next LF and CR at or after i, len when none */
+		if (nl < i) {
+			q = memchr(p + i, '\n', len - i);
+			nl = q != NULL ? (size_t)(q - p) : len;
+		}
+		if (cr < i) {
+			q = memchr(p + i, '\r', len - i);
+			cr = q != NULL ? (size_t)(q - p) : len;
+		}
+		i = (nl < cr ? nl : cr) + 1;
 	}
 	return n;
 }
@@ -1447,7 +1720,7 @@ headers_fill(struct mime_message *msg, const struct hblock *h)
 	msg->headers = xcalloc(h->n > 0 ? h->n : 1, sizeof(*msg->headers));
 	msg->nheaders = h->n;
 	for (i = 0; i < h->n; i++) {
-		msg->headers[i].name = mime_to_utf8(h->v[i].name, strlen(h->v[i].name), NULL);
+		msg->headers[i].name = mime_to_utf8(h->v[i].name, h->v[i].nlen, NULL);
 		msg->headers[i].value = hdr_decode_str(h->v[i].value);
 	}
 	v = hblock_get(h, "Message-ID");
@@ -1485,9 +1758,9 @@ headers_fill(struct mime_message *msg, const struct hblock *h)
 			msg->return_path = xstrdup("");
 	}
 	for (i = 0; i < h->n; i++) {
-		if (str_ieq(h->v[i].name, "To"))
+		if (h->v[i].nlen == 2 && str_ieq(h->v[i].name, "To"))
 			addresses_parse(h->v[i].value, &msg->to);
-		else if (str_ieq(h->v[i].name, "Cc"))
+		else if (h->v[i].nlen == 2 && str_ieq(h->v[i].name, "Cc"))
 			addresses_parse(h->v[i].value, &msg->cc);
 	}
 	v = hblock_get(h, "Subject");
@@ -1496,9 +1769,32 @@ headers_fill(struct mime_message *msg, const struct hblock *h)
 	if (v != NULL)
 		msg->in_reply_to = msgid_first(v);
 	for (i = 0; i < h->n; i++) {
-		if (str_ieq(h->v[i].name, "References"))
+		if (h->v[i].nlen == 10 && str_ieq(h->v[i].name, "References"))
 			msgids_parse(h->v[i].value, &msg->references);
 	}
+}
+
+static bool
+bounce_marker(const char *p, size_t len)
+{
+	const char *q = p, *end = p + len;
+	size_t k;
+
+	while ((q = memchr(q, '-', (size_t)(end - q))) != NULL) {
+		k = (size_t)(q - p);
+		if (k >= 8 && len - k >= 7 &&
+		    ((memcmp(q - 8, "delivery", 8) == 0 && memcmp(q + 1, "status", 6) == 0) ||
+		     (memcmp(q - 8, "Delivery", 8) == 0 && memcmp(q + 1, "Status", 6) == 0)))
+			return true;
+		if (k >= 6 && len - k >= 8 && memcmp(q - 6, "rfc822", 6) == 0 &&
+		    memcmp(q + 1, "headers", 7) == 0)
+			return true;
+		/* runs of dashes (boundaries) in one step */
+		q++;
+		while (q < end && *q == '-')
+			q++;
+	}
+	return false;
 }
 
 static bool
@@ -1509,10 +1805,10 @@ looks_like_bounce(const struct mime_message *msg, const char *data, size_t len)
 		return true;
 	if (msg->return_path != NULL && msg->return_path[0] == '\0')
 		return true;
-	/* a delivery-status part anywhere */
-	return memmem(data, len, "delivery-status", 15) != NULL ||
-	       memmem(data, len, "Delivery-Status", 15) != NULL ||
-	       memmem(data, len, "rfc822-headers", 14) != NULL;
+	/* a delivery-status part anywhere: "delivery-status",
+	 * "Delivery-Status" or "rfc822-headers", found from their '-' in one
+	 * pass instead of three memmem scans */
+	return bounce_marker(data, len);
 }
 
 /*
@@ -1577,6 +1873,8 @@ mime_parse(const char *data, size_t len, const struct mime_limits *limits,
 	w.len = len;
 	w.msg = msg;
 	w.bounce = looks_like_bounce(msg, data, len);
+	w.top_h = &h;
+	w.top_hlen = body_off;
 
 	if (mailmime_parse(data, len, &idx, &tree) == MAILIMF_NO_ERROR && tree != NULL) {
 		struct mailmime *top = tree;

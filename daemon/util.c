@@ -136,6 +136,20 @@ strbuf_reserve(struct strbuf *sb, size_t extra)
 	sb->buf = xgrow(sb->buf, &sb->cap, sb->len + extra + 1, 1);
 }
 
+char *
+strbuf_room(struct strbuf *sb, size_t extra)
+{
+	strbuf_reserve(sb, extra);
+	return sb->buf + sb->len;
+}
+
+void
+strbuf_commit(struct strbuf *sb, size_t n)
+{
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
 void
 strbuf_add(struct strbuf *sb, const void *data, size_t len)
 {

@@ -57,6 +57,10 @@ void strbuf_adds(struct strbuf *sb, const char *s);
 void strbuf_addc(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) ATTR_FORMAT(2, 3);
 void strbuf_truncate(struct strbuf *sb, size_t len);
+/* Room for extra more bytes at the end of sb, for a decoder to write into
+ * directly; strbuf_commit then adds the n (<= extra) it wrote. */
+char *strbuf_room(struct strbuf *sb, size_t extra);
+void strbuf_commit(struct strbuf *sb, size_t n);
 /* Appends s as a JSON string literal, quotes included; invalid UTF-8 is
  * replaced by U+FFFD so the output is always valid JSON. */
 void strbuf_add_json(struct strbuf *sb, const char *s);

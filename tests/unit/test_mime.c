@@ -310,6 +310,58 @@ test_attachment_never_text(void **state)
 	mime_message_free(&msg);
 }
 
+/* Transfer decoding: a base64 text part is decoded; base64 attachments
+ * are only measured (the fast path for clean blocks, then byte by byte
+ * after padding or a URL-safe digit); quoted-printable soft breaks. */
+static void
+test_transfer_decoding_sizes(void **state)
+{
+	struct mime_message *msg;
+
+	(void)state;
+	msg = parse("From: a@example.com\n"
+	            "Content-Type: multipart/mixed; boundary=xyz\n"
+	            "\n"
+	            "--xyz\n"
+	            "Content-Type: text/plain; charset=utf-8\n"
+	            "Content-Transfer-Encoding: base64\n"
+	            "\n"
+	            "aGVsbG8gd29ybGQh\n"
+	            "--xyz\n"
+	            "Content-Type: application/octet-stream\n"
+	            "Content-Disposition: attachment; filename=bytes.bin\n"
+	            "Content-Transfer-Encoding: base64\n"
+	            "\n"
+	            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4\n"
+	            "OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3Bx\n"
+	            "cnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmq\n"
+	            "q6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsc=\n"
+	            "--xyz\n"
+	            "Content-Type: application/octet-stream\n"
+	            "Content-Disposition: attachment; filename=odd.bin\n"
+	            "Content-Transfer-Encoding: base64\n"
+	            "\n"
+	            "aGk=aGk_\n"
+	            "--xyz\n"
+	            "Content-Type: text/plain\n"
+	            "Content-Disposition: attachment; filename=qp.txt\n"
+	            "Content-Transfer-Encoding: quoted-printable\n"
+	            "\n"
+	            "soft=\n"
+	            "break =3D\n"
+	            "--xyz--\n");
+	assert_string_equal(msg->text, "hello world!");
+	assert_int_equal(msg->nattachments, 3);
+	assert_string_equal(msg->attachments[0].filename, "bytes.bin");
+	assert_int_equal(msg->attachments[0].size, 200);
+	/* "aGk" is two bytes, "=" ends it, "aGk_" three more */
+	assert_int_equal(msg->attachments[1].size, 5);
+	/* "softbreak =": the last line end belongs to the boundary */
+	assert_int_equal(msg->attachments[2].size, 11);
+	assert_true(strvec_contains_ci(&msg->defects, "bad base64"));
+	mime_message_free(&msg);
+}
+
 static void
 test_dsn(void **state)
 {
@@ -634,6 +686,7 @@ main(void)
 	    cmocka_unit_test(test_html_quotes),
 	    cmocka_unit_test(test_attachment_rfc2231),
 	    cmocka_unit_test(test_attachment_never_text),
+	    cmocka_unit_test(test_transfer_decoding_sizes),
 	    cmocka_unit_test(test_dsn),
 	    cmocka_unit_test(test_rfc822_headers_part),
 	    cmocka_unit_test(test_forwarded_message_is_attachment),
