@@ -43,6 +43,7 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
                time_t now, bool *created_r, const char **error_r)
 {
 	struct compose_mail cm;
+	struct store_outbox row; /* strings borrowed: never cleared */
 	char *recipients = NULL, *subject = NULL, *body = NULL, *message_id = NULL;
 	char *token = NULL, *reply_to = NULL, *data = NULL, *tagged = NULL;
 	struct strvec to = {0};
@@ -65,9 +66,7 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
 	if (drop_undeliverable(store, mail->to, &to, error_r) < 0)
 		goto out;
 	recipients = strvec_join(to.n > 0 ? &to : mail->to, ",");
-	if (store_outbox_reserve(store, mail->key, mail->kind, mail->program, recipients,
-	                         mail->person_id, mail->thread_type, mail->thread_ref, now, &id,
-	                         &created, error_r) < 0)
+	if (store_outbox_claim(store, mail->key, &id, &created, error_r) < 0)
 		goto out;
 	if (created_r != NULL)
 		*created_r = created;
@@ -75,10 +74,22 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
 		ret = 0;
 		goto out;
 	}
+	memset(&row, 0, sizeof(row));
+	row.id = id;
+	row.key = (char *)mail->key;
+	row.kind = (char *)mail->kind;
+	row.program = (char *)mail->program;
+	row.recipients = recipients;
+	row.person_id = mail->person_id;
+	row.thread_type = (char *)mail->thread_type;
+	row.thread_ref = mail->thread_ref;
+	row.next_attempt_at = now;
+	row.created_at = now;
 	if (to.n == 0) {
 		/* Kept as failed so the next digest says who is not reached. */
-		ret = store_outbox_mark_failed(
-		    store, id, 0, "not sent: the address bounced permanently", error_r);
+		row.status = (char *)"failed";
+		row.last_error = (char *)"not sent: the address bounced permanently";
+		ret = store_outbox_insert(store, &row, error_r);
 		log_warnx("not sending %s to %s: undeliverable", mail->key, recipients);
 		goto out;
 	}
@@ -108,7 +119,12 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
 	cm.date = now;
 	if (compose_message(&cm, &data, &len, error_r) < 0)
 		goto out;
-	if (store_outbox_fill(store, id, message_id, tagged, data, len, error_r) < 0)
+	row.status = (char *)"queued";
+	row.message_id = message_id;
+	row.subject = tagged;
+	row.data = data;
+	row.len = len;
+	if (store_outbox_insert(store, &row, error_r) < 0)
 		goto out;
 	log_info("queued %s to %s", mail->key, recipients);
 	ret = 0;

@@ -1522,10 +1522,8 @@ outbox_rows(struct store *store, sqlite3_stmt *st, struct store_outbox **list_r,
 }
 
 int
-store_outbox_reserve(struct store *store, const char *key, const char *kind, const char *program,
-                     const char *recipients, int64_t person_id, const char *thread_type,
-                     int64_t thread_ref, time_t now, int64_t *id_r, bool *created_r,
-                     const char **error_r)
+store_outbox_claim(struct store *store, const char *key, int64_t *id_r, bool *created_r,
+                   const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store, "SELECT id FROM outbox WHERE key = ?", error_r);
 	int64_t id;
@@ -1540,45 +1538,46 @@ store_outbox_reserve(struct store *store, const char *key, const char *kind, con
 		*created_r = false;
 		return 0;
 	}
-	st = stmt_get(store,
-	              "INSERT INTO outbox (key, kind, program, recipients, person_id, "
-	              "thread_type, thread_ref, next_attempt_at, created_at, status) "
-	              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft')",
-	              error_r);
-	if (st == NULL)
+	/* What SQLite itself would pick for a rowid: the writer holds the lock,
+	 * so nothing else can take it first. */
+	st = stmt_get(store, "SELECT COALESCE(MAX(id), 0) + 1 FROM outbox", error_r);
+	if (st == NULL || single_id(store, st, &id, error_r) < 0)
 		return -1;
-	bind_text(st, 1, key);
-	bind_text(st, 2, kind);
-	bind_text(st, 3, program);
-	bind_text(st, 4, recipients);
-	sqlite3_bind_int64(st, 5, person_id);
-	bind_text(st, 6, thread_type);
-	sqlite3_bind_int64(st, 7, thread_ref);
-	sqlite3_bind_int64(st, 8, now);
-	sqlite3_bind_int64(st, 9, now);
-	if (step_done(store, st, "reserving outbox key", error_r) < 0)
-		return -1;
-	*id_r = sqlite3_last_insert_rowid(store->db);
+	*id_r = id;
 	*created_r = true;
 	return 0;
 }
 
 int
-store_outbox_fill(struct store *store, int64_t id, const char *message_id, const char *subject,
-                  const char *data, size_t len, const char **error_r)
+store_outbox_insert(struct store *store, const struct store_outbox *o, const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store,
-	                            "UPDATE outbox SET message_id = ?, subject = ?, data = ?, "
-	                            "status = 'queued' WHERE id = ?",
-	                            error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "INSERT INTO outbox (id, key, kind, program, recipients, message_id, subject, "
+	             "data, status, last_error, person_id, thread_type, thread_ref, "
+	             "next_attempt_at, created_at) "
+	             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	             error_r);
 
 	if (st == NULL)
 		return -1;
-	bind_text(st, 1, message_id);
-	bind_text(st, 2, subject);
-	sqlite3_bind_blob64(st, 3, data, len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, id);
-	return step_done(store, st, "filling outbox row", error_r);
+	sqlite3_bind_int64(st, 1, o->id);
+	bind_text(st, 2, o->key);
+	bind_text(st, 3, o->kind);
+	bind_text(st, 4, o->program);
+	bind_text(st, 5, o->recipients);
+	bind_text(st, 6, o->message_id);
+	bind_text(st, 7, o->subject);
+	if (o->data != NULL)
+		sqlite3_bind_blob64(st, 8, o->data, o->len, SQLITE_STATIC);
+	bind_text(st, 9, o->status);
+	bind_text(st, 10, o->last_error);
+	sqlite3_bind_int64(st, 11, o->person_id);
+	bind_text(st, 12, o->thread_type);
+	sqlite3_bind_int64(st, 13, o->thread_ref);
+	sqlite3_bind_int64(st, 14, o->next_attempt_at);
+	sqlite3_bind_int64(st, 15, o->created_at);
+	return step_done(store, st, "queueing an email", error_r);
 }
 
 int

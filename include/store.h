@@ -240,15 +240,18 @@ struct store_outbox {
 	time_t created_at, sent_at;
 };
 void store_outbox_clear(struct store_outbox *o);
-/* Reserves the key.  *id_r is the row id; *created_r false when the key was
- * already there (then nothing is changed). */
-int store_outbox_reserve(struct store *store, const char *key, const char *kind,
-                         const char *program, const char *recipients, int64_t person_id,
-                         const char *thread_type, int64_t thread_ref, time_t now, int64_t *id_r,
-                         bool *created_r, const char **error_r);
-/* Fills the reserved row with the composed message. */
-int store_outbox_fill(struct store *store, int64_t id, const char *message_id, const char *subject,
-                      const char *data, size_t len, const char **error_r);
+/* Whether key is taken.  When it is, *created_r is false and *id_r its row.
+ * When not, *created_r is true and *id_r the id store_outbox_insert will
+ * give the row if it is the next outbox insert of this transaction (an id
+ * is needed before the row exists: the subject tag and the reply token
+ * carry it). */
+int store_outbox_claim(struct store *store, const char *key, int64_t *id_r, bool *created_r,
+                       const char **error_r);
+/* Inserts o as row o->id (from store_outbox_claim), in one write: key,
+ * kind, program, recipients, message_id, subject, data/len, status,
+ * last_error, person_id, thread_type, thread_ref, next_attempt_at and
+ * created_at are taken from o; the rest start empty. */
+int store_outbox_insert(struct store *store, const struct store_outbox *o, const char **error_r);
 /* Queued rows due at now, oldest first, at most limit. */
 int store_outbox_due(struct store *store, time_t now, size_t limit, struct store_outbox **list_r,
                      size_t *n_r, const char **error_r);

@@ -653,8 +653,7 @@ def bench_daemon_ingest(ctx, n):
                 continue
             try:
                 stored = sql(db, "SELECT count(*) FROM messages")[0][0]
-                queued = sql(db, "SELECT count(*) FROM outbox WHERE status IN "
-                                 "('queued', 'draft')")[0][0]
+                queued = sql(db, "SELECT count(*) FROM outbox WHERE status = 'queued'")[0][0]
             except sqlite3.OperationalError:
                 continue
             if stored >= n and queued == 0:

@@ -66,7 +66,7 @@ def progress(env):
     """(messages stored, emails marked sent, emails not yet sent)."""
     stored = env.sql("SELECT count(*) FROM messages")[0][0]
     sent = env.sql("SELECT count(*) FROM outbox WHERE status = 'sent'")[0][0]
-    pending = env.sql("SELECT count(*) FROM outbox WHERE status IN ('queued', 'draft')")[0][0]
+    pending = env.sql("SELECT count(*) FROM outbox WHERE status = 'queued'")[0][0]
     return stored, sent, pending
 
 
