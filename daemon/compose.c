@@ -52,35 +52,41 @@ compose_utf8_len(const unsigned char *s, size_t n)
 char *
 compose_sanitize_header(const char *s, size_t max)
 {
-	struct strbuf sb = {0};
 	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
 	size_t n = strlen((const char *)p);
+	/* The result is never longer than the input: written straight into one
+	 * allocation rather than a byte at a time. */
+	char *out = xmalloc(n + 1);
+	size_t o = 0;
 	bool pending_space = false;
 
 	for (size_t i = 0; i < n;) {
-		size_t len = compose_utf8_len(p + i, n - i);
-		bool is_space = (len == 1 && (p[i] < 0x20 || p[i] == 0x7f || p[i] == ' ')) ||
-		                (len == 2 && p[i] == 0xc2 && p[i + 1] <= 0x9f); /* C1 controls */
+		unsigned char c = p[i];
+		size_t len = c < 0x80 ? 1 : compose_utf8_len(p + i, n - i);
+		bool is_space = (len == 1 && (c < 0x20 || c == 0x7f || c == ' ')) ||
+		                (len == 2 && c == 0xc2 && p[i + 1] <= 0x9f); /* C1 controls */
 		if (is_space) {
-			pending_space = sb.len > 0;
+			pending_space = o > 0;
 			i += len;
 			continue;
 		}
 		size_t out_len = len == 0 ? 1 : len;
-		if (sb.len + (pending_space ? 1 : 0) + out_len > max)
+		if (o + (pending_space ? 1 : 0) + out_len > max)
 			break;
 		if (pending_space)
-			strbuf_addc(&sb, ' ');
+			out[o++] = ' ';
 		pending_space = false;
 		if (len == 0) {
-			strbuf_addc(&sb, '?');
+			out[o++] = '?';
 			i++;
 		} else {
-			strbuf_add(&sb, p + i, len);
+			memcpy(out + o, p + i, len);
+			o += len;
 			i += len;
 		}
 	}
-	return strbuf_detach(&sb);
+	out[o] = '\0';
+	return out;
 }
 
 bool
@@ -134,16 +140,20 @@ compose_valid_msgid(const char *id)
 char *
 compose_message_id(const char *domain)
 {
+	static const char hex_lower[] = "0123456789abcdef";
 	unsigned char rnd[16];
-	char hex[sizeof(rnd) * 2 + 1];
+	const char *dom = domain != NULL && *domain != '\0' ? domain : "localhost";
+	size_t dlen = strlen(dom);
+	char *id = xmalloc(sizeof(rnd) * 2 + 1 + dlen + 1), *w = id;
+
 	random_bytes(rnd, sizeof(rnd));
 	for (size_t i = 0; i < sizeof(rnd); i++) {
-		hex[2 * i] = compose_hex[rnd[i] >> 4];
-		hex[2 * i + 1] = compose_hex[rnd[i] & 0xf];
+		*w++ = hex_lower[rnd[i] >> 4];
+		*w++ = hex_lower[rnd[i] & 0xf];
 	}
-	hex[sizeof(hex) - 1] = '\0';
-	str_lower(hex);
-	return xasprintf("%s@%s", hex, domain != NULL && *domain != '\0' ? domain : "localhost");
+	*w++ = '@';
+	memcpy(w, dom, dlen + 1);
+	return id;
 }
 
 /* A header being written: the buffer and the column of the current line. */
@@ -178,28 +188,49 @@ hdr_token(struct hdr *h, const char *tok, size_t len)
 	h->line_has_token = true;
 }
 
+/* hdr_token of pre + tok + post (pre and post of at most 1 byte each),
+ * built on the stack when it fits. */
+static void
+hdr_token_wrapped(struct hdr *h, const char *pre, const char *tok, const char *post)
+{
+	char stack[320];
+	size_t plen = strlen(pre), tlen = strlen(tok), qlen = strlen(post);
+	size_t len = plen + tlen + qlen;
+	char *buf = len <= sizeof(stack) ? stack : xmalloc(len);
+
+	memcpy(buf, pre, plen);
+	memcpy(buf + plen, tok, tlen);
+	memcpy(buf + plen + tlen, post, qlen);
+	hdr_token(h, buf, len);
+	if (buf != stack)
+		free(buf);
+}
+
 static void
 hdr_end(struct hdr *h)
 {
 	strbuf_adds(h->sb, "\r\n");
 }
 
-static void
-compose_base64(struct strbuf *sb, const unsigned char *s, size_t n)
+/* Writes the base64 of s[0..n) to out; returns the length written. */
+static size_t
+compose_base64(char *out, const unsigned char *s, size_t n)
 {
 	static const char b64[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *w = out;
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)s[i] << 16;
 		if (i + 1 < n)
 			v |= (uint32_t)s[i + 1] << 8;
 		if (i + 2 < n)
 			v |= s[i + 2];
-		strbuf_addc(sb, b64[(v >> 18) & 0x3f]);
-		strbuf_addc(sb, b64[(v >> 12) & 0x3f]);
-		strbuf_addc(sb, i + 1 < n ? b64[(v >> 6) & 0x3f] : '=');
-		strbuf_addc(sb, i + 2 < n ? b64[v & 0x3f] : '=');
+		*w++ = b64[(v >> 18) & 0x3f];
+		*w++ = b64[(v >> 12) & 0x3f];
+		*w++ = i + 1 < n ? b64[(v >> 6) & 0x3f] : '=';
+		*w++ = i + 2 < n ? b64[v & 0x3f] : '=';
 	}
+	return (size_t)(w - out);
 }
 
 /*
@@ -214,7 +245,9 @@ hdr_encoded(struct hdr *h, const char *text)
 	const unsigned char *p = (const unsigned char *)text;
 	size_t n = strlen(text);
 	size_t i = 0;
-	struct strbuf word = {0};
+	/* A word fits a line (at most 60 bytes of base64), so it is built on
+	 * the stack; the heap is only for a line already past HDR_LINE_MAX. */
+	char stack_word[EW_OVERHEAD + 64];
 
 	while (i < n) {
 		size_t room = HDR_LINE_MAX - h->col;
@@ -231,14 +264,17 @@ hdr_encoded(struct hdr *h, const char *text)
 		/* Back off to a sequence start; 4 bytes always hold one sequence. */
 		while (i + bytes < n && (p[i + bytes] & 0xc0) == 0x80)
 			bytes--;
-		strbuf_truncate(&word, 0);
-		strbuf_adds(&word, "=?UTF-8?B?");
-		compose_base64(&word, p + i, bytes);
-		strbuf_adds(&word, "?=");
-		hdr_token(h, word.buf, word.len);
+		size_t need = EW_OVERHEAD + (bytes + 2) / 3 * 4, wlen = 10;
+		char *word = need <= sizeof(stack_word) ? stack_word : xmalloc(need);
+		memcpy(word, "=?UTF-8?B?", 10);
+		wlen += compose_base64(word + wlen, p + i, bytes);
+		memcpy(word + wlen, "?=", 2);
+		wlen += 2;
+		hdr_token(h, word, wlen);
+		if (word != stack_word)
+			free(word);
 		i += bytes;
 	}
-	strbuf_free(&word);
 }
 
 static bool
@@ -306,30 +342,51 @@ compose_mailbox(struct strbuf *sb, const char *name_hdr, const char *raw_name, c
 {
 	struct hdr h;
 	char *name = compose_sanitize_header(raw_name, NAME_MAX_BYTES);
-	char *angle = xasprintf("<%s>", addr);
 	hdr_begin(&h, sb, name_hdr);
 	if (*name == '\0') {
 		hdr_token(&h, addr, strlen(addr));
 	} else {
-		struct strbuf q = {0};
-		strbuf_addc(&q, '"');
+		/* Sanitising keeps at most NAME_MAX_BYTES; quoting at most doubles. */
+		char q[2 * NAME_MAX_BYTES + 2];
+		size_t qlen = 0;
+		q[qlen++] = '"';
 		for (const char *p = name; *p != '\0'; p++) {
 			if (*p == '"' || *p == '\\')
-				strbuf_addc(&q, '\\');
-			strbuf_addc(&q, *p);
+				q[qlen++] = '\\';
+			q[qlen++] = *p;
 		}
-		strbuf_addc(&q, '"');
+		q[qlen++] = '"';
 		if (compose_is_ascii(name) && strstr(name, "=?") == NULL &&
-		    h.col + 1 + q.len <= HDR_LINE_MAX)
-			hdr_token(&h, q.buf, q.len);
+		    h.col + 1 + qlen <= HDR_LINE_MAX)
+			hdr_token(&h, q, qlen);
 		else
 			hdr_encoded(&h, name);
-		strbuf_free(&q);
-		hdr_token(&h, angle, strlen(angle));
+		hdr_token_wrapped(&h, "<", addr, ">");
 	}
 	hdr_end(&h);
-	free(angle);
 	free(name);
+}
+
+/* Appends v in decimal, zero-padded to width digits, as printf's "%0*ld". */
+static void
+compose_decimal(struct strbuf *sb, long v, int width)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+	int digits = 0;
+	do {
+		buf[--i] = (char)('0' + u % 10);
+		u /= 10;
+		digits++;
+	} while (u > 0);
+	while (digits + (v < 0 ? 1 : 0) < width) {
+		buf[--i] = '0';
+		digits++;
+	}
+	if (v < 0)
+		buf[--i] = '-';
+	strbuf_add(sb, buf + i, sizeof(buf) - i);
 }
 
 static void
@@ -348,30 +405,33 @@ compose_date(struct strbuf *sb, time_t t)
 	char sign = off < 0 ? '-' : '+';
 	if (off < 0)
 		off = -off;
-	strbuf_addf(sb, "Date: %s, %d %s %d %02d:%02d:%02d %c%02ld%02ld\r\n", days[tm.tm_wday % 7],
-	            tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-	            tm.tm_sec, sign, off / 60, off % 60);
+	/* "Date: %s, %d %s %d %02d:%02d:%02d %c%02ld%02ld\r\n", without printf. */
+	strbuf_add(sb, "Date: ", 6);
+	strbuf_add(sb, days[tm.tm_wday % 7], 3);
+	strbuf_add(sb, ", ", 2);
+	compose_decimal(sb, tm.tm_mday, 0);
+	strbuf_addc(sb, ' ');
+	strbuf_add(sb, months[tm.tm_mon % 12], 3);
+	strbuf_addc(sb, ' ');
+	compose_decimal(sb, (long)tm.tm_year + 1900, 0);
+	strbuf_addc(sb, ' ');
+	compose_decimal(sb, tm.tm_hour, 2);
+	strbuf_addc(sb, ':');
+	compose_decimal(sb, tm.tm_min, 2);
+	strbuf_addc(sb, ':');
+	compose_decimal(sb, tm.tm_sec, 2);
+	strbuf_addc(sb, ' ');
+	strbuf_addc(sb, sign);
+	compose_decimal(sb, off / 60, 2);
+	compose_decimal(sb, off % 60, 2);
+	strbuf_add(sb, "\r\n", 2);
 }
 
-static void
-compose_qp_byte(struct strbuf *sb, size_t *col, unsigned char c)
-{
-	strbuf_addc(sb, '=');
-	strbuf_addc(sb, compose_hex[c >> 4]);
-	strbuf_addc(sb, compose_hex[c & 0xf]);
-	*col += 3;
-}
-
-/* Whether s[0] (of a line with n bytes left) may go out as itself at
- * column col. */
+/* Bytes that may go out as themselves anywhere but last on a line or
+ * first on one (see compose_qp_body): printable ASCII except '='. */
 static bool
-compose_qp_literal(const unsigned char *s, size_t n, size_t col)
+compose_qp_plain(unsigned char c)
 {
-	unsigned char c = s[0];
-	if (col == 0 && (c == '.' || (n >= 5 && memcmp(s, "From ", 5) == 0)))
-		return false;
-	if (c == ' ' || c == '\t')
-		return n > 1;
 	return c >= 33 && c <= 126 && c != '=';
 }
 
@@ -386,6 +446,8 @@ compose_qp_literal(const unsigned char *s, size_t n, size_t col)
  *   - an output line (also one started by a soft break) beginning with '.'
  *     or "From " has that first byte encoded, so neither SMTP dot handling
  *     nor mbox "From " quoting can touch it.
+ * Each line is written straight into room reserved for its worst case (a
+ * soft break and =XX for every byte, then CRLF), not a byte at a time.
  */
 static void
 compose_qp_body(struct strbuf *sb, const char *body)
@@ -395,32 +457,50 @@ compose_qp_body(struct strbuf *sb, const char *body)
 	size_t start = 0;
 
 	while (start < n || start == 0) {
-		size_t end = start;
-		while (end < n && p[end] != '\n')
-			end++;
+		const unsigned char *nl = memchr(p + start, '\n', n - start);
+		size_t end = nl != NULL ? (size_t)(nl - p) : n;
 		size_t line_end = end;
 		if (line_end > start && p[line_end - 1] == '\r')
 			line_end--;
 
+		char *w0 = strbuf_room(sb, 6 * (line_end - start) + 2), *w = w0;
 		size_t col = 0;
 		for (size_t i = start; i < line_end; i++) {
+			unsigned char c = p[i];
 			bool last = i + 1 == line_end;
-			bool literal = compose_qp_literal(p + i, line_end - i, col);
+			bool literal;
+			/* Whether c may go out as itself at column col. */
+			if (col == 0 &&
+			    (c == '.' || (line_end - i >= 5 && memcmp(p + i, "From ", 5) == 0)))
+				literal = false;
+			else if (c == ' ' || c == '\t')
+				literal = !last;
+			else
+				literal = compose_qp_plain(c);
 			/* The last unit may use the column the "=" would need. */
 			size_t limit = last ? QP_LINE_MAX : QP_LINE_MAX - 1;
 			if (col + (literal ? 1 : 3) > limit) {
-				strbuf_adds(sb, "=\r\n");
+				*w++ = '=';
+				*w++ = '\r';
+				*w++ = '\n';
 				col = 0;
-				literal = compose_qp_literal(p + i, line_end - i, col);
+				if (c == '.' ||
+				    (line_end - i >= 5 && memcmp(p + i, "From ", 5) == 0))
+					literal = false;
 			}
 			if (literal) {
-				strbuf_addc(sb, (char)p[i]);
+				*w++ = (char)c;
 				col++;
 			} else {
-				compose_qp_byte(sb, &col, p[i]);
+				*w++ = '=';
+				*w++ = compose_hex[c >> 4];
+				*w++ = compose_hex[c & 0xf];
+				col += 3;
 			}
 		}
-		strbuf_adds(sb, "\r\n");
+		*w++ = '\r';
+		*w++ = '\n';
+		strbuf_commit(sb, (size_t)(w - w0));
 		if (end >= n)
 			break;
 		start = end + 1;
@@ -445,12 +525,19 @@ compose_address_list(struct strbuf *sb, const char *name, const struct strvec *a
 			*error_r = errorf("invalid %s address \"%.100s\"", name, addrs->v[i]);
 			return -1;
 		}
-		char *tok = xasprintf("%s%s", addrs->v[i], i + 1 < addrs->n ? "," : "");
-		hdr_token(&h, tok, strlen(tok));
-		free(tok);
+		hdr_token_wrapped(&h, "", addrs->v[i], i + 1 < addrs->n ? "," : "");
 	}
 	hdr_end(&h);
 	return 0;
+}
+
+/* Appends head, id, ">" and CRLF. */
+static void
+compose_bracketed(struct strbuf *sb, const char *head, const char *id)
+{
+	strbuf_adds(sb, head);
+	strbuf_adds(sb, id);
+	strbuf_add(sb, ">\r\n", 3);
 }
 
 int
@@ -482,12 +569,12 @@ compose_message(const struct compose_mail *mail, char **data_r, size_t *len_r, c
 	if (mail->reply_to != NULL)
 		compose_mailbox(&sb, "Reply-To", NULL, mail->reply_to);
 	compose_unstructured(&sb, "Subject", mail->subject, SUBJECT_MAX_BYTES);
-	strbuf_addf(&sb, "Message-ID: <%s>\r\n", mail->message_id);
+	compose_bracketed(&sb, "Message-ID: <", mail->message_id);
 
 	/* Thread headers come from stored mail: ids that are not safe are left
 	 * out rather than failing the message. */
 	if (compose_valid_msgid(mail->in_reply_to))
-		strbuf_addf(&sb, "In-Reply-To: <%s>\r\n", mail->in_reply_to);
+		compose_bracketed(&sb, "In-Reply-To: <", mail->in_reply_to);
 	if (mail->references != NULL) {
 		char *refs = compose_sanitize_header(mail->references, 8000);
 		bool any = false;
@@ -499,9 +586,7 @@ compose_message(const struct compose_mail *mail, char **data_r, size_t *len_r, c
 				if (!any)
 					hdr_begin(&h, &sb, "References");
 				any = true;
-				char *angle = xasprintf("<%s>", tok);
-				hdr_token(&h, angle, strlen(angle));
-				free(angle);
+				hdr_token_wrapped(&h, "<", tok, ">");
 			}
 			if (sp == NULL)
 				break;

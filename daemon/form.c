@@ -32,17 +32,41 @@ struct form_slot {
 	struct strvec lines;
 };
 
-/* Normalised keys and choices of a definition, computed once per parse. */
+/* Normalised strings, borrowed from a form_norm's arena. */
+struct form_nvec {
+	const char **v;
+	size_t n;
+};
+
+/* Normalised keys and choices of a definition, computed once per parse.
+ * Everything lives in two blocks (vectors and pointers, then the bytes):
+ * a parse used to allocate every normalised key and choice on its own,
+ * which cost more than the parse itself. */
 struct form_norm {
-	struct strvec *names;   /* owned; per field: key then aliases */
-	struct strvec *choices; /* owned; per field: normalised choices */
+	struct form_nvec *names;   /* per field: key then aliases */
+	struct form_nvec *choices; /* per field: normalised choices */
 	size_t nfields;
+	void *block; /* owned: names, choices and the pointers */
+	char *bytes; /* owned: the normalised strings */
 };
 
 static bool
 form_is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\n';
+}
+
+/* ASCII only, like the C locale mentord runs in, without a call per byte. */
+static char
+form_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool
+form_is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 static void
@@ -137,15 +161,13 @@ form_checkbox(const char *s, size_t len, size_t *skip_r)
 }
 
 /* Normalises a key: paren hints dropped, markdown emphasis and trailing
- * colons stripped, ASCII lower case, blanks collapsed.  Caller owns. */
-static char *
-form_norm_key(const char *s, size_t len)
+ * colons stripped, ASCII lower case, blanks collapsed.  Writes at most len
+ * bytes and a NUL to out; returns the length written. */
+static size_t
+form_norm_key(const char *s, size_t len, char *out)
 {
-	struct strbuf sb = {0};
-	size_t depth = 0;
+	size_t depth = 0, n = 0, a, b;
 	bool space = false;
-	char *out;
-	size_t a, b;
 
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
@@ -165,16 +187,14 @@ form_norm_key(const char *s, size_t len)
 			space = true;
 			continue;
 		}
-		if (space && sb.len > 0)
-			strbuf_addc(&sb, ' ');
+		if (space && n > 0)
+			out[n++] = ' ';
 		space = false;
-		strbuf_addc(&sb, (char)tolower((unsigned char)c));
+		out[n++] = form_lower(c);
 	}
-	out = strbuf_detach(&sb);
 	/* Strip "**", "__" and trailing ':' around what is left. */
-	len = strlen(out);
 	a = 0;
-	b = len;
+	b = n;
 	while (a < b && (out[a] == '*' || out[a] == '_' || out[a] == ' '))
 		a++;
 	while (b > a &&
@@ -182,37 +202,40 @@ form_norm_key(const char *s, size_t len)
 		b--;
 	memmove(out, out + a, b - a);
 	out[b - a] = '\0';
-	return out;
+	return b - a;
 }
 
 /* Normalises a choice or item for loose comparison: lower case, "&" as
- * "and", ASCII punctuation as blanks, blanks collapsed.  Caller owns. */
-static char *
-form_norm_choice(const char *s, size_t len)
+ * "and", ASCII punctuation as blanks, blanks collapsed.  Writes at most
+ * 4 * len bytes and a NUL to out; returns the length written. */
+static size_t
+form_norm_choice(const char *s, size_t len, char *out)
 {
-	struct strbuf sb = {0};
+	size_t n = 0;
 	bool space = false;
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '&') {
-			if (sb.len > 0)
-				strbuf_addc(&sb, ' ');
-			strbuf_adds(&sb, "and");
+			if (n > 0)
+				out[n++] = ' ';
+			memcpy(out + n, "and", 3);
+			n += 3;
 			space = true;
 			continue;
 		}
-		if (c < 0x80 && !isalnum(c)) {
+		if (c < 0x80 && !form_is_alnum(c)) {
 			space = true;
 			continue;
 		}
-		if (space && sb.len > 0)
-			strbuf_addc(&sb, ' ');
+		if (space && n > 0)
+			out[n++] = ' ';
 		space = false;
-		strbuf_addc(&sb, (char)tolower(c));
+		out[n++] = form_lower((char)c);
 	}
-	return strbuf_detach(&sb);
+	out[n] = '\0';
+	return n;
 }
 
 /* Finds the colon ending a key: ':' or full-width '：' outside parentheses,
@@ -246,12 +269,12 @@ static int
 form_match_key(const struct form_norm *norm, const char *s, size_t len, size_t *value_r)
 {
 	size_t keylen, voff;
-	char *key;
+	char key[FORM_KEY_MAX + 1]; /* form_find_colon keeps keylen < FORM_KEY_MAX */
 	int found = -1;
 
 	if (!form_find_colon(s, len, &keylen, &voff))
 		return -1;
-	key = form_norm_key(s, keylen);
+	form_norm_key(s, keylen, key);
 	if (*key != '\0') {
 		for (size_t f = 0; f < norm->nfields && found < 0; f++) {
 			for (size_t j = 0; j < norm->names[f].n; j++) {
@@ -262,7 +285,6 @@ form_match_key(const struct form_norm *norm, const char *s, size_t len, size_t *
 			}
 		}
 	}
-	free(key);
 	/* "**Name:** Ana": the closing emphasis follows the colon. */
 	while (voff < len && (s[voff] == '*' || s[voff] == '_'))
 		voff++;
@@ -642,19 +664,19 @@ form_has_words(const char *hay, const char *needle)
  * equal ignoring punctuation and "&" vs "and"; a unique prefix of at least
  * four characters; a unique run of whole words. */
 static int
-form_match_choice(const struct form_field_def *fd, const struct strvec *norm, const char *item)
+form_match_choice(const struct form_field_def *fd, const struct form_nvec *norm, const char *item)
 {
-	char *n;
+	char n[4 * FORM_ITEM_MAX + 1];
 	int found = -1, count = 0;
-	size_t nlen;
+	size_t nlen, ilen;
 
 	for (size_t i = 0; i < fd->choices.n; i++)
 		if (str_ieq(fd->choices.v[i], item))
 			return (int)i;
-	if (strlen(item) > FORM_ITEM_MAX)
+	ilen = strlen(item);
+	if (ilen > FORM_ITEM_MAX)
 		return -1;
-	n = form_norm_choice(item, strlen(item));
-	nlen = strlen(n);
+	nlen = form_norm_choice(item, ilen, n);
 	for (size_t i = 0; i < norm->n && found < 0; i++)
 		if (nlen > 0 && strcmp(norm->v[i], n) == 0)
 			found = (int)i;
@@ -678,7 +700,6 @@ form_match_choice(const struct form_field_def *fd, const struct strvec *norm, co
 				found = -1;
 		}
 	}
-	free(n);
 	return found;
 }
 
@@ -693,8 +714,8 @@ form_find_and(const char *s)
 }
 
 static void
-form_add_item(const struct form_field_def *fd, const struct strvec *norm, const char *s, size_t len,
-              struct strvec *items, struct strvec *unknown)
+form_add_item(const struct form_field_def *fd, const struct form_nvec *norm, const char *s,
+              size_t len, struct strvec *items, struct strvec *unknown)
 {
 	char *item;
 	int c;
@@ -717,7 +738,7 @@ form_add_item(const struct form_field_def *fd, const struct strvec *norm, const 
 /* Splits one piece (already split on commas) on " and " unless the whole
  * piece is a choice, e.g. "Planning and organizing". */
 static void
-form_add_piece(const struct form_field_def *fd, const struct strvec *norm, const char *s,
+form_add_piece(const struct form_field_def *fd, const struct form_nvec *norm, const char *s,
                size_t len, struct strvec *items, struct strvec *unknown)
 {
 	char *piece;
@@ -770,7 +791,7 @@ form_join_unknown(const struct strvec *unknown)
  * Then unknown items and the count give at most one problem each.  Returns
  * false when nothing was chosen nor written. */
 static bool
-form_eval_choice(const struct form_field_def *fd, const struct strvec *norm,
+form_eval_choice(const struct form_field_def *fd, const struct form_nvec *norm,
                  const struct strvec *lines, struct form_value *v, struct strvec *problems)
 {
 	struct strvec items = {0}, unknown = {0}, raw = {0};
@@ -853,35 +874,76 @@ form_eval_choice(const struct form_field_def *fd, const struct strvec *norm,
 	return true;
 }
 
+/* Keys and aliases of every field; choices wait for form_norm_choices,
+ * since most texts fill no choice field. */
 static void
 form_norm_init(const struct form_def *def, struct form_norm *norm)
 {
-	norm->nfields = def->nfields;
-	norm->names = xcalloc(def->nfields, sizeof(*norm->names));
-	norm->choices = xcalloc(def->nfields, sizeof(*norm->choices));
+	size_t nstr = 0, nbytes = 0, k = 0, b = 0;
+	const char **ptrs;
+
 	for (size_t f = 0; f < def->nfields; f++) {
 		const struct form_field_def *fd = &def->fields[f];
 
-		strvec_push_owned(&norm->names[f], form_norm_key(fd->key, strlen(fd->key)));
+		nstr += 1 + fd->aliases.n;
+		nbytes += strlen(fd->key) + 1;
 		for (size_t j = 0; j < fd->aliases.n; j++)
-			strvec_push_owned(&norm->names[f], form_norm_key(fd->aliases.v[j],
-			                                                 strlen(fd->aliases.v[j])));
-		for (size_t j = 0; j < fd->choices.n; j++)
-			strvec_push_owned(
-			    &norm->choices[f],
-			    form_norm_choice(fd->choices.v[j], strlen(fd->choices.v[j])));
+			nbytes += strlen(fd->aliases.v[j]) + 1;
 	}
+	norm->nfields = def->nfields;
+	norm->block = xcalloc(1, 2 * def->nfields * sizeof(struct form_nvec) +
+	                             nstr * sizeof(const char *) + 1);
+	norm->names = norm->block;
+	norm->choices = norm->names + def->nfields;
+	ptrs = (const char **)(void *)(norm->choices + def->nfields);
+	norm->bytes = xmalloc(nbytes + 1);
+	for (size_t f = 0; f < def->nfields; f++) {
+		const struct form_field_def *fd = &def->fields[f];
+
+		norm->names[f].v = ptrs + k;
+		norm->names[f].n = 1 + fd->aliases.n;
+		ptrs[k++] = norm->bytes + b;
+		b += form_norm_key(fd->key, strlen(fd->key), norm->bytes + b) + 1;
+		for (size_t j = 0; j < fd->aliases.n; j++) {
+			ptrs[k++] = norm->bytes + b;
+			b += form_norm_key(fd->aliases.v[j], strlen(fd->aliases.v[j]),
+			                   norm->bytes + b) +
+			     1;
+		}
+	}
+}
+
+/* The normalised choices of field f, in one block (the pointers, then the
+ * bytes) that form_norm_free frees. */
+static const struct form_nvec *
+form_norm_choices(const struct form_def *def, struct form_norm *norm, size_t f)
+{
+	const struct form_field_def *fd = &def->fields[f];
+	struct form_nvec *nv = &norm->choices[f];
+	size_t nbytes = 0, b = 0;
+	char *bytes;
+
+	if (nv->v != NULL || fd->choices.n == 0)
+		return nv;
+	for (size_t j = 0; j < fd->choices.n; j++)
+		nbytes += 4 * strlen(fd->choices.v[j]) + 1;
+	nv->v = xmalloc(fd->choices.n * sizeof(const char *) + nbytes);
+	nv->n = fd->choices.n;
+	bytes = (char *)(void *)(nv->v + fd->choices.n);
+	for (size_t j = 0; j < fd->choices.n; j++) {
+		nv->v[j] = bytes + b;
+		b += form_norm_choice(fd->choices.v[j], strlen(fd->choices.v[j]), bytes + b) + 1;
+	}
+	return nv;
 }
 
 static void
 form_norm_free(struct form_norm *norm)
 {
-	for (size_t f = 0; f < norm->nfields; f++) {
-		strvec_free(&norm->names[f]);
-		strvec_free(&norm->choices[f]);
-	}
-	free(norm->names);
-	free(norm->choices);
+	for (size_t f = 0; f < norm->nfields; f++)
+		free((void *)norm->choices[f].v);
+	free(norm->block);
+	free(norm->bytes);
 }
 
 static struct form_line *
@@ -912,6 +974,20 @@ form_push_line(struct strvec *sv, const char *s, size_t len)
 {
 	form_trim_view(&s, &len);
 	strvec_push_owned(sv, xstrndup(s, len));
+}
+
+/* Adds "KEY is missing"; without printf, as most texts parsed are not
+ * forms and miss every field. */
+static void
+form_push_missing(struct strvec *problems, const char *key)
+{
+	static const char tail[] = " is missing";
+	size_t len = strlen(key);
+	char *s = xmalloc(len + sizeof(tail));
+
+	memcpy(s, key, len);
+	memcpy(s + len, tail, sizeof(tail));
+	strvec_push_owned(problems, s);
 }
 
 /* Cases handled per line:
@@ -969,8 +1045,8 @@ form_parse(const struct form_def *def, const char *text, struct form_result **re
 			if (fd->type == FIELD_TEXT && fd->multiline)
 				present = form_eval_multiline(&slots[f].lines, &v);
 			else if (fd->type == FIELD_CHOICE || fd->type == FIELD_MULTICHOICE)
-				present = form_eval_choice(fd, &norm.choices[f], &slots[f].lines,
-				                           &v, &res->problems);
+				present = form_eval_choice(fd, form_norm_choices(def, &norm, f),
+				                           &slots[f].lines, &v, &res->problems);
 			else if (fd->type == FIELD_SCALE)
 				present = form_eval_scale(fd, &slots[f].lines, &v, &res->problems);
 			else
@@ -979,8 +1055,7 @@ form_parse(const struct form_def *def, const char *text, struct form_result **re
 		strvec_free(&slots[f].lines);
 		if (!present) {
 			if (fd->required)
-				strvec_push_owned(&res->problems,
-				                  xasprintf("%s is missing", fd->key));
+				form_push_missing(&res->problems, fd->key);
 			continue;
 		}
 		res->values = xgrow(res->values, &cap, res->nvalues + 1, sizeof(*res->values));

@@ -5,6 +5,7 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,163 @@ peek_message_id(const char *data, size_t len)
 	return NULL;
 }
 
+/* What ingest works out about a message before its turn, without the
+ * store: its digest and Message-ID for the dedupe, and workflow_parse. */
+struct ingest_prepared {
+	const char *raw; /* borrowed from the fetched batch */
+	size_t len;
+	char sha[65];
+	char *message_id; /* owned; NULL when none */
+	struct workflow_parsed parsed;
+	bool ready; /* the parser thread is done with it */
+};
+
+static void
+ingest_prepare(const char *raw, size_t len, struct ingest_prepared *prep)
+{
+	prep->raw = raw;
+	prep->len = len;
+	sha256_hex(raw, len, prep->sha);
+	prep->message_id = peek_message_id(raw, len);
+	workflow_parse(raw, len, &prep->parsed);
+}
+
+static void
+ingest_prepared_clear(struct ingest_prepared *prep)
+{
+	free(prep->message_id);
+	prep->message_id = NULL;
+	workflow_parsed_clear(&prep->parsed);
+}
+
+/*
+ * The parser: a second thread that prepares the messages of a batch in
+ * order, while this one stores and applies them.  Parsing (MIME, charsets,
+ * HTML, classification, the SHA-256) is a fifth of the work per message and
+ * needs nothing but the bytes; the store, the workflow and the IMAP session
+ * stay on this thread.  On a machine with two cores a backlog drains that
+ * much faster.
+ *
+ * Cases:
+ *   - the thread cannot be started: each message is prepared on this
+ *     thread when its turn comes (parser_take does it);
+ *   - a batch is given up half way (SIGTERM, a store failure):
+ *     parser_finish stops handing out messages and waits for the one in
+ *     hand, so nothing of the batch is freed under the parser's feet.
+ * Every mutable field below is guarded by mu.
+ */
+struct parser {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	struct ingest_prepared *jobs; /* the batch, borrowed */
+	size_t njobs, next;           /* next: the first not yet taken */
+	size_t busy;                  /* taken, not yet ready */
+	bool quit, started;
+};
+
+static void *
+parser_main(void *arg)
+{
+	struct parser *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct ingest_prepared *job;
+
+		while (!p->quit && p->next >= p->njobs)
+			pthread_cond_wait(&p->cond, &p->mu);
+		if (p->quit)
+			break;
+		job = &p->jobs[p->next++];
+		p->busy++;
+		pthread_mutex_unlock(&p->mu);
+		ingest_prepare(job->raw, job->len, job);
+		pthread_mutex_lock(&p->mu);
+		job->ready = true;
+		p->busy--;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void
+parser_start(struct parser *p)
+{
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->started = pthread_create(&p->thread, NULL, parser_main, p) == 0;
+	if (!p->started)
+		log_warnx("ingest: no parser thread; parsing in turn");
+}
+
+/* Hands the batch jobs[0..n) to the parser (raw and len set, the rest
+ * zero). */
+static void
+parser_submit(struct parser *p, struct ingest_prepared *jobs, size_t n)
+{
+	pthread_mutex_lock(&p->mu);
+	p->jobs = jobs;
+	p->njobs = n;
+	p->next = 0;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Job k of the batch, prepared. */
+static struct ingest_prepared *
+parser_take(struct parser *p, size_t k)
+{
+	struct ingest_prepared *job = &p->jobs[k];
+
+	if (!p->started) {
+		ingest_prepare(job->raw, job->len, job);
+		job->ready = true;
+		return job;
+	}
+	pthread_mutex_lock(&p->mu);
+	while (!job->ready)
+		pthread_cond_wait(&p->cond, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	return job;
+}
+
+/* Ends the batch: nothing more is handed out, the job in hand is finished,
+ * and every prepared job is cleared. */
+static void
+parser_finish(struct parser *p)
+{
+	size_t total;
+
+	pthread_mutex_lock(&p->mu);
+	total = p->njobs;
+	p->njobs = p->next;
+	while (p->busy > 0)
+		pthread_cond_wait(&p->cond, &p->mu);
+	for (size_t k = 0; k < total; k++)
+		if (p->jobs[k].ready)
+			ingest_prepared_clear(&p->jobs[k]);
+	p->jobs = NULL;
+	p->njobs = p->next = 0;
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void
+parser_stop(struct parser *p)
+{
+	if (p->started) {
+		pthread_mutex_lock(&p->mu);
+		p->quit = true;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->thread, NULL);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cond);
+}
+
 /*
  * Inside an open transaction: stores and applies one message under a
  * savepoint.  Cases:
@@ -84,16 +242,17 @@ peek_message_id(const char *data, size_t len)
  */
 static int
 ingest_one(const struct config *config, struct store *store, const char *mailbox,
-           uint32_t uidvalidity, uint32_t uid, const char *raw, size_t len, time_t now,
+           uint32_t uidvalidity, uint32_t uid, const struct ingest_prepared *prep, time_t now,
            bool *duplicate_r, bool *quarantined_r, int64_t *row_r, const char **error_r)
 {
-	char sha[65], *message_id = peek_message_id(raw, len), *reason = NULL;
+	const char *raw = prep->raw, *sha = prep->sha, *message_id = prep->message_id;
 	const char *werr = NULL;
+	size_t len = prep->len;
+	char *reason = NULL;
 	int ret = -1;
 
 	*duplicate_r = false;
 	*quarantined_r = false;
-	sha256_hex(raw, len, sha);
 	if (store_message_find_duplicate(store, mailbox, uidvalidity, uid, message_id, sha, row_r,
 	                                 error_r) < 0)
 		goto out;
@@ -106,7 +265,7 @@ ingest_one(const struct config *config, struct store *store, const char *mailbox
 	    store_message_insert(store, mailbox, uidvalidity, uid, message_id, sha, raw, len, now,
 	                         row_r, error_r) < 0)
 		goto out;
-	if (workflow_apply_message(config, store, *row_r, raw, len, now, &werr) < 0) {
+	if (workflow_apply_parsed(config, store, *row_r, &prep->parsed, now, &werr) < 0) {
 		/* Copied: werr may sit in errorf()'s buffer, which the store
 		 * calls below may overwrite. */
 		reason = xstrdup(werr != NULL ? werr : "failed");
@@ -128,7 +287,6 @@ ingest_one(const struct config *config, struct store *store, const char *mailbox
 	ret = 0;
 out:
 	free(reason);
-	free(message_id);
 	return ret;
 }
 
@@ -137,19 +295,25 @@ ingest_message(const struct config *config, struct store *store, const char *mai
                uint32_t uidvalidity, uint32_t uid, const char *raw, size_t len, time_t now,
                bool *duplicate_r, int64_t *row_r, const char **error_r)
 {
+	struct ingest_prepared prep;
 	bool quarantined;
+	int ret = -1;
 
+	ingest_prepare(raw, len, &prep);
 	if (store_begin(store, error_r) < 0)
-		return -1;
-	if (ingest_one(config, store, mailbox, uidvalidity, uid, raw, len, now, duplicate_r,
+		goto out;
+	if (ingest_one(config, store, mailbox, uidvalidity, uid, &prep, now, duplicate_r,
 	               &quarantined, row_r, error_r) < 0 ||
 	    (!*duplicate_r && mailbox != NULL &&
 	     store_mailbox_set(store, mailbox, uidvalidity, uid, error_r) < 0) ||
 	    store_commit(store, error_r) < 0) {
 		store_rollback(store);
-		return -1;
+		goto out;
 	}
-	return 0;
+	ret = 0;
+out:
+	ingest_prepared_clear(&prep);
+	return ret;
 }
 
 static int
@@ -259,8 +423,10 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 	struct imap_mailbox_info info;
 	uint32_t *uids = NULL, known_validity = 0, last_uid = 0, after;
 	uint32_t want[INGEST_BATCH_MAX], *flag = NULL;
+	struct ingest_prepared jobs[INGEST_BATCH_MAX];
+	struct parser parser;
 	size_t nuids = 0, i = 0, nflag = 0;
-	bool known, stop = false;
+	bool known, stop = false, parsing = false;
 	int rc;
 
 	memset(stats_r, 0, sizeof(*stats_r));
@@ -361,7 +527,18 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 		 * COMMIT. */
 		flag_mark = nflag;
 		if (nmsgs > 0) {
+			if (!parsing) {
+				parser_start(&parser);
+				parsing = true;
+			}
+			memset(jobs, 0, nmsgs * sizeof(*jobs));
+			for (size_t k = 0; k < nmsgs; k++) {
+				jobs[k].raw = msgs[k].data;
+				jobs[k].len = msgs[k].len;
+			}
+			parser_submit(&parser, jobs, nmsgs);
 			if (store_begin(store, error_r) < 0) {
+				parser_finish(&parser);
 				mail_fetched_free(&msgs, nmsgs);
 				rc = INGEST_ERR_STORE;
 				goto out;
@@ -377,10 +554,11 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 				}
 				stats_r->fetched++;
 				if (ingest_one(config, store, conf->mailbox, info.uidvalidity,
-				               msgs[k].uid, msgs[k].data, msgs[k].len, now,
+				               msgs[k].uid, parser_take(&parser, k), now,
 				               &duplicate, &quarantined, &row, error_r) < 0) {
 					/* Not committed: left unflagged for the next cycle. */
 					store_rollback(store);
+					parser_finish(&parser);
 					mail_fetched_free(&msgs, nmsgs);
 					nflag = flag_mark;
 					rc = INGEST_ERR_STORE;
@@ -401,12 +579,14 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 			                       error_r) < 0) ||
 			    store_commit(store, error_r) < 0) {
 				store_rollback(store);
+				parser_finish(&parser);
 				mail_fetched_free(&msgs, nmsgs);
 				nflag = flag_mark;
 				rc = INGEST_ERR_STORE;
 				goto out;
 			}
 			last_uid = top;
+			parser_finish(&parser);
 		}
 		mail_fetched_free(&msgs, nmsgs);
 		i = end;
@@ -433,6 +613,8 @@ out:
 			*error_r = ferr;
 		}
 	}
+	if (parsing)
+		parser_stop(&parser);
 	free(flag);
 	free(uids);
 	return rc;

@@ -199,6 +199,36 @@ watchdog_slice(const struct daemon *d, int seconds)
 	return seconds < half ? seconds : half;
 }
 
+/* A cycle (the daemon's child, or --once) keeps SIGTERM, SIGINT and SIGHUP
+ * blocked and looks for them here, between messages and emails: a handler
+ * would interrupt a read from the IMAP or SMTP server (EINTR), which
+ * libetpan takes for a lost connection, and the messages just committed
+ * would stay unflagged.  Blocked, the signal waits for the next tick. */
+static void
+cycle_block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* True once SIGTERM or SIGINT is pending (see cycle_block_signals). */
+static bool
+cycle_stop_requested(void)
+{
+	sigset_t set;
+
+	if (!got_term && sigpending(&set) == 0 &&
+	    (sigismember(&set, SIGTERM) || sigismember(&set, SIGINT)))
+		got_term = 1;
+	return got_term != 0;
+}
+
 /* Between messages of a backlog and emails of a send: feed the watchdog;
  * stop on SIGTERM. */
 static bool
@@ -207,7 +237,7 @@ cycle_tick(void *arg)
 	struct daemon *d = arg;
 
 	watchdog_ping(d);
-	return got_term != 0;
+	return cycle_stop_requested();
 }
 
 /* After the store refused a write: try the cycle again after a backoff
@@ -308,7 +338,7 @@ run_cycle(struct daemon *d)
 			imap_disconnect(d, &d->imap);
 		status = 1;
 	}
-	if (got_term)
+	if (cycle_stop_requested())
 		return status;
 	watchdog_ping(d);
 	now = clock_now();
@@ -500,7 +530,7 @@ cycle_child(struct daemon *d, int report_fd, pid_t monitor)
 		_exit(1);
 	close(signal_pipe[0]);
 	close(signal_pipe[1]);
-	setup_signals();
+	cycle_block_signals();
 	d->report_fd = report_fd;
 	/* d->idle_imap is the monitor's: never used or closed here (a LOGOUT
 	 * would end the monitor's session; TLS state cannot be shared). */
@@ -553,13 +583,23 @@ cycle_process(struct daemon *d)
 	bool reported = false, term_sent = false;
 	int fds[2], wstatus = 0;
 	pid_t pid, monitor = getpid();
+	sigset_t block, saved;
 
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		log_warn("cannot start a cycle: pipe");
 		store_failed(d, "nothing was done this time", "no pipe");
 		return 1;
 	}
+	/* The child starts with the signals blocked (cycle_block_signals), so
+	 * none reaches the monitor's handler in it. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &saved);
 	pid = fork();
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid < 0) {
 		log_warn("cannot start a cycle: fork");
 		close(fds[0]);
@@ -718,7 +758,10 @@ main(int argc, char **argv)
 		config_free(&d.config);
 		return 1;
 	}
-	setup_signals();
+	if (d.once)
+		cycle_block_signals();
+	else
+		setup_signals();
 	if (!d.once && sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
 		d.watchdog_usec = 0;
 	if (d.once) {

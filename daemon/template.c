@@ -8,7 +8,8 @@
 #define TEMPLATE_DEPTH_MAX 32
 
 struct template_var {
-	char *key;   /* owned */
+	char *key; /* owned */
+	size_t keylen;
 	char *value; /* owned, never NULL */
 	bool confidential;
 };
@@ -58,7 +59,7 @@ template_vars_find(const struct template_vars *vars, const char *key, size_t len
 	if (vars == NULL)
 		return NULL;
 	for (size_t i = 0; i < vars->n; i++)
-		if (strlen(vars->v[i].key) == len && memcmp(vars->v[i].key, key, len) == 0)
+		if (vars->v[i].keylen == len && memcmp(vars->v[i].key, key, len) == 0)
 			return &vars->v[i];
 	return NULL;
 }
@@ -68,12 +69,14 @@ template_vars_find(const struct template_vars *vars, const char *key, size_t len
 static void
 template_vars_put(struct template_vars *vars, const char *key, char *value, bool confidential)
 {
-	struct template_var *v = template_vars_find(vars, key, strlen(key));
+	size_t keylen = strlen(key);
+	struct template_var *v = template_vars_find(vars, key, keylen);
 
 	if (v == NULL) {
 		vars->v = xgrow(vars->v, &vars->cap, vars->n + 1, sizeof(*vars->v));
 		v = &vars->v[vars->n++];
-		v->key = xstrdup(key);
+		v->key = xstrndup(key, keylen);
+		v->keylen = keylen;
 		v->value = NULL;
 		v->confidential = false;
 	}
@@ -156,6 +159,8 @@ template_tokenize(const struct template_ctx *ctx, const char *s, size_t first_li
 	size_t n = 0, cap = 0, line = first_line;
 	const char *p = s;
 
+	/* Room for the tags of a typical part at once, not a doubling run. */
+	toks = xgrow(toks, &cap, 16, sizeof(*toks));
 	while (*p != '\0') {
 		const char *open = strstr(p, "{{"), *close, *name, *end;
 		struct template_tok tok = {.kind = TOK_TEXT};
@@ -167,8 +172,12 @@ template_tokenize(const struct template_ctx *ctx, const char *s, size_t first_li
 			tok.len = (size_t)(open - p);
 			tok.line = line;
 			template_push(&toks, &n, &cap, tok);
-			for (const char *q = p; q < open; q++)
-				line += *q == '\n';
+			const char *q = memchr(p, '\n', (size_t)(open - p));
+
+			while (q != NULL) {
+				line++;
+				q = memchr(q + 1, '\n', (size_t)(open - q - 1));
+			}
 		}
 		if (*open == '\0')
 			break;
@@ -383,7 +392,7 @@ template_render_part(const struct template_ctx *ctx, const char *s, size_t first
 /* CRLF and lone CR become LF.  Caller owns.  Copies the runs between CRs
  * whole: it runs twice for every email rendered. */
 static char *
-template_unix_newlines(const char *s)
+template_unix_newlines(const char *s, size_t *len_r)
 {
 	size_t len = strlen(s);
 	char *out = xmalloc(len + 1), *w = out;
@@ -402,32 +411,62 @@ template_unix_newlines(const char *s)
 		s += s + 1 < end && s[1] == '\n' ? 2 : 1;
 	}
 	*w = '\0';
+	*len_r = (size_t)(w - out);
 	return out;
 }
 
-/* A subject is one line: runs of blanks holding a line break become one
- * space, and it is trimmed.  Caller owns. */
-static char *
-template_one_line(const char *s)
+/* template_unix_newlines on sb in place (sb holds no NUL byte: it is
+ * built from C strings); returns the new length. */
+static size_t
+template_unix_newlines_inplace(struct strbuf *sb)
 {
-	struct strbuf sb = {0};
-	char *out;
+	char *r, *w, *end;
 
-	while (*s != '\0') {
-		size_t blanks = strspn(s, " \t\r\n");
-
-		if (blanks > 0 && memchr(s, '\n', blanks) == NULL &&
-		    memchr(s, '\r', blanks) == NULL) {
-			strbuf_add(&sb, s, blanks);
-		} else if (blanks > 0) {
-			strbuf_addc(&sb, ' ');
+	if (sb->len == 0)
+		return 0;
+	end = sb->buf + sb->len;
+	r = w = memchr(sb->buf, '\r', sb->len);
+	if (r == NULL)
+		return sb->len;
+	while (r < end) {
+		if (*r == '\r') {
+			*w++ = '\n';
+			r += r + 1 < end && r[1] == '\n' ? 2 : 1;
 		} else {
-			strbuf_addc(&sb, *s);
-			blanks = 1;
+			*w++ = *r++;
 		}
-		s += blanks;
 	}
-	out = strbuf_detach(&sb);
+	*w = '\0';
+	return (size_t)(w - sb->buf);
+}
+
+/* A subject is one line: runs of blanks holding a line break become one
+ * space, and it is trimmed.  Caller owns.  The result is never longer than
+ * s, so it is written straight into one allocation. */
+static char *
+template_one_line(const char *s, size_t len)
+{
+	char *out = xmalloc(len + 1), *w = out;
+	const char *end = s + len;
+
+	while (s < end) {
+		const char *run = s;
+		bool brk = false;
+
+		while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
+			brk = brk || *s == '\r' || *s == '\n';
+			s++;
+		}
+		if (s == run) {
+			*w++ = *s++;
+		} else if (!brk) {
+			memcpy(w, run, (size_t)(s - run));
+			w += s - run;
+		} else {
+			*w++ = ' ';
+		}
+	}
+	*w = '\0';
 	return str_trim(out);
 }
 
@@ -441,16 +480,29 @@ template_run(struct template_ctx *ctx, const char *text, const char *name, char 
              char **body_r, const char **error_r)
 {
 	struct strbuf subject = {0}, body = {0};
-	char *file = NULL, *norm, *subj_text = NULL, *tmp;
+	char *file = NULL, *norm_copy = NULL, *subj_text = NULL;
+	const char *norm;
 	const char *p, *body_start = NULL;
-	size_t line = 1, subj_line = 0, body_line = 0, len;
+	size_t line = 1, subj_line = 0, body_line = 0, len, norm_len;
 	int ret = -1;
 
 	len = strlen(name);
-	file = len >= 4 && strcmp(name + len - 4, ".txt") == 0 ? xstrdup(name)
-	                                                       : xasprintf("%s.txt", name);
+	if (len >= 4 && strcmp(name + len - 4, ".txt") == 0) {
+		file = xstrndup(name, len);
+	} else {
+		file = xmalloc(len + 5);
+		memcpy(file, name, len);
+		memcpy(file + len, ".txt", 5);
+	}
 	ctx->file = file;
-	norm = template_unix_newlines(text);
+	/* Template files rarely hold a CR: then the text is used as it is. */
+	norm_len = strlen(text);
+	if (memchr(text, '\r', norm_len) == NULL) {
+		norm = text;
+	} else {
+		norm_copy = template_unix_newlines(text, &norm_len);
+		norm = norm_copy;
+	}
 	p = norm;
 	if (strncmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3;
@@ -494,25 +546,29 @@ template_run(struct template_ctx *ctx, const char *text, const char *name, char 
 	}
 	if (template_render_part(ctx, subj_text, subj_line, false, &subject, error_r) < 0)
 		goto out;
-	if (body_start != NULL &&
-	    template_render_part(ctx, body_start, body_line, true, &body, error_r) < 0)
-		goto out;
-	tmp = template_unix_newlines(strbuf_str(&body));
-	len = strlen(tmp);
-	while (len > 0 && (tmp[len - 1] == '\n' || tmp[len - 1] == ' ' || tmp[len - 1] == '\t'))
+	if (body_start != NULL) {
+		/* Room for the text and typical values at once, not by doubling. */
+		strbuf_room(&body, (size_t)(norm + norm_len - body_start) + 1024);
+		strbuf_commit(&body, 0); /* NUL-terminated even if nothing is added */
+		if (template_render_part(ctx, body_start, body_line, true, &body, error_r) < 0)
+			goto out;
+	}
+	/* Values may hold CRs: line ends again, in place (the text only
+	 * shrinks), then trailing blanks and newlines trimmed to one newline. */
+	len = template_unix_newlines_inplace(&body);
+	while (len > 0 &&
+	       (body.buf[len - 1] == '\n' || body.buf[len - 1] == ' ' || body.buf[len - 1] == '\t'))
 		len--;
-	strbuf_free(&body);
-	strbuf_add(&body, tmp, len);
+	strbuf_truncate(&body, len);
 	strbuf_addc(&body, '\n');
-	free(tmp);
-	*subject_r = template_one_line(strbuf_str(&subject));
+	*subject_r = template_one_line(strbuf_str(&subject), subject.len);
 	*body_r = strbuf_detach(&body);
 	ret = 0;
 out:
 	strbuf_free(&subject);
 	strbuf_free(&body);
 	free(subj_text);
-	free(norm);
+	free(norm_copy);
 	free(file);
 	return ret;
 }
@@ -590,20 +646,26 @@ static int
 template_text(const char *dir, const char *name, const char **text_r, const char **error_r)
 {
 	char *path, *data = NULL;
-	size_t len;
+	size_t len, dlen, nlen;
 
 	if (!template_file_name_ok(name)) {
 		*error_r = errorf("bad template name \"%s\"", name);
 		return -1;
 	}
-	path = xasprintf("%s/%s.txt", dir, name);
+	/* Looked up without building the path: this runs for every email. */
+	dlen = strlen(dir);
+	nlen = strlen(name);
 	for (size_t i = 0; i < template_kept.n; i++) {
-		if (strcmp(template_kept.v[i].path, path) == 0) {
-			free(path);
+		const char *k = template_kept.v[i].path;
+
+		if (strncmp(k, dir, dlen) == 0 && k[dlen] == '/' &&
+		    strncmp(k + dlen + 1, name, nlen) == 0 &&
+		    strcmp(k + dlen + 1 + nlen, ".txt") == 0) {
 			*text_r = template_kept.v[i].text;
 			return 0;
 		}
 	}
+	path = xasprintf("%s/%s.txt", dir, name);
 	if (read_file(path, TEMPLATE_FILE_MAX, &data, &len, error_r) < 0) {
 		free(path);
 		return -1;

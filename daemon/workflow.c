@@ -1103,26 +1103,48 @@ mark_deliverable(struct wf *wf, const char **error_r)
 	return ret;
 }
 
-int
-workflow_apply_message(const struct config *config, struct store *store, int64_t row,
-                       const char *raw, size_t len, time_t now, const char **error_r)
+void
+workflow_parse(const char *raw, size_t len, struct workflow_parsed *parsed_r)
 {
-	struct mime_message *msg = NULL;
-	struct bounce_info bounce;
-	enum message_class cls = CLASS_MESSAGE;
-	struct wf wf;
-	char *reply = NULL;
 	const char *perr;
+
+	memset(parsed_r, 0, sizeof(*parsed_r));
+	parsed_r->cls = CLASS_MESSAGE;
+	if (mime_parse(raw, len, NULL, &parsed_r->msg, &perr) < 0) {
+		parsed_r->error = xstrdup(perr);
+		return;
+	}
+	parsed_r->cls = classify_message(parsed_r->msg, &parsed_r->bounce);
+	parsed_r->reply = reply_extract(parsed_r->msg->text, strlen(parsed_r->msg->text), NULL);
+}
+
+void
+workflow_parsed_clear(struct workflow_parsed *parsed)
+{
+	if (parsed->cls == CLASS_BOUNCE)
+		bounce_info_free(&parsed->bounce);
+	mime_message_free(&parsed->msg);
+	free(parsed->error);
+	free(parsed->reply);
+	memset(parsed, 0, sizeof(*parsed));
+}
+
+int
+workflow_apply_parsed(const struct config *config, struct store *store, int64_t row,
+                      const struct workflow_parsed *parsed, time_t now, const char **error_r)
+{
+	struct mime_message *msg = parsed->msg;
+	enum message_class cls = parsed->cls;
+	struct wf wf;
 	int ret = -1;
 
 	memset(&wf, 0, sizeof(wf));
-	memset(&bounce, 0, sizeof(bounce));
 	wf.config = config;
 	wf.store = store;
 	wf.now = now;
 	wf.row = row;
-	if (mime_parse(raw, len, NULL, &msg, &perr) < 0) {
-		wf_result(&wf, "quarantined", "%s", perr);
+	if (msg == NULL) {
+		wf_result(&wf, "quarantined", "%s", parsed->error);
 		goto record;
 	}
 	wf.msg = msg;
@@ -1136,9 +1158,8 @@ workflow_apply_message(const struct config *config, struct store *store, int64_t
 		wf.program = config_program_for(config, &rcpts);
 		strvec_free(&rcpts);
 	}
-	cls = classify_message(msg, &bounce);
 	if (cls == CLASS_BOUNCE) {
-		if (handle_bounce(&wf, &bounce, error_r) < 0)
+		if (handle_bounce(&wf, &parsed->bounce, error_r) < 0)
 			goto out;
 	} else if (cls == CLASS_AUTO_REPLY) {
 		wf_result(&wf, "ignored", "automatic message; not answered");
@@ -1156,8 +1177,7 @@ workflow_apply_message(const struct config *config, struct store *store, int64_t
 		if (wf.thread.program != NULL &&
 		    config_program_by_name(config, wf.thread.program) != NULL)
 			wf.program = config_program_by_name(config, wf.thread.program);
-		reply = reply_extract(msg->text, strlen(msg->text), NULL);
-		wf.reply = reply;
+		wf.reply = parsed->reply;
 		if (config_is_coordinator(config, wf.from)) {
 			if (handle_coordinator(&wf, error_r) < 0)
 				goto out;
@@ -1179,10 +1199,19 @@ out:
 	free(wf.reason);
 	free(wf.from_owned);
 	store_outbox_clear(&wf.thread);
-	free(reply);
-	if (cls == CLASS_BOUNCE)
-		bounce_info_free(&bounce);
-	mime_message_free(&msg);
+	return ret;
+}
+
+int
+workflow_apply_message(const struct config *config, struct store *store, int64_t row,
+                       const char *raw, size_t len, time_t now, const char **error_r)
+{
+	struct workflow_parsed parsed;
+	int ret;
+
+	workflow_parse(raw, len, &parsed);
+	ret = workflow_apply_parsed(config, store, row, &parsed, now, error_r);
+	workflow_parsed_clear(&parsed);
 	return ret;
 }
 

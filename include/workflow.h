@@ -20,14 +20,32 @@
 #ifndef MENTORD_WORKFLOW_H
 #define MENTORD_WORKFLOW_H
 
+#include "classify.h"
 #include "config.h"
 #include "store.h"
 
 #include <time.h>
 
-/* Parses and applies the stored message `row` (raw bytes given).  Sets the
+/* What a message says, worked out without the store or the configuration:
+ * pure, so ingest works it out ahead of the message's turn, on another
+ * thread. */
+struct workflow_parsed {
+	struct mime_message *msg;  /* owned; NULL when mime_parse refused it */
+	char *error;               /* owned: why, when msg is NULL */
+	enum message_class cls;    /* CLASS_MESSAGE when msg is NULL */
+	struct bounce_info bounce; /* owned contents when cls is CLASS_BOUNCE */
+	char *reply;               /* owned: the sender's own text; NULL when msg is */
+};
+void workflow_parse(const char *raw, size_t len, struct workflow_parsed *parsed_r);
+void workflow_parsed_clear(struct workflow_parsed *parsed);
+
+/* Applies the stored message `row` (parsed from its raw bytes).  Sets the
  * message's status and reason.  Returns -1 on a store or template error, in
  * which case the caller rolls back and quarantines the message. */
+int workflow_apply_parsed(const struct config *config, struct store *store, int64_t row,
+                          const struct workflow_parsed *parsed, time_t now, const char **error_r);
+
+/* workflow_parse, then workflow_apply_parsed. */
 int workflow_apply_message(const struct config *config, struct store *store, int64_t row,
                            const char *raw, size_t len, time_t now, const char **error_r);
 

@@ -23,7 +23,8 @@ from smtpsink import SmtpSink  # noqa: E402
 SOURCE_DIR = os.environ.get("MENTORD_SOURCE_DIR", os.path.dirname(os.path.dirname(HERE)))
 PROGRAM_ADDRESS = "mentoring@example.org"
 COORDINATOR = "coordinator@example.org"
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
+                   "WARNING: ThreadSanitizer")
 
 
 def find_binary(name):

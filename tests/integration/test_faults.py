@@ -118,6 +118,49 @@ def sent_ids(env):
     return [m["parsed"]["Message-ID"] for m in env.sent()]
 
 
+def sigterm_backlog(t):
+    """SIGTERM in the middle of a backlog: the monitor passes it to the
+    cycle, which stops after the current message (its batch half parsed
+    ahead), commits and flags what it did, and the daemon exits 0 at once;
+    the next run does the rest, nothing twice."""
+    with Env("faults-term") as env:
+        total = 400
+        mids = [env.deliver("t%03d@example.org" % i, "hello", "How do I join?")
+                for i in range(total)]
+        d = Daemon(env, "2026-11-10T10:00")
+        try:
+            d.wait_log("started", 15)
+            wait_for(lambda: count(env, "SELECT count(*) FROM messages") >= 3, 30, 0.002)
+            d.proc.send_signal(signal.SIGTERM)
+            start = time.monotonic()
+            try:
+                rc = d.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                rc = None
+            took = time.monotonic() - start
+        finally:
+            rc_stop = d.stop()
+        stored = count(env, "SELECT count(*) FROM messages")
+        t.check(rc == 0 and rc_stop == 0 and took < 10,
+                "SIGTERM during the backlog ends the daemon with exit 0 (%.1f s)" % took, rc)
+        t.check(0 < stored < total, "it stopped in the middle (%d of %d stored)"
+                % (stored, total))
+        t.check(unseen(env) == total - stored,
+                "what it stored is flagged, the rest is not (%d unseen)" % unseen(env))
+        t.check(cycle_children(d.proc.pid) == [], "no cycle process is left behind")
+        env.run("2026-11-10T10:00")
+        stored_by = dict(env.sql("SELECT message_id, count(*) FROM messages GROUP BY message_id"))
+        t.check(all(stored_by.get(m) == 1 for m in mids) and unseen(env) == 0,
+                "the next run stores the rest, every message once")
+        per = {}
+        for m in env.sent():
+            for r in recipients(m):
+                per[r] = per.get(r, 0) + 1
+        t.check(len(per) == total and all(n == 1 for n in per.values()),
+                "every sender answered exactly once",
+                {r: n for r, n in per.items() if n != 1})
+
+
 def cycle_children(pid):
     """PIDs of the processes whose parent is pid."""
     kids = []
@@ -659,7 +702,8 @@ def main():
     only = sys.argv[1:]
     for name, fn in (("dovecot", dovecot_restarts), ("smtp", smtp_faults),
                      ("sqlite", sqlite_busy), ("disk", disk_full), ("watchdog", watchdog),
-                     ("disk-rlimit", disk_full_rlimit), ("watchdog-send", watchdog_send), ("cycle", cycle_crash)):
+                     ("disk-rlimit", disk_full_rlimit), ("watchdog-send", watchdog_send), ("cycle", cycle_crash),
+                     ("sigterm", sigterm_backlog)):
         # disk-rlimit is disk's fallback where mount is refused: run it
         # alone, on request.
         if (only and name not in only) or (not only and name == "disk-rlimit"):
