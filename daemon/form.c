@@ -56,13 +56,6 @@ form_is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\n';
 }
 
-/* ASCII only, like the C locale mentord runs in, without a call per byte. */
-static char
-form_lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 static bool
 form_is_alnum(unsigned char c)
 {
@@ -190,7 +183,7 @@ form_norm_key(const char *s, size_t len, char *out)
 		if (space && n > 0)
 			out[n++] = ' ';
 		space = false;
-		out[n++] = form_lower(c);
+		out[n++] = ascii_lower(c);
 	}
 	/* Strip "**", "__" and trailing ':' around what is left. */
 	a = 0;
@@ -232,7 +225,7 @@ form_norm_choice(const char *s, size_t len, char *out)
 		if (space && n > 0)
 			out[n++] = ' ';
 		space = false;
-		out[n++] = form_lower((char)c);
+		out[n++] = ascii_lower((char)c);
 	}
 	out[n] = '\0';
 	return n;

@@ -40,14 +40,6 @@ is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-static char
-ascii_lower(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (char)(c - 'A' + 'a');
-	return c;
-}
-
 /* Length of a UTF-8 no-break space (C2 A0) at s, else 0. */
 static size_t
 nbsp_at(const char *s, size_t len)
@@ -108,30 +100,6 @@ trim_chars(const char **s, size_t *len, const char *chars)
 		(*len)--;
 }
 
-/* Case-insensitive for ASCII letters; other bytes must match exactly. */
-static bool
-mem_ieq(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (ascii_lower(a[i]) != ascii_lower(b[i]))
-			return false;
-	}
-	return true;
-}
-
-/* A constant word and its length.  Lists of them are compared against
- * almost every line of every reply (header keys, markers, signatures), and
- * comparing the length and first byte before the rest rejects nearly all
- * of them at once, with no strlen. */
-struct word {
-	const char *s;
-	size_t len;
-};
-#define WORD(lit)                                                                                  \
-	{                                                                                          \
-		lit, sizeof(lit) - 1                                                               \
-	}
-
 static bool
 span_iends(const char *s, size_t len, const char *suffix)
 {
@@ -139,43 +107,9 @@ span_iends(const char *s, size_t len, const char *suffix)
 	return len >= sl && mem_ieq(s + len - sl, suffix, sl);
 }
 
-/* Case-insensitive (ASCII) search of a short constant needle.  It runs
- * on most lines (is_original_marker), so the candidates for the first byte
- * are found with memchr, once per case, instead of trying every position;
- * haystacks are bounded by MAX_MARKER_LINE. */
-static bool
-span_icontains(const char *s, size_t len, const char *needle)
-{
-	size_t nl = strlen(needle), span;
-	char lo, up;
-	const char *pl, *pu;
-
-	if (nl == 0)
-		return true;
-	if (len < nl)
-		return false;
-	span = len - nl + 1; /* where a match may start */
-	lo = ascii_lower(needle[0]);
-	up = lo >= 'a' && lo <= 'z' ? (char)(lo - 'a' + 'A') : lo;
-	pl = memchr(s, lo, span);
-	pu = up != lo ? memchr(s, up, span) : NULL;
-	while (pl != NULL || pu != NULL) {
-		const char *p = pu == NULL || (pl != NULL && pl < pu) ? pl : pu;
-		size_t next = (size_t)(p - s) + 1;
-
-		if (mem_ieq(p + 1, needle + 1, nl - 1))
-			return true;
-		if (p == pl)
-			pl = next < span ? memchr(s + next, lo, span - next) : NULL;
-		else
-			pu = next < span ? memchr(s + next, up, span - next) : NULL;
-	}
-	return false;
-}
-
 /* Whether s[0..len) is one of the words, ignoring ASCII case. */
 static bool
-span_in_list(const char *s, size_t len, const struct word *list, size_t n)
+span_in_list(const char *s, size_t len, const struct str_lit *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (list[i].len == len &&
@@ -235,31 +169,31 @@ is_separator(const struct line *l)
 
 /* Phrases that open the quoted original when framed by dashes, as in
  * "-----Original Message-----" or "---------- Forwarded message ---------". */
-static const struct word framed_markers[] = {
-    WORD("original message"),        WORD("original message follows"),
-    WORD("ursprüngliche nachricht"), WORD("ursprungliche nachricht"),
-    WORD("message d'origine"),       WORD("message d’origine"),
-    WORD("mensaje original"),        WORD("messaggio originale"),
-    WORD("mensagem original"),       WORD("oorspronkelijk bericht"),
-    WORD("origineel bericht"),       WORD("ursprungligt meddelande"),
-    WORD("wiadomość oryginalna"),    WORD("исходное сообщение"),
-    WORD("forwarded message"),       WORD("weitergeleitete nachricht"),
-    WORD("message transféré"),       WORD("mensaje reenviado"),
-    WORD("messaggio inoltrato"),     WORD("mensagem encaminhada"),
-    WORD("doorgestuurd bericht"),    WORD("vidarebefordrat meddelande"),
-    WORD("пересылаемое сообщение"),
+static const struct str_lit framed_markers[] = {
+    STR_LIT("original message"),        STR_LIT("original message follows"),
+    STR_LIT("ursprüngliche nachricht"), STR_LIT("ursprungliche nachricht"),
+    STR_LIT("message d'origine"),       STR_LIT("message d’origine"),
+    STR_LIT("mensaje original"),        STR_LIT("messaggio originale"),
+    STR_LIT("mensagem original"),       STR_LIT("oorspronkelijk bericht"),
+    STR_LIT("origineel bericht"),       STR_LIT("ursprungligt meddelande"),
+    STR_LIT("wiadomość oryginalna"),    STR_LIT("исходное сообщение"),
+    STR_LIT("forwarded message"),       STR_LIT("weitergeleitete nachricht"),
+    STR_LIT("message transféré"),       STR_LIT("mensaje reenviado"),
+    STR_LIT("messaggio inoltrato"),     STR_LIT("mensagem encaminhada"),
+    STR_LIT("doorgestuurd bericht"),    STR_LIT("vidarebefordrat meddelande"),
+    STR_LIT("пересылаемое сообщение"),
 };
 
 /* Whole lines that open the quoted original on their own. */
-static const struct word plain_markers[] = {
-    WORD("begin forwarded message:"),
-    WORD("anfang der weitergeleiteten nachricht:"),
-    WORD("début du message réexpédié :"),
-    WORD("début du message transféré :"),
-    WORD("inicio del mensaje reenviado:"),
-    WORD("início da mensagem reencaminhada:"),
-    WORD("previous replies"),    /* Discourse's notification footer */
-    WORD("vorherige antworten"), /* its German version */
+static const struct str_lit plain_markers[] = {
+    STR_LIT("begin forwarded message:"),
+    STR_LIT("anfang der weitergeleiteten nachricht:"),
+    STR_LIT("début du message réexpédié :"),
+    STR_LIT("début du message transféré :"),
+    STR_LIT("inicio del mensaje reenviado:"),
+    STR_LIT("início da mensagem reencaminhada:"),
+    STR_LIT("previous replies"),    /* Discourse's notification footer */
+    STR_LIT("vorherige antworten"), /* its German version */
 };
 
 /* Cases: "-----Original Message-----" and its translations framed by
@@ -275,8 +209,8 @@ is_original_marker(const struct line *l)
 	if (len > MAX_MARKER_LINE)
 		return false;
 	trim(&s, &len);
-	if (span_icontains(s, len, "reply above this line") ||
-	    span_icontains(s, len, "write above this line"))
+	if (mem_icontains(s, len, "reply above this line") ||
+	    mem_icontains(s, len, "write above this line"))
 		return true;
 	before = len;
 	trim_chars(&s, &len, "-_=*# ");
@@ -288,43 +222,43 @@ is_original_marker(const struct line *l)
 
 enum header_key { KEY_NONE = 0, KEY_FROM, KEY_OTHER };
 
-static const struct word from_keys[] = {
-    WORD("from"),
-    WORD("von"),
-    WORD("de"),
-    WORD("da"),
-    WORD("van"),
-    WORD("från"),
-    WORD("fra"),
-    WORD("od"),
-    WORD("от"),
-    WORD("מאת"),
-    WORD("expéditeur"),
-    WORD("寄件者"),
-    WORD("发件人"),
-    WORD("發件人"),
-    WORD("差出人"),
+static const struct str_lit from_keys[] = {
+    STR_LIT("from"),
+    STR_LIT("von"),
+    STR_LIT("de"),
+    STR_LIT("da"),
+    STR_LIT("van"),
+    STR_LIT("från"),
+    STR_LIT("fra"),
+    STR_LIT("od"),
+    STR_LIT("от"),
+    STR_LIT("מאת"),
+    STR_LIT("expéditeur"),
+    STR_LIT("寄件者"),
+    STR_LIT("发件人"),
+    STR_LIT("發件人"),
+    STR_LIT("差出人"),
     /* Case folding is ASCII only: Cyrillic keys as clients capitalise them. */
-    WORD("От"),
+    STR_LIT("От"),
 };
 
-static const struct word other_keys[] = {
-    WORD("sent"),       WORD("date"),         WORD("to"),       WORD("cc"),
-    WORD("subject"),    WORD("reply-to"),     WORD("sent by"),  WORD("gesendet"),
-    WORD("datum"),      WORD("an"),           WORD("betreff"),  WORD("envoyé"),
-    WORD("envoyé le"),  WORD("date d'envoi"), WORD("à"),        WORD("objet"),
-    WORD("enviado"),    WORD("enviado el"),   WORD("para"),     WORD("asunto"),
-    WORD("fecha"),      WORD("inviato"),      WORD("data"),     WORD("a"),
-    WORD("oggetto"),    WORD("enviada em"),   WORD("assunto"),  WORD("verzonden"),
-    WORD("aan"),        WORD("onderwerp"),    WORD("skickat"),  WORD("till"),
-    WORD("ämne"),       WORD("wysłano"),      WORD("do"),       WORD("temat"),
-    WORD("отправлено"), WORD("кому"),         WORD("тема"),     WORD("дата"),
-    WORD("נשלח"),       WORD("אל"),           WORD("נושא"),     WORD("日付"),
-    WORD("宛先"),       WORD("件名"),         WORD("送信日時"), WORD("发送时间"),
-    WORD("收件人"),     WORD("主题"),         WORD("日期"),     WORD("寄件日期"),
-    WORD("收件者"),     WORD("主旨"),         WORD("cc:"),      WORD("kopie"),
-    WORD("Отправлено"), WORD("Кому"),         WORD("Тема"),     WORD("Дата"),
-    WORD("Копия"),
+static const struct str_lit other_keys[] = {
+    STR_LIT("sent"),       STR_LIT("date"),         STR_LIT("to"),       STR_LIT("cc"),
+    STR_LIT("subject"),    STR_LIT("reply-to"),     STR_LIT("sent by"),  STR_LIT("gesendet"),
+    STR_LIT("datum"),      STR_LIT("an"),           STR_LIT("betreff"),  STR_LIT("envoyé"),
+    STR_LIT("envoyé le"),  STR_LIT("date d'envoi"), STR_LIT("à"),        STR_LIT("objet"),
+    STR_LIT("enviado"),    STR_LIT("enviado el"),   STR_LIT("para"),     STR_LIT("asunto"),
+    STR_LIT("fecha"),      STR_LIT("inviato"),      STR_LIT("data"),     STR_LIT("a"),
+    STR_LIT("oggetto"),    STR_LIT("enviada em"),   STR_LIT("assunto"),  STR_LIT("verzonden"),
+    STR_LIT("aan"),        STR_LIT("onderwerp"),    STR_LIT("skickat"),  STR_LIT("till"),
+    STR_LIT("ämne"),       STR_LIT("wysłano"),      STR_LIT("do"),       STR_LIT("temat"),
+    STR_LIT("отправлено"), STR_LIT("кому"),         STR_LIT("тема"),     STR_LIT("дата"),
+    STR_LIT("נשלח"),       STR_LIT("אל"),           STR_LIT("נושא"),     STR_LIT("日付"),
+    STR_LIT("宛先"),       STR_LIT("件名"),         STR_LIT("送信日時"), STR_LIT("发送时间"),
+    STR_LIT("收件人"),     STR_LIT("主题"),         STR_LIT("日期"),     STR_LIT("寄件日期"),
+    STR_LIT("收件者"),     STR_LIT("主旨"),         STR_LIT("cc:"),      STR_LIT("kopie"),
+    STR_LIT("Отправлено"), STR_LIT("Кому"),         STR_LIT("Тема"),     STR_LIT("Дата"),
+    STR_LIT("Копия"),
 };
 
 /* The key of a "Key: value" header line as Outlook writes it in a reply,
@@ -441,7 +375,7 @@ attribution_end(const struct line *l)
 		if (span_iends(s, len, attr_ends[i]))
 			return ATTR_KEYWORD;
 	}
-	if (span_icontains(s, len, " schrieb ") || span_icontains(s, len, " schreef "))
+	if (mem_icontains(s, len, " schrieb ") || mem_icontains(s, len, " schreef "))
 		return ATTR_KEYWORD;
 	if (len > 0 && s[len - 1] == '>')
 		return ATTR_ADDRESS;
@@ -473,18 +407,19 @@ next_nonempty(const struct line *lines, size_t n, size_t i)
 static bool
 is_mobile_signature(const struct line *l)
 {
-	static const struct word fixed[] = {
-	    WORD("sent from mail for windows"), WORD("sent from outlook"),
-	    WORD("sent from yahoo mail"),       WORD("sent from my ipad"),
-	    WORD("sent from my iphone"),        WORD("von meinem iphone gesendet"),
-	    WORD("von meinem ipad gesendet"),   WORD("envoyé de mon iphone"),
-	    WORD("envoyé de mon ipad"),
+	static const struct str_lit fixed[] = {
+	    STR_LIT("sent from mail for windows"), STR_LIT("sent from outlook"),
+	    STR_LIT("sent from yahoo mail"),       STR_LIT("sent from my ipad"),
+	    STR_LIT("sent from my iphone"),        STR_LIT("von meinem iphone gesendet"),
+	    STR_LIT("von meinem ipad gesendet"),   STR_LIT("envoyé de mon iphone"),
+	    STR_LIT("envoyé de mon ipad"),
 	};
-	static const struct word prefixes[] = {
-	    WORD("sent from my "),  WORD("get outlook for "),      WORD("von meinem "),
-	    WORD("envoyé de mon "), WORD("enviado desde mi "),     WORD("enviado do meu "),
-	    WORD("inviato da "),    WORD("verzonden vanaf mijn "), WORD("skickat från min "),
-	    WORD("wysłane z "),
+	static const struct str_lit prefixes[] = {
+	    STR_LIT("sent from my "),     STR_LIT("get outlook for "),
+	    STR_LIT("von meinem "),       STR_LIT("envoyé de mon "),
+	    STR_LIT("enviado desde mi "), STR_LIT("enviado do meu "),
+	    STR_LIT("inviato da "),       STR_LIT("verzonden vanaf mijn "),
+	    STR_LIT("skickat från min "), STR_LIT("wysłane z "),
 	};
 	const char *s = l->s;
 	size_t len = l->len;

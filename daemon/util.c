@@ -472,3 +472,43 @@ random_bytes(void *buf, size_t n)
 		n -= (size_t)got;
 	}
 }
+
+bool
+mem_ieq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ascii_lower(a[i]) != ascii_lower(b[i]))
+			return false;
+	}
+	return true;
+}
+
+bool
+mem_icontains(const char *s, size_t len, const char *needle)
+{
+	size_t nl = strlen(needle), span;
+	char lo, up;
+	const char *pl, *pu;
+
+	if (nl == 0)
+		return true;
+	if (len < nl)
+		return false;
+	span = len - nl + 1; /* where a match may start */
+	lo = ascii_lower(needle[0]);
+	up = lo >= 'a' && lo <= 'z' ? (char)(lo - 'a' + 'A') : lo;
+	pl = memchr(s, lo, span);
+	pu = up != lo ? memchr(s, up, span) : NULL;
+	while (pl != NULL || pu != NULL) {
+		const char *p = pu == NULL || (pl != NULL && pl < pu) ? pl : pu;
+		size_t next = (size_t)(p - s) + 1;
+
+		if (mem_ieq(p + 1, needle + 1, nl - 1))
+			return true;
+		if (p == pl)
+			pl = next < span ? memchr(s + next, lo, span - next) : NULL;
+		else
+			pu = next < span ? memchr(s + next, up, span - next) : NULL;
+	}
+	return false;
+}

@@ -89,6 +89,31 @@ int read_file(const char *path, size_t max, char **data_r, size_t *len_r, const 
 /* ASCII helpers that do not depend on the locale. */
 bool str_ieq(const char *a, const char *b);
 bool str_istarts(const char *s, const char *prefix);
+
+/* A constant string with its length, for lists compared against many
+ * lines or names: the length (and first byte) rejects most at once, with
+ * no strlen. */
+struct str_lit {
+	const char *s;
+	size_t len;
+};
+#define STR_LIT(lit)                                                                               \
+	{                                                                                          \
+		lit, sizeof(lit) - 1                                                               \
+	}
+
+/* ASCII case folding, whatever the locale (mail's keywords are ASCII). */
+static inline char
+ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+/* a[0..n) equals b[0..n), ASCII letters in any case. */
+bool mem_ieq(const char *a, const char *b, size_t n);
+/* s[0..len) contains needle, ASCII letters in any case.  Linear: the
+ * candidates for needle's first byte are found with memchr, once per
+ * case. */
+bool mem_icontains(const char *s, size_t len, const char *needle);
 char *str_trim(char *s); /* trims ASCII whitespace in place, returns s */
 void str_lower(char *s);
 /* True if s[0..len) is valid UTF-8 without NUL bytes. */
