@@ -32,6 +32,8 @@ from mentord_env import COORDINATOR, SOURCE_DIR, Checker, Env, recipients  # noq
 
 NOW_SETUP = "2026-11-09T09:00"  # a Monday
 NOW_BACKLOG = "2026-11-10T10:00"
+# Log lines that show a cycle at work: a message applied, an email sent.
+FIRST_WORK = (b"mentord: info: message ", b"mentord: info: sent ")
 
 
 def form(name, supervisor):
@@ -74,9 +76,11 @@ def main():
     full = "--full" in sys.argv
     kills = int(os.environ.get("MENTORD_CRASH_KILLS", "100" if full else "15"))
     big = full or kills >= 50
-    pairs = 20 if big else 8
-    n_apps = 100 if big else 30
-    n_hello = (200 if big else 60) - n_apps - 2 * pairs
+    # The full run's backlog is big enough that ingest takes a good part
+    # of the work, so many of the kills land in the middle of it.
+    pairs = 50 if big else 8
+    n_apps = 400 if big else 30
+    n_hello = (1000 if big else 60) - n_apps - 2 * pairs
     seed = int(os.environ.get("MENTORD_CRASH_SEED", str(int(time.time() * 1000) % 1000000)))
     rng = random.Random(seed)
     print("crash test: %d kills, backlog %d applications + %d meeting reports + %d first "
@@ -145,7 +149,7 @@ def main():
             # do: a run's share of the work at the rate seen so far, drawn at
             # random up to twice that.  Some land during start-up (store
             # recovery, IMAP login).
-            rate = done / uptime if uptime > 0.3 and done > 0 else 60.0
+            rate = done / uptime if uptime > 0.3 and done > 0 else 1000.0
             share = left / rate / (kills - k)
             during_startup = rng.random() < 0.15
             delay = rng.uniform(0.0, startup if during_startup else min(2 * share, 5.0))
@@ -155,10 +159,19 @@ def main():
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
             t0 = time.monotonic()
             if not during_startup:
-                while proc.poll() is None and time.monotonic() - t0 < 30:
+                # Start-up lasts until the cycle process has work in hand
+                # (its first message or email), not only until the daemon
+                # says "started": the cycle still opens the database and
+                # logs in to IMAP.  A run with nothing left to do waits a
+                # second at most.
+                cap = 30.0
+                while proc.poll() is None and time.monotonic() - t0 < cap:
                     with open(log_path, "rb") as f:
                         f.seek(offset)
-                        if b" started (" in f.read():
+                        text = f.read()
+                    if b" started (" in text:
+                        cap = min(cap, time.monotonic() - t0 + 1.0)
+                        if any(w in text for w in FIRST_WORK):
                             break
                     time.sleep(0.002)
                 startup = 0.8 * startup + 0.2 * (time.monotonic() - t0)
