@@ -12,7 +12,10 @@
 
 import os
 import re
+import signal
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 from imapcut import ImapCut  # noqa: E402
@@ -221,7 +224,9 @@ def poison_and_automatic(t):
 
 
 def tls(t):
-    with Env("mbox-tls", dovecot_tls=True) as env:
+    # Keepalives every second: the daemon below reads them through TLS.
+    with Env("mbox-tls", dovecot_tls=True,
+             dovecot_settings=["imap_idle_notify_interval = 1 secs"]) as env:
         with open(env.conf) as f:
             plain = f.read()
         imap_block = plain[plain.index("imap {"):plain.index("smtp {")]
@@ -258,6 +263,38 @@ def tls(t):
                 "and so is imaps", (p.returncode, p.stderr[-600:]))
         t.check(len(answered(env, "tls@example.org")) == 1 and
                 len(answered(env, "tls2@example.org")) == 1, "both answered once")
+
+        # The daemon over imaps: its monitor waits in IDLE through TLS, lets
+        # the keepalives pass, and its cycle (another TLS session) answers.
+        log_path = os.path.join(env.dir, "daemon.log")
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen([env.mentord, "-c", env.conf, "--now", "2026-11-10T09:04",
+                                     "--verbose"], stdout=log, stderr=subprocess.STDOUT)
+            try:
+                time.sleep(3.5)
+                with open(log_path) as f:
+                    text = f.read()
+                t.check(text.count("IDLE keepalive from the server") >= 2 and
+                        "reconnect" not in text,
+                        "through TLS the IDLE keepalives are read and IDLE goes on",
+                        text[-1500:])
+                mid3 = env.deliver("tls3@example.org", "hello", "How do I join?")
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline and not answered(env, "tls3@example.org"):
+                    time.sleep(0.1)
+                t.check(stored(env, mid3) == 1 and len(answered(env, "tls3@example.org")) == 1,
+                        "mail arriving during a TLS IDLE is answered")
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    rc = proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    rc = proc.wait()
+        with open(log_path) as f:
+            text = f.read()
+        env.check_sanitizers(subprocess.CompletedProcess([], 0, "", text))
+        t.check(rc == 0, "the daemon exits 0 on SIGTERM", rc)
 
 
 def processed_mailbox(t):
