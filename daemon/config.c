@@ -124,7 +124,7 @@ static const struct {
     {"scale", FIELD_SCALE},
 };
 
-static const char *const config_form_names[] = {"application", "mentor", "meeting"};
+static const char *const config_form_names[] = {"application", "mentor", "meeting", "evaluation"};
 
 /* ---- problems and line numbers ---- */
 
@@ -1124,7 +1124,7 @@ config_convert_program(struct config_loader *ld, const struct config *config, cf
                        struct config_program *prog)
 {
 	struct form_def *forms[] = {&prog->application_form, &prog->mentor_form,
-	                            &prog->meeting_form};
+	                            &prog->meeting_form, &prog->evaluation_form};
 	const char *title = cfg_getstr(ps, "title");
 	unsigned n;
 
@@ -1186,7 +1186,7 @@ config_convert_program(struct config_loader *ld, const struct config *config, cf
 		if (target == NULL) {
 			config_problem(ld, config_section_line(ld, fs),
 			               "program %s has unknown form \"%s\"; use form application, "
-			               "form mentor or form meeting",
+			               "form mentor, form meeting or form evaluation",
 			               prog->name, cfg_title(fs));
 			continue;
 		}
@@ -1548,6 +1548,7 @@ config_free(struct config **configp)
 		form_def_free(&p->application_form);
 		form_def_free(&p->mentor_form);
 		form_def_free(&p->meeting_form);
+		form_def_free(&p->evaluation_form);
 	}
 	free(config->programs);
 	free(config);

@@ -112,6 +112,16 @@ static const char *const migrations[] = {
     "  day TEXT NOT NULL,"
     "  count INTEGER NOT NULL,"
     "  PRIMARY KEY (address, day));",
+    /* 1 -> 2: evaluations (form evaluation).  One row per message, so a
+     * replayed message is not counted twice; answers stay confidential. */
+    "CREATE TABLE evaluations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  match_id INTEGER NOT NULL REFERENCES matches (id),"
+    "  person_id INTEGER NOT NULL REFERENCES people (id),"
+    "  message_row INTEGER NOT NULL UNIQUE,"
+    "  answers TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX evaluations_match ON evaluations (match_id);",
 };
 
 static const char *
@@ -1325,6 +1335,45 @@ store_meeting_add(struct store *store, int64_t match_id, const char *date, int m
 	if (step_done(store, st, "saving meeting", error_r) < 0)
 		return -1;
 	*created_r = sqlite3_changes(store->db) > 0;
+	return 0;
+}
+
+int
+store_evaluation_add(struct store *store, int64_t match_id, int64_t person_id, int64_t message_row,
+                     const char *answers, time_t at, bool *created_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "INSERT INTO evaluations (match_id, person_id, message_row, "
+	                            "answers, created_at) VALUES (?, ?, ?, ?, ?) "
+	                            "ON CONFLICT (message_row) DO NOTHING",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, match_id);
+	sqlite3_bind_int64(st, 2, person_id);
+	sqlite3_bind_int64(st, 3, message_row);
+	bind_text(st, 4, answers);
+	sqlite3_bind_int64(st, 5, at);
+	if (step_done(store, st, "saving evaluation", error_r) < 0)
+		return -1;
+	*created_r = sqlite3_changes(store->db) > 0;
+	return 0;
+}
+
+int
+store_evaluation_count(struct store *store, int64_t match_id, long *count_r, const char **error_r)
+{
+	sqlite3_stmt *st =
+	    stmt_get(store, "SELECT count(*) FROM evaluations WHERE match_id = ?", error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, match_id);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
 	return 0;
 }
 

@@ -695,6 +695,84 @@ out:
 	return ret;
 }
 
+/*
+ * An evaluation form (the program's form evaluation) from a partner.  Cases:
+ *   1. the sender is in no active partnership: held for the coordinator,
+ *      the sender told why;
+ *   2. the form has problems (a missing answer, a scale out of range):
+ *      nothing recorded, the sender told what to fix;
+ *   3. recorded, once per message (a replay of the same message finds it
+ *      recorded), the sender thanked.
+ * The answers are stored as the form's summary and never put in an email.
+ */
+static int
+handle_evaluation(struct wf *wf, const struct form_result *form, const char **error_r)
+{
+	struct store_person person;
+	struct store_match m;
+	struct template_vars *vars = program_vars(wf->config, wf->program);
+	struct strbuf out = {0};
+	char *answers = NULL;
+	bool found, created, sent;
+	long count = 0;
+	int ret = -1;
+
+	memset(&person, 0, sizeof(person));
+	memset(&m, 0, sizeof(m));
+	if (store_person_by_email(wf->store, wf->from, &found, &person, error_r) < 0)
+		goto out;
+	if (found && find_sender_match(wf, person.id, &m, &found, error_r) < 0)
+		goto out;
+	template_vars_set(vars, "name", display_name(found ? person.name : NULL, wf->from));
+	if (!found) {
+		template_vars_set(
+		    vars, "results",
+		    "You are not in an active partnership of this program, so the "
+		    "evaluation could not be recorded. The coordinator has been told.\n");
+		if (wf_answer(wf, "evaluation-problem", "evaluation-recorded", vars, &sent,
+		              error_r) < 0)
+			goto out;
+		wf_result(wf, "held", "evaluation from someone not in a partnership");
+		ret = 0;
+		goto out;
+	}
+	if (form->problems.n > 0) {
+		strbuf_adds(&out, "The evaluation was not recorded:\n");
+		for (size_t i = 0; i < form->problems.n; i++)
+			strbuf_addf(&out, "  - %s\n", form->problems.v[i]);
+		strbuf_adds(&out, "Please correct it and send it again.\n");
+		template_vars_set(vars, "results", strbuf_str(&out));
+		if (wf_answer(wf, "evaluation-problems", "evaluation-recorded", vars, &sent,
+		              error_r) < 0)
+			goto out;
+		wf_result(wf, "answered", "evaluation form with %zu problem(s)", form->problems.n);
+		ret = 0;
+		goto out;
+	}
+	answers = form_result_summary(form);
+	if (store_evaluation_add(wf->store, m.id, person.id, wf->row, answers, wf->now, &created,
+	                         error_r) < 0 ||
+	    store_evaluation_count(wf->store, m.id, &count, error_r) < 0)
+		goto out;
+	strbuf_addf(&out, "%s: your evaluation of the partnership with %s.\n",
+	            created ? "Recorded" : "Already recorded",
+	            m.mentee_person == person.id ? display_name(m.mentor_name, m.mentor_email)
+	                                         : display_name(m.mentee_name, m.mentee_email));
+	template_vars_set(vars, "results", strbuf_str(&out));
+	if (wf_answer(wf, "evaluation-recorded", "evaluation-recorded", vars, &sent, error_r) < 0)
+		goto out;
+	wf_result(wf, "applied", "evaluation for partnership #%lld (%ld in all)", (long long)m.id,
+	          count);
+	ret = 0;
+out:
+	free(answers);
+	strbuf_free(&out);
+	template_vars_free(&vars);
+	store_person_clear(&person);
+	store_match_clear(&m);
+	return ret;
+}
+
 static int
 save_application(struct wf *wf, const struct form_result *form, const char **error_r)
 {
@@ -817,6 +895,17 @@ handle_participant(struct wf *wf, const char **error_r)
 			ret = 0;
 			goto out;
 		}
+	}
+
+	/* An evaluation, when the program has that form: in the new text
+	 * only (a quoted evaluation request would otherwise look filled in). */
+	if (wf->program->evaluation_form.nfields > 0) {
+		form_parse(&wf->program->evaluation_form, wf->reply, &form);
+		if (form->keys_found >= 2) {
+			ret = handle_evaluation(wf, form, error_r);
+			goto out;
+		}
+		form_result_free(&form);
 	}
 
 	/* An application: the form is usually in the new text; a person who
@@ -1576,6 +1665,7 @@ workflow_check_templates(const struct config *config, const char **error_r)
 	    {"command-results", AUDIENCE_COORDINATOR},
 	    {"command-refused", AUDIENCE_PARTICIPANT},
 	    {"meeting-recorded", AUDIENCE_PARTICIPANT},
+	    {"evaluation-recorded", AUDIENCE_PARTICIPANT},
 	    {"not-understood", AUDIENCE_PARTICIPANT},
 	    {"meeting-reminder", AUDIENCE_PARTICIPANT},
 	    {"cadence-followup", AUDIENCE_COORDINATOR},

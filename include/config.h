@@ -65,6 +65,7 @@ struct config_program {
 	struct form_def application_form; /* the mentee questionnaire */
 	struct form_def mentor_form;      /* mentor registration */
 	struct form_def meeting_form;     /* meeting report */
+	struct form_def evaluation_form;  /* a partner's evaluation; may have no fields */
 };
 
 struct config {

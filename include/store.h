@@ -192,6 +192,16 @@ int store_meeting_add(struct store *store, int64_t match_id, const char *date, i
                       int64_t reported_by, int64_t message_row, time_t at, bool *created_r,
                       const char **error_r);
 /* Meetings of a match whose date starts with month ("YYYY-MM"). */
+/* An evaluation of partnership match_id by person_id, sent in message
+ * row message_row; answers is the form's summary, confidential (never in
+ * mail to supervisors, never in reports).  *created_r is false when that
+ * message was recorded already (a replay). */
+int store_evaluation_add(struct store *store, int64_t match_id, int64_t person_id,
+                         int64_t message_row, const char *answers, time_t at, bool *created_r,
+                         const char **error_r);
+/* The evaluations partnership match_id has received. */
+int store_evaluation_count(struct store *store, int64_t match_id, long *count_r,
+                           const char **error_r);
 int store_meeting_count(struct store *store, int64_t match_id, const char *month, long *count_r,
                         long *minutes_r, const char **error_r);
 

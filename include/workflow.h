@@ -1,17 +1,18 @@
 /*
  * workflow: applying a message to the program, and turning what is due into
  * emails.  Both run inside a store transaction opened by the caller, so a
- * message and all its effects (application, meeting, queued answers) are
- * committed together or not at all.
+ * message and all its effects (application, meeting, evaluation, queued
+ * answers) are committed together or not at all.
  *
  * What a message from a person does (after bounces and automatic mail are
  * set aside by classify):
  *   coordinator    commands (accept, decline, pool, match, end, mentor,
  *                  digest, help), or a mentor form, answered with one
  *                  summary of what was done
- *   anyone else    a meeting report ("met 2026-11-20 2h"), an application
- *                  form (acknowledged, supervisor told; or one answer naming
- *                  each problem), or, from an unknown sender, the
+ *   anyone else    a meeting report ("met 2026-11-20 2h"), an evaluation
+ *                  (the program's form evaluation, from a partner), an
+ *                  application form (acknowledged, supervisor told; or one
+ *                  answer naming each problem), or, from an unknown sender, the
  *                  questionnaire; what cannot be understood is held for the
  *                  coordinator and explained to the sender
  * Answers to one address are capped per day (max_auto_replies_per_day) and

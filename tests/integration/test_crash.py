@@ -3,20 +3,21 @@ drains a backlog and sends the answers, restarted each time.
 
 A program with matched pairs is set up first; then a backlog arrives at
 once: applications from distinct senders (each acknowledged, with the
-supervisor told), meeting reports from both partners of every pair (each
-confirmed), and first messages from strangers (each sent the
-questionnaire).  mentord runs as a daemon (IDLE) and is killed at random
+supervisor told), meeting reports from both partners of every pair and an
+evaluation from every mentee (each confirmed), and first messages from
+strangers (each sent the questionnaire).  mentord runs as a daemon (IDLE) and is killed at random
 delays chosen so the kills spread over the ingest and the sending; after
 the last kill it runs until the mailbox is drained and the outbox empty.
 
 Afterwards: every message stored exactly once and flagged, every effect
-applied exactly once, every outbox email delivered, and the emails the SMTP
+(application, meeting, evaluation) applied exactly once, every outbox email delivered, and the emails the SMTP
 server received more than once counted and printed.  The only duplicate
 SMTP allows is an email whose 250 arrived but whose "sent" mark was lost to
 the kill: it goes out again once on restart.  Anything else fails.
 
-Sizes: by default (ctest) 15 kills on a backlog of 60 messages; with
---full, or MENTORD_CRASH_KILLS=N, 100 (or N) kills on a backlog of 200.
+Sizes: by default (ctest) 15 kills on a backlog of 68 messages; with
+--full, or MENTORD_CRASH_KILLS=N >= 50, 100 (or N) kills on a backlog of
+1,050.
 MENTORD_CRASH_SEED=N replays a run."""
 
 import os
@@ -83,8 +84,9 @@ def main():
     n_hello = (1000 if big else 60) - n_apps - 2 * pairs
     seed = int(os.environ.get("MENTORD_CRASH_SEED", str(int(time.time() * 1000) % 1000000)))
     rng = random.Random(seed)
-    print("crash test: %d kills, backlog %d applications + %d meeting reports + %d first "
-          "messages, seed %d" % (kills, n_apps, 2 * pairs, n_hello, seed))
+    print("crash test: %d kills, backlog %d applications + %d meeting reports + %d "
+          "evaluations + %d first messages, seed %d"
+          % (kills, n_apps, 2 * pairs, pairs, n_hello, seed))
     t = Checker()
     started = time.monotonic()
     with Env("crash") as env:
@@ -123,14 +125,17 @@ def main():
         for a, b in zip(mentees, mentors):
             backlog.append(env.reply(a, intros[a], "met 2026-11-03 2h"))
             backlog.append(env.reply(b, intros[a], "We met again.\nmet 2026-11-05 90m"))
+            backlog.append(env.reply(a, intros[a], "Overall, the partnership was useful: 4\n"
+                                     "Comments: my mentor listens well."))
         for i in range(n_hello):
             backlog.append(env.deliver("stranger%03d@example.org" % i, "hello",
                                        "I heard about the mentoring program; how do I join?"))
         rng.shuffle(backlog)  # order does not matter to the checks below
         expected_messages = setup_messages + len(backlog)
         # Each application: acknowledgment + supervisor notice; each meeting
-        # report: a confirmation; each stranger: the questionnaire.
-        expected_emails = 2 * n_apps + 2 * pairs + n_hello
+        # report and each evaluation: a confirmation; each stranger: the
+        # questionnaire.
+        expected_emails = 2 * n_apps + 3 * pairs + n_hello
 
         # ---- kill, restart, kill ... ----
         log_path = os.path.join(env.dir, "mentord.log")
@@ -253,6 +258,9 @@ def main():
         t.check(meetings == (2 * pairs, pairs * 210),
                 "every meeting counted once (%d meetings, %d minutes)" % (2 * pairs, pairs * 210),
                 meetings)
+        evaluations = env.sql("SELECT match_id, count(*) FROM evaluations GROUP BY match_id")
+        t.check(len(evaluations) == pairs and all(n == 1 for _, n in evaluations),
+                "every evaluation recorded once (%d)" % pairs, evaluations[:5])
         kinds = dict(env.sql("SELECT kind, count(*) FROM outbox WHERE created_at >= "
                              "(SELECT min(received_at) FROM messages WHERE message_id = ?) "
                              "GROUP BY kind", backlog[0]))

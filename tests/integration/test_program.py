@@ -237,6 +237,36 @@ def main():
         t.check(len(fu) == 1 and "Every partnership met the cadence" in body_of(fu[0]),
                 "December's follow-up says every partnership met the cadence", summary(mail))
 
+        # -- January: evaluations, counted once, their answers never mailed -----
+        secret = "Bob helped me prepare a hard conversation with my director."
+        env.reply(ANA, intro[0], "Overall, the partnership was useful: [x] 4 - agree\n"
+                  "My mentor listened: 5\nComments: %s" % secret)
+        env.reply(BOB, intro[0], "Overall: 9\nComments: fine")
+        env.deliver("stranger9@example.org", "evaluation", "Overall: 3\nComments: who am I?")
+        env.run("2027-01-05T10:00")
+        mail = env.new_mail()
+        ev = only(mail, ANA, "evaluation")
+        t.check(len(ev) == 1 and "Recorded: your evaluation" in body_of(ev[0])
+                and "Bob Lee" in body_of(ev[0]),
+                "Ana's evaluation is recorded and she is told so", summary(mail))
+        bad = only(mail, BOB, "evaluation")
+        t.check(len(bad) == 1 and "not recorded" in body_of(bad[0])
+                and "Overall" in body_of(bad[0]),
+                "an evaluation with a scale out of range is answered with the problem",
+                body_of(bad[0]) if bad else summary(mail))
+        odd = only(mail, "stranger9@example.org")
+        t.check(len(odd) == 1 and "not in an active partnership" in body_of(odd[0]),
+                "an evaluation from outside any partnership is held, its sender told why",
+                summary(mail))
+        t.check(not any("hard conversation" in body_of(m) for m in env.sent()),
+                "no email mentord sent contains an evaluation's comments")
+        t.check(env.sql("SELECT count(*) FROM evaluations")[0][0] == 1,
+                "one evaluation stored")
+        row = env.sql("SELECT id FROM messages WHERE reason LIKE 'evaluation for partnership%'")
+        env.ctl("replay", str(row[0][0]))
+        t.check(env.sql("SELECT count(*) FROM evaluations")[0][0] == 1 and env.new_mail() == [],
+                "a replayed evaluation is neither counted nor answered twice")
+
         # -- nothing, ever, twice ---------------------------------------------
         keys = env.sql("SELECT key, count(*) FROM outbox GROUP BY key HAVING count(*) > 1")
         t.check(keys == [], "no idempotency key twice in the outbox", keys)

@@ -556,7 +556,7 @@ test_semantic_errors(void **state)
 	    {"work_hours = \"18-08\"\n", "18: work_hours = \"18-08\" is not a range"},
 	    {"program p { form application { field \"S\" { type = choice } } }\n",
 	     "has no choices"},
-	    {"program p { form evaluation { field \"S\" { } } }\n", "unknown form \"evaluation\""},
+	    {"program p { form survey { field \"S\" { } } }\n", "unknown form \"survey\""},
 	    {"program p { title = \"x\" }\n", "program p has no application form"},
 	    {"\n", "no program is defined"},
 	    {"program p { form application { field \"A\" { }\n field \"a\" { } } }\n",
