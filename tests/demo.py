@@ -70,6 +70,9 @@ def main():
         step(env, "2026-12-10T09:00")
         step(env, "2026-12-15T09:00")
         step(env, "2027-01-04T09:00")
+        say(env, ANA, "Re: introduction", "Overall, the partnership was useful: 5\n"
+            "My mentor listened: 5\nComments: Bob helped me plan my first team meeting.", intro)
+        step(env, "2027-01-05T09:00")
         print("\n=== mentorctl status")
         print(env.ctl("status").stdout)
         print("=== mentorctl report --csv")
