@@ -26,9 +26,9 @@ Measuring:
   - peak RSS from os.wait4()'s ru_maxrss of the child itself;
   - resident memory of the daemon from /proc/PID/status VmRSS;
   - wake-ups: voluntary + involuntary context switches of every thread of
-    the daemon (/proc/PID/task/*/status) before and after the idle window;
-    a process asleep in poll() does not switch, so each wake-up is counted
-    once (a wake-up that does work may count a few).
+    the daemon (/proc/PID/task/*/status), sampled every 50 ms over the idle
+    window; a process asleep in poll() does not switch, and a run of
+    intervals in which they moved is one wake-up.
 """
 
 import argparse
@@ -612,19 +612,22 @@ def memory(pid):
 
 
 def count_wakeups(pid, seconds, step=0.05):
-    """Wake-ups of pid over seconds: the sampling intervals in which any of
-    its threads was switched in (its context switch counters moved).  A
-    process asleep in poll() does not switch; one wake-up that does a
-    cycle of work switches many times but counts once here, unless it
-    spans two intervals.  Returns (wake-ups, context switches)."""
+    """Wake-ups of pid over seconds: runs of consecutive sampling intervals
+    in which any of its threads switched (its context switch counters
+    moved).  A process asleep in poll() does not switch; one wake-up that
+    does a cycle of work switches many times, maybe across an interval
+    boundary, but counts once here.  Returns (wake-ups, context switches)."""
     start = last = ctx_switches(pid)
     wakeups = 0
+    moved_before = False
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         time.sleep(step)
         now = ctx_switches(pid)
-        if now != last:
+        moved = now != last
+        if moved and not moved_before:
             wakeups += 1
+        moved_before = moved
         last = now
     return wakeups, last - start
 
@@ -1063,8 +1066,8 @@ How it is measured (tests/bench/bench.py):
   started on the ingest mailbox with an empty database, once it has stored
   every message and sent every answer. Wake-ups: the context switch
   counters of all the daemon's threads (/proc/PID/task/*/status) sampled
-  every 50 ms over the window; an interval in which they moved is one
-  wake-up (a process asleep in poll() does not switch).  The daemon runs
+  every 50 ms over the window; a run of consecutive intervals in which they
+  moved is one wake-up (a process asleep in poll() does not switch).  The daemon runs
   with --verbose, so each keepalive Dovecot sends during IDLE (every
   imap_idle_notify_interval, 2 minutes by default) leaves a debug line:
   those wake-ups are IDLE's own, the rest (and any other log line in the
