@@ -426,7 +426,7 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 	struct ingest_prepared jobs[INGEST_BATCH_MAX];
 	struct parser parser;
 	size_t nuids = 0, i = 0, nflag = 0;
-	bool known, stop = false, parsing = false;
+	bool known, stop = false, parsing = false, failed;
 	int rc;
 
 	memset(stats_r, 0, sizeof(*stats_r));
@@ -537,13 +537,8 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 				jobs[k].len = msgs[k].len;
 			}
 			parser_submit(&parser, jobs, nmsgs);
-			if (store_begin(store, error_r) < 0) {
-				parser_finish(&parser);
-				mail_fetched_free(&msgs, nmsgs);
-				rc = INGEST_ERR_STORE;
-				goto out;
-			}
-			for (size_t k = 0; k < nmsgs; k++) {
+			failed = store_begin(store, error_r) < 0;
+			for (size_t k = 0; k < nmsgs && !failed; k++) {
 				bool duplicate, quarantined;
 				int64_t row;
 
@@ -556,13 +551,8 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 				if (ingest_one(config, store, conf->mailbox, info.uidvalidity,
 				               msgs[k].uid, parser_take(&parser, k), now,
 				               &duplicate, &quarantined, &row, error_r) < 0) {
-					/* Not committed: left unflagged for the next cycle. */
-					store_rollback(store);
-					parser_finish(&parser);
-					mail_fetched_free(&msgs, nmsgs);
-					nflag = flag_mark;
-					rc = INGEST_ERR_STORE;
-					goto out;
+					failed = true;
+					break;
 				}
 				if (duplicate)
 					stats_r->duplicates++;
@@ -574,19 +564,21 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 				if (msgs[k].uid > top)
 					top = msgs[k].uid;
 			}
-			if ((top > last_uid &&
-			     store_mailbox_set(store, conf->mailbox, info.uidvalidity, top,
-			                       error_r) < 0) ||
-			    store_commit(store, error_r) < 0) {
+			if (!failed && ((top > last_uid &&
+			                 store_mailbox_set(store, conf->mailbox, info.uidvalidity,
+			                                   top, error_r) < 0) ||
+			                store_commit(store, error_r) < 0))
+				failed = true;
+			parser_finish(&parser);
+			if (failed) {
+				/* Not committed: left unflagged for the next cycle. */
 				store_rollback(store);
-				parser_finish(&parser);
 				mail_fetched_free(&msgs, nmsgs);
 				nflag = flag_mark;
 				rc = INGEST_ERR_STORE;
 				goto out;
 			}
 			last_uid = top;
-			parser_finish(&parser);
 		}
 		mail_fetched_free(&msgs, nmsgs);
 		i = end;

@@ -205,14 +205,20 @@ watchdog_slice(const struct daemon *d, int seconds)
  * libetpan takes for a lost connection, and the messages just committed
  * would stay unflagged.  Blocked, the signal waits for the next tick. */
 static void
+cycle_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+static void
 cycle_block_signals(void)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
+	cycle_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -240,15 +246,22 @@ cycle_tick(void *arg)
 	return cycle_stop_requested();
 }
 
-/* After the store refused a write: try the cycle again after a backoff
- * (the daemon), rather than waiting for new mail or the poll interval. */
+/* After a store failure or a dead cycle: try the cycle again after a
+ * doubling backoff, rather than waiting for new mail or the poll interval. */
 static void
-store_failed(struct daemon *d, const char *what, const char *error)
+retry_later(struct daemon *d)
 {
 	d->retry_backoff = d->retry_backoff == 0 ? STORE_RETRY_MIN : d->retry_backoff * 2;
 	if (d->retry_backoff > STORE_RETRY_MAX)
 		d->retry_backoff = STORE_RETRY_MAX;
 	d->retry_at = clock_now() + d->retry_backoff;
+}
+
+/* The store refused a write: logged, and retry_later. */
+static void
+store_failed(struct daemon *d, const char *what, const char *error)
+{
+	retry_later(d);
 	if (d->once)
 		log_error("database %s: %s; %s; the next run tries again", d->config->database,
 		          error != NULL ? error : "failed", what);
@@ -592,10 +605,7 @@ cycle_process(struct daemon *d)
 	}
 	/* The child starts with the signals blocked (cycle_block_signals), so
 	 * none reaches the monitor's handler in it. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
+	cycle_signals(&block);
 	sigprocmask(SIG_BLOCK, &block, &saved);
 	pid = fork();
 	if (pid != 0)
@@ -656,10 +666,7 @@ cycle_process(struct daemon *d)
 		else
 			log_error("the cycle process exited %d without a report",
 			          WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
-		d->retry_backoff = d->retry_backoff == 0 ? STORE_RETRY_MIN : d->retry_backoff * 2;
-		if (d->retry_backoff > STORE_RETRY_MAX)
-			d->retry_backoff = STORE_RETRY_MAX;
-		d->retry_at = clock_now() + d->retry_backoff;
+		retry_later(d);
 		return 1;
 	}
 	d->backoff = rep.backoff;
