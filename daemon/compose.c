@@ -599,8 +599,12 @@ compose_message(const struct compose_mail *mail, char **data_r, size_t *len_r, c
 	strbuf_adds(&sb, "MIME-Version: 1.0\r\n");
 	strbuf_adds(&sb, "Content-Type: text/plain; charset=utf-8\r\n");
 	strbuf_adds(&sb, "Content-Transfer-Encoding: quoted-printable\r\n");
-	if (mail->auto_submitted)
-		strbuf_adds(&sb, "Auto-Submitted: auto-generated\r\n");
+	/* Every email is automatic (RFC 3834): well-behaved responders stay
+	 * silent, and Exchange's out-of-office follows its own header. */
+	strbuf_adds(&sb, mail->auto_submitted == COMPOSE_AUTO_REPLIED
+	                     ? "Auto-Submitted: auto-replied\r\n"
+	                     : "Auto-Submitted: auto-generated\r\n");
+	strbuf_adds(&sb, "X-Auto-Response-Suppress: All\r\n");
 	compose_unstructured(&sb, "X-Mentord", mail->kind != NULL ? mail->kind : "other", 64);
 	strbuf_adds(&sb, "\r\n");
 	compose_qp_body(&sb, mail->body);

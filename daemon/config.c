@@ -27,6 +27,7 @@
 #include <confuse.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,9 +60,11 @@ struct config_key_line {
 };
 
 struct config_loader {
-	const char *path;              /* borrowed: the main file as given */
-	char *dir;                     /* owned: absolute directory of the main file */
-	struct strvec files;           /* file names for messages; [0] is path */
+	const char *path;    /* borrowed: the main file as given */
+	char *dir;           /* owned: absolute directory of the main file */
+	struct strvec files; /* file names for messages; [0] is path */
+	bool *quiet;         /* owned, per file: never quote its text (a secret) */
+	size_t quiet_cap;
 	int main_lines;                /* lines in the main file */
 	struct strbuf text;            /* the preprocessed buffer */
 	struct config_origin *origins; /* owned; origins[i] is buffer line i + 1 */
@@ -152,6 +155,14 @@ config_problem_at(struct config_loader *ld, struct config_origin o, const char *
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	if (o.line > 0 && o.file < ld->quiet_cap && ld->quiet[o.file]) {
+		/* What libconfuse quotes from a file that looks like a secret
+		 * (someone wrote include("hmac.secret")) must not reach a log. */
+		free(msg);
+		msg = xstrdup("this is not configuration (its text is not repeated here: the file "
+		              "looks like a secret); name a secret with hmac_secret_file or "
+		              "password_file instead of including it");
+	}
 	if (o.line > 0)
 		strvec_push_owned(&ld->problems,
 		                  xasprintf("%s:%d: %s", ld->files.v[o.file], o.line, msg));
@@ -378,6 +389,20 @@ config_pp_string(struct config_loader *ld, size_t file, int *line, const char *p
 	return NULL;
 }
 
+/* An included file whose text must never be quoted in an error: one only
+ * its owner may read (as secret files are, mode 600), or one with neither a
+ * section nor a quoted string in it, which no configuration file is and a
+ * secret on one line is. */
+static bool
+config_pp_looks_secret(const char *path, const char *data, size_t len)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077) == 0)
+		return true;
+	return memchr(data, '{', len) == NULL && memchr(data, '"', len) == NULL;
+}
+
 /*
  * Appends file number fi to ld->text.  Cases:
  *   - "..." and '...' strings are copied verbatim, so '#' in a string stays;
@@ -405,6 +430,10 @@ config_pp_file(struct config_loader *ld, size_t fi, int depth, struct config_ori
 			                  "paths start from %s)",
 			                  error, ld->dir);
 		goto out;
+	}
+	if (fi > 0 && config_pp_looks_secret(ld->files.v[fi], data, len)) {
+		ld->quiet = xgrow(ld->quiet, &ld->quiet_cap, fi + 1, sizeof(*ld->quiet));
+		ld->quiet[fi] = true;
 	}
 	if (!utf8_valid(data, len)) {
 		config_problem_at(ld, from, "%s is not UTF-8 text; save it as UTF-8",
@@ -715,8 +744,22 @@ config_check_ca_file(struct config_loader *ld, cfg_t *sec, char **ca_file_r)
 		               strerror(errno));
 }
 
-/* Checks url and tls together: tls = off is only for plain URLs, and only
- * when written out; with a plain URL STARTTLS is otherwise required. */
+/* This machine, by name or address: localhost, 127.0.0.0/8, ::1. */
+static bool
+config_host_is_loopback(const char *host)
+{
+	unsigned a, b, c, d;
+	char tail;
+
+	if (str_ieq(host, "localhost") || str_ieq(host, "localhost.") || strcmp(host, "::1") == 0)
+		return true;
+	return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
+	       c < 256 && d < 256;
+}
+
+/* Checks url and tls together: tls = off is only for plain URLs on
+ * loopback, and only when written out; with a plain URL STARTTLS is
+ * otherwise required. */
 static void
 config_get_url(struct config_loader *ld, cfg_t *sec, const char *section, const char *plain,
                const char *tls_scheme, int plain_port, int tls_port, char **url_r, char **host_r,
@@ -754,6 +797,13 @@ config_get_url(struct config_loader *ld, cfg_t *sec, const char *section, const 
 		               "loopback test server",
 		               section, tls_scheme, plain);
 	*tls_r = *tls_r || implicit;
+	if (!*tls_r && !config_host_is_loopback(host))
+		config_problem(ld, config_line_of(ld, sec, "tls"),
+		               "%s tls = off would send the password and every message in clear to "
+		               "%s, which is not this machine; remove tls = off (STARTTLS is then "
+		               "required) or use %s:// (tls = off is only for a test server on "
+		               "127.0.0.1 or ::1)",
+		               section, host, tls_scheme);
 	*url_r = xasprintf("%s://%s%s%s:%d%s", implicit ? tls_scheme : plain,
 	                   strchr(host, ':') != NULL ? "[" : "", host,
 	                   strchr(host, ':') != NULL ? "]" : "", port, path);
@@ -780,6 +830,10 @@ config_convert_imap(struct config_loader *ld, cfg_t *root, struct config_imap *i
 	config_check_ca_file(ld, sec, &imap->ca_file);
 	imap->user = config_dup_opt(sec, "user");
 	config_get_secret(ld, sec, "password", "password_file", &imap->password);
+	imap->max_message_size =
+	    (size_t)config_get_int(ld, sec, "max_message_size", 1, 25,
+	                           "give the largest message to read, in MiB, from 1 to 25") *
+	    1024 * 1024;
 	if (imap->user == NULL)
 		config_problem(ld, config_section_line(ld, sec),
 		               "imap has no user; add user = \"mentoring@example.org\"");
@@ -1215,7 +1269,23 @@ config_convert(struct config_loader *ld, cfg_t *cfg, struct config *config)
 		               "timezone \"%s\" is unknown; use a name from /usr/share/zoneinfo "
 		               "such as \"America/Los_Angeles\" or \"UTC\"",
 		               s);
+	s = cfg_getstr(cfg, "state_directory");
+	if (s != NULL) {
+		config->state_dir = config_resolve(ld, s);
+	} else {
+		char *slash;
+
+		config->state_dir = xstrdup(config->database);
+		slash = strrchr(config->state_dir, '/');
+		if (slash != NULL && slash != config->state_dir)
+			*slash = '\0';
+		else if (slash != NULL)
+			slash[1] = '\0';
+	}
 	config_get_secret(ld, cfg, "hmac_secret", "hmac_secret_file", &config->hmac_secret);
+	config->hmac_secret_path = cfg_getstr(cfg, "hmac_secret_file") != NULL
+	                               ? config_resolve(ld, cfg_getstr(cfg, "hmac_secret_file"))
+	                               : xasprintf("%s/hmac.secret", config->state_dir);
 	/* A short secret could be guessed from the tokens people see. */
 	if (config->hmac_secret != NULL && strlen(config->hmac_secret) < 16)
 		config_problem(ld,
@@ -1228,6 +1298,19 @@ config_convert(struct config_loader *ld, cfg_t *cfg, struct config *config)
 		               strlen(config->hmac_secret));
 	config->max_auto_replies_per_day = config_get_int(ld, cfg, "max_auto_replies_per_day", 0,
 	                                                  1000, "use 0 to 1000 (default 5)");
+	for (unsigned i = 0; i < cfg_size(cfg, "trusted_authserv_id"); i++) {
+		const char *id = cfg_getnstr(cfg, "trusted_authserv_id", i);
+
+		if (id[0] == '\0' || strcspn(id, " \t;()=\"") != strlen(id))
+			config_problem(
+			    ld, config_line_of(ld, cfg, "trusted_authserv_id"),
+			    "trusted_authserv_id \"%s\" is not an authserv-id; write the "
+			    "host name your receiving server puts first in its "
+			    "Authentication-Results header, e.g. \"mx.example.org\"",
+			    id);
+		else
+			strvec_push(&config->trusted_authserv_ids, id);
+	}
 	s = cfg_getstr(cfg, "work_hours");
 	if (sscanf(s, "%d-%d", &a, &b) != 2 || strspn(s, "0123456789-") != strlen(s) || a < 0 ||
 	    b > 24 || a >= b) {
@@ -1344,12 +1427,19 @@ config_load(const char *path, struct config **config_r, const char **error_r)
 	    CFG_END(),
 	};
 	cfg_opt_t imap_opts[] = {
-	    CFG_STR("url", NULL, CFGF_NONE),        CFG_STR("user", NULL, CFGF_NONE),
-	    CFG_STR("password", NULL, CFGF_NONE),   CFG_STR("password_file", NULL, CFGF_NONE),
-	    CFG_STR("mailbox", "INBOX", CFGF_NONE), CFG_STR("processed_mailbox", NULL, CFGF_NONE),
-	    CFG_BOOL("idle", cfg_true, CFGF_NONE),  CFG_INT("poll_interval", 60, CFGF_NONE),
-	    CFG_INT("timeout", 30, CFGF_NONE),      CFG_BOOL("tls", cfg_true, CFGF_NONE),
-	    CFG_STR("ca_file", NULL, CFGF_NONE),    CFG_END(),
+	    CFG_STR("url", NULL, CFGF_NONE),
+	    CFG_STR("user", NULL, CFGF_NONE),
+	    CFG_STR("password", NULL, CFGF_NONE),
+	    CFG_STR("password_file", NULL, CFGF_NONE),
+	    CFG_STR("mailbox", "INBOX", CFGF_NONE),
+	    CFG_STR("processed_mailbox", NULL, CFGF_NONE),
+	    CFG_BOOL("idle", cfg_true, CFGF_NONE),
+	    CFG_INT("poll_interval", 60, CFGF_NONE),
+	    CFG_INT("timeout", 30, CFGF_NONE),
+	    CFG_BOOL("tls", cfg_true, CFGF_NONE),
+	    CFG_STR("ca_file", NULL, CFGF_NONE),
+	    CFG_INT("max_message_size", 10, CFGF_NONE),
+	    CFG_END(),
 	};
 	cfg_opt_t smtp_opts[] = {
 	    CFG_STR("url", NULL, CFGF_NONE),      CFG_STR("user", NULL, CFGF_NONE),
@@ -1376,6 +1466,8 @@ config_load(const char *path, struct config **config_r, const char **error_r)
 	    CFG_STR("timezone", "UTC", CFGF_NONE),
 	    CFG_STR("hmac_secret", NULL, CFGF_NONE),
 	    CFG_STR("hmac_secret_file", NULL, CFGF_NONE),
+	    CFG_STR("state_directory", NULL, CFGF_NONE),
+	    CFG_STR_LIST("trusted_authserv_id", NULL, CFGF_NONE),
 	    CFG_INT("max_auto_replies_per_day", 5, CFGF_NONE),
 	    CFG_STR("work_hours", "08-18", CFGF_NONE),
 	    CFG_BOOL("work_weekends", cfg_false, CFGF_NONE),
@@ -1435,6 +1527,7 @@ out:
 	config_free(&config);
 	free(ld.dir);
 	strvec_free(&ld.files);
+	free(ld.quiet);
 	strbuf_free(&ld.text);
 	free(ld.origins);
 	free(ld.keys);
@@ -1516,6 +1609,9 @@ config_free(struct config **configp)
 	free(config->templates);
 	free(config->timezone);
 	free(config->hmac_secret);
+	free(config->hmac_secret_path);
+	free(config->state_dir);
+	strvec_free(&config->trusted_authserv_ids);
 	free(config->imap.url);
 	free(config->imap.host);
 	free(config->imap.ca_file);
@@ -1553,4 +1649,108 @@ config_free(struct config **configp)
 	free(config->programs);
 	free(config);
 	*configp = NULL;
+}
+
+/* Reads the generated secret at path: a private regular file with the
+ * secret on its first line. */
+static int
+config_read_state_secret(const char *path, char **secret_r, const char **error_r)
+{
+	const char *error;
+	struct stat st;
+	char *data = NULL;
+	size_t len;
+
+	if (stat(path, &st) < 0) {
+		*error_r = errorf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+		*error_r = errorf("%s must be a regular file only its owner can read; chmod 600 %s",
+		                  path, path);
+		return -1;
+	}
+	if (read_file(path, CONFIG_SECRET_MAX, &data, &len, &error) < 0) {
+		*error_r = error;
+		return -1;
+	}
+	data[strcspn(data, "\r\n")] = '\0';
+	if (strlen(data) < 16) {
+		free(data);
+		*error_r = errorf("%s holds fewer than 16 characters; remove it and a new secret "
+		                  "is made at the next start (replies to mail already sent will "
+		                  "then need confirming)",
+		                  path);
+		return -1;
+	}
+	*secret_r = data;
+	return 0;
+}
+
+/*
+ * Cases:
+ *   1. a secret is configured (hmac_secret, or hmac_secret_file read at
+ *      load): nothing to do;
+ *   2. the state file exists: read it;
+ *   3. it does not: 32 random bytes, hex, written to a private temporary
+ *      file, synced, then link()ed to its name, which fails if another
+ *      process made it first; then that one is read.  The directory is
+ *      synced so the name survives a power loss.
+ */
+int
+config_ensure_secret(struct config *config, const char **error_r)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[32];
+	char text[2 * sizeof(raw) + 2], *tmp = NULL;
+	int fd = -1, ret = -1;
+
+	if (config->hmac_secret != NULL)
+		return 0;
+	if (access(config->hmac_secret_path, F_OK) == 0)
+		return config_read_state_secret(config->hmac_secret_path, &config->hmac_secret,
+		                                error_r);
+	random_bytes(raw, sizeof(raw));
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		text[2 * i] = hex[raw[i] >> 4];
+		text[2 * i + 1] = hex[raw[i] & 15];
+	}
+	text[2 * sizeof(raw)] = '\n';
+	text[2 * sizeof(raw) + 1] = '\0';
+	tmp = xasprintf("%s.%ld.tmp", config->hmac_secret_path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*error_r =
+		    errorf("cannot create %s: %s; mentord needs to write its state directory "
+		           "%s",
+		           tmp, strerror(errno), config->state_dir);
+		goto out;
+	}
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0) {
+		*error_r = errorf("cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (link(tmp, config->hmac_secret_path) < 0 && errno != EEXIST) {
+		*error_r =
+		    errorf("cannot create %s: %s", config->hmac_secret_path, strerror(errno));
+		goto out;
+	}
+	{
+		int dfd = open(config->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	ret = config_read_state_secret(config->hmac_secret_path, &config->hmac_secret, error_r);
+out:
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(text, sizeof(text));
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return ret;
 }

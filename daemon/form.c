@@ -480,6 +480,24 @@ form_email_extract(const char *s, char **addr_r)
 	return true;
 }
 
+/* How many addresses s lists: its words (split at commas, semicolons and
+ * white space) that hold an '@'. */
+static size_t
+form_count_addresses(const char *s)
+{
+	size_t n = 0;
+
+	while (*s != '\0') {
+		size_t len = strcspn(s, ",; \t");
+
+		if (len > 0 && memchr(s, '@', len) != NULL)
+			n++;
+		s += len;
+		s += strspn(s, ",; \t");
+	}
+	return n;
+}
+
 /* Reads the first integer in s ("12", "about 12", "-3", "12 years").  A
  * number too long for a long reads as LONG_MAX (out of any range). */
 static bool
@@ -530,7 +548,14 @@ form_eval_single(const struct form_field_def *fd, const struct strvec *lines, st
 	v->raw = xstrdup(s);
 	switch (fd->type) {
 	case FIELD_EMAIL:
-		if (!form_email_extract(s, &v->value)) {
+		/* Several addresses ("a@x, b@x"): taking the first would write
+		 * to someone the sender did not mean, silently. */
+		if (form_count_addresses(s) > 1) {
+			strvec_push_owned(problems,
+			                  xasprintf("%s: give one address; \"%s\" holds %zu",
+			                            fd->key, s, form_count_addresses(s)));
+			v->problem = xstrdup("several addresses: give one");
+		} else if (!form_email_extract(s, &v->value)) {
 			form_problem(problems, fd, s, "is not an email address");
 			v->problem = xstrdup("not an email address");
 		}

@@ -632,25 +632,70 @@ imap_msg_att_read(struct mailimap_msg_att *att, uint32_t *uid_r, uint32_t *size_
 	}
 }
 
-/* UID FETCH set (UID BODY.PEEK[]), or (UID RFC822.SIZE) when sizes is
- * true.  The caller frees *result_r with mailimap_fetch_list_free. */
+/* What imap_uid_fetch asks for. */
+enum imap_fetch_what {
+	IMAP_FETCH_BODY,   /* BODY.PEEK[] */
+	IMAP_FETCH_SIZE,   /* RFC822.SIZE */
+	IMAP_FETCH_HEADER, /* RFC822.SIZE BODY.PEEK[HEADER]<0.IMAP_HEADER_MAX> */
+	IMAP_FETCH_PART,   /* BODY.PEEK[]<offset.IMAP_CHUNK> */
+};
+
+/* A message larger than this is fetched in pieces of this size: libetpan
+ * holds a FETCH answer two or three times over (its read buffer, the
+ * parsed literal, then our copy), so one piece at a time keeps that to a
+ * few MiB whatever the message. */
+#define IMAP_CHUNK (1024u * 1024)
+
+/* A header block longer than this is cut: a message set aside by its
+ * headers never costs more memory than this. */
+#define IMAP_HEADER_MAX 65536
+
+/* UID FETCH set (UID what).  The caller frees *result_r with
+ * mailimap_fetch_list_free. */
+static int imap_uid_fetch_at(struct imap_session *sess, const uint32_t *uids, size_t n,
+                             enum imap_fetch_what what, uint32_t offset, clist **result_r,
+                             const char **error_r);
+
 static int
-imap_uid_fetch(struct imap_session *sess, const uint32_t *uids, size_t n, bool sizes,
+imap_uid_fetch(struct imap_session *sess, const uint32_t *uids, size_t n, enum imap_fetch_what what,
                clist **result_r, const char **error_r)
+{
+	return imap_uid_fetch_at(sess, uids, n, what, 0, result_r, error_r);
+}
+
+/* UID FETCH set (UID what), what starting at offset for IMAP_FETCH_PART.
+ * The caller frees *result_r with mailimap_fetch_list_free. */
+static int
+imap_uid_fetch_at(struct imap_session *sess, const uint32_t *uids, size_t n,
+                  enum imap_fetch_what what, uint32_t offset, clist **result_r,
+                  const char **error_r)
 {
 	struct mailimap_set *set = imap_set_of(uids, n);
 	struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
-	struct mailimap_fetch_att *what;
+	struct mailimap_fetch_att *att = NULL;
+	bool sizes = what == IMAP_FETCH_SIZE;
 	int ret = IMAP_OK;
 	int r;
 
 	*result_r = NULL;
 	if (type == NULL)
 		abort();
-	what = sizes ? mailimap_fetch_att_new_rfc822_size()
-	             : mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL));
+	if (what != IMAP_FETCH_BODY) {
+		att = mailimap_fetch_att_new_rfc822_size();
+		if (att == NULL || mailimap_fetch_type_new_fetch_att_list_add(type, att) != 0)
+			abort();
+	}
+	att = NULL;
+	if (what == IMAP_FETCH_BODY)
+		att = mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL));
+	else if (what == IMAP_FETCH_HEADER)
+		att = mailimap_fetch_att_new_body_peek_section_partial(
+		    mailimap_section_new_header(), 0, IMAP_HEADER_MAX);
+	else if (what == IMAP_FETCH_PART)
+		att = mailimap_fetch_att_new_body_peek_section_partial(mailimap_section_new(NULL),
+		                                                       offset, IMAP_CHUNK);
 	if (mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid()) != 0 ||
-	    mailimap_fetch_type_new_fetch_att_list_add(type, what) != 0)
+	    (att != NULL && mailimap_fetch_type_new_fetch_att_list_add(type, att) != 0))
 		abort();
 	r = mailimap_uid_fetch(sess->imap, set, type, result_r);
 	if (r != MAILIMAP_NO_ERROR) {
@@ -701,7 +746,7 @@ imap_fetch(struct imap_session *sess, uint32_t uid, char **data_r, size_t *len_r
 	*len_r = 0;
 	ret = imap_check_selected(sess, error_r);
 	if (ret == IMAP_OK)
-		ret = imap_uid_fetch(sess, &uid, 1, false, &result, error_r);
+		ret = imap_uid_fetch(sess, &uid, 1, IMAP_FETCH_BODY, &result, error_r);
 	if (ret != IMAP_OK)
 		goto out;
 	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
@@ -736,20 +781,133 @@ out:
 	return ret;
 }
 
+/*
+ * A large message in IMAP_CHUNK pieces (BODY.PEEK[]<offset.IMAP_CHUNK>) into
+ * one buffer of its size.  Cases: a piece shorter than asked is the last;
+ * the message grows past the size the server gave (it cannot, but a
+ * server may lie): the buffer grows too, up to twice the size, then
+ * IMAP_ERR_MSG; gone: IMAP_ERR_MSG.
+ */
+static int
+imap_fetch_chunked(struct imap_session *sess, uint32_t uid, size_t size, struct mail_fetched *msg_r,
+                   const char **error_r)
+{
+	struct strbuf sb = {0};
+	int ret = IMAP_OK;
+
+	memset(msg_r, 0, sizeof(*msg_r));
+	/* Exactly the size the server gave (a strbuf would round it up to a
+	 * power of two, a third more on average). */
+	sb.buf = xmalloc(size + 1);
+	sb.cap = size + 1;
+	sb.buf[0] = '\0';
+	for (;;) {
+		clist *result = NULL;
+		bool got = false;
+		size_t piece = 0;
+
+		ret = imap_uid_fetch_at(sess, &uid, 1, IMAP_FETCH_PART, (uint32_t)sb.len, &result,
+		                        error_r);
+		if (ret != IMAP_OK)
+			goto out;
+		for (clistiter *it = clist_begin(result); it != NULL && !got; it = clist_next(it)) {
+			uint32_t got_uid, sz;
+			const char *body;
+			bool has_size, has_body;
+
+			imap_msg_att_read(clist_content(it), &got_uid, &sz, &has_size, &body,
+			                  &piece, &has_body);
+			if (got_uid != uid || !has_body)
+				continue;
+			got = true;
+			if (body != NULL && piece > 0)
+				strbuf_add(&sb, body, piece);
+		}
+		mailimap_fetch_list_free(result);
+		if (!got) {
+			*error_r = errorf("IMAP %s: message UID %u no longer exists in %s",
+			                  sess->where, (unsigned)uid, sess->selected);
+			ret = IMAP_ERR_MSG;
+			goto out;
+		}
+		if (piece < IMAP_CHUNK)
+			break;
+		if (sb.len > 2 * size + IMAP_CHUNK) {
+			*error_r =
+			    errorf("IMAP %s: UID %u keeps growing past the %zu bytes the server "
+			           "gave as its size",
+			           sess->where, (unsigned)uid, size);
+			ret = IMAP_ERR_MSG;
+			goto out;
+		}
+	}
+	msg_r->uid = uid;
+	msg_r->len = sb.len;
+	msg_r->size = sb.len;
+	msg_r->data = strbuf_detach(&sb);
+out:
+	strbuf_free(&sb);
+	return ret;
+}
+
+int
+imap_fetch_header(struct imap_session *sess, uint32_t uid, struct mail_fetched *msg_r,
+                  const char **error_r)
+{
+	clist *result = NULL;
+	int ret;
+
+	memset(msg_r, 0, sizeof(*msg_r));
+	ret = imap_check_selected(sess, error_r);
+	if (ret == IMAP_OK)
+		ret = imap_uid_fetch(sess, &uid, 1, IMAP_FETCH_HEADER, &result, error_r);
+	if (ret != IMAP_OK)
+		goto out;
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		uint32_t got_uid, size;
+		const char *body;
+		size_t body_len;
+		bool has_size, has_body;
+
+		imap_msg_att_read(clist_content(it), &got_uid, &size, &has_size, &body, &body_len,
+		                  &has_body);
+		if (got_uid != uid || !has_body)
+			continue;
+		msg_r->uid = uid;
+		msg_r->data = xmalloc(body_len + 1);
+		if (body_len > 0)
+			memcpy(msg_r->data, body, body_len);
+		msg_r->data[body_len] = '\0';
+		msg_r->len = body_len;
+		msg_r->size = has_size ? size : body_len;
+		msg_r->truncated = true;
+		ret = IMAP_OK;
+		goto out;
+	}
+	*error_r = errorf("IMAP %s: message UID %u no longer exists in %s", sess->where,
+	                  (unsigned)uid, sess->selected);
+	ret = IMAP_ERR_MSG;
+out:
+	if (result != NULL)
+		mailimap_fetch_list_free(result);
+	return ret;
+}
+
 /* How many of uids (a prefix, at least one) fit in max_bytes together,
- * from one UID FETCH (UID RFC822.SIZE).  A UID the server does not answer
- * for (gone) counts as empty. */
+ * from one UID FETCH (UID RFC822.SIZE), and the size of each (0 when the
+ * server did not say: a UID it does not answer for is gone).  Messages over
+ * max_message do not count: only their headers are fetched. */
 static int
 imap_fetch_prefix(struct imap_session *sess, const uint32_t *uids, size_t n, size_t max_bytes,
-                  size_t *taken_r, const char **error_r)
+                  size_t max_message, uint64_t *sizes, size_t *taken_r, const char **error_r)
 {
-	uint64_t *sizes = xcalloc(n, sizeof(*sizes)), total = 0;
+	uint64_t total = 0;
 	clist *result = NULL;
 	size_t k;
 	int ret;
 
 	*taken_r = 1;
-	ret = imap_uid_fetch(sess, uids, n, true, &result, error_r);
+	ret = imap_uid_fetch(sess, uids, n, IMAP_FETCH_SIZE, &result, error_r);
 	if (ret != IMAP_OK)
 		goto out;
 	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
@@ -765,6 +923,8 @@ imap_fetch_prefix(struct imap_session *sess, const uint32_t *uids, size_t n, siz
 			sizes[i] = size;
 	}
 	for (k = 0; k < n; k++) {
+		if (sizes[k] > max_message)
+			continue;
 		total += sizes[k];
 		if (k > 0 && total > max_bytes)
 			break;
@@ -773,14 +933,15 @@ imap_fetch_prefix(struct imap_session *sess, const uint32_t *uids, size_t n, siz
 out:
 	if (result != NULL)
 		mailimap_fetch_list_free(result);
-	free(sizes);
 	return ret;
 }
 
 /* Cases:
  *   1. one UID FETCH (UID RFC822.SIZE) of all n, to take the longest prefix
- *      that fits in max_bytes (at least one message, however big), so a
- *      batch of large messages cannot blow up memory; skipped for n = 1;
+ *      that fits in max_bytes (at least one message up to max_message), so
+ *      a batch of large messages cannot blow up memory;
+ *   1a. a message of the prefix over max_message is never fetched whole:
+ *      only its header block, returned with truncated set and its size;
  *   2. one UID FETCH (UID BODY.PEEK[]) of that prefix; answers are matched
  *      by UID (unsolicited FETCH responses may be mixed in) and returned in
  *      ascending UID order; a UID without an answer is gone, one with a NIL
@@ -791,12 +952,14 @@ out:
  *   4. the connection fails: IMAP_ERR_CONN, nothing returned. */
 int
 imap_fetch_batch(struct imap_session *sess, const uint32_t *uids, size_t n, size_t max_bytes,
-                 struct mail_fetched **msgs_r, size_t *nmsgs_r, size_t *taken_r,
+                 size_t max_message, struct mail_fetched **msgs_r, size_t *nmsgs_r, size_t *taken_r,
                  const char **error_r)
 {
 	struct mail_fetched *msgs = NULL;
 	clist *result = NULL;
-	size_t taken = 1, nmsgs = 0;
+	uint64_t *sizes = NULL;
+	uint32_t *whole = NULL;
+	size_t taken = 1, nmsgs = 0, nwhole = 0;
 	int ret;
 
 	*msgs_r = NULL;
@@ -805,24 +968,60 @@ imap_fetch_batch(struct imap_session *sess, const uint32_t *uids, size_t n, size
 	ret = imap_check_selected(sess, error_r);
 	if (ret != IMAP_OK || n == 0)
 		return ret;
-	if (n > 1) {
-		ret = imap_fetch_prefix(sess, uids, n, max_bytes, &taken, error_r);
-		if (ret == IMAP_ERR_MSG) {
-			log_warnx("%s; fetching one message at a time", *error_r);
-			taken = 1;
-		} else if (ret != IMAP_OK) {
-			return ret;
-		}
+	sizes = xcalloc(n, sizeof(*sizes));
+	ret = imap_fetch_prefix(sess, uids, n, max_bytes, max_message, sizes, &taken, error_r);
+	if (ret == IMAP_ERR_MSG) {
+		log_warnx("%s; fetching one message at a time", *error_r);
+		memset(sizes, 0, n * sizeof(*sizes));
+		taken = 1;
+	} else if (ret != IMAP_OK) {
+		free(sizes);
+		return ret;
 	}
 	msgs = xcalloc(taken, sizeof(*msgs));
-	ret = imap_uid_fetch(sess, uids, taken, false, &result, error_r);
-	if (ret == IMAP_ERR_MSG && taken > 1) {
+	/* Case 1a: the oversize ones by their headers, the large ones in
+	 * pieces, the rest whole in one command. */
+	whole = xcalloc(taken, sizeof(*whole));
+	for (size_t i = 0; i < taken; i++) {
+		const char *merr;
+
+		if (sizes[i] <= IMAP_CHUNK) {
+			whole[nwhole++] = uids[i];
+			continue;
+		}
+		if (sizes[i] <= max_message)
+			ret = imap_fetch_chunked(sess, uids[i], (size_t)sizes[i], &msgs[i], &merr);
+		else
+			ret = imap_fetch_header(sess, uids[i], &msgs[i], &merr);
+		if (ret == IMAP_ERR_MSG) {
+			log_warnx("%s", merr);
+			continue;
+		}
+		if (ret != IMAP_OK) {
+			*error_r = merr;
+			goto out;
+		}
+		if (msgs[i].truncated)
+			log_warnx(
+			    "IMAP %s: UID %u is %llu bytes, over the %zu of max_message_size: "
+			    "only its header is read",
+			    sess->where, (unsigned)uids[i], (unsigned long long)sizes[i],
+			    max_message);
+	}
+	if (nwhole == 0) {
+		ret = IMAP_OK;
+		goto compact;
+	}
+	ret = imap_uid_fetch(sess, whole, nwhole, IMAP_FETCH_BODY, &result, error_r);
+	if (ret == IMAP_ERR_MSG && nwhole > 1) {
 		/* Case 3. */
 		log_warnx("%s; fetching one message at a time", *error_r);
 		for (size_t i = 0; i < taken; i++) {
 			const char *merr;
 
-			ret = imap_fetch(sess, uids[i], &msgs[nmsgs].data, &msgs[nmsgs].len, &merr);
+			if (msgs[i].data != NULL)
+				continue;
+			ret = imap_fetch(sess, uids[i], &msgs[i].data, &msgs[i].len, &merr);
 			if (ret == IMAP_ERR_MSG) {
 				log_warnx("%s", merr);
 				continue;
@@ -831,16 +1030,17 @@ imap_fetch_batch(struct imap_session *sess, const uint32_t *uids, size_t n, size
 				*error_r = merr;
 				goto out;
 			}
-			msgs[nmsgs++].uid = uids[i];
+			msgs[i].uid = uids[i];
+			msgs[i].size = msgs[i].len;
 		}
 		ret = IMAP_OK;
-		goto out;
+		goto compact;
 	}
 	if (ret == IMAP_ERR_MSG) {
 		/* One message refused: it is gone or unreadable. */
 		log_warnx("%s", *error_r);
 		ret = IMAP_OK;
-		goto out;
+		goto compact;
 	}
 	if (ret != IMAP_OK)
 		goto out;
@@ -864,7 +1064,9 @@ imap_fetch_batch(struct imap_session *sess, const uint32_t *uids, size_t n, size
 		memcpy(msgs[i].data, body, len);
 		msgs[i].data[len] = '\0';
 		msgs[i].len = len;
+		msgs[i].size = len;
 	}
+compact:
 	/* Compact, keeping the UID order. */
 	for (size_t i = 0; i < taken; i++) {
 		if (msgs[i].data != NULL)
@@ -873,8 +1075,12 @@ imap_fetch_batch(struct imap_session *sess, const uint32_t *uids, size_t n, size
 out:
 	if (result != NULL)
 		mailimap_fetch_list_free(result);
+	free(sizes);
+	free(whole);
 	if (ret != IMAP_OK) {
-		mail_fetched_free(&msgs, nmsgs);
+		for (size_t i = 0; i < taken; i++)
+			free(msgs[i].data);
+		free(msgs);
 		return ret;
 	}
 	*msgs_r = msgs;
@@ -1199,10 +1405,17 @@ imap_drv_mark_processed(void *ctx, uint32_t uid, const char *processed_mailbox,
 
 static int
 imap_drv_fetch_batch(void *ctx, const uint32_t *uids, size_t n, size_t max_bytes,
-                     struct mail_fetched **msgs_r, size_t *nmsgs_r, size_t *taken_r,
-                     const char **error_r)
+                     size_t max_message, struct mail_fetched **msgs_r, size_t *nmsgs_r,
+                     size_t *taken_r, const char **error_r)
 {
-	return imap_fetch_batch(ctx, uids, n, max_bytes, msgs_r, nmsgs_r, taken_r, error_r);
+	return imap_fetch_batch(ctx, uids, n, max_bytes, max_message, msgs_r, nmsgs_r, taken_r,
+	                        error_r);
+}
+
+static int
+imap_drv_fetch_header(void *ctx, uint32_t uid, struct mail_fetched *msg_r, const char **error_r)
+{
+	return imap_fetch_header(ctx, uid, msg_r, error_r);
 }
 
 static int
@@ -1236,6 +1449,7 @@ const struct mail_driver imap_driver = {
     .fetch = imap_drv_fetch,
     .mark_processed = imap_drv_mark_processed,
     .fetch_batch = imap_drv_fetch_batch,
+    .fetch_header = imap_drv_fetch_header,
     .mark_processed_batch = imap_drv_mark_processed_batch,
     .idle = imap_drv_idle,
     .close = imap_drv_close,

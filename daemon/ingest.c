@@ -71,11 +71,31 @@ peek_message_id(const char *data, size_t len)
 	return NULL;
 }
 
+/* Counts a failure to store uid, in a transaction of its own: the batch's
+ * was rolled back.  When even that fails (the disk is full), the count is
+ * lost and the message simply waits. */
+static void
+ingest_note_failure(struct store *store, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
+                    const char *why)
+{
+	const char *error;
+
+	if (store_begin(store, &error) < 0 ||
+	    store_ingest_failure_note(store, mailbox, uidvalidity, uid, why, &error) < 0 ||
+	    store_commit(store, &error) < 0) {
+		store_rollback(store);
+		log_warnx("%s: UID %u: cannot count the failure either: %s", mailbox, uid, error);
+	}
+}
+
 /* What ingest works out about a message before its turn, without the
  * store: its digest and Message-ID for the dedupe, and workflow_parse. */
 struct ingest_prepared {
 	const char *raw; /* borrowed from the fetched batch */
 	size_t len;
+	size_t size;    /* on the server */
+	bool truncated; /* raw is only the header block */
+	bool set_aside; /* ... because storing it failed INGEST_STORE_TRIES times */
 	char sha[65];
 	char *message_id; /* owned; NULL when none */
 	struct workflow_parsed parsed;
@@ -90,6 +110,11 @@ ingest_prepare(const char *raw, size_t len, struct ingest_prepared *prep)
 	sha256_hex(raw, len, prep->sha);
 	prep->message_id = peek_message_id(raw, len);
 	workflow_parse(raw, len, &prep->parsed);
+	if (prep->truncated) {
+		prep->parsed.truncated = true;
+		prep->parsed.size = prep->size;
+		prep->parsed.set_aside = prep->set_aside;
+	}
 }
 
 static void
@@ -262,8 +287,9 @@ ingest_one(const struct config *config, struct store *store, const char *mailbox
 		goto out;
 	}
 	if (store_savepoint(store, error_r) < 0 ||
-	    store_message_insert(store, mailbox, uidvalidity, uid, message_id, sha, raw, len, now,
-	                         row_r, error_r) < 0)
+	    store_message_insert_part(store, mailbox, uidvalidity, uid, message_id, sha, raw, len,
+	                              prep->truncated ? prep->size : len, prep->truncated, now,
+	                              row_r, error_r) < 0)
 		goto out;
 	if (workflow_apply_parsed(config, store, *row_r, &prep->parsed, now, &werr) < 0) {
 		/* Copied: werr may sit in errorf()'s buffer, which the store
@@ -274,8 +300,9 @@ ingest_one(const struct config *config, struct store *store, const char *mailbox
 			goto out;
 		log_warnx("message uid %u quarantined: %s", uid, reason);
 		*quarantined_r = true;
-		if (store_message_insert(store, mailbox, uidvalidity, uid, message_id, sha, raw,
-		                         len, now, row_r, error_r) < 0 ||
+		if (store_message_insert_part(store, mailbox, uidvalidity, uid, message_id, sha,
+		                              raw, len, prep->truncated ? prep->size : len,
+		                              prep->truncated, now, row_r, error_r) < 0 ||
 		    store_message_set_result(store, *row_r, NULL, NULL, "message", "quarantined",
 		                             reason, NULL, error_r) < 0)
 			goto out;
@@ -299,6 +326,7 @@ ingest_message(const struct config *config, struct store *store, const char *mai
 	bool quarantined;
 	int ret = -1;
 
+	memset(&prep, 0, sizeof(prep));
 	ingest_prepare(raw, len, &prep);
 	if (store_begin(store, error_r) < 0)
 		goto out;
@@ -359,19 +387,28 @@ ingest_fetch_each(const struct mail_driver *driver, void *ctx, const char *mailb
 	return IMAP_OK;
 }
 
-/* Marks uids (sorted here) processed: one command when the driver can.
+/* Marks uids (sorted here) processed: one command when the driver can,
+ * after the store is synced (when it cannot be, nothing is marked: the next
+ * cycle finds them stored and marks them).
  * Only a failure of the connection or the login is returned; a refused
  * flag or move is logged, and the next cycle finds the messages again
  * (unseen, or still in the inbox) and marks them without fetching. */
 static int
-ingest_mark(const struct mail_driver *driver, void *ctx, const struct config_imap *conf,
-            uint32_t *uids, size_t n, const char **error_r)
+ingest_mark(const struct mail_driver *driver, void *ctx, struct store *store,
+            const struct config_imap *conf, uint32_t *uids, size_t n, const char **error_r)
 {
 	const char *merr;
 	int rc;
 
 	if (n == 0)
 		return IMAP_OK;
+	/* Durable before flagged: a flagged (or moved) message is not fetched
+	 * again, so its commit must survive a power loss first.  One sync of
+	 * the log covers every batch marked here. */
+	if (store_sync(store, &merr) < 0) {
+		log_warnx("%s: not marking %zu message(s) processed: %s", conf->mailbox, n, merr);
+		return IMAP_OK;
+	}
 	qsort(uids, n, sizeof(*uids), ingest_cmp_uid);
 	if (driver->mark_processed_batch != NULL) {
 		rc = driver->mark_processed_batch(ctx, uids, n, conf->processed_mailbox, &merr);
@@ -408,8 +445,19 @@ ingest_mark(const struct mail_driver *driver, void *ctx, const struct config_ima
  *      quarantined, the rest of the batch goes on;
  *   5. gone from the server meanwhile: skipped;
  *   6. the store refuses a write: the batch's transaction is rolled back,
- *      stop, INGEST_ERR_STORE, nothing of the batch flagged (earlier
- *      batches, committed, are);
+ *      nothing of it flagged (earlier batches, committed, are); then
+ *      - another process holds the lock, or the failure follows another
+ *        with nothing stored in between: stop, INGEST_ERR_STORE;
+ *      - a batch of several: its messages are tried again one per batch;
+ *      - a batch of one: skipped (stats skipped: the daemon tries again
+ *        after a backoff), ingest goes on with the next ones; the message
+ *        stays unflagged and comes back; its failure
+ *        is counted when other messages were stored in the run (then the
+ *        message is the trouble, not a full disk);
+ *   9. a message counted INGEST_STORE_TRIES failures: set aside, fetched
+ *      by its header block only and quarantined by reference;
+ *  10. a message over max_message_size: only its header block is fetched,
+ *      quarantined (the workflow tells the sender, once);
  *   7. the connection fails: stop with its grade; what was committed stays;
  *   8. tick asks to stop (SIGTERM): the messages handled so far are
  *      committed and flagged, the rest of the batch waits for the next run.
@@ -426,8 +474,14 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 	struct ingest_prepared jobs[INGEST_BATCH_MAX];
 	struct parser parser;
 	size_t nuids = 0, i = 0, nflag = 0;
-	bool known, stop = false, parsing = false, failed;
-	int rc;
+	bool known, stop = false, parsing = false, failed, single = false;
+	struct {
+		uint32_t uid;
+		char *why; /* owned */
+	} *culprits = NULL;
+	size_t nculprits = 0;
+	struct ingest_stats batch;
+	int rc, failures = 0;
 
 	memset(stats_r, 0, sizeof(*stats_r));
 	rc = driver->select(ctx, conf->mailbox, &info, error_r);
@@ -478,33 +532,63 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 		flag = xmalloc(nuids * sizeof(*flag));
 	while (i < nuids && !stop) {
 		struct mail_fetched *msgs = NULL;
-		size_t nwant = 0, nmsgs = 0, taken = 0, end, flag_mark;
+		size_t nwant = 0, nmsgs = 0, taken = 0, end, flag_mark, failed_at;
 		uint32_t top = last_uid;
+		bool set_aside = false;
 
 		if (tick != NULL && tick(tick_arg))
 			break;
 		/* The window: UIDs up to INGEST_BATCH_MAX to fetch, and the
-		 * already stored ones among them (case 1). */
+		 * already stored ones among them (case 1).  A message that
+		 * failed to be stored before goes in a batch of its own, so a
+		 * failure names it (case 6); one that failed too often is set
+		 * aside by its headers (case 9). */
 		for (end = i; end < nuids && nwant < INGEST_BATCH_MAX; end++) {
 			int64_t row;
+			long fails = 0;
 
 			if (store_message_find_duplicate(store, conf->mailbox, info.uidvalidity,
 			                                 uids[end], NULL, NULL, &row,
-			                                 error_r) < 0) {
+			                                 error_r) < 0 ||
+			    (row == 0 &&
+			     store_ingest_failure_count(store, conf->mailbox, info.uidvalidity,
+			                                uids[end], &fails, error_r) < 0)) {
 				rc = INGEST_ERR_STORE;
 				goto out;
 			}
 			if (row != 0) {
 				flag[nflag++] = uids[end];
 				stats_r->duplicates++;
-			} else {
-				want[nwant++] = uids[end];
+				continue;
 			}
+			if (fails > 0 || single) {
+				if (nwant > 0)
+					break;
+				set_aside =
+				    fails >= INGEST_STORE_TRIES && driver->fetch_header != NULL;
+				want[nwant++] = uids[end++];
+				break;
+			}
+			want[nwant++] = uids[end];
 		}
-		if (nwant > 0) {
+		if (set_aside) {
+			msgs = xcalloc(1, sizeof(*msgs));
+			rc = driver->fetch_header(ctx, want[0], &msgs[0], error_r);
+			nmsgs = rc == IMAP_OK ? 1 : 0;
+			taken = 1;
+			if (rc == IMAP_ERR_MSG) {
+				log_warnx("%s", *error_r);
+				rc = IMAP_OK;
+			}
+			if (rc != IMAP_OK) {
+				free(msgs);
+				goto out;
+			}
+		} else if (nwant > 0) {
 			if (driver->fetch_batch != NULL)
 				rc = driver->fetch_batch(ctx, want, nwant, INGEST_BATCH_BYTES,
-				                         &msgs, &nmsgs, &taken, error_r);
+				                         conf->max_message_size, &msgs, &nmsgs,
+				                         &taken, error_r);
 			else
 				rc = ingest_fetch_each(driver, ctx, conf->mailbox, want, nwant,
 				                       INGEST_BATCH_BYTES, &msgs, &nmsgs, &taken,
@@ -535,9 +619,14 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 			for (size_t k = 0; k < nmsgs; k++) {
 				jobs[k].raw = msgs[k].data;
 				jobs[k].len = msgs[k].len;
+				jobs[k].size = msgs[k].size;
+				jobs[k].truncated = msgs[k].truncated;
+				jobs[k].set_aside = set_aside;
 			}
 			parser_submit(&parser, jobs, nmsgs);
 			failed = store_begin(store, error_r) < 0;
+			failed_at = failed ? 0 : nmsgs;
+			memset(&batch, 0, sizeof(batch));
 			for (size_t k = 0; k < nmsgs && !failed; k++) {
 				bool duplicate, quarantined;
 				int64_t row;
@@ -547,19 +636,20 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 					stop = true;
 					break;
 				}
-				stats_r->fetched++;
+				batch.fetched++;
 				if (ingest_one(config, store, conf->mailbox, info.uidvalidity,
 				               msgs[k].uid, parser_take(&parser, k), now,
 				               &duplicate, &quarantined, &row, error_r) < 0) {
 					failed = true;
+					failed_at = k;
 					break;
 				}
 				if (duplicate)
-					stats_r->duplicates++;
+					batch.duplicates++;
 				else if (quarantined)
-					stats_r->quarantined++;
+					batch.quarantined++;
 				else
-					stats_r->stored++;
+					batch.stored++;
 				flag[nflag++] = msgs[k].uid;
 				if (msgs[k].uid > top)
 					top = msgs[k].uid;
@@ -572,12 +662,57 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 			parser_finish(&parser);
 			if (failed) {
 				/* Not committed: left unflagged for the next cycle. */
+				char *why = xstrdup(*error_r != NULL ? *error_r : "failed");
+				bool busy = store_busy(store);
+				uint32_t culprit =
+				    failed_at < nmsgs ? msgs[failed_at].uid : msgs[0].uid;
+
 				store_rollback(store);
 				mail_fetched_free(&msgs, nmsgs);
 				nflag = flag_mark;
-				rc = INGEST_ERR_STORE;
-				goto out;
+				/* Case 6: locked by another process, or a failure right
+				 * after another: the store, not a message, is at fault.
+				 * Stop. */
+				if (busy || failures > 0) {
+					*error_r = errorf("%s", why);
+					free(why);
+					rc = INGEST_ERR_STORE;
+					goto out;
+				}
+				if (nmsgs > 1) {
+					/* Which one?  Again one at a time, so a failure
+					 * names a single message. */
+					log_warnx(
+					    "%s: storing a batch failed (%s); trying its messages "
+					    "one at a time",
+					    conf->mailbox, why);
+					single = true;
+					free(why);
+					continue;
+				}
+				/* A message alone: skipped for now (unflagged, it comes
+				 * back below the checkpoint, unseen), the rest go on.
+				 * Its failure counts only if others are stored in this
+				 * run, which shows that the store works and the message
+				 * is the trouble: a full disk sets nothing aside. */
+				log_warnx("%s: UID %u could not be stored (%s); it stays unflagged "
+				          "on the "
+				          "server",
+				          conf->mailbox, culprit, why);
+				culprits = xrealloc(culprits, (nculprits + 1) * sizeof(*culprits));
+				culprits[nculprits].uid = culprit;
+				culprits[nculprits].why = why;
+				nculprits++;
+				failures = 1;
+				i = end;
+				continue;
 			}
+			/* Counted once committed. */
+			stats_r->fetched += batch.fetched;
+			stats_r->stored += batch.stored;
+			stats_r->duplicates += batch.duplicates;
+			stats_r->quarantined += batch.quarantined;
+			failures = 0;
 			last_uid = top;
 		}
 		mail_fetched_free(&msgs, nmsgs);
@@ -587,18 +722,30 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 		 * Maildir renames the file and rescans the directory), whatever the
 		 * number of messages it names. */
 		if (nflag >= INGEST_FLAG_MAX) {
-			rc = ingest_mark(driver, ctx, conf, flag, nflag, error_r);
+			rc = ingest_mark(driver, ctx, store, conf, flag, nflag, error_r);
 			nflag = 0;
 			if (rc != IMAP_OK)
 				goto out;
 		}
 	}
+	if (nculprits > 0) {
+		/* The skipped ones make the daemon try again after a backoff. */
+		stats_r->skipped = nculprits;
+		stats_r->skipped_why = xasprintf("UID %u: %s", culprits[0].uid, culprits[0].why);
+	}
 out:
+	for (size_t k = 0; k < nculprits; k++) {
+		if (stats_r->stored > 0)
+			ingest_note_failure(store, conf->mailbox, info.uidvalidity, culprits[k].uid,
+			                    culprits[k].why);
+		free(culprits[k].why);
+	}
+	free(culprits);
 	/* What is committed is flagged, even when the store failed later on;
 	 * not when the connection is gone (the next run flags it: case 1). */
 	if (nflag > 0 && rc != IMAP_ERR_CONN && rc != IMAP_ERR_AUTH) {
 		const char *ferr = NULL;
-		int frc = ingest_mark(driver, ctx, conf, flag, nflag, &ferr);
+		int frc = ingest_mark(driver, ctx, store, conf, flag, nflag, &ferr);
 
 		if (rc == IMAP_OK && frc != IMAP_OK) {
 			rc = frc;
@@ -617,22 +764,7 @@ ingest_mailbox(const struct config *config, struct store *store, const struct ma
                void *ctx, time_t now, bool (*tick)(void *arg), void *tick_arg,
                struct ingest_stats *stats_r, const char **error_r)
 {
-	bool move = config->imap.processed_mailbox != NULL;
-	const char *ignored;
-	int rc;
-
-	/* A message moved out of the inbox is never fetched again, so the
-	 * commit before the MOVE must survive a power loss.  With \Seen flags
-	 * an undone commit takes the checkpoint back with it and the message
-	 * is fetched again: the cheaper default is enough. */
-	if (move && store_set_durable(store, true, error_r) < 0) {
-		memset(stats_r, 0, sizeof(*stats_r));
-		return INGEST_ERR_STORE;
-	}
-	rc = ingest_drain(config, store, driver, ctx, now, tick, tick_arg, stats_r, error_r);
-	if (move && store_set_durable(store, false, &ignored) < 0)
-		log_warnx("database: %s", ignored);
-	return rc;
+	return ingest_drain(config, store, driver, ctx, now, tick, tick_arg, stats_r, error_r);
 }
 
 int
@@ -647,9 +779,16 @@ ingest_replay(const struct config *config, struct store *store, int64_t row, tim
 	memset(&m, 0, sizeof(m));
 	if (store_message_get(store, row, &m, &raw, &len, error_r) < 0)
 		return -1;
+	if (m.truncated) {
+		*error_r = errorf("message %lld: only its header was kept (%zu bytes; %s); the "
+		                  "original is in the mailbox %s, UID %u",
+		                  (long long)row, m.size, m.reason != NULL ? m.reason : "too large",
+		                  m.mailbox != NULL ? m.mailbox : "?", m.uid);
+		goto out;
+	}
 	if (store_begin(store, error_r) < 0)
 		goto out;
-	if (workflow_apply_message(config, store, row, raw, len, now, error_r) < 0 ||
+	if (workflow_apply_message(config, store, row, raw, len, m.received_at, now, error_r) < 0 ||
 	    store_commit(store, error_r) < 0) {
 		store_rollback(store);
 		goto out;

@@ -451,7 +451,8 @@ main(int argc, char **argv)
 		}
 		clock_set_fake(now);
 	}
-	if (store_open(config->database, &store, &error) < 0) {
+	if (store_open(config->database, &store, &error) < 0 ||
+	    config_ensure_secret(config, &error) < 0) {
 		fprintf(stderr, "mentorctl: %s\n", error);
 		status = 1;
 		goto out;

@@ -331,6 +331,7 @@ run_cycle(struct daemon *d)
 	time_t now = clock_now();
 	int status = 0, rc;
 
+	memset(&in, 0, sizeof(in));
 	watchdog_ping(d);
 	rc = imap_ensure(d, &d->imap, &error);
 	if (rc == IMAP_OK) {
@@ -341,8 +342,17 @@ run_cycle(struct daemon *d)
 			         in.stored, in.duplicates);
 	}
 	if (rc == INGEST_ERR_STORE) {
+		free(in.skipped_why);
 		store_failed(d, "messages not stored stay unflagged on the IMAP server", error);
 		return 1;
+	}
+	if (in.skipped > 0) {
+		/* The store works (others were stored): schedule and send as
+		 * usual, and try the skipped ones again after the backoff. */
+		store_failed(d, "they stay unflagged on the IMAP server", in.skipped_why);
+		free(in.skipped_why);
+		in.skipped_why = NULL;
+		status = 1;
 	}
 	if (rc != IMAP_OK) {
 		log_error("IMAP %s:%d: %s", d->config->imap.host, d->config->imap.port,
@@ -366,8 +376,11 @@ run_cycle(struct daemon *d)
 		store_failed(d, "sending postponed", error);
 		return 1;
 	}
-	d->retry_backoff = 0;
-	d->retry_at = 0;
+	/* Skipped messages keep their retry (set above). */
+	if (in.skipped == 0) {
+		d->retry_backoff = 0;
+		d->retry_at = 0;
+	}
 	if (outbox_flush(d->config, d->store, &d->smtp, now, cycle_tick, d, &out, &error) < 0) {
 		log_error("outbox: %s", error);
 		status = 1;
@@ -487,6 +500,7 @@ reload(struct daemon *d, const char *path)
 	 * ones are accepted. */
 	previous = template_cache_detach();
 	if (workflow_check_templates(fresh, &error) < 0 ||
+	    config_ensure_secret(fresh, &error) < 0 ||
 	    clock_set_timezone(fresh->timezone, &error) < 0) {
 		log_error("reload refused: %s", error);
 		template_cache_restore(&previous);
@@ -760,8 +774,10 @@ main(int argc, char **argv)
 	/* Opened (and migrated) here so that a database that cannot be used
 	 * stops the start with a clear error; the daemon's monitor then closes
 	 * it, and each cycle opens its own. */
-	if (store_open(d.config->database, &d.store, &error) < 0) {
+	if (store_open(d.config->database, &d.store, &error) < 0 ||
+	    config_ensure_secret(d.config, &error) < 0) {
 		log_error("%s", error);
+		store_close(&d.store);
 		config_free(&d.config);
 		return 1;
 	}

@@ -18,36 +18,122 @@ addr_domain(const char *addr)
 	return at != NULL && at[1] != '\0' ? at + 1 : "mentord.invalid";
 }
 
-/* Copies the recipients of `all` that may be written to into *to_r: not
- * those whose address bounced permanently (a person marked undeliverable). */
+/*
+ * One copy of an email, to one recipient, as row id.  Cases:
+ *   1. the address bounced permanently: kept as failed, so the next digest
+ *      says who is not reached;
+ *   2. an answer, and the address has had its share of answers today:
+ *      kept as dropped, never sent (a loop with a robot ends here);
+ *   3. queued, with a Reply-To token bound to this recipient.
+ */
 static int
-drop_undeliverable(struct store *store, const struct strvec *all, struct strvec *to_r,
-                   const char **error_r)
+enqueue_copy(const struct config *config, struct store *store, const struct outbox_mail *mail,
+             int64_t id, const char *key, const char *addr, const char *subject, const char *body,
+             time_t now, bool *queued_r, const char **error_r)
 {
-	for (size_t i = 0; i < all->n; i++) {
-		struct store_person p;
-		bool found;
+	struct compose_mail cm;
+	struct store_outbox row; /* strings borrowed: never cleared */
+	struct store_person p;
+	struct strvec to = {0};
+	char *message_id = NULL, *token = NULL, *reply_to = NULL, *data = NULL, *tagged = NULL;
+	char day[11];
+	size_t len;
+	int64_t person;
+	bool found, allowed = true;
+	int ret = -1;
 
-		memset(&p, 0, sizeof(p));
-		if (store_person_by_email(store, all->v[i], &found, &p, error_r) < 0)
-			return -1;
-		if (!found || !p.undeliverable)
-			strvec_push(to_r, all->v[i]);
-		store_person_clear(&p);
+	*queued_r = false;
+	memset(&p, 0, sizeof(p));
+	/* Everyone mentord writes to is a person, so a bounce for any of them
+	 * (a supervisor, a coordinator) marks them and is reported. */
+	if (store_person_upsert(store, addr, NULL, &person, error_r) < 0 ||
+	    store_person_by_email(store, addr, &found, &p, error_r) < 0)
+		goto out;
+	if (mail->role != NULL && mail->program != NULL &&
+	    store_participation_add(store, mail->program, person, mail->role, now, error_r) < 0)
+		goto out;
+	memset(&row, 0, sizeof(row));
+	row.id = id;
+	row.key = (char *)key;
+	row.kind = (char *)mail->kind;
+	row.program = (char *)mail->program;
+	row.recipients = (char *)addr;
+	row.person_id = person;
+	row.thread_type = (char *)mail->thread_type;
+	row.thread_ref = mail->thread_ref;
+	row.next_attempt_at = now;
+	row.created_at = now;
+	if (p.undeliverable) {
+		row.status = (char *)"failed";
+		row.last_error = (char *)"not sent: the address bounced permanently";
+		log_warnx("not sending %s to %s: undeliverable", key, addr);
+		ret = store_outbox_insert(store, &row, error_r);
+		goto out;
 	}
-	return 0;
+	if (mail->nature == OUTBOX_ANSWER || mail->capped) {
+		clock_date_key(now, day);
+		if (store_auto_answer_take(store, addr, day, !mail->unproven,
+		                           config->max_auto_replies_per_day, &allowed, error_r) < 0)
+			goto out;
+	}
+	if (!allowed) {
+		row.status = (char *)"dropped";
+		row.last_error = (char *)"not sent: the daily answer limit for this address";
+		log_info("not sending %s to %s: %d answers today already", key, addr,
+		         config->max_auto_replies_per_day);
+		ret = store_outbox_insert(store, &row, error_r);
+		goto out;
+	}
+	/* The subject tag is the last way to find the thread of a reply whose
+	 * client dropped both the token address and In-Reply-To. */
+	tagged = xasprintf("%s [ref:%lld]", subject, (long long)id);
+	message_id = compose_message_id(addr_domain(config->smtp.from_addr));
+	token = token_make(config->hmac_secret, id, person);
+	reply_to = token != NULL ? token_address(config->smtp.from_addr, token) : NULL;
+	strvec_push(&to, addr);
+	memset(&cm, 0, sizeof(cm));
+	cm.from_addr = config->smtp.from_addr;
+	cm.from_name = config->smtp.from_name;
+	cm.to = &to;
+	cm.reply_to = reply_to;
+	cm.subject = tagged;
+	cm.body = body;
+	cm.message_id = message_id;
+	cm.in_reply_to = mail->in_reply_to;
+	cm.references = mail->in_reply_to;
+	cm.kind = mail->kind;
+	cm.auto_submitted =
+	    mail->nature == OUTBOX_ANSWER ? COMPOSE_AUTO_REPLIED : COMPOSE_AUTO_GENERATED;
+	cm.date = now;
+	if (compose_message(&cm, &data, &len, error_r) < 0)
+		goto out;
+	row.status = (char *)"queued";
+	row.message_id = message_id;
+	row.subject = tagged;
+	row.data = data;
+	row.len = len;
+	if (store_outbox_insert(store, &row, error_r) < 0)
+		goto out;
+	log_info("queued %s to %s", key, addr);
+	*queued_r = true;
+	ret = 0;
+out:
+	store_person_clear(&p);
+	strvec_free(&to);
+	free(tagged);
+	free(message_id);
+	free(token);
+	free(reply_to);
+	free(data);
+	return ret;
 }
 
 int
 outbox_enqueue(const struct config *config, struct store *store, const struct outbox_mail *mail,
-               time_t now, bool *created_r, const char **error_r)
+               time_t now, struct outbox_queued *q_r, const char **error_r)
 {
-	struct compose_mail cm;
-	struct store_outbox row; /* strings borrowed: never cleared */
-	char *recipients = NULL, *subject = NULL, *body = NULL, *message_id = NULL;
-	char *token = NULL, *reply_to = NULL, *data = NULL, *tagged = NULL;
-	struct strvec to = {0};
-	size_t len;
+	struct outbox_queued q = {false, 0, 0};
+	char *subject = NULL, *body = NULL;
 	int64_t id;
 	bool created;
 	int ret = -1;
@@ -63,81 +149,42 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
 			return -1;
 		}
 	}
-	if (drop_undeliverable(store, mail->to, &to, error_r) < 0)
-		goto out;
-	recipients = strvec_join(to.n > 0 ? &to : mail->to, ",");
 	if (store_outbox_claim(store, mail->key, &id, &created, error_r) < 0)
 		goto out;
-	if (created_r != NULL)
-		*created_r = created;
+	q.created = created;
 	if (!created) {
 		ret = 0;
-		goto out;
-	}
-	memset(&row, 0, sizeof(row));
-	row.id = id;
-	row.key = (char *)mail->key;
-	row.kind = (char *)mail->kind;
-	row.program = (char *)mail->program;
-	row.recipients = recipients;
-	row.person_id = mail->person_id;
-	row.thread_type = (char *)mail->thread_type;
-	row.thread_ref = mail->thread_ref;
-	row.next_attempt_at = now;
-	row.created_at = now;
-	if (to.n == 0) {
-		/* Kept as failed so the next digest says who is not reached. */
-		row.status = (char *)"failed";
-		row.last_error = (char *)"not sent: the address bounced permanently";
-		ret = store_outbox_insert(store, &row, error_r);
-		log_warnx("not sending %s to %s: undeliverable", mail->key, recipients);
 		goto out;
 	}
 	if (template_render(config->templates, mail->template_name, mail->vars, mail->audience,
 	                    &subject, &body, error_r) < 0)
 		goto out;
-	/* The subject tag is the last way to find the thread of a reply whose
-	 * client dropped both the token address and In-Reply-To. */
-	tagged = xasprintf("%s [ref:%lld]", subject, (long long)id);
-	message_id = compose_message_id(addr_domain(config->smtp.from_addr));
-	if (config->hmac_secret != NULL) {
-		token = token_make(config->hmac_secret, id, mail->person_id);
-		reply_to = token_address(config->smtp.from_addr, token);
+	/* One copy per recipient, each with its own token: a token names one
+	 * person, and a reply proves only whose email was answered.  The first
+	 * copy has the key itself (what the idempotency checks look up), the
+	 * others the key and their address; all are made in this transaction,
+	 * at consecutive ids. */
+	for (size_t i = 0; i < mail->to->n; i++) {
+		char *key =
+		    i == 0 ? xstrdup(mail->key) : xasprintf("%s|to=%s", mail->key, mail->to->v[i]);
+		bool queued;
+		int rc = enqueue_copy(config, store, mail, id + (int64_t)i, key, mail->to->v[i],
+		                      subject, body, now, &queued, error_r);
+
+		free(key);
+		if (rc < 0)
+			goto out;
+		if (queued)
+			q.queued++;
+		else
+			q.dropped++;
 	}
-	memset(&cm, 0, sizeof(cm));
-	cm.from_addr = config->smtp.from_addr;
-	cm.from_name = config->smtp.from_name;
-	cm.to = &to;
-	cm.reply_to = reply_to;
-	cm.subject = tagged;
-	cm.body = body;
-	cm.message_id = message_id;
-	cm.in_reply_to = mail->in_reply_to;
-	cm.references = mail->in_reply_to;
-	cm.kind = mail->kind;
-	cm.auto_submitted = mail->auto_submitted;
-	cm.date = now;
-	if (compose_message(&cm, &data, &len, error_r) < 0)
-		goto out;
-	row.status = (char *)"queued";
-	row.message_id = message_id;
-	row.subject = tagged;
-	row.data = data;
-	row.len = len;
-	if (store_outbox_insert(store, &row, error_r) < 0)
-		goto out;
-	log_info("queued %s to %s", mail->key, recipients);
 	ret = 0;
 out:
-	strvec_free(&to);
-	free(recipients);
+	if (q_r != NULL)
+		*q_r = q;
 	free(subject);
-	free(tagged);
 	free(body);
-	free(message_id);
-	free(token);
-	free(reply_to);
-	free(data);
 	return ret;
 }
 
@@ -265,8 +312,10 @@ outbox_flush(const struct config *config, struct store *store, struct smtp_sessi
 	                        false, false, tick, tick_arg, false};
 	struct store_outbox *due = NULL;
 	struct smtp_item *items = NULL;
-	struct strvec *rcpts = NULL;
+	struct strvec *rcpts = NULL, verp = {0};
 	size_t n = 0;
+	bool synced = false;
+	char *token;
 	int ret = -1;
 
 	memset(stats_r, 0, sizeof(*stats_r));
@@ -275,6 +324,13 @@ outbox_flush(const struct config *config, struct store *store, struct smtp_sessi
 			goto out;
 		if (n == 0)
 			break;
+		/* An email goes out only after the commit that queued it is on
+		 * disk: otherwise a power loss could undo the commit (and the
+		 * message that caused it would be answered again) after the
+		 * email was sent.  One sync covers every commit before it. */
+		if (!synced && store_sync(store, error_r) < 0)
+			goto out;
+		synced = true;
 		if (*smtp_io == NULL && smtp_open(&config->smtp, smtp_io, error_r) < 0)
 			goto out;
 		items = xcalloc(n, sizeof(*items));
@@ -290,7 +346,18 @@ outbox_flush(const struct config *config, struct store *store, struct smtp_sessi
 			items[i].nrcpts = rcpts[i].n;
 			items[i].data = due[i].data;
 			items[i].len = due[i].len;
+			/* VERP: a bounce comes back to an address that names this
+			 * email and its recipient, signed. */
+			token = token_make_bounce(config->hmac_secret, due[i].id, due[i].person_id);
+			if (token != NULL)
+				strvec_push_owned(&verp,
+				                  token_address(config->smtp.from_addr, token));
+			else
+				strvec_push(&verp, config->smtp.from_addr);
+			free(token);
 		}
+		for (size_t i = 0; i < n; i++)
+			items[i].mail_from = verp.v[i];
 		ctx.due = due;
 		smtp_send_batch(*smtp_io, config->smtp.from_addr, items, n, flush_done,
 		                flush_settled, &ctx);
@@ -301,6 +368,7 @@ outbox_flush(const struct config *config, struct store *store, struct smtp_sessi
 		rcpts = NULL;
 		free(items);
 		items = NULL;
+		strvec_free(&verp);
 		store_outbox_list_free(&due, n);
 		n = 0;
 		if (ctx.store_error != NULL) {
@@ -312,6 +380,7 @@ outbox_flush(const struct config *config, struct store *store, struct smtp_sessi
 	}
 	ret = 0;
 out:
+	strvec_free(&verp);
 	if (rcpts != NULL) {
 		for (size_t i = 0; i < n; i++)
 			strvec_free(&rcpts[i]);

@@ -555,7 +555,9 @@ smtp_send_batch(struct smtp_session *sess, const char *from, const struct smtp_i
 				         : pace_next_ns) +
 				    sess->gap_ns;
 			}
-			if (slot_start(sess, slot, from, &items[next], next, &res, &error) < 0) {
+			if (slot_start(sess, slot,
+			               items[next].mail_from != NULL ? items[next].mail_from : from,
+			               &items[next], next, &res, &error) < 0) {
 				slot_release(slot);
 				if (done(ctx, next, res, 0, error) != 0)
 					stop = true;
@@ -653,7 +655,7 @@ enum smtp_result
 smtp_send(struct smtp_session *sess, const char *from, const char *const *rcpts, size_t nrcpts,
           const char *data, size_t len, int *code_r, const char **error_r)
 {
-	struct smtp_item item = {rcpts, nrcpts, data, len};
+	struct smtp_item item = {rcpts, nrcpts, data, len, NULL};
 	struct smtp_one one = {SMTP_TEMPFAIL, 0, NULL};
 
 	smtp_send_batch(sess, from, &item, 1, smtp_one_done, NULL, &one);

@@ -15,6 +15,8 @@
 #include <time.h>
 
 #define STMT_CACHE_MAX 96
+/* Messages larger than this are written in pieces of this size. */
+#define STORE_BLOB_PIECE (256u * 1024)
 
 struct stmt_entry {
 	const char *sql; /* borrowed literal */
@@ -122,6 +124,62 @@ static const char *const migrations[] = {
     "  answers TEXT,"
     "  created_at INTEGER NOT NULL);"
     "CREATE INDEX evaluations_match ON evaluations (match_id);",
+    /* 2 -> 3: the trust model.
+     *   participations: roles that come with no application (a supervisor,
+     *     told that their employee applied, is a person with a role, so a
+     *     bounce for their address marks them and the coordinator is told);
+     *   confirmations: a message whose sender did not prove their address
+     *     waits here until the registered address confirms it by reply;
+     *   ingest_failures: how often a message failed to be stored, so one
+     *     that never can be is set aside instead of blocking the mailbox;
+     *   messages.truncated: only the header block of the message is kept
+     *     (it was over the size limit, or could not be stored); the server
+     *     keeps the original. */
+    "CREATE TABLE participations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program TEXT NOT NULL,"
+    "  person_id INTEGER NOT NULL REFERENCES people (id),"
+    "  role TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'active',"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (program, person_id, role));"
+    "INSERT OR IGNORE INTO people (email) SELECT DISTINCT lower(supervisor_email) "
+    "  FROM applications WHERE supervisor_email IS NOT NULL AND supervisor_email <> '';"
+    "INSERT OR IGNORE INTO participations (program, person_id, role, created_at) "
+    "  SELECT a.program, p.id, 'supervisor', a.created_at FROM applications a "
+    "  JOIN people p ON p.email = a.supervisor_email "
+    "  WHERE a.supervisor_email IS NOT NULL;"
+    "CREATE TABLE confirmations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program TEXT,"
+    "  message_row INTEGER NOT NULL UNIQUE REFERENCES messages (id),"
+    "  person_id INTEGER NOT NULL REFERENCES people (id),"
+    "  summary TEXT,"
+    "  status TEXT NOT NULL DEFAULT 'waiting',"
+    "  created_at INTEGER NOT NULL,"
+    "  decided_at INTEGER, decided_row INTEGER);"
+    "CREATE TABLE ingest_failures ("
+    "  mailbox TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL, last_error TEXT,"
+    "  PRIMARY KEY (mailbox, uidvalidity, uid));"
+    "ALTER TABLE messages ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;"
+    /* Answers a day, counted apart for proven and unproven mail, so a
+     * forger cannot use up the answers a real person's commands get. */
+    "DROP TABLE auto_answers;"
+    "CREATE TABLE answer_counts ("
+    "  address TEXT NOT NULL COLLATE NOCASE,"
+    "  day TEXT NOT NULL,"
+    "  proven INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  PRIMARY KEY (address, day, proven));"
+    /* The raw bytes in a table of their own, as its last column: SQLite
+     * then writes a large message page by page from an incremental blob,
+     * instead of building the whole row in memory (twice). */
+    "CREATE TABLE message_raw ("
+    "  id INTEGER PRIMARY KEY REFERENCES messages (id),"
+    "  raw BLOB NOT NULL);"
+    "INSERT INTO message_raw (id, raw) SELECT id, raw FROM messages;"
+    "ALTER TABLE messages DROP COLUMN raw;",
 };
 
 static const char *
@@ -414,11 +472,40 @@ store_close(struct store **storep)
 	*storep = NULL;
 }
 
-int
-store_set_durable(struct store *store, bool durable, const char **error_r)
+bool
+store_busy(struct store *store)
 {
-	return exec_sql(
-	    store, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", error_r);
+	int code = sqlite3_errcode(store->db);
+
+	return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+}
+
+int
+store_sync(struct store *store, const char **error_r)
+{
+	sqlite3_file *wal = NULL;
+	int rc;
+
+	/* The WAL's own file object, synced through its VFS method as SQLite
+	 * would sync it at a checkpoint: with synchronous = NORMAL a COMMIT
+	 * writes the WAL but does not wait for the disk. */
+	rc = sqlite3_file_control(store->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+	if (rc != SQLITE_OK) {
+		*error_r = errorf("database %s: cannot reach the write-ahead log (%s)", store->path,
+		                  sqlite3_errstr(rc));
+		return -1;
+	}
+	/* Not open: nothing was written through this connection since the
+	 * last checkpoint, which synced what it copied. */
+	if (wal == NULL || wal->pMethods == NULL)
+		return 0;
+	rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+	if (rc != SQLITE_OK) {
+		*error_r = errorf("database %s: syncing the write-ahead log: %s", store->path,
+		                  sqlite3_errstr(rc));
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -557,7 +644,7 @@ store_message_list_free(struct store_message **list, size_t n)
 
 #define MESSAGE_COLUMNS                                                                            \
 	"id, mailbox, uidvalidity, uid, message_id, from_addr, subject, kind, status, reason, "    \
-	"program, received_at, size, reported"
+	"program, received_at, size, reported, truncated"
 
 static void
 message_from_row(sqlite3_stmt *st, void *rec)
@@ -577,6 +664,7 @@ message_from_row(sqlite3_stmt *st, void *rec)
 	m->received_at = (time_t)sqlite3_column_int64(st, 11);
 	m->size = (size_t)sqlite3_column_int64(st, 12);
 	m->reported = sqlite3_column_int(st, 13) != 0;
+	m->truncated = sqlite3_column_int(st, 14) != 0;
 }
 
 static const struct row_kind message_kind = {sizeof(struct store_message), message_from_row,
@@ -640,10 +728,20 @@ store_message_insert(struct store *store, const char *mailbox, uint32_t uidvalid
                      const char *message_id, const char *sha256, const char *raw, size_t len,
                      time_t received_at, int64_t *id_r, const char **error_r)
 {
+	return store_message_insert_part(store, mailbox, uidvalidity, uid, message_id, sha256, raw,
+	                                 len, len, false, received_at, id_r, error_r);
+}
+
+int
+store_message_insert_part(struct store *store, const char *mailbox, uint32_t uidvalidity,
+                          uint32_t uid, const char *message_id, const char *sha256, const char *raw,
+                          size_t len, size_t size, bool truncated, time_t received_at,
+                          int64_t *id_r, const char **error_r)
+{
 	sqlite3_stmt *st =
 	    stmt_get(store,
 	             "INSERT INTO messages (mailbox, uidvalidity, uid, message_id, "
-	             "sha256, raw, size, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	             "sha256, size, received_at, truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	             error_r);
 
 	if (st == NULL)
@@ -655,12 +753,42 @@ store_message_insert(struct store *store, const char *mailbox, uint32_t uidvalid
 	}
 	bind_text(st, 4, message_id);
 	bind_text(st, 5, sha256);
-	sqlite3_bind_blob64(st, 6, raw, len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)len);
-	sqlite3_bind_int64(st, 8, received_at);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)size);
+	sqlite3_bind_int64(st, 7, received_at);
+	sqlite3_bind_int(st, 8, truncated ? 1 : 0);
 	if (step_done(store, st, "storing message", error_r) < 0)
 		return -1;
 	*id_r = sqlite3_last_insert_rowid(store->db);
+	st = stmt_get(store, "INSERT INTO message_raw (id, raw) VALUES (?, ?)", error_r);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, *id_r);
+	/* A large message is written through an incremental blob, page by
+	 * page: bound whole, SQLite would build the row in memory first, one
+	 * more copy of the whole message. */
+	if (len > STORE_BLOB_PIECE)
+		sqlite3_bind_zeroblob64(st, 2, len);
+	else
+		sqlite3_bind_blob64(st, 2, raw, len, SQLITE_STATIC);
+	if (step_done(store, st, "storing message", error_r) < 0)
+		return -1;
+	if (len > STORE_BLOB_PIECE) {
+		sqlite3_blob *blob = NULL;
+		int rc =
+		    sqlite3_blob_open(store->db, "main", "message_raw", "raw", *id_r, 1, &blob);
+
+		for (size_t off = 0; rc == SQLITE_OK && off < len; off += STORE_BLOB_PIECE) {
+			size_t n = len - off < STORE_BLOB_PIECE ? len - off : STORE_BLOB_PIECE;
+
+			rc = sqlite3_blob_write(blob, raw + off, (int)n, (int)off);
+		}
+		if (blob != NULL && sqlite3_blob_close(blob) != SQLITE_OK && rc == SQLITE_OK)
+			rc = SQLITE_ERROR;
+		if (rc != SQLITE_OK) {
+			*error_r = db_error(store, "storing message");
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -692,7 +820,10 @@ store_message_get(struct store *store, int64_t id, struct store_message *m_r, ch
                   size_t *len_r, const char **error_r)
 {
 	sqlite3_stmt *st =
-	    stmt_get(store, "SELECT " MESSAGE_COLUMNS ", raw FROM messages WHERE id = ?", error_r);
+	    stmt_get(store,
+	             "SELECT " MESSAGE_COLUMNS ", (SELECT raw FROM message_raw r WHERE r.id = "
+	             "messages.id) FROM messages WHERE id = ?",
+	             error_r);
 	int rc;
 
 	if (st == NULL)
@@ -707,8 +838,8 @@ store_message_get(struct store *store, int64_t id, struct store_message *m_r, ch
 	}
 	message_from_row(st, m_r);
 	if (raw_r != NULL) {
-		*len_r = (size_t)sqlite3_column_bytes(st, 14);
-		*raw_r = xstrndup(sqlite3_column_blob(st, 14) ? sqlite3_column_blob(st, 14) : "",
+		*len_r = (size_t)sqlite3_column_bytes(st, 15);
+		*raw_r = xstrndup(sqlite3_column_blob(st, 15) ? sqlite3_column_blob(st, 15) : "",
 		                  *len_r);
 	}
 	sqlite3_reset(st);
@@ -1810,23 +1941,240 @@ store_outbox_next_due(struct store *store, time_t *at_r, const char **error_r)
 /* ---- auto answers ---- */
 
 int
-store_auto_answer_take(struct store *store, const char *address, const char *day, int max,
-                       bool *allowed_r, const char **error_r)
+store_auto_answer_take(struct store *store, const char *address, const char *day, bool proven,
+                       int max, bool *allowed_r, const char **error_r)
 {
-	sqlite3_stmt *st =
-	    stmt_get(store,
-	             "INSERT INTO auto_answers (address, day, count) VALUES (?1, ?2, 1) "
-	             "ON CONFLICT (address, day) DO UPDATE SET count = count + 1 "
-	             "WHERE count < ?3",
-	             error_r);
+	sqlite3_stmt *st = stmt_get(
+	    store,
+	    "INSERT INTO answer_counts (address, day, proven, count) VALUES (?1, ?2, ?4, 1) "
+	    "ON CONFLICT (address, day, proven) DO UPDATE SET count = count + 1 "
+	    "WHERE count < ?3",
+	    error_r);
 
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, address);
 	bind_text(st, 2, day);
 	sqlite3_bind_int(st, 3, max);
+	sqlite3_bind_int(st, 4, proven ? 1 : 0);
 	if (step_done(store, st, "counting answers", error_r) < 0)
 		return -1;
 	*allowed_r = max > 0 && sqlite3_changes(store->db) > 0;
+	return 0;
+}
+
+/* ---- participations: roles without an application ---- */
+
+int
+store_participation_add(struct store *store, const char *program, int64_t person_id,
+                        const char *role, time_t at, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "INSERT INTO participations (program, person_id, role, "
+	                            "created_at) VALUES (?, ?, ?, ?) "
+	                            "ON CONFLICT (program, person_id, role) DO NOTHING",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	sqlite3_bind_int64(st, 2, person_id);
+	bind_text(st, 3, role);
+	sqlite3_bind_int64(st, 4, at);
+	return step_done(store, st, "recording a role", error_r);
+}
+
+int
+store_person_roles(struct store *store, int64_t person_id, char **roles_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+	    store,
+	    "SELECT role || ' (' || program || ')' FROM participations WHERE person_id = ?1 "
+	    "UNION ALL SELECT role || ' (' || program || ')' FROM applications "
+	    "WHERE person_id = ?1 ORDER BY 1",
+	    error_r);
+	struct strbuf sb = {0};
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, person_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(st, 0);
+
+		if (r == NULL)
+			continue;
+		if (sb.len > 0)
+			strbuf_adds(&sb, ", ");
+		strbuf_adds(&sb, r);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		strbuf_free(&sb);
+		*error_r = db_error(store, "reading roles");
+		return -1;
+	}
+	*roles_r = sb.len > 0 ? strbuf_detach(&sb) : NULL;
+	return 0;
+}
+
+/* ---- confirmations ---- */
+
+void
+store_confirmation_clear(struct store_confirmation *c)
+{
+	free(c->program);
+	free(c->summary);
+	free(c->status);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+store_confirmation_create(struct store *store, const char *program, int64_t message_row,
+                          int64_t person_id, const char *summary, time_t at, int64_t *id_r,
+                          bool *created_r, const char **error_r)
+{
+	sqlite3_stmt *st =
+	    stmt_get(store, "SELECT id FROM confirmations WHERE message_row = ?", error_r);
+	int64_t id;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, message_row);
+	if (single_id(store, st, &id, error_r) < 0)
+		return -1;
+	if (id != 0) {
+		*id_r = id;
+		*created_r = false;
+		return 0;
+	}
+	st = stmt_get(store,
+	              "INSERT INTO confirmations (program, message_row, person_id, summary, "
+	              "created_at) VALUES (?, ?, ?, ?, ?)",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	sqlite3_bind_int64(st, 2, message_row);
+	sqlite3_bind_int64(st, 3, person_id);
+	bind_text(st, 4, summary);
+	sqlite3_bind_int64(st, 5, at);
+	if (step_done(store, st, "recording a request to confirm", error_r) < 0)
+		return -1;
+	*id_r = sqlite3_last_insert_rowid(store->db);
+	*created_r = true;
+	return 0;
+}
+
+int
+store_confirmation_get(struct store *store, int64_t id, bool *found_r,
+                       struct store_confirmation *c_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT id, program, message_row, person_id, summary, status, "
+	                            "created_at FROM confirmations WHERE id = ?",
+	                            error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		c_r->id = sqlite3_column_int64(st, 0);
+		c_r->program = col_text(st, 1);
+		c_r->message_row = sqlite3_column_int64(st, 2);
+		c_r->person_id = sqlite3_column_int64(st, 3);
+		c_r->summary = col_text(st, 4);
+		c_r->status = col_text(st, 5);
+		c_r->created_at = (time_t)sqlite3_column_int64(st, 6);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading a request to confirm");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_confirmation_decide(struct store *store, int64_t id, const char *status, int64_t decided_row,
+                          time_t at, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "UPDATE confirmations SET status = ?, decided_row = ?, "
+	                            "decided_at = ? WHERE id = ?",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, status);
+	sqlite3_bind_int64(st, 2, decided_row);
+	sqlite3_bind_int64(st, 3, at);
+	sqlite3_bind_int64(st, 4, id);
+	return step_done(store, st, "deciding a request to confirm", error_r);
+}
+
+/* ---- messages that failed to be stored ---- */
+
+int
+store_ingest_failure_count(struct store *store, const char *mailbox, uint32_t uidvalidity,
+                           uint32_t uid, long *count_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT count FROM ingest_failures WHERE mailbox = ? AND "
+	                            "uidvalidity = ? AND uid = ?",
+	                            error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
+	return 0;
+}
+
+int
+store_ingest_failure_note(struct store *store, const char *mailbox, uint32_t uidvalidity,
+                          uint32_t uid, const char *error, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "INSERT INTO ingest_failures (mailbox, uidvalidity, uid, "
+	                            "count, last_error) VALUES (?, ?, ?, 1, ?) "
+	                            "ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET "
+	                            "count = count + 1, last_error = excluded.last_error",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	bind_text(st, 4, error);
+	return step_done(store, st, "counting a failure to store", error_r);
+}
+
+int
+store_person_in_program(struct store *store, const char *program, int64_t person_id, bool *in_r,
+                        const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT EXISTS (SELECT 1 FROM applications WHERE program = ?1 "
+	                            "AND person_id = ?2)",
+	                            error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	sqlite3_bind_int64(st, 2, person_id);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*in_r = n != 0;
 	return 0;
 }

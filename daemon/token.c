@@ -25,11 +25,17 @@ static const char token_b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 /* Writes the base32 MAC of the pair into out (TOKEN_MAC_CHARS + 1 bytes).
  * Returns -1 if GnuTLS fails, which only happens when it is broken. */
 static int
-token_mac(const char *secret, int64_t thread_id, int64_t person_id, char *out)
+token_mac(const char *secret, char kind, int64_t thread_id, int64_t person_id, char *out)
 {
 	unsigned char digest[32];
-	char msg[64];
-	int n = snprintf(msg, sizeof(msg), "%" PRId64 ":%" PRId64, thread_id, person_id);
+	char msg[80];
+	/* Reply tokens sign "<thread>:<person>" (as they always have, so the
+	 * tokens in mail already sent still verify); bounce tokens sign with a
+	 * prefix, so neither kind can stand in for the other. */
+	int n =
+	    kind == 'b'
+	        ? snprintf(msg, sizeof(msg), "bounce:%" PRId64 ":%" PRId64, thread_id, person_id)
+	        : snprintf(msg, sizeof(msg), "%" PRId64 ":%" PRId64, thread_id, person_id);
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		return -1;
 	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, strlen(secret), msg, (size_t)n, digest) < 0)
@@ -51,15 +57,27 @@ token_mac(const char *secret, int64_t thread_id, int64_t person_id, char *out)
 	return 0;
 }
 
-char *
-token_make(const char *secret, int64_t thread_id, int64_t person_id)
+static char *
+token_make_kind(const char *secret, char kind, int64_t thread_id, int64_t person_id)
 {
 	char mac[TOKEN_MAC_CHARS + 1];
 	if (secret == NULL || thread_id < 0 || person_id < 0)
 		return NULL;
-	if (token_mac(secret, thread_id, person_id, mac) < 0)
+	if (token_mac(secret, kind, thread_id, person_id, mac) < 0)
 		return NULL;
-	return xasprintf("t%" PRId64 "p%" PRId64 "k%s", thread_id, person_id, mac);
+	return xasprintf("%c%" PRId64 "p%" PRId64 "k%s", kind, thread_id, person_id, mac);
+}
+
+char *
+token_make(const char *secret, int64_t thread_id, int64_t person_id)
+{
+	return token_make_kind(secret, 't', thread_id, person_id);
+}
+
+char *
+token_make_bounce(const char *secret, int64_t outbox_id, int64_t person_id)
+{
+	return token_make_kind(secret, 'b', outbox_id, person_id);
 }
 
 /* Parses a canonical non-negative decimal id from *p up to a non-digit;
@@ -84,14 +102,15 @@ token_parse_id(const char **p, int64_t *id_r)
 	return 0;
 }
 
-int
-token_verify(const char *secret, const char *token, int64_t *thread_id_r, int64_t *person_id_r)
+static int
+token_verify_kind(const char *secret, char kind, const char *token, int64_t *thread_id_r,
+                  int64_t *person_id_r)
 {
 	char want[TOKEN_MAC_CHARS + 1];
 	int64_t thread_id, person_id;
 	const char *p = token;
 
-	if (secret == NULL || token == NULL || *p++ != 't')
+	if (secret == NULL || token == NULL || *p++ != kind)
 		return -1;
 	if (token_parse_id(&p, &thread_id) < 0 || *p++ != 'p')
 		return -1;
@@ -99,7 +118,7 @@ token_verify(const char *secret, const char *token, int64_t *thread_id_r, int64_
 		return -1;
 	if (strlen(p) != TOKEN_MAC_CHARS)
 		return -1;
-	if (token_mac(secret, thread_id, person_id, want) < 0)
+	if (token_mac(secret, kind, thread_id, person_id, want) < 0)
 		return -1;
 
 	/* Constant time over the MAC: no early exit on the first difference.
@@ -117,6 +136,19 @@ token_verify(const char *secret, const char *token, int64_t *thread_id_r, int64_
 	if (person_id_r != NULL)
 		*person_id_r = person_id;
 	return 0;
+}
+
+int
+token_verify(const char *secret, const char *token, int64_t *thread_id_r, int64_t *person_id_r)
+{
+	return token_verify_kind(secret, 't', token, thread_id_r, person_id_r);
+}
+
+int
+token_verify_bounce(const char *secret, const char *token, int64_t *outbox_id_r,
+                    int64_t *person_id_r)
+{
+	return token_verify_kind(secret, 'b', token, outbox_id_r, person_id_r);
 }
 
 char *

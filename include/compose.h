@@ -5,8 +5,10 @@
  * removed, so no input can add a header), non-ASCII header text is RFC 2047
  * encoded (UTF-8, B or Q, folded within 76 columns), display names are
  * quoted when needed, the body is UTF-8 quoted-printable with CRLF line ends.
- * Auto-Submitted: auto-generated (RFC 3834) is added when asked, and every
- * message carries X-Mentord: KIND so mentord recognises its own mail.
+ * Every message is marked automatic (RFC 3834 Auto-Submitted: auto-replied
+ * on answers, auto-generated on the rest, and Microsoft's
+ * X-Auto-Response-Suppress: All) and carries X-Mentord: KIND so mentord
+ * recognises its own mail.
  */
 #ifndef MENTORD_COMPOSE_H
 #define MENTORD_COMPOSE_H
@@ -15,18 +17,22 @@
 
 #include <time.h>
 
+/* RFC 3834: an answer to a message is auto-replied; everything else mentord
+ * sends (reminders, digests, notices) is auto-generated. */
+enum compose_auto { COMPOSE_AUTO_GENERATED = 0, COMPOSE_AUTO_REPLIED };
+
 struct compose_mail {
-	const char *from_addr;   /* required */
-	const char *from_name;   /* may be NULL */
-	const struct strvec *to; /* required: addr-specs */
-	const char *reply_to;    /* may be NULL */
-	const char *subject;     /* UTF-8 */
-	const char *body;        /* UTF-8, LF or CRLF line ends */
-	const char *message_id;  /* required, without <> (see compose_message_id) */
-	const char *in_reply_to; /* without <>, may be NULL */
-	const char *references;  /* space-separated msg-ids without <>, may be NULL */
-	const char *kind;        /* X-Mentord value, e.g. "reminder" */
-	bool auto_submitted;     /* add Auto-Submitted: auto-generated */
+	const char *from_addr;            /* required */
+	const char *from_name;            /* may be NULL */
+	const struct strvec *to;          /* required: addr-specs */
+	const char *reply_to;             /* may be NULL */
+	const char *subject;              /* UTF-8 */
+	const char *body;                 /* UTF-8, LF or CRLF line ends */
+	const char *message_id;           /* required, without <> (see compose_message_id) */
+	const char *in_reply_to;          /* without <>, may be NULL */
+	const char *references;           /* space-separated msg-ids without <>, may be NULL */
+	const char *kind;                 /* X-Mentord value, e.g. "reminder" */
+	enum compose_auto auto_submitted; /* the Auto-Submitted value */
 	time_t date;
 };
 

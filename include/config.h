@@ -31,6 +31,7 @@ struct config_imap {
 	bool idle;               /* use IDLE when offered; default true */
 	int poll_interval;       /* seconds; default 60 */
 	int timeout;             /* seconds for every network operation; default 30 */
+	size_t max_message_size; /* bytes; larger messages are never fetched whole */
 };
 
 struct config_smtp {
@@ -69,11 +70,16 @@ struct config_program {
 };
 
 struct config {
-	char *path;        /* owned: the file it was read from */
-	char *database;    /* owned: SQLite file */
-	char *templates;   /* owned: templates directory */
-	char *timezone;    /* owned: e.g. "America/Los_Angeles"; default "UTC" */
-	char *hmac_secret; /* owned: for reply tokens; from hmac_secret_file; may be NULL */
+	char *path;             /* owned: the file it was read from */
+	char *database;         /* owned: SQLite file */
+	char *templates;        /* owned: templates directory */
+	char *timezone;         /* owned: e.g. "America/Los_Angeles"; default "UTC" */
+	char *state_dir;        /* owned: state_directory, or the database's directory */
+	char *hmac_secret;      /* owned: for tokens; NULL until config_ensure_secret */
+	char *hmac_secret_path; /* owned: hmac_secret_file, or STATE/hmac.secret */
+	/* authserv-ids whose Authentication-Results headers are believed
+	 * (trust.h); empty: none is. */
+	struct strvec trusted_authserv_ids;
 	int max_auto_replies_per_day; /* answers to one address a day; default 5 */
 	int work_start_hour;          /* reminders from this local hour; default 8 */
 	int work_end_hour;            /* until this hour; default 18 */
@@ -91,6 +97,12 @@ struct config {
  * bad file returns -1 with "FILE:LINE: what is wrong and how to fix it" in
  * error_r (several problems joined by newlines). */
 int config_load(const char *path, struct config **config_r, const char **error_r);
+
+/* Makes sure config->hmac_secret is set: when neither hmac_secret nor an
+ * existing hmac_secret_file gave it, reads STATE/hmac.secret, or generates
+ * it there on the first start (32 random bytes, base64, mode 600, written
+ * atomically so two processes starting at once agree).  Never logs it. */
+int config_ensure_secret(struct config *config, const char **error_r);
 
 /* The program whose addresses include one of addrs, else the first. */
 const struct config_program *config_program_for(const struct config *config,

@@ -44,6 +44,8 @@ struct mail_fetched {
 	uint32_t uid;
 	char *data; /* owned: the raw message, NUL-terminated */
 	size_t len;
+	size_t size;    /* the message's size on the server (len when whole) */
+	bool truncated; /* data is only its header block (it was too large) */
 };
 /* Frees the n messages of *msgs and the array, and sets it NULL. */
 void mail_fetched_free(struct mail_fetched **msgs, size_t n);
@@ -75,8 +77,13 @@ struct mail_driver {
 	 * IMAP_OK or the grade of a failure reaching beyond one message.  May
 	 * be NULL: then fetch is used, one message per round trip. */
 	int (*fetch_batch)(void *ctx, const uint32_t *uids, size_t n, size_t max_bytes,
-	                   struct mail_fetched **msgs_r, size_t *nmsgs_r, size_t *taken_r,
-	                   const char **error_r);
+	                   size_t max_message, struct mail_fetched **msgs_r, size_t *nmsgs_r,
+	                   size_t *taken_r, const char **error_r);
+	/* The header block (at most 64 KiB) and size of one message, for one
+	 * that is not fetched whole (too large, or it failed to be stored too
+	 * often): *msg_r has truncated set.  May be NULL. */
+	int (*fetch_header)(void *ctx, uint32_t uid, struct mail_fetched *msg_r,
+	                    const char **error_r);
 	/* mark_processed for all of uids (ascending) in one command.  May be
 	 * NULL: then mark_processed is used, one message at a time. */
 	int (*mark_processed_batch)(void *ctx, const uint32_t *uids, size_t n,
@@ -102,9 +109,13 @@ int imap_search_unseen(struct imap_session *sess, uint32_t upto_uid, uint32_t **
                        const char **error_r);
 int imap_fetch(struct imap_session *sess, uint32_t uid, char **data_r, size_t *len_r,
                const char **error_r);
+/* Messages over max_message come back truncated (their header block),
+ * never fetched whole. */
 int imap_fetch_batch(struct imap_session *sess, const uint32_t *uids, size_t n, size_t max_bytes,
-                     struct mail_fetched **msgs_r, size_t *nmsgs_r, size_t *taken_r,
-                     const char **error_r);
+                     size_t max_message, struct mail_fetched **msgs_r, size_t *nmsgs_r,
+                     size_t *taken_r, const char **error_r);
+int imap_fetch_header(struct imap_session *sess, uint32_t uid, struct mail_fetched *msg_r,
+                      const char **error_r);
 int imap_mark_processed(struct imap_session *sess, uint32_t uid, const char *processed_mailbox,
                         const char **error_r);
 int imap_mark_processed_batch(struct imap_session *sess, const uint32_t *uids, size_t n,

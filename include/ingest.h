@@ -18,11 +18,13 @@
  * COMMIT and the flag leaves committed messages (at most INGEST_FLAG_MAX
  * and a batch) unflagged behind the checkpoint; the next run finds them
  * (UNSEEN; or, when they are moved, still in the inbox) and flags them
- * without fetching.  A message whose handling fails is rolled back to its
- * savepoint and stored as quarantined with its reason, while the others of
- * its batch commit, so one poison message never blocks the ones after it.
- * A changed UIDVALIDITY restarts the checkpoint; the dedupe keeps it from
- * doubling anything.
+ * without fetching.  Flags and moves come only after the store is synced
+ * (store_sync): committed is not enough, it must survive a power loss.
+ * A message over imap.max_message_size is never fetched whole: its header
+ * block is quarantined (the sender told once).  A message whose handling fails is rolled back to
+ * its savepoint and stored as quarantined with its reason, while the others of its batch commit, so
+ * one poison message never blocks the ones after it. A changed UIDVALIDITY restarts the checkpoint;
+ * the dedupe keeps it from doubling anything.
  *
  * It talks to the server through struct mail_driver (include/imap.h), so it
  * can be tested without one.
@@ -36,6 +38,10 @@
 
 struct ingest_stats {
 	size_t fetched, stored, duplicates, quarantined;
+	/* Could not be stored, alone in a batch, while the store worked for
+	 * others: left unflagged, tried again later (INGEST_STORE_TRIES). */
+	size_t skipped;
+	char *skipped_why; /* owned: the first one's error; NULL when none */
 };
 
 /* A batch: at most this many messages, and this many bytes together (at
@@ -46,6 +52,12 @@ struct ingest_stats {
 /* Committed messages are flagged (or moved) this many at a time, and the
  * rest when ingest ends, whether it ends well or not. */
 #define INGEST_FLAG_MAX 512
+
+/* A message that failed to be stored this many times (alone in its batch,
+ * while others were stored) is set aside: quarantined by reference, with
+ * its header block, size and UID, and the coordinator told, so the rest of
+ * the mailbox goes on. */
+#define INGEST_STORE_TRIES 3
 
 /* ingest_mailbox's result beyond enum imap_result: the store refused a
  * write (locked by another process, disk full, I/O error).  The batch being

@@ -1,13 +1,16 @@
 /*
  * outbox: every email mentord sends goes through here.
  *
- * outbox_enqueue renders a template, composes the message (a stored
- * Message-ID, Reply-To with a signed token when hmac_secret is set) and
- * keeps it in the store under an idempotency key, inside the caller's
- * transaction; a key already there changes nothing, which is what makes
- * every reminder, acknowledgment and follow-up go out once.
+ * outbox_enqueue renders a template, composes one copy per recipient (a
+ * stored Message-ID, a Reply-To with a token signed for that recipient,
+ * RFC 3834 Auto-Submitted) and keeps it in the store under an idempotency
+ * key, inside the caller's transaction; a key already there changes
+ * nothing, which is what makes every reminder, acknowledgment and follow-up
+ * go out once.  Answers count against each recipient's daily cap.
  *
- * outbox_flush sends what is due over one SMTP session of up to
+ * outbox_flush syncs the store (what it sends was committed durably first),
+ * then sends what is due, each email from a VERP return path that ties a
+ * bounce to it, over one SMTP session of up to
  * SMTP_CONNECTIONS reused connections: 2xx marks it sent; 4xx and network
  * errors retry with exponential backoff and jitter; 5xx (or giving up after
  * OUTBOX_MAX_ATTEMPTS) marks it failed, and the next digest tells the
@@ -26,25 +29,54 @@
 
 #define OUTBOX_MAX_ATTEMPTS 12
 
+/* What an email is, for RFC 3834 and the daily cap. */
+enum outbox_nature {
+	OUTBOX_NOTICE = 0, /* auto-generated: scheduled mail, and what a decision
+	                    * causes (accepted, introduction) */
+	OUTBOX_ANSWER,     /* auto-replied: an answer to the message being
+	                    * handled; counts against each recipient's daily cap */
+};
+
 struct outbox_mail {
 	const char *key;     /* idempotency key, e.g. "ack:application=12" */
 	const char *kind;    /* X-Mentord and outbox.kind, e.g. "ack" */
 	const char *program; /* may be NULL */
 	const struct strvec *to;
-	int64_t person_id;       /* the person the thread is with; 0 for several */
 	const char *thread_type; /* what a reply refers to, e.g. "match" */
 	int64_t thread_ref;
 	const char *template_name;
 	const struct template_vars *vars;
 	enum template_audience audience;
 	const char *in_reply_to; /* may be NULL */
-	bool auto_submitted;     /* reminders and digests: RFC 3834 */
+	enum outbox_nature nature;
+	/* A notice that counts against its recipients' daily cap as answers
+	 * do: one that someone else's message makes mentord send (a
+	 * supervisor told of an application), so nobody can make mentord
+	 * write to an address without limit. */
+	bool capped;
+	/* An answer to mail whose sender did not prove their address (a
+	 * request to confirm, an explanation): counted apart from answers to
+	 * proven mail, so a forger cannot use up a person's answers. */
+	bool unproven;
+	/* The role the recipients hold in program, recorded for each of them
+	 * (e.g. "supervisor"); NULL when it is recorded elsewhere. */
+	const char *role;
 };
 
-/* Call inside a store transaction.  *created_r (may be NULL) is false when
- * the key was already queued or sent. */
+/* What outbox_enqueue did. */
+struct outbox_queued {
+	bool created;   /* the key was new (false: queued or sent before) */
+	size_t queued;  /* copies queued to send */
+	size_t dropped; /* copies kept unsent: the address bounced, or the cap */
+};
+
+/* Call inside a store transaction.  The email goes to each recipient as a
+ * copy of its own, with a Reply-To token bound to that recipient (a person,
+ * created when unknown); the first copy has the key, the others the key and
+ * "|to=ADDRESS".  Nothing is done when the key was queued or sent before.
+ * q_r may be NULL. */
 int outbox_enqueue(const struct config *config, struct store *store, const struct outbox_mail *mail,
-                   time_t now, bool *created_r, const char **error_r);
+                   time_t now, struct outbox_queued *q_r, const char **error_r);
 
 /* Every email's subject ends with a tag, " [ref:ID]" (ID the outbox row).
  * Returns the ID of the last such tag in subject, or 0 when none. */

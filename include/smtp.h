@@ -31,6 +31,9 @@ struct smtp_item {
 	size_t nrcpts;
 	const char *data; /* a complete RFC 5322 message, CRLF line ends */
 	size_t len;
+	/* The envelope sender of this item (a VERP address that ties a bounce
+	 * to it), or NULL for the batch's. */
+	const char *mail_from;
 };
 
 /* Told the result of item `index` as soon as it is known (in the order

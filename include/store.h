@@ -23,13 +23,18 @@ int store_open(const char *path, struct store **store_r, const char **error_r);
 void store_close(struct store **store);
 int store_schema_version(struct store *store);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  Rollback never fails visibly. */
-/* With durable, every commit reaches the disk (fsync) before it returns;
- * otherwise (the default, WAL with synchronous = NORMAL) a power loss may
- * undo the last commits, though never corrupt the database.  For when
- * something outside the database is done on the strength of a commit and
- * cannot be redone, such as moving a message out of the inbox. */
-int store_set_durable(struct store *store, bool durable, const char **error_r);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  Rollback never fails visibly.
+ * The journal is a WAL with synchronous = NORMAL: a power loss may undo the
+ * last commits (never corrupt the database) until store_sync. */
+/* Whether the last failure was another process holding the lock (past the
+ * busy timeout): a reason to wait, not a fault of what was being written. */
+bool store_busy(struct store *store);
+/* Makes every commit so far durable: syncs the write-ahead log to disk.
+ * Called before something outside the database is done on the strength of
+ * those commits (a message flagged or moved on the server, an email sent),
+ * so that a power loss cannot undo a commit whose consequences were
+ * already seen; one sync covers every commit before it. */
+int store_sync(struct store *store, const char **error_r);
 int store_begin(struct store *store, const char **error_r);
 int store_commit(struct store *store, const char **error_r);
 void store_rollback(struct store *store);
@@ -63,7 +68,8 @@ struct store_message {
 	char *program;    /* owned, may be NULL */
 	time_t received_at;
 	size_t size;
-	bool reported; /* shown to the coordinator in a digest */
+	bool reported;  /* shown to the coordinator in a digest */
+	bool truncated; /* only its header block is kept (the server has the rest) */
 };
 void store_message_clear(struct store_message *m);
 
@@ -76,6 +82,13 @@ int store_message_find_duplicate(struct store *store, const char *mailbox, uint3
 int store_message_insert(struct store *store, const char *mailbox, uint32_t uidvalidity,
                          uint32_t uid, const char *message_id, const char *sha256, const char *raw,
                          size_t len, time_t received_at, int64_t *id_r, const char **error_r);
+/* store_message_insert for what is not the whole message: raw[0..len) is
+ * its header block when truncated (the message was over the size limit,
+ * or could not be stored), size the size the server gave. */
+int store_message_insert_part(struct store *store, const char *mailbox, uint32_t uidvalidity,
+                              uint32_t uid, const char *message_id, const char *sha256,
+                              const char *raw, size_t len, size_t size, bool truncated,
+                              time_t received_at, int64_t *id_r, const char **error_r);
 int store_message_set_result(struct store *store, int64_t id, const char *from_addr,
                              const char *subject, const char *kind, const char *status,
                              const char *reason, const char *program, const char **error_r);
@@ -288,9 +301,54 @@ int store_outbox_next_due(struct store *store, time_t *at_r, const char **error_
 void store_outbox_list_free(struct store_outbox **list, size_t n);
 
 /* ---- answers to one address a day (loop protection) ---- */
-/* Increments today's count for address unless it already reached max;
- * *allowed_r says whether an answer may go. */
-int store_auto_answer_take(struct store *store, const char *address, const char *day, int max,
-                           bool *allowed_r, const char **error_r);
+/* Increments the day's count of answers to address, for proven or unproven
+ * mail (counted apart), unless it already reached max; *allowed_r says
+ * whether an answer may go. */
+int store_auto_answer_take(struct store *store, const char *address, const char *day, bool proven,
+                           int max, bool *allowed_r, const char **error_r);
+
+/* ---- participations: roles that come without an application ---- */
+/* Records that person has role ("supervisor") in program; idempotent. */
+int store_participation_add(struct store *store, const char *program, int64_t person_id,
+                            const char *role, time_t at, const char **error_r);
+/* Every role of the person, "supervisor (cdss), mentee (cdss)", or NULL when
+ * none; the caller owns *roles_r. */
+int store_person_roles(struct store *store, int64_t person_id, char **roles_r,
+                       const char **error_r);
+
+/* Whether the person has an application (as mentee or mentor) in program:
+ * someone mentord only wrote to (a questionnaire) has none. */
+int store_person_in_program(struct store *store, const char *program, int64_t person_id, bool *in_r,
+                            const char **error_r);
+
+/* ---- confirmations: requests waiting for the sender's confirming reply ---- */
+struct store_confirmation {
+	int64_t id;
+	char *program; /* owned, may be NULL */
+	int64_t message_row;
+	int64_t person_id; /* who must confirm, at their registered address */
+	char *summary;     /* owned: what was understood, may be NULL */
+	char *status;      /* owned: waiting | confirmed | cancelled | expired */
+	time_t created_at;
+};
+void store_confirmation_clear(struct store_confirmation *c);
+/* One request per message: a replay finds the earlier one (*created_r
+ * false). */
+int store_confirmation_create(struct store *store, const char *program, int64_t message_row,
+                              int64_t person_id, const char *summary, time_t at, int64_t *id_r,
+                              bool *created_r, const char **error_r);
+int store_confirmation_get(struct store *store, int64_t id, bool *found_r,
+                           struct store_confirmation *c_r, const char **error_r);
+int store_confirmation_decide(struct store *store, int64_t id, const char *status,
+                              int64_t decided_row, time_t at, const char **error_r);
+
+/* ---- messages that could not be stored ---- */
+/* How often storing mailbox/uidvalidity/uid failed (0: never). */
+int store_ingest_failure_count(struct store *store, const char *mailbox, uint32_t uidvalidity,
+                               uint32_t uid, long *count_r, const char **error_r);
+/* Counts one more failure, in its own transaction (the caller's rolled
+ * back). */
+int store_ingest_failure_note(struct store *store, const char *mailbox, uint32_t uidvalidity,
+                              uint32_t uid, const char *error, const char **error_r);
 
 #endif

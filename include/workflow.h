@@ -36,6 +36,14 @@ struct workflow_parsed {
 	enum message_class cls;    /* CLASS_MESSAGE when msg is NULL */
 	struct bounce_info bounce; /* owned contents when cls is CLASS_BOUNCE */
 	char *reply;               /* owned: the sender's own text; NULL when msg is */
+	/* Set by ingest when only the header block was read: the message was
+	 * over max_message_size, or (set_aside) failed to be stored too
+	 * often.  It is quarantined by reference, never applied. */
+	bool truncated, set_aside;
+	size_t size; /* its size on the server */
+	/* When it arrived, for a message applied again later (a replay): the
+	 * day its answers are counted in.  0: now. */
+	time_t received_at;
 };
 void workflow_parse(const char *raw, size_t len, struct workflow_parsed *parsed_r);
 void workflow_parsed_clear(struct workflow_parsed *parsed);
@@ -46,9 +54,11 @@ void workflow_parsed_clear(struct workflow_parsed *parsed);
 int workflow_apply_parsed(const struct config *config, struct store *store, int64_t row,
                           const struct workflow_parsed *parsed, time_t now, const char **error_r);
 
-/* workflow_parse, then workflow_apply_parsed. */
+/* workflow_parse, then workflow_apply_parsed, for a message that arrived
+ * at received_at. */
 int workflow_apply_message(const struct config *config, struct store *store, int64_t row,
-                           const char *raw, size_t len, time_t now, const char **error_r);
+                           const char *raw, size_t len, time_t received_at, time_t now,
+                           const char **error_r);
 
 /* Queues everything due at now (reminders, follow-ups, digests). */
 int workflow_schedule(const struct config *config, struct store *store, time_t now,

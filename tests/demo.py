@@ -53,20 +53,26 @@ def main():
             "Division: Adult Programs\nStatus: retired manager\nYears as manager: 20\n"
             "Strengths: Communication, Conflict Management, Developing Others\nCapacity: 2\n")
         mail = step(env, "2026-11-02T10:00")
-        digest = [m for m in mail if "digest" in m["parsed"]["Subject"]][0]
+        digest = [m for m in mail if m["parsed"]["X-Mentord"] == "digest"][0]
+        # A new email proves nothing about its sender: the coordinator is
+        # asked to confirm, by a reply, which carries a signed token.
+        confirm = [m for m in mail if m["parsed"]["X-Mentord"] == "confirm"][0]
+        say(env, COORDINATOR, "Re: please confirm", "yes", confirm)
+        step(env, "2026-11-02T10:30")
         app = env.sql("SELECT id FROM applications WHERE role = 'mentee'")[0][0]
         mentor = env.sql("SELECT id FROM applications WHERE role = 'mentor'")[0][0]
         say(env, COORDINATOR, "Re: digest", "accept %d\nmatch %d with %d\n" % (app, app, mentor), digest)
         mail = step(env, "2026-11-03T09:00")
-        intro = [m for m in mail if "meet your mentor" in m["parsed"]["Subject"]][0]
+        intro = [m for m in mail if "meet your mentor" in m["parsed"]["Subject"] and ANA in recipients(m)][0]
+        intro_bob = [m for m in mail if "meet your mentor" in m["parsed"]["Subject"] and BOB in recipients(m)][0]
         say(env, ANA, "Re: introduction", "met 2026-11-09 2h", intro)
-        say(env, BOB, "Re: introduction", "met 2026-11-09 2h", intro)
+        say(env, BOB, "Re: introduction", "met 2026-11-09 2h", intro_bob)
         step(env, "2026-11-10T12:00")
         step(env, "2026-11-16T09:00")
         step(env, "2026-12-01T09:00")
         say(env, ANA, "Re: introduction", "met 2026-12-02 2h", intro)
         step(env, "2026-12-03T09:00")
-        say(env, BOB, "Re: introduction", "met 2026-12-09 90m", intro)
+        say(env, BOB, "Re: introduction", "met 2026-12-09 90m", intro_bob)
         step(env, "2026-12-10T09:00")
         step(env, "2026-12-15T09:00")
         step(env, "2027-01-04T09:00")

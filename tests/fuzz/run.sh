@@ -21,7 +21,7 @@ seconds=${1:-15}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-	targets=(mime reply form command)
+	targets=(mime reply form command trust)
 fi
 corpus=${MENTORD_CORPUS:-$root/../shared/corpus}
 timeout=${FUZZ_TIMEOUT:-3}
@@ -51,6 +51,7 @@ for t in "${targets[@]}"; do
 	reply) max_len=65536 ;;
 	form) max_len=16384 ;;
 	command) max_len=4096 ;;
+	trust) max_len=65536 ;;
 	*)
 		echo "run.sh: unknown target $t" >&2
 		exit 2

@@ -38,9 +38,21 @@ def find_binary(name):
     raise RuntimeError("%s not found: set %s or build into %s/build" % (name, name.upper(), SOURCE_DIR))
 
 
+AUTHSERV = "mx.test.example"
+
+
 class Env:
+    """authserv: when set, the configuration trusts Authentication-Results
+    headers from that authserv-id, and deliver(..., authenticated=True)
+    writes one saying DMARC passed, as a receiving server would."""
+
     def __init__(self, name="test", smtp_options=None, conf_extra="", imap_extra="",
-                 dovecot_tls=False, keep=False, dovecot_settings=()):
+                 dovecot_tls=False, keep=False, dovecot_settings=(), authserv=None,
+                 coordinators=(COORDINATOR,)):
+        self.authserv = authserv
+        self.coordinators = list(coordinators)
+        if authserv:
+            conf_extra = 'trusted_authserv_id = {"%s"}\n%s' % (authserv, conf_extra)
         self.dir = tempfile.mkdtemp(prefix="mentord-%s-" % name, dir="/tmp")
         self.mentord = find_binary("mentord")
         self.mentorctl = find_binary("mentorctl")
@@ -96,12 +108,14 @@ smtp {
 	timeout = 10
 }
 coordinator {
-	address = {"%(coordinator)s"}
+	address = {%(coordinators)s}
 }
 include("programs/cdss.conf")
 """ % dict(db=self.db, templates=os.path.join(SOURCE_DIR, "templates"), imap_port=port,
                 user=self.dovecot.user, password=self.dovecot.password, smtp_port=self.sink.port,
-                program=PROGRAM_ADDRESS, coordinator=COORDINATOR, extra=self.conf_extra,
+                program=PROGRAM_ADDRESS,
+                coordinators=", ".join('"%s"' % c for c in self.coordinators),
+                extra=self.conf_extra,
                 imap_extra=self.imap_extra))
 
     def stop(self):
@@ -115,12 +129,22 @@ include("programs/cdss.conf")
     # ---- participants ----
 
     def deliver(self, sender, subject, body, to=PROGRAM_ADDRESS, in_reply_to=None,
-                headers=None, name=None, charset="utf-8", mailbox="INBOX"):
+                headers=None, name=None, charset="utf-8", mailbox="INBOX",
+                authenticated=False):
         """APPENDs a message (to INBOX, or mailbox) as a participant's mail
-        client would send it; returns its Message-ID (without <>)."""
+        client would send it; returns its Message-ID (without <>).  With
+        authenticated, the trusted receiving server's Authentication-Results
+        header says DMARC passed for the sender's domain."""
         self.counter += 1
         mid = "test-%d-%d@client.example" % (os.getpid(), self.counter)
-        lines = [
+        lines = []
+        if authenticated:
+            if not self.authserv:
+                raise RuntimeError("authenticated delivery needs Env(authserv=...)")
+            lines.append("Authentication-Results: %s; dkim=pass header.d=%s; "
+                         "dmarc=pass (p=reject) header.from=%s"
+                         % (self.authserv, sender.split("@")[1], sender.split("@")[1]))
+        lines += [
             "From: %s" % email.utils.formataddr((name or "", sender)),
             "To: %s" % to,
             "Subject: %s" % subject,
@@ -143,7 +167,8 @@ include("programs/cdss.conf")
         self.dovecot.append("INBOX", raw)
 
     def reply(self, sender, original, body, name=None):
-        """A reply to an email mentord sent (a sink message dict), quoting it."""
+        """A reply to an email mentord sent (a sink message dict), quoting it,
+        sent to its Reply-To (the signed token address) as mail clients do."""
         parsed = original["parsed"]
         quoted = "\n".join("> " + l for l in parsed.get_content().splitlines())
         text = "%s\n\nOn Mon, 2 Nov 2026 at 09:00, CDSS Mentoring <%s> wrote:\n%s\n" % (
@@ -151,8 +176,44 @@ include("programs/cdss.conf")
         subject = parsed["Subject"]
         if not subject.lower().startswith("re:"):
             subject = "Re: " + subject
+        to = email.utils.parseaddr(parsed["Reply-To"] or "")[1] or PROGRAM_ADDRESS
         return self.deliver(sender, subject, text, in_reply_to=parsed["Message-ID"].strip("<>"),
-                            name=name)
+                            name=name, to=to)
+
+    def confirm(self, mails, who, answer="yes"):
+        """Replies `answer` to the request to confirm that mentord sent to
+        who among mails; returns the request (None when there is none)."""
+        for m in mails:
+            if who in recipients(m) and m["parsed"]["X-Mentord"] == "confirm":
+                self.reply(who, m, answer)
+                return m
+        return None
+
+    def bounce_for(self, sent, status="5.1.1", to_verp=True, mid=None):
+        """A DSN for an email mentord sent (a sink message dict), as the
+        receiving MTA would write it: to the email's envelope sender (the
+        signed VERP address) when to_verp, quoting its headers."""
+        rcpt = recipients(sent)[0]
+        self.counter += 1
+        headers = "".join("%s: %s\r\n" % (k, v) for k, v in sent["parsed"].items()
+                          if k.lower() in ("from", "to", "subject", "message-id", "date"))
+        raw = ("From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n"
+               "To: %s\r\n"
+               "Subject: Undelivered Mail Returned to Sender\r\n"
+               "Message-ID: <%s>\r\n"
+               "Auto-Submitted: auto-replied\r\n"
+               "MIME-Version: 1.0\r\n"
+               "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n"
+               "\r\n--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+               "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+               "Reporting-MTA: dns; mx.example.org\r\n\r\n"
+               "Final-Recipient: rfc822; %s\r\nAction: failed\r\nStatus: %s\r\n"
+               "Diagnostic-Code: smtp; 550 %s user unknown\r\n"
+               "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n%s"
+               "--B--\r\n" % (sent["mail_from"] if to_verp else PROGRAM_ADDRESS,
+                                mid or "bounce-%d-%d@mx.example.org" % (os.getpid(), self.counter),
+                                rcpt, status, status, headers))
+        self.dovecot.append("INBOX", raw.encode())
 
     # ---- mentord ----
 

@@ -82,13 +82,21 @@ def main():
         t.check(env.sql("SELECT status, attempts FROM outbox")[0] == ("sent", 3),
                 "the outbox records three attempts and sent")
 
-        # An unknown command from the coordinator gets the help.
-        env.deliver(COORDINATOR, "hi", "please frobnicate everything")
+        # A coordinator's message without a command gets no answer at all (an
+        # out-of-office reply must not start a conversation); "help" gets the
+        # list of commands.
+        mid = env.deliver(COORDINATOR, "hi", "please frobnicate everything")
         env.run("2026-11-02T10:00")
+        mail = [m for m in env.new_mail() if COORDINATOR in recipients(m)
+                and "done" in m["parsed"]["Subject"]]
+        st = env.sql("SELECT status FROM messages WHERE message_id = ?", mid)
+        t.check(mail == [] and st == [("ignored",)],
+                "a coordinator's message with no command is not answered", (st, len(mail)))
+        env.deliver(COORDINATOR, "help?", "help")
+        env.run("2026-11-02T10:05")
         mail = [m for m in env.new_mail() if COORDINATOR in recipients(m) and "done" in m["parsed"]["Subject"]]
-        t.check(len(mail) == 1 and "No command was found" in mail[0]["parsed"].get_content()
-                and "match ID with ID" in mail[0]["parsed"].get_content(),
-                "an unknown command is answered with the list of commands")
+        t.check(len(mail) == 1 and "match ID with ID" in mail[0]["parsed"].get_content(),
+                "help from the coordinator is answered with the list of commands")
 
         # The same message delivered twice (a client that sent it again, a
         # server that duplicated it): stored once, answered once.
@@ -114,7 +122,8 @@ def main():
         env.ctl("replay", str(rows[0][0]))
         st = env.sql("SELECT status FROM messages WHERE id = ?", rows[0][0])[0][0]
         t.check(st == "answered", "replay applies it again", st)
-        t.check(env.sql("SELECT count(*) FROM outbox WHERE key = ?", "questionnaire:msg=%d" % rows[0][0])[0][0] == 1,
+        t.check(env.sql("SELECT count(*) FROM outbox WHERE kind = 'questionnaire' "
+                        "AND recipients = ?", FRANK)[0][0] == 1,
                 "replay does not queue the same answer twice")
     t.finish()
 

@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
-from mentord_env import COORDINATOR, SOURCE_DIR, Checker, Env, recipients  # noqa: E402
+from mentord_env import AUTHSERV, COORDINATOR, SOURCE_DIR, Checker, Env, recipients  # noqa: E402
 
 NOW_SETUP = "2026-11-09T09:00"  # a Monday
 NOW_BACKLOG = "2026-11-10T10:00"
@@ -89,14 +89,18 @@ def main():
           % (kills, n_apps, 2 * pairs, pairs, n_hello, seed))
     t = Checker()
     started = time.monotonic()
-    with Env("crash") as env:
+    # New emails (applications, the coordinator's commands) come through a
+    # receiving server that authenticates them, so they apply at once.
+    with Env("crash", authserv=AUTHSERV) as env:
         # ---- set-up, no kills: mentors, mentees, partnerships ----
         mentees = ["mentee%02d@example.org" % i for i in range(pairs)]
         mentors = ["mentor%02d@example.org" % i for i in range(pairs)]
         for i, m in enumerate(mentees):
-            env.deliver(m, "application", form("Mentee %02d" % i, "boss%02d@example.org" % i))
+            env.deliver(m, "application", form("Mentee %02d" % i, "boss%02d@example.org" % i),
+                        authenticated=True)
         env.deliver(COORDINATOR, "mentors", "".join(
-            "mentor %s Mentor %02d\n" % (m, i) for i, m in enumerate(mentors)))
+            "mentor %s Mentor %02d\n" % (m, i) for i, m in enumerate(mentors)),
+            authenticated=True)
         env.run(NOW_SETUP)
         app = dict(env.sql("SELECT p.email, a.id FROM applications a JOIN people p "
                            "ON p.id = a.person_id"))
@@ -104,7 +108,7 @@ def main():
                 sorted(app))
         env.deliver(COORDINATOR, "decisions", "".join(
             "accept %d\nmatch %d with %d\n" % (app[a], app[a], app[b])
-            for a, b in zip(mentees, mentors)))
+            for a, b in zip(mentees, mentors)), authenticated=True)
         env.run("2026-11-09T09:30")
         intros = {}
         for msg in env.sent():
@@ -121,10 +125,11 @@ def main():
         backlog = []
         for i in range(n_apps):
             backlog.append(env.deliver("applicant%03d@example.org" % i, "application",
-                                       form("Applicant %03d" % i, "super%03d@example.org" % i)))
+                                       form("Applicant %03d" % i, "super%03d@example.org" % i),
+                                       authenticated=True))
         for a, b in zip(mentees, mentors):
             backlog.append(env.reply(a, intros[a], "met 2026-11-03 2h"))
-            backlog.append(env.reply(b, intros[a], "We met again.\nmet 2026-11-05 90m"))
+            backlog.append(env.reply(b, intros[b], "We met again.\nmet 2026-11-05 90m"))
             backlog.append(env.reply(a, intros[a], "Overall, the partnership was useful: 4\n"
                                      "Comments: my mentor listens well."))
         for i in range(n_hello):

@@ -81,7 +81,11 @@ def summary(msgs):
 
 def main():
     t = Checker()
-    with Env("program", smtp_options={"fail_rcpt": {NOBODY: 550}}) as env:
+    # The department's receiving server (mx.test.example) authenticates
+    # mail: the coordinator and Eve write new emails, which a passing DMARC
+    # check proves theirs (test_trust covers mail without that proof).
+    with Env("program", smtp_options={"fail_rcpt": {NOBODY: 550}},
+             authserv="mx.test.example") as env:
         # -- 2 November, 09:00: a first message from someone unknown --------
         env.deliver(ANA, "Mentoring program", "Hello, I would like to join the mentoring program.",
                     name="Ana Ruiz")
@@ -99,9 +103,9 @@ def main():
 
         # -- 2 November, 10:00: forms come back --------------------------------
         env.reply(ANA, q[0], ANA_FORM, name="Ana Ruiz")
-        env.deliver(COORDINATOR, "New mentor", BOB_MENTOR_FORM)
+        env.deliver(COORDINATOR, "New mentor", BOB_MENTOR_FORM, authenticated=True)
         env.deliver(CARLA, "application", CARLA_FORM)
-        env.deliver(EVE, "my application", EVE_FORM)
+        env.deliver(EVE, "my application", EVE_FORM, authenticated=True)
         env.deliver(DAN, "Re: digest", "accept 1\n")
         env.deliver_raw(b"\x00\x01garbage\xff\xfe without any header\r\n\r\n\x00more")
         env.run("2026-11-02T10:00")
@@ -147,7 +151,8 @@ def main():
         t.check(env.sql("SELECT count(*) FROM messages")[0][0] == 7, "every message is kept")
         t.check(env.sql("SELECT count(*) FROM messages WHERE status = 'held'")[0][0] == 1,
                 "the garbled message is held for the coordinator")
-        raw = env.sql("SELECT raw FROM messages WHERE from_addr = ?", CARLA)
+        raw = env.sql("SELECT r.raw FROM message_raw r JOIN messages m ON m.id = r.id "
+                      "WHERE m.from_addr = ?", CARLA)
         t.check(raw and b"Juggling" in raw[0][0], "raw bytes of the message are stored")
         env.run("2026-11-02T10:00")
         env.run("2026-11-02T11:00")
@@ -164,8 +169,14 @@ def main():
         accepted = only(mail, ANA, "class")
         t.check(len(accepted) == 1, "the mentee is told she is accepted", summary(mail))
         intro = only(mail, ANA, "meet your mentor")
-        t.check(len(intro) == 1 and recipients(intro[0]) == [ANA, BOB],
-                "one introduction goes to mentee and mentor", summary(mail))
+        intro_bob = only(mail, BOB, "meet your mentor")
+        t.check(len(intro) == 1 and len(intro_bob) == 1 and recipients(intro[0]) == [ANA]
+                and recipients(intro_bob[0]) == [BOB],
+                "the introduction goes to mentee and mentor, each in their own copy",
+                summary(mail))
+        if intro_bob:
+            t.check(ANA in body_of(intro_bob[0]) and BOB in body_of(intro[0]),
+                    "each copy gives the partner's address", body_of(intro_bob[0]))
         if intro:
             ib = body_of(intro[0])
             t.check("Conflict Management" in ib and "met 2026-11-20 2h" in ib,
@@ -183,7 +194,7 @@ def main():
 
         # -- 10 November: both partners report the same meeting ---------------
         env.reply(ANA, intro[0], "met 2026-11-09 2h")
-        env.reply(BOB, intro[0], "We met yesterday.\nmet 2026-11-09 2h")
+        env.reply(BOB, intro_bob[0], "We met yesterday.\nmet 2026-11-09 2h")
         env.run("2026-11-10T12:00")
         mail = env.new_mail()
         t.check(len(only(mail, ANA, "meeting report")) == 1 and len(only(mail, BOB, "meeting report")) == 1,
@@ -197,8 +208,10 @@ def main():
         env.run("2026-11-16T09:00")
         mail = env.new_mail()
         rem = only(mail, ANA, "time to meet")
-        t.check(len(rem) == 1 and recipients(rem[0]) == [ANA, BOB] and len(only(mail, ANA)) == 1,
-                "partnership below cadence gets one mid-month reminder", summary(mail))
+        t.check(len(rem) == 1 and len(only(mail, BOB, "time to meet")) == 1
+                and len(only(mail, ANA)) == 1 and len(only(mail, BOB)) == 1,
+                "partnership below cadence gets one mid-month reminder, a copy to each partner",
+                summary(mail))
         if rem:
             t.check("November 2026" in body_of(rem[0]) and "1 meeting" in body_of(rem[0]),
                     "reminder says the month and the count", body_of(rem[0]))
@@ -225,7 +238,7 @@ def main():
         # -- December: the partnership keeps the cadence -----------------------
         env.reply(ANA, intro[0], "met 2026-12-02 2h")
         env.run("2026-12-03T09:00")
-        env.reply(BOB, intro[0], "met 2026-12-07 1.5h")
+        env.reply(BOB, intro_bob[0], "met 2026-12-07 1.5h")
         env.run("2026-12-08T09:00")
         env.new_mail()
         env.run("2026-12-15T09:00")
@@ -241,7 +254,7 @@ def main():
         secret = "Bob helped me prepare a hard conversation with my director."
         env.reply(ANA, intro[0], "Overall, the partnership was useful: [x] 4 - agree\n"
                   "My mentor listened: 5\nComments: %s" % secret)
-        env.reply(BOB, intro[0], "Overall: 9\nComments: fine")
+        env.reply(BOB, intro_bob[0], "Overall: 9\nComments: fine")
         env.deliver("stranger9@example.org", "evaluation", "Overall: 3\nComments: who am I?")
         env.run("2027-01-05T10:00")
         mail = env.new_mail()

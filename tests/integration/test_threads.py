@@ -1,11 +1,13 @@
 """Whose message is it?  Reply tokens, threads, forged senders and bounces,
 through mentord on real servers.
 
-The program signs a token into every email's Reply-To (hmac_secret set).  A
-reply changes state only if its token verifies, or if its sender is the
-person the thread it answers was sent to.  A forged or altered message is
-held for the coordinator and gets no answer (no backscatter).  A permanent
-bounce marks the address undeliverable and tells the coordinator once."""
+Every email goes to one person and carries a token signed for them in its
+Reply-To.  A reply changes state only if its token verifies; a new email, or
+a reply without a token, is only a claim, which the claimed address must
+confirm by reply.  A forged or altered message is held for the coordinator
+and gets no answer (no backscatter).  A permanent bounce tied to an email
+mentord sent marks the address undeliverable and tells the coordinator
+once."""
 
 import email.utils
 import os
@@ -70,9 +72,16 @@ def main():
     t = Checker()
     with Env("threads", conf_extra='hmac_secret = "%s"' % SECRET) as env:
         # -- a partnership: Bob registered, Ana applies, accepted and matched --
+        # New emails prove nothing: each sender is asked to confirm by reply.
         env.deliver(COORDINATOR, "New mentor", BOB_MENTOR_FORM)
         env.deliver(ANA, "application", ANA_FORM, name="Ana Ruiz")
         env.run("2026-11-02T10:00")
+        mail = env.new_mail()
+        t.check(len(mail) == 2 and env.confirm(mail, COORDINATOR) and env.confirm(mail, ANA),
+                "the coordinator and Ana are each asked to confirm", summary(mail))
+        t.check(env.sql("SELECT count(*) FROM applications")[0][0] == 0,
+                "nothing is registered before the confirmations")
+        env.run("2026-11-02T10:30")
         mail = env.new_mail()
         ack = only(mail, ANA, "received")
         t.check(len(ack) == 1, "Ana's application is acknowledged", summary(mail))
@@ -88,8 +97,17 @@ def main():
         env.deliver(COORDINATOR, "commands", "accept %d\nmatch %d with %d\n" % (app_id, app_id, mentor_id))
         env.run("2026-11-03T09:00")
         mail = env.new_mail()
+        req = env.confirm(mail, COORDINATOR)
+        t.check(req is not None and "match %d with %d" % (app_id, mentor_id) in body_of(req),
+                "the coordinator's new email is quoted back for confirmation", summary(mail))
+        env.run("2026-11-03T09:30")
+        mail = env.new_mail()
         intro = only(mail, ANA, "meet your mentor")
-        t.check(len(intro) == 1, "the pair is introduced", summary(mail))
+        intro_bob = only(mail, BOB, "meet your mentor")
+        t.check(len(intro) == 1 and len(intro_bob) == 1 and recipients(intro[0]) == [ANA],
+                "the pair is introduced, each by an email of their own", summary(mail))
+        t.check(reply_to(intro[0]) != reply_to(intro_bob[0]),
+                "each copy carries its own recipient's token")
         accepted = only(mail, ANA, "in the class")
         t.check(len(accepted) == 1, "Ana is told she is accepted", summary(mail))
         t.check(env.sql("SELECT count(*) FROM matches WHERE status = 'active'")[0][0] == 1,
@@ -152,31 +170,25 @@ def main():
         mid = env.deliver(ANA, "Re: accepted " + tag, "met 2026-11-10 1h\n")
         env.run("2026-11-10T13:00")
         mail = env.new_mail()
-        t.check(meetings(env) == 2, "Ana's reply found by its subject tag alone is recorded",
-                status_of(env, mid))
+        st = status_of(env, mid)
+        t.check(meetings(env) == 1 and st[0] == "pending",
+                "Ana's reply found by its subject tag alone (no token) waits for her to confirm",
+                st)
+        t.check(env.confirm(mail, ANA) is not None, "she is asked to confirm", summary(mail))
+        env.run("2026-11-10T13:30")
+        mail = env.new_mail()
+        t.check(meetings(env) == 2 and status_of(env, mid)[0] == "applied",
+                "confirmed, the report is recorded", status_of(env, mid))
 
         # -- a plain reply from the right person still works --------------------
-        env.reply(BOB, intro[0], "met 2026-11-12 1h")
+        env.reply(BOB, intro_bob[0], "met 2026-11-12 1h")
         env.run("2026-11-12T12:00")
         mail = env.new_mail()
         t.check(meetings(env) == 3, "Bob's reply to the introduction is recorded", summary(mail))
 
         # -- a permanent bounce for Bob: the coordinator is told, once ----------
         def bounce(n):
-            env.deliver_raw((
-                "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n"
-                "To: %s\r\n"
-                "Subject: Undelivered Mail Returned to Sender\r\n"
-                "Message-ID: <bounce-%d@mx.example.org>\r\n"
-                "Auto-Submitted: auto-replied\r\n"
-                "MIME-Version: 1.0\r\n"
-                "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n"
-                "\r\n--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
-                "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
-                "Reporting-MTA: dns; mx.example.org\r\n\r\n"
-                "Final-Recipient: rfc822; %s\r\nAction: failed\r\nStatus: 5.1.1\r\n"
-                "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n"
-                "--B--\r\n" % (good, n, BOB)).encode())
+            env.bounce_for(intro_bob[0])
         bounce(1)
         env.run("2026-11-13T12:00")
         mail = env.new_mail()
@@ -198,10 +210,16 @@ def main():
             env.deliver(MAL, "hello %d" % i, "Is this the mentoring program?\n")
         env.run("2026-11-16T12:00")
         mail = env.new_mail()
-        t.check(len(only(mail, MAL)) == 5,
+        t.check(len(only(mail, MAL)) == 1 and len(only(mail, MAL, "questionnaire")) == 1,
+                "eight questions from a stranger get one questionnaire a day", summary(mail))
+        for i in range(8):
+            env.deliver(MAL, "form %d" % i, "Name: Mal\nYears as manager: lots\n")
+        env.run("2026-11-16T13:00")
+        mail = env.new_mail()
+        t.check(len(only(mail, MAL)) == 4,
                 "an address gets at most max_auto_replies_per_day (5) answers a day",
                 summary(mail))
-        t.check(env.sql("SELECT count(*) FROM messages WHERE from_addr = ?", MAL)[0][0] == 9,
+        t.check(env.sql("SELECT count(*) FROM messages WHERE from_addr = ?", MAL)[0][0] == 17,
                 "every one of its messages is still stored")
 
         # -- mail to an undeliverable address is not sent ------------------------
@@ -210,7 +228,7 @@ def main():
         rem = only(mail, subject="time to meet")
         t.check(len(rem) == 1 and recipients(rem[0]) == [ANA],
                 "December's reminder goes to Ana only, not to Bob's dead address", summary(mail))
-        env.deliver(BOB, "meeting", "met 2026-12-17 1h\n")
+        env.reply(BOB, intro_bob[0], "met 2026-12-17 1h\n")
         env.run("2026-12-17T12:00")
         t.check(env.sql("SELECT undeliverable FROM people WHERE email = ?", BOB)[0][0] == 0,
                 "Bob writing again from his address makes it deliverable again")

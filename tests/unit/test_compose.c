@@ -266,15 +266,21 @@ test_headers(void **state)
 		free(v);
 	}
 	char *as = header_get(head, "Auto-Submitted");
-	assert_null(as);
+	assert_non_null(as);
+	assert_string_equal(as, "auto-generated");
+	free(as);
+	as = header_get(head, "X-Auto-Response-Suppress");
+	assert_non_null(as);
+	assert_string_equal(as, "All");
+	free(as);
 	char *decoded = qp_decode(body);
 	assert_string_equal(decoded, "Hello Alice,\nplease reply.\n");
 	free(decoded);
 	free(head);
 	free(data);
 
-	/* Auto-Submitted only when asked; a local time zone shows its offset. */
-	f.mail.auto_submitted = true;
+	/* An answer says so; a local time zone shows its offset. */
+	f.mail.auto_submitted = COMPOSE_AUTO_REPLIED;
 	f.mail.from_name = NULL;
 	setenv("TZ", "America/Los_Angeles", 1);
 	tzset();
@@ -282,7 +288,7 @@ test_headers(void **state)
 	split_message(data, &head, &body);
 	as = header_get(head, "Auto-Submitted");
 	assert_non_null(as);
-	assert_string_equal(as, "auto-generated");
+	assert_string_equal(as, "auto-replied");
 	free(as);
 	char *date = header_get(head, "Date");
 	assert_string_equal(date, "Mon, 1 Dec 2025 01:20:00 -0800");

@@ -148,9 +148,7 @@ test_example_loads(void **state)
 	free(text);
 	text = replace(t2, "password_file = \"/etc/mentord/smtp.password\"", "password = \"s\"");
 	free(t2);
-	t2 = replace(text, "hmac_secret_file = \"/etc/mentord/hmac.secret\"",
-	             "hmac_secret = \"k0123456789abcdef\"");
-	free(text);
+	t2 = text;
 	free(write_tmp("programs/cdss.conf", prog, 0644));
 	conf = write_tmp("mentord.conf", t2, 0644);
 	free(t2);
@@ -166,7 +164,12 @@ test_example_loads(void **state)
 	assert_string_equal(config->database, "/var/lib/mentord/mentord.db");
 	assert_string_equal(config->templates, "/usr/share/mentord/templates");
 	assert_string_equal(config->timezone, "America/Los_Angeles");
-	assert_string_equal(config->hmac_secret, "k0123456789abcdef");
+	/* No secret configured: made in the state directory on first start. */
+	assert_null(config->hmac_secret);
+	assert_string_equal(config->state_dir, "/var/lib/mentord");
+	assert_string_equal(config->hmac_secret_path, "/var/lib/mentord/hmac.secret");
+	assert_int_equal(config->imap.max_message_size, 10 * 1024 * 1024);
+	assert_int_equal(config->trusted_authserv_ids.n, 0);
 	assert_string_equal(config->imap.host, "imap.example.org");
 	assert_int_equal(config->imap.port, 993);
 	assert_true(config->imap.implicit_tls);
@@ -646,11 +649,116 @@ test_many_problems(void **state)
 	strbuf_free(&sb);
 }
 
+/* With no secret configured, the first start makes one in the state
+ * directory (private), and later starts read the same one. */
+static void
+test_secret_generated(void **state)
+{
+	struct config *config = NULL, *again = NULL;
+	const char *error = NULL;
+	struct stat st;
+	char *path, *dir;
+
+	(void)state;
+	dir = xasprintf("%s/state", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_null(load_text(min_program, &config, NULL));
+	assert_null(config->hmac_secret);
+	assert_string_equal(config->state_dir, dir);
+	assert_int_equal(config_ensure_secret(config, &error), 0);
+	assert_non_null(config->hmac_secret);
+	assert_true(strlen(config->hmac_secret) >= 32);
+	path = xasprintf("%s/hmac.secret", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_null(load_text(min_program, &again, NULL));
+	assert_int_equal(config_ensure_secret(again, &error), 0);
+	assert_string_equal(again->hmac_secret, config->hmac_secret);
+	/* A secret readable by others is refused, not used. */
+	config_free(&again);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_null(load_text(min_program, &again, NULL));
+	assert_int_equal(config_ensure_secret(again, &error), -1);
+	assert_non_null(strstr(error, "chmod 600"));
+	assert_null(strstr(error, config->hmac_secret));
+	config_free(&again);
+	config_free(&config);
+	free(path);
+	free(dir);
+}
+
+/* tls = off sends the password in clear: only to this machine. */
+static void
+test_tls_off_loopback_only(void **state)
+{
+	static const char *const local[] = {"127.0.0.1", "127.1.2.3", "localhost", "[::1]"};
+	struct config *config = NULL;
+	const char *error;
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMENTS(local); i++) {
+		char *host = xasprintf("imap://%s", local[i]);
+		char *conf = replace(base_conf, "imap://127.0.0.1", host);
+		char *text = xasprintf("%s%s", conf, min_program);
+		char *path = write_tmp("mentord.conf", text, 0644);
+
+		if (config_load(path, &config, &error) < 0)
+			fail_msg("%s refused: %s", local[i], error);
+		config_free(&config);
+		free(path);
+		free(text);
+		free(conf);
+		free(host);
+	}
+	{
+		char *conf = replace(base_conf, "imap://127.0.0.1", "imap://mail.example.org");
+		char *text = xasprintf("%s%s", conf, min_program);
+		char *path = write_tmp("mentord.conf", text, 0644);
+
+		assert_int_equal(config_load(path, &config, &error), -1);
+		assert_non_null(strstr(error, "mentord.conf:3: imap tls = off"));
+		assert_non_null(strstr(error, "mail.example.org"));
+		free(path);
+		free(text);
+		free(conf);
+	}
+}
+
+/* include() of a file that holds a secret: the error names the file and
+ * the line and never repeats what is in it. */
+static void
+test_include_secret_not_printed(void **state)
+{
+	struct config *config = NULL;
+	const char *error;
+	char *secret_path;
+
+	(void)state;
+	secret_path =
+	    write_tmp("hmac.secret", "Zm9vYmFyMTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1ub3A=\n", 0600);
+	error = load_text("include(\"hmac.secret\")\n", &config, NULL);
+	assert_non_null(error);
+	assert_non_null(strstr(error, "hmac.secret:1:"));
+	assert_null(strstr(error, "Zm9vYmFy"));
+	free(secret_path);
+	/* The same one-line file readable by all: no section, no string, so
+	 * still not quoted. */
+	secret_path =
+	    write_tmp("hmac.secret", "Zm9vYmFyMTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1ub3A=\n", 0644);
+	error = load_text("include(\"hmac.secret\")\n", &config, NULL);
+	assert_non_null(error);
+	assert_null(strstr(error, "Zm9vYmFy"));
+	free(secret_path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_example_loads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_secret_generated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tls_off_loopback_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_include_secret_not_printed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cdss_application_form, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_custom_competencies, setup, teardown),

@@ -331,6 +331,11 @@ test_email(void **state)
 	expect(state, k, "ana@x", NULL, "Supervisor email: \"ana@x\" is not an email address");
 	expect(state, k, "a@b@x.org", NULL,
 	       "Supervisor email: \"a@b@x.org\" is not an email address");
+	/* A list is not taken for its first address. */
+	expect(state, k, "a@x.org, b@x.org", NULL,
+	       "Supervisor email: give one address; \"a@x.org, b@x.org\" holds 2");
+	expect(state, k, "Sam <sam@x.org>; Kim <kim@x.org>", NULL,
+	       "Supervisor email: give one address; \"Sam <sam@x.org>; Kim <kim@x.org>\" holds 2");
 	expect(state, k, "ana..r@x.org", NULL,
 	       "Supervisor email: \"ana..r@x.org\" is not an email address");
 }

@@ -519,7 +519,8 @@ test_fetch_and_mark_batch(void **state)
 	s = connect_ok(&c);
 	assert_int_equal(imap_select(s, "Batch", &info, &err), IMAP_OK);
 
-	assert_int_equal(imap_fetch_batch(s, u, 4, 1 << 20, &got, &n, &taken, &err), IMAP_OK);
+	assert_int_equal(imap_fetch_batch(s, u, 4, 1 << 20, SIZE_MAX, &got, &n, &taken, &err),
+	                 IMAP_OK);
 	assert_int_equal(taken, 4);
 	assert_int_equal(n, 3);
 	for (size_t i = 0; i < 3; i++) {
@@ -532,15 +533,16 @@ test_fetch_and_mark_batch(void **state)
 	assert_null(got);
 
 	/* Room for the first two only (RFC822.SIZE counts CRLF, as sent). */
-	assert_int_equal(
-	    imap_fetch_batch(s, u, 3, strlen(msgs[0]) + strlen(msgs[1]), &got, &n, &taken, &err),
-	    IMAP_OK);
+	assert_int_equal(imap_fetch_batch(s, u, 3, strlen(msgs[0]) + strlen(msgs[1]), SIZE_MAX,
+	                                  &got, &n, &taken, &err),
+	                 IMAP_OK);
 	assert_int_equal(taken, 2);
 	assert_int_equal(n, 2);
 	assert_int_equal(got[1].uid, u[1]);
 	mail_fetched_free(&got, n);
 	/* No room at all: still one message, or nothing would move. */
-	assert_int_equal(imap_fetch_batch(s, u + 1, 2, 0, &got, &n, &taken, &err), IMAP_OK);
+	assert_int_equal(imap_fetch_batch(s, u + 1, 2, 0, SIZE_MAX, &got, &n, &taken, &err),
+	                 IMAP_OK);
 	assert_int_equal(taken, 1);
 	assert_int_equal(n, 1);
 	assert_int_equal(got[0].uid, u[1]);
