@@ -7,6 +7,7 @@
  * quoted when needed, the body is UTF-8 quoted-printable with CRLF line ends.
  * Auto-Submitted: auto-generated (RFC 3834) is added when asked, and every
  * message carries X-Mentord: KIND so mentord recognises its own mail.
+ * Attachments (a certificate, a calendar invitation) make it multipart.
  */
 #ifndef MENTORD_COMPOSE_H
 #define MENTORD_COMPOSE_H
@@ -14,6 +15,27 @@
 #include "util.h"
 
 #include <time.h>
+
+/* A file sent with the message (base64, Content-Disposition: attachment).
+ * Every pointer is borrowed for the duration of compose_message. */
+struct compose_attachment {
+	const char *filename;     /* UTF-8; path separators and controls removed;
+	                           * non-ASCII names are RFC 2231 encoded */
+	const char *content_type; /* "type/subtype" without parameters; NULL:
+	                           * application/octet-stream (application/ics for
+	                           * a calendar) */
+	const void *data;         /* len bytes, any content */
+	size_t len;
+	/* NULL for a plain attachment.  For a calendar invitation (iMIP, RFC
+	 * 6047), its iTIP method ("REQUEST", "CANCEL"): data (an iCalendar
+	 * object in UTF-8, calendar_build) is then also the body's text/calendar
+	 * alternative, "text/calendar; method=REQUEST; charset=UTF-8", which is
+	 * what Outlook and Gmail show as an invitation with answer buttons; the
+	 * attached copy (content_type application/ics by default, as Google
+	 * Calendar sends it) is for clients that only offer to open the file.
+	 * At most one attachment of a message may set it. */
+	const char *inline_calendar_method;
+};
 
 struct compose_mail {
 	const char *from_addr;   /* required */
@@ -28,6 +50,13 @@ struct compose_mail {
 	const char *kind;        /* X-Mentord value, e.g. "reminder" */
 	bool auto_submitted;     /* add Auto-Submitted: auto-generated */
 	time_t date;
+	/* Attachments, in order, after the text; none (NULL, 0): a single
+	 * text/plain part, as without this field.  With some: multipart/mixed,
+	 * the text first (or multipart/alternative of the text and the
+	 * calendar, see inline_calendar_method), then each attachment.
+	 * Borrowed. */
+	const struct compose_attachment *attachments;
+	size_t nattachments;
 };
 
 /* A new globally unique id "<random>@domain" without the angle brackets;
