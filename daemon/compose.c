@@ -544,7 +544,8 @@ compose_bracketed(struct strbuf *sb, const char *head, const char *id)
 
 #define FILENAME_MAX_BYTES 200
 #define B64_LINE_BYTES 57 /* 76 columns of base64 */
-#define RFC2231_CHUNK 60  /* encoded bytes per filename*N* line */
+#define RFC2231_CHUNK 50  /* encoded bytes per filename*N* line */
+#define PLAIN_NAME_MAX 56 /* a quoted name that keeps its line within 76 */
 
 /* A MIME token (RFC 2045): printable ASCII but no tspecials. */
 static bool
@@ -691,8 +692,11 @@ compose_filename(const char *raw)
 static bool
 compose_filename_plain(const char *name)
 {
-	return compose_is_ascii(name) && strlen(name) <= RFC2231_CHUNK &&
-	       strstr(name, "=?") == NULL;
+	size_t quoted = 0;
+
+	for (const char *p = name; *p != '\0'; p++)
+		quoted += *p == '"' || *p == '\\' ? 2 : 1;
+	return compose_is_ascii(name) && quoted <= PLAIN_NAME_MAX && strstr(name, "=?") == NULL;
 }
 
 /* Adds '"' name '"' with '"' and '\' escaped. */
