@@ -575,11 +575,49 @@ calendar_attendee_addr(icalproperty *p)
 	return NULL;
 }
 
+/* Whether every SEQUENCE line of the raw text has an integer value:
+ * libical reads "SEQUENCE:one" as 0 without a word (atoi), and the sequence
+ * decides which invitation a reply answers.  Folded lines are unfolded. */
+static bool
+calendar_raw_sequences_ok(const char *text)
+{
+	for (const char *p = text; *p != '\0';) {
+		const char *eol = strchr(p, '\n');
+		if (str_istarts(p, "SEQUENCE") && (p[8] == ':' || p[8] == ';')) {
+			const char *v = strchr(p, ':');
+			size_t digits = 0;
+			bool ok = true;
+			for (const char *q = v + 1; *q != '\0'; q++) {
+				if (*q == '\r' && q[1] == '\n')
+					continue;
+				if (*q == '\n') {
+					if (q[1] == ' ' || q[1] == '\t') {
+						q++; /* a fold */
+						continue;
+					}
+					break;
+				}
+				if (*q >= '0' && *q <= '9' && digits < 10)
+					digits++;
+				else if (!(*q == '-' && digits == 0 && q == v + 1))
+					ok = false;
+			}
+			if (!ok || digits == 0)
+				return false;
+		}
+		if (eol == NULL)
+			break;
+		p = eol + 1;
+	}
+	return true;
+}
+
 /*
  * Cases (each refusal names the problem):
  *   - too long, NUL bytes, or not iCalendar at all;
  *   - several VCALENDARs (libical wraps them in an XROOT);
- *   - anything libical had to drop (X-LIC-ERROR), anywhere in the object;
+ *   - anything libical had to drop (X-LIC-ERROR), anywhere in the object,
+ *     or a SEQUENCE that is not an integer (which libical reads as 0);
  *   - METHOD missing, repeated or not REPLY;
  *   - not exactly one VEVENT; a RECURRENCE-ID;
  *   - UID missing, repeated or unusable; SEQUENCE repeated or negative;
@@ -625,6 +663,10 @@ calendar_parse_reply(const char *data, size_t len, struct calendar_reply **reply
 		*error_r = ic.icalcomponent_isa(root) == ICAL_XROOT_COMPONENT
 		               ? errorf("more than one VCALENDAR in a calendar reply")
 		               : errorf("not a VCALENDAR");
+		goto out;
+	}
+	if (!calendar_raw_sequences_ok(text)) {
+		*error_r = errorf("malformed iCalendar: a SEQUENCE that is not an integer");
 		goto out;
 	}
 	p = calendar_find_error(root);
