@@ -534,23 +534,36 @@ calendar_reply_free(struct calendar_reply **reply)
 	*reply = NULL;
 }
 
-/* The first X-LIC-ERROR that libical left in comp or below (a line it
- * could not parse, a missing END), or NULL.  Depth is bounded by the
- * parser's own nesting; components are few in anything we accept. */
-static icalproperty *
-calendar_find_error(icalcomponent *comp)
+/* Components nest 3 deep in a reply (VCALENDAR, VTIMEZONE, STANDARD, and
+ * a VALARM in a VEVENT); more is not a reply, and the check below recurses. */
+#define CALENDAR_MAX_DEPTH 8
+
+/* Refuses comp when libical left an X-LIC-ERROR in it or below (a line it
+ * could not parse and dropped) or components nest past CALENDAR_MAX_DEPTH;
+ * 0 or -1. */
+static int
+calendar_check_tree(icalcomponent *comp, unsigned depth, const char **error_r)
 {
 	icalproperty *p = ic.icalcomponent_get_first_property(comp, ICAL_XLICERROR_PROPERTY);
 
-	if (p != NULL)
-		return p;
+	if (p != NULL) {
+		const char *why = ic.icalproperty_get_value_as_string(p);
+		char *clean = compose_sanitize_header(why != NULL ? why : "", 200);
+		*error_r = errorf("malformed iCalendar: %s", clean);
+		free(clean);
+		return -1;
+	}
+	if (depth >= CALENDAR_MAX_DEPTH) {
+		*error_r = errorf("malformed iCalendar: components nested more than %d deep",
+		                  CALENDAR_MAX_DEPTH);
+		return -1;
+	}
 	for (icalcomponent *c = ic.icalcomponent_get_first_component(comp, ICAL_ANY_COMPONENT);
 	     c != NULL; c = ic.icalcomponent_get_next_component(comp, ICAL_ANY_COMPONENT)) {
-		p = calendar_find_error(c);
-		if (p != NULL)
-			return p;
+		if (calendar_check_tree(c, depth + 1, error_r) < 0)
+			return -1;
 	}
-	return NULL;
+	return 0;
 }
 
 /* The addr-spec of an ATTENDEE: its mailto: value, or (Apple's urn:uuid:
@@ -617,7 +630,8 @@ calendar_raw_sequences_ok(const char *text)
  *   - too long, NUL bytes, or not iCalendar at all;
  *   - several VCALENDARs (libical wraps them in an XROOT);
  *   - anything libical had to drop (X-LIC-ERROR), anywhere in the object,
- *     or a SEQUENCE that is not an integer (which libical reads as 0);
+ *     a SEQUENCE that is not an integer (which libical reads as 0), or
+ *     components nested deeper than any reply;
  *   - METHOD missing, repeated or not REPLY;
  *   - not exactly one VEVENT; a RECURRENCE-ID;
  *   - UID missing, repeated or unusable; SEQUENCE repeated or negative;
@@ -656,7 +670,7 @@ calendar_parse_reply(const char *data, size_t len, struct calendar_reply **reply
 
 	root = ic.icalparser_parse_string(text);
 	if (root == NULL) {
-		*error_r = errorf("not an iCalendar object");
+		*error_r = errorf("not an iCalendar object (or one cut short)");
 		goto out;
 	}
 	if (ic.icalcomponent_isa(root) != ICAL_VCALENDAR_COMPONENT) {
@@ -669,14 +683,8 @@ calendar_parse_reply(const char *data, size_t len, struct calendar_reply **reply
 		*error_r = errorf("malformed iCalendar: a SEQUENCE that is not an integer");
 		goto out;
 	}
-	p = calendar_find_error(root);
-	if (p != NULL) {
-		const char *why = ic.icalproperty_get_value_as_string(p);
-		char *clean = compose_sanitize_header(why != NULL ? why : "", 200);
-		*error_r = errorf("malformed iCalendar: %s", clean);
-		free(clean);
+	if (calendar_check_tree(root, 0, error_r) < 0)
 		goto out;
-	}
 
 	n = ic.icalcomponent_count_properties(root, ICAL_METHOD_PROPERTY);
 	p = ic.icalcomponent_get_first_property(root, ICAL_METHOD_PROPERTY);

@@ -95,8 +95,9 @@ struct calendar_reply {
 
 /*
  * Parses the text/calendar bytes data[0..len) of an answer.  Refused with
- * an error that says why: not iCalendar, a line libical could not parse
- * (X-LIC-ERROR), more than one VCALENDAR, METHOD other than REPLY, no or
+ * an error that says why: not iCalendar (or cut short), a line libical
+ * could not parse (X-LIC-ERROR), a SEQUENCE that is not an integer,
+ * components nested deeper than a reply's, more than one VCALENDAR, METHOD other than REPLY, no or
  * several VEVENTs, a RECURRENCE-ID (mentord sends no recurring events), no
  * UID or an unusable one, a negative SEQUENCE, no or several ATTENDEEs, an
  * attendee that is not a mailto: address (nor has an EMAIL parameter), a

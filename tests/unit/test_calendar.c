@@ -580,6 +580,17 @@ test_malformed_replies(void **state)
 	assert_int_equal(calendar_parse_reply(big, CALENDAR_MAX_BYTES + 1, &r, &error), -1);
 	assert_non_null(strstr(error, "too large"));
 	free(big);
+	/* Components nested past any reply's depth. */
+	struct strbuf deep = {0};
+	strbuf_adds(&deep, "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\n");
+	for (int i = 0; i < 5000; i++)
+		strbuf_adds(&deep, "BEGIN:X-A\r\n");
+	for (int i = 0; i < 5000; i++)
+		strbuf_adds(&deep, "END:X-A\r\n");
+	strbuf_adds(&deep, "END:VCALENDAR\r\n");
+	assert_int_equal(calendar_parse_reply(deep.buf, deep.len, &r, &error), -1);
+	assert_non_null(strstr(error, "nested"));
+	strbuf_free(&deep);
 	/* Only len bytes are read: a reply cut short is refused. */
 	assert_int_equal(calendar_parse_reply(gmail_reply, 60, &r, &error), -1);
 	assert_null(r);
