@@ -172,8 +172,13 @@ ic_fini(void)
 }
 
 static const char *const ic_sonames[] = {"libical.so.3", NULL};
-static struct dynlib libical = {ic_sonames, ic_syms, N_ELEMENTS(ic_syms), ic_init, ic_fini,
-                                NULL,       0};
+/* libical's recurrence code runs on ICU calendars (a VTIMEZONE's rules are
+ * recurrences), and ICU keeps caches it only frees in u_cleanup(), whose
+ * name carries ICU's version: ICU stays loaded instead.  libxml2 loads the
+ * same ICU for HTML mail anyway. */
+static const char *const ic_pinned[] = {"libicuuc.so", "libicui18n.so", "libicudata.so", NULL};
+static struct dynlib libical = {
+    ic_sonames, ic_syms, N_ELEMENTS(ic_syms), ic_init, ic_fini, ic_pinned, NULL, 0};
 
 int
 calendar_acquire(const char **error_r)

@@ -56,13 +56,16 @@ struct calendar_event {
 	 * number than any sent before (RFC 5546 2.1.4): clients ignore a
 	 * message whose sequence is not higher than the one they hold. */
 	unsigned sequence;
-	time_t dtstamp;                            /* when this version was made: clock_now() */
-	time_t start, end;                         /* end > start */
-	const char *tzid;                          /* IANA zone name; NULL or "UTC": UTC times */
-	const char *summary;                       /* UTF-8, required */
-	const char *location;                      /* UTF-8, may be NULL */
-	const char *description;                   /* UTF-8, may be NULL; LF line ends */
-	const char *organizer_addr;                /* required: where the calendars send REPLYs */
+	time_t dtstamp;          /* when this version was made: clock_now() */
+	time_t start, end;       /* end > start */
+	const char *tzid;        /* IANA zone name; NULL or "UTC": UTC times */
+	const char *summary;     /* UTF-8, required */
+	const char *location;    /* UTF-8, may be NULL */
+	const char *description; /* UTF-8, may be NULL; LF line ends */
+	/* Required: where calendar clients send the REPLY (they ignore
+	 * Reply-To).  The signed token address (mentoring+TOKEN@...) makes the
+	 * REPLY carry its thread and proof, as a reply by mail does. */
+	const char *organizer_addr;
 	const char *organizer_name;                /* UTF-8, may be NULL */
 	const struct calendar_attendee *attendees; /* at least one */
 	size_t nattendees;
