@@ -540,6 +540,337 @@ compose_bracketed(struct strbuf *sb, const char *head, const char *id)
 	strbuf_add(sb, ">\r\n", 3);
 }
 
+/* --- attachments: a multipart/mixed body ------------------------------- */
+
+#define FILENAME_MAX_BYTES 200
+#define B64_LINE_BYTES 57 /* 76 columns of base64 */
+#define RFC2231_CHUNK 50  /* encoded bytes per filename*N* line */
+#define PLAIN_NAME_MAX 56 /* a quoted name that keeps its line within 76 */
+
+/* A MIME token (RFC 2045): printable ASCII but no tspecials. */
+static bool
+compose_mime_token(const char *s, size_t n)
+{
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?=", c) != NULL)
+			return false;
+	}
+	return true;
+}
+
+/* "type/subtype", two tokens, nothing else. */
+static bool
+compose_valid_content_type(const char *ct)
+{
+	const char *slash = ct != NULL ? strchr(ct, '/') : NULL;
+
+	return slash != NULL && compose_mime_token(ct, (size_t)(slash - ct)) &&
+	       compose_mime_token(slash + 1, strlen(slash + 1));
+}
+
+/* An iTIP method: "REQUEST", "CANCEL", ... (RFC 5546 uses letters only). */
+static bool
+compose_valid_method(const char *m)
+{
+	size_t n = strlen(m);
+
+	if (n == 0 || n > 20)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i] < 'A' || m[i] > 'Z')
+			return false;
+	}
+	return true;
+}
+
+/* At most one calendar, valid content types and methods; 0 or -1. */
+static int
+compose_check_attachments(const struct compose_mail *mail, const char **error_r)
+{
+	size_t calendars = 0;
+
+	for (size_t i = 0; i < mail->nattachments; i++) {
+		const struct compose_attachment *a = &mail->attachments[i];
+		if (a->data == NULL && a->len > 0) {
+			*error_r = errorf("attachment %zu has no data", i + 1);
+			return -1;
+		}
+		if (a->content_type != NULL && !compose_valid_content_type(a->content_type)) {
+			*error_r = errorf("attachment %zu: invalid content type \"%.100s\"", i + 1,
+			                  a->content_type);
+			return -1;
+		}
+		if (a->inline_calendar_method != NULL) {
+			if (!compose_valid_method(a->inline_calendar_method)) {
+				*error_r =
+				    errorf("attachment %zu: invalid calendar method \"%.40s\"",
+				           i + 1, a->inline_calendar_method);
+				return -1;
+			}
+			if (++calendars > 1) {
+				*error_r = errorf("more than one calendar invitation in a message");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The calendar attachment of mail, or NULL. */
+static const struct compose_attachment *
+compose_calendar(const struct compose_mail *mail)
+{
+	for (size_t i = 0; i < mail->nattachments; i++) {
+		if (mail->attachments[i].inline_calendar_method != NULL)
+			return &mail->attachments[i];
+	}
+	return NULL;
+}
+
+/* "=_mentord_<kind>_<16 hex>", from a hash of the Message-ID: unique per
+ * message, the same every time the message is composed, and impossible in
+ * base64 or quoted-printable text ("=_" is neither), so no part can contain
+ * it.  buf holds at least 48 bytes. */
+static void
+compose_boundary(char *buf, const char *kind, const char *message_id)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+	size_t n = 0;
+
+	for (const char *p = message_id; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	memcpy(buf, "=_mentord_", 10);
+	n = 10;
+	for (const char *p = kind; *p != '\0' && n < 30; p++)
+		buf[n++] = *p;
+	buf[n++] = '_';
+	for (int shift = 60; shift >= 0; shift -= 4)
+		buf[n++] = compose_hex[(h >> shift) & 0xf];
+	buf[n] = '\0';
+}
+
+/* data in base64 lines of 76 columns, each ending in CRLF. */
+static void
+compose_base64_body(struct strbuf *sb, const unsigned char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i += B64_LINE_BYTES) {
+		size_t n = len - i < B64_LINE_BYTES ? len - i : B64_LINE_BYTES;
+		char *w = strbuf_room(sb, 4 * ((n + 2) / 3) + 2);
+		size_t wl = compose_base64(w, data + i, n);
+		w[wl++] = '\r';
+		w[wl++] = '\n';
+		strbuf_commit(sb, wl);
+	}
+}
+
+/* The file name to show: UTF-8 kept, controls and path separators made
+ * spaces (a name is never a path), folded and trimmed by the header
+ * sanitiser, at most FILENAME_MAX_BYTES; "attachment" when nothing is
+ * left.  Caller owns. */
+static char *
+compose_filename(const char *raw)
+{
+	char *name = compose_sanitize_header(raw, FILENAME_MAX_BYTES);
+
+	for (char *p = name; *p != '\0'; p++) {
+		if (*p == '/' || *p == '\\')
+			*p = '_';
+	}
+	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		free(name);
+		name = xstrdup("attachment");
+	}
+	return name;
+}
+
+/* A name that can go out as a plain quoted-string on one line. */
+static bool
+compose_filename_plain(const char *name)
+{
+	size_t quoted = 0;
+
+	for (const char *p = name; *p != '\0'; p++)
+		quoted += *p == '"' || *p == '\\' ? 2 : 1;
+	return compose_is_ascii(name) && quoted <= PLAIN_NAME_MAX && strstr(name, "=?") == NULL;
+}
+
+/* Adds '"' name '"' with '"' and '\' escaped. */
+static void
+compose_quoted(struct strbuf *sb, const char *name)
+{
+	strbuf_addc(sb, '"');
+	for (const char *p = name; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			strbuf_addc(sb, '\\');
+		strbuf_addc(sb, *p);
+	}
+	strbuf_addc(sb, '"');
+}
+
+/* The name parameter of Content-Type for readers that do not know RFC
+ * 2231 (older Outlook): RFC 2047 words inside the quotes, as Thunderbird
+ * and Gmail write it.  Starts on a folded line. */
+static void
+compose_name_param(struct strbuf *sb, const char *name)
+{
+	struct strbuf words = {0};
+	struct hdr h;
+
+	strbuf_adds(sb, ";\r\n name=");
+	if (compose_filename_plain(name)) {
+		compose_quoted(sb, name);
+		return;
+	}
+	/* hdr_encoded writes the words (into their own buffer, so the first
+	 * one's leading space can be dropped) folding between them; the quotes
+	 * go around all. */
+	strbuf_addc(sb, '"');
+	h.sb = &words;
+	h.col = 7; /* " name=\"" */
+	h.line_has_token = true;
+	hdr_encoded(&h, name);
+	/* hdr_token puts a space before each word: the first is dropped. */
+	strbuf_adds(sb, words.buf[0] == ' ' ? words.buf + 1 : words.buf);
+	strbuf_free(&words);
+	strbuf_addc(sb, '"');
+}
+
+/* The filename parameter of Content-Disposition: a quoted-string, or RFC
+ * 2231 UTF-8 percent-encoding in continuations of at most RFC2231_CHUNK
+ * bytes (never splitting a %XX), one per line. */
+static void
+compose_filename_param(struct strbuf *sb, const char *name)
+{
+	static const char attr_chars[] = "!#$&+-.^_`|~";
+	struct strbuf enc = {0};
+
+	if (compose_filename_plain(name)) {
+		strbuf_adds(sb, ";\r\n filename=");
+		compose_quoted(sb, name);
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		             (*p >= '0' && *p <= '9') || strchr(attr_chars, *p) != NULL;
+		if (plain) {
+			strbuf_addc(&enc, (char)*p);
+		} else {
+			strbuf_addc(&enc, '%');
+			strbuf_addc(&enc, compose_hex[*p >> 4]);
+			strbuf_addc(&enc, compose_hex[*p & 0xf]);
+		}
+	}
+	if (enc.len <= RFC2231_CHUNK) {
+		strbuf_adds(sb, ";\r\n filename*=UTF-8''");
+		strbuf_add(sb, enc.buf, enc.len);
+	} else {
+		size_t i = 0;
+		for (int k = 0; i < enc.len; k++) {
+			size_t n = enc.len - i < RFC2231_CHUNK ? enc.len - i : RFC2231_CHUNK;
+			/* Back off so a %XX stays whole. */
+			if (i + n < enc.len) {
+				if (enc.buf[i + n - 1] == '%')
+					n -= 1;
+				else if (enc.buf[i + n - 2] == '%')
+					n -= 2;
+			}
+			strbuf_addf(sb, ";\r\n filename*%d*=%s", k, k == 0 ? "UTF-8''" : "");
+			strbuf_add(sb, enc.buf + i, n);
+			i += n;
+		}
+	}
+	strbuf_free(&enc);
+}
+
+/* One attachment part: headers, a blank line, base64. */
+static void
+compose_attachment_part(struct strbuf *sb, const struct compose_attachment *a)
+{
+	char *name = compose_filename(a->filename);
+	const char *ct = a->content_type;
+
+	if (ct == NULL)
+		ct = a->inline_calendar_method != NULL ? "application/ics"
+		                                       : "application/octet-stream";
+	strbuf_adds(sb, "Content-Type: ");
+	strbuf_adds(sb, ct);
+	compose_name_param(sb, name);
+	strbuf_adds(sb, "\r\nContent-Disposition: attachment");
+	compose_filename_param(sb, name);
+	strbuf_adds(sb, "\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+	compose_base64_body(sb, a->data, a->len);
+	free(name);
+}
+
+/* The text part's headers, blank line and quoted-printable body. */
+static void
+compose_text_part(struct strbuf *sb, const char *body)
+{
+	strbuf_adds(sb, "Content-Type: text/plain; charset=utf-8\r\n");
+	strbuf_adds(sb, "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	compose_qp_body(sb, body);
+}
+
+/* The top-level Content-Type of a message with attachments. */
+static void
+compose_multipart_headers(struct strbuf *sb, const struct compose_mail *mail)
+{
+	char boundary[48];
+
+	compose_boundary(boundary, "mixed", mail->message_id);
+	strbuf_adds(sb, "Content-Type: multipart/mixed;\r\n boundary=\"");
+	strbuf_adds(sb, boundary);
+	strbuf_adds(sb, "\"\r\n");
+}
+
+/*
+ * The body of a message with attachments.  Cases:
+ *   - no calendar: multipart/mixed { text/plain, attachments... };
+ *   - a calendar invitation: multipart/mixed { multipart/alternative {
+ *     text/plain, text/calendar; method=M }, attachments... } with the
+ *     calendar among the attachments too (application/ics), the layout of
+ *     Google Calendar's invitations; Outlook finds the text/calendar
+ *     alternative, Gmail and Apple Mail either.
+ * Each part's content ends with CRLF, and the delimiter adds its own CRLF
+ * before "--", so no part loses its last line break.
+ */
+static void
+compose_multipart_body(struct strbuf *sb, const struct compose_mail *mail)
+{
+	const struct compose_attachment *cal = compose_calendar(mail);
+	char mixed[48], alt[48];
+
+	compose_boundary(mixed, "mixed", mail->message_id);
+	compose_boundary(alt, "alt", mail->message_id);
+	strbuf_adds(sb, "This is a multi-part message in MIME format.\r\n");
+	strbuf_addf(sb, "\r\n--%s\r\n", mixed);
+	if (cal == NULL) {
+		compose_text_part(sb, mail->body);
+	} else {
+		strbuf_addf(sb, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n",
+		            alt);
+		strbuf_addf(sb, "\r\n--%s\r\n", alt);
+		compose_text_part(sb, mail->body);
+		strbuf_addf(sb, "\r\n--%s\r\n", alt);
+		strbuf_addf(sb,
+		            "Content-Type: text/calendar; charset=UTF-8; method=%s\r\n"
+		            "Content-Transfer-Encoding: base64\r\n\r\n",
+		            cal->inline_calendar_method);
+		compose_base64_body(sb, cal->data, cal->len);
+		strbuf_addf(sb, "\r\n--%s--\r\n", alt);
+	}
+	for (size_t i = 0; i < mail->nattachments; i++) {
+		strbuf_addf(sb, "\r\n--%s\r\n", mixed);
+		compose_attachment_part(sb, &mail->attachments[i]);
+	}
+	strbuf_addf(sb, "\r\n--%s--\r\n", mixed);
+}
+
 int
 compose_message(const struct compose_mail *mail, char **data_r, size_t *len_r, const char **error_r)
 {
@@ -559,6 +890,13 @@ compose_message(const struct compose_mail *mail, char **data_r, size_t *len_r, c
 	if (!compose_valid_msgid(mail->message_id)) {
 		*error_r = errorf("invalid Message-ID \"%.100s\"",
 		                  mail->message_id != NULL ? mail->message_id : "(none)");
+		goto out;
+	}
+	if (mail->nattachments > 0 &&
+	    (mail->attachments == NULL || compose_check_attachments(mail, error_r) < 0)) {
+		if (mail->attachments == NULL)
+			*error_r =
+			    errorf("%zu attachments announced, none given", mail->nattachments);
 		goto out;
 	}
 
@@ -597,8 +935,12 @@ compose_message(const struct compose_mail *mail, char **data_r, size_t *len_r, c
 		free(refs);
 	}
 	strbuf_adds(&sb, "MIME-Version: 1.0\r\n");
-	strbuf_adds(&sb, "Content-Type: text/plain; charset=utf-8\r\n");
-	strbuf_adds(&sb, "Content-Transfer-Encoding: quoted-printable\r\n");
+	if (mail->nattachments > 0) {
+		compose_multipart_headers(&sb, mail);
+	} else {
+		strbuf_adds(&sb, "Content-Type: text/plain; charset=utf-8\r\n");
+		strbuf_adds(&sb, "Content-Transfer-Encoding: quoted-printable\r\n");
+	}
 	/* Every email is automatic (RFC 3834): well-behaved responders stay
 	 * silent, and Exchange's out-of-office follows its own header. */
 	strbuf_adds(&sb, mail->auto_submitted == COMPOSE_AUTO_REPLIED
@@ -607,7 +949,10 @@ compose_message(const struct compose_mail *mail, char **data_r, size_t *len_r, c
 	strbuf_adds(&sb, "X-Auto-Response-Suppress: All\r\n");
 	compose_unstructured(&sb, "X-Mentord", mail->kind != NULL ? mail->kind : "other", 64);
 	strbuf_adds(&sb, "\r\n");
-	compose_qp_body(&sb, mail->body);
+	if (mail->nattachments > 0)
+		compose_multipart_body(&sb, mail);
+	else
+		compose_qp_body(&sb, mail->body);
 
 	*len_r = sb.len;
 	*data_r = strbuf_detach(&sb);

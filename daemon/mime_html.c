@@ -170,7 +170,7 @@ lx_fini(void)
 }
 
 static const char *const lx_sonames[] = {"libxml2.so.2", NULL};
-static struct dynlib libxml2 = {lx_sonames, lx_syms, N_ELEMENTS(lx_syms), lx_init, lx_fini,
+static struct dynlib libxml2 = {lx_sonames, lx_syms, N_ELEMENTS(lx_syms), lx_init, lx_fini, NULL,
                                 NULL,       0};
 static bool libxml2_failed; /* said once: the package is missing */
 

@@ -124,7 +124,7 @@ lc_fini(void)
 
 /* The flavour Debian's libcurl4-gnutls-dev builds against first. */
 static const char *const lc_sonames[] = {"libcurl-gnutls.so.4", "libcurl.so.4", NULL};
-static struct dynlib libcurl = {lc_sonames, lc_syms, N_ELEMENTS(lc_syms), lc_init, lc_fini,
+static struct dynlib libcurl = {lc_sonames, lc_syms, N_ELEMENTS(lc_syms), lc_init, lc_fini, NULL,
                                 NULL,       0};
 
 #define SMTP_DEFAULT_TIMEOUT 30

@@ -9,6 +9,7 @@
  * on answers, auto-generated on the rest, and Microsoft's
  * X-Auto-Response-Suppress: All) and carries X-Mentord: KIND so mentord
  * recognises its own mail.
+ * Attachments (a certificate, a calendar invitation) make it multipart.
  */
 #ifndef MENTORD_COMPOSE_H
 #define MENTORD_COMPOSE_H
@@ -20,6 +21,27 @@
 /* RFC 3834: an answer to a message is auto-replied; everything else mentord
  * sends (reminders, digests, notices) is auto-generated. */
 enum compose_auto { COMPOSE_AUTO_GENERATED = 0, COMPOSE_AUTO_REPLIED };
+
+/* A file sent with the message (base64, Content-Disposition: attachment).
+ * Every pointer is borrowed for the duration of compose_message. */
+struct compose_attachment {
+	const char *filename;     /* UTF-8; path separators and controls removed;
+	                           * non-ASCII names are RFC 2231 encoded */
+	const char *content_type; /* "type/subtype" without parameters; NULL:
+	                           * application/octet-stream (application/ics for
+	                           * a calendar) */
+	const void *data;         /* len bytes, any content */
+	size_t len;
+	/* NULL for a plain attachment.  For a calendar invitation (iMIP, RFC
+	 * 6047), its iTIP method ("REQUEST", "CANCEL"): data (an iCalendar
+	 * object in UTF-8, calendar_build) is then also the body's text/calendar
+	 * alternative, "text/calendar; method=REQUEST; charset=UTF-8", which is
+	 * what Outlook and Gmail show as an invitation with answer buttons; the
+	 * attached copy (content_type application/ics by default, as Google
+	 * Calendar sends it) is for clients that only offer to open the file.
+	 * At most one attachment of a message may set it. */
+	const char *inline_calendar_method;
+};
 
 struct compose_mail {
 	const char *from_addr;            /* required */
@@ -34,6 +56,13 @@ struct compose_mail {
 	const char *kind;                 /* X-Mentord value, e.g. "reminder" */
 	enum compose_auto auto_submitted; /* the Auto-Submitted value */
 	time_t date;
+	/* Attachments, in order, after the text; none (NULL, 0): a single
+	 * text/plain part, as without this field.  With some: multipart/mixed,
+	 * the text first (or multipart/alternative of the text and the
+	 * calendar, see inline_calendar_method), then each attachment.
+	 * Borrowed. */
+	const struct compose_attachment *attachments;
+	size_t nattachments;
 };
 
 /* A new globally unique id "<random>@domain" without the angle brackets;

@@ -35,6 +35,12 @@ struct dynlib {
 	int (*init)(const char **error_r);
 	/* Called before unloading (the library's global cleanup); may be NULL. */
 	void (*fini)(void);
+	/* Libraries it brings in that keep process-wide allocations they have
+	 * no way to free (pixman's implementation table, ICU's caches): parts
+	 * of their file names ("libpixman-1.so"), NULL-terminated; or NULL.
+	 * Once loaded they stay (RTLD_NODELETE), so unloading the library
+	 * leaks nothing and loading it again reuses them. */
+	const char *const *pinned;
 
 	/* State, zero at start. */
 	void *handle;

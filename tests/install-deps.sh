@@ -2,11 +2,15 @@
 # Installs what mentord needs to build, test and run its demo on Debian 12.
 # libetpan-dev pulls in libcurl4-gnutls-dev; do not add libcurl4-openssl-dev
 # (the two conflict).  python3-aiosmtpd is for Debian's /usr/bin/python3.
+# cairo draws the certificate of completion with the DejaVu fonts; the tests
+# read it back with poppler-utils' pdftotext.  libical writes and reads the
+# calendar invitations.
 set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
 	libetpan-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3 libconfuse-dev libxml2-dev
 	libgnutls28-dev nettle-dev libsystemd-dev libcmocka-dev
+	libcairo2-dev fonts-dejavu-core libical-dev poppler-utils
 	dovecot-imapd python3 python3-aiosmtpd openssl tzdata ca-certificates
 )
 # --bench adds what tests/bench/run.sh compares mentord with: Postfix's

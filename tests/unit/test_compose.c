@@ -4,12 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "compose.h"
+#include "mime.h"
 #include "util.h"
 
 /* --- helpers: parsing the output back ------------------------------- */
@@ -560,13 +562,517 @@ test_message_id(void **state)
 	free(b);
 }
 
+/* --- attachments ------------------------------------------------------ */
+
+/* The value of parameter name in a header value ("a; b=c; name=\"d\""),
+ * unquoted; NULL when absent.  Owned. */
+static char *
+param_get(const char *value, const char *name)
+{
+	size_t nlen = strlen(name);
+	for (const char *p = strchr(value, ';'); p != NULL; p = strchr(p + 1, ';')) {
+		const char *q = p + 1;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncasecmp(q, name, nlen) == 0 && q[nlen] == '=') {
+			q += nlen + 1;
+			if (*q == '"') {
+				struct strbuf sb = {0};
+				for (q++; *q != '\0' && *q != '"'; q++) {
+					if (*q == '\\' && q[1] != '\0')
+						q++;
+					strbuf_addc(&sb, *q);
+				}
+				return strbuf_detach(&sb);
+			}
+			const char *e = q;
+			while (*e != '\0' && *e != ';')
+				e++;
+			return xstrndup(q, (size_t)(e - q));
+		}
+	}
+	return NULL;
+}
+
+/* A part of a multipart body: its header block and its content. */
+struct part {
+	char *head;    /* owned, each line CRLF-ended */
+	char *content; /* owned, as in the message */
+};
+
+/* Splits body into the parts between "--boundary" delimiters (each
+ * preceded by CRLF, RFC 2046 5.1.1), checking that the close delimiter is
+ * there and no content contains the delimiter.  Returns the count. */
+static size_t
+split_parts(const char *body, const char *boundary, struct part *parts, size_t max)
+{
+	char *delim = xasprintf("\r\n--%s", boundary);
+	size_t dlen = strlen(delim), n = 0;
+	/* The preamble may be empty: the first delimiter may start the body. */
+	const char *p = strncmp(body, delim + 2, dlen - 2) == 0 ? body - 2 : strstr(body, delim);
+	assert_non_null(p);
+	for (;;) {
+		p += dlen;
+		if (strncmp(p, "--", 2) == 0)
+			break; /* the close delimiter */
+		assert_true(strncmp(p, "\r\n", 2) == 0);
+		p += 2;
+		const char *next = strstr(p, delim);
+		assert_non_null(next);
+		const char *sep = strstr(p, "\r\n\r\n");
+		assert_true(sep != NULL && sep < next);
+		assert_true(n < max);
+		parts[n].head = xstrndup(p, (size_t)(sep - p) + 2);
+		parts[n].content = xstrndup(sep + 4, (size_t)(next - sep - 4));
+		n++;
+		p = next;
+	}
+	free(delim);
+	return n;
+}
+
+static void
+parts_free(struct part *parts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(parts[i].head);
+		free(parts[i].content);
+	}
+}
+
+/* Decodes base64 content of lines of at most 76 columns, CRLF-ended. */
+static void
+b64_content(struct strbuf *out, const char *content)
+{
+	for (const char *p = content; *p != '\0';) {
+		const char *eol = strstr(p, "\r\n");
+		assert_non_null(eol);
+		assert_true(eol - p <= 76);
+		b64_decode(out, p, (size_t)(eol - p));
+		p = eol + 2;
+	}
+}
+
+/* Decodes an RFC 2231 value: the filename*= or filename*0*=, *1*=...
+ * parameters of a Content-Disposition value, into UTF-8.  Owned. */
+static char *
+rfc2231_filename(const char *value)
+{
+	struct strbuf enc = {0}, out = {0};
+	char *single = param_get(value, "filename*");
+	if (single != NULL) {
+		strbuf_adds(&enc, single);
+		free(single);
+	} else {
+		for (int k = 0;; k++) {
+			char name[32];
+			snprintf(name, sizeof(name), "filename*%d*", k);
+			char *v = param_get(value, name);
+			if (v == NULL)
+				break;
+			strbuf_adds(&enc, v);
+			free(v);
+		}
+	}
+	const char *e = strbuf_str(&enc);
+	assert_true(strncmp(e, "UTF-8''", 7) == 0);
+	for (const char *p = e + 7; *p != '\0'; p++) {
+		if (*p == '%') {
+			char hx[3] = {p[1], p[2], 0};
+			assert_non_null(strchr("0123456789ABCDEF", hx[0]));
+			assert_non_null(strchr("0123456789ABCDEF", hx[1]));
+			strbuf_addc(&out, (char)strtol(hx, NULL, 16));
+			p += 2;
+		} else {
+			/* RFC 2231 attribute-char: no specials, no space, no '*'. */
+			assert_null(strchr(" *'%()<>@,;:\\\"/[]?=", *p));
+			strbuf_addc(&out, *p);
+		}
+	}
+	strbuf_free(&enc);
+	return strbuf_detach(&out);
+}
+
+/* The fixture's message without attachments, byte for byte from
+ * "MIME-Version" to the end of the header line after it, and its body:
+ * what the message was before attachments existed (the header lines before
+ * MIME-Version are checked by test_headers). */
+static void
+test_no_attachment_unchanged(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f);
+	f.mail.body = "Hello José,\nplease reply.\n";
+	char *data = compose_ok(&f.mail, NULL);
+	assert_non_null(strstr(data, "\r\nMIME-Version: 1.0\r\n"
+	                             "Content-Type: text/plain; charset=utf-8\r\n"
+	                             "Content-Transfer-Encoding: quoted-printable\r\n"));
+	const char *body = strstr(data, "\r\n\r\n") + 4;
+	assert_string_equal(body, "Hello Jos=C3=A9,\r\nplease reply.\r\n");
+	assert_null(strstr(data, "multipart"));
+	assert_null(strstr(data, "=_mentord_"));
+
+	/* An attachments pointer with a count of 0 is no attachment. */
+	struct compose_attachment unused = {"x.pdf", "application/pdf", "%PDF", 4, NULL};
+	f.mail.attachments = &unused;
+	f.mail.nattachments = 0;
+	char *again = compose_ok(&f.mail, NULL);
+	assert_string_equal(again, data);
+	free(again);
+	free(data);
+	strvec_free(&f.to);
+}
+
+static void
+test_attachments(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f);
+	unsigned char bin[1000];
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (unsigned char)(i * 37 + 11); /* every byte value */
+	const char *csv = "name,score\nJosé,4\n";
+	struct compose_attachment att[] = {
+	    {"Certificate.pdf", "application/pdf", bin, sizeof(bin), NULL},
+	    {"report \"Q4\".csv", "text/csv", csv, strlen(csv), NULL},
+	    {"empty.bin", NULL, NULL, 0, NULL},
+	};
+	f.mail.body = "Hello José,\nyour certificate is attached.\n";
+	f.mail.attachments = att;
+	f.mail.nattachments = N_ELEMENTS(att);
+	char *data = compose_ok(&f.mail, NULL);
+	char *head;
+	const char *body;
+	split_message(data, &head, &body);
+
+	char *ct = header_get(head, "Content-Type");
+	assert_true(strncmp(ct, "multipart/mixed;", 16) == 0);
+	char *boundary = param_get(ct, "boundary");
+	assert_non_null(boundary);
+	assert_true(strlen(boundary) <= 70); /* RFC 2046 */
+	assert_null(header_get(head, "Content-Transfer-Encoding"));
+	char *mv = header_get(head, "MIME-Version");
+	assert_string_equal(mv, "1.0");
+	free(mv);
+
+	struct part parts[8];
+	size_t n = split_parts(body, boundary, parts, 8);
+	assert_int_equal(n, 4);
+	/* The text first, quoted-printable as without attachments. */
+	char *v = header_get(parts[0].head, "Content-Type");
+	assert_string_equal(v, "text/plain; charset=utf-8");
+	free(v);
+	v = header_get(parts[0].head, "Content-Transfer-Encoding");
+	assert_string_equal(v, "quoted-printable");
+	free(v);
+	char *text = qp_decode(parts[0].content);
+	assert_string_equal(text, "Hello José,\nyour certificate is attached.\n");
+	free(text);
+
+	/* Each attachment: type, name, disposition, base64 of the exact bytes. */
+	const char *want_name[] = {"Certificate.pdf", "report \"Q4\".csv", "empty.bin"};
+	const char *want_type[] = {"application/pdf", "text/csv", "application/octet-stream"};
+	for (size_t i = 0; i < N_ELEMENTS(att); i++) {
+		struct part *p = &parts[i + 1];
+		v = header_get(p->head, "Content-Type");
+		assert_true(strncmp(v, want_type[i], strlen(want_type[i])) == 0);
+		char *name = param_get(v, "name");
+		assert_string_equal(name, want_name[i]);
+		free(name);
+		free(v);
+		v = header_get(p->head, "Content-Disposition");
+		assert_true(strncmp(v, "attachment;", 11) == 0);
+		name = param_get(v, "filename");
+		assert_string_equal(name, want_name[i]);
+		free(name);
+		free(v);
+		v = header_get(p->head, "Content-Transfer-Encoding");
+		assert_string_equal(v, "base64");
+		free(v);
+		struct strbuf dec = {0};
+		b64_content(&dec, p->content);
+		assert_int_equal(dec.len, att[i].len);
+		if (att[i].len > 0)
+			assert_memory_equal(dec.buf, att[i].data, att[i].len);
+		strbuf_free(&dec);
+	}
+	parts_free(parts, n);
+
+	/* mentord's own parser (libetpan) reads it back the same way. */
+	struct mime_message *msg = NULL;
+	const char *error = NULL;
+	assert_int_equal(mime_parse(data, strlen(data), NULL, &msg, &error), 0);
+	assert_string_equal(msg->content_type, "multipart/mixed");
+	assert_string_equal(msg->text, "Hello José,\nyour certificate is attached.\n");
+	assert_int_equal(msg->nattachments, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(msg->attachments[i].filename, want_name[i]);
+		assert_string_equal(msg->attachments[i].content_type, want_type[i]);
+		assert_int_equal(msg->attachments[i].size, att[i].len);
+	}
+	assert_int_equal(msg->defects.n, 0);
+	mime_message_free(&msg);
+
+	/* The same message twice: the same bytes (the boundary comes from the
+	 * Message-ID); another Message-ID, another boundary. */
+	char *again = compose_ok(&f.mail, NULL);
+	assert_string_equal(again, data);
+	free(again);
+	f.mail.message_id = "other@example.org";
+	again = compose_ok(&f.mail, NULL);
+	assert_null(strstr(again, boundary));
+	free(again);
+
+	free(boundary);
+	free(ct);
+	free(head);
+	free(data);
+	strvec_free(&f.to);
+}
+
+static void
+test_attachment_filenames(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f);
+	struct {
+		const char *given, *want;
+	} cases[] = {
+	    {"José Núñez.pdf", "José Núñez.pdf"},
+	    {"Certificado de finalización — Zoë Ørsted, programa de mentoría 2026 (final, "
+	     "firmado).pdf",
+	     "Certificado de finalización — Zoë Ørsted, programa de mentoría 2026 (final, "
+	     "firmado).pdf"},
+	    {"../../etc/passwd", ".._.._etc_passwd"},
+	    {"C:\\Users\\ana\\cert.pdf", "C:_Users_ana_cert.pdf"},
+	    {"bad\r\nContent-Type: text/html\r\n\r\n<script>.pdf",
+	     "bad Content-Type: text_html <script>.pdf"},
+	    {"=?UTF-8?B?Zm9v?=.pdf", "=?UTF-8?B?Zm9v?=.pdf"},
+	    {"", "attachment"},
+	    {"..", "attachment"},
+	    {"100% done; \"final\".txt", "100% done; \"final\".txt"},
+	};
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		struct compose_attachment att = {cases[i].given, "application/pdf", "%PDF-1.5", 8,
+		                                 NULL};
+		f.mail.attachments = &att;
+		f.mail.nattachments = 1;
+		char *data = compose_ok(&f.mail, NULL);
+		char *head;
+		const char *body;
+		split_message(data, &head, &body);
+		char *ct = header_get(head, "Content-Type");
+		char *boundary = param_get(ct, "boundary");
+		struct part parts[4];
+		size_t n = split_parts(body, boundary, parts, 4);
+		assert_int_equal(n, 2);
+		/* Nothing in the file name reaches the part's header block as a
+		 * line of its own. */
+		for (const char *p = parts[1].head; *p != '\0'; p = strstr(p, "\r\n") + 2)
+			assert_true(*p == ' ' || strncmp(p, "Content-", 8) == 0);
+
+		char *disp = header_get(parts[1].head, "Content-Disposition");
+		char *plain = param_get(disp, "filename");
+		char *got = plain != NULL ? plain : rfc2231_filename(disp);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("case %zu: filename \"%s\", want \"%s\"", i, got, cases[i].want);
+		/* Non-ASCII names only in RFC 2231 form (7-bit headers). */
+		for (const char *p = disp; *p != '\0'; p++)
+			assert_true((unsigned char)*p < 0x80);
+		free(got);
+
+		/* The Content-Type name, RFC 2047 for readers without RFC 2231. */
+		char *pct = header_get(parts[1].head, "Content-Type");
+		char *name = param_get(pct, "name");
+		assert_non_null(name);
+		char *dec =
+		    strncmp(name, "=?UTF-8?B?", 10) == 0 ? rfc2047_decode(name) : xstrdup(name);
+		assert_string_equal(dec, cases[i].want);
+		free(dec);
+		free(name);
+		free(pct);
+
+		/* And libetpan agrees. */
+		struct mime_message *msg = NULL;
+		const char *error = NULL;
+		assert_int_equal(mime_parse(data, strlen(data), NULL, &msg, &error), 0);
+		assert_int_equal(msg->nattachments, 1);
+		assert_string_equal(msg->attachments[0].filename, cases[i].want);
+		mime_message_free(&msg);
+
+		parts_free(parts, n);
+		free(disp);
+		free(boundary);
+		free(ct);
+		free(head);
+		free(data);
+	}
+
+	/* A name past the limit is cut on a character boundary, and its RFC
+	 * 2231 form runs to more than ten continuations (filename*10*). */
+	struct strbuf longname = {0};
+	for (int i = 0; i < 150; i++)
+		strbuf_adds(&longname, "é");
+	struct compose_attachment att = {strbuf_str(&longname), NULL, "x", 1, NULL};
+	f.mail.attachments = &att;
+	f.mail.nattachments = 1;
+	char *data = compose_ok(&f.mail, NULL);
+	assert_non_null(strstr(data, " filename*11*="));
+	struct mime_message *msg = NULL;
+	const char *error = NULL;
+	assert_int_equal(mime_parse(data, strlen(data), NULL, &msg, &error), 0);
+	assert_int_equal(strlen(msg->attachments[0].filename), 200);
+	assert_true(strncmp(msg->attachments[0].filename, strbuf_str(&longname), 200) == 0);
+	mime_message_free(&msg);
+	free(data);
+	strbuf_free(&longname);
+	strvec_free(&f.to);
+}
+
+static void
+test_calendar_invitation(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f);
+	const char *ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nVERSION:2.0\r\n"
+	                  "PRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:s1@example.org\r\n"
+	                  "SUMMARY:Sesión 1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+	unsigned char pdf[] = {'%', 'P', 'D', 'F', 0, 0xff};
+	struct compose_attachment att[] = {
+	    {"invite.ics", NULL, ics, strlen(ics), "REQUEST"},
+	    {"agenda.pdf", "application/pdf", pdf, sizeof(pdf), NULL},
+	};
+	f.mail.body = "You are invited to session 1.\n";
+	f.mail.attachments = att;
+	f.mail.nattachments = 2;
+	char *data = compose_ok(&f.mail, NULL);
+	char *head;
+	const char *body;
+	split_message(data, &head, &body);
+	char *ct = header_get(head, "Content-Type");
+	char *mixed = param_get(ct, "boundary");
+	struct part outer[4], inner[4];
+	size_t n = split_parts(body, mixed, outer, 4);
+	assert_int_equal(n, 3);
+
+	/* First: multipart/alternative { text/plain, text/calendar }. */
+	char *v = header_get(outer[0].head, "Content-Type");
+	assert_true(strncmp(v, "multipart/alternative;", 22) == 0);
+	char *alt = param_get(v, "boundary");
+	assert_string_not_equal(alt, mixed);
+	free(v);
+	size_t m = split_parts(outer[0].content, alt, inner, 4);
+	assert_int_equal(m, 2);
+	v = header_get(inner[0].head, "Content-Type");
+	assert_string_equal(v, "text/plain; charset=utf-8");
+	free(v);
+	char *text = qp_decode(inner[0].content);
+	assert_string_equal(text, "You are invited to session 1.\n");
+	free(text);
+	v = header_get(inner[1].head, "Content-Type");
+	assert_string_equal(v, "text/calendar; charset=UTF-8; method=REQUEST");
+	free(v);
+	struct strbuf dec = {0};
+	b64_content(&dec, inner[1].content);
+	assert_string_equal(strbuf_str(&dec), ics);
+	strbuf_free(&dec);
+	parts_free(inner, m);
+
+	/* Then the .ics as a file, application/ics as Google Calendar sends
+	 * it, then the other attachment. */
+	v = header_get(outer[1].head, "Content-Type");
+	assert_string_equal(v, "application/ics; name=\"invite.ics\"");
+	free(v);
+	v = header_get(outer[1].head, "Content-Disposition");
+	assert_string_equal(v, "attachment; filename=\"invite.ics\"");
+	free(v);
+	b64_content(&dec, outer[1].content);
+	assert_string_equal(strbuf_str(&dec), ics);
+	strbuf_free(&dec);
+	v = header_get(outer[2].head, "Content-Type");
+	assert_string_equal(v, "application/pdf; name=\"agenda.pdf\"");
+	free(v);
+	b64_content(&dec, outer[2].content);
+	assert_int_equal(dec.len, sizeof(pdf));
+	assert_memory_equal(dec.buf, pdf, sizeof(pdf));
+	strbuf_free(&dec);
+	parts_free(outer, n);
+
+	/* A cancellation says so in the method. */
+	att[0].inline_calendar_method = "CANCEL";
+	char *cancel = compose_ok(&f.mail, NULL);
+	assert_non_null(strstr(cancel, "\r\nContent-Type: text/calendar; charset=UTF-8; "
+	                               "method=CANCEL\r\n"));
+	free(cancel);
+
+	free(alt);
+	free(mixed);
+	free(ct);
+	free(head);
+	free(data);
+	strvec_free(&f.to);
+}
+
+static void
+test_attachment_errors(void **state)
+{
+	(void)state;
+	struct fixture f;
+	char *data = NULL;
+	size_t len;
+	const char *error;
+	struct compose_attachment two_cal[] = {
+	    {"a.ics", NULL, "x", 1, "REQUEST"},
+	    {"b.ics", NULL, "x", 1, "CANCEL"},
+	};
+	struct compose_attachment bad_type = {"a.pdf", "application/pdf; name=x", "x", 1, NULL};
+	struct compose_attachment bad_type2 = {"a.pdf", "pdf", "x", 1, NULL};
+	struct compose_attachment bad_method = {"a.ics", NULL, "x", 1, "REQUEST\r\nX: y"};
+	struct compose_attachment no_data = {"a.pdf", NULL, NULL, 10, NULL};
+	struct {
+		const struct compose_attachment *att;
+		size_t n;
+		const char *says;
+	} cases[] = {
+	    {two_cal, 2, "more than one calendar"},
+	    {&bad_type, 1, "content type"},
+	    {&bad_type2, 1, "content type"},
+	    {&bad_method, 1, "calendar method"},
+	    {&no_data, 1, "no data"},
+	    {NULL, 1, "none given"},
+	};
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		fixture_init(&f);
+		f.mail.attachments = cases[i].att;
+		f.mail.nattachments = cases[i].n;
+		error = NULL;
+		assert_int_equal(compose_message(&f.mail, &data, &len, &error), -1);
+		assert_null(data);
+		if (error == NULL || strstr(error, cases[i].says) == NULL)
+			fail_msg("case %zu: error \"%s\", want \"%s\"", i, error, cases[i].says);
+		strvec_free(&f.to);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_headers),          cmocka_unit_test(test_subject_encoding),
-	    cmocka_unit_test(test_header_injection), cmocka_unit_test(test_qp_body),
-	    cmocka_unit_test(test_addresses),        cmocka_unit_test(test_message_id),
+	    cmocka_unit_test(test_headers),
+	    cmocka_unit_test(test_subject_encoding),
+	    cmocka_unit_test(test_header_injection),
+	    cmocka_unit_test(test_qp_body),
+	    cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_message_id),
+	    cmocka_unit_test(test_no_attachment_unchanged),
+	    cmocka_unit_test(test_attachments),
+	    cmocka_unit_test(test_attachment_filenames),
+	    cmocka_unit_test(test_calendar_invitation),
+	    cmocka_unit_test(test_attachment_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
