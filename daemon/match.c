@@ -1070,7 +1070,8 @@ mentee_reason(const struct pair_ctx *c, size_t i)
 	} else if (all == REFUSE_SUPERVISED && with_place == 1) {
 		strbuf_adds(&sb, "the only mentor with a free place is their supervisor");
 	} else {
-		strbuf_addf(&sb, "none of the %zu mentors with a free place fits: ", with_place);
+		strbuf_addf(&sb, "none of the %zu mentor%s with a free place fits: ", with_place,
+		            with_place == 1 ? "" : "s");
 		add_refusal_counts(&sb, counts, r, true);
 	}
 	free(fit);
@@ -1113,7 +1114,8 @@ mentor_reason(const struct pair_ctx *c, size_t j)
 		add_trimmed(&sb, c->mentors[j].division);
 		strbuf_adds(&sb, " is waiting");
 	} else {
-		strbuf_addf(&sb, "none of the %zu mentees fits: ", c->nmentees);
+		strbuf_addf(&sb, "none of the %zu mentee%s fits: ", c->nmentees,
+		            c->nmentees == 1 ? "" : "s");
 		add_refusal_counts(&sb, counts, c->rules, false);
 	}
 	free(fit);
@@ -1657,11 +1659,17 @@ unplace(struct unplaced_list *u, const struct team_ctx *c, size_t x, char *reaso
 static char *
 no_team_reason(const struct team_ctx *c, size_t except)
 {
-	for (size_t t = 0; t < c->nteams; t++)
-		if (t != except && c->size[t] > 0 && c->size[t] < c->rules->size_max)
+	bool other = false;
+
+	for (size_t t = 0; t < c->nteams; t++) {
+		if (t == except || c->size[t] == 0)
+			continue;
+		other = true;
+		if (c->size[t] < c->rules->size_max)
 			return xstrdup("every team with room has someone they were in a team "
 			               "with before");
-	return xstrdup("every other team is full");
+	}
+	return xstrdup(other ? "every other team is full" : "there is no other team to join");
 }
 
 static void
