@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---- the greedy suggestion of today's digest ---------------------------- */
 
@@ -98,6 +99,24 @@ match_suggestions_free(struct match_suggestion **list, size_t n)
 
 /* ---- the assignment solver ---------------------------------------------- */
 
+/* A large array (a cost matrix), on transparent huge pages where the
+ * system offers them: on some virtual machines the first-touch page faults
+ * of a 4 KiB-paged 24 MB matrix cost 100 ms, as much as solving it.  The
+ * caller frees it with free(). */
+static void *
+alloc_large(size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	void *p = NULL;
+
+	if (bytes >= ((size_t)4 << 20) && posix_memalign(&p, (size_t)2 << 20, bytes) == 0) {
+		(void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+		return p;
+	}
+#endif
+	return xmalloc(bytes);
+}
+
 /*
  * The solver works on n rows and m groups of columns.  A group is a run of
  * identical adjacent columns (a mentor's places) and takes up to cap[g]
@@ -141,54 +160,55 @@ lap_take(struct lap *l, size_t i)
 	l->rowsol[i] = MATCH_NONE;
 }
 
-/* The start.  With exactly n places the potentials are free: column
- * reduction (v = each group's least cost; a group takes the first row at
- * its minimum if that row is free).  With more places, v = 0 and each row
- * in turn takes its cheapest group if that has room.  Rows left over wait
- * for the augmentation. */
+/* The start.  With exactly n places the potentials are free: row then
+ * column reduction, v = each group's least cost less the row's least cost
+ * (so a constant added to a row, such as a tie-break, does not spread
+ * across the potentials).  With more places, v = 0.  Then each row in turn
+ * takes the group of its least reduced cost if that has room (one with room
+ * first among equals), which keeps the duals feasible (the row's potential
+ * is that least reduced cost).
+ * Rows left over wait for the augmentation. */
 static void
 lap_start(struct lap *l, bool exact)
 {
 	size_t n = l->n, m = l->m;
+	int64_t *v = l->v;
 
 	l->nfree = 0;
-	for (size_t i = 0; i < n; i++)
-		l->rowsol[i] = MATCH_NONE;
-	if (exact) {
-		size_t *argmin = xcalloc(m, sizeof(*argmin));
+	for (size_t g = 0; g < m; g++)
+		v[g] = exact ? INT64_MAX : 0;
+	for (size_t i = 0; exact && i < n; i++) {
+		const int64_t *ci = l->c + i * l->stride;
+		int64_t u = ci[0];
 
+		for (size_t g = 1; g < m; g++)
+			u = ci[g] < u ? ci[g] : u;
 		for (size_t g = 0; g < m; g++)
-			l->v[g] = l->c[g];
-		for (size_t i = 1; i < n; i++) {
-			const int64_t *ci = l->c + i * l->stride;
+			v[g] = ci[g] - u < v[g] ? ci[g] - u : v[g];
+	}
+	for (size_t i = 0; i < n; i++) {
+		const int64_t *ci = l->c + i * l->stride;
+		int64_t best = ci[0] - v[0];
+		size_t gmin = 0;
 
-			for (size_t g = 0; g < m; g++)
-				if (ci[g] < l->v[g]) {
-					l->v[g] = ci[g];
-					argmin[g] = i;
-				}
+		bool room = l->cnt[0] < l->cap[0];
+
+		for (size_t g = 1; g < m; g++) {
+			int64_t h = ci[g] - v[g];
+
+			if (h < best || (h == best && !room && l->cnt[g] < l->cap[g])) {
+				best = h;
+				gmin = g;
+				room = l->cnt[g] < l->cap[g];
+			}
 		}
-		for (size_t g = 0; g < m; g++)
-			if (l->rowsol[argmin[g]] == MATCH_NONE)
-				lap_put(l, argmin[g], g);
-		free(argmin);
-	} else {
-		for (size_t g = 0; g < m; g++)
-			l->v[g] = 0;
-		for (size_t i = 0; i < n; i++) {
-			const int64_t *ci = l->c + i * l->stride;
-			size_t gmin = 0;
-
-			for (size_t g = 1; g < m; g++)
-				if (ci[g] < ci[gmin])
-					gmin = g;
-			if (l->cnt[gmin] < l->cap[gmin])
-				lap_put(l, i, gmin);
+		if (room) {
+			lap_put(l, i, gmin);
+		} else {
+			l->rowsol[i] = MATCH_NONE;
+			l->free_rows[l->nfree++] = i;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		if (l->rowsol[i] == MATCH_NONE)
-			l->free_rows[l->nfree++] = i;
 }
 
 /* Shortest augmenting paths (Dijkstra on reduced costs) from each free
@@ -402,7 +422,7 @@ match_assign(const int64_t *cost, size_t rows, size_t cols, int64_t forbidden, s
 		l.c = cost;
 		l.stride = cols;
 	} else {
-		work = xmalloc(rows * ngroups * sizeof(*work));
+		work = alloc_large(rows * ngroups * sizeof(*work));
 		for (size_t i = 0; i < rows; i++)
 			for (size_t g = 0; g < ngroups; g++) {
 				int64_t h =
@@ -580,13 +600,24 @@ bit_set(uint64_t *w, size_t b)
 	w[b / 64] |= (uint64_t)1 << (b % 64);
 }
 
+/* Bits set in x, without the library call a compiler makes for
+ * __builtin_popcountll when the target has no popcount instruction. */
+static size_t
+popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+	return (size_t)((x * 0x0101010101010101ULL) >> 56);
+}
+
 static size_t
 bits_common(const uint64_t *a, const uint64_t *b, size_t words)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < words; i++)
-		n += (size_t)__builtin_popcountll(a[i] & b[i]);
+		n += popcount64(a[i] & b[i]);
 	return n;
 }
 
@@ -1219,7 +1250,7 @@ pair_matrix(const struct match_person *mentees, size_t nmentees, const struct ma
 	mx->cols = cols;
 	mx->forbidden = INT64_MAX;
 	mx->scale = (int64_t)scale;
-	mx->cost = xmalloc((nmentees * cols + 1) * sizeof(*mx->cost));
+	mx->cost = alloc_large((nmentees * cols + 1) * sizeof(*mx->cost));
 	mx->row_mentee = xmalloc((nmentees + 1) * sizeof(*mx->row_mentee));
 	mx->col_mentor = xmalloc((cols + 1) * sizeof(*mx->col_mentor));
 	for (size_t q = 0; q < nmentors; q++)
