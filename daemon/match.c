@@ -380,7 +380,7 @@ match_assign(const int64_t *cost, size_t rows, size_t cols, int64_t forbidden, s
 		if (room < 0 || (range > 0 && (int64_t)rows > room / range)) {
 			*error_r =
 			    errorf("costs from %lld to %lld are too far apart for a %zu x %zu "
-			           "assignment with forbidden pairs",
+			           "assignment where some rows may stay unassigned",
 			           (long long)min, (long long)max, rows, cols);
 			return -1;
 		}
@@ -2095,7 +2095,8 @@ match_teams(const struct match_person *people, size_t n, const struct match_team
 		*error_r = errorf("weights that high make pair scores too large");
 		goto out;
 	}
-	c.repeat = 2 * (int64_t)rules->size_max * maxpair + 1;
+	/* A swap changes fewer than 4 * size_max pair scores. */
+	c.repeat = 4 * (int64_t)rules->size_max * maxpair + 1;
 
 	res = xcalloc(1, sizeof(*res));
 	team_split(rules, n, &nn, &nt);

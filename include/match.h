@@ -116,7 +116,8 @@ struct match_person {
 	 * interests.  Competency names of the program's model. */
 	const char *const *topics;
 	size_t ntopics;
-	long level; /* experience level (e.g. years as manager), or MATCH_LEVEL_UNKNOWN */
+	/* Experience level, >= 0 (e.g. years as manager), or MATCH_LEVEL_UNKNOWN. */
+	long level;
 	const char *division;
 	const char *supervisor; /* the supervisor's address */
 	/* When the person is free: tokens such as "Tuesday morning". */

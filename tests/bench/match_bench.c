@@ -311,6 +311,9 @@ main(int argc, char **argv)
 	if (res->npairs > 0)
 		printf("pairs_example %lld-%lld: %s\n", (long long)res->pairs[0].mentee_id,
 		       (long long)res->pairs[0].mentor_id, res->pairs[0].reason);
+	if (res->nunmatched > 0)
+		printf("pairs_unmatched_example %lld: %s\n", (long long)res->unmatched[0].id,
+		       res->unmatched[0].reason);
 
 	/* 3. Teams, with a previous round's pairs. */
 	generate(&applicants, nteam, 2, 0);
