@@ -1684,9 +1684,57 @@ unplace(struct unplaced_list *u, const struct team_ctx *c, size_t x, char *reaso
 
 /* After the search, a team that still holds a pair from `previous` loses
  * the member with the most such pairs (the later applicant on a tie), who
- * moves to another team with room if one has no one they were teamed with;
- * a team that falls below size_min is dissolved the same way.  Who finds no
+ * moves to another team with room if one has no one they were teamed with,
+ * else swaps with someone in any team where neither meets anyone again; a
+ * team that falls below size_min is dissolved the same way.  Who finds no
  * team is left out. */
+/* Has x been in a team with a member of t other than y? */
+static bool
+conflicts_but(const struct team_ctx *c, size_t x, size_t t, size_t y)
+{
+	const size_t *m = c->mem + t * c->smax;
+
+	if (!c->has_prev[x])
+		return false;
+	for (size_t k = 0; k < c->size[t]; k++)
+		if (m[k] != x && m[k] != y && repeated(c, x, m[k]))
+			return true;
+	return false;
+}
+
+/* For x, taken out of team t: someone y in another team u who can take
+ * x's seat in t while x takes theirs in u, neither meeting anyone again;
+ * the best such swap for the two teams' quality.  Returns false if none. */
+static bool
+swap_for(const struct team_ctx *c, size_t x, size_t t, size_t *u_r, size_t *y_r)
+{
+	int64_t best = 0;
+	bool found = false;
+
+	for (size_t u = 0; u < c->nteams; u++) {
+		const size_t *m = c->mem + u * c->smax;
+
+		if (u == t || c->size[u] == 0)
+			continue;
+		for (size_t k = 0; k < c->size[u]; k++) {
+			size_t y = m[k];
+			int64_t gain;
+
+			if (conflicts_but(c, x, u, y) || conflicts(c, y, t))
+				continue;
+			gain =
+			    with_team(c, x, u) - tpair(c, x, y) + with_team(c, y, t) - c->inner[y];
+			if (!found || gain > best) {
+				found = true;
+				best = gain;
+				*u_r = u;
+				*y_r = y;
+			}
+		}
+	}
+	return found;
+}
+
 static char *
 no_team_reason(const struct team_ctx *c, size_t except)
 {
@@ -1710,7 +1758,7 @@ repair_repeats(struct team_ctx *c, struct unplaced_list *u)
 	for (size_t t = 0; t < c->nteams; t++) {
 		for (;;) {
 			const size_t *m = c->mem + t * c->smax;
-			size_t worst = MATCH_NONE, worst_n = 0, dest;
+			size_t worst = MATCH_NONE, worst_n = 0, dest, other;
 
 			for (size_t k = 0; k < c->size[t]; k++) {
 				size_t nrep = 0;
@@ -1727,7 +1775,13 @@ repair_repeats(struct team_ctx *c, struct unplaced_list *u)
 				break;
 			team_remove(c, t, worst);
 			dest = team_for(c, worst, t);
-			if (dest == MATCH_NONE) {
+			if (dest == MATCH_NONE && swap_for(c, worst, t, &dest, &other)) {
+				team_remove(c, dest, other);
+				team_add(c, dest, worst);
+				team_add(c, t, other);
+				team_refresh(c, dest);
+				team_refresh(c, t);
+			} else if (dest == MATCH_NONE) {
 				unplace(u, c, worst, no_team_reason(c, t));
 			} else {
 				team_add(c, dest, worst);
@@ -2041,6 +2095,123 @@ team_build(struct team_ctx *c, const size_t *order, size_t nn, const size_t *siz
 	free(prevp);
 }
 
+/* Pairs from `previous` inside teams, and the teams' quality. */
+static void
+team_totals(const struct team_ctx *c, size_t *repeats_r, int64_t *score_r)
+{
+	*repeats_r = 0;
+	*score_r = 0;
+	for (size_t t = 0; t < c->nteams; t++) {
+		const size_t *m = c->mem + t * c->smax;
+
+		for (size_t a = 0; a < c->size[t]; a++)
+			for (size_t b = a + 1; b < c->size[t]; b++) {
+				*repeats_r += repeated(c, m[a], m[b]);
+				*score_r += tpair_quality(c, m[a], m[b]);
+			}
+	}
+}
+
+/* A deterministic generator for the restarts (xorshift64*): the teams
+ * depend on the input alone. */
+static uint64_t
+next_random(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545F4914F6CDD1DULL;
+}
+
+/* qsort context: the keys of a jittered order. */
+static _Thread_local const uint64_t *sort_keys;
+
+static int
+compare_key(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	if (sort_keys[x] != sort_keys[y])
+		return sort_keys[x] < sort_keys[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Builds the teams (team_build) and improves them (improve_pass) until no
+ * move or swap helps.  If pairs from `previous` remain, starts again from
+ * orders jittered more and more (each person moves up to a few places in
+ * the level order, then anywhere), keeping the teams with the fewest such
+ * pairs, then the best quality: small, tight cases are often solvable
+ * from another start.  The attempts shrink with the number of people. */
+static void
+team_search(struct team_ctx *c, size_t *order, size_t nn, const size_t *sizes)
+{
+	size_t *best_mem = NULL, *best_size = NULL, best_repeats = 0;
+	size_t *level_order = xmalloc(nn * sizeof(*level_order));
+	uint64_t *keys = xmalloc(nn * sizeof(*keys)), rng = 0x9E3779B97F4A7C15ULL ^ nn;
+	size_t attempts = 20000 / (nn + 1);
+	int64_t best_score = 0;
+
+	attempts = attempts < 2 ? 2 : attempts > 100 ? 100 : attempts;
+	for (size_t i = 0; i < nn; i++)
+		level_order[i] = i;
+	sort_levels = c->level;
+	qsort(level_order, nn, sizeof(*level_order), compare_level);
+	sort_levels = NULL;
+	for (size_t attempt = 0; attempt < attempts; attempt++) {
+		bool changed = true;
+		size_t repeats;
+		int64_t score;
+
+		if (attempt == 0) {
+			memcpy(order, level_order, nn * sizeof(*order));
+		} else {
+			uint64_t spread = 4 * (uint64_t)attempt * attempt;
+
+			for (size_t p = 0; p < nn; p++)
+				keys[level_order[p]] =
+				    p * 64 + next_random(&rng) % (spread * 64 + 1);
+			memcpy(order, level_order, nn * sizeof(*order));
+			sort_keys = keys;
+			qsort(order, nn, sizeof(*order), compare_key);
+			sort_keys = NULL;
+		}
+		for (size_t t = 0; t < c->nteams; t++)
+			c->size[t] = 0;
+		team_build(c, order, nn, sizes);
+		for (size_t t = 0; t < c->nteams; t++)
+			team_refresh(c, t);
+		for (int pass = 0; pass < MAX_PASSES && changed; pass++)
+			changed = improve_pass(c, order, nn);
+		team_totals(c, &repeats, &score);
+		if (attempt == 0 || repeats < best_repeats ||
+		    (repeats == best_repeats && score > best_score)) {
+			if (best_mem == NULL) {
+				best_mem = xmalloc(c->nteams * c->smax * sizeof(*best_mem));
+				best_size = xmalloc(c->nteams * sizeof(*best_size));
+			}
+			memcpy(best_mem, c->mem, c->nteams * c->smax * sizeof(*best_mem));
+			memcpy(best_size, c->size, c->nteams * sizeof(*best_size));
+			best_repeats = repeats;
+			best_score = score;
+		}
+		if (best_repeats == 0)
+			break;
+	}
+	if (best_mem != NULL) {
+		memcpy(c->mem, best_mem, c->nteams * c->smax * sizeof(*best_mem));
+		memcpy(c->size, best_size, c->nteams * sizeof(*best_size));
+		for (size_t t = 0; t < c->nteams; t++) {
+			for (size_t k = 0; k < c->size[t]; k++)
+				c->team_of[c->mem[t * c->smax + k]] = t;
+			team_refresh(c, t);
+		}
+	}
+	free(best_mem);
+	free(best_size);
+	free(level_order);
+	free(keys);
+}
+
 int
 match_teams(const struct match_person *people, size_t n, const struct match_team_rules *rules,
             struct match_teams **result_r, const char **error_r)
@@ -2108,8 +2279,6 @@ match_teams(const struct match_person *people, size_t n, const struct match_team
 		                            "%zu-%zu; the last to apply wait for the next round",
 		                            n, rules->size_min, rules->size_max));
 	if (nt > 0) {
-		bool changed = true;
-
 		c.nteams = nt;
 		c.smax = rules->size_max;
 		c.mem = xmalloc(nt * c.smax * sizeof(*c.mem));
@@ -2118,16 +2287,7 @@ match_teams(const struct match_person *people, size_t n, const struct match_team
 		for (size_t t = 0; t < nt; t++)
 			sizes[t] = nn / nt + (t < nn % nt);
 		order = xmalloc(nn * sizeof(*order));
-		for (size_t i = 0; i < nn; i++)
-			order[i] = i;
-		sort_levels = c.level;
-		qsort(order, nn, sizeof(*order), compare_level);
-		sort_levels = NULL;
-		team_build(&c, order, nn, sizes);
-		for (size_t t = 0; t < nt; t++)
-			team_refresh(&c, t);
-		for (int pass = 0; pass < MAX_PASSES && changed; pass++)
-			changed = improve_pass(&c, order, nn);
+		team_search(&c, order, nn, sizes);
 		repair_repeats(&c, &u);
 	}
 

@@ -15,8 +15,11 @@
  *   match_teams    peer-coaching teams (CDE): sizes min..max, similar
  *                  level, shared interests, mixed divisions, no pair of
  *                  people who were in a team before; a greedy construction
- *                  then swap/move local search; a quality score and a
- *                  reason per team; who could not be placed and why.
+ *                  in level order, swap/move local search, deterministic
+ *                  restarts while a repeated pair remains, then a repair
+ *                  (move or swap the person, else leave them out); a
+ *                  quality score and a reason per team; who could not be
+ *                  placed and why.
  *
  * Everything is deterministic: the same input gives the same output, and the
  * output does not depend on the order of mentees and mentors (they are taken
@@ -257,7 +260,11 @@ struct match_id_pair {
  *   - weight_division * (1 if both are in the same division)
  * and the overall score is the sum of the teams'.  A pair listed in
  * `previous` is never in a team; someone who cannot be placed without one
- * is left out with the reason.
+ * is left out with the reason.  The search is a heuristic: the teams are
+ * locally optimal (no swap of two people and no move between a larger and
+ * a smaller team improves the score), not necessarily the best split, and
+ * with very many previous pairs someone may be left out although a split
+ * without repeats exists (the restarts find one in small cases).
  */
 struct match_team_rules {
 	size_t size_min, size_max, size_preferred_max;

@@ -993,6 +993,92 @@ test_teams_random_constraints(void **state)
 	free(p);
 }
 
+/* Can people 0..n-1 (bit i of `left`) be split into teams of the given
+ * sizes with no pair from bad[][]? */
+static bool
+splittable(bool bad[12][12], unsigned left, size_t *sizes, size_t nsizes)
+{
+	unsigned first;
+
+	if (left == 0)
+		return true;
+	first = (unsigned)__builtin_ctz(left);
+	for (size_t s = 0; s < nsizes; s++) {
+		size_t size = sizes[s];
+
+		if (s > 0 && sizes[s - 1] == size)
+			continue;
+		/* Every team of `size` with `first` in it, from the others left. */
+		for (unsigned team = left; team != 0; team = (team - 1) & left) {
+			bool ok = (team >> first) & 1 && (size_t)__builtin_popcount(team) == size;
+
+			for (unsigned a = 0; ok && a < 12; a++)
+				for (unsigned b = a + 1; ok && b < 12; b++)
+					ok = !((team >> a) & 1 && (team >> b) & 1 && bad[a][b]);
+			if (ok) {
+				size_t rest[8], nrest = 0;
+
+				for (size_t k = 0; k < nsizes; k++)
+					if (k != s)
+						rest[nrest++] = sizes[k];
+				if (splittable(bad, left & ~team, rest, nrest))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void
+test_teams_tight_previous(void **state)
+{
+	/* 6 to 12 people and many pairs from earlier rounds: whenever teams
+	 * of the preferred sizes without a repeated pair exist, nobody is left
+	 * out. */
+	size_t solvable = 0;
+
+	(void)state;
+	for (int round = 0; round < 150; round++) {
+		size_t n = 6 + below(7), t = (n + 3) / 4, sizes[4], np = 0;
+		struct match_person *p = applicants(n);
+		struct match_id_pair prev[66];
+		struct match_team_rules rules = cde;
+		bool bad[12][12] = {{false}};
+		size_t density = 20 + below(30);
+		struct match_teams *res;
+		const char *error;
+
+		t = t > n / 3 ? n / 3 : t;
+		for (size_t k = 0; k < t; k++)
+			sizes[k] = n / t + (k < n % t);
+		for (size_t i = 0; i < n; i++)
+			p[i].level = (long)below(10);
+		for (size_t a = 0; a < n; a++)
+			for (size_t b = a + 1; b < n; b++)
+				if (below(100) < density) {
+					bad[a][b] = true;
+					prev[np].a = p[a].id;
+					prev[np].b = p[b].id;
+					np++;
+				}
+		rules.previous = prev;
+		rules.nprevious = np;
+		assert_int_equal(match_teams(p, n, &rules, &res, &error), 0);
+		if (splittable(bad, (1u << n) - 1, sizes, t)) {
+			solvable++;
+			assert_int_equal(res->nunplaced, 0);
+		}
+		for (size_t k = 0; k < res->nteams; k++)
+			for (size_t a = 0; a < res->teams[k].nmembers; a++)
+				for (size_t b = a + 1; b < res->teams[k].nmembers; b++)
+					assert_false(bad[res->teams[k].members[a]]
+					                [res->teams[k].members[b]]);
+		match_teams_free(&res);
+		free(p);
+	}
+	assert_true(solvable > 50);
+}
+
 /* The documented quality of a team, computed here independently. */
 static int64_t
 quality_of(const struct match_person *p, const size_t *members, size_t n,
@@ -1200,6 +1286,7 @@ main(void)
 	    cmocka_unit_test(test_teams_edge_cases),
 	    cmocka_unit_test(test_teams_no_repeated_pairing),
 	    cmocka_unit_test(test_teams_random_constraints),
+	    cmocka_unit_test(test_teams_tight_previous),
 	    cmocka_unit_test(test_teams_quality),
 	    cmocka_unit_test(test_teams_local_optimum),
 	    cmocka_unit_test(test_teams_reason),
