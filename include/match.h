@@ -261,8 +261,10 @@ struct match_id_pair {
  * and the overall score is the sum of the teams'.  A pair listed in
  * `previous` is never in a team; someone who cannot be placed without one
  * is left out with the reason.  The search is a heuristic: the teams are
- * locally optimal (no swap of two people and no move between a larger and
- * a smaller team improves the score), not necessarily the best split, and
+ * locally optimal (no swap of two people and no move from a larger to a
+ * smaller team improves the score, among teams within 12 of each other in
+ * the level order of the construction: all teams up to 25), not
+ * necessarily the best split, and
  * with very many previous pairs someone may be left out although a split
  * without repeats exists (the restarts find one in small cases).
  */
