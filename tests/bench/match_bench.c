@@ -3,6 +3,7 @@
  * tests/bench/match_bench.py, which compares it with SciPy).
  *
  *   match_bench [--mentees N] [--places P] [--teams N] [--seed S] --matrix FILE
+ *   match_bench --solve FILE
  *
  * 1. Generates N mentees and mentors offering P places in all (capacities
  *    1..5) from the California leadership competency model, 12 divisions,
@@ -16,6 +17,9 @@
  *    pairs of a previous round: the first 60% in teams of 4) and times
  *    match_teams with the CDE sizes (3, preferred at most 4, 5 allowed),
  *    checking every team's size and that no previous pair meets again.
+ *
+ * With --solve, reads a matrix in that format (e.g. random costs written by
+ * match_bench.py) and times match_assign on it alone.
  *
  * Prints `key value` lines.  Deterministic for a given seed.
  */
@@ -192,6 +196,55 @@ generate(struct people *pp, size_t n, int role, size_t places)
 	}
 }
 
+/* --solve: the matrix from a file, solved and timed. */
+static int
+solve_file(const char *path)
+{
+	int64_t head[3], *cost = NULL, total, sum = 0;
+	size_t *row_col = NULL, rows, cols, assigned = 0;
+	const char *error;
+	double t0, t1;
+	FILE *f = fopen(path, "rb");
+	int ret = 1;
+
+	if (f == NULL || fread(head, sizeof(head[0]), 3, f) != 3 || head[0] < 0 || head[1] < 0) {
+		perror(path);
+		goto out;
+	}
+	rows = (size_t)head[0];
+	cols = (size_t)head[1];
+	cost = malloc(rows * cols * sizeof(*cost) + 1);
+	row_col = malloc(rows * sizeof(*row_col) + 1);
+	if (cost == NULL || row_col == NULL ||
+	    fread(cost, sizeof(*cost), rows * cols, f) != rows * cols) {
+		perror(path);
+		goto out;
+	}
+	/* One pass before the clock starts, as the solver's caller would have
+	 * just written the matrix (on some virtual machines the first user
+	 * access to pages the kernel filled faults again). */
+	for (size_t x = 0; x < rows * cols; x++)
+		sum += cost[x];
+	t0 = now();
+	if (match_assign(cost, rows, cols, head[2], row_col, &total, &error) < 0) {
+		fprintf(stderr, "match_bench: %s\n", error);
+		goto out;
+	}
+	t1 = now();
+	for (size_t r = 0; r < rows; r++)
+		assigned += row_col[r] != MATCH_NONE;
+	printf("solve_seconds %.6f\nsolve_total %" PRId64
+	       "\nsolve_rows %zu\nsolve_checksum %" PRId64 "\n",
+	       t1 - t0, total, assigned, sum);
+	ret = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	free(cost);
+	free(row_col);
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -243,6 +296,8 @@ main(int argc, char **argv)
 			rng_state = strtoull(argv[++i], NULL, 10);
 		else if (i + 1 < argc && strcmp(argv[i], "--matrix") == 0)
 			matrix_path = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--solve") == 0)
+			return solve_file(argv[i + 1]);
 		else {
 			fprintf(stderr,
 			        "usage: %s [--mentees N] [--places P] [--teams N] "

@@ -18,7 +18,12 @@ Each run:
      (float64, exact for these integers) and times
      scipy.optimize.linear_sum_assignment on it (the call alone), then checks
      that both found the same optimal total (summed in int64 from the
-     original matrix) with no forbidden cell used.
+     original matrix) with no forbidden cell used;
+  3. a matrix without the structure of mentor places (uniform random
+     integer costs 0-999, seeded by the run number), solved by both the same
+     way (match_bench --solve times match_assign alone): mentord's generic
+     speed, since on the first matrix it solves each mentor's identical
+     place columns as one.
 
 Prints each run and min / median / max over the runs, with the time ratio
 mentord / SciPy of each run (both measured in the same run, one after the
@@ -78,6 +83,25 @@ def run_scipy(matrix):
             "rows": len(r), "shape": (rows, cols), "refused": float(refused.mean())}
 
 
+def run_random(binary, matrix, n, seed):
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 1000, size=(n, n), dtype=np.int64)
+    head = np.array([n, n, np.iinfo(np.int64).max], dtype="<i8")
+    with open(matrix, "wb") as f:
+        f.write(head.tobytes())
+        f.write(cost.astype("<i8").tobytes())
+    p = subprocess.run([binary, "--solve", matrix], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit("match bench: %s --solve failed:\n%s" % (binary, p.stderr))
+    m = dict(line.split(" ", 1) for line in p.stdout.splitlines())
+    dense = cost.astype(np.float64)
+    t0 = time.perf_counter()
+    r, c = linear_sum_assignment(dense)
+    seconds = time.perf_counter() - t0
+    return {"mentord": float(m["solve_seconds"]), "scipy": seconds,
+            "same": int(m["solve_total"]) == int(cost[r, c].sum(dtype=np.int64))}
+
+
 def spread(values, fmt="%.3f"):
     return " / ".join(fmt % v for v in (min(values), statistics.median(values), max(values)))
 
@@ -110,15 +134,25 @@ def main():
                 "same": same, "m": m, "s": s,
             }
             run["ratio"] = run["mentord"] / run["scipy"]
+            run["random"] = run_random(binary, matrix, sizes["mentees"], k + 1)
+            os.unlink(matrix)
             runs.append(run)
             print("match bench: run %d: mentord match_assign %.3f s, SciPy %.3f s, "
                   "ratio %.2f; totals %s (%s); match_pairs %.3f s; teams %.3f s" % (
                       k + 1, run["mentord"], run["scipy"], run["ratio"],
                       "equal" if same else "DIFFER", m["assign_total"], run["pairs"],
                       run["teams"]), flush=True)
+            rr = run["random"]
+            print("match bench: run %d: random costs: mentord %.3f s, SciPy %.3f s, "
+                  "ratio %.2f; totals %s" % (k + 1, rr["mentord"], rr["scipy"],
+                                             rr["mentord"] / rr["scipy"],
+                                             "equal" if rr["same"] else "DIFFER"),
+                  flush=True)
 
     m, s = runs[-1]["m"], runs[-1]["s"]
     same = all(r["same"] for r in runs)
+    rsame = all(r["random"]["same"] for r in runs)
+    rratios = [r["random"]["mentord"] / r["random"]["scipy"] for r in runs]
     ratios = [r["ratio"] for r in runs]
     print()
     print("Matching: %d mentees x %d mentor places (%s mentors, capacities 1-5), "
@@ -131,6 +165,10 @@ def main():
     print("  same optimal total             %s (%s, %s rows assigned)   goal: %s" % (
         "yes" if same else "NO", m["assign_total"], m["assign_rows"],
         "met" if same else "NOT met"))
+    print("  random costs 0-999, %d x %d: mentord %s s, SciPy %s s, ratio %s, same totals: %s"
+          % (s["shape"][0], s["shape"][0], spread([r["random"]["mentord"] for r in runs]),
+             spread([r["random"]["scipy"] for r in runs]), spread(rratios, "%.2f"),
+             "yes" if rsame else "NO"))
     print("  match_pairs end to end         %s s (matrix %s s; %s pairs, score %s)" % (
         spread([r["pairs"] for r in runs]), m["matrix_seconds"], m["pairs"],
         m["pairs_score"]))
@@ -141,7 +179,7 @@ def main():
               m["teams_previous_pairs"], m["teams_violations"], m["teams_score"]))
     print("  e.g. pair   %s" % m.get("pairs_example", "-"))
     print("  e.g. team   %s" % m.get("teams_example", "-"))
-    return 0 if same else 1
+    return 0 if same and rsame else 1
 
 
 if __name__ == "__main__":
