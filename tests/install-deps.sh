@@ -14,9 +14,11 @@ packages=(
 	dovecot-imapd python3 python3-aiosmtpd openssl tzdata ca-certificates
 )
 # --bench adds what tests/bench/run.sh compares mentord with: Postfix's
-# smtp-sink and smtp-source, and isync's mbsync.  Not needed by the tests.
+# smtp-sink and smtp-source, isync's mbsync, and SciPy's
+# linear_sum_assignment (python3-scipy, for /usr/bin/python3).  Not needed
+# by the tests.
 if [ "${1:-}" = "--bench" ]; then
-	packages+=(postfix isync strace procps)
+	packages+=(postfix isync strace procps python3-scipy)
 fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: run as root (sudo $0)" >&2
