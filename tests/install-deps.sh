@@ -4,7 +4,8 @@
 # (the two conflict).  python3-aiosmtpd is for Debian's /usr/bin/python3.
 # cairo draws the certificate of completion with the DejaVu fonts; the tests
 # read it back with poppler-utils' pdftotext.  libical writes and reads the
-# calendar invitations.
+# calendar invitations.  test_trust reads the order of system calls with
+# strace and a process's own peak memory with GNU time.
 set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
@@ -12,13 +13,14 @@ packages=(
 	libgnutls28-dev nettle-dev libsystemd-dev libcmocka-dev
 	libcairo2-dev fonts-dejavu-core libical-dev poppler-utils
 	dovecot-imapd python3 python3-aiosmtpd openssl tzdata ca-certificates
+	strace time
 )
 # --bench adds what tests/bench/run.sh compares mentord with: Postfix's
 # smtp-sink and smtp-source, isync's mbsync, and SciPy's
 # linear_sum_assignment (python3-scipy, for /usr/bin/python3).  Not needed
 # by the tests.
 if [ "${1:-}" = "--bench" ]; then
-	packages+=(postfix isync strace procps python3-scipy)
+	packages+=(postfix isync procps python3-scipy)
 fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: run as root (sudo $0)" >&2
