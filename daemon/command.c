@@ -15,9 +15,10 @@ static const struct {
 	enum command_verb verb;
 } command_words[] = {
     {"accept", CMD_ACCEPT}, {"decline", CMD_DECLINE},   {"pool", CMD_POOL},
-    {"match", CMD_MATCH},   {"end", CMD_END},           {"unmatch", CMD_END},
+    {"match", CMD_MATCH},   {"end", CMD_END},           {"unmatch", CMD_UNMATCH},
     {"mentor", CMD_MENTOR}, {"digest", CMD_DIGEST},     {"help", CMD_HELP},
-    {"met", CMD_MET},       {"withdraw", CMD_WITHDRAW},
+    {"met", CMD_MET},       {"withdraw", CMD_WITHDRAW}, {"publish", CMD_PUBLISH},
+    {"move", CMD_MOVE},     {"swap", CMD_SWAP},         {"propose", CMD_PROPOSE},
 };
 
 static const char *const command_months[] = {"january",   "february", "march",    "april",
@@ -366,7 +367,7 @@ command_usage(enum command_verb verb)
 	case CMD_MATCH:
 		return "match needs two application numbers, e.g. match 12 with 4";
 	case CMD_END:
-		return "end needs a match number, e.g. end 7 schedules did not fit";
+		return "end needs a partnership or team number, e.g. end 7 schedules did not fit";
 	case CMD_MENTOR:
 		return "mentor needs an email address and a name, e.g. mentor ana@x.org Ana Ruiz";
 	case CMD_DIGEST:
@@ -378,6 +379,16 @@ command_usage(enum command_verb verb)
 		       "or met today 90m";
 	case CMD_WITHDRAW:
 		return "withdraw takes an optional reason, e.g. withdraw new job";
+	case CMD_UNMATCH:
+		return "unmatch needs a person's number, e.g. unmatch 14";
+	case CMD_PUBLISH:
+		return "publish takes nothing after it; write just: publish";
+	case CMD_PROPOSE:
+		return "propose takes nothing after it; write just: propose";
+	case CMD_MOVE:
+		return "move needs a person's number and a team's, e.g. move 14 to team 3";
+	case CMD_SWAP:
+		return "swap needs two people's numbers, e.g. swap 14 with 15";
 	}
 	return "unknown command";
 }
@@ -461,6 +472,43 @@ command_parse_args(const char *p, struct command *cmd, const char **error_r)
 			return -1;
 		}
 		cmd->text = command_rest(p);
+		return 1;
+	case CMD_UNMATCH:
+		if (!command_read_id(&p, &cmd->id))
+			break;
+		cmd->text = command_rest(p);
+		return 1;
+	case CMD_MOVE:
+		/* move 14 to team 3, move 14 to 3, move 14 team 3 */
+		if (!command_read_id(&p, &cmd->id))
+			break;
+		p = command_skip_blanks(p);
+		if (command_eat_word(&p, "to"))
+			p = command_skip_blanks(p);
+		if (command_eat_word(&p, "team") || command_eat_word(&p, "group"))
+			p = command_skip_blanks(p);
+		if (!command_read_id(&p, &cmd->id2) || !command_nothing_left(p))
+			break;
+		return 1;
+	case CMD_SWAP:
+		/* swap 14 15, swap 14 with 15, swap 14 and 15 */
+		if (!command_read_id(&p, &cmd->id))
+			break;
+		p = command_skip_blanks(p);
+		if (!command_eat_word(&p, "with") && !command_eat_word(&p, "and"))
+			(void)command_eat_word(&p, "for");
+		p = command_skip_blanks(p);
+		if (!command_read_id(&p, &cmd->id2) || !command_nothing_left(p))
+			break;
+		if (cmd->id == cmd->id2) {
+			*error_r = errorf("swap needs two different people, e.g. swap 14 with 15");
+			return -1;
+		}
+		return 1;
+	case CMD_PUBLISH:
+	case CMD_PROPOSE:
+		if (!command_nothing_left(p))
+			break;
 		return 1;
 	case CMD_MENTOR:
 		if (!command_read_email(&p, &email))
@@ -631,6 +679,19 @@ command_parse_text(const char *text, time_t now, struct command_list **list_r)
 	*list_r = list;
 }
 
+int
+command_parse_duration(const char *s, int *minutes_r)
+{
+	const char *p = command_skip_blanks(s);
+	int minutes = 0;
+
+	if (command_read_duration(&p, &minutes) <= 0 || minutes <= 0 ||
+	    minutes > COMMAND_MAX_MINUTES)
+		return -1;
+	*minutes_r = minutes;
+	return 0;
+}
+
 const char *
 command_verb_name(enum command_verb verb)
 {
@@ -655,6 +716,16 @@ command_verb_name(enum command_verb verb)
 		return "met";
 	case CMD_WITHDRAW:
 		return "withdraw";
+	case CMD_UNMATCH:
+		return "unmatch";
+	case CMD_PUBLISH:
+		return "publish";
+	case CMD_MOVE:
+		return "move";
+	case CMD_SWAP:
+		return "swap";
+	case CMD_PROPOSE:
+		return "propose";
 	}
 	return "unknown";
 }

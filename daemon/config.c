@@ -127,8 +127,6 @@ static const struct {
     {"scale", FIELD_SCALE},
 };
 
-static const char *const config_form_names[] = {"application", "mentor", "meeting", "evaluation"};
-
 /* ---- problems and line numbers ---- */
 
 static struct config_origin
@@ -1145,18 +1143,6 @@ config_convert_form(struct config_loader *ld, const struct config *config, cfg_t
 		               form->name);
 }
 
-static bool
-config_program_name_ok(const char *name)
-{
-	if (name[0] == '\0')
-		return false;
-	for (; *name != '\0'; name++) {
-		if (!isalnum((unsigned char)*name) && *name != '-' && *name != '_')
-			return false;
-	}
-	return true;
-}
-
 static void
 config_get_date(struct config_loader *ld, cfg_t *ps, const char *key, char **date_r)
 {
@@ -1173,28 +1159,492 @@ config_get_date(struct config_loader *ld, cfg_t *ps, const char *key, char **dat
 	*date_r = xstrdup(s);
 }
 
+/* One of words (NULL-terminated) for key, as its index; a problem naming
+ * them when it is none (then 0). */
+static int
+config_get_word(struct config_loader *ld, cfg_t *sec, const char *key, const char *what,
+                const char *const *words)
+{
+	const char *s = cfg_getstr(sec, key);
+	struct strbuf list = {0};
+
+	if (s == NULL)
+		return 0;
+	for (int i = 0; words[i] != NULL; i++)
+		if (strcmp(s, words[i]) == 0)
+			return i;
+	for (int i = 0; words[i] != NULL; i++)
+		strbuf_addf(&list, "%s%s", i == 0 ? "" : (words[i + 1] == NULL ? " or " : ", "),
+		            words[i]);
+	config_problem(ld, config_line_of(ld, sec, key), "%s %s = \"%s\" is unknown; use %s", what,
+	               key, s, strbuf_str(&list));
+	strbuf_free(&list);
+	return 0;
+}
+
+/* "3-5" or "4": *lo_r and *hi_r. */
+static bool
+config_parse_range(const char *s, int *lo_r, int *hi_r)
+{
+	int a, b, n = 0;
+
+	if (sscanf(s, "%d-%d%n", &a, &b, &n) == 2 && (size_t)n == strlen(s) && a >= 1 && a <= b) {
+		*lo_r = a;
+		*hi_r = b;
+		return true;
+	}
+	if (sscanf(s, "%d%n", &a, &n) == 1 && (size_t)n == strlen(s) && a >= 1) {
+		*lo_r = *hi_r = a;
+		return true;
+	}
+	return false;
+}
+
+static bool
+config_name_ok(const char *name)
+{
+	if (name[0] == '\0')
+		return false;
+	for (; *name != '\0'; name++) {
+		if (!isalnum((unsigned char)*name) && *name != '-' && *name != '_')
+			return false;
+	}
+	return true;
+}
+
+/* Keys of the first release's program section, and where they went. */
+static const struct {
+	const char *key, *fix;
+} config_moved_keys[] = {
+    {"kind", "remove it; how people are grouped is unit = \"pair\" or \"team\" with a group "
+             "section"},
+    {"meetings_per_month", "it belongs to the group: group pair { meetings_per_month = 2 }"},
+    {"reminder_day", "it belongs to the group: group pair { reminder_day = 15 }"},
+    {"class_size", "it belongs to the role: role mentee { limit = 30 }"},
+    {"notify_supervisor", "it belongs to the role: role mentee { notify_supervisor = true }"},
+};
+
 static void
-config_convert_program(struct config_loader *ld, const struct config *config, cfg_t *ps,
+config_convert_field_meta(struct config_loader *ld, cfg_t *fs, struct form_field_def *f,
+                          enum program_form_use use)
+{
+	const char *binds = cfg_getstr(fs, "binds");
+	unsigned n = cfg_size(fs, "visible_to");
+
+	if (binds != NULL) {
+		int b = form_bind_parse(binds);
+
+		if (b <= 0)
+			config_problem(
+			    ld, config_line_of(ld, fs, "binds"),
+			    "field \"%s\" binds = \"%s\" is unknown; use name, email, "
+			    "supervisor, director, level, division, topics, availability, "
+			    "capacity, date, minutes, topic, facilitator or notes",
+			    f->key, binds);
+		else
+			f->bind = (enum form_bind)b;
+	}
+	f->visible_to = use == FORM_USE_JOIN ? FORM_VISIBLE_COORDINATOR : 0;
+	if (n > 0)
+		f->visible_to = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const char *who = cfg_getnstr(fs, "visible_to", i);
+
+		if (strcmp(who, "coordinator") == 0)
+			f->visible_to |= FORM_VISIBLE_COORDINATOR;
+		else if (strcmp(who, "group") == 0 || strcmp(who, "partner") == 0)
+			f->visible_to |= FORM_VISIBLE_GROUP;
+		else if (strcmp(who, "supervisor") == 0)
+			f->visible_to |= FORM_VISIBLE_SUPERVISOR;
+		else if (strcmp(who, "nobody") != 0)
+			config_problem(
+			    ld, config_line_of(ld, fs, "visible_to"),
+			    "field \"%s\" visible_to \"%s\" is unknown; use coordinator, "
+			    "group, supervisor or nobody",
+			    f->key, who);
+	}
+}
+
+static void
+config_convert_roles(struct config_loader *ld, cfg_t *ps, struct config_program *prog)
+{
+	static const char *const decisions[] = {"coordinator", "auto", NULL};
+	struct program *m = &prog->model;
+	unsigned n = cfg_size(ps, "role");
+
+	m->roles = xcalloc(n + 1, sizeof(*m->roles));
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *rs = cfg_getnsec(ps, "role", i);
+		struct program_role *r = &m->roles[m->nroles++];
+		const char *s;
+
+		r->name = xstrdup(cfg_title(rs));
+		if (!config_name_ok(r->name))
+			config_problem(ld, config_section_line(ld, rs),
+			               "role name \"%s\" must be letters, digits, - or _", r->name);
+		s = cfg_getstr(rs, "title");
+		r->title = xstrdup(s != NULL ? s : r->name);
+		r->form = config_dup_opt(rs, "form");
+		r->decided_by =
+		    (enum program_decision)config_get_word(ld, rs, "decided_by", "role", decisions);
+		r->limit = config_get_int(ld, rs, "limit", 0, 1000000, "use 0 for no limit");
+		r->approval_days =
+		    config_get_int(ld, rs, "approval_days", 1, 90, "use 1 to 90 days");
+		r->notify_supervisor = cfg_getbool(rs, "notify_supervisor") == cfg_true;
+		r->graduates_to = config_dup_opt(rs, "graduates_to");
+		r->capacity = config_get_int(ld, rs, "capacity", 0, 100, "use 0 to 100");
+		for (unsigned j = 0; j < cfg_size(rs, "approvals"); j++) {
+			const char *a = cfg_getnstr(rs, "approvals", j);
+
+			if (strcmp(a, "supervisor") != 0 && strcmp(a, "director") != 0)
+				config_problem(
+				    ld, config_line_of(ld, rs, "approvals"),
+				    "role %s: approvals \"%s\" is unknown; use \"supervisor\" "
+				    "and/or \"director\" (what the join form binds)",
+				    r->name, a);
+			else
+				strvec_push(&r->approvals, a);
+		}
+	}
+}
+
+static void
+config_convert_groups(struct config_loader *ld, cfg_t *ps, struct config_program *prog)
+{
+	static const char *const modes[] = {"off", "prefer", "require", NULL};
+	struct program *m = &prog->model;
+	unsigned n = cfg_size(ps, "group");
+
+	m->groups = xcalloc(n + 1, sizeof(*m->groups));
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *gs = cfg_getnsec(ps, "group", i);
+		struct program_group *g = &m->groups[m->ngroups++];
+		unsigned nm = cfg_size(gs, "members");
+		const char *size = cfg_getstr(gs, "size"), *pref = cfg_getstr(gs, "preferred");
+		int lo, hi;
+
+		g->name = xstrdup(cfg_title(gs));
+		for (unsigned j = 0; j < nm; j++) {
+			const char *role = cfg_getnstr(gs, "members", j);
+
+			if (program_role(m, role) == NULL)
+				config_problem(
+				    ld, config_line_of(ld, gs, "members"),
+				    "group %s: member role \"%s\" is not a role of program "
+				    "%s; add role %s { } or fix the name",
+				    g->name, role, prog->name, role);
+			strvec_push(&g->roles, role);
+		}
+		g->pair = nm == 2;
+		if (nm < 1 || nm > 2)
+			config_problem(
+			    ld, config_line_of(ld, gs, "members"),
+			    "group %s has %u member roles; a pair has two (members = "
+			    "{\"mentee\", \"mentor\"}), a team one (members = {\"member\"})",
+			    g->name, nm);
+		g->size_min = g->size_max = 2;
+		if (!g->pair) {
+			if (size == NULL || !config_parse_range(size, &lo, &hi))
+				config_problem(ld, config_line_of(ld, gs, "size"),
+				               "team %s needs its size, e.g. size = \"3-5\"",
+				               g->name);
+			else {
+				g->size_min = lo;
+				g->size_max = hi;
+			}
+			g->size_preferred_max = g->size_max;
+			if (pref != NULL) {
+				if (!config_parse_range(pref, &lo, &hi) || lo < g->size_min ||
+				    hi > g->size_max)
+					config_problem(
+					    ld, config_line_of(ld, gs, "preferred"),
+					    "team %s: preferred = \"%s\" must lie within "
+					    "size (%d-%d), e.g. \"3-4\"",
+					    g->name, pref, g->size_min, g->size_max);
+				else
+					g->size_preferred_max = hi;
+			}
+		} else if (size != NULL || pref != NULL) {
+			config_problem(ld,
+			               config_line_of(ld, gs, size != NULL ? "size" : "preferred"),
+			               "group %s is a pair (two member roles): remove size and "
+			               "preferred",
+			               g->name);
+		}
+		g->meetings_per_month =
+		    config_get_int(ld, gs, "meetings_per_month", 0, 31, "use 0 (no cadence) to 31");
+		g->reminder_day = config_get_int(ld, gs, "reminder_day", 1, 28,
+		                                 "use a day that every month has, 1 to 28");
+		g->rotate_facilitator = cfg_getbool(gs, "rotate_facilitator") == cfg_true;
+		g->topics = (enum program_match_mode)config_get_word(ld, gs, "match_topics",
+		                                                     "group", modes);
+		g->level =
+		    (enum program_match_mode)config_get_word(ld, gs, "match_level", "group", modes);
+		g->division = (enum program_match_mode)config_get_word(ld, gs, "match_division",
+		                                                       "group", modes);
+		g->supervisor = (enum program_match_mode)config_get_word(ld, gs, "match_supervisor",
+		                                                         "group", modes);
+		g->availability = (enum program_match_mode)config_get_word(
+		    ld, gs, "match_availability", "group", modes);
+		g->level_gap = cfg_getint(gs, "level_gap");
+	}
+}
+
+static void
+config_convert_forms(struct config_loader *ld, const struct config *config, cfg_t *ps,
+                     struct config_program *prog)
+{
+	static const char *const uses[] = {"", "join", "meeting", "answer", NULL};
+	static const char *const abouts[] = {"program", "group", "meeting", NULL};
+	struct program *m = &prog->model;
+	unsigned n = cfg_size(ps, "form");
+
+	m->forms = xcalloc(n + 1, sizeof(*m->forms));
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *fs = cfg_getnsec(ps, "form", i);
+		struct program_form *f = &m->forms[m->nforms++];
+		const char *use = cfg_getstr(fs, "use");
+
+		f->def.name = xstrdup(cfg_title(fs));
+		/* A form a role names joins it; else what use says (default: an
+		 * answer). */
+		for (size_t r = 0; r < m->nroles; r++) {
+			if (m->roles[r].form != NULL &&
+			    strcmp(m->roles[r].form, f->def.name) == 0) {
+				f->use = FORM_USE_JOIN;
+				f->role = xstrdup(m->roles[r].name);
+			}
+		}
+		if (use != NULL) {
+			int u = config_get_word(ld, fs, "use", "form", uses);
+
+			if (u == FORM_USE_JOIN && f->use != FORM_USE_JOIN)
+				config_problem(
+				    ld, config_line_of(ld, fs, "use"),
+				    "form %s: use = \"join\" needs a role that names it: role "
+				    "NAME { form = \"%s\" }",
+				    f->def.name, f->def.name);
+			else if (u > 0 && f->use == FORM_USE_JOIN && u != FORM_USE_JOIN)
+				config_problem(
+				    ld, config_line_of(ld, fs, "use"),
+				    "form %s joins a role, so its use is \"join\"; remove use",
+				    f->def.name);
+			else if (u > 0)
+				f->use = (enum program_form_use)u;
+		}
+		if (f->use == 0)
+			f->use = FORM_USE_ANSWER;
+		f->about = (enum program_about)config_get_word(ld, fs, "about", "form", abouts);
+		for (unsigned j = 0; j < cfg_size(fs, "rounds"); j++)
+			strvec_push(&f->rounds, cfg_getnstr(fs, "rounds", j));
+		config_convert_form(ld, config, fs, &f->def);
+		for (size_t j = 0; j < f->def.nfields; j++)
+			config_convert_field_meta(ld, cfg_getnsec(fs, "field", (unsigned)j),
+			                          &f->def.fields[j], f->use);
+		if (f->use == FORM_USE_MEETING && program_field_bound(f, BIND_DATE) == NULL)
+			config_problem(
+			    ld, config_section_line(ld, fs),
+			    "form %s reports meetings but no field binds = date; add one, "
+			    "e.g. field \"Meeting date\" { type = date binds = date }",
+			    f->def.name);
+	}
+	/* m->roles[r] came from the r-th role section: point at its lines. */
+	for (size_t r = 0; r < m->nroles; r++) {
+		cfg_t *rs = cfg_getnsec(ps, "role", (unsigned)r);
+		const struct program_form *f = program_form(m, m->roles[r].form);
+
+		if (m->roles[r].form != NULL && f == NULL) {
+			struct strbuf known = {0};
+
+			for (size_t k = 0; k < m->nforms; k++)
+				strbuf_addf(&known, "%s%s", k > 0 ? ", " : "",
+				            m->forms[k].def.name);
+			config_problem(
+			    ld, config_line_of(ld, rs, "form"),
+			    "program %s: role %s names form \"%s\", which is not defined "
+			    "(forms: %s); fix the name or add form %s { field \"Name\" { "
+			    "binds = name } ... }",
+			    prog->name, m->roles[r].name, m->roles[r].form,
+			    known.len > 0 ? strbuf_str(&known) : "none", m->roles[r].form);
+			strbuf_free(&known);
+		}
+		for (size_t a = 0; f != NULL && a < m->roles[r].approvals.n; a++) {
+			const char *approver = m->roles[r].approvals.v[a];
+
+			if (program_field_bound(f, form_bind_parse(approver)) == NULL)
+				config_problem(
+				    ld, config_line_of(ld, rs, "approvals"),
+				    "program %s: role %s asks the %s to approve, but form %s "
+				    "has no field binds = %s; add one (type = email)",
+				    prog->name, m->roles[r].name, approver, f->def.name, approver);
+		}
+	}
+}
+
+static const char *const config_step_audiences[] = {
+    "", "group", "coordinators", "participants", "role", "facilitator", NULL};
+
+static void
+config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program *prog)
+{
+	static const char *const periods[] = {"", "day", "week", "month", "quarter", NULL};
+	static const char *const conditions[] = {"always", "below-cadence", "waiting",
+	                                         "not-answered", NULL};
+	static const char *const effects[] = {"none", "end", "complete", NULL};
+	struct program *m = &prog->model;
+	unsigned n = cfg_size(ps, "step");
+
+	m->steps = xcalloc(n + 1, sizeof(*m->steps));
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *ss = cfg_getnsec(ps, "step", i);
+		struct program_step *s = &m->steps[m->nsteps++];
+		const char *every = cfg_getstr(ss, "every"), *at = cfg_getstr(ss, "at");
+		const char *after = cfg_getstr(ss, "after"), *to = cfg_getstr(ss, "to");
+		int whens = (every != NULL) + (at != NULL) + (after != NULL);
+
+		s->name = xstrdup(cfg_title(ss));
+		s->line = config_section_line(ld, ss);
+		if (!config_name_ok(s->name))
+			config_problem(ld, s->line,
+			               "step name \"%s\" must be letters, digits, - or _", s->name);
+		if (whens != 1)
+			config_problem(
+			    ld, s->line,
+			    "step %s needs exactly one of every = \"month\", at = \"start + "
+			    "50%%\" or after = \"meeting\"",
+			    s->name);
+		if (every != NULL) {
+			s->when = WHEN_EVERY;
+			s->every =
+			    (enum program_period)config_get_word(ld, ss, "every", "step", periods);
+			s->day = config_get_int(ld, ss, "day", 1, 28,
+			                        "use 1 to 28 (a weekday 1-7 for every = \"week\")");
+			if (s->every == PERIOD_WEEK && s->day > 7)
+				config_problem(
+				    ld, config_line_of(ld, ss, "day"),
+				    "step %s: every week, day is a weekday 1 (Monday) to 7",
+				    s->name);
+		} else if (at != NULL) {
+			const char *why;
+
+			s->when = WHEN_AT;
+			if (program_point_parse(at, &s->at, &why) < 0)
+				config_problem(ld, config_line_of(ld, ss, "at"),
+				               "step %s: at = \"%s\" %s", s->name, at, why);
+			else if (s->at.base != POINT_DATE && prog->start_date == NULL &&
+			         (s->at.base == POINT_START))
+				config_problem(
+				    ld, config_line_of(ld, ss, "at"),
+				    "step %s is at the program's start, which is not set; add "
+				    "start = \"YYYY-MM-DD\" to program %s",
+				    s->name, prog->name);
+			else if ((s->at.base == POINT_END || s->at.percent > 0) &&
+			         prog->end_date == NULL)
+				config_problem(
+				    ld, config_line_of(ld, ss, "at"),
+				    "step %s needs the program's end; add end = \"YYYY-MM-DD\" "
+				    "to program %s",
+				    s->name, prog->name);
+		} else if (after != NULL) {
+			s->when = WHEN_AFTER;
+			s->after = xstrdup(after);
+			if (strcmp(after, "meeting") != 0)
+				config_problem(
+				    ld, config_line_of(ld, ss, "after"),
+				    "step %s: after = \"%s\" is unknown; use \"meeting\"", s->name,
+				    after);
+		}
+		s->to = (enum program_audience)config_get_word(ld, ss, "to", "step",
+		                                               config_step_audiences);
+		if (to == NULL)
+			config_problem(ld, s->line,
+			               "step %s needs to = \"group\", \"coordinators\", "
+			               "\"participants\", \"role\" or \"facilitator\"",
+			               s->name);
+		s->role = config_dup_opt(ss, "role");
+		if (s->to == TO_ROLE && program_role(m, s->role) == NULL)
+			config_problem(
+			    ld, config_line_of(ld, ss, s->role != NULL ? "role" : "to"),
+			    "step %s writes to a role: name one of program %s's roles with "
+			    "role = \"...\"",
+			    s->name, prog->name);
+		s->condition =
+		    (enum program_condition)config_get_word(ld, ss, "when", "step", conditions);
+		s->template_name = config_dup_opt(ss, "template");
+		s->request = config_dup_opt(ss, "request");
+		s->round = config_dup_opt(ss, "round");
+		s->remind_every = config_get_int(ld, ss, "remind_every", 0, 90, "use 0 to 90 days");
+		s->until = config_get_int(ld, ss, "until", 0, 365, "use 0 to 365 days");
+		s->effect = (enum program_effect)config_get_word(ld, ss, "effect", "step", effects);
+		s->complete_form = config_dup_opt(ss, "complete_form");
+		s->complete_round = config_dup_opt(ss, "complete_round");
+		s->attendance_percent =
+		    config_get_int(ld, ss, "attendance", 0, 100, "use a percentage, 0 to 100");
+		if (s->request != NULL) {
+			const struct program_form *f = program_form(m, s->request);
+
+			if (f == NULL || f->use != FORM_USE_ANSWER)
+				config_problem(
+				    ld, config_line_of(ld, ss, "request"),
+				    "step %s requests \"%s\", which is no answer form of "
+				    "program %s (an evaluation, a survey)",
+				    s->name, s->request, prog->name);
+			else if (s->round != NULL && f->rounds.n > 0 &&
+			         !strvec_contains_ci(&f->rounds, s->round))
+				config_problem(
+				    ld, config_line_of(ld, ss, "round"),
+				    "step %s: round \"%s\" is not one of form %s's rounds", s->name,
+				    s->round, f->def.name);
+		} else if (s->condition == COND_NOT_ANSWERED || s->remind_every > 0) {
+			config_problem(
+			    ld, s->line,
+			    "step %s reminds who has not answered, but requests no form; "
+			    "add request = \"FORM\"",
+			    s->name);
+		}
+		if (s->effect == EFFECT_COMPLETE &&
+		    (s->complete_form == NULL || program_form(m, s->complete_form) == NULL))
+			config_problem(ld, s->line,
+			               "step %s completes participants: name the form that must be "
+			               "answered with complete_form = \"...\"",
+			               s->name);
+		if (s->template_name == NULL && s->request == NULL && s->effect == EFFECT_NONE)
+			config_problem(ld, s->line,
+			               "step %s sends nothing: add template = \"...\" or request = "
+			               "\"...\"",
+			               s->name);
+		if ((s->condition == COND_BELOW_CADENCE || s->to == TO_GROUP ||
+		     s->to == TO_FACILITATOR) &&
+		    m->unit == NULL)
+			config_problem(
+			    ld, s->line,
+			    "step %s is about groups, but program %s has no unit; add unit "
+			    "= \"pair\" (or \"team\") and its group section",
+			    s->name, prog->name);
+	}
+}
+
+static void
+config_convert_program(struct config_loader *ld, struct config *config, cfg_t *ps,
                        struct config_program *prog)
 {
-	struct form_def *forms[] = {&prog->application_form, &prog->mentor_form,
-	                            &prog->meeting_form, &prog->evaluation_form};
-	const char *title = cfg_getstr(ps, "title");
+	struct program *m = &prog->model;
+	const char *title = cfg_getstr(ps, "title"), *unit = cfg_getstr(ps, "unit");
 	unsigned n;
 
 	prog->name = xstrdup(cfg_title(ps));
-	if (!config_program_name_ok(prog->name))
+	if (!config_name_ok(prog->name))
 		config_problem(ld, config_section_line(ld, ps),
 		               "program name \"%s\" must be letters, digits, - or _; e.g. "
 		               "program cdss { }",
 		               prog->name);
 	prog->title = xstrdup(title != NULL ? title : prog->name);
-	prog->kind = xstrdup(cfg_getstr(ps, "kind"));
-	if (strcmp(prog->kind, "mentoring") != 0 && strcmp(prog->kind, "peer-coaching") != 0)
-		config_problem(ld, config_line_of(ld, ps, "kind"),
-		               "program %s has unknown kind \"%s\"; use mentoring or "
-		               "peer-coaching",
-		               prog->name, prog->kind);
+	for (size_t i = 0; i < N_ELEMENTS(config_moved_keys); i++) {
+		if (cfg_size(ps, config_moved_keys[i].key) > 0)
+			config_problem(ld, config_line_of(ld, ps, config_moved_keys[i].key),
+			               "program %s: %s is no longer a program key; %s", prog->name,
+			               config_moved_keys[i].key, config_moved_keys[i].fix);
+	}
 	n = cfg_size(ps, "addresses");
 	for (unsigned i = 0; i < n; i++) {
 		char *addr = str_trim(xstrdup(cfg_getnstr(ps, "addresses", i)));
@@ -1210,13 +1660,30 @@ config_convert_program(struct config_loader *ld, const struct config *config, cf
 		str_lower(addr);
 		strvec_push_owned(&prog->addresses, addr);
 	}
-	prog->meetings_per_month =
-	    config_get_int(ld, ps, "meetings_per_month", 1, 31,
-	                   "a partnership meets at least once a month; use 1 to 31 (CDSS: 2)");
-	prog->reminder_day = config_get_int(ld, ps, "reminder_day", 1, 28,
-	                                    "use a day that every month has, 1 to 28");
-	prog->class_size =
-	    config_get_int(ld, ps, "class_size", 0, 100000, "use 0 for no limit (CDSS: 30)");
+	if (cfg_getstr(ps, "timezone") != NULL) {
+		prog->timezone = xstrdup(cfg_getstr(ps, "timezone"));
+		if (!config_timezone_known(prog->timezone))
+			config_problem(ld, config_line_of(ld, ps, "timezone"),
+			               "program %s timezone \"%s\" is unknown; use a name from "
+			               "/usr/share/zoneinfo",
+			               prog->name, prog->timezone);
+	} else {
+		prog->timezone = xstrdup(config->timezone);
+	}
+	n = cfg_size(ps, "coordinators");
+	for (unsigned i = 0; i < n; i++) {
+		char *addr = str_trim(xstrdup(cfg_getnstr(ps, "coordinators", i)));
+
+		str_lower(addr);
+		if (!config_email_valid(addr))
+			config_problem(ld, config_line_of(ld, ps, "coordinators"),
+			               "program %s coordinator \"%s\" is not an email address",
+			               prog->name, addr);
+		strvec_push_owned(&prog->coordinators, addr);
+	}
+	if (n == 0)
+		for (size_t i = 0; i < config->coordinators.n; i++)
+			strvec_push(&prog->coordinators, config->coordinators.v[i]);
 	config_get_date(ld, ps, "start", &prog->start_date);
 	config_get_date(ld, ps, "end", &prog->end_date);
 	if (prog->start_date != NULL && prog->end_date != NULL &&
@@ -1224,33 +1691,57 @@ config_convert_program(struct config_loader *ld, const struct config *config, cf
 		config_problem(ld, config_line_of(ld, ps, "end"),
 		               "program %s ends (%s) before it starts (%s); fix start or end",
 		               prog->name, prog->end_date, prog->start_date);
-	prog->notify_supervisor = cfg_getbool(ps, "notify_supervisor") == cfg_true;
 
-	for (size_t i = 0; i < N_ELEMENTS(config_form_names); i++)
-		forms[i]->name = xstrdup(config_form_names[i]);
-	n = cfg_size(ps, "form");
-	for (unsigned i = 0; i < n; i++) {
-		cfg_t *fs = cfg_getnsec(ps, "form", i);
-		struct form_def *target = NULL;
-
-		for (size_t j = 0; j < N_ELEMENTS(config_form_names); j++) {
-			if (strcmp(cfg_title(fs), config_form_names[j]) == 0)
-				target = forms[j];
-		}
-		if (target == NULL) {
-			config_problem(ld, config_section_line(ld, fs),
-			               "program %s has unknown form \"%s\"; use form application, "
-			               "form mentor, form meeting or form evaluation",
-			               prog->name, cfg_title(fs));
-			continue;
-		}
-		config_convert_form(ld, config, fs, target);
+	config_convert_roles(ld, ps, prog);
+	config_convert_groups(ld, ps, prog);
+	if (unit != NULL && strcmp(unit, "none") != 0) {
+		m->unit = program_group(m, unit);
+		if (m->unit == NULL)
+			config_problem(ld, config_line_of(ld, ps, "unit"),
+			               "program %s: unit = \"%s\" names no group; add group %s { "
+			               "members = {...} } or use unit = \"none\"",
+			               prog->name, unit, unit);
 	}
-	if (prog->application_form.nfields == 0 && cfg_gettsec(ps, "form", "application") == NULL)
+	config_convert_forms(ld, config, ps, prog);
+	n = cfg_size(ps, "topic");
+	m->topics = xcalloc(n + 1, sizeof(*m->topics));
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *ts = cfg_getnsec(ps, "topic", i);
+
+		m->topics[i].title = xstrdup(cfg_title(ts));
+		m->topics[i].readings = config_dup_opt(ts, "readings");
+		m->ntopics = i + 1;
+	}
+	if (cfg_getsec(ps, "certificate") != NULL &&
+	    (cfg_getstr(cfg_getsec(ps, "certificate"), "signer") != NULL ||
+	     cfg_getstr(cfg_getsec(ps, "certificate"), "signer_title") != NULL ||
+	     cfg_getstr(cfg_getsec(ps, "certificate"), "organisation") != NULL)) {
+		cfg_t *cs = cfg_getsec(ps, "certificate");
+
+		m->certificate.signer = config_dup_opt(cs, "signer");
+		m->certificate.signer_title = config_dup_opt(cs, "signer_title");
+		m->certificate.organisation = config_dup_opt(cs, "organisation");
+		if (m->certificate.signer == NULL || m->certificate.signer_title == NULL)
+			config_problem(ld, config_section_line(ld, cs),
+			               "program %s: a certificate needs signer = \"...\" and "
+			               "signer_title = \"...\" (the head of the department)",
+			               prog->name);
+	}
+	config_convert_steps(ld, ps, prog);
+	if (m->nroles == 0)
 		config_problem(ld, config_section_line(ld, ps),
-		               "program %s has no application form; add form application { "
-		               "field \"Name\" { type = text required = true } ... }",
+		               "program %s has no role; add role mentee { form = \"application\" } "
+		               "and its form",
 		               prog->name);
+	for (size_t i = 0; i < m->nsteps; i++) {
+		const struct program_step *s = &m->steps[i];
+
+		if (s->effect == EFFECT_COMPLETE && m->certificate.signer == NULL)
+			config_problem(ld, s->line,
+			               "step %s completes participants with a certificate: add "
+			               "certificate { signer = \"...\" signer_title = \"...\" }",
+			               s->name);
+	}
 }
 
 static void
@@ -1406,24 +1897,94 @@ config_load(const char *path, struct config **config_r, const char **error_r)
 	    CFG_STR_LIST("choices", NULL, CFGF_NONE),
 	    CFG_STR("choices_from", NULL, CFGF_NONE),
 	    CFG_STR("hint", NULL, CFGF_NONE),
+	    CFG_STR("binds", NULL, CFGF_NONE),
+	    CFG_STR_LIST("visible_to", NULL, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t form_opts[] = {
 	    CFG_STR("title", NULL, CFGF_NONE),
+	    CFG_STR("use", NULL, CFGF_NONE),
+	    CFG_STR("about", NULL, CFGF_NONE),
+	    CFG_STR_LIST("rounds", NULL, CFGF_NONE),
 	    CFG_SEC("field", field_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_END(),
+	};
+	cfg_opt_t role_opts[] = {
+	    CFG_STR("title", NULL, CFGF_NONE),
+	    CFG_STR("form", NULL, CFGF_NONE),
+	    CFG_STR("decided_by", NULL, CFGF_NONE),
+	    CFG_INT("limit", 0, CFGF_NONE),
+	    CFG_STR_LIST("approvals", NULL, CFGF_NONE),
+	    CFG_INT("approval_days", 7, CFGF_NONE),
+	    CFG_BOOL("notify_supervisor", cfg_false, CFGF_NONE),
+	    CFG_STR("graduates_to", NULL, CFGF_NONE),
+	    CFG_INT("capacity", 1, CFGF_NONE),
+	    CFG_END(),
+	};
+	cfg_opt_t group_opts[] = {
+	    CFG_STR_LIST("members", NULL, CFGF_NONE),
+	    CFG_STR("size", NULL, CFGF_NONE),
+	    CFG_STR("preferred", NULL, CFGF_NONE),
+	    CFG_INT("meetings_per_month", 0, CFGF_NONE),
+	    CFG_INT("reminder_day", 15, CFGF_NONE),
+	    CFG_BOOL("rotate_facilitator", cfg_false, CFGF_NONE),
+	    CFG_STR("match_topics", NULL, CFGF_NONE),
+	    CFG_STR("match_level", NULL, CFGF_NONE),
+	    CFG_INT("level_gap", 0, CFGF_NONE),
+	    CFG_STR("match_division", NULL, CFGF_NONE),
+	    CFG_STR("match_supervisor", NULL, CFGF_NONE),
+	    CFG_STR("match_availability", NULL, CFGF_NONE),
+	    CFG_END(),
+	};
+	cfg_opt_t topic_opts[] = {
+	    CFG_STR("readings", NULL, CFGF_NONE),
+	    CFG_END(),
+	};
+	cfg_opt_t step_opts[] = {
+	    CFG_STR("every", NULL, CFGF_NONE),
+	    CFG_INT("day", 1, CFGF_NONE),
+	    CFG_STR("at", NULL, CFGF_NONE),
+	    CFG_STR("after", NULL, CFGF_NONE),
+	    CFG_STR("to", NULL, CFGF_NONE),
+	    CFG_STR("role", NULL, CFGF_NONE),
+	    CFG_STR("when", NULL, CFGF_NONE),
+	    CFG_STR("template", NULL, CFGF_NONE),
+	    CFG_STR("request", NULL, CFGF_NONE),
+	    CFG_STR("round", NULL, CFGF_NONE),
+	    CFG_INT("remind_every", 0, CFGF_NONE),
+	    CFG_INT("until", 0, CFGF_NONE),
+	    CFG_STR("effect", NULL, CFGF_NONE),
+	    CFG_STR("complete_form", NULL, CFGF_NONE),
+	    CFG_STR("complete_round", NULL, CFGF_NONE),
+	    CFG_INT("attendance", 0, CFGF_NONE),
+	    CFG_END(),
+	};
+	cfg_opt_t certificate_opts[] = {
+	    CFG_STR("signer", NULL, CFGF_NONE),
+	    CFG_STR("signer_title", NULL, CFGF_NONE),
+	    CFG_STR("organisation", NULL, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t program_opts[] = {
 	    CFG_STR("title", NULL, CFGF_NONE),
-	    CFG_STR("kind", "mentoring", CFGF_NONE),
 	    CFG_STR_LIST("addresses", NULL, CFGF_NONE),
-	    CFG_INT("meetings_per_month", 2, CFGF_NONE),
-	    CFG_INT("reminder_day", 15, CFGF_NONE),
-	    CFG_INT("class_size", 0, CFGF_NONE),
+	    CFG_STR("timezone", NULL, CFGF_NONE),
+	    CFG_STR_LIST("coordinators", NULL, CFGF_NONE),
 	    CFG_STR("start", NULL, CFGF_NONE),
 	    CFG_STR("end", NULL, CFGF_NONE),
-	    CFG_BOOL("notify_supervisor", cfg_false, CFGF_NONE),
+	    CFG_STR("unit", NULL, CFGF_NONE),
+	    /* The first release's keys, refused with where they went. */
+	    CFG_STR("kind", NULL, CFGF_NODEFAULT),
+	    CFG_INT("meetings_per_month", 0, CFGF_NODEFAULT),
+	    CFG_INT("reminder_day", 0, CFGF_NODEFAULT),
+	    CFG_INT("class_size", 0, CFGF_NODEFAULT),
+	    CFG_BOOL("notify_supervisor", cfg_false, CFGF_NODEFAULT),
+	    CFG_SEC("role", role_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_SEC("group", group_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("form", form_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_SEC("topic", topic_opts, CFGF_MULTI | CFGF_TITLE),
+	    CFG_SEC("step", step_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_SEC("certificate", certificate_opts, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t imap_opts[] = {
@@ -1585,7 +2146,20 @@ config_program_by_name(const struct config *config, const char *name)
 bool
 config_is_coordinator(const struct config *config, const char *addr)
 {
-	return addr != NULL && strvec_contains_ci(&config->coordinators, addr);
+	if (addr == NULL)
+		return false;
+	if (strvec_contains_ci(&config->coordinators, addr))
+		return true;
+	for (size_t i = 0; i < config->nprograms; i++)
+		if (strvec_contains_ci(&config->programs[i].coordinators, addr))
+			return true;
+	return false;
+}
+
+bool
+config_program_coordinator(const struct config_program *program, const char *addr)
+{
+	return addr != NULL && strvec_contains_ci(&program->coordinators, addr);
 }
 
 void
@@ -1637,14 +2211,12 @@ config_free(struct config **configp)
 
 		free(p->name);
 		free(p->title);
-		free(p->kind);
+		free(p->timezone);
 		strvec_free(&p->addresses);
+		strvec_free(&p->coordinators);
 		free(p->start_date);
 		free(p->end_date);
-		form_def_free(&p->application_form);
-		form_def_free(&p->mentor_form);
-		form_def_free(&p->meeting_form);
-		form_def_free(&p->evaluation_form);
+		program_free(&p->model);
 	}
 	free(config->programs);
 	free(config);

@@ -1253,3 +1253,36 @@ form_def_free(struct form_def *def)
 	def->name = NULL;
 	def->title = NULL;
 }
+
+static const char *const form_bind_names[BIND_COUNT] = {
+    [BIND_NONE] = "none",
+    [BIND_NAME] = "name",
+    [BIND_EMAIL] = "email",
+    [BIND_SUPERVISOR] = "supervisor",
+    [BIND_DIRECTOR] = "director",
+    [BIND_LEVEL] = "level",
+    [BIND_DIVISION] = "division",
+    [BIND_TOPICS] = "topics",
+    [BIND_AVAILABILITY] = "availability",
+    [BIND_CAPACITY] = "capacity",
+    [BIND_DATE] = "date",
+    [BIND_MINUTES] = "minutes",
+    [BIND_TOPIC] = "topic",
+    [BIND_FACILITATOR] = "facilitator",
+    [BIND_NOTES] = "notes",
+};
+
+const char *
+form_bind_name(enum form_bind b)
+{
+	return b < BIND_COUNT ? form_bind_names[b] : "none";
+}
+
+int
+form_bind_parse(const char *name)
+{
+	for (int b = 0; b < BIND_COUNT; b++)
+		if (strcmp(name, form_bind_names[b]) == 0)
+			return b;
+	return -1;
+}

@@ -54,34 +54,62 @@ nz(const char *s)
 	return s != NULL ? s : "";
 }
 
+/* The name of a group's member at position k, or "". */
+static const char *
+member_name(const struct store_group *g, size_t k)
+{
+	if (k >= g->nmembers)
+		return "";
+	return g->members[k].name != NULL ? g->members[k].name : g->members[k].email;
+}
+
 static int
 cmd_status(struct config *config, struct store *store)
 {
-	static const char *const app_states[] = {"applied", "accepted", "matched", "pool",
-	                                         "declined"};
-	static const char *const out_states[] = {"queued", "sent", "failed"};
+	static const char *const states[] = {"applied",  "approving", "accepted",
+	                                     "matched",  "active",    "pool",
+	                                     "declined", "withdrawn", "completed"};
+	static const char *const out_states[] = {"queued", "sent", "failed", "dropped"};
 	const char *error;
-	struct store_match *matches = NULL;
-	size_t nmatches = 0;
+	struct store_group *groups = NULL;
+	size_t ngroups = 0;
 	long n;
 
 	for (size_t p = 0; p < config->nprograms; p++) {
-		const char *name = config->programs[p].name;
+		const struct config_program *prog = &config->programs[p];
+		const struct program_group *unit = prog->model.unit;
 
-		printf("program %s (%s)\n", name, config->programs[p].title);
-		printf("  mentees:");
-		for (size_t i = 0; i < N_ELEMENTS(app_states); i++) {
-			if (store_application_count(store, name, "mentee", app_states[i], &n,
-			                            &error) < 0)
-				goto fail;
-			printf(" %s %ld%s", app_states[i], n,
-			       i + 1 < N_ELEMENTS(app_states) ? "," : "\n");
+		printf("program %s (%s)\n", prog->name, prog->title);
+		for (size_t r = 0; r < prog->model.nroles; r++) {
+			const struct program_role *role = &prog->model.roles[r];
+			bool any = false;
+
+			printf("  %ss:", role->title);
+			for (size_t i = 0; i < N_ELEMENTS(states); i++) {
+				if (store_participation_count(store, prog->name, role->name,
+				                              states[i], &n, &error) < 0)
+					goto fail;
+				if (n == 0)
+					continue;
+				printf("%s %s %ld", any ? "," : "", states[i], n);
+				any = true;
+			}
+			printf("%s\n", any ? "" : " none");
 		}
-		if (store_application_count(store, name, "mentor", NULL, &n, &error) < 0 ||
-		    store_match_list(store, name, true, &matches, &nmatches, &error) < 0)
+		if (unit == NULL)
+			continue;
+		if (store_group_list(store, prog->name, unit->name, "active", &groups, &ngroups,
+		                     &error) < 0)
 			goto fail;
-		printf("  mentors: %ld\n  active partnerships: %zu\n", n, nmatches);
-		store_match_list_free(&matches, nmatches);
+		printf("  active %s: %zu\n", unit->pair ? "partnerships" : "teams", ngroups);
+		store_group_list_free(&groups, ngroups);
+		if (!unit->pair) {
+			if (store_group_list(store, prog->name, unit->name, "proposed", &groups,
+			                     &ngroups, &error) < 0)
+				goto fail;
+			printf("  proposed teams: %zu\n", ngroups);
+			store_group_list_free(&groups, ngroups);
+		}
 	}
 	printf("outbox:");
 	for (size_t i = 0; i < N_ELEMENTS(out_states); i++) {
@@ -91,7 +119,7 @@ cmd_status(struct config *config, struct store *store)
 	}
 	{
 		struct store_message *list = NULL;
-		size_t nq = 0, nh = 0;
+		size_t nq = 0, nh = 0, np = 0;
 
 		if (store_message_list(store, "quarantined", 100000, &list, &nq, &error) < 0)
 			goto fail;
@@ -99,7 +127,11 @@ cmd_status(struct config *config, struct store *store)
 		if (store_message_list(store, "held", 100000, &list, &nh, &error) < 0)
 			goto fail;
 		store_message_list_free(&list, nh);
-		printf("messages: %zu quarantined, %zu held\n", nq, nh);
+		if (store_message_list(store, "pending", 100000, &list, &np, &error) < 0)
+			goto fail;
+		store_message_list_free(&list, np);
+		printf("messages: %zu quarantined, %zu held, %zu waiting for confirmation\n", nq,
+		       nh, np);
 	}
 	return 0;
 fail:
@@ -130,48 +162,57 @@ cmd_people(struct store *store)
 static int
 cmd_applications(struct store *store)
 {
-	struct store_application *list = NULL;
+	struct store_participation *list = NULL;
 	const char *error;
 	size_t n = 0;
 
-	if (store_application_list(store, NULL, NULL, NULL, &list, &n, &error) < 0) {
+	if (store_participation_list(store, NULL, NULL, NULL, &list, &n, &error) < 0) {
 		fprintf(stderr, "mentorctl: %s\n", error);
 		return 1;
 	}
-	printf("%-5s %-10s %-7s %-9s %-28s %s\n", "ID", "PROGRAM", "ROLE", "STATUS", "NAME",
+	printf("%-5s %-10s %-8s %-10s %-28s %s\n", "ID", "PROGRAM", "ROLE", "STATUS", "NAME",
 	       "EMAIL");
 	for (size_t i = 0; i < n; i++)
-		printf("%-5lld %-10s %-7s %-9s %-28s %s\n", (long long)list[i].id, list[i].program,
+		printf("%-5lld %-10s %-8s %-10s %-28s %s\n", (long long)list[i].id, list[i].program,
 		       list[i].role, list[i].status, nz(list[i].name), list[i].email);
-	store_application_list_free(&list, n);
+	store_participation_list_free(&list, n);
 	return 0;
 }
 
 static int
 cmd_matches(struct store *store)
 {
-	struct store_match *list = NULL;
+	struct store_group *list = NULL;
 	const char *error;
 	char month[8];
 	size_t n = 0;
 	long count;
 
 	clock_month_key(clock_now(), month);
-	if (store_match_list(store, NULL, false, &list, &n, &error) < 0)
+	if (store_group_list(store, NULL, NULL, NULL, &list, &n, &error) < 0)
 		goto fail;
-	printf("%-5s %-10s %-7s %-26s %-26s %s\n", "ID", "PROGRAM", "STATUS", "MENTEE", "MENTOR",
+	printf("%-5s %-10s %-6s %-9s %-44s %s\n", "ID", "PROGRAM", "KIND", "STATUS", "MEMBERS",
 	       "MEETINGS THIS MONTH");
 	for (size_t i = 0; i < n; i++) {
-		if (store_meeting_count(store, list[i].id, month, &count, NULL, &error) < 0)
+		struct strbuf members = {0};
+
+		if (strcmp(list[i].status, "discarded") == 0)
+			continue;
+		if (store_event_count(store, list[i].id, "meeting", month, &count, NULL, &error) <
+		    0)
 			goto fail;
-		printf("%-5lld %-10s %-7s %-26s %-26s %ld\n", (long long)list[i].id,
-		       list[i].program, list[i].status, nz(list[i].mentee_name),
-		       nz(list[i].mentor_name), count);
+		for (size_t k = 0; k < list[i].nmembers; k++)
+			strbuf_addf(&members, "%s%s",
+			            k == 0 ? "" : (list[i].nmembers == 2 ? " with " : ", "),
+			            member_name(&list[i], k));
+		printf("%-5lld %-10s %-6s %-9s %-44s %ld\n", (long long)list[i].id, list[i].program,
+		       list[i].kind, list[i].status, strbuf_str(&members), count);
+		strbuf_free(&members);
 	}
-	store_match_list_free(&list, n);
+	store_group_list_free(&list, n);
 	return 0;
 fail:
-	store_match_list_free(&list, n);
+	store_group_list_free(&list, n);
 	fprintf(stderr, "mentorctl: %s\n", error);
 	return 1;
 }
@@ -230,25 +271,34 @@ collect_month(void *ctx, int64_t match_id, const char *month, long count, long m
 static int
 cmd_report(struct config *config, struct store *store)
 {
-	struct store_match *list = NULL;
+	struct store_group *list = NULL;
 	struct month_counts mc = {0};
 	const char *error;
 	size_t n = 0, cur = 0;
 
-	if (store_match_list(store, NULL, false, &list, &n, &error) < 0 ||
+	if (store_group_list(store, NULL, NULL, NULL, &list, &n, &error) < 0 ||
 	    store_meeting_months(store, collect_month, &mc, &error) < 0)
 		goto fail;
+	/* A pair's two members are its mentee and mentor (in the order of the
+	 * group's roles); a team's "mentee" column holds its members. */
 	printf("program,partnership,mentee,mentor,status,month,meetings,minutes,required\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct config_program *p = config_program_by_name(config, list[i].program);
+		const struct program_group *unit = p != NULL ? p->model.unit : NULL;
 		time_t t = list[i].created_at;
 		time_t end = list[i].ended_at != 0 ? list[i].ended_at : clock_now();
+		struct strbuf members = {0};
 		char month[8], buf[32];
 		struct tm tm;
 
+		if (strcmp(list[i].status, "proposed") == 0 ||
+		    strcmp(list[i].status, "discarded") == 0)
+			continue;
+		for (size_t k = 0; k < list[i].nmembers; k++)
+			strbuf_addf(&members, "%s%s", k == 0 ? "" : "; ", member_name(&list[i], k));
 		while (cur < mc.n && mc.v[cur].match_id < list[i].id)
 			cur++;
-		/* One row per month from the match to today (or its end). */
+		/* One row per month from the group's start to today (or its end). */
 		for (int guard = 0; guard < 240 && t <= end; guard++) {
 			long count = 0, minutes = 0;
 
@@ -264,21 +314,27 @@ cmd_report(struct config *config, struct store *store)
 			csv_field(list[i].program, false);
 			snprintf(buf, sizeof(buf), "%lld", (long long)list[i].id);
 			csv_field(buf, false);
-			csv_field(nz(list[i].mentee_name), false);
-			csv_field(nz(list[i].mentor_name), false);
+			if (list[i].nmembers == 2) {
+				csv_field(member_name(&list[i], 0), false);
+				csv_field(member_name(&list[i], 1), false);
+			} else {
+				csv_field(strbuf_str(&members), false);
+				csv_field("", false);
+			}
 			csv_field(list[i].status, false);
 			csv_field(month, false);
 			printf("%ld,%ld,%d\n", count, minutes,
-			       p != NULL ? p->meetings_per_month : 0);
+			       unit != NULL ? unit->meetings_per_month : 0);
 			clock_local(t, &tm);
 			t = clock_local_midnight(tm.tm_year + 1900, tm.tm_mon + 2, 1);
 		}
+		strbuf_free(&members);
 	}
-	store_match_list_free(&list, n);
+	store_group_list_free(&list, n);
 	free(mc.v);
 	return 0;
 fail:
-	store_match_list_free(&list, n);
+	store_group_list_free(&list, n);
 	free(mc.v);
 	fprintf(stderr, "mentorctl: %s\n", error);
 	return 1;
@@ -336,7 +392,7 @@ cmd_mentor_add(struct config *config, struct store *store, int argc, char **argv
 	const struct config_program *program = &config->programs[0];
 	const char *strengths = NULL, *error;
 	struct strbuf name = {0};
-	long capacity = 1;
+	long capacity = 0;
 	int64_t id;
 	int opt;
 

@@ -20,6 +20,7 @@
 #include "smtp.h"
 #include "store.h"
 #include "template.h"
+#include "due.h"
 #include "workflow.h"
 
 #include <errno.h>
@@ -365,7 +366,7 @@ run_cycle(struct daemon *d)
 		return status;
 	watchdog_ping(d);
 	now = clock_now();
-	if (workflow_schedule(d->config, d->store, now, &error) < 0) {
+	if (due_run(d->config, d->store, now, &error) < 0) {
 		log_error("schedule: %s", error);
 		status = 1;
 	}

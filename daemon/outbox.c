@@ -105,6 +105,8 @@ enqueue_copy(const struct config *config, struct store *store, const struct outb
 	cm.auto_submitted =
 	    mail->nature == OUTBOX_ANSWER ? COMPOSE_AUTO_REPLIED : COMPOSE_AUTO_GENERATED;
 	cm.date = now;
+	cm.attachments = mail->attachments;
+	cm.nattachments = mail->nattachments;
 	if (compose_message(&cm, &data, &len, error_r) < 0)
 		goto out;
 	row.status = (char *)"queued";
@@ -156,8 +158,8 @@ outbox_enqueue(const struct config *config, struct store *store, const struct ou
 		ret = 0;
 		goto out;
 	}
-	if (template_render(config->templates, mail->template_name, mail->vars, mail->audience,
-	                    &subject, &body, error_r) < 0)
+	if (template_render_for(config->templates, mail->program, mail->template_name, mail->vars,
+	                        mail->audience, &subject, &body, error_r) < 0)
 		goto out;
 	/* One copy per recipient, each with its own token: a token names one
 	 * person, and a reply proves only whose email was answered.  The first

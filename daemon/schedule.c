@@ -72,9 +72,10 @@ eligibility_cutoff(int year, int month, int reminder_day)
 }
 
 void
-schedule_reminder_key_affixes(const char *month, char prefix[static 32], char suffix[static 32])
+schedule_reminder_key_affixes(const char *step, const char *month, char prefix[static 64],
+                              char suffix[static 32])
 {
-	snprintf(prefix, 32, "meeting-reminder:match=");
+	snprintf(prefix, 64, "step=%.40s:group=", step);
 	snprintf(suffix, 32, ":month=%.7s", month);
 }
 
@@ -91,12 +92,12 @@ push_action(struct schedule_action **list, size_t *n, size_t *cap, enum schedule
 }
 
 void
-schedule_followup_key(const char *program, time_t now, char key[static 128])
+schedule_followup_key(const char *step, const char *program, time_t now, char key[static 128])
 {
 	char prev[8];
 
 	schedule_previous_month(now, prev);
-	snprintf(key, 128, "cadence-followup:program=%s:month=%s", program, prev);
+	snprintf(key, 128, "step=%.40s:program=%.40s:month=%s", step, program, prev);
 }
 
 void
@@ -110,8 +111,9 @@ schedule_counts_needed(const struct schedule_input *in, time_t now, bool *this_m
 	                               in->work_weekends))
 		return;
 	clock_local(now, &tm);
-	*this_month_r = tm.tm_mday >= in->reminder_day;
-	*last_month_r = !in->followup_done;
+	*this_month_r = in->reminder_step != NULL && tm.tm_mday >= in->reminder_day;
+	*last_month_r =
+	    in->followup_step != NULL && !in->followup_done && tm.tm_mday >= in->followup_day;
 }
 
 void
@@ -121,7 +123,7 @@ schedule_due_actions(const struct schedule_input *in, time_t now,
 	struct schedule_action *list = NULL, *a;
 	size_t n = 0, cap = 0;
 	struct tm tm;
-	char month[8], prev[8], today[11], prefix[32], suffix[32];
+	char month[8], prev[8], today[11], prefix[64], suffix[32];
 	int year, mon, pyear, pmon;
 	time_t cutoff, prev_cutoff;
 
@@ -140,9 +142,10 @@ schedule_due_actions(const struct schedule_input *in, time_t now,
 	clock_date_key(now, today);
 	cutoff = eligibility_cutoff(year, mon, in->reminder_day);
 	prev_cutoff = eligibility_cutoff(pyear, pmon, in->reminder_day);
-	schedule_reminder_key_affixes(month, prefix, suffix);
+	if (in->reminder_step != NULL)
+		schedule_reminder_key_affixes(in->reminder_step, month, prefix, suffix);
 
-	if (tm.tm_mday >= in->reminder_day) {
+	if (in->reminder_step != NULL && tm.tm_mday >= in->reminder_day) {
 		for (size_t i = 0; i < in->nmatches; i++) {
 			const struct schedule_match *m = &in->matches[i];
 
@@ -159,7 +162,7 @@ schedule_due_actions(const struct schedule_input *in, time_t now,
 
 	/* The follow-up for last month; eligible pairs only, so a program's
 	 * first month with no partnership yet sends nothing. */
-	if (!in->followup_done) {
+	if (in->followup_step != NULL && !in->followup_done && tm.tm_mday >= in->followup_day) {
 		size_t eligible = 0;
 		struct schedule_below *below = NULL;
 		size_t nbelow = 0, bcap = 0;
@@ -180,7 +183,7 @@ schedule_due_actions(const struct schedule_input *in, time_t now,
 		if (eligible > 0) {
 			a = push_action(&list, &n, &cap, DUE_CADENCE_FOLLOWUP);
 			snprintf(a->period, sizeof(a->period), "%s", prev);
-			schedule_followup_key(in->program, now, a->key);
+			schedule_followup_key(in->followup_step, in->program, now, a->key);
 			a->below = below;
 			a->nbelow = nbelow;
 			a->neligible = eligible;
@@ -189,11 +192,13 @@ schedule_due_actions(const struct schedule_input *in, time_t now,
 		}
 	}
 
-	if (in->pending_applications > 0 || in->unreported_failures > 0 ||
-	    in->unreported_messages > 0) {
+	if (in->digest_step != NULL &&
+	    (in->pending_applications > 0 || in->unreported_failures > 0 ||
+	     in->unreported_messages > 0)) {
 		a = push_action(&list, &n, &cap, DUE_DIGEST);
 		snprintf(a->period, sizeof(a->period), "%s", today);
-		snprintf(a->key, sizeof(a->key), "digest:program=%s:date=%s", in->program, today);
+		snprintf(a->key, sizeof(a->key), "step=%.40s:program=%.40s:date=%s",
+		         in->digest_step, in->program, today);
 	}
 	*actions_r = list;
 	*n_r = n;
@@ -208,4 +213,90 @@ schedule_actions_free(struct schedule_action **actions, size_t n)
 		free((*actions)[i].below);
 	free(*actions);
 	*actions = NULL;
+}
+
+/* ---- steps ---- */
+
+void
+schedule_period_of(enum program_period p, time_t t, struct schedule_period *out)
+{
+	struct tm tm;
+	int y, m, q;
+
+	clock_local(t, &tm);
+	y = tm.tm_year + 1900;
+	m = tm.tm_mon + 1;
+	switch (p) {
+	case PERIOD_DAY:
+		clock_date_key(t, out->key);
+		out->start = clock_local_midnight(y, m, tm.tm_mday);
+		return;
+	case PERIOD_WEEK: {
+		/* ISO weeks start on Monday; the key is the Monday's date. */
+		int back = (tm.tm_wday + 6) % 7;
+		struct tm mon = tm;
+
+		mon.tm_mday -= back;
+		mon.tm_hour = 12;
+		mon.tm_min = mon.tm_sec = 0;
+		mon.tm_isdst = -1;
+		(void)mktime(&mon);
+		out->start = clock_local_midnight(mon.tm_year + 1900, mon.tm_mon + 1, mon.tm_mday);
+		snprintf(out->key, sizeof(out->key), "W%04d-%02d-%02d",
+		         (mon.tm_year + 1900) % 10000, (mon.tm_mon + 1) % 100, mon.tm_mday % 100);
+		return;
+	}
+	case PERIOD_MONTH:
+		clock_month_key(t, out->key);
+		out->start = clock_local_midnight(y, m, 1);
+		return;
+	case PERIOD_QUARTER:
+		q = (m - 1) / 3;
+		snprintf(out->key, sizeof(out->key), "%04d-Q%d", y % 10000, (q + 1) % 10);
+		out->start = clock_local_midnight(y, q * 3 + 1, 1);
+		return;
+	}
+	clock_month_key(t, out->key);
+	out->start = clock_local_midnight(y, m, 1);
+}
+
+time_t
+schedule_every_due(enum program_period p, int day, time_t now, struct schedule_period *period_r)
+{
+	struct tm tm;
+
+	schedule_period_of(p, now, period_r);
+	if (p == PERIOD_DAY || day <= 1)
+		return period_r->start;
+	clock_local(period_r->start, &tm);
+	/* A weekday for a week (1 Monday .. 7 Sunday), else the day of the
+	 * month or quarter, counted from its first day. */
+	return clock_local_midnight(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday + day - 1);
+}
+
+int
+schedule_reminder_due(time_t sent, time_t now, int remind_every, int until)
+{
+	long days;
+
+	if (now < sent)
+		return -1;
+	days = (long)((now - sent) / 86400);
+	if (until > 0 && days > until)
+		return -1;
+	if (remind_every <= 0)
+		return 0;
+	return (int)(days / remind_every);
+}
+
+long
+schedule_month_index(time_t from, time_t now)
+{
+	struct tm a, b;
+
+	if (from == 0 || now < from)
+		return 0;
+	clock_local(from, &a);
+	clock_local(now, &b);
+	return (long)(b.tm_year - a.tm_year) * 12 + (b.tm_mon - a.tm_mon);
 }

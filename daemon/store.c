@@ -124,31 +124,174 @@ static const char *const migrations[] = {
     "  answers TEXT,"
     "  created_at INTEGER NOT NULL);"
     "CREATE INDEX evaluations_match ON evaluations (match_id);",
-    /* 2 -> 3: the trust model.
-     *   participations: roles that come with no application (a supervisor,
-     *     told that their employee applied, is a person with a role, so a
-     *     bounce for their address marks them and the coordinator is told);
-     *   confirmations: a message whose sender did not prove their address
-     *     waits here until the registered address confirms it by reply;
-     *   ingest_failures: how often a message failed to be stored, so one
-     *     that never can be is set aside instead of blocking the mailbox;
-     *   messages.truncated: only the header block of the message is kept
-     *     (it was over the size limit, or could not be stored); the server
-     *     keeps the original. */
+    /* 2 -> 3: the program engine and the trust model.
+     *
+     * The engine: a program's people are participations (program, person,
+     * role, status, and what their join form bound: level, division,
+     * topics, availability, capacity, supervisor, director); every form
+     * submission is an answer (form, round, respondent, subject, group,
+     * event) with its values; pairs and teams are groups with members;
+     * meetings, sessions and milestones are events.  The CDSS tables move
+     * over with their ids (an application's id is its participation's, a
+     * match's its group's, so "accept 12" and "end 7" keep meaning the
+     * same), and views with their old names keep old queries working.
+     *
+     * The trust model: confirmations (a message whose sender did not prove
+     * their address waits for the registered address's confirming reply);
+     * ingest_failures (how often a message failed to be stored, so one
+     * that never can be is set aside); answer_counts (answers a day to an
+     * address, proven and unproven apart); messages.truncated (only the
+     * header block is kept); message_raw (the raw bytes as the last column
+     * of a table of their own, so SQLite writes a large message from an
+     * incremental blob instead of building the row in memory). */
     "CREATE TABLE participations ("
     "  id INTEGER PRIMARY KEY,"
     "  program TEXT NOT NULL,"
     "  person_id INTEGER NOT NULL REFERENCES people (id),"
     "  role TEXT NOT NULL,"
-    "  status TEXT NOT NULL DEFAULT 'active',"
-    "  created_at INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL DEFAULT 'participant',"
+    "  status TEXT NOT NULL,"
+    "  level INTEGER, division TEXT, topics TEXT, availability TEXT,"
+    "  capacity INTEGER NOT NULL DEFAULT 0,"
+    "  supervisor_id INTEGER REFERENCES people (id),"
+    "  director_id INTEGER REFERENCES people (id),"
+    "  answer_id INTEGER,"
+    "  created_at INTEGER NOT NULL, decided_at INTEGER, note TEXT,"
     "  UNIQUE (program, person_id, role));"
-    "INSERT OR IGNORE INTO people (email) SELECT DISTINCT lower(supervisor_email) "
-    "  FROM applications WHERE supervisor_email IS NOT NULL AND supervisor_email <> '';"
-    "INSERT OR IGNORE INTO participations (program, person_id, role, created_at) "
-    "  SELECT a.program, p.id, 'supervisor', a.created_at FROM applications a "
-    "  JOIN people p ON p.email = a.supervisor_email "
-    "  WHERE a.supervisor_email IS NOT NULL;"
+    "CREATE INDEX participations_status ON participations (program, role, status);"
+    "CREATE INDEX participations_person ON participations (person_id);"
+    "CREATE TABLE answers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program TEXT NOT NULL,"
+    "  form TEXT NOT NULL,"
+    "  round TEXT NOT NULL DEFAULT '',"
+    "  respondent_id INTEGER NOT NULL REFERENCES people (id),"
+    "  subject_id INTEGER REFERENCES people (id),"
+    "  participation_id INTEGER REFERENCES participations (id),"
+    "  group_id INTEGER, event_id INTEGER,"
+    "  message_row INTEGER,"
+    "  summary TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX answers_message ON answers (message_row, form) "
+    "  WHERE message_row IS NOT NULL;"
+    "CREATE INDEX answers_form ON answers (program, form, round, respondent_id);"
+    "CREATE INDEX answers_group ON answers (group_id);"
+    "CREATE TABLE answer_values ("
+    "  answer_id INTEGER NOT NULL REFERENCES answers (id),"
+    "  field TEXT NOT NULL, value TEXT, number INTEGER,"
+    "  PRIMARY KEY (answer_id, field));"
+    "CREATE TABLE groups ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'active',"
+    "  label TEXT, reason TEXT,"
+    "  created_at INTEGER NOT NULL, ended_at INTEGER, end_reason TEXT);"
+    "CREATE INDEX groups_status ON groups (program, status);"
+    "CREATE TABLE group_members ("
+    "  group_id INTEGER NOT NULL REFERENCES groups (id),"
+    "  participation_id INTEGER NOT NULL REFERENCES participations (id),"
+    "  role TEXT NOT NULL,"
+    "  position INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (group_id, participation_id));"
+    "CREATE INDEX group_members_participation ON group_members (participation_id);"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program TEXT NOT NULL,"
+    "  group_id INTEGER REFERENCES groups (id),"
+    "  kind TEXT NOT NULL,"
+    "  date TEXT NOT NULL,"
+    "  minutes INTEGER NOT NULL DEFAULT 0,"
+    "  topic TEXT, facilitator_id INTEGER REFERENCES people (id),"
+    "  reported_by INTEGER, message_row INTEGER,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX events_group_date ON events (group_id, kind, date);"
+    "CREATE TABLE attendance ("
+    "  event_id INTEGER NOT NULL REFERENCES events (id),"
+    "  person_id INTEGER NOT NULL REFERENCES people (id),"
+    "  status TEXT NOT NULL,"
+    "  PRIMARY KEY (event_id, person_id));"
+    "CREATE TABLE approvals ("
+    "  id INTEGER PRIMARY KEY,"
+    "  participation_id INTEGER NOT NULL REFERENCES participations (id),"
+    "  approver TEXT NOT NULL,"
+    "  person_id INTEGER NOT NULL REFERENCES people (id),"
+    "  status TEXT NOT NULL DEFAULT 'waiting',"
+    "  created_at INTEGER NOT NULL, decided_at INTEGER, message_row INTEGER, note TEXT,"
+    "  UNIQUE (participation_id, approver));"
+    /* The CDSS data, ids kept. */
+    "INSERT INTO participations (id, program, person_id, role, status, level, division, "
+    "  topics, availability, capacity, created_at, decided_at, note) "
+    "  SELECT id, program, person_id, role, status, years_manager, division, competencies, "
+    "  availability, coalesce(capacity, 0), created_at, decided_at, note FROM applications;"
+    "INSERT OR IGNORE INTO people (email, created_at) SELECT DISTINCT lower(supervisor_email), "
+    "  strftime('%s','now') FROM applications "
+    "  WHERE supervisor_email IS NOT NULL AND supervisor_email <> '';"
+    "UPDATE participations SET supervisor_id = (SELECT p.id FROM people p JOIN applications a "
+    "  ON p.email = lower(a.supervisor_email) WHERE a.id = participations.id);"
+    /* Version 2 kept an accepted mentor 'accepted' while they had places;
+     * the engine calls the second role of a pair, available, 'active'. */
+    "UPDATE participations SET status = 'active' WHERE role = 'mentor' "
+    "  AND status IN ('accepted', 'matched');"
+    "INSERT INTO answers (id, program, form, respondent_id, participation_id, summary, "
+    "  created_at) SELECT id, program, CASE role WHEN 'mentor' THEN 'mentor' "
+    "  ELSE 'application' END, person_id, id, answers, created_at FROM applications;"
+    "UPDATE participations SET answer_id = id;"
+    "INSERT INTO answer_values (answer_id, field, value) SELECT id, 'Classification', "
+    "  classification FROM applications WHERE classification IS NOT NULL;"
+    "INSERT INTO answer_values (answer_id, field, value) SELECT id, "
+    "  'Why do you want to join', motivation FROM applications WHERE motivation IS NOT NULL;"
+    "INSERT INTO answer_values (answer_id, field, value) SELECT id, 'Supervisor email', "
+    "  supervisor_email FROM applications WHERE supervisor_email IS NOT NULL;"
+    "INSERT INTO participations (program, person_id, role, kind, status, created_at) "
+    "  SELECT DISTINCT a.program, a.supervisor_id, 'supervisor', 'contact', 'active', "
+    "  min(a.created_at) FROM participations a WHERE a.supervisor_id IS NOT NULL "
+    "  GROUP BY a.program, a.supervisor_id;"
+    "INSERT INTO groups (id, program, kind, status, created_at, ended_at, end_reason) "
+    "  SELECT id, program, 'pair', status, created_at, ended_at, end_reason FROM matches;"
+    "INSERT INTO group_members (group_id, participation_id, role, position) "
+    "  SELECT id, mentee_app, 'mentee', 0 FROM matches;"
+    "INSERT INTO group_members (group_id, participation_id, role, position) "
+    "  SELECT id, mentor_app, 'mentor', 1 FROM matches;"
+    "INSERT INTO events (id, program, group_id, kind, date, minutes, reported_by, message_row, "
+    "  created_at) SELECT g.id, m.program, g.match_id, 'meeting', g.date, g.minutes, "
+    "  g.reported_by, g.message_row, g.created_at FROM meetings g "
+    "  JOIN matches m ON m.id = g.match_id;"
+    "INSERT INTO answers (program, form, respondent_id, group_id, message_row, summary, "
+    "  created_at) SELECT m.program, 'evaluation', e.person_id, e.match_id, e.message_row, "
+    "  e.answers, e.created_at FROM evaluations e JOIN matches m ON m.id = e.match_id;"
+    /* Scheduled mail keeps its keys' meaning: the CDSS program's steps
+     * are called reminder, followup and digest. */
+    "UPDATE outbox SET key = 'step=reminder:group=' || substr(key, 24) "
+    "  WHERE key LIKE 'meeting-reminder:match=%';"
+    "UPDATE outbox SET key = 'step=followup:program=' || substr(key, 26) "
+    "  WHERE key LIKE 'cadence-followup:program=%';"
+    "UPDATE outbox SET key = 'step=digest:program=' || substr(key, 16) "
+    "  WHERE key LIKE 'digest:program=%';"
+    "UPDATE outbox SET thread_type = 'group' WHERE thread_type = 'match';"
+    "DROP TABLE evaluations;"
+    "DROP TABLE meetings;"
+    "DROP TABLE matches;"
+    "DROP TABLE applications;"
+    /* The old names, for queries written against them. */
+    "CREATE VIEW applications AS SELECT p.id, p.program, p.person_id, p.role, p.status, "
+    "  p.division, (SELECT v.value FROM answer_values v WHERE v.answer_id = p.answer_id "
+    "  AND v.field = 'Classification') AS classification, p.level AS years_manager, "
+    "  (SELECT s.email FROM people s WHERE s.id = p.supervisor_id) AS supervisor_email, "
+    "  p.topics AS competencies, p.availability, p.capacity, "
+    "  (SELECT a.summary FROM answers a WHERE a.id = p.answer_id) AS answers, "
+    "  p.created_at, p.decided_at, p.note FROM participations p "
+    "  WHERE p.kind = 'participant';"
+    "CREATE VIEW matches AS SELECT g.id, g.program, "
+    "  (SELECT m.participation_id FROM group_members m WHERE m.group_id = g.id "
+    "  AND m.role = 'mentee') AS mentee_app, (SELECT m.participation_id FROM group_members m "
+    "  WHERE m.group_id = g.id AND m.role = 'mentor') AS mentor_app, g.status, g.created_at, "
+    "  g.ended_at, g.end_reason FROM groups g WHERE g.kind = 'pair';"
+    "CREATE VIEW meetings AS SELECT id, group_id AS match_id, date, minutes, reported_by, "
+    "  message_row, created_at FROM events WHERE kind = 'meeting';"
+    "CREATE VIEW evaluations AS SELECT id, group_id AS match_id, respondent_id AS person_id, "
+    "  message_row, summary AS answers, created_at FROM answers WHERE form = 'evaluation';"
+    /* The trust model. */
     "CREATE TABLE confirmations ("
     "  id INTEGER PRIMARY KEY,"
     "  program TEXT,"
@@ -163,8 +306,6 @@ static const char *const migrations[] = {
     "  count INTEGER NOT NULL, last_error TEXT,"
     "  PRIMARY KEY (mailbox, uidvalidity, uid));"
     "ALTER TABLE messages ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;"
-    /* Answers a day, counted apart for proven and unproven mail, so a
-     * forger cannot use up the answers a real person's commands get. */
     "DROP TABLE auto_answers;"
     "CREATE TABLE answer_counts ("
     "  address TEXT NOT NULL COLLATE NOCASE,"
@@ -172,9 +313,6 @@ static const char *const migrations[] = {
     "  proven INTEGER NOT NULL,"
     "  count INTEGER NOT NULL,"
     "  PRIMARY KEY (address, day, proven));"
-    /* The raw bytes in a table of their own, as its last column: SQLite
-     * then writes a large message page by page from an incremental blob,
-     * instead of building the whole row in memory (twice). */
     "CREATE TABLE message_raw ("
     "  id INTEGER PRIMARY KEY REFERENCES messages (id),"
     "  raw BLOB NOT NULL);"
@@ -1051,50 +1189,53 @@ store_person_list(struct store *store, struct store_person **list_r, size_t *n_r
 	return 0;
 }
 
-/* ---- applications ---- */
+/* ---- participations: a person's role in a program ---- */
 
 void
-store_application_clear(struct store_application *a)
+store_participation_clear(struct store_participation *p)
 {
-	free(a->program);
-	free(a->email);
-	free(a->name);
-	free(a->role);
-	free(a->status);
-	free(a->division);
-	free(a->classification);
-	free(a->supervisor_email);
-	free(a->competencies);
-	free(a->availability);
-	free(a->motivation);
-	free(a->answers);
-	free(a->note);
-	memset(a, 0, sizeof(*a));
+	free(p->program);
+	free(p->email);
+	free(p->name);
+	free(p->role);
+	free(p->status);
+	free(p->division);
+	free(p->topics);
+	free(p->availability);
+	free(p->supervisor_email);
+	free(p->director_email);
+	free(p->answers);
+	free(p->note);
+	memset(p, 0, sizeof(*p));
 }
 
 static void
-application_clear_any(void *rec)
+participation_clear_any(void *rec)
 {
-	store_application_clear(rec);
+	store_participation_clear(rec);
 }
 
 void
-store_application_list_free(struct store_application **list, size_t n)
+store_participation_list_free(struct store_participation **list, size_t n)
 {
-	rows_free(*list, n, sizeof(**list), application_clear_any);
+	rows_free(*list, n, sizeof(**list), participation_clear_any);
 	*list = NULL;
 }
 
-#define APPLICATION_COLUMNS                                                                        \
-	"a.id, a.program, a.person_id, p.email, p.name, a.role, a.status, a.division, "            \
-	"a.classification, a.years_manager, a.supervisor_email, a.competencies, "                  \
-	"a.availability, a.motivation, a.capacity, a.answers, a.created_at, a.note "               \
-	"FROM applications a JOIN people p ON p.id = a.person_id"
+#define PARTICIPATION_SELECT                                                                       \
+	"SELECT a.id, a.program, a.person_id, p.email, p.name, a.role, a.status, a.level, "        \
+	"a.division, a.topics, a.availability, a.capacity, a.supervisor_id, a.director_id, "       \
+	"(SELECT s.email FROM people s WHERE s.id = a.supervisor_id), "                            \
+	"(SELECT d.email FROM people d WHERE d.id = a.director_id), a.answer_id, "                 \
+	"(SELECT x.summary FROM answers x WHERE x.id = a.answer_id), a.created_at, "               \
+	"a.decided_at, a.note, p.undeliverable "                                                   \
+	"FROM participations a JOIN people p ON p.id = a.person_id "
 
 static void
-application_from_row(sqlite3_stmt *st, void *rec)
+participation_from_row(sqlite3_stmt *st, void *rec)
 {
-	struct store_application *a = rec;
+	struct store_participation *a = rec;
+
 	a->id = sqlite3_column_int64(st, 0);
 	a->program = col_text(st, 1);
 	a->person_id = sqlite3_column_int64(st, 2);
@@ -1102,33 +1243,67 @@ application_from_row(sqlite3_stmt *st, void *rec)
 	a->name = col_text(st, 4);
 	a->role = col_text(st, 5);
 	a->status = col_text(st, 6);
-	a->division = col_text(st, 7);
-	a->classification = col_text(st, 8);
-	a->years_manager =
-	    sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(st, 9);
-	a->supervisor_email = col_text(st, 10);
-	a->competencies = col_text(st, 11);
-	a->availability = col_text(st, 12);
-	a->motivation = col_text(st, 13);
-	a->capacity = (long)sqlite3_column_int64(st, 14);
-	a->answers = col_text(st, 15);
-	a->created_at = (time_t)sqlite3_column_int64(st, 16);
-	a->note = col_text(st, 17);
+	a->level =
+	    sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(st, 7);
+	a->division = col_text(st, 8);
+	a->topics = col_text(st, 9);
+	a->availability = col_text(st, 10);
+	a->capacity = (long)sqlite3_column_int64(st, 11);
+	a->supervisor_id = sqlite3_column_int64(st, 12);
+	a->director_id = sqlite3_column_int64(st, 13);
+	a->supervisor_email = col_text(st, 14);
+	a->director_email = col_text(st, 15);
+	a->answer_id = sqlite3_column_int64(st, 16);
+	a->answers = col_text(st, 17);
+	a->created_at = (time_t)sqlite3_column_int64(st, 18);
+	a->decided_at = (time_t)sqlite3_column_int64(st, 19);
+	a->note = col_text(st, 20);
+	a->undeliverable = sqlite3_column_int(st, 21) != 0;
 }
 
-static const struct row_kind application_kind = {sizeof(struct store_application),
-                                                 application_from_row, application_clear_any,
-                                                 "listing applications"};
+static const struct row_kind participation_kind = {sizeof(struct store_participation),
+                                                   participation_from_row, participation_clear_any,
+                                                   "listing participations"};
+
+static int
+participation_rows(struct store *store, sqlite3_stmt *st, struct store_participation **list_r,
+                   size_t *n_r, const char **error_r)
+{
+	void *list;
+
+	if (rows_collect(store, st, &participation_kind, &list, n_r, error_r) < 0)
+		return -1;
+	*list_r = list;
+	return 0;
+}
+
+static int
+participation_one(struct store *store, sqlite3_stmt *st, bool *found_r,
+                  struct store_participation *p_r, const char **error_r)
+{
+	struct store_participation *list;
+	size_t n;
+
+	if (participation_rows(store, st, &list, &n, error_r) < 0)
+		return -1;
+	*found_r = n > 0;
+	if (n > 0) {
+		*p_r = list[0];
+		memset(&list[0], 0, sizeof(list[0]));
+	}
+	store_participation_list_free(&list, n);
+	return 0;
+}
 
 int
-store_application_save(struct store *store, const struct store_application *a, int64_t *id_r,
-                       bool *created_r, const char **error_r)
+store_participation_save(struct store *store, const struct store_participation *a, int64_t *id_r,
+                         bool *created_r, const char **error_r)
 {
 	sqlite3_stmt *st;
 	int64_t id;
 
 	st = stmt_get(
-	    store, "SELECT id FROM applications WHERE program = ? AND person_id = ? AND role = ?",
+	    store, "SELECT id FROM participations WHERE program = ? AND person_id = ? AND role = ?",
 	    error_r);
 	if (st == NULL)
 		return -1;
@@ -1139,76 +1314,145 @@ store_application_save(struct store *store, const struct store_application *a, i
 		return -1;
 	*created_r = id == 0;
 	if (id == 0)
-		st = stmt_get(store,
-		              "INSERT INTO applications (program, person_id, role, status, "
-		              "division, classification, years_manager, supervisor_email, "
-		              "competencies, availability, motivation, capacity, answers, "
-		              "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-		              "?12, ?13, ?14)",
-		              error_r);
+		st =
+		    stmt_get(store,
+		             "INSERT INTO participations (program, person_id, role, status, level, "
+		             "division, topics, availability, capacity, supervisor_id, "
+		             "director_id, answer_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		             "?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		             error_r);
 	else
-		/* A corrected form replaces the answers; a decision stays. */
-		st = stmt_get(store,
-		              "UPDATE applications SET division = ?5, classification = ?6, "
-		              "years_manager = ?7, supervisor_email = ?8, competencies = ?9, "
-		              "availability = ?10, motivation = ?11, capacity = ?12, "
-		              "answers = ?13 WHERE id = ?15",
-		              error_r);
+		/* A corrected form replaces what it bound; a decision stays. */
+		st = stmt_get(
+		    store,
+		    "UPDATE participations SET level = ?5, division = ?6, topics = ?7, "
+		    "availability = ?8, capacity = ?9, supervisor_id = ?10, "
+		    "director_id = ?11, answer_id = coalesce(?12, answer_id) WHERE id = ?14",
+		    error_r);
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, a->program);
 	sqlite3_bind_int64(st, 2, a->person_id);
 	bind_text(st, 3, a->role);
 	bind_text(st, 4, a->status);
-	bind_text(st, 5, a->division);
-	bind_text(st, 6, a->classification);
-	if (a->years_manager >= 0)
-		sqlite3_bind_int64(st, 7, a->years_manager);
-	bind_text(st, 8, a->supervisor_email);
-	bind_text(st, 9, a->competencies);
-	bind_text(st, 10, a->availability);
-	bind_text(st, 11, a->motivation);
-	sqlite3_bind_int64(st, 12, a->capacity);
-	bind_text(st, 13, a->answers);
+	if (a->level >= 0)
+		sqlite3_bind_int64(st, 5, a->level);
+	bind_text(st, 6, a->division);
+	bind_text(st, 7, a->topics);
+	bind_text(st, 8, a->availability);
+	sqlite3_bind_int64(st, 9, a->capacity);
+	if (a->supervisor_id > 0)
+		sqlite3_bind_int64(st, 10, a->supervisor_id);
+	if (a->director_id > 0)
+		sqlite3_bind_int64(st, 11, a->director_id);
+	if (a->answer_id > 0)
+		sqlite3_bind_int64(st, 12, a->answer_id);
 	if (id == 0)
-		sqlite3_bind_int64(st, 14, a->created_at);
+		sqlite3_bind_int64(st, 13, a->created_at);
 	else
-		sqlite3_bind_int64(st, 15, id);
-	if (step_done(store, st, "saving application", error_r) < 0)
+		sqlite3_bind_int64(st, 14, id);
+	if (step_done(store, st, "saving a participation", error_r) < 0)
 		return -1;
 	*id_r = id == 0 ? sqlite3_last_insert_rowid(store->db) : id;
 	return 0;
 }
 
 int
-store_application_get(struct store *store, int64_t id, bool *found_r, struct store_application *a_r,
-                      const char **error_r)
+store_participation_get(struct store *store, int64_t id, bool *found_r,
+                        struct store_participation *p_r, const char **error_r)
 {
-	sqlite3_stmt *st =
-	    stmt_get(store, "SELECT " APPLICATION_COLUMNS " WHERE a.id = ?", error_r);
-	int rc;
+	sqlite3_stmt *st = stmt_get(store, PARTICIPATION_SELECT "WHERE a.id = ?", error_r);
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	*found_r = rc == SQLITE_ROW;
-	if (rc == SQLITE_ROW)
-		application_from_row(st, a_r);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*error_r = db_error(store, "reading application");
+	return participation_one(store, st, found_r, p_r, error_r);
+}
+
+int
+store_participation_find(struct store *store, const char *program, int64_t person_id,
+                         const char *role, bool *found_r, struct store_participation *p_r,
+                         const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            PARTICIPATION_SELECT "WHERE a.program = ? AND a.person_id = ? "
+	                                                 "AND (?3 IS NULL OR a.role = ?3) "
+	                                                 "AND a.kind = 'participant' ORDER BY a.id",
+	                            error_r);
+
+	if (st == NULL)
 		return -1;
-	}
+	bind_text(st, 1, program);
+	sqlite3_bind_int64(st, 2, person_id);
+	bind_text(st, 3, role);
+	return participation_one(store, st, found_r, p_r, error_r);
+}
+
+int
+store_participation_list(struct store *store, const char *program, const char *role,
+                         const char *status, struct store_participation **list_r, size_t *n_r,
+                         const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+	    store,
+	    PARTICIPATION_SELECT "WHERE a.kind = 'participant' AND (?1 IS NULL OR a.program = ?1) "
+	                         "AND (?2 IS NULL OR a.role = ?2) AND (?3 IS NULL OR "
+	                         "a.status = ?3) ORDER BY a.id",
+	    error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, role);
+	bind_text(st, 3, status);
+	return participation_rows(store, st, list_r, n_r, error_r);
+}
+
+int
+store_participation_of_person(struct store *store, int64_t person_id,
+                              struct store_participation **list_r, size_t *n_r,
+                              const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+	    store,
+	    PARTICIPATION_SELECT "WHERE a.kind = 'participant' AND a.person_id = ? ORDER BY a.id",
+	    error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, person_id);
+	return participation_rows(store, st, list_r, n_r, error_r);
+}
+
+int
+store_participation_count(struct store *store, const char *program, const char *role,
+                          const char *status, long *count_r, const char **error_r)
+{
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "SELECT count(*) FROM participations WHERE kind = 'participant' "
+	             "AND (?1 IS NULL OR program = ?1) AND (?2 IS NULL OR role = ?2) "
+	             "AND (?3 IS NULL OR status = ?3)",
+	             error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, role);
+	bind_text(st, 3, status);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
 	return 0;
 }
 
 int
-store_application_set_status(struct store *store, int64_t id, const char *status, const char *note,
-                             time_t at, const char **error_r)
+store_participation_set_status(struct store *store, int64_t id, const char *status,
+                               const char *note, time_t at, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(
-	    store, "UPDATE applications SET status = ?, note = ?, decided_at = ? WHERE id = ?",
+	    store, "UPDATE participations SET status = ?, note = ?, decided_at = ? WHERE id = ?",
 	    error_r);
 
 	if (st == NULL)
@@ -1217,291 +1461,367 @@ store_application_set_status(struct store *store, int64_t id, const char *status
 	bind_text(st, 2, note);
 	sqlite3_bind_int64(st, 3, at);
 	sqlite3_bind_int64(st, 4, id);
-	return step_done(store, st, "updating application", error_r);
+	return step_done(store, st, "updating a participation", error_r);
 }
 
-int
-store_application_list(struct store *store, const char *program, const char *role,
-                       const char *status, struct store_application **list_r, size_t *n_r,
-                       const char **error_r)
-{
-	sqlite3_stmt *st = stmt_get(store,
-	                            "SELECT " APPLICATION_COLUMNS
-	                            " WHERE (?1 IS NULL OR a.program = ?1) AND (?2 IS NULL OR "
-	                            "a.role = ?2) AND (?3 IS NULL OR a.status = ?3) ORDER BY a.id",
-	                            error_r);
-	void *list;
+/* ---- answers: every form submission ---- */
 
+int
+store_answer_add(struct store *store, const struct store_answer *a,
+                 const struct store_answer_value *values, size_t nvalues, int64_t *id_r,
+                 bool *created_r, const char **error_r)
+{
+	sqlite3_stmt *st;
+	int64_t id = 0;
+
+	if (a->message_row > 0) {
+		st = stmt_get(store, "SELECT id FROM answers WHERE message_row = ? AND form = ?",
+		              error_r);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, a->message_row);
+		bind_text(st, 2, a->form);
+		if (single_id(store, st, &id, error_r) < 0)
+			return -1;
+		if (id != 0) {
+			/* The same message again (a replay): recorded already. */
+			*id_r = id;
+			*created_r = false;
+			return 0;
+		}
+	}
+	st = stmt_get(store,
+	              "INSERT INTO answers (program, form, round, respondent_id, subject_id, "
+	              "participation_id, group_id, event_id, message_row, summary, created_at) "
+	              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	              error_r);
 	if (st == NULL)
 		return -1;
-	bind_text(st, 1, program);
-	bind_text(st, 2, role);
-	bind_text(st, 3, status);
-	if (rows_collect(store, st, &application_kind, &list, n_r, error_r) < 0)
+	bind_text(st, 1, a->program);
+	bind_text(st, 2, a->form);
+	bind_text(st, 3, a->round != NULL ? a->round : "");
+	sqlite3_bind_int64(st, 4, a->respondent_id);
+	if (a->subject_id > 0)
+		sqlite3_bind_int64(st, 5, a->subject_id);
+	if (a->participation_id > 0)
+		sqlite3_bind_int64(st, 6, a->participation_id);
+	if (a->group_id > 0)
+		sqlite3_bind_int64(st, 7, a->group_id);
+	if (a->event_id > 0)
+		sqlite3_bind_int64(st, 8, a->event_id);
+	if (a->message_row > 0)
+		sqlite3_bind_int64(st, 9, a->message_row);
+	bind_text(st, 10, a->summary);
+	sqlite3_bind_int64(st, 11, a->created_at);
+	if (step_done(store, st, "saving an answer", error_r) < 0)
 		return -1;
-	*list_r = list;
+	id = sqlite3_last_insert_rowid(store->db);
+	st = stmt_get(store,
+	              "INSERT OR REPLACE INTO answer_values (answer_id, field, value, number) "
+	              "VALUES (?, ?, ?, ?)",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	for (size_t i = 0; i < nvalues; i++) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		sqlite3_bind_int64(st, 1, id);
+		bind_text(st, 2, values[i].field);
+		bind_text(st, 3, values[i].value);
+		if (values[i].has_number)
+			sqlite3_bind_int64(st, 4, values[i].number);
+		if (step_done(store, st, "saving an answer", error_r) < 0)
+			return -1;
+	}
+	*id_r = id;
+	*created_r = true;
 	return 0;
 }
 
 int
-store_application_count(struct store *store, const char *program, const char *role,
-                        const char *status, long *count_r, const char **error_r)
+store_answer_count(struct store *store, const char *program, const char *form, const char *round,
+                   int64_t respondent_id, int64_t group_id, int64_t event_id, long *count_r,
+                   const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-	                            "SELECT count(*) FROM applications WHERE (?1 IS NULL OR "
-	                            "program = ?1) AND (?2 IS NULL OR role = ?2) AND (?3 IS NULL "
-	                            "OR status = ?3)",
+	                            "SELECT count(*) FROM answers WHERE program = ?1 AND form = ?2 "
+	                            "AND (?3 IS NULL OR round = ?3) AND (?4 = 0 OR "
+	                            "respondent_id = ?4) AND (?5 = 0 OR group_id = ?5) AND "
+	                            "(?6 = 0 OR event_id = ?6)",
 	                            error_r);
 	int64_t n;
 
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, program);
-	bind_text(st, 2, role);
-	bind_text(st, 3, status);
+	bind_text(st, 2, form);
+	bind_text(st, 3, round);
+	sqlite3_bind_int64(st, 4, respondent_id);
+	sqlite3_bind_int64(st, 5, group_id);
+	sqlite3_bind_int64(st, 6, event_id);
 	if (single_id(store, st, &n, error_r) < 0)
 		return -1;
 	*count_r = (long)n;
 	return 0;
 }
 
-/* ---- matches ---- */
+/* ---- groups: pairs and teams ---- */
 
 void
-store_match_clear(struct store_match *m)
+store_group_clear(struct store_group *g)
 {
-	free(m->program);
-	free(m->mentee_email);
-	free(m->mentee_name);
-	free(m->mentor_email);
-	free(m->mentor_name);
-	free(m->status);
-	memset(m, 0, sizeof(*m));
-}
-
-static void
-match_clear_any(void *rec)
-{
-	store_match_clear(rec);
+	free(g->program);
+	free(g->kind);
+	free(g->status);
+	free(g->label);
+	free(g->reason);
+	for (size_t i = 0; i < g->nmembers; i++) {
+		free(g->members[i].role);
+		free(g->members[i].email);
+		free(g->members[i].name);
+	}
+	free(g->members);
+	memset(g, 0, sizeof(*g));
 }
 
 void
-store_match_list_free(struct store_match **list, size_t n)
+store_group_list_free(struct store_group **list, size_t n)
 {
-	rows_free(*list, n, sizeof(**list), match_clear_any);
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_group_clear(&(*list)[i]);
+	free(*list);
 	*list = NULL;
 }
 
-#define MATCH_SELECT                                                                               \
-	"SELECT m.id, m.program, m.mentee_app, m.mentor_app, ea.person_id, oa.person_id, "         \
-	"ep.email, ep.name, op.email, op.name, m.status, m.created_at, m.ended_at "                \
-	"FROM matches m JOIN applications ea ON ea.id = m.mentee_app "                             \
-	"JOIN applications oa ON oa.id = m.mentor_app JOIN people ep ON ep.id = ea.person_id "     \
-	"JOIN people op ON op.id = oa.person_id "
-
-static void
-match_from_row(sqlite3_stmt *st, void *rec)
-{
-	struct store_match *m = rec;
-	m->id = sqlite3_column_int64(st, 0);
-	m->program = col_text(st, 1);
-	m->mentee_app = sqlite3_column_int64(st, 2);
-	m->mentor_app = sqlite3_column_int64(st, 3);
-	m->mentee_person = sqlite3_column_int64(st, 4);
-	m->mentor_person = sqlite3_column_int64(st, 5);
-	m->mentee_email = col_text(st, 6);
-	m->mentee_name = col_text(st, 7);
-	m->mentor_email = col_text(st, 8);
-	m->mentor_name = col_text(st, 9);
-	m->status = col_text(st, 10);
-	m->created_at = (time_t)sqlite3_column_int64(st, 11);
-	m->ended_at = (time_t)sqlite3_column_int64(st, 12);
-}
-
-static const struct row_kind match_kind = {sizeof(struct store_match), match_from_row,
-                                           match_clear_any, "listing matches"};
+/* Groups and their members from one query ordered by group then position:
+ * the group columns first (0-8), then the member's (9-14), member columns
+ * NULL for a group without members. */
+#define GROUP_SELECT                                                                               \
+	"SELECT g.id, g.program, g.kind, g.status, g.label, g.reason, g.created_at, g.ended_at, "  \
+	"g.end_reason, m.participation_id, a.person_id, m.role, p.email, p.name, m.position "      \
+	"FROM groups g LEFT JOIN group_members m ON m.group_id = g.id "                            \
+	"LEFT JOIN participations a ON a.id = m.participation_id "                                 \
+	"LEFT JOIN people p ON p.id = a.person_id "
 
 static int
-match_rows(struct store *store, sqlite3_stmt *st, struct store_match **list_r, size_t *n_r,
+group_rows(struct store *store, sqlite3_stmt *st, struct store_group **list_r, size_t *n_r,
            const char **error_r)
 {
-	void *list;
+	struct store_group *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
 
-	if (rows_collect(store, st, &match_kind, &list, n_r, error_r) < 0)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		struct store_group *g;
+
+		if (n == 0 || list[n - 1].id != id) {
+			list = xgrow(list, &cap, n + 1, sizeof(*list));
+			g = &list[n++];
+			memset(g, 0, sizeof(*g));
+			g->id = id;
+			g->program = col_text(st, 1);
+			g->kind = col_text(st, 2);
+			g->status = col_text(st, 3);
+			g->label = col_text(st, 4);
+			g->reason = col_text(st, 5);
+			g->created_at = (time_t)sqlite3_column_int64(st, 6);
+			g->ended_at = (time_t)sqlite3_column_int64(st, 7);
+		}
+		g = &list[n - 1];
+		if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+			struct store_member *m;
+
+			g->members = xrealloc(g->members, (g->nmembers + 1) * sizeof(*g->members));
+			m = &g->members[g->nmembers++];
+			m->participation_id = sqlite3_column_int64(st, 9);
+			m->person_id = sqlite3_column_int64(st, 10);
+			m->role = col_text(st, 11);
+			m->email = col_text(st, 12);
+			m->name = col_text(st, 13);
+			m->position = sqlite3_column_int(st, 14);
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_group_list_free(&list, n);
+		*error_r = db_error(store, "listing groups");
 		return -1;
+	}
 	*list_r = list;
+	*n_r = n;
 	return 0;
 }
 
 int
-store_match_create(struct store *store, const char *program, int64_t mentee_app, int64_t mentor_app,
-                   time_t at, int64_t *id_r, const char **error_r)
+store_group_create(struct store *store, const char *program, const char *kind, const char *status,
+                   const char *reason, time_t at, int64_t *id_r, const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store,
-	                            "INSERT INTO matches (program, mentee_app, mentor_app, "
-	                            "created_at) VALUES (?, ?, ?, ?)",
-	                            error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "INSERT INTO groups (program, kind, status, reason, created_at) "
+	             "VALUES (?, ?, ?, ?, ?)",
+	             error_r);
 
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, program);
-	sqlite3_bind_int64(st, 2, mentee_app);
-	sqlite3_bind_int64(st, 3, mentor_app);
-	sqlite3_bind_int64(st, 4, at);
-	if (step_done(store, st, "saving match", error_r) < 0)
+	bind_text(st, 2, kind);
+	bind_text(st, 3, status);
+	bind_text(st, 4, reason);
+	sqlite3_bind_int64(st, 5, at);
+	if (step_done(store, st, "saving a group", error_r) < 0)
 		return -1;
 	*id_r = sqlite3_last_insert_rowid(store->db);
 	return 0;
 }
 
 int
-store_match_get(struct store *store, int64_t id, bool *found_r, struct store_match *m_r,
+store_group_add_member(struct store *store, int64_t group_id, int64_t participation_id,
+                       const char *role, int position, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "INSERT OR REPLACE INTO group_members (group_id, "
+	                            "participation_id, role, position) VALUES (?, ?, ?, ?)",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, group_id);
+	sqlite3_bind_int64(st, 2, participation_id);
+	bind_text(st, 3, role);
+	sqlite3_bind_int(st, 4, position);
+	return step_done(store, st, "adding a group member", error_r);
+}
+
+int
+store_group_remove_member(struct store *store, int64_t group_id, int64_t participation_id,
+                          const char **error_r)
+{
+	sqlite3_stmt *st =
+	    stmt_get(store, "DELETE FROM group_members WHERE group_id = ? AND participation_id = ?",
+	             error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, group_id);
+	sqlite3_bind_int64(st, 2, participation_id);
+	return step_done(store, st, "removing a group member", error_r);
+}
+
+int
+store_group_get(struct store *store, int64_t id, bool *found_r, struct store_group *g_r,
                 const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store, MATCH_SELECT "WHERE m.id = ?", error_r);
-	struct store_match *list;
+	sqlite3_stmt *st = stmt_get(
+	    store, GROUP_SELECT "WHERE g.id = ? ORDER BY g.id, m.position, m.rowid", error_r);
+	struct store_group *list;
 	size_t n;
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	if (match_rows(store, st, &list, &n, error_r) < 0)
+	if (group_rows(store, st, &list, &n, error_r) < 0)
 		return -1;
 	*found_r = n > 0;
 	if (n > 0) {
-		*m_r = list[0];
+		*g_r = list[0];
 		memset(&list[0], 0, sizeof(list[0]));
 	}
-	store_match_list_free(&list, n);
+	store_group_list_free(&list, n);
 	return 0;
 }
 
 int
-store_match_end(struct store *store, int64_t id, const char *reason, time_t at,
-                const char **error_r)
+store_group_list(struct store *store, const char *program, const char *kind, const char *status,
+                 struct store_group **list_r, size_t *n_r, const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store,
-	                            "UPDATE matches SET status = 'ended', ended_at = ?, "
-	                            "end_reason = ? WHERE id = ?",
-	                            error_r);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, at);
-	bind_text(st, 2, reason);
-	sqlite3_bind_int64(st, 3, id);
-	return step_done(store, st, "ending match", error_r);
-}
-
-int
-store_match_list(struct store *store, const char *program, bool active_only,
-                 struct store_match **list_r, size_t *n_r, const char **error_r)
-{
-	sqlite3_stmt *st = stmt_get(store,
-	                            MATCH_SELECT "WHERE (?1 IS NULL OR m.program = ?1) AND "
-	                                         "(?2 = 0 OR m.status = 'active') ORDER BY m.id",
-	                            error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             GROUP_SELECT "WHERE (?1 IS NULL OR g.program = ?1) AND (?2 IS "
+	                          "NULL OR g.kind = ?2) AND (?3 IS NULL OR "
+	                          "g.status = ?3) ORDER BY g.id, m.position, m.rowid",
+	             error_r);
 
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, program);
-	sqlite3_bind_int(st, 2, active_only ? 1 : 0);
-	return match_rows(store, st, list_r, n_r, error_r);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, status);
+	return group_rows(store, st, list_r, n_r, error_r);
 }
 
 int
-store_match_for_person(struct store *store, int64_t person_id, struct store_match **list_r,
-                       size_t *n_r, const char **error_r)
+store_group_of_person(struct store *store, int64_t person_id, const char *status,
+                      struct store_group **list_r, size_t *n_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-	                            MATCH_SELECT "WHERE m.status = 'active' AND (ea.person_id = ?1 "
-	                                         "OR oa.person_id = ?1) ORDER BY m.id",
+	                            GROUP_SELECT "WHERE g.id IN (SELECT m2.group_id FROM "
+	                                         "group_members m2 JOIN participations a2 ON a2.id "
+	                                         "= m2.participation_id WHERE a2.person_id = ?1) "
+	                                         "AND (?2 IS NULL OR g.status = ?2) "
+	                                         "ORDER BY g.id, m.position, m.rowid",
 	                            error_r);
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, person_id);
-	return match_rows(store, st, list_r, n_r, error_r);
+	bind_text(st, 2, status);
+	return group_rows(store, st, list_r, n_r, error_r);
 }
 
 int
-store_match_count_for_mentor(struct store *store, int64_t mentor_app, long *count_r,
-                             const char **error_r)
+store_group_set_status(struct store *store, int64_t id, const char *status, const char *reason,
+                       time_t at, const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(
-	    store, "SELECT count(*) FROM matches WHERE mentor_app = ? AND status = 'active'",
-	    error_r);
-	int64_t n;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, mentor_app);
-	if (single_id(store, st, &n, error_r) < 0)
-		return -1;
-	*count_r = (long)n;
-	return 0;
-}
-
-/* ---- meetings ---- */
-
-int
-store_meeting_add(struct store *store, int64_t match_id, const char *date, int minutes,
-                  int64_t reported_by, int64_t message_row, time_t at, bool *created_r,
-                  const char **error_r)
-{
+	bool ending = strcmp(status, "ended") == 0 || strcmp(status, "completed") == 0;
 	sqlite3_stmt *st = stmt_get(store,
-	                            "INSERT INTO meetings (match_id, date, minutes, reported_by, "
-	                            "message_row, created_at) VALUES (?, ?, ?, ?, ?, ?) "
-	                            "ON CONFLICT (match_id, date) DO NOTHING",
+	                            "UPDATE groups SET status = ?1, end_reason = CASE WHEN ?4 "
+	                            "THEN ?2 ELSE end_reason END, ended_at = CASE WHEN ?4 THEN ?3 "
+	                            "ELSE ended_at END WHERE id = ?5",
 	                            error_r);
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, match_id);
-	bind_text(st, 2, date);
-	sqlite3_bind_int(st, 3, minutes);
-	sqlite3_bind_int64(st, 4, reported_by);
-	sqlite3_bind_int64(st, 5, message_row);
-	sqlite3_bind_int64(st, 6, at);
-	if (step_done(store, st, "saving meeting", error_r) < 0)
-		return -1;
-	*created_r = sqlite3_changes(store->db) > 0;
-	return 0;
+	bind_text(st, 1, status);
+	bind_text(st, 2, reason);
+	sqlite3_bind_int64(st, 3, at);
+	sqlite3_bind_int(st, 4, ending ? 1 : 0);
+	sqlite3_bind_int64(st, 5, id);
+	return step_done(store, st, "updating a group", error_r);
 }
 
 int
-store_evaluation_add(struct store *store, int64_t match_id, int64_t person_id, int64_t message_row,
-                     const char *answers, time_t at, bool *created_r, const char **error_r)
-{
-	sqlite3_stmt *st = stmt_get(store,
-	                            "INSERT INTO evaluations (match_id, person_id, message_row, "
-	                            "answers, created_at) VALUES (?, ?, ?, ?, ?) "
-	                            "ON CONFLICT (message_row) DO NOTHING",
-	                            error_r);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, match_id);
-	sqlite3_bind_int64(st, 2, person_id);
-	sqlite3_bind_int64(st, 3, message_row);
-	bind_text(st, 4, answers);
-	sqlite3_bind_int64(st, 5, at);
-	if (step_done(store, st, "saving evaluation", error_r) < 0)
-		return -1;
-	*created_r = sqlite3_changes(store->db) > 0;
-	return 0;
-}
-
-int
-store_evaluation_count(struct store *store, int64_t match_id, long *count_r, const char **error_r)
+store_group_set_label(struct store *store, int64_t id, const char *label, const char *reason,
+                      const char **error_r)
 {
 	sqlite3_stmt *st =
-	    stmt_get(store, "SELECT count(*) FROM evaluations WHERE match_id = ?", error_r);
+	    stmt_get(store, "UPDATE groups SET label = ?, reason = ? WHERE id = ?", error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, label);
+	bind_text(st, 2, reason);
+	sqlite3_bind_int64(st, 3, id);
+	return step_done(store, st, "updating a group", error_r);
+}
+
+int
+store_group_count_for_participation(struct store *store, int64_t participation_id,
+                                    const char *status, long *count_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT count(*) FROM group_members m JOIN groups g ON g.id = "
+	                            "m.group_id WHERE m.participation_id = ?1 AND g.status = ?2",
+	                            error_r);
 	int64_t n;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, match_id);
+	sqlite3_bind_int64(st, 1, participation_id);
+	bind_text(st, 2, status);
 	if (single_id(store, st, &n, error_r) < 0)
 		return -1;
 	*count_r = (long)n;
@@ -1509,19 +1829,170 @@ store_evaluation_count(struct store *store, int64_t match_id, long *count_r, con
 }
 
 int
-store_meeting_count(struct store *store, int64_t match_id, const char *month, long *count_r,
-                    long *minutes_r, const char **error_r)
+store_group_pairs_seen(struct store *store, const char *program, struct store_id_pair **list_r,
+                       size_t *n_r, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-	                            "SELECT count(*), coalesce(sum(minutes), 0) FROM meetings "
-	                            "WHERE match_id = ? AND substr(date, 1, 7) = ?",
+	                            "SELECT DISTINCT a.person_id, b.person_id FROM group_members x "
+	                            "JOIN group_members y ON y.group_id = x.group_id AND "
+	                            "y.participation_id > x.participation_id "
+	                            "JOIN groups g ON g.id = x.group_id "
+	                            "JOIN participations a ON a.id = x.participation_id "
+	                            "JOIN participations b ON b.id = y.participation_id "
+	                            "WHERE g.program = ? AND g.status <> 'proposed'",
+	                            error_r);
+	struct store_id_pair *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		list[n].a = sqlite3_column_int64(st, 0);
+		list[n].b = sqlite3_column_int64(st, 1);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(list);
+		*error_r = db_error(store, "reading past groups");
+		return -1;
+	}
+	*list_r = list;
+	*n_r = n;
+	return 0;
+}
+
+/* ---- events: meetings, sessions, milestones ---- */
+
+int
+store_event_add(struct store *store, const struct store_event *e, int64_t *id_r, bool *created_r,
+                const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "INSERT INTO events (program, group_id, kind, date, minutes, "
+	                            "topic, facilitator_id, reported_by, message_row, created_at) "
+	                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	                            "ON CONFLICT (group_id, kind, date) DO NOTHING",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, e->program);
+	if (e->group_id > 0)
+		sqlite3_bind_int64(st, 2, e->group_id);
+	bind_text(st, 3, e->kind);
+	bind_text(st, 4, e->date);
+	sqlite3_bind_int(st, 5, e->minutes);
+	bind_text(st, 6, e->topic);
+	if (e->facilitator_id > 0)
+		sqlite3_bind_int64(st, 7, e->facilitator_id);
+	if (e->reported_by > 0)
+		sqlite3_bind_int64(st, 8, e->reported_by);
+	if (e->message_row > 0)
+		sqlite3_bind_int64(st, 9, e->message_row);
+	sqlite3_bind_int64(st, 10, e->created_at);
+	if (step_done(store, st, "saving an event", error_r) < 0)
+		return -1;
+	*created_r = sqlite3_changes(store->db) > 0;
+	if (*created_r) {
+		*id_r = sqlite3_last_insert_rowid(store->db);
+		return 0;
+	}
+	st = stmt_get(store, "SELECT id FROM events WHERE group_id IS ? AND kind = ? AND date = ?",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	if (e->group_id > 0)
+		sqlite3_bind_int64(st, 1, e->group_id);
+	bind_text(st, 2, e->kind);
+	bind_text(st, 3, e->date);
+	return single_id(store, st, id_r, error_r);
+}
+
+void
+store_event_clear(struct store_event *e)
+{
+	free(e->program);
+	free(e->kind);
+	free(e->date);
+	free(e->topic);
+	memset(e, 0, sizeof(*e));
+}
+
+int
+store_event_get(struct store *store, int64_t id, bool *found_r, struct store_event *e_r,
+                const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT id, program, group_id, kind, date, minutes, topic, "
+	                            "facilitator_id, reported_by, message_row, created_at "
+	                            "FROM events WHERE id = ?",
 	                            error_r);
 	int rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, match_id);
-	bind_text(st, 2, month);
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		e_r->id = sqlite3_column_int64(st, 0);
+		e_r->program = col_text(st, 1);
+		e_r->group_id = sqlite3_column_int64(st, 2);
+		e_r->kind = col_text(st, 3);
+		e_r->date = col_text(st, 4);
+		e_r->minutes = sqlite3_column_int(st, 5);
+		e_r->topic = col_text(st, 6);
+		e_r->facilitator_id = sqlite3_column_int64(st, 7);
+		e_r->reported_by = sqlite3_column_int64(st, 8);
+		e_r->message_row = sqlite3_column_int64(st, 9);
+		e_r->created_at = (time_t)sqlite3_column_int64(st, 10);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading an event");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_event_attend(struct store *store, int64_t event_id, int64_t person_id, const char *status,
+                   const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "INSERT INTO attendance (event_id, person_id, status) VALUES "
+	                            "(?, ?, ?) ON CONFLICT (event_id, person_id) DO UPDATE SET "
+	                            "status = excluded.status",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, event_id);
+	sqlite3_bind_int64(st, 2, person_id);
+	bind_text(st, 3, status);
+	return step_done(store, st, "recording attendance", error_r);
+}
+
+int
+store_event_count(struct store *store, int64_t group_id, const char *kind, const char *month,
+                  long *count_r, long *minutes_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT count(*), coalesce(sum(minutes), 0) FROM events "
+	                            "WHERE group_id = ?1 AND kind = ?2 AND (?3 IS NULL OR "
+	                            "(date >= ?3 || '-01' AND date <= ?3 || '-31'))",
+	                            error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, group_id);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, month);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*count_r = (long)sqlite3_column_int64(st, 0);
@@ -1530,34 +2001,117 @@ store_meeting_count(struct store *store, int64_t match_id, const char *month, lo
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW) {
-		*error_r = db_error(store, "counting meetings");
+		*error_r = db_error(store, "counting events");
 		return -1;
 	}
 	return 0;
 }
 
-/* One pass over a program's active partnerships for the scheduler, instead
- * of two meeting counts per partnership: the counts come from the
- * (match_id, date) index, and the reminder key is looked up in the outbox's
- * unique key index, so the cost grows linearly with the partnerships. */
 int
-store_match_cadence(struct store *store, const char *program, const char *month,
+store_event_attended(struct store *store, int64_t group_id, const char *kind, int64_t person_id,
+                     long *count_r, const char **error_r)
+{
+	/* A meeting counts as attended unless someone recorded otherwise. */
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT count(*) FROM events e WHERE e.group_id = ?1 AND "
+	                            "e.kind = ?2 AND coalesce((SELECT t.status FROM attendance t "
+	                            "WHERE t.event_id = e.id AND t.person_id = ?3), 'present') = "
+	                            "'present'",
+	                            error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, group_id);
+	bind_text(st, 2, kind);
+	sqlite3_bind_int64(st, 3, person_id);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
+	return 0;
+}
+
+int
+store_event_list(struct store *store, int64_t group_id, const char *kind,
+                 struct store_event **list_r, size_t *n_r, const char **error_r)
+{
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "SELECT id, program, group_id, kind, date, minutes, topic, "
+	             "facilitator_id, reported_by, message_row, created_at FROM events "
+	             "WHERE group_id = ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY date, id",
+	             error_r);
+	struct store_event *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, group_id);
+	bind_text(st, 2, kind);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event *e;
+
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		e = &list[n++];
+		memset(e, 0, sizeof(*e));
+		e->id = sqlite3_column_int64(st, 0);
+		e->program = col_text(st, 1);
+		e->group_id = sqlite3_column_int64(st, 2);
+		e->kind = col_text(st, 3);
+		e->date = col_text(st, 4);
+		e->minutes = sqlite3_column_int(st, 5);
+		e->topic = col_text(st, 6);
+		e->facilitator_id = sqlite3_column_int64(st, 7);
+		e->reported_by = sqlite3_column_int64(st, 8);
+		e->message_row = sqlite3_column_int64(st, 9);
+		e->created_at = (time_t)sqlite3_column_int64(st, 10);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_event_list_free(&list, n);
+		*error_r = db_error(store, "listing events");
+		return -1;
+	}
+	*list_r = list;
+	*n_r = n;
+	return 0;
+}
+
+void
+store_event_list_free(struct store_event **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_event_clear(&(*list)[i]);
+	free(*list);
+	*list = NULL;
+}
+
+/* One pass over a program's active groups of a kind for the scheduler:
+ * the counts come from the (group_id, kind, date) index, and the reminder
+ * key is looked up in the outbox's unique key index, so the cost grows
+ * linearly with the groups. */
+int
+store_group_cadence(struct store *store, const char *program, const char *kind, const char *month,
                     const char *prev_month, const char *reminder_key_prefix,
                     const char *reminder_key_suffix, struct store_cadence **list_r, size_t *n_r,
                     const char **error_r)
 {
 	sqlite3_stmt *st =
 	    stmt_get(store,
-	             "SELECT m.id, m.created_at, "
-	             "CASE WHEN ?2 IS NULL THEN 0 ELSE (SELECT count(*) FROM meetings g "
-	             "  WHERE g.match_id = m.id AND g.date >= ?2 || '-01' "
-	             "  AND g.date <= ?2 || '-31') END, "
-	             "CASE WHEN ?3 IS NULL THEN 0 ELSE (SELECT count(*) FROM meetings g "
-	             "  WHERE g.match_id = m.id AND g.date >= ?3 || '-01' "
-	             "  AND g.date <= ?3 || '-31') END, "
-	             "CASE WHEN ?2 IS NULL THEN 0 ELSE "
-	             "  EXISTS (SELECT 1 FROM outbox o WHERE o.key = ?4 || m.id || ?5) END "
-	             "FROM matches m WHERE m.program = ?1 AND m.status = 'active' ORDER BY m.id",
+	             "SELECT g.id, g.created_at, "
+	             "CASE WHEN ?2 IS NULL THEN 0 ELSE (SELECT count(*) FROM events e "
+	             "  WHERE e.group_id = g.id AND e.kind = 'meeting' AND e.date >= ?2 || '-01' "
+	             "  AND e.date <= ?2 || '-31') END, "
+	             "CASE WHEN ?3 IS NULL THEN 0 ELSE (SELECT count(*) FROM events e "
+	             "  WHERE e.group_id = g.id AND e.kind = 'meeting' AND e.date >= ?3 || '-01' "
+	             "  AND e.date <= ?3 || '-31') END, "
+	             "CASE WHEN ?2 IS NULL OR ?4 IS NULL THEN 0 ELSE "
+	             "  EXISTS (SELECT 1 FROM outbox o WHERE o.key = ?4 || g.id || ?5) END "
+	             "FROM groups g WHERE g.program = ?1 AND g.kind = ?6 AND g.status = 'active' "
+	             "ORDER BY g.id",
 	             error_r);
 	struct store_cadence *list = NULL;
 	size_t n = 0, cap = 0;
@@ -1570,6 +2124,7 @@ store_match_cadence(struct store *store, const char *program, const char *month,
 	bind_text(st, 3, prev_month);
 	bind_text(st, 4, reminder_key_prefix);
 	bind_text(st, 5, reminder_key_suffix);
+	bind_text(st, 6, kind);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		list = xgrow(list, &cap, n + 1, sizeof(*list));
 		list[n].id = sqlite3_column_int64(st, 0);
@@ -1582,7 +2137,7 @@ store_match_cadence(struct store *store, const char *program, const char *month,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		free(list);
-		*error_r = db_error(store, "counting meetings per partnership");
+		*error_r = db_error(store, "counting meetings per group");
 		return -1;
 	}
 	*list_r = list;
@@ -1595,10 +2150,11 @@ store_meeting_months(struct store *store, store_meeting_month_fn *fn, void *ctx,
                      const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-	                            "SELECT match_id, substr(date, 1, 7), count(*), "
-	                            "coalesce(sum(minutes), 0) FROM meetings "
-	                            "GROUP BY match_id, substr(date, 1, 7) "
-	                            "ORDER BY match_id, substr(date, 1, 7)",
+	                            "SELECT group_id, substr(date, 1, 7), count(*), "
+	                            "coalesce(sum(minutes), 0) FROM events WHERE kind = 'meeting' "
+	                            "AND group_id IS NOT NULL "
+	                            "GROUP BY group_id, substr(date, 1, 7) "
+	                            "ORDER BY group_id, substr(date, 1, 7)",
 	                            error_r);
 	int rc;
 
@@ -1620,6 +2176,128 @@ store_meeting_months(struct store *store, store_meeting_month_fn *fn, void *ctx,
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- approvals: who must agree before a participation is accepted ---- */
+
+void
+store_approval_clear(struct store_approval *a)
+{
+	free(a->approver);
+	free(a->status);
+	free(a->email);
+	free(a->note);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+store_approval_list_free(struct store_approval **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_approval_clear(&(*list)[i]);
+	free(*list);
+	*list = NULL;
+}
+
+int
+store_approval_request(struct store *store, int64_t participation_id, const char *approver,
+                       int64_t person_id, time_t at, int64_t *id_r, bool *created_r,
+                       const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "INSERT INTO approvals (participation_id, approver, person_id, "
+	                            "created_at) VALUES (?, ?, ?, ?) "
+	                            "ON CONFLICT (participation_id, approver) DO NOTHING",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, participation_id);
+	bind_text(st, 2, approver);
+	sqlite3_bind_int64(st, 3, person_id);
+	sqlite3_bind_int64(st, 4, at);
+	if (step_done(store, st, "asking for an approval", error_r) < 0)
+		return -1;
+	*created_r = sqlite3_changes(store->db) > 0;
+	st = stmt_get(store, "SELECT id FROM approvals WHERE participation_id = ? AND approver = ?",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, participation_id);
+	bind_text(st, 2, approver);
+	return single_id(store, st, id_r, error_r);
+}
+
+int
+store_approval_list(struct store *store, const char *program, int64_t participation_id,
+                    const char *status, struct store_approval **list_r, size_t *n_r,
+                    const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT v.id, v.participation_id, v.approver, v.person_id, "
+	                            "v.status, v.created_at, v.decided_at, p.email, v.note "
+	                            "FROM approvals v JOIN people p ON p.id = v.person_id "
+	                            "JOIN participations a ON a.id = v.participation_id "
+	                            "WHERE (?1 IS NULL OR a.program = ?1) AND (?2 = 0 OR "
+	                            "v.participation_id = ?2) AND (?3 IS NULL OR v.status = ?3) "
+	                            "ORDER BY v.id",
+	                            error_r);
+	struct store_approval *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	sqlite3_bind_int64(st, 2, participation_id);
+	bind_text(st, 3, status);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_approval *a;
+
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		a = &list[n++];
+		memset(a, 0, sizeof(*a));
+		a->id = sqlite3_column_int64(st, 0);
+		a->participation_id = sqlite3_column_int64(st, 1);
+		a->approver = col_text(st, 2);
+		a->person_id = sqlite3_column_int64(st, 3);
+		a->status = col_text(st, 4);
+		a->created_at = (time_t)sqlite3_column_int64(st, 5);
+		a->decided_at = (time_t)sqlite3_column_int64(st, 6);
+		a->email = col_text(st, 7);
+		a->note = col_text(st, 8);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_approval_list_free(&list, n);
+		*error_r = db_error(store, "listing approvals");
+		return -1;
+	}
+	*list_r = list;
+	*n_r = n;
+	return 0;
+}
+
+int
+store_approval_decide(struct store *store, int64_t id, const char *status, const char *note,
+                      int64_t message_row, time_t at, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "UPDATE approvals SET status = ?, note = ?, message_row = ?, "
+	                            "decided_at = ? WHERE id = ?",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, status);
+	bind_text(st, 2, note);
+	if (message_row > 0)
+		sqlite3_bind_int64(st, 3, message_row);
+	sqlite3_bind_int64(st, 4, at);
+	sqlite3_bind_int64(st, 5, id);
+	return step_done(store, st, "recording an approval", error_r);
 }
 
 /* ---- outbox ---- */
@@ -1970,8 +2648,8 @@ store_participation_add(struct store *store, const char *program, int64_t person
                         const char *role, time_t at, const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(store,
-	                            "INSERT INTO participations (program, person_id, role, "
-	                            "created_at) VALUES (?, ?, ?, ?) "
+	                            "INSERT INTO participations (program, person_id, role, kind, "
+	                            "status, created_at) VALUES (?, ?, ?, 'contact', 'active', ?) "
 	                            "ON CONFLICT (program, person_id, role) DO NOTHING",
 	                            error_r);
 
@@ -1990,8 +2668,7 @@ store_person_roles(struct store *store, int64_t person_id, char **roles_r, const
 	sqlite3_stmt *st = stmt_get(
 	    store,
 	    "SELECT role || ' (' || program || ')' FROM participations WHERE person_id = ?1 "
-	    "UNION ALL SELECT role || ' (' || program || ')' FROM applications "
-	    "WHERE person_id = ?1 ORDER BY 1",
+	    "ORDER BY 1",
 	    error_r);
 	struct strbuf sb = {0};
 	int rc;
@@ -2163,10 +2840,11 @@ int
 store_person_in_program(struct store *store, const char *program, int64_t person_id, bool *in_r,
                         const char **error_r)
 {
-	sqlite3_stmt *st = stmt_get(store,
-	                            "SELECT EXISTS (SELECT 1 FROM applications WHERE program = ?1 "
-	                            "AND person_id = ?2)",
-	                            error_r);
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "SELECT EXISTS (SELECT 1 FROM participations WHERE program = ?1 "
+	             "AND person_id = ?2 AND kind = 'participant')",
+	             error_r);
 	int64_t n;
 
 	if (st == NULL)
@@ -2176,5 +2854,42 @@ store_person_in_program(struct store *store, const char *program, int64_t person
 	if (single_id(store, st, &n, error_r) < 0)
 		return -1;
 	*in_r = n != 0;
+	return 0;
+}
+
+int
+store_approval_get(struct store *store, int64_t id, bool *found_r, struct store_approval *a_r,
+                   const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT v.id, v.participation_id, v.approver, v.person_id, "
+	                            "v.status, v.created_at, v.decided_at, p.email, v.note "
+	                            "FROM approvals v JOIN people p ON p.id = v.person_id "
+	                            "WHERE v.id = ?",
+	                            error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		memset(a_r, 0, sizeof(*a_r));
+		a_r->id = sqlite3_column_int64(st, 0);
+		a_r->participation_id = sqlite3_column_int64(st, 1);
+		a_r->approver = col_text(st, 2);
+		a_r->person_id = sqlite3_column_int64(st, 3);
+		a_r->status = col_text(st, 4);
+		a_r->created_at = (time_t)sqlite3_column_int64(st, 5);
+		a_r->decided_at = (time_t)sqlite3_column_int64(st, 6);
+		a_r->email = col_text(st, 7);
+		a_r->note = col_text(st, 8);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading an approval");
+		return -1;
+	}
 	return 0;
 }

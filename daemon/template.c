@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TEMPLATE_FILE_MAX (256 * 1024)
 #define TEMPLATE_DEPTH_MAX 32
@@ -658,8 +659,8 @@ template_text(const char *dir, const char *name, const char **text_r, const char
 	for (size_t i = 0; i < template_kept.n; i++) {
 		const char *k = template_kept.v[i].path;
 
-		if (strncmp(k, dir, dlen) == 0 && k[dlen] == '/' &&
-		    strncmp(k + dlen + 1, name, nlen) == 0 &&
+		if (template_kept.v[i].text != NULL && strncmp(k, dir, dlen) == 0 &&
+		    k[dlen] == '/' && strncmp(k + dlen + 1, name, nlen) == 0 &&
 		    strcmp(k + dlen + 1 + nlen, ".txt") == 0) {
 			*text_r = template_kept.v[i].text;
 			return 0;
@@ -677,6 +678,60 @@ template_text(const char *dir, const char *name, const char **text_r, const char
 	template_kept.n++;
 	*text_r = data;
 	return 0;
+}
+
+/* Whether dir/NAME.txt exists; a missing file is remembered as missing
+ * (text NULL), so asking again costs no system call. */
+static bool
+template_exists(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s.txt", dir, name);
+	bool found = false, known = false;
+
+	for (size_t i = 0; i < template_kept.n && !known; i++) {
+		if (strcmp(template_kept.v[i].path, path) == 0) {
+			known = true;
+			found = template_kept.v[i].text != NULL;
+		}
+	}
+	if (!known) {
+		found = access(path, F_OK) == 0;
+		if (!found) {
+			template_kept.v = xgrow(template_kept.v, &template_kept.cap,
+			                        template_kept.n + 1, sizeof(*template_kept.v));
+			template_kept.v[template_kept.n].path = path;
+			template_kept.v[template_kept.n].text = NULL;
+			template_kept.n++;
+			return false;
+		}
+	}
+	free(path);
+	return found;
+}
+
+char *
+template_dir_for(const char *dir, const char *program, const char *name)
+{
+	if (program != NULL && template_file_name_ok(program)) {
+		char *sub = xasprintf("%s/%s", dir, program);
+
+		if (template_exists(sub, name))
+			return sub;
+		free(sub);
+	}
+	return xstrdup(dir);
+}
+
+int
+template_render_for(const char *dir, const char *program, const char *name,
+                    const struct template_vars *vars, enum template_audience audience,
+                    char **subject_r, char **body_r, const char **error_r)
+{
+	char *where = template_dir_for(dir, program, name);
+	int ret = template_render(where, name, vars, audience, subject_r, body_r, error_r);
+
+	free(where);
+	return ret;
 }
 
 int

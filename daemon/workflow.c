@@ -3,15 +3,16 @@
 #include "classify.h"
 #include "clock.h"
 #include "command.h"
+#include "due.h"
 #include "form.h"
+#include "groups.h"
 #include "ingest.h"
 #include "log.h"
-#include "match.h"
 #include "mime.h"
+#include "notice.h"
 #include "origin.h"
 #include "outbox.h"
 #include "reply.h"
-#include "schedule.h"
 #include "template.h"
 #include "trust.h"
 
@@ -23,6 +24,10 @@
 /* A request that nobody confirmed within this many days can no longer be
  * confirmed: the person is asked to send it again. */
 #define CONFIRM_DAYS 7
+
+/* Names people write in a form reach other people's mail (a supervisor's,
+ * a mentor's): no longer than a name. */
+#define NAME_MAX_CHARS 80
 
 /* Everything one message's handling needs, borrowed. */
 struct wf {
@@ -61,43 +66,9 @@ wf_result(struct wf *wf, const char *status, const char *fmt, ...)
 }
 
 static struct template_vars *
-program_vars(const struct config *config, const struct config_program *program)
+wf_vars(struct wf *wf)
 {
-	struct template_vars *vars = template_vars_new();
-
-	template_vars_set(vars, "program_title", program->title);
-	template_vars_set(vars, "program_address", config->smtp.from_addr);
-	template_vars_set(vars, "coordinator_address",
-	                  config->coordinators.n > 0 ? config->coordinators.v[0]
-	                                             : config->smtp.from_addr);
-	template_vars_setf(vars, "meetings_per_month", "%d", program->meetings_per_month);
-	return vars;
-}
-
-/* Queues one email to the given addresses under a fixed key. */
-static int
-queue_mail(const struct config *config, struct store *store, time_t now, const char *key,
-           const char *kind, const struct config_program *program, const struct strvec *to,
-           const char *thread_type, int64_t thread_ref, const char *template_name,
-           const struct template_vars *vars, enum template_audience audience,
-           enum outbox_nature nature, const char *in_reply_to, struct outbox_queued *q_r,
-           const char **error_r)
-{
-	struct outbox_mail mail;
-
-	memset(&mail, 0, sizeof(mail));
-	mail.key = key;
-	mail.kind = kind;
-	mail.program = program->name;
-	mail.to = to;
-	mail.thread_type = thread_type;
-	mail.thread_ref = thread_ref;
-	mail.template_name = template_name;
-	mail.vars = vars;
-	mail.audience = audience;
-	mail.nature = nature;
-	mail.in_reply_to = in_reply_to;
-	return outbox_enqueue(config, store, &mail, now, q_r, error_r);
+	return notice_vars(wf->config, wf->program);
 }
 
 /* An answer (auto-replied) to the sender of the message being handled. */
@@ -123,25 +94,6 @@ queue_answer(struct wf *wf, const char *key, const char *kind, const struct strv
 	mail.unproven = !wf->proven;
 	mail.in_reply_to = wf->msg->message_id;
 	return outbox_enqueue(wf->config, wf->store, &mail, wf->now, q_r, error_r);
-}
-
-/* A notice (auto-generated) to one address, caused by what the message
- * decided. */
-static int
-queue_to_one(struct wf *wf, const char *key, const char *kind, const char *addr,
-             const char *thread_type, int64_t thread_ref, const char *template_name,
-             const struct template_vars *vars, enum template_audience audience,
-             const char **error_r)
-{
-	struct strvec to = {0};
-	int ret;
-
-	strvec_push(&to, addr);
-	ret = queue_mail(wf->config, wf->store, wf->now, key, kind, wf->program, &to, thread_type,
-	                 thread_ref, template_name, vars, audience, OUTBOX_NOTICE, NULL, NULL,
-	                 error_r);
-	strvec_free(&to);
-	return ret;
 }
 
 /*
@@ -205,10 +157,29 @@ wf_explain(struct wf *wf, const char *kind, const char *template_name,
 	return ret;
 }
 
-static const char *
-display_name(const char *name, const char *email)
+/* A short result in the "results" variable of a template, explained once a
+ * day, and the message held. */
+static int
+wf_explain_held(struct wf *wf, const char *kind, const char *template_name, const char *text,
+                const char *held_reason, const char **error_r)
 {
-	return name != NULL && *name != '\0' ? name : email;
+	struct template_vars *vars = wf_vars(wf);
+	bool sent;
+	int ret;
+
+	template_vars_set(vars, "results", text);
+	template_vars_set(vars, "name", wf->from);
+	ret = wf_explain(wf, kind, template_name, vars, &sent, error_r);
+	if (ret == 0)
+		wf_result(wf, "held", "%s", held_reason);
+	template_vars_free(&vars);
+	return ret;
+}
+
+static bool
+wf_is_coordinator(const struct wf *wf)
+{
+	return config_program_coordinator(wf->program, wf->from);
 }
 
 /*
@@ -245,7 +216,7 @@ request_confirmation(struct wf *wf, const char *what, const char *summary, const
 	    store_confirmation_create(wf->store, wf->program->name, wf->row, person, summary,
 	                              wf->now, &id, &created, error_r) < 0)
 		return -1;
-	vars = program_vars(wf->config, wf->program);
+	vars = wf_vars(wf);
 	template_vars_set(vars, "what", what);
 	template_vars_set_confidential(vars, "summary", summary);
 	template_vars_setf(vars, "days", "%d", CONFIRM_DAYS);
@@ -272,6 +243,24 @@ out:
 
 /* ---- coordinator commands ---- */
 
+/* A first-role limit (a class) is full: accepted and matched count. */
+static int
+role_full(struct wf *wf, const struct program_role *role, bool *full_r, const char **error_r)
+{
+	long accepted = 0, matched = 0;
+
+	*full_r = false;
+	if (role == NULL || role->limit <= 0)
+		return 0;
+	if (store_participation_count(wf->store, wf->program->name, role->name, "accepted",
+	                              &accepted, error_r) < 0 ||
+	    store_participation_count(wf->store, wf->program->name, role->name, "matched", &matched,
+	                              error_r) < 0)
+		return -1;
+	*full_r = accepted + matched >= role->limit;
+	return 0;
+}
+
 static int
 cmd_decide(struct wf *wf, const struct command *cmd, struct strbuf *out, const char **error_r)
 {
@@ -283,230 +272,87 @@ cmd_decide(struct wf *wf, const struct command *cmd, struct strbuf *out, const c
 	    {CMD_DECLINE, "declined", "declined", "declined", "declined"},
 	    {CMD_POOL, "pool", "pooled", "pooled", "kept in the pool for a later class"},
 	};
-	const struct config_program *program;
-	struct store_application app;
+	const struct program_role *role;
+	struct store_participation app;
 	struct template_vars *vars = NULL;
 	char key[96];
 	size_t d = 0;
-	bool found;
+	bool found, full;
 	int ret = -1;
 
 	while (decisions[d].verb != cmd->verb)
 		d++;
 	memset(&app, 0, sizeof(app));
-	if (store_application_get(wf->store, cmd->id, &found, &app, error_r) < 0)
+	if (store_participation_get(wf->store, cmd->id, &found, &app, error_r) < 0)
 		return -1;
-	if (!found || strcmp(app.role, "mentee") != 0) {
+	role = found ? program_role(&wf->program->model, app.role) : NULL;
+	if (!found || strcmp(app.program, wf->program->name) != 0 || role == NULL ||
+	    role->decided_by != DECIDED_BY_COORDINATOR) {
 		strbuf_addf(out, "%s: there is no application #%ld.\n", cmd->line, cmd->id);
 		ret = 0;
 		goto out;
 	}
 	if (strcmp(app.status, "matched") == 0 || strcmp(app.status, "withdrawn") == 0 ||
-	    strcmp(app.status, decisions[d].status) == 0) {
+	    strcmp(app.status, "completed") == 0 || strcmp(app.status, decisions[d].status) == 0) {
 		strbuf_addf(out, "%s: #%ld %s is already %s; nothing changed.\n", cmd->line,
-		            cmd->id, display_name(app.name, app.email), app.status);
+		            cmd->id, notice_name(app.name, app.email), app.status);
 		ret = 0;
 		goto out;
 	}
-	program = config_program_by_name(wf->config, app.program);
-	if (program == NULL)
-		program = wf->program;
-	if (cmd->verb == CMD_ACCEPT && program->class_size > 0) {
-		long accepted, matched;
-
-		if (store_application_count(wf->store, app.program, "mentee", "accepted", &accepted,
-		                            error_r) < 0 ||
-		    store_application_count(wf->store, app.program, "mentee", "matched", &matched,
-		                            error_r) < 0)
+	if (cmd->verb == CMD_ACCEPT) {
+		if (role_full(wf, role, &full, error_r) < 0)
 			goto out;
-		if (accepted + matched >= program->class_size) {
+		if (full) {
 			strbuf_addf(out,
 			            "%s: the class is full (%d places); nothing changed. Use "
 			            "\"pool %ld\" to keep the application for a later class.\n",
-			            cmd->line, program->class_size, cmd->id);
+			            cmd->line, role->limit, cmd->id);
 			ret = 0;
 			goto out;
 		}
 	}
-	if (store_application_set_status(wf->store, app.id, decisions[d].status, cmd->text, wf->now,
-	                                 error_r) < 0)
+	if (store_participation_set_status(wf->store, app.id, decisions[d].status, cmd->text,
+	                                   wf->now, error_r) < 0)
 		goto out;
-	vars = program_vars(wf->config, program);
-	template_vars_set(vars, "name", display_name(app.name, app.email));
+	vars = wf_vars(wf);
+	template_vars_set(vars, "name", notice_name(app.name, app.email));
 	template_vars_setf(vars, "application_id", "%lld", (long long)app.id);
 	template_vars_set(vars, "reason", cmd->text);
+	template_vars_set(vars, "role_title", role->title);
 	snprintf(key, sizeof(key), "%s:application=%lld", decisions[d].kind, (long long)app.id);
-	if (queue_to_one(wf, key, decisions[d].kind, app.email, "application", app.id,
-	                 decisions[d].template_name, vars, AUDIENCE_PARTICIPANT, error_r) < 0)
+	if (notice_queue_one(wf->config, wf->store, wf->program, wf->now, key, decisions[d].kind,
+	                     app.email, "application", app.id, decisions[d].template_name, vars,
+	                     AUDIENCE_PARTICIPANT, error_r) < 0)
 		goto out;
 	strbuf_addf(out, "%s: #%ld %s %s; they have been told.\n", cmd->line, cmd->id,
-	            display_name(app.name, app.email), decisions[d].done);
+	            notice_name(app.name, app.email), decisions[d].done);
 	ret = 0;
 out:
 	template_vars_free(&vars);
-	store_application_clear(&app);
+	store_participation_clear(&app);
 	return ret;
 }
 
+/* Registers someone in a role, decided already (a coordinator's command
+ * or form): the participation is active (a mentor with places) or
+ * accepted (waiting for a group).  *id_r gets it, *created_r whether new. */
 static int
-send_introduction(struct wf *wf, int64_t match_id, const char **error_r)
+register_participant(const struct config *config, struct store *store,
+                     const struct config_program *program, const struct program_role *role,
+                     struct store_participation *p, time_t now, int64_t *id_r, bool *created_r,
+                     const char **error_r)
 {
-	struct store_match m;
-	struct store_application mentee, mentor;
-	struct template_vars *vars = NULL;
-	struct strvec to = {0};
-	char key[64];
-	bool found;
-	int ret = -1;
+	const struct program_group *unit = program->model.unit;
+	bool first = unit != NULL && strcmp(unit->roles.v[0], role->name) == 0;
 
-	memset(&m, 0, sizeof(m));
-	memset(&mentee, 0, sizeof(mentee));
-	memset(&mentor, 0, sizeof(mentor));
-	if (store_match_get(wf->store, match_id, &found, &m, error_r) < 0 || !found ||
-	    store_application_get(wf->store, m.mentee_app, &found, &mentee, error_r) < 0 ||
-	    store_application_get(wf->store, m.mentor_app, &found, &mentor, error_r) < 0)
-		goto out;
-	vars = program_vars(wf->config, wf->program);
-	template_vars_setf(vars, "match_id", "%lld", (long long)m.id);
-	template_vars_set(vars, "mentee_name", display_name(m.mentee_name, m.mentee_email));
-	template_vars_set(vars, "mentee_email", m.mentee_email);
-	template_vars_set(vars, "mentee_division", mentee.division);
-	template_vars_set(vars, "mentor_name", display_name(m.mentor_name, m.mentor_email));
-	template_vars_set(vars, "mentor_email", m.mentor_email);
-	template_vars_set(vars, "mentor_division", mentor.division);
-	/* The mentee's self-assessment is the partnership's starting point; it
-	 * goes to the mentor, never to a supervisor. */
-	template_vars_set_confidential(vars, "needs", mentee.competencies);
-	template_vars_set(vars, "strengths", mentor.competencies);
-	strvec_push(&to, m.mentee_email);
-	strvec_push(&to, m.mentor_email);
-	snprintf(key, sizeof(key), "introduction:match=%lld", (long long)m.id);
-	ret = queue_mail(wf->config, wf->store, wf->now, key, "introduction", wf->program, &to,
-	                 "match", m.id, "introduction", vars, AUDIENCE_PARTICIPANT, OUTBOX_NOTICE,
-	                 NULL, NULL, error_r);
-out:
-	strvec_free(&to);
-	template_vars_free(&vars);
-	store_match_clear(&m);
-	store_application_clear(&mentee);
-	store_application_clear(&mentor);
-	return ret;
-}
-
-static int
-cmd_match(struct wf *wf, const struct command *cmd, struct strbuf *out, const char **error_r)
-{
-	struct store_application a, b, *mentee, *mentor;
-	struct store_match *active = NULL;
-	size_t nactive = 0;
-	long used;
-	int64_t match_id;
-	bool found_a, found_b;
-	int ret = -1;
-
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	if (store_application_get(wf->store, cmd->id, &found_a, &a, error_r) < 0 ||
-	    store_application_get(wf->store, cmd->id2, &found_b, &b, error_r) < 0)
-		goto out;
-	if (!found_a || !found_b) {
-		strbuf_addf(out, "%s: there is no application #%ld.\n", cmd->line,
-		            !found_a ? cmd->id : cmd->id2);
-		ret = 0;
-		goto out;
-	}
-	/* "match MENTOR with MENTEE" means the same thing. */
-	mentee = strcmp(a.role, "mentee") == 0 ? &a : &b;
-	mentor = mentee == &a ? &b : &a;
-	if (strcmp(mentee->role, "mentee") != 0 || strcmp(mentor->role, "mentor") != 0) {
-		strbuf_addf(
-		    out, "%s: a match needs one mentee and one mentor (#%ld is a %s, #%ld a %s).\n",
-		    cmd->line, cmd->id, a.role, cmd->id2, b.role);
-		ret = 0;
-		goto out;
-	}
-	if (strcmp(mentee->status, "declined") == 0 || strcmp(mentee->status, "withdrawn") == 0) {
-		strbuf_addf(out, "%s: #%lld %s is %s; accept the application first.\n", cmd->line,
-		            (long long)mentee->id, display_name(mentee->name, mentee->email),
-		            mentee->status);
-		ret = 0;
-		goto out;
-	}
-	if (strcmp(mentor->status, "withdrawn") == 0) {
-		strbuf_addf(out, "%s: mentor #%lld %s has withdrawn; choose another mentor.\n",
-		            cmd->line, (long long)mentor->id,
-		            display_name(mentor->name, mentor->email));
-		ret = 0;
-		goto out;
-	}
-	if (store_match_for_person(wf->store, mentee->person_id, &active, &nactive, error_r) < 0)
-		goto out;
-	for (size_t i = 0; i < nactive; i++) {
-		if (active[i].mentee_app == mentee->id) {
-			strbuf_addf(out,
-			            "%s: #%lld %s already has a mentor (partnership #%lld); "
-			            "\"end %lld\" first to reassign.\n",
-			            cmd->line, (long long)mentee->id,
-			            display_name(mentee->name, mentee->email),
-			            (long long)active[i].id, (long long)active[i].id);
-			ret = 0;
-			goto out;
-		}
-	}
-	if (store_match_count_for_mentor(wf->store, mentor->id, &used, error_r) < 0)
-		goto out;
-	if (mentor->capacity > 0 && used >= mentor->capacity) {
-		strbuf_addf(
-		    out, "%s: mentor #%lld %s already has %ld of %ld mentees; nothing changed.\n",
-		    cmd->line, (long long)mentor->id, display_name(mentor->name, mentor->email),
-		    used, mentor->capacity);
-		ret = 0;
-		goto out;
-	}
-	if (store_match_create(wf->store, mentee->program, mentee->id, mentor->id, wf->now,
-	                       &match_id, error_r) < 0 ||
-	    store_application_set_status(wf->store, mentee->id, "matched", NULL, wf->now, error_r) <
-	        0 ||
-	    send_introduction(wf, match_id, error_r) < 0)
-		goto out;
-	strbuf_addf(out, "%s: partnership #%lld: %s with mentor %s; both have been introduced.\n",
-	            cmd->line, (long long)match_id, display_name(mentee->name, mentee->email),
-	            display_name(mentor->name, mentor->email));
-	ret = 0;
-out:
-	store_match_list_free(&active, nactive);
-	store_application_clear(&a);
-	store_application_clear(&b);
-	return ret;
-}
-
-static int
-cmd_end(struct wf *wf, const struct command *cmd, struct strbuf *out, const char **error_r)
-{
-	struct store_match m;
-	bool found;
-	int ret = -1;
-
-	memset(&m, 0, sizeof(m));
-	if (store_match_get(wf->store, cmd->id, &found, &m, error_r) < 0)
-		return -1;
-	if (!found || strcmp(m.status, "active") != 0) {
-		strbuf_addf(out, "%s: there is no active partnership #%ld.\n", cmd->line, cmd->id);
-		ret = 0;
-		goto out;
-	}
-	/* The mentee goes back to the accepted list, ready to be rematched. */
-	if (store_match_end(wf->store, m.id, cmd->text, wf->now, error_r) < 0 ||
-	    store_application_set_status(wf->store, m.mentee_app, "accepted", cmd->text, wf->now,
-	                                 error_r) < 0)
-		goto out;
-	strbuf_addf(out, "%s: partnership #%lld (%s with %s) ended; #%lld can be matched again.\n",
-	            cmd->line, (long long)m.id, display_name(m.mentee_name, m.mentee_email),
-	            display_name(m.mentor_name, m.mentor_email), (long long)m.mentee_app);
-	ret = 0;
-out:
-	store_match_clear(&m);
-	return ret;
+	(void)config;
+	p->program = (char *)program->name;
+	p->role = (char *)role->name;
+	p->status = (char *)(first ? "accepted" : "active");
+	if (p->capacity <= 0)
+		p->capacity = role->capacity > 0 ? role->capacity : 1;
+	p->created_at = now;
+	return store_participation_save(store, p, id_r, created_r, error_r);
 }
 
 int
@@ -515,88 +361,26 @@ workflow_add_mentor(const struct config *config, struct store *store,
                     const char *strengths, long capacity, time_t now, int64_t *app_id_r,
                     const char **error_r)
 {
-	struct store_application app;
+	const struct program_role *role = program_role(&program->model, "mentor");
+	struct store_participation p;
 	int64_t person;
 	bool created;
 
-	memset(&app, 0, sizeof(app));
+	if (role == NULL && program->model.unit != NULL && program->model.unit->pair)
+		role = program_role(&program->model, program->model.unit->roles.v[1]);
+	if (role == NULL) {
+		*error_r = errorf("program %s has no mentor role", program->name);
+		return -1;
+	}
+	memset(&p, 0, sizeof(p));
 	if (store_person_upsert(store, email, name, &person, error_r) < 0)
 		return -1;
-	app.program = (char *)program->name;
-	app.person_id = person;
-	app.role = (char *)"mentor";
-	app.status = (char *)"active";
-	app.years_manager = -1;
-	app.competencies = (char *)strengths;
-	app.capacity = capacity > 0 ? capacity : 1;
-	app.created_at = now;
-	return store_application_save(store, &app, app_id_r, &created, error_r);
-}
-
-static void
-set_opt(char **dst, const struct form_result *form, const char *key)
-{
-	const char *v = form_result_value(form, key);
-
-	*dst = v != NULL ? xstrdup(v) : NULL;
-}
-
-static int
-register_mentor_form(struct wf *wf, const struct form_result *form, struct strbuf *out,
-                     const char **error_r)
-{
-	const char *email = form_result_value(form, "Email");
-	const char *name = form_result_value(form, "Name");
-	const char *capacity = form_result_value(form, "Capacity");
-	struct store_application app;
-	struct template_vars *vars = NULL;
-	char key[64];
-	int64_t id;
-	bool found;
-	int ret = -1;
-
-	memset(&app, 0, sizeof(app));
-	if (form->problems.n > 0) {
-		char *summary = form_result_summary(form);
-
-		strbuf_adds(out, "The mentor form could not be used:\n");
-		for (size_t i = 0; i < form->problems.n; i++)
-			strbuf_addf(out, "  - %s\n", form->problems.v[i]);
-		strbuf_addf(out, "What was understood:\n%s\n", summary);
-		free(summary);
-		return 0;
-	}
-	if (workflow_add_mentor(wf->config, wf->store, wf->program, email, name,
-	                        form_result_value(form, "Strengths"),
-	                        capacity != NULL ? atol(capacity) : 1, wf->now, &id, error_r) < 0 ||
-	    store_application_get(wf->store, id, &found, &app, error_r) < 0)
-		goto out;
-	/* The form's other answers complete the registration. */
-	free(app.division);
-	set_opt(&app.division, form, "Division");
-	free(app.answers);
-	app.answers = form_result_summary(form);
-	{
-		bool created;
-
-		if (store_application_save(wf->store, &app, &id, &created, error_r) < 0)
-			goto out;
-	}
-	vars = program_vars(wf->config, wf->program);
-	template_vars_set(vars, "name", display_name(app.name, app.email));
-	template_vars_setf(vars, "application_id", "%lld", (long long)id);
-	snprintf(key, sizeof(key), "mentor-welcome:application=%lld", (long long)id);
-	if (queue_to_one(wf, key, "mentor-welcome", app.email, "application", id, "mentor-welcome",
-	                 vars, AUDIENCE_PARTICIPANT, error_r) < 0)
-		goto out;
-	strbuf_addf(out, "Mentor #%lld %s <%s> is registered (strengths: %s).\n", (long long)id,
-	            display_name(app.name, app.email), app.email,
-	            app.competencies != NULL ? app.competencies : "none given");
-	ret = 0;
-out:
-	template_vars_free(&vars);
-	store_application_clear(&app);
-	return ret;
+	p.person_id = person;
+	p.level = -1;
+	p.topics = (char *)strengths;
+	p.capacity = capacity;
+	return register_participant(config, store, program, role, &p, now, app_id_r, &created,
+	                            error_r);
 }
 
 static int
@@ -614,9 +398,12 @@ cmd_mentor(struct wf *wf, const struct command *cmd, struct strbuf *out, const c
 	}
 	str_lower(text);
 	if (workflow_add_mentor(wf->config, wf->store, wf->program, text,
-	                        name != NULL && *name != '\0' ? name : NULL, NULL, 1, wf->now, &id,
-	                        error_r) < 0)
+	                        name != NULL && *name != '\0' ? name : NULL, NULL, 0, wf->now, &id,
+	                        error_r) < 0) {
+		strbuf_addf(out, "%s: %s.\n", cmd->line, *error_r);
+		ret = 0;
 		goto out;
+	}
 	strbuf_addf(out,
 	            "%s: mentor #%lld registered. Send the mentor form for them to record "
 	            "strengths and capacity.\n",
@@ -626,10 +413,6 @@ out:
 	free(text);
 	return ret;
 }
-
-static int build_digest(const struct config *config, struct store *store,
-                        const struct config_program *program, time_t now, const char *key,
-                        const char *in_reply_to, const char **error_r);
 
 /* The command lines of a list, for a request to confirm. */
 static char *
@@ -644,17 +427,48 @@ command_lines(const struct command_list *cmds)
 	return strbuf_detach(&sb);
 }
 
+static int handle_join_form(struct wf *wf, const struct program_form *pf,
+                            const struct form_result *form, struct strbuf *out,
+                            const char **error_r);
+
+/* The join form with the most keys in text (at least two), or NULL; the
+ * caller frees *form_r. */
+static const struct program_form *
+find_join_form(const struct config_program *program, const char *text, struct form_result **form_r)
+{
+	const struct program_form *best = NULL;
+
+	*form_r = NULL;
+	for (size_t i = 0; i < program->model.nforms; i++) {
+		const struct program_form *f = &program->model.forms[i];
+		struct form_result *r = NULL;
+
+		if (f->use != FORM_USE_JOIN)
+			continue;
+		form_parse(&f->def, text, &r);
+		if (r->keys_found >= 2 &&
+		    (*form_r == NULL || r->keys_found > (*form_r)->keys_found)) {
+			form_result_free(form_r);
+			*form_r = r;
+			best = f;
+		} else {
+			form_result_free(&r);
+		}
+	}
+	return best;
+}
+
 /*
  * A message from a coordinator.  Cases:
- *   1. no command and no mentor form: nothing to do, and no answer at all
+ *   1. no command and no join form: nothing to do, and no answer at all
  *      (an out-of-office reply must not start a conversation);
  *   2. only "help": the command list, answered;
- *   3. not proven: commands or a mentor form wait for the coordinator's
+ *   3. not proven: commands or a form wait for the coordinator's
  *      confirming reply (request_confirmation), malformed lines are listed
  *      in that request;
  *   4. proven: each command is applied, and one summary of what was done
- *      goes to every coordinator (an answer: it counts against each one's
- *      daily cap).
+ *      goes to the program's coordinators (an answer: it counts against
+ *      each one's daily cap).
  */
 static int
 handle_coordinator(struct wf *wf, const char **error_r)
@@ -662,6 +476,7 @@ handle_coordinator(struct wf *wf, const char **error_r)
 	struct command_list *cmds = NULL;
 	struct form_result *form = NULL;
 	struct template_vars *vars = NULL;
+	const struct program_form *pf = NULL;
 	struct strbuf out = {0};
 	struct outbox_queued q;
 	char key[64];
@@ -673,8 +488,8 @@ handle_coordinator(struct wf *wf, const char **error_r)
 		if (cmds->cmds[i].verb != CMD_HELP)
 			only_help = false;
 	if (cmds->n == 0 && cmds->errors.n == 0) {
-		form_parse(&wf->program->mentor_form, wf->reply, &form);
-		if (form->keys_found < 2) {
+		pf = find_join_form(wf->program, wf->reply, &form);
+		if (pf == NULL) {
 			wf_result(wf, "ignored",
 			          "a coordinator's message with no command; not answered");
 			ret = 0;
@@ -682,13 +497,14 @@ handle_coordinator(struct wf *wf, const char **error_r)
 		}
 		if (!wf->proven) {
 			char *summary = form_result_summary(form);
+			char *what = xasprintf("register someone with this %s form", pf->def.name);
 
-			ret = request_confirmation(wf, "register the mentor in this form", summary,
-			                           error_r);
+			ret = request_confirmation(wf, what, summary, error_r);
 			free(summary);
+			free(what);
 			goto out;
 		}
-		if (register_mentor_form(wf, form, &out, error_r) < 0)
+		if (handle_join_form(wf, pf, form, &out, error_r) < 0)
 			goto out;
 	} else if (!wf->proven && !(only_help && cmds->n > 0)) {
 		char *summary = command_lines(cmds);
@@ -715,18 +531,43 @@ handle_coordinator(struct wf *wf, const char **error_r)
 			rc = cmd_decide(wf, cmd, &out, error_r);
 			break;
 		case CMD_MATCH:
-			rc = cmd_match(wf, cmd, &out, error_r);
+			rc = groups_make_pair(wf->config, wf->store, wf->program, cmd->id, cmd->id2,
+			                      cmd->line, cmd->text, wf->now, &out, error_r);
 			break;
 		case CMD_END:
-			rc = cmd_end(wf, cmd, &out, error_r);
+			rc = groups_end(wf->config, wf->store, wf->program, cmd->id, cmd->line,
+			                cmd->text, wf->now, &out, error_r);
+			break;
+		case CMD_UNMATCH:
+			rc = groups_unmatch(wf->config, wf->store, wf->program, cmd->id, cmd->line,
+			                    wf->now, &out, error_r);
+			break;
+		case CMD_MOVE:
+			rc = groups_move(wf->store, wf->program, cmd->id, cmd->id2, cmd->line, &out,
+			                 error_r);
+			break;
+		case CMD_SWAP:
+			rc = groups_swap(wf->store, wf->program, cmd->id, cmd->id2, cmd->line, &out,
+			                 error_r);
+			break;
+		case CMD_PUBLISH:
+			rc = groups_publish(wf->config, wf->store, wf->program, wf->now, &out,
+			                    error_r);
+			break;
+		case CMD_PROPOSE:
+			strbuf_addf(&out, "%s: a new proposal:\n", cmd->line);
+			rc = groups_discard_proposal(wf->store, wf->program, error_r);
+			if (rc == 0)
+				rc = groups_propose_teams(wf->config, wf->store, wf->program,
+				                          wf->now, &out, NULL, error_r);
 			break;
 		case CMD_MENTOR:
 			rc = cmd_mentor(wf, cmd, &out, error_r);
 			break;
 		case CMD_DIGEST:
 			snprintf(key, sizeof(key), "digest:msg=%lld", (long long)wf->row);
-			rc = build_digest(wf->config, wf->store, wf->program, wf->now, key,
-			                  wf->msg->message_id, error_r);
+			rc = due_digest(wf->config, wf->store, wf->program, wf->now, key,
+			                wf->msg->message_id, error_r);
 			strbuf_addf(&out, "%s: the digest follows in a separate email.\n",
 			            cmd->line);
 			break;
@@ -735,7 +576,7 @@ handle_coordinator(struct wf *wf, const char **error_r)
 			break;
 		case CMD_MET:
 		case CMD_WITHDRAW:
-			strbuf_addf(&out, "%s: only partners report meetings or withdraw.\n",
+			strbuf_addf(&out, "%s: only participants report meetings or withdraw.\n",
 			            cmd->line);
 			break;
 		}
@@ -751,11 +592,14 @@ handle_coordinator(struct wf *wf, const char **error_r)
 		ret = 0;
 		goto out;
 	}
-	vars = program_vars(wf->config, wf->program);
+	vars = wf_vars(wf);
 	template_vars_set(vars, "results", strbuf_str(&out));
 	template_vars_set(vars, "help", help ? "yes" : NULL);
+	template_vars_set(vars, "teams",
+	                  wf->program->model.unit != NULL && !wf->program->model.unit->pair ? "yes"
+	                                                                                    : NULL);
 	snprintf(key, sizeof(key), "command-results:msg=%lld", (long long)wf->row);
-	if (queue_answer(wf, key, "command-results", &wf->config->coordinators, "message", wf->row,
+	if (queue_answer(wf, key, "command-results", &wf->program->coordinators, "message", wf->row,
 	                 "command-results", vars, AUDIENCE_COORDINATOR, &q, error_r) < 0)
 		goto out;
 	wf_result(wf, cmds->errors.n > 0 ? "answered" : "applied", "%zu command(s), %zu error(s)%s",
@@ -772,173 +616,189 @@ out:
 
 /* ---- participants ---- */
 
-/* The partnership a message is about: the thread it answers, else the
- * sender's first active partnership. */
-static int
-find_sender_match(struct wf *wf, int64_t person_id, struct store_match *m_r, bool *found_r,
-                  const char **error_r)
+/* The request a reply answers, from its thread ("request:FORM:ROUND",
+ * the group or meeting in thread_ref); *form_r NULL when it answers none.
+ * The caller owns the strings. */
+static void
+thread_request(const struct store_outbox *thread, char **form_r, char **round_r, int64_t *ref_r)
 {
-	struct store_match *list = NULL;
-	size_t n = 0, pick = 0;
+	const char *t = thread->thread_type, *c1, *c2;
 
-	*found_r = false;
-	if (store_match_for_person(wf->store, person_id, &list, &n, error_r) < 0)
-		return -1;
-	if (n == 0)
-		return 0;
-	if (wf->thread->thread_type != NULL && strcmp(wf->thread->thread_type, "match") == 0) {
-		for (size_t i = 0; i < n; i++)
-			if (list[i].id == wf->thread->thread_ref)
-				pick = i;
-	}
-	*m_r = list[pick];
-	memset(&list[pick], 0, sizeof(list[pick]));
-	*found_r = true;
-	store_match_list_free(&list, n);
-	return 0;
+	*form_r = NULL;
+	*round_r = NULL;
+	*ref_r = 0;
+	if (t == NULL || strncmp(t, "request:", 8) != 0)
+		return;
+	c1 = t + 8;
+	c2 = strchr(c1, ':');
+	*form_r = c2 != NULL ? xstrndup(c1, (size_t)(c2 - c1)) : xstrdup(c1);
+	*round_r = xstrdup(c2 != NULL ? c2 + 1 : "");
+	*ref_r = thread->thread_ref;
 }
 
-/* The sender's active partnership, or an explanation (once a day) and the
- * message held when there is none.  *found_r says which. */
-static int
-sender_match_or_explain(struct wf *wf, const char *what, const char *kind,
-                        const char *template_name, struct store_match *m_r, bool *found_r,
-                        const char **error_r)
+/* The group a reply's thread names, if any. */
+static int64_t
+thread_group(const struct store_outbox *thread)
 {
-	struct template_vars *vars;
-	char *text;
-	bool sent;
-	int ret;
-
-	*found_r = false;
-	if (wf->person_id > 0 && find_sender_match(wf, wf->person_id, m_r, found_r, error_r) < 0)
-		return -1;
-	if (*found_r)
-		return 0;
-	vars = program_vars(wf->config, wf->program);
-	text = xasprintf("You are not in an active partnership of this program, so the %s "
-	                 "could not be recorded. The coordinator has been told.\n",
-	                 what);
-	template_vars_set(vars, "results", text);
-	template_vars_set(vars, "name", wf->from);
-	ret = wf_explain(wf, kind, template_name, vars, &sent, error_r);
-	if (ret == 0)
-		wf_result(wf, "held", "%s from someone not in a partnership", what);
-	free(text);
-	template_vars_free(&vars);
-	return ret;
+	return thread->thread_type != NULL && (strcmp(thread->thread_type, "group") == 0 ||
+	                                       strcmp(thread->thread_type, "match") == 0)
+	           ? thread->thread_ref
+	           : 0;
 }
 
+/*
+ * Meeting reports ("met 2026-11-20 2h" lines, or the program's meeting
+ * form).  Cases:
+ *   1. the sender is in no active group: explained (once a day), held;
+ *   2. not proven: waits for the sender's confirming reply;
+ *   3. each meeting recorded once per group and date (both partners
+ *      reporting it count once), and the sender told the month's count.
+ */
 static int
-handle_meetings(struct wf *wf, const struct command_list *cmds, const char **error_r)
+record_meetings(struct wf *wf, const struct command_list *cmds, const struct form_result *form,
+                const struct program_form *pf, const char **error_r)
 {
-	struct store_person person;
-	struct store_match m;
+	const struct program_group *unit = wf->program->model.unit;
+	struct store_group g;
 	struct template_vars *vars = NULL;
 	struct strbuf out = {0};
 	bool found, sent;
-	char month[8];
-	long count = 0;
 	int ret = -1;
 
-	memset(&person, 0, sizeof(person));
-	memset(&m, 0, sizeof(m));
-	if (sender_match_or_explain(wf, "meeting report", "meeting-problem", "meeting-recorded", &m,
-	                            &found, error_r) < 0)
+	memset(&g, 0, sizeof(g));
+	if (groups_of_sender(wf->store, wf->program, wf->person_id, thread_group(wf->thread), &g,
+	                     &found, error_r) < 0)
 		return -1;
-	if (!found)
-		return 0;
+	if (!found) {
+		ret = wf_explain_held(
+		    wf, "meeting-problem", "meeting-recorded",
+		    "You are not in an active partnership or team of this program, "
+		    "so the meeting could not be recorded. The coordinator has been "
+		    "told.\n",
+		    "meeting report from someone not in a partnership", error_r);
+		goto out;
+	}
 	if (!wf->proven) {
-		char *summary = command_lines(cmds);
+		char *summary = cmds != NULL ? command_lines(cmds) : form_result_summary(form);
 
 		ret = request_confirmation(wf, "record the meeting(s) below", summary, error_r);
 		free(summary);
 		goto out;
 	}
-	if (store_person_get(wf->store, wf->person_id, &person, error_r) < 0)
-		goto out;
-	for (size_t i = 0; i < cmds->n; i++) {
-		const struct command *cmd = &cmds->cmds[i];
+	for (size_t i = 0; i < (cmds != NULL ? cmds->n : 1); i++) {
+		struct store_event e;
+		const char *date = NULL;
+		char month[8];
+		long count = 0;
+		int64_t id;
 		bool created;
 
-		if (cmd->verb != CMD_MET)
+		memset(&e, 0, sizeof(e));
+		if (cmds != NULL) {
+			if (cmds->cmds[i].verb != CMD_MET)
+				continue;
+			date = cmds->cmds[i].date;
+			e.minutes = cmds->cmds[i].minutes;
+		} else {
+			const struct form_field_def *fd = program_field_bound(pf, BIND_DATE);
+			const struct form_field_def *fm = program_field_bound(pf, BIND_MINUTES);
+			const struct form_field_def *ft = program_field_bound(pf, BIND_TOPIC);
+			const struct form_value *mv =
+			    fm != NULL ? form_result_get(form, fm->key) : NULL;
+			int minutes = 0;
+
+			date = fd != NULL ? form_result_value(form, fd->key) : NULL;
+			if (mv != NULL && mv->raw != NULL &&
+			    command_parse_duration(mv->raw, &minutes) == 0)
+				e.minutes = minutes;
+			e.topic = ft != NULL ? (char *)form_result_value(form, ft->key) : NULL;
+		}
+		if (date == NULL)
 			continue;
-		if (store_meeting_add(wf->store, m.id, cmd->date, cmd->minutes, person.id, wf->row,
-		                      wf->now, &created, error_r) < 0)
+		e.program = (char *)wf->program->name;
+		e.group_id = g.id;
+		e.kind = (char *)"meeting";
+		e.date = (char *)date;
+		e.reported_by = wf->person_id;
+		e.message_row = wf->row;
+		e.created_at = wf->now;
+		if (store_event_add(wf->store, &e, &id, &created, error_r) < 0)
 			goto out;
-		if (created)
-			strbuf_addf(&out, "Recorded: meeting on %s", cmd->date);
-		else
-			strbuf_addf(&out, "Already recorded: meeting on %s", cmd->date);
-		if (cmd->minutes > 0)
-			strbuf_addf(&out, " (%dh%02d)", cmd->minutes / 60, cmd->minutes % 60);
+		strbuf_addf(&out, "%s: meeting on %s", created ? "Recorded" : "Already recorded",
+		            date);
+		if (e.minutes > 0)
+			strbuf_addf(&out, " (%dh%02d)", e.minutes / 60, e.minutes % 60);
 		strbuf_adds(&out, ".\n");
-		memcpy(month, cmd->date, 7);
+		memcpy(month, date, 7);
 		month[7] = '\0';
-		if (store_meeting_count(wf->store, m.id, month, &count, NULL, error_r) < 0)
+		if (store_event_count(wf->store, g.id, "meeting", month, &count, NULL, error_r) < 0)
 			goto out;
 		strbuf_addf(&out, "Meetings in %s so far: %ld of the %d the program asks for.\n",
-		            month, count, wf->program->meetings_per_month);
+		            month, count, unit != NULL ? unit->meetings_per_month : 0);
 	}
-	for (size_t i = 0; i < cmds->errors.n; i++)
+	for (size_t i = 0; cmds != NULL && i < cmds->errors.n; i++)
 		strbuf_addf(&out, "Not understood: %s\n", cmds->errors.v[i]);
-	vars = program_vars(wf->config, wf->program);
+	vars = wf_vars(wf);
 	template_vars_set(vars, "results", strbuf_str(&out));
-	template_vars_set(vars, "partner_name",
-	                  m.mentee_person == person.id
-	                      ? display_name(m.mentor_name, m.mentor_email)
-	                      : display_name(m.mentee_name, m.mentee_email));
+	{
+		struct strbuf partners = {0};
+
+		for (size_t k = 0; k < g.nmembers; k++)
+			if (g.members[k].person_id != wf->person_id)
+				strbuf_addf(&partners, "%s%s", partners.len > 0 ? ", " : "",
+				            notice_name(g.members[k].name, g.members[k].email));
+		template_vars_set(vars, "partner_name", strbuf_str(&partners));
+		strbuf_free(&partners);
+	}
 	if (wf_answer(wf, "meeting-recorded", "meeting-recorded", vars, &sent, error_r) < 0)
 		goto out;
-	wf_result(wf, cmds->errors.n > 0 ? "answered" : "applied",
-	          "meeting report for partnership #%lld", (long long)m.id);
+	wf_result(wf, cmds != NULL && cmds->errors.n > 0 ? "answered" : "applied",
+	          "meeting report for partnership #%lld", (long long)g.id);
 	ret = 0;
 out:
 	strbuf_free(&out);
 	template_vars_free(&vars);
-	store_person_clear(&person);
-	store_match_clear(&m);
+	store_group_clear(&g);
 	return ret;
 }
 
 /*
  * A participant leaves the program ("withdraw [reason]").  Cases:
- *   1. the sender has no application in the program: told so (once a day);
+ *   1. the sender takes no part in the program: told so (once a day);
  *   2. not proven: waits for their confirming reply;
- *   3. applied: every application of theirs in the program is withdrawn,
- *      every active partnership ends (a mentee whose mentor left goes back
- *      to the accepted list, to be rematched), each partner is told, the
- *      coordinators are told, and so is the participant.
+ *   3. applied: every participation of theirs in the program is withdrawn,
+ *      they leave their groups (the others told; a pair ends, and a
+ *      first-role partner goes back to be grouped again), the coordinators
+ *      are told, and so are they.
  */
 static int
 do_withdraw(struct wf *wf, const struct command *cmd, const char **error_r)
 {
-	struct store_application *apps = NULL;
-	struct store_match *matches = NULL;
+	struct store_participation *mine = NULL;
 	struct template_vars *vars = NULL;
 	struct strbuf ended = {0};
-	size_t napps = 0, nmatches = 0, mine = 0;
+	size_t nmine = 0, live = 0;
 	char key[96];
 	bool sent;
 	int ret = -1;
 
-	if (wf->person_id > 0 && store_application_list(wf->store, wf->program->name, NULL, NULL,
-	                                                &apps, &napps, error_r) < 0)
+	if (wf->person_id > 0 &&
+	    store_participation_of_person(wf->store, wf->person_id, &mine, &nmine, error_r) < 0)
 		goto out;
-	for (size_t i = 0; i < napps; i++)
-		if (apps[i].person_id == wf->person_id &&
-		    strcmp(apps[i].status, "withdrawn") != 0 &&
-		    strcmp(apps[i].status, "declined") != 0)
-			mine++;
-	if (mine == 0) {
-		vars = program_vars(wf->config, wf->program);
-		template_vars_set(vars, "results",
-		                  "You have no application in this program, so there was nothing "
-		                  "to withdraw.\n");
-		template_vars_set(vars, "name", wf->from);
-		ret = wf_explain(wf, "withdraw-problem", "meeting-recorded", vars, &sent, error_r);
+	for (size_t i = 0; i < nmine; i++)
+		if (strcmp(mine[i].program, wf->program->name) == 0 &&
+		    strcmp(mine[i].status, "withdrawn") != 0 &&
+		    strcmp(mine[i].status, "declined") != 0 &&
+		    strcmp(mine[i].status, "completed") != 0)
+			live++;
+	if (live == 0) {
+		ret =
+		    wf_explain_held(wf, "withdraw-problem", "meeting-recorded",
+		                    "You have no application in this program, so there was nothing "
+		                    "to withdraw.\n",
+		                    "withdraw from someone with no application", error_r);
 		if (ret == 0)
-			wf_result(wf, "answered", "withdraw from someone with no application");
+			wf->status = "answered";
 		goto out;
 	}
 	if (!wf->proven) {
@@ -948,113 +808,159 @@ do_withdraw(struct wf *wf, const struct command *cmd, const char **error_r)
 		free(summary);
 		goto out;
 	}
-	if (store_match_for_person(wf->store, wf->person_id, &matches, &nmatches, error_r) < 0)
-		goto out;
-	for (size_t i = 0; i < nmatches; i++) {
-		const struct store_match *m = &matches[i];
-		bool is_mentee = m->mentee_person == wf->person_id;
-		const char *partner = is_mentee ? m->mentor_email : m->mentee_email;
-		const char *partner_name = is_mentee
-		                               ? display_name(m->mentor_name, m->mentor_email)
-		                               : display_name(m->mentee_name, m->mentee_email);
-		char *why = xasprintf("%s withdrew%s%s", wf->from, cmd->text != NULL ? ": " : "",
-		                      cmd->text != NULL ? cmd->text : "");
-
-		if (strcmp(m->program, wf->program->name) != 0) {
-			free(why);
+	for (size_t i = 0; i < nmine; i++) {
+		if (strcmp(mine[i].program, wf->program->name) != 0 ||
+		    strcmp(mine[i].status, "withdrawn") == 0 ||
+		    strcmp(mine[i].status, "declined") == 0 ||
+		    strcmp(mine[i].status, "completed") == 0)
 			continue;
-		}
-		if (store_match_end(wf->store, m->id, why, wf->now, error_r) < 0 ||
-		    (!is_mentee &&
-		     store_application_set_status(wf->store, m->mentee_app, "accepted", why,
-		                                  wf->now, error_r) < 0)) {
-			free(why);
-			goto out;
-		}
-		free(why);
-		template_vars_free(&vars);
-		vars = program_vars(wf->config, wf->program);
-		template_vars_set(vars, "name", partner_name);
-		template_vars_set(vars, "partner_name",
-		                  is_mentee ? display_name(m->mentee_name, m->mentee_email)
-		                            : display_name(m->mentor_name, m->mentor_email));
-		template_vars_set(vars, "rematch", is_mentee ? NULL : "yes");
-		snprintf(key, sizeof(key), "partner-withdrew:match=%lld", (long long)m->id);
-		if (queue_to_one(wf, key, "partner-withdrew", partner, "match", m->id,
-		                 "partner-withdrew", vars, AUDIENCE_PARTICIPANT, error_r) < 0)
-			goto out;
-		strbuf_addf(&ended, "  partnership #%lld with %s <%s> ended%s\n", (long long)m->id,
-		            partner_name, partner,
-		            is_mentee ? "" : "; the mentee can be matched again");
-	}
-	for (size_t i = 0; i < napps; i++) {
-		if (apps[i].person_id != wf->person_id ||
-		    strcmp(apps[i].status, "withdrawn") == 0 ||
-		    strcmp(apps[i].status, "declined") == 0)
-			continue;
-		if (store_application_set_status(wf->store, apps[i].id, "withdrawn", cmd->text,
-		                                 wf->now, error_r) < 0)
+		if (groups_leave(wf->config, wf->store, wf->program, &mine[i],
+		                 cmd->text != NULL ? cmd->text : "withdrew", wf->now, &ended,
+		                 error_r) < 0 ||
+		    store_participation_set_status(wf->store, mine[i].id, "withdrawn", cmd->text,
+		                                   wf->now, error_r) < 0)
 			goto out;
 	}
-	template_vars_free(&vars);
-	vars = program_vars(wf->config, wf->program);
-	template_vars_set(vars, "name", display_name(apps[0].name, wf->from));
+	vars = wf_vars(wf);
+	template_vars_set(vars, "name", notice_name(mine[0].name, wf->from));
 	template_vars_set(vars, "address", wf->from);
 	template_vars_set(vars, "reason", cmd->text);
 	template_vars_set(vars, "ended", strbuf_str(&ended));
 	snprintf(key, sizeof(key), "withdrawal:msg=%lld", (long long)wf->row);
-	if (queue_mail(wf->config, wf->store, wf->now, key, "withdrawal", wf->program,
-	               &wf->config->coordinators, "person", wf->person_id, "withdrawal-notice",
-	               vars, AUDIENCE_COORDINATOR, OUTBOX_NOTICE, NULL, NULL, error_r) < 0 ||
+	if (notice_queue(wf->config, wf->store, wf->program, wf->now, key, "withdrawal",
+	                 &wf->program->coordinators, "person", wf->person_id, "withdrawal-notice",
+	                 vars, AUDIENCE_COORDINATOR, OUTBOX_NOTICE, NULL, NULL, error_r) < 0 ||
 	    wf_answer(wf, "withdrawn", "withdrawn", vars, &sent, error_r) < 0)
 		goto out;
-	wf_result(wf, "applied", "withdrew from the program (%zu partnership(s) ended)", nmatches);
+	wf_result(wf, "applied", "withdrew from the program");
 	ret = 0;
 out:
 	strbuf_free(&ended);
 	template_vars_free(&vars);
-	store_application_list_free(&apps, napps);
-	store_match_list_free(&matches, nmatches);
+	store_participation_list_free(&mine, nmine);
 	return ret;
 }
 
+/* The values of a form, for the store. */
+static struct store_answer_value *
+answer_values(const struct form_result *form)
+{
+	struct store_answer_value *v = xcalloc(form->nvalues + 1, sizeof(*v));
+
+	for (size_t i = 0; i < form->nvalues; i++) {
+		const struct form_value *fv = &form->values[i];
+
+		v[i].field = fv->def->key;
+		v[i].value = fv->value;
+		v[i].has_number = fv->value != NULL &&
+		                  (fv->def->type == FIELD_NUMBER || fv->def->type == FIELD_SCALE);
+		v[i].number = fv->number;
+	}
+	return v;
+}
+
+/* The meeting of group g that person has not answered form about yet, the
+ * latest first; 0 when none. */
+static int
+latest_unanswered_meeting(struct wf *wf, int64_t group_id, const char *form, int64_t *event_r,
+                          const char **error_r)
+{
+	struct store_event *events = NULL;
+	size_t n = 0;
+
+	*event_r = 0;
+	if (store_event_list(wf->store, group_id, "meeting", &events, &n, error_r) < 0)
+		return -1;
+	for (size_t i = n; i > 0 && *event_r == 0; i--) {
+		long count;
+
+		if (store_answer_count(wf->store, wf->program->name, form, NULL, wf->person_id, 0,
+		                       events[i - 1].id, &count, error_r) < 0) {
+			store_event_list_free(&events, n);
+			return -1;
+		}
+		if (count == 0)
+			*event_r = events[i - 1].id;
+	}
+	store_event_list_free(&events, n);
+	return 0;
+}
+
 /*
- * An evaluation form (the program's form evaluation) from a partner.  Cases:
- *   1. the sender is in no active partnership: held for the coordinator,
- *      the sender told why (once a day);
- *   2. the form has problems (a missing answer, a scale out of range):
+ * An answer form (an evaluation, a survey) from a participant.  Cases:
+ *   1. about a group, and the sender is in none: explained, held;
+ *   2. about a meeting, and none is named or waits for their answer (an
+ *      evaluation of a meeting that did not happen): explained, held;
+ *   3. the form has problems (a missing answer, a scale out of range):
  *      nothing recorded, the sender told what to fix;
- *   3. not proven: waits for the sender's confirming reply;
- *   4. recorded, once per message (a replay of the same message finds it
- *      recorded), the sender thanked.
- * The answers are stored as the form's summary and never put in an email
- * other than the request to confirm, which goes to their writer.
+ *   4. not proven: waits for the sender's confirming reply;
+ *   5. recorded once per message (a replay finds it), with its round and
+ *      what it is about, the sender thanked.  The answers are kept and
+ *      shown to nobody but who the form's fields allow.
  */
 static int
-handle_evaluation(struct wf *wf, const struct form_result *form, const char **error_r)
+handle_answer(struct wf *wf, const struct program_form *pf, const struct form_result *form,
+              const char **error_r)
 {
-	struct store_person person;
-	struct store_match m;
-	struct template_vars *vars = NULL;
+	struct store_group g;
+	struct store_answer a;
+	struct store_answer_value *values = NULL;
+	struct template_vars *vars = wf_vars(wf);
 	struct strbuf out = {0};
-	char *answers = NULL;
-	bool found, created, sent;
+	char *rform = NULL, *round = NULL, *summary = NULL;
+	int64_t ref, event = 0, id;
+	bool found = false, created, sent;
 	long count = 0;
 	int ret = -1;
 
-	memset(&person, 0, sizeof(person));
-	memset(&m, 0, sizeof(m));
-	if (sender_match_or_explain(wf, "evaluation", "evaluation-problem", "evaluation-recorded",
-	                            &m, &found, error_r) < 0)
-		return -1;
-	if (!found)
-		return 0;
-	vars = program_vars(wf->config, wf->program);
-	if (wf->person_id > 0 && store_person_get(wf->store, wf->person_id, &person, error_r) < 0)
-		goto out;
-	template_vars_set(vars, "name", display_name(person.name, wf->from));
+	memset(&g, 0, sizeof(g));
+	thread_request(wf->thread, &rform, &round, &ref);
+	if (rform != NULL && strcmp(rform, pf->def.name) != 0) {
+		/* A reply to another request: not its round. */
+		free(round);
+		round = NULL;
+		ref = 0;
+	}
+	if (pf->about == ABOUT_GROUP || pf->about == ABOUT_MEETING) {
+		if (groups_of_sender(wf->store, wf->program, wf->person_id,
+		                     pf->about == ABOUT_GROUP && ref > 0 ? ref
+		                                                         : thread_group(wf->thread),
+		                     &g, &found, error_r) < 0)
+			goto out;
+		if (!found) {
+			char *text =
+			    xasprintf("You are not in an active partnership or team of this "
+			              "program, so your %s could not be recorded. The "
+			              "coordinator has been told.\n",
+			              pf->def.title != NULL ? pf->def.title : pf->def.name);
+
+			ret = wf_explain_held(wf, "evaluation-problem", "evaluation-recorded", text,
+			                      "evaluation from someone not in a partnership",
+			                      error_r);
+			free(text);
+			goto out;
+		}
+	}
+	if (pf->about == ABOUT_MEETING) {
+		if (ref > 0 && rform != NULL) {
+			event = ref;
+		} else if (latest_unanswered_meeting(wf, g.id, pf->def.name, &event, error_r) < 0) {
+			goto out;
+		}
+		if (event == 0) {
+			ret = wf_explain_held(
+			    wf, "evaluation-problem", "evaluation-recorded",
+			    "There is no reported meeting of your team that this "
+			    "evaluation could be about, so it was not recorded. Report "
+			    "the meeting first (reply with \"met DATE\"), then send the "
+			    "evaluation again.\n",
+			    "evaluation of a meeting that was not reported", error_r);
+			goto out;
+		}
+	}
+	template_vars_set(vars, "name", wf->from);
 	if (form->problems.n > 0) {
-		strbuf_adds(&out, "The evaluation was not recorded:\n");
+		strbuf_adds(&out, "It was not recorded:\n");
 		for (size_t i = 0; i < form->problems.n; i++)
 			strbuf_addf(&out, "  - %s\n", form->problems.v[i]);
 		strbuf_adds(&out, "Please correct it and send it again.\n");
@@ -1062,111 +968,389 @@ handle_evaluation(struct wf *wf, const struct form_result *form, const char **er
 		if (wf_answer(wf, "evaluation-problems", "evaluation-recorded", vars, &sent,
 		              error_r) < 0)
 			goto out;
-		wf_result(wf, "answered", "evaluation form with %zu problem(s)", form->problems.n);
+		wf_result(wf, "answered", "%s form with %zu problem(s)", pf->def.name,
+		          form->problems.n);
 		ret = 0;
 		goto out;
 	}
-	answers = form_result_summary(form);
+	summary = form_result_summary(form);
 	if (!wf->proven) {
-		ret = request_confirmation(wf, "record your evaluation of the partnership", answers,
-		                           error_r);
+		char *what = xasprintf("record your %s",
+		                       pf->def.title != NULL ? pf->def.title : pf->def.name);
+
+		ret = request_confirmation(wf, what, summary, error_r);
+		free(what);
 		goto out;
 	}
-	if (store_evaluation_add(wf->store, m.id, person.id, wf->row, answers, wf->now, &created,
-	                         error_r) < 0 ||
-	    store_evaluation_count(wf->store, m.id, &count, error_r) < 0)
+	memset(&a, 0, sizeof(a));
+	a.program = wf->program->name;
+	a.form = pf->def.name;
+	a.round = round != NULL ? round : "";
+	a.respondent_id = wf->person_id;
+	a.group_id = g.id;
+	a.event_id = event;
+	a.message_row = wf->row;
+	a.summary = summary;
+	a.created_at = wf->now;
+	values = answer_values(form);
+	if (store_answer_add(wf->store, &a, values, form->nvalues, &id, &created, error_r) < 0 ||
+	    (g.id > 0 && store_answer_count(wf->store, wf->program->name, pf->def.name, NULL, 0,
+	                                    g.id, 0, &count, error_r) < 0))
 		goto out;
-	strbuf_addf(&out, "%s: your evaluation of the partnership with %s.\n",
-	            created ? "Recorded" : "Already recorded",
-	            m.mentee_person == person.id ? display_name(m.mentor_name, m.mentor_email)
-	                                         : display_name(m.mentee_name, m.mentee_email));
+	{
+		struct strbuf partners = {0};
+
+		for (size_t k = 0; k < g.nmembers; k++)
+			if (g.members[k].person_id != wf->person_id)
+				strbuf_addf(&partners, "%s%s", partners.len > 0 ? ", " : "",
+				            notice_name(g.members[k].name, g.members[k].email));
+		if (g.id > 0)
+			strbuf_addf(&out, "%s: your evaluation of the partnership with %s.\n",
+			            created ? "Recorded" : "Already recorded",
+			            strbuf_str(&partners));
+		else
+			strbuf_addf(&out, "%s: your %s.\n",
+			            created ? "Recorded" : "Already recorded",
+			            pf->def.title != NULL ? pf->def.title : pf->def.name);
+		strbuf_free(&partners);
+	}
 	template_vars_set(vars, "results", strbuf_str(&out));
 	if (wf_answer(wf, "evaluation-recorded", "evaluation-recorded", vars, &sent, error_r) < 0)
 		goto out;
-	wf_result(wf, "applied", "evaluation for partnership #%lld (%ld in all)", (long long)m.id,
-	          count);
+	if (g.id > 0)
+		wf_result(wf, "applied", "evaluation for partnership #%lld (%ld in all)",
+		          (long long)g.id, count);
+	else
+		wf_result(wf, "applied", "%s%s%s recorded", pf->def.name, round != NULL ? " " : "",
+		          round != NULL ? round : "");
 	ret = 0;
 out:
-	free(answers);
+	free(values);
+	free(rform);
+	free(round);
+	free(summary);
 	strbuf_free(&out);
 	template_vars_free(&vars);
-	store_person_clear(&person);
-	store_match_clear(&m);
+	store_group_clear(&g);
 	return ret;
 }
 
-/* Names people write in a form reach other people's mail (a supervisor's,
- * a mentor's): no longer than a name. */
-#define NAME_MAX_CHARS 80
-
 static int
-save_application(struct wf *wf, const struct form_result *form, const char **error_r)
+answer_form_problems(struct wf *wf, const struct program_form *pf, const struct form_result *form,
+                     const char **error_r)
 {
-	struct store_application app;
+	struct template_vars *vars = wf_vars(wf);
+	struct strbuf problems = {0};
+	char *summary = form_result_summary(form);
+	char *blank = form_render_blank(&pf->def);
+	bool sent;
+	int ret;
+
+	for (size_t i = 0; i < form->problems.n; i++)
+		strbuf_addf(&problems, "  - %s\n", form->problems.v[i]);
+	template_vars_set(vars, "problems", strbuf_str(&problems));
+	template_vars_set(vars, "understood", summary);
+	template_vars_set(vars, "form", blank);
+	ret = wf_answer(wf, "form-problems", "form-problems", vars, &sent, error_r);
+	if (ret == 0)
+		wf_result(wf, "answered", "%s form with %zu problem(s)%s", pf->def.name,
+		          form->problems.n,
+		          sent ? "" : "; not answered (automatic, or daily limit)");
+	strbuf_free(&problems);
+	free(summary);
+	free(blank);
+	template_vars_free(&vars);
+	return ret;
+}
+
+/* The level a form gives: a number as written, or a choice's place in its
+ * list (1 for the first), so that "Analyst" < "Supervisor" < "Manager". */
+static long
+form_level(const struct form_result *form, const struct form_field_def *fd)
+{
+	const struct form_value *v = fd != NULL ? form_result_get(form, fd->key) : NULL;
+
+	if (v == NULL || v->value == NULL)
+		return -1;
+	if (fd->type == FIELD_NUMBER || fd->type == FIELD_SCALE)
+		return v->number;
+	for (size_t i = 0; i < fd->choices.n; i++)
+		if (str_ieq(fd->choices.v[i], v->value))
+			return (long)i + 1;
+	return -1;
+}
+
+static const char *
+bound_value(const struct program_form *pf, const struct form_result *form, enum form_bind b)
+{
+	const struct form_field_def *fd = program_field_bound(pf, b);
+
+	return fd != NULL ? form_result_value(form, fd->key) : NULL;
+}
+
+/* An approver (supervisor, director) is asked to agree, by reply. */
+static int
+ask_approval(struct wf *wf, const struct program_role *role, const struct store_participation *p,
+             const char *approver, const char *addr, const char *name, const char **error_r)
+{
 	struct template_vars *vars = NULL;
-	const struct form_value *years;
-	const char *given = form_result_value(form, "Name");
-	char *name = given != NULL ? xstrndup(given, NAME_MAX_CHARS) : NULL;
-	char key[80];
+	struct outbox_mail mail;
+	struct strvec to = {0};
+	char key[64];
 	int64_t person, id;
 	bool created;
 	int ret = -1;
 
-	memset(&app, 0, sizeof(app));
-	if (!wf->proven) {
-		char *summary = form_result_summary(form);
+	if (store_person_upsert(wf->store, addr, NULL, &person, error_r) < 0 ||
+	    store_approval_request(wf->store, p->id, approver, person, wf->now, &id, &created,
+	                           error_r) < 0)
+		return -1;
+	if (!created)
+		return 0;
+	vars = wf_vars(wf);
+	template_vars_set(vars, "name", name);
+	template_vars_set(vars, "approver", approver);
+	template_vars_set(vars, "role_title", role->title);
+	template_vars_set(vars, "division", p->division);
+	template_vars_setf(vars, "days", "%d", role->approval_days);
+	snprintf(key, sizeof(key), "approval:approval=%lld", (long long)id);
+	strvec_push(&to, addr);
+	memset(&mail, 0, sizeof(mail));
+	mail.key = key;
+	mail.kind = "approval-request";
+	mail.program = wf->program->name;
+	mail.to = &to;
+	mail.thread_type = "approval";
+	mail.thread_ref = id;
+	mail.template_name = "approval-request";
+	mail.vars = vars;
+	mail.audience = AUDIENCE_SUPERVISOR;
+	mail.capped = true;
+	mail.role = approver;
+	ret = outbox_enqueue(wf->config, wf->store, &mail, wf->now, NULL, error_r);
+	strvec_free(&to);
+	template_vars_free(&vars);
+	return ret;
+}
 
-		ret = request_confirmation(wf, "submit your application", summary, error_r);
-		free(summary);
-		free(name);
-		return ret;
+/*
+ * A join form: an application, or a registration.  Cases:
+ *   1. problems: the sender told each one (a coordinator in the command
+ *      results), nothing recorded;
+ *   2. it registers someone else (a field binds email) and the sender is
+ *      no coordinator: refused;
+ *   3. not proven: waits for the sender's confirming reply;
+ *   4. recorded: the participation with what the form binds (a correction
+ *      replaces it, keeping the decision) and the form as an answer; then
+ *      - a coordinator's registration: decided at once, the person welcomed;
+ *      - approvals asked (supervisor, director), the applicant told;
+ *      - decided automatically: accepted (or the pool, when the role's
+ *        limit is reached), or active for a role that is not grouped first;
+ *      - decided by the coordinator: the application waits for the digest;
+ *      and the supervisor told when the role says so (and no approval is
+ *      asked).
+ */
+static int
+handle_join_form(struct wf *wf, const struct program_form *pf, const struct form_result *form,
+                 struct strbuf *out, const char **error_r)
+{
+	const struct program_role *role = program_role_of_form(&wf->program->model, pf);
+	const struct program_group *unit = wf->program->model.unit;
+	const char *who = bound_value(pf, form, BIND_EMAIL);
+	const char *given = bound_value(pf, form, BIND_NAME);
+	bool by_coordinator = wf_is_coordinator(wf);
+	struct store_participation p, saved;
+	struct store_answer a;
+	struct store_answer_value *values = NULL;
+	struct template_vars *vars = NULL;
+	char *name = given != NULL ? xstrndup(given, NAME_MAX_CHARS) : NULL, *summary = NULL;
+	char key[96];
+	int64_t person, sender, id, answer;
+	bool created, is_new, found, sent, full;
+	int ret = -1;
+
+	memset(&p, 0, sizeof(p));
+	memset(&saved, 0, sizeof(saved));
+	if (form->problems.n > 0) {
+		if (by_coordinator) {
+			summary = form_result_summary(form);
+			strbuf_addf(out, "The %s form could not be used:\n", pf->def.name);
+			for (size_t i = 0; i < form->problems.n; i++)
+				strbuf_addf(out, "  - %s\n", form->problems.v[i]);
+			strbuf_addf(out, "What was understood:\n%s\n", summary);
+			ret = 0;
+		} else {
+			ret = answer_form_problems(wf, pf, form, error_r);
+		}
+		goto out;
 	}
-	if (store_person_upsert(wf->store, wf->from, name, &person, error_r) < 0)
+	if (who == NULL)
+		who = wf->from;
+	if (!by_coordinator && strcasecmp(who, wf->from) != 0) {
+		ret =
+		    wf_explain_held(wf, "command-refused", "command-refused",
+		                    "A form can register only its sender; the coordinator "
+		                    "registers others.\n",
+		                    "a form registering someone else, from a participant", error_r);
 		goto out;
-	app.program = xstrdup(wf->program->name);
-	app.person_id = person;
-	app.role = xstrdup("mentee");
-	app.status = xstrdup("applied");
-	set_opt(&app.division, form, "Division");
-	set_opt(&app.classification, form, "Classification");
-	years = form_result_get(form, "Years as manager");
-	app.years_manager = years != NULL && years->value != NULL ? years->number : -1;
-	set_opt(&app.supervisor_email, form, "Supervisor email");
-	set_opt(&app.competencies, form, "Developmental needs");
-	set_opt(&app.availability, form, "Availability");
-	set_opt(&app.motivation, form, "Why do you want to join");
-	app.answers = form_result_summary(form);
-	app.created_at = wf->now;
-	if (store_application_save(wf->store, &app, &id, &created, error_r) < 0)
-		goto out;
+	}
+	if (!wf->proven) {
+		char *what = xasprintf("submit your %s",
+		                       pf->def.title != NULL ? pf->def.title : pf->def.name);
 
-	vars = program_vars(wf->config, wf->program);
-	template_vars_set(vars, "name", display_name(name, wf->from));
-	template_vars_setf(vars, "application_id", "%lld", (long long)id);
-	template_vars_set_confidential(vars, "answers", app.answers);
-	snprintf(key, sizeof(key),
-	         created ? "ack:application=%lld" : "application-updated:msg=%lld",
-	         created ? (long long)id : (long long)wf->row);
+		summary = form_result_summary(form);
+		ret = request_confirmation(wf, what, summary, error_r);
+		free(what);
+		goto out;
+	}
+	if (store_person_upsert(wf->store, who, name, &person, error_r) < 0 ||
+	    store_person_upsert(wf->store, wf->from, NULL, &sender, error_r) < 0)
+		goto out;
+	p.person_id = person;
+	p.level = form_level(form, program_field_bound(pf, BIND_LEVEL));
+	p.division = (char *)bound_value(pf, form, BIND_DIVISION);
+	p.topics = (char *)bound_value(pf, form, BIND_TOPICS);
+	p.availability = (char *)bound_value(pf, form, BIND_AVAILABILITY);
 	{
-		bool sent;
+		const struct form_value *cap =
+		    program_field_bound(pf, BIND_CAPACITY) != NULL
+		        ? form_result_get(form, program_field_bound(pf, BIND_CAPACITY)->key)
+		        : NULL;
 
-		if (wf_answer_key(wf, key, "ack",
-		                  created ? "application-ack" : "application-updated", vars,
-		                  "application", id, &sent, error_r) < 0)
+		p.capacity = cap != NULL && cap->value != NULL ? cap->number : 0;
+	}
+	for (int b = BIND_SUPERVISOR; b <= BIND_DIRECTOR; b++) {
+		const char *addr = bound_value(pf, form, (enum form_bind)b);
+		int64_t pid;
+
+		if (addr == NULL)
+			continue;
+		if (store_person_upsert(wf->store, addr, NULL, &pid, error_r) < 0 ||
+		    store_participation_add(wf->store, wf->program->name, pid,
+		                            b == BIND_SUPERVISOR ? "supervisor" : "director",
+		                            wf->now, error_r) < 0)
+			goto out;
+		if (b == BIND_SUPERVISOR)
+			p.supervisor_id = pid;
+		else
+			p.director_id = pid;
+	}
+	if (store_participation_find(wf->store, wf->program->name, person, role->name, &found,
+	                             &saved, error_r) < 0)
+		goto out;
+	if (by_coordinator || found) {
+		if (register_participant(wf->config, wf->store, wf->program, role, &p, wf->now, &id,
+		                         &created, error_r) < 0)
+			goto out;
+	} else {
+		p.program = (char *)wf->program->name;
+		p.role = (char *)role->name;
+		p.created_at = wf->now;
+		if (p.capacity <= 0)
+			p.capacity = role->capacity;
+		if (role->decided_by == DECIDED_BY_COORDINATOR)
+			p.status = (char *)"applied";
+		else if (role->approvals.n > 0)
+			p.status = (char *)"approving";
+		else if (unit != NULL && strcmp(unit->roles.v[0], role->name) == 0) {
+			if (role_full(wf, role, &full, error_r) < 0)
+				goto out;
+			p.status = (char *)(full ? "pool" : "accepted");
+		} else
+			p.status = (char *)"active";
+		if (store_participation_save(wf->store, &p, &id, &created, error_r) < 0)
 			goto out;
 	}
+	/* created says whether this form made the participation; the saves
+	 * below only update it. */
+	is_new = created;
+	summary = form_result_summary(form);
+	memset(&a, 0, sizeof(a));
+	a.program = wf->program->name;
+	a.form = pf->def.name;
+	a.respondent_id = sender;
+	a.subject_id = person;
+	a.participation_id = id;
+	a.message_row = wf->row;
+	a.summary = summary;
+	a.created_at = wf->now;
+	values = answer_values(form);
+	if (store_answer_add(wf->store, &a, values, form->nvalues, &answer, &created, error_r) < 0)
+		goto out;
+	p.answer_id = answer;
+	p.program = (char *)wf->program->name;
+	p.role = (char *)role->name;
+	if (store_participation_save(wf->store, &p, &id, &created, error_r) < 0)
+		goto out;
+	store_participation_clear(&saved);
+	if (store_participation_get(wf->store, id, &found, &saved, error_r) < 0)
+		goto out;
+
+	vars = wf_vars(wf);
+	template_vars_set(vars, "name", notice_name(saved.name, saved.email));
+	template_vars_setf(vars, "application_id", "%lld", (long long)id);
+	template_vars_set(vars, "role_title", role->title);
+	template_vars_set_confidential(vars, "answers", summary);
+	template_vars_set(vars, "status", saved.status);
+	if (by_coordinator && strcasecmp(saved.email, wf->from) != 0) {
+		snprintf(key, sizeof(key), "welcome:participation=%lld", (long long)id);
+		if (notice_queue_one(wf->config, wf->store, wf->program, wf->now, key, "welcome",
+		                     saved.email, "participation", id, "welcome", vars,
+		                     AUDIENCE_PARTICIPANT, error_r) < 0)
+			goto out;
+		strbuf_addf(out, "%s #%lld %s <%s> is registered (%s: %s).\n", role->title,
+		            (long long)id, notice_name(saved.name, saved.email), saved.email,
+		            "strengths", saved.topics != NULL ? saved.topics : "none given");
+		if (out->len > 0)
+			out->buf[0] = (char)(out->buf[0] >= 'a' && out->buf[0] <= 'z'
+			                         ? out->buf[0] - 'a' + 'A'
+			                         : out->buf[0]);
+		wf_result(wf, "applied", "%s #%lld registered", role->name, (long long)id);
+		ret = 0;
+		goto out;
+	}
+	/* The applicant's own application. */
+	{
+		struct strbuf approvers = {0};
+
+		if (strcmp(saved.status, "approving") == 0) {
+			for (size_t i = 0; i < role->approvals.n; i++) {
+				const char *addr = strcmp(role->approvals.v[i], "supervisor") == 0
+				                       ? saved.supervisor_email
+				                       : saved.director_email;
+
+				if (addr == NULL)
+					continue;
+				strbuf_addf(&approvers, "%s%s (%s)", approvers.len > 0 ? ", " : "",
+				            addr, role->approvals.v[i]);
+				if (ask_approval(wf, role, &saved, role->approvals.v[i], addr,
+				                 notice_name(saved.name, saved.email),
+				                 error_r) < 0) {
+					strbuf_free(&approvers);
+					goto out;
+				}
+			}
+		}
+		template_vars_set(vars, "approvers", strbuf_str(&approvers));
+		strbuf_free(&approvers);
+	}
+	snprintf(key, sizeof(key), is_new ? "ack:application=%lld" : "application-updated:msg=%lld",
+	         is_new ? (long long)id : (long long)wf->row);
+	if (wf_answer_key(wf, key, "ack", is_new ? "application-ack" : "application-updated", vars,
+	                  "application", id, &sent, error_r) < 0)
+		goto out;
 	/* The supervisor learns that their employee applied, and nothing of the
 	 * self-assessment: the template is rendered for the supervisor audience,
 	 * which refuses confidential values.  The supervisor is a person with a
 	 * role, and a notice to them counts against their daily cap. */
-	if (wf->program->notify_supervisor && app.supervisor_email != NULL) {
+	if (role->notify_supervisor && role->approvals.n == 0 && saved.supervisor_email != NULL) {
 		struct outbox_mail mail;
 		struct strvec to = {0};
 
-		template_vars_set(vars, "supervisor_email", app.supervisor_email);
-		template_vars_set(vars, "division", app.division);
+		template_vars_set(vars, "supervisor_email", saved.supervisor_email);
+		template_vars_set(vars, "division", saved.division);
 		snprintf(key, sizeof(key), "supervisor-notice:application=%lld", (long long)id);
-		strvec_push(&to, app.supervisor_email);
+		strvec_push(&to, saved.supervisor_email);
 		memset(&mail, 0, sizeof(mail));
 		mail.key = key;
 		mail.kind = "supervisor-notice";
@@ -1187,40 +1371,144 @@ save_application(struct wf *wf, const struct form_result *form, const char **err
 		strvec_free(&to);
 	}
 	wf_result(wf, "applied", "application #%lld %s", (long long)id,
-	          created ? "received" : "updated");
+	          is_new ? "received" : "updated");
 	ret = 0;
 out:
 	free(name);
+	free(summary);
+	free(values);
 	template_vars_free(&vars);
-	store_application_clear(&app);
+	store_participation_clear(&saved);
 	return ret;
 }
 
+/*
+ * An approver's reply to a request to approve (thread "approval").  Cases:
+ *   1. not the approver asked (a token of someone else): not handled here;
+ *   2. already decided: said so;
+ *   3. neither yes nor no: not handled here (an ordinary message);
+ *   4. yes: agreed; when every approval of the participation agrees, it is
+ *      accepted (or the pool, at the role's limit) and the applicant told;
+ *   5. no: refused, the application declined, the applicant and the
+ *      coordinators told.
+ */
 static int
-answer_form_problems(struct wf *wf, const struct form_result *form, const char **error_r)
+handle_approval_reply(struct wf *wf, bool *handled_r, const char **error_r)
 {
-	struct template_vars *vars = program_vars(wf->config, wf->program);
-	struct strbuf problems = {0};
-	char *summary = form_result_summary(form);
-	char *blank = form_render_blank(&wf->program->application_form);
-	bool sent;
-	int ret;
+	struct store_approval ap;
+	struct store_approval *all = NULL;
+	struct store_participation p;
+	struct template_vars *vars = NULL;
+	enum trust_answer answer = trust_confirm_word(wf->reply);
+	size_t nall = 0, agreed = 0;
+	char key[96];
+	bool found, sent;
+	int ret = -1;
 
-	for (size_t i = 0; i < form->problems.n; i++)
-		strbuf_addf(&problems, "  - %s\n", form->problems.v[i]);
-	template_vars_set(vars, "problems", strbuf_str(&problems));
-	template_vars_set(vars, "understood", summary);
-	template_vars_set(vars, "form", blank);
-	ret = wf_answer(wf, "form-problems", "form-problems", vars, &sent, error_r);
-	if (ret == 0)
-		wf_result(wf, "answered", "application form with %zu problem(s)%s",
-		          form->problems.n,
-		          sent ? "" : "; not answered (automatic, or daily limit)");
-	strbuf_free(&problems);
-	free(summary);
-	free(blank);
+	*handled_r = false;
+	memset(&ap, 0, sizeof(ap));
+	memset(&p, 0, sizeof(p));
+	if (store_approval_get(wf->store, wf->thread->thread_ref, &found, &ap, error_r) < 0)
+		return -1;
+	if (!found || ap.person_id != wf->person_id || answer == TRUST_ANSWER_NONE) {
+		ret = 0;
+		goto out;
+	}
+	*handled_r = true;
+	if (store_participation_get(wf->store, ap.participation_id, &found, &p, error_r) < 0)
+		goto out;
+	vars = wf_vars(wf);
+	template_vars_set(vars, "name", notice_name(p.name, p.email));
+	template_vars_set(vars, "approver", ap.approver);
+	if (strcmp(ap.status, "waiting") != 0) {
+		template_vars_setf(vars, "outcome", "already %s", ap.status);
+		if (wf_answer(wf, "approval-thanks", "approval-thanks", vars, &sent, error_r) < 0)
+			goto out;
+		wf_result(wf, "ignored", "approval #%lld was already %s", (long long)ap.id,
+		          ap.status);
+		ret = 0;
+		goto out;
+	}
+	if (store_approval_decide(wf->store, ap.id,
+	                          answer == TRUST_ANSWER_YES ? "agreed" : "refused", wf->reply,
+	                          wf->row, wf->now, error_r) < 0)
+		goto out;
+	template_vars_set(vars, "outcome", answer == TRUST_ANSWER_YES ? "agreed" : "refused");
+	if (wf_answer(wf, "approval-thanks", "approval-thanks", vars, &sent, error_r) < 0 ||
+	    store_approval_list(wf->store, NULL, p.id, NULL, &all, &nall, error_r) < 0)
+		goto out;
+	for (size_t i = 0; i < nall; i++)
+		agreed += strcmp(all[i].status, "agreed") == 0;
+	if (answer == TRUST_ANSWER_NO || agreed == nall) {
+		const struct program_role *role = program_role(&wf->program->model, p.role);
+		const char *status = "declined";
+		bool full = false;
+
+		if (answer == TRUST_ANSWER_YES) {
+			if (role_full(wf, role, &full, error_r) < 0)
+				goto out;
+			status = full ? "pool" : "accepted";
+		}
+		if (strcmp(p.status, "approving") == 0 &&
+		    store_participation_set_status(
+		        wf->store, p.id, status, answer == TRUST_ANSWER_NO ? "not approved" : NULL,
+		        wf->now, error_r) < 0)
+			goto out;
+		template_vars_set(vars, "status", status);
+		template_vars_set(vars, "refused", answer == TRUST_ANSWER_NO ? "yes" : NULL);
+		snprintf(key, sizeof(key), "approval-result:application=%lld", (long long)p.id);
+		if (notice_queue_one(wf->config, wf->store, wf->program, wf->now, key,
+		                     "approval-result", p.email, "application", p.id,
+		                     "approval-result", vars, AUDIENCE_PARTICIPANT, error_r) < 0)
+			goto out;
+		if (answer == TRUST_ANSWER_NO) {
+			snprintf(key, sizeof(key), "approval-refused:application=%lld",
+			         (long long)p.id);
+			if (notice_queue(wf->config, wf->store, wf->program, wf->now, key,
+			                 "approval-refused", &wf->program->coordinators,
+			                 "application", p.id, "approval-refused", vars,
+			                 AUDIENCE_COORDINATOR, OUTBOX_NOTICE, NULL, NULL,
+			                 error_r) < 0)
+				goto out;
+		}
+	}
+	wf_result(wf, "applied", "%s %s application #%lld", ap.approver,
+	          answer == TRUST_ANSWER_YES ? "agreed to" : "refused", (long long)p.id);
+	ret = 0;
+out:
+	store_approval_list_free(&all, nall);
+	store_approval_clear(&ap);
+	store_participation_clear(&p);
 	template_vars_free(&vars);
 	return ret;
+}
+
+/* The form of use with the most keys in text (at least two), or NULL; the
+ * caller frees *form_r. */
+static const struct program_form *
+find_form(const struct config_program *program, enum program_form_use use, const char *text,
+          struct form_result **form_r)
+{
+	const struct program_form *best = NULL;
+
+	*form_r = NULL;
+	for (size_t i = 0; i < program->model.nforms; i++) {
+		const struct program_form *f = &program->model.forms[i];
+		struct form_result *r = NULL;
+
+		if (f->use != use)
+			continue;
+		form_parse(&f->def, text, &r);
+		if (r->keys_found >= 2 &&
+		    (*form_r == NULL || r->keys_found > (*form_r)->keys_found)) {
+			form_result_free(form_r);
+			*form_r = r;
+			best = f;
+		} else {
+			form_result_free(&r);
+		}
+	}
+	return best;
 }
 
 /*
@@ -1228,12 +1516,13 @@ answer_form_problems(struct wf *wf, const struct form_result *form, const char *
  *   1. a coordinator's command: refused, with an explanation (once a day);
  *   2. help: the participant's commands;
  *   3. withdraw: do_withdraw;
- *   4. meeting reports: handle_meetings;
- *   5. the program's evaluation form (in the new text only): evaluation;
- *   6. an application form (new text first, else the quoted questionnaire
- *      they filled in): saved, or one answer naming each problem;
- *   7. someone with no application in the program: the questionnaire
- *      (once a day);
+ *   4. meeting reports: "met" lines, or the meeting form;
+ *   5. an answer form (in the new text only: a quoted request would look
+ *      filled in);
+ *   6. a join form (new text first, else the quoted questionnaire they
+ *      filled in): saved, or one answer naming each problem;
+ *   7. someone taking no part in the program: the questionnaire (once a
+ *      day);
  *   8. anything else: held for the coordinator, the sender told (once a
  *      day) that a person will read it.
  * State changes (3 to 6) wait for a confirming reply when the sender did
@@ -1245,6 +1534,8 @@ handle_participant(struct wf *wf, const char **error_r)
 	struct command_list *cmds = NULL;
 	struct form_result *form = NULL;
 	struct template_vars *vars = NULL;
+	const struct program_form *pf;
+	struct strbuf unused = {0};
 	bool sent, meetings = false, participant = false;
 	int ret = -1;
 
@@ -1253,7 +1544,7 @@ handle_participant(struct wf *wf, const char **error_r)
 		const struct command *cmd = &cmds->cmds[i];
 
 		if (command_is_coordinator_only(cmd->verb)) {
-			vars = program_vars(wf->config, wf->program);
+			vars = wf_vars(wf);
 			template_vars_set(vars, "command", cmd->line);
 			if (wf_explain(wf, "command-refused", "command-refused", vars, &sent,
 			               error_r) < 0)
@@ -1264,7 +1555,7 @@ handle_participant(struct wf *wf, const char **error_r)
 			goto out;
 		}
 		if (cmd->verb == CMD_HELP) {
-			vars = program_vars(wf->config, wf->program);
+			vars = wf_vars(wf);
 			if (wf_answer(wf, "participant-help", "participant-help", vars, &sent,
 			              error_r) < 0)
 				goto out;
@@ -1280,41 +1571,39 @@ handle_participant(struct wf *wf, const char **error_r)
 			meetings = true;
 	}
 	if (meetings) {
-		ret = handle_meetings(wf, cmds, error_r);
+		ret = record_meetings(wf, cmds, NULL, NULL, error_r);
+		goto out;
+	}
+	pf = find_form(wf->program, FORM_USE_MEETING, wf->reply, &form);
+	if (pf != NULL) {
+		ret = form->problems.n > 0 ? answer_form_problems(wf, pf, form, error_r)
+		                           : record_meetings(wf, NULL, form, pf, error_r);
+		goto out;
+	}
+	pf = find_form(wf->program, FORM_USE_ANSWER, wf->reply, &form);
+	if (pf != NULL) {
+		ret = handle_answer(wf, pf, form, error_r);
+		goto out;
+	}
+	pf = find_join_form(wf->program, wf->reply, &form);
+	if (pf == NULL)
+		pf = find_join_form(wf->program, wf->msg->text, &form);
+	if (pf != NULL) {
+		ret = handle_join_form(wf, pf, form, &unused, error_r);
 		goto out;
 	}
 
-	/* An evaluation, when the program has that form: in the new text
-	 * only (a quoted evaluation request would otherwise look filled in). */
-	if (wf->program->evaluation_form.nfields > 0) {
-		form_parse(&wf->program->evaluation_form, wf->reply, &form);
-		if (form->keys_found >= 2) {
-			ret = handle_evaluation(wf, form, error_r);
-			goto out;
-		}
-		form_result_free(&form);
-	}
-
-	/* An application: the form is usually in the new text; a person who
-	 * filled in the quoted questionnaire leaves it in the quote. */
-	form_parse(&wf->program->application_form, wf->reply, &form);
-	if (form->keys_found < 2) {
-		form_result_free(&form);
-		form_parse(&wf->program->application_form, wf->msg->text, &form);
-	}
-	if (form->keys_found >= 2) {
-		ret = form->problems.n == 0 ? save_application(wf, form, error_r)
-		                            : answer_form_problems(wf, form, error_r);
-		goto out;
-	}
-
-	vars = program_vars(wf->config, wf->program);
+	vars = wf_vars(wf);
 	if (wf->person_id > 0 && store_person_in_program(wf->store, wf->program->name,
 	                                                 wf->person_id, &participant, error_r) < 0)
 		goto out;
 	if (!participant) {
-		char *blank = form_render_blank(&wf->program->application_form);
+		const struct program_form *join = NULL;
+		char *blank;
 
+		for (size_t i = 0; i < wf->program->model.nroles && join == NULL; i++)
+			join = program_form(&wf->program->model, wf->program->model.roles[i].form);
+		blank = join != NULL ? form_render_blank(&join->def) : xstrdup("");
 		template_vars_set(vars, "form", blank);
 		free(blank);
 		if (wf_explain(wf, "questionnaire", "questionnaire", vars, &sent, error_r) < 0)
@@ -1335,6 +1624,7 @@ handle_participant(struct wf *wf, const char **error_r)
 	}
 	ret = 0;
 out:
+	strbuf_free(&unused);
 	template_vars_free(&vars);
 	form_result_free(&form);
 	command_list_free(&cmds);
@@ -1345,7 +1635,7 @@ out:
 static int
 dispatch(struct wf *wf, const char **error_r)
 {
-	if (config_is_coordinator(wf->config, wf->from))
+	if (wf_is_coordinator(wf))
 		return handle_coordinator(wf, error_r);
 	return handle_participant(wf, error_r);
 }
@@ -1361,11 +1651,11 @@ notify_bounce(struct wf *wf, const struct store_person *p, const struct bounce_i
 	char key[96], *roles = NULL;
 	int ret;
 
-	if (wf->config->coordinators.n == 0)
+	if (wf->program->coordinators.n == 0)
 		return 0;
 	if (store_person_roles(wf->store, p->id, &roles, error_r) < 0)
 		return -1;
-	vars = program_vars(wf->config, wf->program);
+	vars = wf_vars(wf);
 	template_vars_set(vars, "address", p->email);
 	template_vars_set(vars, "name", p->name);
 	template_vars_set(vars, "roles", roles);
@@ -1373,9 +1663,9 @@ notify_bounce(struct wf *wf, const struct store_person *p, const struct bounce_i
 	template_vars_set(vars, "diagnostic", bounce->diagnostic);
 	snprintf(key, sizeof(key), "bounce-notice:person=%lld:msg=%lld", (long long)p->id,
 	         (long long)wf->row);
-	ret = queue_mail(wf->config, wf->store, wf->now, key, "bounce-notice", wf->program,
-	                 &wf->config->coordinators, "person", p->id, "bounce-notice", vars,
-	                 AUDIENCE_COORDINATOR, OUTBOX_NOTICE, NULL, NULL, error_r);
+	ret = notice_queue(wf->config, wf->store, wf->program, wf->now, key, "bounce-notice",
+	                   &wf->program->coordinators, "person", p->id, "bounce-notice", vars,
+	                   AUDIENCE_COORDINATOR, OUTBOX_NOTICE, NULL, NULL, error_r);
 	template_vars_free(&vars);
 	free(roles);
 	return ret;
@@ -1485,7 +1775,7 @@ static int
 answer_request(struct wf *wf, const struct store_confirmation *c, const char *outcome,
                const char **error_r)
 {
-	struct template_vars *vars = program_vars(wf->config, wf->program);
+	struct template_vars *vars = wf_vars(wf);
 	bool sent;
 	int ret;
 
@@ -1628,7 +1918,7 @@ handle_truncated(struct wf *wf, const struct workflow_parsed *parsed, enum messa
 	if (cls != CLASS_MESSAGE || wf->msg->from_addr == NULL || !wf->may_answer)
 		return 0;
 	wf->from = wf->msg->from_addr;
-	vars = program_vars(wf->config, wf->program);
+	vars = wf_vars(wf);
 	template_vars_setf(vars, "size_mb", "%.1f", (double)parsed->size / (1024.0 * 1024.0));
 	template_vars_setf(vars, "limit_mb", "%zu",
 	                   wf->config->imap.max_message_size / (1024 * 1024));
@@ -1669,6 +1959,10 @@ apply_person_message(struct wf *wf, const struct workflow_parsed *parsed, const 
 	if (wf->proven && o.thread.thread_type != NULL &&
 	    strcmp(o.thread.thread_type, "confirm") == 0 &&
 	    handle_confirmation_reply(wf, &handled, error_r) < 0)
+		goto out;
+	if (!handled && wf->proven && o.thread.thread_type != NULL &&
+	    strcmp(o.thread.thread_type, "approval") == 0 &&
+	    handle_approval_reply(wf, &handled, error_r) < 0)
 		goto out;
 	if (!handled && dispatch(wf, error_r) < 0)
 		goto out;
@@ -1870,386 +2164,87 @@ workflow_apply_message(const struct config *config, struct store *store, int64_t
 	return ret;
 }
 
-/* ---- what is due ---- */
+/* ---- templates ---- */
 
-static void
-describe_application(struct strbuf *sb, const struct store_application *a)
-{
-	strbuf_addf(sb, "  #%lld %s <%s>", (long long)a->id, display_name(a->name, a->email),
-	            a->email);
-	if (a->division != NULL)
-		strbuf_addf(sb, ", %s", a->division);
-	if (a->years_manager >= 0)
-		strbuf_addf(sb, ", %ld years as manager", a->years_manager);
-	strbuf_addc(sb, '\n');
-	if (a->competencies != NULL)
-		strbuf_addf(sb, "      %s: %s\n",
-		            strcmp(a->role, "mentor") == 0 ? "strengths" : "needs",
-		            a->competencies);
-}
+/* What may never reach a supervisor: self-assessments and the answers
+ * that hold them, meeting notes, evaluation comments, a request's quote. */
+static const char *const workflow_confidential[] = {
+    "answers",       "needs",         "notes",         "comments", "summary",
+    "mentee_topics", "mentor_topics", "member_topics", NULL};
 
-/* The digest: applications waiting for a decision, mentees waiting for a
- * mentor with suggested pairs, mentors' free places, emails that failed and
- * messages held.  Failures and held messages are marked reported only when
- * the digest is actually queued (the key was new). */
 static int
-build_digest(const struct config *config, struct store *store, const struct config_program *program,
-             time_t now, const char *key, const char *in_reply_to, const char **error_r)
+check_one(const struct config *config, const struct config_program *program, const char *name,
+          enum template_audience audience, const char **error_r)
 {
-	struct store_application *pending = NULL, *accepted = NULL, *mentors = NULL;
-	struct store_outbox *failed = NULL;
-	struct store_message *held = NULL;
-	struct match_candidate *mc = NULL, *oc = NULL;
-	struct match_suggestion *sugg = NULL;
-	size_t npending = 0, naccepted = 0, nmentors = 0, nfailed = 0, nheld = 0, nsugg = 0;
-	struct strbuf sb_pending = {0}, sb_waiting = {0}, sb_mentors = {0}, sb_sugg = {0},
-	              sb_failed = {0}, sb_held = {0};
-	struct template_vars *vars = NULL;
-	struct outbox_queued q;
-	int ret = -1;
+	char *dir = template_dir_for(config->templates, program->name, name);
+	int ret = template_check(dir, name, audience, workflow_confidential, error_r);
 
-	if (store_application_list(store, program->name, "mentee", "applied", &pending, &npending,
-	                           error_r) < 0 ||
-	    store_application_list(store, program->name, "mentee", "accepted", &accepted,
-	                           &naccepted, error_r) < 0 ||
-	    store_application_list(store, program->name, "mentor", "active", &mentors, &nmentors,
-	                           error_r) < 0 ||
-	    store_outbox_unreported_failures(store, false, &failed, &nfailed, error_r) < 0 ||
-	    store_message_unreported(store, program->name, false, &held, &nheld, error_r) < 0)
-		goto out;
-	for (size_t i = 0; i < npending; i++)
-		describe_application(&sb_pending, &pending[i]);
-	for (size_t i = 0; i < naccepted; i++)
-		describe_application(&sb_waiting, &accepted[i]);
-	oc = xcalloc(nmentors + 1, sizeof(*oc));
-	for (size_t i = 0; i < nmentors; i++) {
-		long used;
-
-		if (store_match_count_for_mentor(store, mentors[i].id, &used, error_r) < 0)
-			goto out;
-		oc[i].id = mentors[i].id;
-		oc[i].competencies = mentors[i].competencies;
-		oc[i].free_slots = mentors[i].capacity - used;
-		describe_application(&sb_mentors, &mentors[i]);
-		strbuf_addf(&sb_mentors, "      %ld of %ld places taken\n", used,
-		            mentors[i].capacity);
-	}
-	/* Suggest for accepted mentees first, then for those still applying. */
-	mc = xcalloc(naccepted + npending + 1, sizeof(*mc));
-	for (size_t i = 0; i < naccepted; i++) {
-		mc[i].id = accepted[i].id;
-		mc[i].competencies = accepted[i].competencies;
-	}
-	for (size_t i = 0; i < npending; i++) {
-		mc[naccepted + i].id = pending[i].id;
-		mc[naccepted + i].competencies = pending[i].competencies;
-	}
-	match_suggest(mc, naccepted + npending, oc, nmentors, &sugg, &nsugg);
-	for (size_t i = 0; i < nsugg; i++)
-		strbuf_addf(&sb_sugg, "  match %lld with %lld   (%d in common%s%s)\n",
-		            (long long)sugg[i].mentee_id, (long long)sugg[i].mentor_id,
-		            sugg[i].score, sugg[i].score > 0 ? ": " : "", sugg[i].shared);
-	for (size_t i = 0; i < nfailed; i++)
-		strbuf_addf(&sb_failed, "  %s to %s: %s\n", failed[i].kind, failed[i].recipients,
-		            failed[i].last_error != NULL ? failed[i].last_error : "failed");
-	for (size_t i = 0; i < nheld; i++)
-		strbuf_addf(&sb_held, "  message #%lld from %s, \"%s\": %s\n",
-		            (long long)held[i].id, held[i].from_addr ? held[i].from_addr : "?",
-		            held[i].subject ? held[i].subject : "",
-		            held[i].reason ? held[i].reason : "");
-
-	vars = program_vars(config, program);
-	template_vars_set(vars, "pending", strbuf_str(&sb_pending));
-	template_vars_set(vars, "waiting", strbuf_str(&sb_waiting));
-	template_vars_set(vars, "mentors", strbuf_str(&sb_mentors));
-	template_vars_set(vars, "suggestions", strbuf_str(&sb_sugg));
-	template_vars_set(vars, "failed", strbuf_str(&sb_failed));
-	template_vars_set(vars, "held", strbuf_str(&sb_held));
-	template_vars_setf(vars, "pending_count", "%zu", npending);
-	if (queue_mail(config, store, now, key, "digest", program, &config->coordinators, "digest",
-	               0, "digest", vars, AUDIENCE_COORDINATOR, OUTBOX_NOTICE, in_reply_to, &q,
-	               error_r) < 0)
-		goto out;
-	if (q.created) {
-		store_outbox_list_free(&failed, nfailed);
-		store_message_list_free(&held, nheld);
-		if (store_outbox_unreported_failures(store, true, &failed, &nfailed, error_r) < 0 ||
-		    store_message_unreported(store, program->name, true, &held, &nheld, error_r) <
-		        0)
-			goto out;
-	}
-	ret = 0;
-out:
-	template_vars_free(&vars);
-	match_suggestions_free(&sugg, nsugg);
-	free(mc);
-	free(oc);
-	strbuf_free(&sb_pending);
-	strbuf_free(&sb_waiting);
-	strbuf_free(&sb_mentors);
-	strbuf_free(&sb_sugg);
-	strbuf_free(&sb_failed);
-	strbuf_free(&sb_held);
-	store_application_list_free(&pending, npending);
-	store_application_list_free(&accepted, naccepted);
-	store_application_list_free(&mentors, nmentors);
-	store_outbox_list_free(&failed, nfailed);
-	store_message_list_free(&held, nheld);
+	if (ret < 0)
+		*error_r = errorf("program %s: %s", program->name, *error_r);
+	free(dir);
 	return ret;
-}
-
-static void
-month_title(const char *month, char *buf, size_t size)
-{
-	int y = atoi(month), m = atoi(month + 5);
-	struct tm tm;
-
-	clock_local(clock_local_midnight(y, m, 1), &tm);
-	if (strftime(buf, size, "%B %Y", &tm) == 0)
-		snprintf(buf, size, "%s", month);
-}
-
-/* The names and addresses of partnership id, for an email about it. */
-static int
-load_match(struct store *store, int64_t id, struct store_match *m_r, const char **error_r)
-{
-	bool found;
-
-	if (store_match_get(store, id, &found, m_r, error_r) < 0)
-		return -1;
-	if (!found) {
-		*error_r = errorf("partnership #%lld vanished during scheduling", (long long)id);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-run_action(const struct config *config, struct store *store, const struct config_program *program,
-           const struct schedule_action *a, const struct schedule_match *counts, size_t ncounts,
-           time_t now, const char **error_r)
-{
-	struct template_vars *vars = NULL;
-	struct store_match m;
-	struct strvec to = {0};
-	struct strbuf sb = {0};
-	char title[32];
-	bool queued;
-	int ret = -1;
-
-	memset(&m, 0, sizeof(m));
-	/* Reminders and the follow-up arrive already filtered (the store and
-	 * followup_done); the digest is built only when today's key is new,
-	 * since building it reads the whole program. */
-	if (a->kind == DUE_DIGEST) {
-		if (store_outbox_has_key(store, a->key, &queued, error_r) < 0)
-			return -1;
-		if (queued)
-			return 0;
-	}
-	vars = program_vars(config, program);
-	month_title(a->period, title, sizeof(title));
-	template_vars_set(vars, "month", title);
-	switch (a->kind) {
-	case DUE_MEETING_REMINDER: {
-		long count = 0;
-
-		if (load_match(store, a->match_id, &m, error_r) < 0)
-			goto out;
-		/* counts is ordered by id (the store's ORDER BY). */
-		for (size_t lo = 0, hi = ncounts; lo < hi;) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (counts[mid].id == a->match_id) {
-				count = counts[mid].meetings_this_month;
-				break;
-			}
-			if (counts[mid].id < a->match_id)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		template_vars_set(vars, "mentee_name", display_name(m.mentee_name, m.mentee_email));
-		template_vars_set(vars, "mentor_name", display_name(m.mentor_name, m.mentor_email));
-		template_vars_setf(vars, "meetings", "%ld", count);
-		strvec_push(&to, m.mentee_email);
-		strvec_push(&to, m.mentor_email);
-		ret = queue_mail(config, store, now, a->key, "reminder", program, &to, "match",
-		                 m.id, "meeting-reminder", vars, AUDIENCE_PARTICIPANT,
-		                 OUTBOX_NOTICE, NULL, NULL, error_r);
-		break;
-	}
-	case DUE_CADENCE_FOLLOWUP:
-		for (size_t i = 0; i < a->nbelow; i++) {
-			if (load_match(store, a->below[i].match_id, &m, error_r) < 0)
-				goto out;
-			strbuf_addf(&sb, "  #%lld %s with mentor %s: %ld of %d meetings\n",
-			            (long long)m.id, display_name(m.mentee_name, m.mentee_email),
-			            display_name(m.mentor_name, m.mentor_email),
-			            a->below[i].meetings, program->meetings_per_month);
-			store_match_clear(&m);
-		}
-		template_vars_set(vars, "below", strbuf_str(&sb));
-		template_vars_setf(vars, "below_count", "%zu", a->nbelow);
-		template_vars_setf(vars, "partnership_count", "%zu", a->neligible);
-		ret = queue_mail(config, store, now, a->key, "followup", program,
-		                 &config->coordinators, "program", 0, "cadence-followup", vars,
-		                 AUDIENCE_COORDINATOR, OUTBOX_NOTICE, NULL, NULL, error_r);
-		break;
-	case DUE_DIGEST:
-		ret = build_digest(config, store, program, now, a->key, NULL, error_r);
-		break;
-	}
-out:
-	store_match_clear(&m);
-	strbuf_free(&sb);
-	strvec_free(&to);
-	template_vars_free(&vars);
-	return ret;
-}
-
-static int
-schedule_program(const struct config *config, struct store *store,
-                 const struct config_program *program, bool first, time_t now,
-                 size_t *npartnerships_r, size_t *nactions_r, const char **error_r)
-{
-	struct store_cadence *cadence = NULL;
-	struct schedule_match *counts = NULL;
-	struct schedule_action *actions = NULL;
-	struct store_outbox *failed = NULL;
-	struct store_message *held = NULL;
-	struct schedule_input in;
-	size_t nmatches = 0, nactions = 0, nfailed = 0, nheld = 0;
-	char month[8], prev[8], prefix[32], suffix[32], followup_key[128];
-	bool need_this, need_prev;
-	int ret = -1;
-
-	memset(&in, 0, sizeof(in));
-	clock_month_key(now, month);
-	schedule_previous_month(now, prev);
-	schedule_reminder_key_affixes(month, prefix, suffix);
-	schedule_followup_key(program->name, now, followup_key);
-	in.program = program->name;
-	in.meetings_per_month = program->meetings_per_month;
-	in.reminder_day = program->reminder_day;
-	in.work_start_hour = config->work_start_hour;
-	in.work_end_hour = config->work_end_hour;
-	in.work_weekends = config->work_weekends;
-	if (store_outbox_has_key(store, followup_key, &in.followup_done, error_r) < 0)
-		goto out;
-	/* Counting meetings is most of a cycle's cost at 100,000 partnerships:
-	 * count only the months that can make something due now. */
-	schedule_counts_needed(&in, now, &need_this, &need_prev);
-	if (store_match_cadence(store, program->name, need_this ? month : NULL,
-	                        need_prev ? prev : NULL, prefix, suffix, &cadence, &nmatches,
-	                        error_r) < 0)
-		goto out;
-	counts = xcalloc(nmatches + 1, sizeof(*counts));
-	for (size_t i = 0; i < nmatches; i++) {
-		counts[i].id = cadence[i].id;
-		counts[i].created_at = cadence[i].created_at;
-		counts[i].meetings_this_month = cadence[i].meetings_this_month;
-		counts[i].meetings_last_month = cadence[i].meetings_last_month;
-		counts[i].reminded = cadence[i].reminded;
-	}
-	in.matches = counts;
-	in.nmatches = nmatches;
-	if (store_application_count(store, program->name, "mentee", "applied",
-	                            &in.pending_applications, error_r) < 0 ||
-	    store_message_unreported(store, program->name, false, &held, &nheld, error_r) < 0)
-		goto out;
-	/* Failed emails are reported once, in the first program's digest. */
-	if (first && store_outbox_unreported_failures(store, false, &failed, &nfailed, error_r) < 0)
-		goto out;
-	in.unreported_failures = (long)nfailed;
-	in.unreported_messages = (long)nheld;
-	schedule_due_actions(&in, now, &actions, &nactions);
-	for (size_t i = 0; i < nactions; i++)
-		if (run_action(config, store, program, &actions[i], counts, nmatches, now,
-		               error_r) < 0)
-			goto out;
-	*npartnerships_r += nmatches;
-	*nactions_r += nactions;
-	ret = 0;
-out:
-	schedule_actions_free(&actions, nactions);
-	store_outbox_list_free(&failed, nfailed);
-	store_message_list_free(&held, nheld);
-	free(cadence);
-	free(counts);
-	return ret;
-}
-
-int
-workflow_schedule(const struct config *config, struct store *store, time_t now,
-                  const char **error_r)
-{
-	struct timespec t0, t1;
-	size_t npartnerships = 0, nactions = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (size_t i = 0; i < config->nprograms; i++) {
-		if (store_begin(store, error_r) < 0)
-			return -1;
-		if (schedule_program(config, store, &config->programs[i], i == 0, now,
-		                     &npartnerships, &nactions, error_r) < 0) {
-			store_rollback(store);
-			return -1;
-		}
-		if (store_commit(store, error_r) < 0) {
-			store_rollback(store);
-			return -1;
-		}
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	/* The benchmark reads this line; keep its shape. */
-	log_info("schedule: %zu partnerships, %zu due, %.3f s", npartnerships, nactions,
-	         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	return 0;
 }
 
 int
 workflow_check_templates(const struct config *config, const char **error_r)
 {
-	/* What may never reach a supervisor: self-assessments and the answers
-	 * that hold them, meeting notes, evaluation comments. */
-	static const char *const confidential[] = {"answers",  "needs",   "notes",
-	                                           "comments", "summary", NULL};
 	static const struct {
 		const char *name;
 		enum template_audience audience;
+		int needs; /* 0 always; 1 pairs; 2 teams; 3 approvals */
 	} templates[] = {
-	    {"questionnaire", AUDIENCE_PARTICIPANT},
-	    {"application-ack", AUDIENCE_PARTICIPANT},
-	    {"application-updated", AUDIENCE_PARTICIPANT},
-	    {"supervisor-notice", AUDIENCE_SUPERVISOR},
-	    {"form-problems", AUDIENCE_PARTICIPANT},
-	    {"accepted", AUDIENCE_PARTICIPANT},
-	    {"declined", AUDIENCE_PARTICIPANT},
-	    {"pooled", AUDIENCE_PARTICIPANT},
-	    {"mentor-welcome", AUDIENCE_PARTICIPANT},
-	    {"introduction", AUDIENCE_PARTICIPANT},
-	    {"command-results", AUDIENCE_COORDINATOR},
-	    {"command-refused", AUDIENCE_PARTICIPANT},
-	    {"meeting-recorded", AUDIENCE_PARTICIPANT},
-	    {"evaluation-recorded", AUDIENCE_PARTICIPANT},
-	    {"not-understood", AUDIENCE_PARTICIPANT},
-	    {"meeting-reminder", AUDIENCE_PARTICIPANT},
-	    {"cadence-followup", AUDIENCE_COORDINATOR},
-	    {"digest", AUDIENCE_COORDINATOR},
-	    {"bounce-notice", AUDIENCE_COORDINATOR},
-	    {"confirm-request", AUDIENCE_PARTICIPANT},
-	    {"confirm-result", AUDIENCE_PARTICIPANT},
-	    {"participant-help", AUDIENCE_PARTICIPANT},
-	    {"withdrawn", AUDIENCE_PARTICIPANT},
-	    {"partner-withdrew", AUDIENCE_PARTICIPANT},
-	    {"withdrawal-notice", AUDIENCE_COORDINATOR},
-	    {"too-large", AUDIENCE_PARTICIPANT},
+	    {"questionnaire", AUDIENCE_PARTICIPANT, 0},
+	    {"application-ack", AUDIENCE_PARTICIPANT, 0},
+	    {"application-updated", AUDIENCE_PARTICIPANT, 0},
+	    {"supervisor-notice", AUDIENCE_SUPERVISOR, 0},
+	    {"form-problems", AUDIENCE_PARTICIPANT, 0},
+	    {"accepted", AUDIENCE_PARTICIPANT, 0},
+	    {"declined", AUDIENCE_PARTICIPANT, 0},
+	    {"pooled", AUDIENCE_PARTICIPANT, 0},
+	    {"welcome", AUDIENCE_PARTICIPANT, 0},
+	    {"introduction", AUDIENCE_PARTICIPANT, 1},
+	    {"team-introduction", AUDIENCE_PARTICIPANT, 2},
+	    {"group-ended", AUDIENCE_PARTICIPANT, 0},
+	    {"command-results", AUDIENCE_COORDINATOR, 0},
+	    {"command-refused", AUDIENCE_PARTICIPANT, 0},
+	    {"meeting-recorded", AUDIENCE_PARTICIPANT, 0},
+	    {"evaluation-recorded", AUDIENCE_PARTICIPANT, 0},
+	    {"not-understood", AUDIENCE_PARTICIPANT, 0},
+	    {"digest", AUDIENCE_COORDINATOR, 0},
+	    {"bounce-notice", AUDIENCE_COORDINATOR, 0},
+	    {"confirm-request", AUDIENCE_PARTICIPANT, 0},
+	    {"confirm-result", AUDIENCE_PARTICIPANT, 0},
+	    {"participant-help", AUDIENCE_PARTICIPANT, 0},
+	    {"withdrawn", AUDIENCE_PARTICIPANT, 0},
+	    {"partner-withdrew", AUDIENCE_PARTICIPANT, 0},
+	    {"withdrawal-notice", AUDIENCE_COORDINATOR, 0},
+	    {"too-large", AUDIENCE_PARTICIPANT, 0},
+	    {"approval-request", AUDIENCE_SUPERVISOR, 3},
+	    {"approval-thanks", AUDIENCE_SUPERVISOR, 3},
+	    {"approval-result", AUDIENCE_PARTICIPANT, 3},
+	    {"approval-refused", AUDIENCE_COORDINATOR, 3},
+	    {"approval-reminder", AUDIENCE_SUPERVISOR, 3},
+	    {"approval-expired", AUDIENCE_COORDINATOR, 3},
 	};
 
-	for (size_t i = 0; i < N_ELEMENTS(templates); i++)
-		if (template_check(config->templates, templates[i].name, templates[i].audience,
-		                   confidential, error_r) < 0)
+	for (size_t p = 0; p < config->nprograms; p++) {
+		const struct config_program *program = &config->programs[p];
+		const struct program_group *unit = program->model.unit;
+		bool approvals = false;
+
+		for (size_t r = 0; r < program->model.nroles; r++)
+			approvals = approvals || program->model.roles[r].approvals.n > 0;
+		for (size_t i = 0; i < N_ELEMENTS(templates); i++) {
+			if ((templates[i].needs == 1 && (unit == NULL || !unit->pair)) ||
+			    (templates[i].needs == 2 && (unit == NULL || unit->pair)) ||
+			    (templates[i].needs == 3 && !approvals))
+				continue;
+			if (check_one(config, program, templates[i].name, templates[i].audience,
+			              error_r) < 0)
+				return -1;
+		}
+		if (due_check_templates(config, program, error_r) < 0)
 			return -1;
+	}
 	return 0;
 }

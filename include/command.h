@@ -7,8 +7,13 @@
  *   decline ID [reason...]       decline application ID, reason sent on
  *   pool ID                      keep application ID for a later class
  *   match ID with ID             pair mentee application with mentor application
- *   end MATCH [reason...]        end a partnership (alias: unmatch)
+ *   end GROUP [reason...]        end a partnership or team
  *   mentor EMAIL NAME...         register a mentor (strengths via the mentor form)
+ *   publish                      make the proposed teams (or pairs) real
+ *   propose                      work out the proposal again
+ *   move ID to [team] N          move person ID to proposed team N
+ *   swap ID [with] ID            swap two people between proposed teams
+ *   unmatch ID [reason]          take person ID out of the proposal
  *   digest                       send the digest now
  *   help                         send the command list
  * Participant commands:
@@ -38,12 +43,17 @@ enum command_verb {
 	CMD_HELP,
 	CMD_MET,
 	CMD_WITHDRAW,
+	CMD_UNMATCH,
+	CMD_PUBLISH,
+	CMD_MOVE,
+	CMD_SWAP,
+	CMD_PROPOSE,
 };
 
 struct command {
 	enum command_verb verb;
-	long id;       /* ACCEPT, DECLINE, POOL, MATCH (mentee), END */
-	long id2;      /* MATCH: mentor */
+	long id;       /* ACCEPT, DECLINE, POOL, MATCH (mentee), END, UNMATCH, MOVE, SWAP */
+	long id2;      /* MATCH: mentor; MOVE: the team; SWAP: the other person */
 	char date[11]; /* MET: YYYY-MM-DD */
 	int minutes;   /* MET: 0 when not given */
 	char *text;    /* owned: note, reason, MENTOR email+name; NULL when none */
@@ -64,6 +74,10 @@ int command_parse_line(const char *line, time_t now, struct command *cmd_r, cons
 
 /* Parses every line of text.  The caller owns *list_r (command_list_free). */
 void command_parse_text(const char *text, time_t now, struct command_list **list_r);
+
+/* A duration as met takes it ("2h", "90m", "1.5 hours", "1h30") in
+ * minutes; -1 when s is none. */
+int command_parse_duration(const char *s, int *minutes_r);
 
 const char *command_verb_name(enum command_verb verb);
 bool command_is_coordinator_only(enum command_verb verb);

@@ -15,6 +15,7 @@
 #define MENTORD_CONFIG_H
 
 #include "form.h"
+#include "program.h"
 #include "util.h"
 
 struct config_imap {
@@ -53,20 +54,14 @@ struct config_competency_cluster {
 };
 
 struct config_program {
-	char *name;                       /* owned: the section title, e.g. "cdss" */
-	char *title;                      /* owned: "CDSS Mentoring Partnership Program" */
-	char *kind;                       /* owned: "mentoring" (pairs); later "peer-coaching" */
-	struct strvec addresses;          /* addresses that reach this program; empty: all */
-	int meetings_per_month;           /* cadence; CDSS: 2 */
-	int reminder_day;                 /* day of month for the mid-month reminder; 15 */
-	int class_size;                   /* 0: unlimited */
-	char *start_date;                 /* owned YYYY-MM-DD or NULL */
-	char *end_date;                   /* owned YYYY-MM-DD or NULL */
-	bool notify_supervisor;           /* tell the supervisor when their employee applies */
-	struct form_def application_form; /* the mentee questionnaire */
-	struct form_def mentor_form;      /* mentor registration */
-	struct form_def meeting_form;     /* meeting report */
-	struct form_def evaluation_form;  /* a partner's evaluation; may have no fields */
+	char *name;                 /* owned: the section title, e.g. "cdss" */
+	char *title;                /* owned: "CDSS Mentoring Partnership Program" */
+	struct strvec addresses;    /* addresses that reach this program; empty: all */
+	char *timezone;             /* owned: the program's, else the global one */
+	struct strvec coordinators; /* lower case: the program's, else the global list */
+	char *start_date;           /* owned YYYY-MM-DD or NULL */
+	char *end_date;             /* owned YYYY-MM-DD or NULL */
+	struct program model;       /* roles, groups, forms, steps, topics */
 };
 
 struct config {
@@ -109,6 +104,8 @@ const struct config_program *config_program_for(const struct config *config,
                                                 const struct strvec *addrs);
 const struct config_program *config_program_by_name(const struct config *config, const char *name);
 bool config_is_coordinator(const struct config *config, const char *addr);
+/* Whether addr coordinates program (its own list, or the global one). */
+bool config_program_coordinator(const struct config_program *program, const char *addr);
 /* Appends a copy of every competency name, in model order, to out. */
 void config_competencies(const struct config *config, struct strvec *out);
 

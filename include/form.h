@@ -28,6 +28,38 @@ enum form_field_type {
 	FIELD_SCALE,       /* integer within [min, max], e.g. 1..5 */
 };
 
+/* What a field gives the program engine (program.h): the participation's
+ * profile (name, supervisor, level...), or an event's date, minutes,
+ * topic.  A field that binds nothing is kept in the answers only. */
+enum form_bind {
+	BIND_NONE = 0,
+	BIND_NAME,         /* the person's name */
+	BIND_EMAIL,        /* the person the form is about (a registration) */
+	BIND_SUPERVISOR,   /* their supervisor's address */
+	BIND_DIRECTOR,     /* their division director's address */
+	BIND_LEVEL,        /* experience level: years, or a grade (number or choice) */
+	BIND_DIVISION,     /* their division or unit */
+	BIND_TOPICS,       /* needs, strengths, interests (competencies) */
+	BIND_AVAILABILITY, /* when they can meet */
+	BIND_CAPACITY,     /* how many groups at once (a mentor's mentees) */
+	BIND_DATE,         /* an event's date */
+	BIND_MINUTES,      /* an event's length */
+	BIND_TOPIC,        /* an event's topic */
+	BIND_FACILITATOR,  /* an event's facilitator (an address or a name) */
+	BIND_NOTES,        /* notes: kept, shown to nobody */
+	BIND_COUNT
+};
+const char *form_bind_name(enum form_bind b);
+/* -1 when name binds nothing known. */
+int form_bind_parse(const char *name);
+
+/* Who may see a field's answer besides its writer (visible_to): sets of
+ * these bits.  Default: the coordinator for join forms, nobody for the
+ * rest (evaluations and meeting notes are counted, not shown). */
+#define FORM_VISIBLE_COORDINATOR 1u /* digests, mentorctl */
+#define FORM_VISIBLE_GROUP 2u       /* the writer's partners (an introduction) */
+#define FORM_VISIBLE_SUPERVISOR 4u  /* the writer's supervisor (a 180 report) */
+
 struct form_field_def {
 	char *key;             /* owned; the canonical key, e.g. "Years as manager" */
 	struct strvec aliases; /* other accepted keys */
@@ -37,6 +69,8 @@ struct form_field_def {
 	struct strvec choices; /* for CHOICE and MULTICHOICE */
 	long min, max;         /* NUMBER, SCALE: range; MULTICHOICE: count */
 	char *hint;            /* owned; shown in the blank form; may be NULL */
+	enum form_bind bind;
+	unsigned visible_to; /* FORM_VISIBLE_* */
 };
 
 struct form_def {

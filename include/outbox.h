@@ -22,6 +22,7 @@
 #ifndef MENTORD_OUTBOX_H
 #define MENTORD_OUTBOX_H
 
+#include "compose.h"
 #include "config.h"
 #include "smtp.h"
 #include "store.h"
@@ -61,6 +62,9 @@ struct outbox_mail {
 	/* The role the recipients hold in program, recorded for each of them
 	 * (e.g. "supervisor"); NULL when it is recorded elsewhere. */
 	const char *role;
+	/* Files sent with it (a certificate, an invitation); borrowed. */
+	const struct compose_attachment *attachments;
+	size_t nattachments;
 };
 
 /* What outbox_enqueue did. */

@@ -129,118 +129,214 @@ int store_person_list(struct store *store, struct store_person **list_r, size_t 
                       const char **error_r);
 void store_person_list_free(struct store_person **list, size_t n);
 
-/* ---- applications: a person's role in a program (mentee or mentor) ---- */
-struct store_application {
+/* ---- participations: a person's role in a program ---- */
+/* Statuses: applied, approving (waiting for approvals), accepted, pool,
+ * declined, matched (in a group), active (a mentor or member available),
+ * withdrawn, completed.  What the join form bound is kept here, for
+ * matching and reports; the form itself is an answer (answer_id). */
+struct store_participation {
 	int64_t id;
 	char *program; /* owned */
 	int64_t person_id;
-	char *email; /* owned (joined from people) */
-	char *name;  /* owned (joined from people), may be NULL */
-	char *role;  /* owned: mentee | mentor */
-	char *
-	    status; /* owned: applied | accepted | declined | pool | matched | withdrawn | active */
-	char *division, *classification; /* owned, may be NULL */
-	long years_manager;              /* -1 when unknown */
-	char *supervisor_email;          /* owned, may be NULL */
-	char *competencies; /* owned: needs (mentee) or strengths (mentor), ", " joined */
-	char *availability; /* owned, may be NULL */
-	char *motivation;   /* owned, may be NULL */
-	long capacity;      /* mentor: how many mentees; 0 unknown */
-	char *answers;      /* owned: the form as understood */
+	char *email;  /* owned (joined from people) */
+	char *name;   /* owned (joined from people), may be NULL */
+	char *role;   /* owned */
+	char *status; /* owned */
+	long level;   /* experience level (years, grade); -1 when unknown */
+	char *division, *topics, *availability;  /* owned, may be NULL; topics ", " joined */
+	long capacity;                           /* groups at once (a mentor's places); 0: 1 */
+	int64_t supervisor_id, director_id;      /* people; 0 when none */
+	char *supervisor_email, *director_email; /* owned (joined), may be NULL */
+	int64_t answer_id;                       /* the join form's answer; 0 when none */
+	char *answers;                           /* owned: that answer's summary, may be NULL */
+	time_t created_at, decided_at;
+	char *note;         /* owned: decision note or reason, may be NULL */
+	bool undeliverable; /* the person's address bounced */
+};
+void store_participation_clear(struct store_participation *p);
+void store_participation_list_free(struct store_participation **list, size_t n);
+/* Inserts, or updates what the form bound in the existing (program,
+ * person, role) row, keeping its status; *created_r says which. */
+int store_participation_save(struct store *store, const struct store_participation *p,
+                             int64_t *id_r, bool *created_r, const char **error_r);
+int store_participation_get(struct store *store, int64_t id, bool *found_r,
+                            struct store_participation *p_r, const char **error_r);
+/* The person's participation in program, with role (NULL: the first). */
+int store_participation_find(struct store *store, const char *program, int64_t person_id,
+                             const char *role, bool *found_r, struct store_participation *p_r,
+                             const char **error_r);
+/* Participations of a program (NULL: all) with role and status (NULL:
+ * any), ordered by id; people with a contact role (supervisors) are not
+ * participants and are left out. */
+int store_participation_list(struct store *store, const char *program, const char *role,
+                             const char *status, struct store_participation **list_r, size_t *n_r,
+                             const char **error_r);
+int store_participation_of_person(struct store *store, int64_t person_id,
+                                  struct store_participation **list_r, size_t *n_r,
+                                  const char **error_r);
+int store_participation_count(struct store *store, const char *program, const char *role,
+                              const char *status, long *count_r, const char **error_r);
+int store_participation_set_status(struct store *store, int64_t id, const char *status,
+                                   const char *note, time_t at, const char **error_r);
+
+/* ---- answers: every form submission ---- */
+struct store_answer {
+	const char *program, *form, *round;           /* borrowed; round NULL: "" */
+	int64_t respondent_id;                        /* who wrote it */
+	int64_t subject_id;                           /* whom it is about; 0: the respondent */
+	int64_t participation_id, group_id, event_id; /* what it is about; 0: none */
+	int64_t message_row;                          /* 0 when entered by an operator */
+	const char *summary;                          /* the form as understood */
 	time_t created_at;
-	char *note; /* owned: decision note or reason, may be NULL */
 };
-void store_application_clear(struct store_application *a);
-/* Inserts, or updates the existing (program, person, role) row's answers
- * when it is still pending; *created_r says which. */
-int store_application_save(struct store *store, const struct store_application *a, int64_t *id_r,
-                           bool *created_r, const char **error_r);
-/* *found_r false when there is none. */
-int store_application_get(struct store *store, int64_t id, bool *found_r,
-                          struct store_application *a_r, const char **error_r);
-int store_application_set_status(struct store *store, int64_t id, const char *status,
-                                 const char *note, time_t at, const char **error_r);
-/* Applications of a program (NULL: all) with role (NULL: any) and status
- * (NULL: any), ordered by id. */
-int store_application_list(struct store *store, const char *program, const char *role,
-                           const char *status, struct store_application **list_r, size_t *n_r,
-                           const char **error_r);
-int store_application_count(struct store *store, const char *program, const char *role,
-                            const char *status, long *count_r, const char **error_r);
-void store_application_list_free(struct store_application **list, size_t n);
+struct store_answer_value {
+	const char *field; /* the field's key */
+	const char *value;
+	long number;
+	bool has_number;
+};
+/* Records an answer and its values; once per message and form (a replay
+ * finds it: *created_r false). */
+int store_answer_add(struct store *store, const struct store_answer *a,
+                     const struct store_answer_value *values, size_t nvalues, int64_t *id_r,
+                     bool *created_r, const char **error_r);
+/* Answers to form (round NULL: any) by respondent, about group or event
+ * (0: any). */
+int store_answer_count(struct store *store, const char *program, const char *form,
+                       const char *round, int64_t respondent_id, int64_t group_id, int64_t event_id,
+                       long *count_r, const char **error_r);
 
-/* ---- matches: mentor-mentee partnerships ---- */
-struct store_match {
+/* ---- groups: pairs, teams ---- */
+struct store_member {
+	int64_t participation_id, person_id;
+	char *role, *email, *name; /* owned; name may be NULL */
+	int position;              /* order in the group (a team's facilitator rotation) */
+};
+/* Statuses: proposed (a team not published yet), active, ended, completed. */
+struct store_group {
 	int64_t id;
-	char *program; /* owned */
-	int64_t mentee_app, mentor_app;
-	int64_t mentee_person, mentor_person;
-	char *mentee_email, *mentee_name; /* owned */
-	char *mentor_email, *mentor_name; /* owned */
-	char *status;                     /* owned: active | ended */
+	char *program, *kind, *status; /* owned */
+	char *label, *reason;          /* owned, may be NULL: a name, why it was formed */
 	time_t created_at, ended_at;
+	struct store_member *members; /* owned, by position */
+	size_t nmembers;
 };
-void store_match_clear(struct store_match *m);
-int store_match_create(struct store *store, const char *program, int64_t mentee_app,
-                       int64_t mentor_app, time_t at, int64_t *id_r, const char **error_r);
-int store_match_get(struct store *store, int64_t id, bool *found_r, struct store_match *m_r,
+void store_group_clear(struct store_group *g);
+void store_group_list_free(struct store_group **list, size_t n);
+int store_group_create(struct store *store, const char *program, const char *kind,
+                       const char *status, const char *reason, time_t at, int64_t *id_r,
+                       const char **error_r);
+int store_group_add_member(struct store *store, int64_t group_id, int64_t participation_id,
+                           const char *role, int position, const char **error_r);
+int store_group_remove_member(struct store *store, int64_t group_id, int64_t participation_id,
+                              const char **error_r);
+int store_group_get(struct store *store, int64_t id, bool *found_r, struct store_group *g_r,
                     const char **error_r);
-int store_match_end(struct store *store, int64_t id, const char *reason, time_t at,
-                    const char **error_r);
-/* Matches of a program (NULL: all), active only or all, ordered by id. */
-int store_match_list(struct store *store, const char *program, bool active_only,
-                     struct store_match **list_r, size_t *n_r, const char **error_r);
-/* Active matches in which person takes part. */
-int store_match_for_person(struct store *store, int64_t person_id, struct store_match **list_r,
+/* Groups of program (NULL: all) of kind and status (NULL: any), by id,
+ * with their members. */
+int store_group_list(struct store *store, const char *program, const char *kind, const char *status,
+                     struct store_group **list_r, size_t *n_r, const char **error_r);
+/* Groups with status (NULL: any) that person is a member of. */
+int store_group_of_person(struct store *store, int64_t person_id, const char *status,
+                          struct store_group **list_r, size_t *n_r, const char **error_r);
+/* Ends or completes a group (ended_at, end_reason), or sets another status. */
+int store_group_set_status(struct store *store, int64_t id, const char *status, const char *reason,
+                           time_t at, const char **error_r);
+int store_group_set_label(struct store *store, int64_t id, const char *label, const char *reason,
+                          const char **error_r);
+/* Groups with status a participation is in (a mentor's places taken). */
+int store_group_count_for_participation(struct store *store, int64_t participation_id,
+                                        const char *status, long *count_r, const char **error_r);
+struct store_id_pair {
+	int64_t a, b;
+};
+/* Every pair of people who were in a group of program together (not
+ * counting proposals), so that teams do not repeat pairings. */
+int store_group_pairs_seen(struct store *store, const char *program, struct store_id_pair **list_r,
                            size_t *n_r, const char **error_r);
-/* Active matches of a mentor application. */
-int store_match_count_for_mentor(struct store *store, int64_t mentor_app, long *count_r,
-                                 const char **error_r);
-void store_match_list_free(struct store_match **list, size_t n);
 
-/* ---- meetings ---- */
-/* Records a meeting; a second report of the same match and date changes
- * nothing and sets *created_r false. */
-int store_meeting_add(struct store *store, int64_t match_id, const char *date, int minutes,
-                      int64_t reported_by, int64_t message_row, time_t at, bool *created_r,
-                      const char **error_r);
-/* Meetings of a match whose date starts with month ("YYYY-MM"). */
-/* An evaluation of partnership match_id by person_id, sent in message
- * row message_row; answers is the form's summary, confidential (never in
- * mail to supervisors, never in reports).  *created_r is false when that
- * message was recorded already (a replay). */
-int store_evaluation_add(struct store *store, int64_t match_id, int64_t person_id,
-                         int64_t message_row, const char *answers, time_t at, bool *created_r,
-                         const char **error_r);
-/* The evaluations partnership match_id has received. */
-int store_evaluation_count(struct store *store, int64_t match_id, long *count_r,
-                           const char **error_r);
-int store_meeting_count(struct store *store, int64_t match_id, const char *month, long *count_r,
-                        long *minutes_r, const char **error_r);
+/* ---- events: meetings, sessions, milestones ---- */
+struct store_event {
+	int64_t id;
+	char *program;    /* borrowed when adding, owned when read */
+	int64_t group_id; /* 0: the whole program (a session, a milestone) */
+	char *kind;       /* "meeting", "session", ... */
+	char *date;       /* YYYY-MM-DD */
+	int minutes;
+	char *topic; /* may be NULL */
+	int64_t facilitator_id, reported_by, message_row;
+	time_t created_at;
+};
+void store_event_clear(struct store_event *e);
+void store_event_list_free(struct store_event **list, size_t n);
+/* Records an event; one per group, kind and date: a second report of it
+ * changes nothing (*created_r false, *id_r the first). */
+int store_event_add(struct store *store, const struct store_event *e, int64_t *id_r,
+                    bool *created_r, const char **error_r);
+int store_event_get(struct store *store, int64_t id, bool *found_r, struct store_event *e_r,
+                    const char **error_r);
+int store_event_list(struct store *store, int64_t group_id, const char *kind,
+                     struct store_event **list_r, size_t *n_r, const char **error_r);
+int store_event_attend(struct store *store, int64_t event_id, int64_t person_id, const char *status,
+                       const char **error_r);
+/* Events of a group and kind in month ("YYYY-MM"; NULL: all), and their
+ * minutes (minutes_r may be NULL). */
+int store_event_count(struct store *store, int64_t group_id, const char *kind, const char *month,
+                      long *count_r, long *minutes_r, const char **error_r);
+/* Events of a group and kind the person attended (present unless recorded
+ * otherwise). */
+int store_event_attended(struct store *store, int64_t group_id, const char *kind, int64_t person_id,
+                         long *count_r, const char **error_r);
 
-/* Calls fn once per partnership and month that has meetings, ordered by
- * partnership then month ("YYYY-MM", borrowed for the call); fn returns -1
- * to stop.  One pass, for reports over every partnership. */
-typedef int store_meeting_month_fn(void *ctx, int64_t match_id, const char *month, long count,
+/* Calls fn once per group and month that has meetings, ordered by group
+ * then month ("YYYY-MM", borrowed for the call); fn returns -1 to stop.
+ * One pass, for reports over every group. */
+typedef int store_meeting_month_fn(void *ctx, int64_t group_id, const char *month, long count,
                                    long minutes);
 int store_meeting_months(struct store *store, store_meeting_month_fn *fn, void *ctx,
                          const char **error_r);
 
-/* The scheduler's view of one active partnership. */
+/* The scheduler's view of one active group. */
 struct store_cadence {
 	int64_t id;
 	time_t created_at;
 	long meetings_this_month, meetings_last_month;
 	bool reminded; /* the outbox holds prefix + id + suffix: reminded this month */
 };
-/* Every active partnership of program with its meeting counts in month and
- * prev_month ("YYYY-MM"), ordered by id.  A NULL month is not counted (0),
- * nor, for month, the reminder; counting is most of the cost.  The caller
- * frees *list_r. */
-int store_match_cadence(struct store *store, const char *program, const char *month,
-                        const char *prev_month, const char *reminder_key_prefix,
+/* Every active group of program and kind with its meeting counts in month
+ * and prev_month ("YYYY-MM"), ordered by id.  A NULL month is not counted
+ * (0), nor, for month or a NULL prefix, the reminder; counting is most of
+ * the cost.  The caller frees *list_r. */
+int store_group_cadence(struct store *store, const char *program, const char *kind,
+                        const char *month, const char *prev_month, const char *reminder_key_prefix,
                         const char *reminder_key_suffix, struct store_cadence **list_r, size_t *n_r,
                         const char **error_r);
+
+/* ---- approvals: who must agree before a participation goes on ---- */
+struct store_approval {
+	int64_t id, participation_id;
+	char *approver; /* owned: what the join form bound, "supervisor", "director" */
+	int64_t person_id;
+	char *email;  /* owned (joined) */
+	char *status; /* owned: waiting | agreed | refused | expired */
+	time_t created_at, decided_at;
+	char *note; /* owned, may be NULL */
+};
+void store_approval_clear(struct store_approval *a);
+void store_approval_list_free(struct store_approval **list, size_t n);
+/* Asks person to approve (once per participation and approver). */
+int store_approval_request(struct store *store, int64_t participation_id, const char *approver,
+                           int64_t person_id, time_t at, int64_t *id_r, bool *created_r,
+                           const char **error_r);
+/* Approvals of program (NULL: any) or of one participation (0: any), with
+ * status (NULL: any), by id. */
+int store_approval_list(struct store *store, const char *program, int64_t participation_id,
+                        const char *status, struct store_approval **list_r, size_t *n_r,
+                        const char **error_r);
+int store_approval_get(struct store *store, int64_t id, bool *found_r, struct store_approval *a_r,
+                       const char **error_r);
+int store_approval_decide(struct store *store, int64_t id, const char *status, const char *note,
+                          int64_t message_row, time_t at, const char **error_r);
 
 /* ---- outbox ---- */
 struct store_outbox {
@@ -307,7 +403,7 @@ void store_outbox_list_free(struct store_outbox **list, size_t n);
 int store_auto_answer_take(struct store *store, const char *address, const char *day, bool proven,
                            int max, bool *allowed_r, const char **error_r);
 
-/* ---- participations: roles that come without an application ---- */
+/* ---- contacts: roles that come without a form (a supervisor) ---- */
 /* Records that person has role ("supervisor") in program; idempotent. */
 int store_participation_add(struct store *store, const char *program, int64_t person_id,
                             const char *role, time_t at, const char **error_r);
@@ -316,8 +412,8 @@ int store_participation_add(struct store *store, const char *program, int64_t pe
 int store_person_roles(struct store *store, int64_t person_id, char **roles_r,
                        const char **error_r);
 
-/* Whether the person has an application (as mentee or mentor) in program:
- * someone mentord only wrote to (a questionnaire) has none. */
+/* Whether the person takes part in program (any role but a contact's):
+ * someone mentord only wrote to (a questionnaire) does not. */
 int store_person_in_program(struct store *store, const char *program, int64_t person_id, bool *in_r,
                             const char **error_r);
 

@@ -45,6 +45,14 @@ int template_render(const char *dir, const char *name, const struct template_var
                     enum template_audience audience, char **subject_r, char **body_r,
                     const char **error_r);
 
+/* A program's own text first: dir/PROGRAM/NAME.txt when it exists, else
+ * dir/NAME.txt (program may be NULL).  template_dir_for says which
+ * directory that is (the caller owns it). */
+int template_render_for(const char *dir, const char *program, const char *name,
+                        const struct template_vars *vars, enum template_audience audience,
+                        char **subject_r, char **body_r, const char **error_r);
+char *template_dir_for(const char *dir, const char *program, const char *name);
+
 /* Renders a template from a string (tests, and template_render itself). */
 int template_render_string(const char *text, const char *name, const struct template_vars *vars,
                            enum template_audience audience, char **subject_r, char **body_r,

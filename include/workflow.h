@@ -60,10 +60,6 @@ int workflow_apply_message(const struct config *config, struct store *store, int
                            const char *raw, size_t len, time_t received_at, time_t now,
                            const char **error_r);
 
-/* Queues everything due at now (reminders, follow-ups, digests). */
-int workflow_schedule(const struct config *config, struct store *store, time_t now,
-                      const char **error_r);
-
 /* Registers a mentor (mentorctl and the `mentor` command).  strengths may be
  * NULL.  *app_id_r gets the mentor's application id. */
 int workflow_add_mentor(const struct config *config, struct store *store,

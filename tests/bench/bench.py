@@ -816,22 +816,27 @@ def populate_partnerships(db, n):
                     "SELECT i, 'mentee' || i || '@dss.example.gov', 'Mentee ' || i, ? FROM c "
                     "UNION ALL SELECT ? + i, 'mentor' || i || '@dss.example.gov', "
                     "'Mentor ' || i, ? FROM c", (t, n, t))
-        con.execute("INSERT INTO applications (id, program, person_id, role, status, "
-                    "supervisor_email, created_at, decided_at) "
-                    "SELECT i, 'cdss', i, 'mentee', 'matched', 'boss' || i || "
-                    "'@dss.example.gov', ?, ? FROM c "
-                    "UNION ALL SELECT ? + i, 'cdss', ? + i, 'mentor', 'accepted', NULL, ?, ? "
-                    "FROM c", (t, t, n, n, t, t))
-        con.execute("INSERT INTO matches (id, program, mentee_app, mentor_app, status, "
-                    "created_at) SELECT i, 'cdss', i, ? + i, 'active', ? FROM c", (n, t))
+        con.execute("INSERT INTO people (id, email, created_at) "
+                    "SELECT 2 * ? + i, 'boss' || i || '@dss.example.gov', ? FROM c", (n, t))
+        con.execute("INSERT INTO participations (id, program, person_id, role, status, "
+                    "supervisor_id, capacity, created_at, decided_at) "
+                    "SELECT i, 'cdss', i, 'mentee', 'matched', 2 * ? + i, 0, ?, ? FROM c "
+                    "UNION ALL SELECT ? + i, 'cdss', ? + i, 'mentor', 'active', NULL, 1, ?, ? "
+                    "FROM c", (n, t, t, n, n, t, t))
+        con.execute("INSERT INTO groups (id, program, kind, status, created_at) "
+                    "SELECT i, 'cdss', 'pair', 'active', ? FROM c", (t,))
+        con.execute("INSERT INTO group_members (group_id, participation_id, role, position) "
+                    "SELECT i, i, 'mentee', 0 FROM c "
+                    "UNION ALL SELECT i, ? + i, 'mentor', 1 FROM c", (n,))
         dates = []
         for k in range(12):
             y, mo = (2025, 11 + k) if k < 2 else (2026, k - 1)
             dates += ["%04d-%02d-05" % (y, mo), "%04d-%02d-19" % (y, mo)]
         con.execute("CREATE TEMP TABLE d (date TEXT)")
         con.executemany("INSERT INTO d VALUES (?)", [(d,) for d in dates])
-        con.execute("INSERT INTO meetings (match_id, date, minutes, reported_by, created_at) "
-                    "SELECT c.i, d.date, 60, c.i, ? FROM c, d ORDER BY c.i, d.date", (t,))
+        con.execute("INSERT INTO events (program, group_id, kind, date, minutes, reported_by, "
+                    "created_at) SELECT 'cdss', c.i, 'meeting', d.date, 60, c.i, ? FROM c, d "
+                    "ORDER BY c.i, d.date", (t,))
         con.commit()
     finally:
         con.close()

@@ -103,9 +103,42 @@ test_id_verbs(void **state)
 	assert_string_equal(cmd.text, "schedules did not fit");
 	command_clear(&cmd);
 
-	ok("unmatch 5", &cmd);
-	assert_int_equal(cmd.verb, CMD_END);
+	/* unmatch names a person (an application), not a group: out of a
+	 * proposed team, or out of their pair. */
+	ok("unmatch 5 prefers the spring class", &cmd);
+	assert_int_equal(cmd.verb, CMD_UNMATCH);
 	assert_int_equal(cmd.id, 5);
+	assert_string_equal(cmd.text, "prefers the spring class");
+	command_clear(&cmd);
+
+	ok("move #14 to team 3", &cmd);
+	assert_int_equal(cmd.verb, CMD_MOVE);
+	assert_int_equal(cmd.id, 14);
+	assert_int_equal(cmd.id2, 3);
+	command_clear(&cmd);
+
+	ok("Move 14 to 3", &cmd);
+	assert_int_equal(cmd.verb, CMD_MOVE);
+	assert_int_equal(cmd.id2, 3);
+	command_clear(&cmd);
+
+	ok("swap 14 with #9", &cmd);
+	assert_int_equal(cmd.verb, CMD_SWAP);
+	assert_int_equal(cmd.id, 14);
+	assert_int_equal(cmd.id2, 9);
+	command_clear(&cmd);
+
+	ok("swap 14 9", &cmd);
+	assert_int_equal(cmd.id2, 9);
+	command_clear(&cmd);
+
+	ok("Publish", &cmd);
+	assert_int_equal(cmd.verb, CMD_PUBLISH);
+	assert_true(command_is_coordinator_only(cmd.verb));
+	command_clear(&cmd);
+
+	ok("propose", &cmd);
+	assert_int_equal(cmd.verb, CMD_PROPOSE);
 	command_clear(&cmd);
 
 	bad("accept", "accept needs an application number, e.g. accept 12");
@@ -116,7 +149,15 @@ test_id_verbs(void **state)
 	bad("decline", "decline needs an application number, e.g. decline 12 not enough "
 	               "experience yet");
 	bad("pool x", "pool needs an application number, e.g. pool 12");
-	bad("end it", "end needs a match number, e.g. end 7 schedules did not fit");
+	bad("end it", "end needs a partnership or team number, e.g. end 7 schedules did not fit");
+	bad("unmatch Ana", "unmatch needs a person's number, e.g. unmatch 14");
+	bad("move 14", "move needs a person's number and a team's, e.g. move 14 to team 3");
+	bad("move 14 to the blue team",
+	    "move needs a person's number and a team's, e.g. move 14 to team 3");
+	bad("swap 14", "swap needs two people's numbers, e.g. swap 14 with 15");
+	bad("swap 14 with 14", "swap needs two different people, e.g. swap 14 with 15");
+	bad("publish now", "publish takes nothing after it; write just: publish");
+	bad("propose again please", "propose takes nothing after it; write just: propose");
 }
 
 static void

@@ -42,6 +42,7 @@ static const char base_conf[] = "imap {\n"                              /* 1 */
                                 "// another\n";                         /* 17 */
 
 static const char min_program[] = "program p {\n"
+                                  "\trole mentee { form = \"application\" }\n"
                                   "\tform application {\n"
                                   "\t\tfield \"Name\" {\n"
                                   "\t\t\ttype = text\n"
@@ -187,22 +188,57 @@ test_example_loads(void **state)
 	p = config_program_by_name(config, "cdss");
 	assert_non_null(p);
 	assert_string_equal(p->title, "CDSS Mentoring Partnership Program");
-	assert_string_equal(p->kind, "mentoring");
-	assert_int_equal(p->meetings_per_month, 2);
-	assert_int_equal(p->reminder_day, 15);
-	assert_int_equal(p->class_size, 30);
-	assert_true(p->notify_supervisor);
-	assert_int_equal(p->mentor_form.nfields, 7);
-	assert_int_equal(p->meeting_form.nfields, 3);
-	assert_int_equal(p->meeting_form.fields[0].type, FIELD_DATE);
-	assert_true(p->meeting_form.fields[2].multiline);
-	assert_false(p->meeting_form.fields[2].required);
-	assert_int_equal(p->mentor_form.fields[3].type, FIELD_CHOICE);
-	assert_int_equal(p->mentor_form.fields[3].choices.n, 2);
-	assert_int_equal(p->mentor_form.fields[5].max, 8);
-	assert_string_equal(p->mentor_form.fields[6].key, "Capacity");
-	assert_int_equal(p->mentor_form.fields[6].max, 3);
-	assert_false(p->mentor_form.fields[6].required);
+	{
+		const struct program *m = &p->model;
+		const struct program_form *mentor = program_form(m, "mentor");
+		const struct program_form *meeting = program_form(m, "meeting");
+		const struct program_form *eval = program_form(m, "evaluation");
+		const struct program_role *mentee = program_role(m, "mentee");
+		const struct program_step *close = NULL;
+
+		assert_non_null(m->unit);
+		assert_string_equal(m->unit->name, "pair");
+		assert_true(m->unit->pair);
+		assert_int_equal(m->unit->meetings_per_month, 2);
+		assert_int_equal(m->unit->reminder_day, 15);
+		assert_int_equal(m->unit->supervisor, MATCH_RULE_REQUIRE);
+		assert_int_equal(m->unit->level_gap, 1);
+		assert_non_null(mentee);
+		assert_int_equal(mentee->limit, 30);
+		assert_true(mentee->notify_supervisor);
+		assert_string_equal(mentee->graduates_to, "mentor");
+		assert_int_equal(program_role(m, "mentor")->decided_by, DECIDED_BY_AUTO);
+		assert_string_equal(p->start_date, "2026-11-01");
+		assert_string_equal(p->end_date, "2027-07-30");
+		assert_non_null(mentor);
+		assert_int_equal(mentor->use, FORM_USE_JOIN);
+		assert_ptr_equal(program_role_of_form(m, mentor), program_role(m, "mentor"));
+		assert_int_equal(mentor->def.nfields, 7);
+		assert_int_equal(meeting->use, FORM_USE_MEETING);
+		assert_int_equal(meeting->def.nfields, 3);
+		assert_int_equal(meeting->def.fields[0].type, FIELD_DATE);
+		assert_int_equal(meeting->def.fields[0].bind, BIND_DATE);
+		assert_true(meeting->def.fields[2].multiline);
+		assert_false(meeting->def.fields[2].required);
+		assert_int_equal(eval->use, FORM_USE_ANSWER);
+		assert_int_equal(eval->about, ABOUT_GROUP);
+		assert_int_equal(eval->rounds.n, 2);
+		assert_int_equal(mentor->def.fields[3].type, FIELD_CHOICE);
+		assert_int_equal(mentor->def.fields[3].choices.n, 2);
+		assert_int_equal(mentor->def.fields[5].max, 8);
+		assert_int_equal(mentor->def.fields[5].bind, BIND_TOPICS);
+		assert_string_equal(mentor->def.fields[6].key, "Capacity");
+		assert_int_equal(mentor->def.fields[6].max, 3);
+		assert_int_equal(mentor->def.fields[6].bind, BIND_CAPACITY);
+		assert_false(mentor->def.fields[6].required);
+		for (size_t i = 0; i < m->nsteps; i++)
+			if (strcmp(m->steps[i].name, "close") == 0)
+				close = &m->steps[i];
+		assert_non_null(close);
+		assert_int_equal(close->when, WHEN_AT);
+		assert_int_equal(close->effect, EFFECT_END);
+		assert_int_equal(close->at.base, POINT_END);
+	}
 	config_free(&config);
 	assert_null(config);
 	free(conf);
@@ -241,7 +277,7 @@ test_cdss_application_form(void **state)
 	free(text);
 	if (error != NULL)
 		fail_msg("cdss.conf does not load: %s", error);
-	form = &config->programs[0].application_form;
+	form = &program_form(&config->programs[0].model, "application")->def;
 	assert_string_equal(form->name, "application");
 	assert_int_equal(form->nfields, N_ELEMENTS(want));
 	for (size_t i = 0; i < N_ELEMENTS(want); i++) {
@@ -300,11 +336,13 @@ test_defaults(void **state)
 	assert_string_equal(config->database, want_db);
 	free(want_db);
 	assert_string_equal(config->programs[0].title, "p");
-	assert_string_equal(config->programs[0].kind, "mentoring");
-	assert_int_equal(config->programs[0].meetings_per_month, 2);
-	assert_int_equal(config->programs[0].reminder_day, 15);
-	assert_int_equal(config->programs[0].class_size, 0);
-	assert_int_equal(config->programs[0].mentor_form.nfields, 0);
+	/* No group, no steps: people join and the coordinator is told. */
+	assert_null(config->programs[0].model.unit);
+	assert_int_equal(config->programs[0].model.nsteps, 0);
+	assert_int_equal(config->programs[0].model.nforms, 1);
+	assert_int_equal(config->programs[0].model.roles[0].limit, 0);
+	assert_int_equal(config->programs[0].model.roles[0].decided_by, DECIDED_BY_COORDINATOR);
+	assert_string_equal(config->programs[0].timezone, "UTC");
 	assert_int_equal(config->nclusters, 6);
 	config_competencies(config, &comps);
 	assert_int_equal(comps.n, 23);
@@ -327,7 +365,8 @@ test_custom_competencies(void **state)
 	                  "  cluster \"People\" { competencies = {\"Listening\", # one\n"
 	                  "                                        \"Coaching\"} }\n"
 	                  "}\n"
-	                  "program p { form application { field \"Needs\" {\n"
+	                  "program p { role m { form = \"application\" }\n"
+	                  "  form application { field \"Needs\" {\n"
 	                  "  type = multichoice choices_from = \"competencies\" } } }\n",
 	                  &config, NULL);
 	if (error != NULL)
@@ -335,8 +374,8 @@ test_custom_competencies(void **state)
 	config_competencies(config, &comps);
 	assert_int_equal(comps.n, 2);
 	assert_string_equal(comps.v[1], "Coaching");
-	assert_int_equal(config->programs[0].application_form.fields[0].choices.n, 2);
-	assert_int_equal(config->programs[0].application_form.fields[0].max, 2);
+	assert_int_equal(config->programs[0].model.forms[0].def.fields[0].choices.n, 2);
+	assert_int_equal(config->programs[0].model.forms[0].def.fields[0].max, 2);
 	strvec_free(&comps);
 	config_free(&config);
 }
@@ -379,7 +418,8 @@ test_include_lines(void **state)
 	inc = write_tmp("programs/bad.conf",
 	                "# first\n"
 	                "program p {\n"
-	                "  meetings_per_month = 0\n"
+	                "  group g { members = {\"m\"} size = \"3-5\" meetings_per_month = 40 }\n"
+	                "  role m { form = \"application\" }\n"
 	                "  form application { field \"Name\" { type = text } }\n"
 	                "}\n",
 	                0644);
@@ -387,7 +427,7 @@ test_include_lines(void **state)
 	                  "timezone = \"Nowhere/Atall\"\n", /* line 19 of the main file */
 	                  &config, NULL);
 	assert_non_null(error);
-	want = xasprintf("%s:3: meetings_per_month = 0", inc);
+	want = xasprintf("%s:3: meetings_per_month = 40", inc);
 	if (strstr(error, want) == NULL)
 		fail_msg("want \"%s\" in \"%s\"", want, error);
 	free(want);
@@ -521,12 +561,12 @@ test_program_for(void **state)
 	const char *error;
 
 	(void)state;
-	error =
-	    load_text("program a { addresses = {\"mentoring@example.org\"}\n"
-	              "  form application { field \"Name\" { } } }\n"
-	              "program b { addresses = {\"Coaching@Example.org\"} kind = peer-coaching\n"
-	              "  form application { field \"Name\" { } } }\n",
-	              &config, NULL);
+	error = load_text(
+	    "program a { addresses = {\"mentoring@example.org\"}\n"
+	    "  role m { form = \"application\" } form application { field \"Name\" { } } }\n"
+	    "program b { addresses = {\"Coaching@Example.org\"} title = \"Coaching\"\n"
+	    "  role m { form = \"application\" } form application { field \"Name\" { } } }\n",
+	    &config, NULL);
 	if (error != NULL)
 		fail_msg("%s", error);
 	strvec_push(&addrs, "someone@else.org");
@@ -535,7 +575,7 @@ test_program_for(void **state)
 	strvec_free(&addrs);
 	strvec_push(&addrs, "nobody@example.org");
 	assert_string_equal(config_program_for(config, &addrs)->name, "a");
-	assert_string_equal(config_program_by_name(config, "b")->kind, "peer-coaching");
+	assert_string_equal(config_program_by_name(config, "b")->title, "Coaching");
 	assert_null(config_program_by_name(config, "c"));
 	strvec_free(&addrs);
 	config_free(&config);
@@ -549,31 +589,70 @@ test_semantic_errors(void **state)
 		const char *want; /* after "FILE:" */
 	} cases[] = {
 	    {"timezone = \"Mars/Olympus\"\n", "18: timezone \"Mars/Olympus\" is unknown"},
-	    {"program p { meetings_per_month = 0\n form application { field \"N\" { } } }\n",
-	     "18: meetings_per_month = 0 is out of range"},
+	    {"program p { meetings_per_month = 2\n role m { form = \"application\" } form "
+	     "application { field \"N\" { } } }\n",
+	     "18: program p: meetings_per_month is no longer a program key; it belongs to the "
+	     "group"},
+	    {"program p { kind = mentoring\n role m { form = \"application\" } form application { "
+	     "field \"N\" { } } }\n",
+	     "18: program p: kind is no longer a program key"},
+	    {"program p { role m { form = \"application\" }\n group g { members = {\"m\"} size = "
+	     "\"3-5\"\n meetings_per_month = 40 }\n form application { field \"N\" { } } }\n",
+	     "20: meetings_per_month = 40 is out of range"},
 	    {"program p {\n addresses = {\"not an address\"}\n"
-	     " form application { field \"N\" { } } }\n",
+	     " role m { form = \"application\" } form application { field \"N\" { } } }\n",
 	     "19: program p address \"not an address\" is not an email address"},
-	    {"program p { form application {\n field \"N\" {\n type = numbr } } }\n",
+	    {"program p { role m { form = \"application\" } form application {\n field \"N\" {\n "
+	     "type = numbr } } }\n",
 	     "20: field \"N\" has unknown type \"numbr\""},
 	    {"work_hours = \"18-08\"\n", "18: work_hours = \"18-08\" is not a range"},
-	    {"program p { form application { field \"S\" { type = choice } } }\n",
+	    {"program p { role m { form = \"application\" } form application { field \"S\" { type "
+	     "= choice } } }\n",
 	     "has no choices"},
-	    {"program p { form survey { field \"S\" { } } }\n", "unknown form \"survey\""},
-	    {"program p { title = \"x\" }\n", "program p has no application form"},
+	    {"program p { title = \"x\" }\n", "program p has no role; add role mentee"},
 	    {"\n", "no program is defined"},
-	    {"program p { form application { field \"A\" { }\n field \"a\" { } } }\n",
+	    {"program p { role m { form = \"application\" } form application { field \"A\" { }\n "
+	     "field \"a\" { } } }\n",
 	     "19: field \"a\" appears twice"},
-	    {"program p { start = \"2026-13-01\"\n form application { field \"N\" { } } }\n",
+	    {"program p { start = \"2026-13-01\"\n role m { form = \"application\" } form "
+	     "application { field \"N\" { } } }\n",
 	     "18: start = \"2026-13-01\" is not a date"},
 	    {"program p { unclosed = {\n", "18: "},
 	    {"program p {\n title = \"no end\n}\n", "19: string starting here has no closing"},
-	    {"program p { form application { field \"N\" { } } }\n"
-	     "program p { form application { field \"N\" { } } }\n",
+	    {"program p { role m { form = \"application\" } form application { field \"N\" { } } "
+	     "}\n"
+	     "program p { role m { form = \"application\" } form application { field \"N\" { } } "
+	     "}\n",
 	     "19: found duplicate title 'p'"},
-	    {"program p { form application { field \"N\" { type = scale min = 5 max = 1 } } }\n",
+	    {"program p { role m { form = \"application\" } form application { field \"N\" { type "
+	     "= scale min = 5 max = 1 } } }\n",
 	     "18: field \"N\" has min 5 above max 1"},
 	    {"hmac_secret = \"short\"\n", "18: the reply-token secret is 5 characters"},
+	    /* The engine's sections: each mistake named where it is written. */
+	    {"program p { role m { form = \"aplication\" }\n form application { field \"N\" { } } "
+	     "}\n",
+	     "18: "},
+	    {"program p { unit = \"team\"\n role m { form = \"application\" }\n"
+	     " form application { field \"N\" { } } }\n",
+	     "18: program p: unit = \"team\" names no group"},
+	    {"program p { role m { form = \"application\" }\n group team { members = {\"m\"}\n"
+	     " size = \"6-3\" }\n form application { field \"N\" { } } }\n",
+	     "20: "},
+	    {"program p { role m { form = \"application\" }\n"
+	     " form application { field \"N\" { binds = colour } } }\n",
+	     "19: "},
+	    {"program p { role m { form = \"application\" }\n"
+	     " form application { field \"N\" { } }\n step s { every = \"fortnight\" to = "
+	     "\"group\" } }\n",
+	     "20: "},
+	    {"program p { role m { form = \"application\" }\n"
+	     " form application { field \"N\" { } }\n step s { at = \"end\" effect = \"complete\"\n"
+	     " to = \"participants\" } }\n",
+	     "20: step s completes participants with a certificate"},
+	    {"program p { role m { form = \"application\" }\n"
+	     " form application { field \"N\" { } }\n step s { at = \"middle\" to = \"group\" } "
+	     "}\n",
+	     "20: "},
 	};
 
 	(void)state;
@@ -634,7 +713,7 @@ test_many_problems(void **state)
 
 	(void)state;
 	/* Several problems are all reported, and a flood is cut to fit. */
-	strbuf_adds(&sb, "program p { form application {\n");
+	strbuf_adds(&sb, "program p { role m { form = \"application\" } form application {\n");
 	for (int i = 0; i < 60; i++)
 		strbuf_addf(&sb, "field \"F%d\" { type = bogus%d }\n", i, i);
 	strbuf_adds(&sb, "} }\n");

@@ -40,6 +40,10 @@ input(struct schedule_match *m, size_t n)
 	in.program = "cdss";
 	in.meetings_per_month = 2;
 	in.reminder_day = 15;
+	in.followup_day = 1;
+	in.reminder_step = "reminder";
+	in.followup_step = "followup";
+	in.digest_step = "digest";
 	in.matches = m;
 	in.nmatches = n;
 	in.work_start_hour = 8;
@@ -88,7 +92,7 @@ test_reminder_from_mid_month_below_cadence(void **state)
 	schedule_due_actions(&in, at("2026-11-16T09:00"), &a, &n);
 	assert_int_equal(count_kind(a, n, DUE_MEETING_REMINDER), 1);
 	assert_int_equal(a[0].match_id, 1);
-	assert_string_equal(a[0].key, "meeting-reminder:match=1:month=2026-11");
+	assert_string_equal(a[0].key, "step=reminder:group=1:month=2026-11");
 	schedule_actions_free(&a, n);
 }
 
@@ -129,7 +133,7 @@ test_followup_lists_last_month_below(void **state)
 	for (size_t i = 0; i < n; i++) {
 		if (a[i].kind != DUE_CADENCE_FOLLOWUP)
 			continue;
-		assert_string_equal(a[i].key, "cadence-followup:program=cdss:month=2026-11");
+		assert_string_equal(a[i].key, "step=followup:program=cdss:month=2026-11");
 		assert_int_equal(a[i].neligible, 2);
 		assert_int_equal(a[i].nbelow, 1);
 		assert_int_equal(a[i].below[0].match_id, 1);
@@ -169,8 +173,8 @@ test_done_actions_are_skipped(void **state)
 	assert_false(this_month);
 	assert_false(last_month);
 
-	schedule_followup_key("cdss", at("2026-11-02T09:00"), key);
-	assert_string_equal(key, "cadence-followup:program=cdss:month=2026-10");
+	schedule_followup_key("followup", "cdss", at("2026-11-02T09:00"), key);
+	assert_string_equal(key, "step=followup:program=cdss:month=2026-10");
 }
 
 static void
@@ -236,7 +240,7 @@ test_digest_only_when_something_waits(void **state)
 	schedule_due_actions(&in, at("2026-11-02T09:00"), &a, &n);
 	assert_int_equal(n, 1);
 	assert_int_equal(a[0].kind, DUE_DIGEST);
-	assert_string_equal(a[0].key, "digest:program=cdss:date=2026-11-02");
+	assert_string_equal(a[0].key, "step=digest:program=cdss:date=2026-11-02");
 	schedule_actions_free(&a, n);
 }
 
