@@ -9,6 +9,16 @@
  *   - Precedence: list with List-Id is CLASS_AUTO_REPLY even for a real
  *     person's post to a list (Discourse accepts those only because it can
  *     mirror lists; mentord must never answer a list).
+ *   - A delay notice (only "Action: delayed" recipients, or a text warning
+ *     that the message is still being tried) is CLASS_AUTO_REPLY: nothing
+ *     has failed yet.
+ *   - A challenge/response or whitelisting notice is CLASS_AUTO_REPLY
+ *     however it is dressed (a DSN, a bounce subject, a daemon sender): the
+ *     address works, a program wants a click.
+ *   - The original sender is never a failed recipient: the bounce's own
+ *     To/From/Return-Path and the returned message's From/Sender/Reply-To/
+ *     Return-Path, "+detail" ignored, and addresses an MTA introduces as a
+ *     sender ("MAIL FROM:<...>").
  *
  * All scans are linear: lines are walked once and searched for short
  * constant phrases.

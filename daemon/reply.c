@@ -1041,6 +1041,52 @@ attribution_tail(const struct line *lines, size_t j)
 	return memchr(s + k, '@', len - k) != NULL;
 }
 
+/* The last words of the verbs of several words ("a écrit"), which a
+ * client may wrap onto a line of their own. */
+static const struct str_lit verb_tails[] = {
+    STR_LIT("écrit"),       STR_LIT("ecrit"),      STR_LIT("scritto"),  STR_LIT("escrito"),
+    STR_LIT("geschrieben"), STR_LIT("geschreven"), STR_LIT("følgende"), STR_LIT("following"),
+};
+
+/* Whether line l opens in the middle of an attribution: with "<", "(",
+ * "[", a quote mark or "mailto:", an address, or its verb ("wrote:",
+ * "écrit :", "написал(а):"). */
+static bool
+starts_midway(const struct line *l)
+{
+	char buf[MAX_MARKER_LINE];
+	const char *s = l->s;
+	size_t len = l->len, w = 0;
+
+	trim(&s, &len);
+	if (len == 0 || len > MAX_MARKER_LINE)
+		return false;
+	if (in_chars(s[0], "<([\"'"))
+		return true;
+	fold(s, len, buf);
+	while (w < len && buf[w] != ' ')
+		w++;
+	if (memchr(buf, '@', w) != NULL || (len >= 7 && memcmp(buf, "mailto:", 7) == 0))
+		return true;
+	/* the colon, also full-width (EF BC 9A) */
+	if (w >= 3 && memcmp(buf + w - 3, "\xef\xbc\x9a", 3) == 0)
+		w -= 3;
+	else if (w >= 1 && buf[w - 1] == ':')
+		w--;
+	return ends_with_verb(buf, w) || span_in_list(buf, w, verb_tails, N_ELEMENTS(verb_tails));
+}
+
+/* Whether line l ends with a clause that goes on: ',' or '<'. */
+static bool
+ends_clause(const struct line *l)
+{
+	const char *s = l->s;
+	size_t len = l->len;
+
+	trim(&s, &len);
+	return len > 0 && (s[len - 1] == ',' || s[len - 1] == '<');
+}
+
 /* Index of the next non-empty line at or after i, or n. */
 static size_t
 next_nonempty(const struct line *lines, size_t n, size_t i)
@@ -1083,6 +1129,10 @@ find_attribution(const struct line *lines, size_t j, size_t *k_r)
 	}
 	if (v == ATTR_NO)
 		return ATTR_NO;
+	*k_r = k;
+	if (v == ATTR_STRONG || k == lo ||
+	    !(starts_midway(&lines[k]) || ends_clause(&lines[k - 1])))
+		return v; /* complete: "Ana wrote:" under "met 2026-11-20 2h" */
 	{
 		size_t far = k;
 		bool dated;
