@@ -89,7 +89,7 @@ ingest_note_failure(struct store *store, const char *mailbox, uint32_t uidvalidi
 }
 
 /* What ingest works out about a message before its turn, without the
- * store: its digest and Message-ID for the dedupe, and workflow_parse. */
+ * store: its digest and Message-ID for the dedupe, and parsed_message_parse. */
 struct ingest_prepared {
 	const char *raw; /* borrowed from the fetched batch */
 	size_t len;
@@ -98,7 +98,7 @@ struct ingest_prepared {
 	bool set_aside; /* ... because storing it failed INGEST_STORE_TRIES times */
 	char sha[65];
 	char *message_id; /* owned; NULL when none */
-	struct workflow_parsed parsed;
+	struct parsed_message parsed;
 	bool ready; /* the parser thread is done with it */
 };
 
@@ -109,7 +109,7 @@ ingest_prepare(const char *raw, size_t len, struct ingest_prepared *prep)
 	prep->len = len;
 	sha256_hex(raw, len, prep->sha);
 	prep->message_id = peek_message_id(raw, len);
-	workflow_parse(raw, len, &prep->parsed);
+	parsed_message_parse(raw, len, &prep->parsed);
 	if (prep->truncated) {
 		prep->parsed.truncated = true;
 		prep->parsed.size = prep->size;
@@ -122,7 +122,7 @@ ingest_prepared_clear(struct ingest_prepared *prep)
 {
 	free(prep->message_id);
 	prep->message_id = NULL;
-	workflow_parsed_clear(&prep->parsed);
+	parsed_message_clear(&prep->parsed);
 }
 
 /*

@@ -224,6 +224,21 @@ hblock_get(const struct hblock *h, const char *name)
 	return NULL;
 }
 
+/* The value of the last field called name: where a block has the same
+ * field twice (two Content-Type fields), the last one wins, as in the
+ * major parsers (Python's email, mime4j, Thunderbird). */
+static const char *
+hblock_get_last(const struct hblock *h, const char *name)
+{
+	size_t nlen = strlen(name);
+
+	for (size_t i = h->n; i-- > 0;) {
+		if (h->v[i].nlen == nlen && str_ieq(h->v[i].name, name))
+			return h->v[i].value;
+	}
+	return NULL;
+}
+
 /* ---- RFC 2047 ---- */
 
 static int
@@ -508,10 +523,12 @@ has_encoded_word_start(const char *s, size_t len)
  * joined before conversion, so a character split across words survives;
  * words glued to text or to each other are still decoded; a wrong charset
  * label falls back as mime_to_utf8 does; raw 8-bit text is converted as
- * UTF-8 or windows-1252; malformed words stay as they are.
+ * UTF-8 or windows-1252; malformed words stay as they are.  raw_cs (may be
+ * NULL) is tried first for the text outside encoded words: UTF-7 when the
+ * message declares it (see raw_header_charset).
  */
 static char *
-hdr_decode(const char *s, size_t len)
+hdr_decode_cs(const char *s, size_t len, const char *raw_cs)
 {
 	struct strbuf out = {0}, bytes = {0};
 	char cs[64], pending_cs[64] = "";
@@ -521,7 +538,7 @@ hdr_decode(const char *s, size_t len)
 	/* most values hold no encoded word: the loop below would convert them
 	 * whole, as this does */
 	if (!has_encoded_word_start(s, len))
-		return mime_to_utf8(s, len, NULL);
+		return mime_to_utf8(s, len, raw_cs);
 	strbuf_room(&out, len);
 	strbuf_add(&out, "", 0);
 	while (i < len) {
@@ -547,7 +564,7 @@ hdr_decode(const char *s, size_t len)
 					strbuf_truncate(&bytes, 0);
 					have_pending = false;
 				}
-				append_converted(&out, s + raw_start, i - raw_start, NULL);
+				append_converted(&out, s + raw_start, i - raw_start, raw_cs);
 			}
 			if (have_pending && !str_ieq(cs, pending_cs)) {
 				append_converted(&out, bytes.buf, bytes.len, pending_cs);
@@ -564,9 +581,15 @@ hdr_decode(const char *s, size_t len)
 	}
 	if (have_pending)
 		append_converted(&out, bytes.buf, bytes.len, pending_cs);
-	append_converted(&out, s + raw_start, len - raw_start, NULL);
+	append_converted(&out, s + raw_start, len - raw_start, raw_cs);
 	strbuf_free(&bytes);
 	return strbuf_detach(&out);
+}
+
+static char *
+hdr_decode(const char *s, size_t len)
+{
+	return hdr_decode_cs(s, len, NULL);
 }
 
 static char *
@@ -862,7 +885,7 @@ addr_fallback(const char *v)
 }
 
 static void
-from_parse(const char *v, struct mime_message *msg)
+from_parse(const char *v, struct mime_message *msg, const char *raw_cs)
 {
 	struct mailimf_mailbox_list *list = NULL;
 	size_t idx = 0;
@@ -877,7 +900,8 @@ from_parse(const char *v, struct mime_message *msg)
 			if (mb->mb_addr_spec != NULL)
 				msg->from_addr = utf8_lower_dup(mb->mb_addr_spec);
 			if (mb->mb_display_name != NULL && mb->mb_display_name[0] != '\0')
-				msg->from_name = hdr_decode_str(mb->mb_display_name);
+				msg->from_name = hdr_decode_cs(mb->mb_display_name,
+				                               strlen(mb->mb_display_name), raw_cs);
 		}
 	}
 	if (list != NULL)
@@ -893,7 +917,7 @@ from_parse(const char *v, struct mime_message *msg)
 
 				str_trim(name);
 				if (name[0] != '\0')
-					msg->from_name = hdr_decode_str(name);
+					msg->from_name = hdr_decode_cs(name, strlen(name), raw_cs);
 				free(name);
 			}
 		}
@@ -1320,6 +1344,228 @@ qp_decode_to(const char *s, size_t len, char *out)
 	return n;
 }
 
+/* ---- uuencode ---- */
+
+/* At most this many uuencoded blocks are taken out of a text. */
+#define MAX_UU_BLOCKS 100
+
+/* The 6-bit value of a uuencoded character (' ' and '`' are 0), or -1. */
+static int
+uu_val(unsigned char c)
+{
+	if (c < 0x20 || c > 0x60)
+		return -1;
+	return (c - 0x20) & 0x3f;
+}
+
+/* The number of bytes the uuencoded line s[0..len) holds, or -1 when it is
+ * not one: a count character, then the bytes in groups of four characters
+ * from ' ' to '`'.  Up to three trailing characters may be missing
+ * (transports strip trailing spaces, which some encoders use for zeros)
+ * and two more may follow (a checksum some encoders add). */
+static int
+uu_line_bytes(const char *s, size_t len)
+{
+	int n;
+	size_t full, need;
+
+	if (len == 0)
+		return -1;
+	n = uu_val((unsigned char)s[0]);
+	if (n < 0)
+		return -1;
+	for (size_t i = 1; i < len; i++) {
+		if (uu_val((unsigned char)s[i]) < 0)
+			return -1;
+	}
+	full = ((size_t)n + 2) / 3 * 4;
+	need = ((size_t)n * 4 + 2) / 3;
+	if (len - 1 > full + 2 || len - 1 + 3 < need)
+		return -1;
+	return n;
+}
+
+/* Decodes the uuencoded line s[0..len) (uu_line_bytes said n) into out, or
+ * only counts when out is NULL.  Returns n. */
+static size_t
+uu_line_decode(const char *s, size_t len, int n, char *out)
+{
+	size_t w = 0;
+
+	for (size_t i = 1; w < (size_t)n; i += 4) {
+		int c[4];
+		unsigned char b[3];
+
+		for (int k = 0; k < 4; k++) {
+			c[k] = i + (size_t)k < len ? uu_val((unsigned char)s[i + (size_t)k]) : 0;
+			if (c[k] < 0)
+				c[k] = 0;
+		}
+		b[0] = (unsigned char)((c[0] << 2) | (c[1] >> 4));
+		b[1] = (unsigned char)(((c[1] & 0xf) << 4) | (c[2] >> 2));
+		b[2] = (unsigned char)(((c[2] & 0x3) << 6) | c[3]);
+		for (int k = 0; k < 3 && w < (size_t)n; k++) {
+			if (out != NULL)
+				out[w] = (char)b[k];
+			w++;
+		}
+	}
+	return w;
+}
+
+/* Whether s[0..len) (no line end) is "end", maybe with trailing blanks. */
+static bool
+uu_is_end(const char *s, size_t len)
+{
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	return len == 3 && memcmp(s, "end", 3) == 0;
+}
+
+/* "begin 644 name": the mode (three or four octal digits) and the name,
+ * which may be empty; *name_r and *name_len_r point into s. */
+static bool
+uu_is_begin(const char *s, size_t len, const char **name_r, size_t *name_len_r)
+{
+	size_t i = 6, d = 0;
+
+	if (len < 9 || memcmp(s, "begin ", 6) != 0)
+		return false;
+	while (i < len && s[i] >= '0' && s[i] <= '7' && d < 4) {
+		i++;
+		d++;
+	}
+	if (d < 3 || (i < len && s[i] != ' '))
+		return false;
+	while (i < len && s[i] == ' ')
+		i++;
+	while (len > i && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	*name_r = s + i;
+	*name_len_r = len - i;
+	return true;
+}
+
+/* Walks a uuencoded block whose "begin" line ends at p[0..len), from pos:
+ * returns the offset after its "end" line and the decoded size in
+ * *size_r (the bytes into out when not NULL), or 0 when the block is not
+ * well formed to its "end" (then *stop_r is where the walk stopped).
+ * Cases: every line a uuencoded line; the last, zero-length one ("`", " ",
+ * or empty when its space was stripped) only before "end"; LF or CRLF. */
+static size_t
+uu_block(const char *p, size_t len, size_t pos, char *out, size_t *size_r, size_t *stop_r)
+{
+	size_t size = 0, eol, n;
+	bool zero = false;
+
+	while (pos < len) {
+		int bytes;
+
+		n = line_len(p + pos, len - pos, &eol);
+		if (uu_is_end(p + pos, n)) {
+			*size_r = size;
+			return pos + n + eol;
+		}
+		bytes = n == 0 ? 0 : uu_line_bytes(p + pos, n);
+		if (bytes < 0 || zero) {
+			*stop_r = pos;
+			return 0;
+		}
+		if (bytes == 0)
+			zero = true;
+		else
+			size += uu_line_decode(p + pos, n, bytes, out != NULL ? out + size : NULL);
+		pos += n + eol;
+	}
+	*stop_r = len;
+	return 0;
+}
+
+/* A body in the Content-Transfer-Encoding x-uuencode: the data of its
+ * first block (or of the lines as they come when there is no "begin").
+ * Writes to out (room for len bytes) unless NULL; returns the length. */
+static size_t
+uu_decode_to(const char *s, size_t len, char *out)
+{
+	size_t pos = 0, eol, n, size = 0, stop = 0, end;
+	const char *name;
+	size_t nl;
+
+	while (pos < len) {
+		n = line_len(s + pos, len - pos, &eol);
+		if (uu_is_begin(s + pos, n, &name, &nl)) {
+			end = uu_block(s, len, pos + n + eol, out, &size, &stop);
+			if (end > 0)
+				return size;
+			break;
+		}
+		pos += n + eol;
+	}
+	/* no well-formed block: every uuencoded line counts */
+	size = 0;
+	for (pos = 0; pos < len;) {
+		int bytes;
+		n = line_len(s + pos, len - pos, &eol);
+		bytes =
+		    n > 0 && !uu_is_begin(s + pos, n, &name, &nl) ? uu_line_bytes(s + pos, n) : -1;
+		if (bytes > 0)
+			size += uu_line_decode(s + pos, n, bytes, out != NULL ? out + size : NULL);
+		pos += n + eol;
+	}
+	return size;
+}
+
+static void attachment_add(struct mime_message *msg, const char *filename, const char *type,
+                           size_t size);
+
+/* Takes the uuencoded blocks ("begin 644 name" ... "end") out of text (UTF-8
+ * with LF line ends): each becomes an attachment (its name, or "",
+ * application/octet-stream, the decoded size) and leaves the text.  Cases:
+ * only blocks well formed to their "end" line count, the rest of the text
+ * stays as it is; a "begin" line must start its line (not a quote);
+ * MAX_UU_BLOCKS at most.  Outlook and old Netscape append attachments so
+ * when they send plain text without MIME.  Returns text or a new string
+ * (text is then freed). */
+static char *
+uu_extract(struct mime_message *msg, char *text)
+{
+	struct strbuf out = {0};
+	size_t len = strlen(text), pos = 0, copied = 0, blocks = 0;
+
+	if (memmem(text, len, "begin ", 6) == NULL)
+		return text;
+	while (pos < len && blocks < MAX_UU_BLOCKS) {
+		size_t eol, n = line_len(text + pos, len - pos, &eol), nl, size = 0, stop = 0, end;
+		const char *name;
+
+		if (!uu_is_begin(text + pos, n, &name, &nl)) {
+			pos += n + eol;
+			continue;
+		}
+		end = uu_block(text, len, pos + n + eol, NULL, &size, &stop);
+		if (end == 0) {
+			/* the lines walked are uuencoded data, never a "begin" */
+			pos = stop > pos + n + eol ? stop : pos + n + eol;
+			continue;
+		}
+		{
+			char *fname = xstrndup(name, nl);
+			attachment_add(msg, fname, "application/octet-stream", size);
+			free(fname);
+		}
+		strbuf_add(&out, text + copied, pos - copied);
+		copied = pos = end;
+		blocks++;
+	}
+	if (blocks == 0) {
+		strbuf_free(&out);
+		return text;
+	}
+	strbuf_add(&out, text + copied, len - copied);
+	free(text);
+	return strbuf_detach(&out);
+}
+
 /*
  * Transfer-decodes body.  Returns body itself for identity encodings, else
  * a decoded copy that *owned_r owns (free it).  With size_only the bytes
@@ -1332,7 +1578,7 @@ static const char *
 body_decode(struct walk *w, const char *cte, const char *body, size_t blen, bool size_only,
             size_t *len_r, char **owned_r)
 {
-	bool b64 = false, qp = false, unclean = false;
+	bool b64 = false, qp = false, uu = false, unclean = false;
 	char *out = NULL;
 
 	*owned_r = NULL;
@@ -1345,6 +1591,9 @@ body_decode(struct walk *w, const char *cte, const char *body, size_t blen, bool
 			b64 = true;
 		else if (strcmp(st.first, "quoted-printable") == 0)
 			qp = true;
+		else if (strcmp(st.first, "x-uuencode") == 0 || strcmp(st.first, "uuencode") == 0 ||
+		         strcmp(st.first, "x-uue") == 0)
+			uu = true;
 		else if (strcmp(st.first, "7bit") != 0 && strcmp(st.first, "8bit") != 0 &&
 		         strcmp(st.first, "binary") != 0 && !w->defect_cte) {
 			defect_once(w->msg, "unknown Content-Transfer-Encoding");
@@ -1352,7 +1601,7 @@ body_decode(struct walk *w, const char *cte, const char *body, size_t blen, bool
 		}
 		structured_free(&st);
 	}
-	if ((!b64 && !qp) || blen == 0)
+	if ((!b64 && !qp && !uu) || blen == 0)
 		return body;
 	if (!size_only)
 		out = xmalloc(blen + 1);
@@ -1364,6 +1613,8 @@ body_decode(struct walk *w, const char *cte, const char *body, size_t blen, bool
 		*len_r = b64_decode_to(body, blen, out, &unclean);
 		if (unclean)
 			defect_once(w->msg, "bad base64");
+	} else if (uu) {
+		*len_r = uu_decode_to(body, blen, out);
 	} else {
 		*len_r = qp_decode_to(body, blen, out);
 	}
@@ -1424,6 +1675,31 @@ body_text(struct walk *w, const struct structured *ct, const char *bytes, size_t
 }
 
 /*
+ * What a person writes to mentord -- a command, a form, a meeting report --
+ * fits in far less than this; the rest of a longer text (a pasted log, a
+ * book) is never read, so it is not decoded, converted or copied: a 10 MB
+ * text body would otherwise cost five copies of itself, and libxml2's tree of
+ * 10 MB of HTML ten times that.  The whole message stays in the store
+ * (message_raw) for the coordinator.
+ */
+#define MIME_TEXT_MAX (1024u * 1024)
+
+/* The length of the whole lines of bytes[0..n) that fit in max (all of it
+ * when it fits): a cut at a line end splits no character, and no base64 or
+ * quoted-printable unit. */
+static size_t
+lines_within(const char *bytes, size_t n, size_t max)
+{
+	size_t cut = max;
+
+	if (n <= max)
+		return n;
+	while (cut > 0 && bytes[cut - 1] != '\n')
+		cut--;
+	return cut > 0 ? cut : max;
+}
+
+/*
  * One leaf part.  Cases, in order: delivery status -> delivery_status;
  * text/rfc822-headers -> returned_headers; message/rfc822 that libetpan left
  * as a leaf (encoded) -> as a message part; inline text/plain -> the text
@@ -1478,8 +1754,16 @@ leaf_handle(struct walk *w, const struct hblock *h, const struct structured *ct,
 		kind = LEAF_ATT;
 		need = false;
 	}
+	/* An encoding at most quadruples (quoted-printable: triples) what it
+	 * encodes, so four times the cap, encoded, holds what is read. */
+	if (need && (kind == LEAF_PLAIN || kind == LEAF_HTML))
+		blen = lines_within(body, blen, 4 * MIME_TEXT_MAX);
 	bytes = body_decode(w, hblock_get(h, "Content-Transfer-Encoding"), body, blen, !need, &n,
 	                    &owned);
+	if (need && (kind == LEAF_PLAIN || kind == LEAF_HTML) && n > MIME_TEXT_MAX) {
+		n = lines_within(bytes, n, MIME_TEXT_MAX);
+		defect_once(w->msg, "text longer than 1 MiB: only its first 1 MiB is read");
+	}
 
 	switch (kind) {
 	case LEAF_DS:
@@ -1503,7 +1787,7 @@ leaf_handle(struct walk *w, const struct hblock *h, const struct structured *ct,
 			const char *fmt = param_raw(ct, "format");
 			const char *delsp = param_raw(ct, "delsp");
 
-			w->plain = body_text(w, ct, bytes, n);
+			w->plain = uu_extract(w->msg, body_text(w, ct, bytes, n));
 			if (fmt != NULL && str_ieq(fmt, "flowed")) {
 				char *u =
 				    flowed_unwrap(w->plain, delsp != NULL && str_ieq(delsp, "yes"));
@@ -1576,7 +1860,7 @@ node_walk(struct walk *w, struct mailmime *node, struct mailmime *parent, const 
 		hp = w->top_h;
 	else if (hs != NULL)
 		hblock_parse(hs, hlen, &h, NULL);
-	structured_parse(hblock_get(hp, "Content-Type"), &ct);
+	structured_parse(hblock_get_last(hp, "Content-Type"), &ct);
 	if (strchr(ct.first, '/') == NULL) {
 		free(ct.first);
 		ct.first = xstrdup(default_type);
@@ -1709,12 +1993,411 @@ containers_estimate(const char *p, size_t len)
 	return n;
 }
 
+/* ---- what libetpan's multipart parser gets wrong ---- */
+
+/*
+ * libetpan 1.9.4 reads the first Content-Type of a part, takes a close
+ * delimiter "--B--" wherever a line starts with it (so "--B--x", the
+ * delimiter of a nested boundary "B--x", ends the outer part), and drops a
+ * whole multipart whose last line is a bare delimiter "--B" with nothing
+ * after it.  Mail readers do otherwise: the last Content-Type wins, the
+ * longest boundary that matches a line is the one it delimits, and a final
+ * bare delimiter closes the multipart.  So that libetpan's tree agrees,
+ * a copy of the message is given to it with the minimal edits, none of
+ * which moves a part:
+ *   1. every Content-Type of a header block but the one that counts is
+ *      renamed (same length): the last, unless only an earlier one
+ *      declares a multipart whose boundary delimits the body (choose_ct);
+ *   2. a boundary that has another boundary as a prefix gets a first
+ *      character no other boundary starts with, in its parameter and in
+ *      its delimiter lines (same length);
+ *   3. a bare delimiter on the last line gets its "--".
+ * The scan follows the structure the way a reader does: header blocks at
+ * the top, after each delimiter line of a declared boundary, and after the
+ * header block of a message/rfc822 part; one pass, linear.
+ */
+
+#define MAX_BOUNDARIES 64
+#define MAX_CT_FIELDS 8
+/* choose_ct searches the rest of the message for a boundary at most this
+ * often per message, which keeps the whole linear */
+#define MAX_CT_SEARCHES 16
+
+struct fix_boundary {
+	char *b; /* owned */
+	size_t len;
+	size_t param_off; /* offset of its value in its Content-Type; SIZE_MAX if unknown */
+};
+
+struct fix_delim {
+	size_t off; /* offset of the line */
+	size_t bi;  /* its boundary */
+};
+
+struct fix_scan {
+	const char *p;
+	size_t len;
+	struct fix_boundary bs[MAX_BOUNDARIES];
+	size_t nb;
+	size_t *renames; /* offsets of Content-Type names to rename */
+	size_t nrenames, rcap;
+	struct fix_delim *delims;
+	size_t ndelims, dcap;
+	/* the Content-Type fields of the current header block: starts and
+	 * ends (the oldest is renamed when there are more) */
+	size_t ct_off[MAX_CT_FIELDS], ct_end[MAX_CT_FIELDS], nct;
+	size_t searches; /* boundary searches done (choose_ct) */
+	bool embedded;   /* the block declared message/rfc822: its body opens with headers */
+};
+
+static void
+fix_scan_free(struct fix_scan *fs)
+{
+	for (size_t i = 0; i < fs->nb; i++)
+		free(fs->bs[i].b);
+	free(fs->renames);
+	free(fs->delims);
+}
+
+/* Whether the line at p[0..n) is a header field: a name of printable
+ * characters, maybe blanks, then ':'. */
+static bool
+is_field_line(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (unsigned char)p[i] > ' ' && (unsigned char)p[i] < 127 && p[i] != ':')
+		i++;
+	if (i == 0)
+		return false;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i < n && p[i] == ':';
+}
+
+/* Whether the line at p[0..n) names a Content-Type field. */
+static bool
+is_ct_field(const char *p, size_t n)
+{
+	size_t i = 12;
+
+	if (n < 13 || strncasecmp(p, "content-type", 12) != 0)
+		return false;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i < n && p[i] == ':';
+}
+
+/* The parsed value of the Content-Type field p[off..end) (folded lines
+ * joined); *colon_r is where its value starts.  false without a colon. */
+static bool
+ct_field_parse(const char *p, size_t off, size_t end, struct structured *st, size_t *colon_r)
+{
+	const char *colon = memchr(p + off, ':', end - off);
+	char *v;
+
+	if (colon == NULL)
+		return false;
+	v = xstrndup(colon + 1, (size_t)(p + end - colon - 1));
+	for (char *c = v; *c != '\0'; c++) {
+		if (*c == '\r' || *c == '\n' || *c == '\t')
+			*c = ' ';
+	}
+	structured_parse(v, st);
+	free(v);
+	*colon_r = (size_t)(colon - p);
+	return true;
+}
+
+/* Whether a line "--B" follows offset from in the message. */
+static bool
+boundary_follows(const struct fix_scan *fs, size_t from, const char *b)
+{
+	size_t bl = strlen(b);
+	const char *q = fs->p + from, *end = fs->p + fs->len;
+
+	while (q < end && (q = memmem(q, (size_t)(end - q), b, bl)) != NULL) {
+		if ((size_t)(q - fs->p) >= from + 3 && q[-1] == '-' && q[-2] == '-' &&
+		    (q[-3] == '\n' || q[-3] == '\r'))
+			return true;
+		q++;
+	}
+	return false;
+}
+
+/* Which of the block's Content-Type fields counts: the last, as in most
+ * readers, unless it declares no multipart whose boundary delimits what
+ * follows while an earlier one does (then the latest such: a header that
+ * lies about the body, "multipart/alternative; boundary=X" then
+ * "text/plain" over a body cut by X, is still read as the multipart). */
+static size_t
+choose_ct(struct fix_scan *fs, size_t nct, size_t body)
+{
+	for (size_t i = nct; i-- > 0;) {
+		struct structured st;
+		size_t colon;
+		bool delimits = false;
+
+		if (fs->searches >= MAX_CT_SEARCHES)
+			break;
+		if (!ct_field_parse(fs->p, fs->ct_off[i], fs->ct_end[i], &st, &colon))
+			continue;
+		if (strncmp(st.first, "multipart/", 10) == 0 &&
+		    param_raw(&st, "boundary") != NULL) {
+			fs->searches++;
+			delimits = boundary_follows(fs, body, param_raw(&st, "boundary"));
+		}
+		structured_free(&st);
+		if (delimits)
+			return i;
+	}
+	return nct - 1;
+}
+
+/* The end of the header block at offset body: renames its Content-Type
+ * fields but the one that counts (choose_ct), and declares the boundary of
+ * that one. */
+static void
+fix_block_end(struct fix_scan *fs, size_t body)
+{
+	struct structured st;
+	size_t nct = fs->nct, chosen, colon, off, end;
+	const char *b;
+
+	fs->embedded = false;
+	fs->nct = 0;
+	if (nct == 0)
+		return;
+	chosen = nct > 1 ? choose_ct(fs, nct, body) : 0;
+	for (size_t i = 0; i < nct; i++) {
+		if (i == chosen)
+			continue;
+		fs->renames = xgrow(fs->renames, &fs->rcap, fs->nrenames + 1, sizeof(*fs->renames));
+		fs->renames[fs->nrenames++] = fs->ct_off[i];
+	}
+	off = fs->ct_off[chosen];
+	end = fs->ct_end[chosen];
+	if (!ct_field_parse(fs->p, off, end, &st, &colon))
+		return;
+	b = param_raw(&st, "boundary");
+	if (strcmp(st.first, "message/rfc822") == 0 || strcmp(st.first, "message/global") == 0)
+		fs->embedded = true;
+	if (strncmp(st.first, "multipart/", 10) == 0 && b != NULL && b[0] != '\0' &&
+	    fs->nb < MAX_BOUNDARIES && strlen(b) <= 200) {
+		struct fix_boundary *fb = &fs->bs[fs->nb];
+		const char *at = NULL;
+		size_t bl = strlen(b);
+		bool known = false;
+
+		for (size_t i = 0; i < fs->nb && !known; i++)
+			known = fs->bs[i].len == bl && memcmp(fs->bs[i].b, b, bl) == 0;
+		if (!known) {
+			/* where the value is written, after "boundary" */
+			for (size_t i = colon; i + 8 <= end && at == NULL; i++) {
+				if (strncasecmp(fs->p + i, "boundary", 8) == 0)
+					at = memmem(fs->p + i + 8, end - i - 8, b, bl);
+			}
+			fb->b = xstrdup(b);
+			fb->len = bl;
+			fb->param_off = at != NULL ? (size_t)(at - fs->p) : SIZE_MAX;
+			fs->nb++;
+		}
+	}
+	structured_free(&st);
+}
+
+/* The declared boundary that the delimiter line p[0..n) ("--B", "--B--",
+ * trailing blanks allowed) names, the longest that matches; *close_r says
+ * whether it closes.  SIZE_MAX when none does. */
+static size_t
+fix_delimiter(const struct fix_scan *fs, const char *p, size_t n, bool *close_r)
+{
+	size_t best = SIZE_MAX;
+
+	*close_r = false;
+	if (n < 3 || p[0] != '-' || p[1] != '-')
+		return SIZE_MAX;
+	for (size_t i = 0; i < fs->nb; i++) {
+		size_t bl = fs->bs[i].len, k = 2 + bl;
+		bool close = false;
+
+		if (n < k || memcmp(p + 2, fs->bs[i].b, bl) != 0)
+			continue;
+		if (k + 2 <= n && p[k] == '-' && p[k + 1] == '-') {
+			close = true;
+			k += 2;
+		}
+		while (k < n && (p[k] == ' ' || p[k] == '\t'))
+			k++;
+		if (k != n)
+			continue;
+		if (best == SIZE_MAX || bl > fs->bs[best].len) {
+			best = i;
+			*close_r = close;
+		}
+	}
+	return best;
+}
+
+/* Returns a fixed copy of p[0..len) (*len_r its length), or NULL when
+ * libetpan can have it as it is; adds a defect for each kind of fix. */
+static char *
+structure_fix(const char *p, size_t len, size_t *len_r, struct strvec *defects)
+{
+	static const char firsts[] =
+	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	struct fix_scan fs = {0};
+	size_t pos = 0, eol, n, last_off = SIZE_MAX, last_bi = SIZE_MAX, rewrites = 0;
+	bool in_headers = true, last_bare = false, in_ct = false;
+	char newfirst[MAX_BOUNDARIES] = {0};
+	char *copy = NULL;
+
+	fs.p = p;
+	fs.len = len;
+	while (pos < len) {
+		n = line_len(p + pos, len - pos, &eol);
+		if (in_headers && n > 0 && p[pos] != ' ' && p[pos] != '\t' &&
+		    !is_field_line(p + pos, n)) {
+			/* libetpan ends a header block at a line that is no
+			 * field: from here it is body, never renamed */
+			fix_block_end(&fs, pos);
+			in_headers = false;
+			in_ct = false;
+		}
+		if (in_headers) {
+			if (n == 0) {
+				fix_block_end(&fs, pos + eol);
+				in_headers = fs.embedded;
+				in_ct = false;
+			} else if (p[pos] == ' ' || p[pos] == '\t') {
+				if (in_ct)
+					fs.ct_end[fs.nct - 1] = pos + n;
+			} else if (is_ct_field(p + pos, n)) {
+				if (fs.nct == MAX_CT_FIELDS) {
+					/* too many: the oldest never counts */
+					fs.renames = xgrow(fs.renames, &fs.rcap, fs.nrenames + 1,
+					                   sizeof(*fs.renames));
+					fs.renames[fs.nrenames++] = fs.ct_off[0];
+					memmove(fs.ct_off, fs.ct_off + 1,
+					        (fs.nct - 1) * sizeof(size_t));
+					memmove(fs.ct_end, fs.ct_end + 1,
+					        (fs.nct - 1) * sizeof(size_t));
+					fs.nct--;
+				}
+				fs.ct_off[fs.nct] = pos;
+				fs.ct_end[fs.nct] = pos + n;
+				fs.nct++;
+				in_ct = true;
+			} else {
+				in_ct = false;
+			}
+			pos += n + eol;
+			continue;
+		}
+		if (n > 0) {
+			bool close;
+			size_t bi = fix_delimiter(&fs, p + pos, n, &close);
+
+			if (bi != SIZE_MAX) {
+				fs.delims =
+				    xgrow(fs.delims, &fs.dcap, fs.ndelims + 1, sizeof(*fs.delims));
+				fs.delims[fs.ndelims].off = pos;
+				fs.delims[fs.ndelims++].bi = bi;
+				in_headers = !close;
+				in_ct = false;
+				fs.nct = 0;
+			}
+			last_off = pos;
+			last_bi = bi;
+			last_bare = bi != SIZE_MAX && !close;
+		}
+		pos += n + eol;
+	}
+	if (in_headers)
+		fix_block_end(&fs, len);
+
+	/* 2: boundaries with another as a prefix, and a free first character */
+	for (size_t i = 0; i < fs.nb; i++) {
+		bool prefixed = false;
+
+		for (size_t j = 0; j < fs.nb && !prefixed; j++)
+			prefixed = j != i && fs.bs[j].len < fs.bs[i].len &&
+			           memcmp(fs.bs[j].b, fs.bs[i].b, fs.bs[j].len) == 0;
+		if (!prefixed || fs.bs[i].param_off == SIZE_MAX)
+			continue;
+		for (const char *f = firsts; *f != '\0' && newfirst[i] == 0; f++) {
+			bool used = false;
+			for (size_t j = 0; j < fs.nb && !used; j++)
+				used = fs.bs[j].b[0] == *f || newfirst[j] == *f;
+			if (!used)
+				newfirst[i] = *f;
+		}
+		rewrites += newfirst[i] != 0;
+	}
+	if (fs.nrenames == 0 && rewrites == 0 && !last_bare) {
+		fix_scan_free(&fs);
+		return NULL;
+	}
+	copy = xmalloc(len + 3);
+	memcpy(copy, p, len);
+	for (size_t i = 0; i < fs.nrenames; i++)
+		memcpy(copy + fs.renames[i], "X-Ignored-CT", 12);
+	for (size_t i = 0; i < fs.nb; i++) {
+		if (newfirst[i] != 0)
+			copy[fs.bs[i].param_off] = newfirst[i];
+	}
+	for (size_t i = 0; i < fs.ndelims; i++) {
+		if (newfirst[fs.delims[i].bi] != 0)
+			copy[fs.delims[i].off + 2] = newfirst[fs.delims[i].bi];
+	}
+	*len_r = len;
+	if (last_bare) {
+		size_t at = last_off + 2 + fs.bs[last_bi].len;
+		memmove(copy + at + 2, copy + at, len - at);
+		memcpy(copy + at, "--", 2);
+		*len_r = len + 2;
+		strvec_push(defects, "missing closing boundary");
+	}
+	copy[*len_r] = '\0';
+	if (fs.nrenames > 0)
+		strvec_push(defects, "duplicate Content-Type");
+	if (rewrites > 0)
+		strvec_push(defects, "boundary prefix of another");
+	fix_scan_free(&fs);
+	return copy;
+}
+
 /* ---- top level ---- */
+
+/* The charset in which raw (not RFC 2047 encoded) text of the Subject and
+ * display names is read first: UTF-7 when the message declares UTF-7.  Mail
+ * clients that write UTF-7 bodies write their headers in it too ("Die Hasen
+ * und die Fr+APY-sche"); UTF-7 is 7-bit, so the usual 8-bit fallbacks never
+ * see it.  Structured fields (addresses, ids) are never read so: a '+' in
+ * "mentoring+token@..." is not UTF-7.  NULL otherwise. */
+static const char *
+raw_header_charset(const struct hblock *h)
+{
+	struct structured ct;
+	const char *cs, *r = NULL;
+
+	structured_parse(hblock_get_last(h, "Content-Type"), &ct);
+	cs = param_raw(&ct, "charset");
+	if (cs != NULL) {
+		if (strncasecmp(cs, "x-", 2) == 0)
+			cs += 2;
+		if (strcasecmp(cs, "utf-7") == 0 || strcasecmp(cs, "utf7") == 0 ||
+		    strcasecmp(cs, "unicode-1-1-utf-7") == 0)
+			r = "UTF-7";
+	}
+	structured_free(&ct);
+	return r;
+}
 
 static void
 headers_fill(struct mime_message *msg, const struct hblock *h)
 {
-	const char *v;
+	const char *v, *raw_cs = raw_header_charset(h);
 	size_t i;
 
 	msg->headers = xcalloc(h->n > 0 ? h->n : 1, sizeof(*msg->headers));
@@ -1736,7 +2419,7 @@ headers_fill(struct mime_message *msg, const struct hblock *h)
 	}
 	v = hblock_get(h, "From");
 	if (v != NULL)
-		from_parse(v, msg);
+		from_parse(v, msg, raw_cs);
 	v = hblock_get(h, "Reply-To");
 	if (v != NULL) {
 		struct strvec rt = {0};
@@ -1764,7 +2447,7 @@ headers_fill(struct mime_message *msg, const struct hblock *h)
 			addresses_parse(h->v[i].value, &msg->cc);
 	}
 	v = hblock_get(h, "Subject");
-	msg->subject = v != NULL ? hdr_decode_str(v) : xstrdup("");
+	msg->subject = v != NULL ? hdr_decode_cs(v, strlen(v), raw_cs) : xstrdup("");
 	v = hblock_get(h, "In-Reply-To");
 	if (v != NULL)
 		msg->in_reply_to = msgid_first(v);
@@ -1826,11 +2509,11 @@ mime_parse(const char *data, size_t len, const struct mime_limits *limits,
 	const struct mime_limits *lim = limits != NULL ? limits : &defaults;
 	struct mime_message *msg = NULL;
 	struct mailmime *tree = NULL;
-	struct hblock h = {0};
+	struct hblock h = {0}, fixed_h = {0};
 	struct structured ct = {0};
 	struct walk w = {0};
-	char *copy = NULL;
-	size_t body_off, idx = 0, nparts = 0, depth = 0, est, eol;
+	char *copy = NULL, *fixed = NULL;
+	size_t body_off, idx = 0, nparts = 0, depth = 0, est, eol, fixed_len = 0;
 	int ret = -1;
 
 	*msg_r = NULL;
@@ -1862,19 +2545,29 @@ mime_parse(const char *data, size_t len, const struct mime_limits *limits,
 		strvec_push(&msg->defects, "CR line endings");
 	body_off = hblock_parse(data, len, &h, &msg->defects);
 	headers_fill(msg, &h);
-	structured_parse(hblock_get(&h, "Content-Type"), &ct);
+	fixed = structure_fix(data, len, &fixed_len, &msg->defects);
+	if (fixed != NULL) {
+		/* the Content-Type that counts is the one left in the copy */
+		hblock_parse(fixed, fixed_len, &fixed_h, NULL);
+		structured_parse(hblock_get_last(&fixed_h, "Content-Type"), &ct);
+	} else {
+		structured_parse(hblock_get_last(&h, "Content-Type"), &ct);
+	}
 	if (strchr(ct.first, '/') == NULL) {
 		free(ct.first);
 		ct.first = xstrdup("text/plain");
 	}
 	msg->content_type = mime_to_utf8(ct.first, strlen(ct.first), NULL);
 
-	w.data = data;
-	w.len = len;
+	w.data = fixed != NULL ? fixed : data;
+	w.len = fixed != NULL ? fixed_len : len;
 	w.msg = msg;
 	w.bounce = looks_like_bounce(msg, data, len);
-	w.top_h = &h;
+	/* a fixed copy's header blocks are read from the copy */
+	w.top_h = fixed != NULL ? NULL : &h;
 	w.top_hlen = body_off;
+	data = w.data;
+	len = w.len;
 
 	if (mailmime_parse(data, len, &idx, &tree) == MAILIMF_NO_ERROR && tree != NULL) {
 		struct mailmime *top = tree;
@@ -1922,7 +2615,9 @@ out:
 		mailmime_free(tree);
 	structured_free(&ct);
 	hblock_free(&h);
+	hblock_free(&fixed_h);
 	mime_message_free(&msg);
+	free(fixed);
 	free(copy);
 	return ret;
 }

@@ -1,5 +1,6 @@
 /*
- * parsed: mime + reply + classify as one JSON object for `mentorctl parse`.
+ * parsed: mime + classify + reply, the one parse pipeline of the daemon and
+ * of `mentorctl parse` (which shows it as JSON).
  */
 #include "parsed.h"
 
@@ -11,6 +12,36 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+void
+parsed_message_parse(const char *raw, size_t len, struct parsed_message *parsed_r)
+{
+	const char *perr = NULL;
+	const char *text;
+
+	memset(parsed_r, 0, sizeof(*parsed_r));
+	parsed_r->cls = CLASS_MESSAGE;
+	if (mime_parse(raw, len, NULL, &parsed_r->msg, &perr) < 0) {
+		parsed_r->error = xstrdup(perr != NULL ? perr : "message could not be parsed");
+		return;
+	}
+	parsed_r->cls = classify_message(parsed_r->msg, &parsed_r->bounce);
+	text = parsed_r->msg->text != NULL ? parsed_r->msg->text : "";
+	parsed_r->reply = reply_extract(text, strlen(text), NULL);
+	parsed_r->form_text = reply_extract_with(text, strlen(text), REPLY_FOR_FORMS, NULL);
+}
+
+void
+parsed_message_clear(struct parsed_message *parsed)
+{
+	if (parsed->cls == CLASS_BOUNCE)
+		bounce_info_free(&parsed->bounce);
+	mime_message_free(&parsed->msg);
+	free(parsed->error);
+	free(parsed->reply);
+	free(parsed->form_text);
+	memset(parsed, 0, sizeof(*parsed));
+}
 
 /* A JSON string, or null for a NULL pointer. */
 static void
@@ -44,11 +75,9 @@ add_key(struct strbuf *sb, const char *key, bool first)
 }
 
 static void
-add_message(struct strbuf *sb, const struct mime_message *msg)
+add_message(struct strbuf *sb, const struct parsed_message *parsed)
 {
-	struct bounce_info bounce = {0};
-	enum message_class cls;
-	char *reply;
+	const struct mime_message *msg = parsed->msg;
 	const char *text = msg->text != NULL ? msg->text : "";
 
 	add_key(sb, "message_id", true);
@@ -75,10 +104,10 @@ add_message(struct strbuf *sb, const struct mime_message *msg)
 	add_json_list(sb, &msg->references);
 	add_key(sb, "text", false);
 	strbuf_add_json(sb, text);
-	reply = reply_extract(text, strlen(text), NULL);
 	add_key(sb, "reply", false);
-	strbuf_add_json(sb, reply);
-	free(reply);
+	strbuf_add_json(sb, parsed->reply);
+	add_key(sb, "form_text", false);
+	strbuf_add_json(sb, parsed->form_text);
 	add_key(sb, "html", false);
 	strbuf_adds(sb, msg->text_from_html ? "true" : "false");
 
@@ -96,17 +125,15 @@ add_message(struct strbuf *sb, const struct mime_message *msg)
 	}
 	strbuf_addc(sb, ']');
 
-	cls = classify_message(msg, &bounce);
 	add_key(sb, "kind", false);
-	strbuf_add_json(sb, classify_name(cls));
-	if (cls == CLASS_BOUNCE) {
+	strbuf_add_json(sb, classify_name(parsed->cls));
+	if (parsed->cls == CLASS_BOUNCE) {
 		add_key(sb, "bounce", false);
 		strbuf_adds(sb, "{\"recipients\":");
-		add_json_list(sb, &bounce.recipients);
+		add_json_list(sb, &parsed->bounce.recipients);
 		strbuf_adds(sb, ",\"status\":");
-		add_json_or_null(sb, bounce.status);
-		strbuf_addf(sb, ",\"permanent\":%s}", bounce.permanent ? "true" : "false");
-		bounce_info_free(&bounce);
+		add_json_or_null(sb, parsed->bounce.status);
+		strbuf_addf(sb, ",\"permanent\":%s}", parsed->bounce.permanent ? "true" : "false");
 	}
 	add_key(sb, "defects", false);
 	add_json_list(sb, &msg->defects);
@@ -119,31 +146,30 @@ add_error(struct strbuf *sb, const char *error)
 {
 	add_key(sb, "error", true);
 	strbuf_add_json(sb, error);
-	strbuf_adds(sb, ",\"message_id\":null,\"date\":null,\"from\":null,\"from_name\":null,"
-	                "\"to\":[],\"subject\":\"\",\"in_reply_to\":null,\"references\":[],"
-	                "\"text\":\"\",\"reply\":\"\",\"html\":false,\"attachments\":[],"
-	                "\"kind\":\"message\",\"defects\":[]");
+	strbuf_adds(
+	    sb, ",\"message_id\":null,\"date\":null,\"from\":null,\"from_name\":null,"
+	        "\"to\":[],\"subject\":\"\",\"in_reply_to\":null,\"references\":[],"
+	        "\"text\":\"\",\"reply\":\"\",\"form_text\":\"\",\"html\":false,\"attachments\":[],"
+	        "\"kind\":\"message\",\"defects\":[]");
 }
 
 int
 parsed_message_json(const char *data, size_t len, char **json_r)
 {
 	struct strbuf sb = {0};
-	struct mime_message *msg = NULL;
-	const char *error = NULL;
+	struct parsed_message parsed;
 	int ret = 0;
 
+	parsed_message_parse(data, len, &parsed);
 	strbuf_addc(&sb, '{');
-	if (mime_parse(data, len, NULL, &msg, &error) < 0) {
-		add_error(&sb, error != NULL ? error : "message could not be parsed");
+	if (parsed.msg == NULL) {
+		add_error(&sb, parsed.error);
 		ret = 1;
-		goto out;
+	} else {
+		add_message(&sb, &parsed);
 	}
-	add_message(&sb, msg);
-
-out:
 	strbuf_adds(&sb, "}\n");
-	mime_message_free(&msg);
+	parsed_message_clear(&parsed);
 	*json_r = strbuf_detach(&sb);
 	return ret;
 }

@@ -39,6 +39,9 @@ struct wf {
 	const struct mime_message *msg;
 	const struct config_program *program;
 	const char *reply; /* the new text of the message (an echo taken out) */
+	/* The text forms are read from: quotes above a reply dropped, but a
+	 * form filled in inside the quote kept (reply.h REPLY_FOR_FORMS). */
+	const char *form_text;
 	const char *from;  /* the sender's registered address (proven), or the
 	                    * From (claimed): answers go here and nowhere else */
 	int64_t person_id; /* 0 when from is no known person */
@@ -488,7 +491,7 @@ handle_coordinator(struct wf *wf, const char **error_r)
 		if (cmds->cmds[i].verb != CMD_HELP)
 			only_help = false;
 	if (cmds->n == 0 && cmds->errors.n == 0) {
-		pf = find_join_form(wf->program, wf->reply, &form);
+		pf = find_join_form(wf->program, wf->form_text, &form);
 		if (pf == NULL) {
 			wf_result(wf, "ignored",
 			          "a coordinator's message with no command; not answered");
@@ -1574,18 +1577,18 @@ handle_participant(struct wf *wf, const char **error_r)
 		ret = record_meetings(wf, cmds, NULL, NULL, error_r);
 		goto out;
 	}
-	pf = find_form(wf->program, FORM_USE_MEETING, wf->reply, &form);
+	pf = find_form(wf->program, FORM_USE_MEETING, wf->form_text, &form);
 	if (pf != NULL) {
 		ret = form->problems.n > 0 ? answer_form_problems(wf, pf, form, error_r)
 		                           : record_meetings(wf, NULL, form, pf, error_r);
 		goto out;
 	}
-	pf = find_form(wf->program, FORM_USE_ANSWER, wf->reply, &form);
+	pf = find_form(wf->program, FORM_USE_ANSWER, wf->form_text, &form);
 	if (pf != NULL) {
 		ret = handle_answer(wf, pf, form, error_r);
 		goto out;
 	}
-	pf = find_join_form(wf->program, wf->reply, &form);
+	pf = find_join_form(wf->program, wf->form_text, &form);
 	if (pf == NULL)
 		pf = find_join_form(wf->program, wf->msg->text, &form);
 	if (pf != NULL) {
@@ -1897,7 +1900,7 @@ mark_deliverable(struct wf *wf, const char **error_r)
  * failing to be stored.  Quarantined by reference (the server keeps it);
  * the sender of an oversize message is told once, when it is safe. */
 static int
-handle_truncated(struct wf *wf, const struct workflow_parsed *parsed, enum message_class cls,
+handle_truncated(struct wf *wf, const struct parsed_message *parsed, enum message_class cls,
                  const char **error_r)
 {
 	struct template_vars *vars;
@@ -1933,7 +1936,7 @@ handle_truncated(struct wf *wf, const struct workflow_parsed *parsed, enum messa
  *   2. a proven answer to a request to confirm: handle_confirmation_reply;
  *   3. everything else: dispatch, proven or as a claim. */
 static int
-apply_person_message(struct wf *wf, const struct workflow_parsed *parsed, const char **error_r)
+apply_person_message(struct wf *wf, const struct parsed_message *parsed, const char **error_r)
 {
 	struct origin o;
 	bool handled = false;
@@ -1951,6 +1954,9 @@ apply_person_message(struct wf *wf, const struct workflow_parsed *parsed, const 
 	wf->proven = o.proof != ORIGIN_CLAIMED;
 	wf->thread = &o.thread;
 	wf->reply = o.reply;
+	/* An echo of our own email is taken out of both texts; without one,
+	 * forms are read the way form writers reply. */
+	wf->form_text = o.echo || parsed->form_text == NULL ? o.reply : parsed->form_text;
 	if (o.thread.id != 0 && o.thread.program != NULL &&
 	    config_program_by_name(wf->config, o.thread.program) != NULL)
 		wf->program = config_program_by_name(wf->config, o.thread.program);
@@ -1978,6 +1984,7 @@ out:
 	/* Borrowed from o. */
 	wf->from = NULL;
 	wf->reply = NULL;
+	wf->form_text = NULL;
 	wf->thread = NULL;
 	origin_clear(&o);
 	return ret;
@@ -2006,7 +2013,7 @@ program_of(const struct config *config, const struct mime_message *msg)
 static int
 apply_confirmed(struct wf *wf, const struct store_confirmation *c, const char **error_r)
 {
-	struct workflow_parsed parsed;
+	struct parsed_message parsed;
 	struct store_message m;
 	struct store_outbox thread;
 	struct store_person p;
@@ -2024,7 +2031,7 @@ apply_confirmed(struct wf *wf, const struct store_confirmation *c, const char **
 	if (store_message_get(wf->store, c->message_row, &m, &raw, &len, error_r) < 0 ||
 	    store_person_get(wf->store, c->person_id, &p, error_r) < 0)
 		goto out;
-	workflow_parse(raw, len, &parsed);
+	parsed_message_parse(raw, len, &parsed);
 	if (parsed.msg == NULL) {
 		*error_r = errorf("message #%lld can no longer be read: %s",
 		                  (long long)c->message_row, parsed.error);
@@ -2042,6 +2049,7 @@ apply_confirmed(struct wf *wf, const struct store_confirmation *c, const char **
 	                  ? config_program_by_name(wf->config, c->program)
 	                  : wf->program;
 	sub.reply = parsed.reply;
+	sub.form_text = parsed.form_text;
 	sub.from = p.email;
 	sub.person_id = p.id;
 	sub.proven = true;
@@ -2063,42 +2071,16 @@ out:
 	free(reason);
 	free(sub.reason);
 	free(raw);
-	workflow_parsed_clear(&parsed);
+	parsed_message_clear(&parsed);
 	store_message_clear(&m);
 	store_outbox_clear(&thread);
 	store_person_clear(&p);
 	return ret;
 }
 
-void
-workflow_parse(const char *raw, size_t len, struct workflow_parsed *parsed_r)
-{
-	const char *perr;
-
-	memset(parsed_r, 0, sizeof(*parsed_r));
-	parsed_r->cls = CLASS_MESSAGE;
-	if (mime_parse(raw, len, NULL, &parsed_r->msg, &perr) < 0) {
-		parsed_r->error = xstrdup(perr);
-		return;
-	}
-	parsed_r->cls = classify_message(parsed_r->msg, &parsed_r->bounce);
-	parsed_r->reply = reply_extract(parsed_r->msg->text, strlen(parsed_r->msg->text), NULL);
-}
-
-void
-workflow_parsed_clear(struct workflow_parsed *parsed)
-{
-	if (parsed->cls == CLASS_BOUNCE)
-		bounce_info_free(&parsed->bounce);
-	mime_message_free(&parsed->msg);
-	free(parsed->error);
-	free(parsed->reply);
-	memset(parsed, 0, sizeof(*parsed));
-}
-
 int
 workflow_apply_parsed(const struct config *config, struct store *store, int64_t row,
-                      const struct workflow_parsed *parsed, time_t now, const char **error_r)
+                      const struct parsed_message *parsed, time_t now, const char **error_r)
 {
 	struct mime_message *msg = parsed->msg;
 	enum message_class cls = parsed->cls;
@@ -2154,13 +2136,13 @@ workflow_apply_message(const struct config *config, struct store *store, int64_t
                        const char *raw, size_t len, time_t received_at, time_t now,
                        const char **error_r)
 {
-	struct workflow_parsed parsed;
+	struct parsed_message parsed;
 	int ret;
 
-	workflow_parse(raw, len, &parsed);
+	parsed_message_parse(raw, len, &parsed);
 	parsed.received_at = received_at;
 	ret = workflow_apply_parsed(config, store, row, &parsed, now, error_r);
-	workflow_parsed_clear(&parsed);
+	parsed_message_clear(&parsed);
 	return ret;
 }
 

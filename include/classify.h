@@ -5,7 +5,10 @@
  *                     multipart/report; report-type=delivery-status, or one
  *                     of the common non-standard formats (Postfix, Exim,
  *                     qmail, Exchange, Gmail, Lotus Notes, ...).  A bounce
- *                     quoting a thread token is still a bounce.
+ *                     quoting a thread token is still a bounce; a delay
+ *                     notice (Action: delayed) or a challenge/response
+ *                     notice dressed as a bounce is not one (it is
+ *                     CLASS_AUTO_REPLY).
  *   CLASS_AUTO_REPLY  automatic mail: RFC 3834 Auto-Submitted (not "no"),
  *                     X-Autoreply, X-Autorespond, Precedence bulk/junk/list,
  *                     List-Id/List-Unsubscribe, a null or MAILER-DAEMON
@@ -23,7 +26,9 @@
 enum message_class { CLASS_MESSAGE = 0, CLASS_BOUNCE, CLASS_AUTO_REPLY };
 
 struct bounce_info {
-	struct strvec recipients; /* failed addresses, lower case */
+	struct strvec recipients; /* failed addresses, lower case; a bare local
+	                           * part is qualified with the returned
+	                           * message's To or the provider's domain */
 	char *status;             /* owned DSN status such as "5.1.1"; NULL if unknown */
 	char *diagnostic;         /* owned, first diagnostic text; NULL */
 	bool permanent;           /* 5.x.x, or a hard failure in a non-standard bounce */

@@ -9,6 +9,15 @@
  * the declared charset is tried first, then UTF-8, windows-1252 and
  * ISO-8859-1, because charset declarations lie.
  *
+ * Where libetpan's parser reads a structure otherwise than mail readers do
+ * (two Content-Type fields, a boundary that is a prefix of another, a last
+ * bare delimiter), it is given a minimally fixed copy (see structure_fix
+ * in mime.c).  Uuencoded blocks in the text ("begin 644 name" ... "end")
+ * are listed as attachments and left out of the text; the transfer
+ * encoding x-uuencode is decoded; UTF-7 is decoded in bodies, encoded
+ * words and, for a message that declares it, in the raw Subject and
+ * display names.
+ *
  * It never fails on malformed input: whatever could be read is returned, and
  * `defects` says what was wrong.  It fails (returns -1) only when a limit in
  * struct mime_limits is exceeded, with the reason in error_r.

@@ -23,38 +23,18 @@
 
 #include "classify.h"
 #include "config.h"
+#include "parsed.h"
 #include "store.h"
 
 #include <time.h>
-
-/* What a message says, worked out without the store or the configuration:
- * pure, so ingest works it out ahead of the message's turn, on another
- * thread. */
-struct workflow_parsed {
-	struct mime_message *msg;  /* owned; NULL when mime_parse refused it */
-	char *error;               /* owned: why, when msg is NULL */
-	enum message_class cls;    /* CLASS_MESSAGE when msg is NULL */
-	struct bounce_info bounce; /* owned contents when cls is CLASS_BOUNCE */
-	char *reply;               /* owned: the sender's own text; NULL when msg is */
-	/* Set by ingest when only the header block was read: the message was
-	 * over max_message_size, or (set_aside) failed to be stored too
-	 * often.  It is quarantined by reference, never applied. */
-	bool truncated, set_aside;
-	size_t size; /* its size on the server */
-	/* When it arrived, for a message applied again later (a replay): the
-	 * day its answers are counted in.  0: now. */
-	time_t received_at;
-};
-void workflow_parse(const char *raw, size_t len, struct workflow_parsed *parsed_r);
-void workflow_parsed_clear(struct workflow_parsed *parsed);
 
 /* Applies the stored message `row` (parsed from its raw bytes).  Sets the
  * message's status and reason.  Returns -1 on a store or template error, in
  * which case the caller rolls back and quarantines the message. */
 int workflow_apply_parsed(const struct config *config, struct store *store, int64_t row,
-                          const struct workflow_parsed *parsed, time_t now, const char **error_r);
+                          const struct parsed_message *parsed, time_t now, const char **error_r);
 
-/* workflow_parse, then workflow_apply_parsed, for a message that arrived
+/* parsed_message_parse, then workflow_apply_parsed, for a message that arrived
  * at received_at. */
 int workflow_apply_message(const struct config *config, struct store *store, int64_t row,
                            const char *raw, size_t len, time_t received_at, time_t now,

@@ -471,6 +471,43 @@ def oversize(t):
 
 
 @section
+def large_text(t):
+    """A message just under max_message_size is read, but only the first
+    MiB of its text (4 MiB of HTML) is decoded: what a person writes to
+    mentord fits in that, and the whole message is kept in the store."""
+    cases = [("text/plain; charset=utf-8", "quoted-printable",
+              "How do I join?\r\n" + "A long pasted log line =C3=A9t=C3=A9 and more.\r\n" * 200000),
+             ("text/html; charset=utf-8", "8bit",
+              "<html><body><p>How do I join?</p>\r\n"
+              + "<p>A long <b>pasted</b> table cell, &eacute;t&eacute;.</p>\r\n" * 170000
+              + "</body></html>\r\n")]
+    for i, (ctype, cte, body) in enumerate(cases):
+        with Env("trust-large-%d" % i) as env:
+            raw = ("From: Long Writer <long@example.org>\r\nTo: %s\r\nSubject: question\r\n"
+                   "Message-ID: <long-%d@client.example>\r\nMIME-Version: 1.0\r\n"
+                   "Content-Type: %s\r\nContent-Transfer-Encoding: %s\r\n\r\n%s"
+                   % (PROGRAM_ADDRESS, i, ctype, cte, body)).encode()
+            t.check(8 * 1024 * 1024 < len(raw) < 10 * 1024 * 1024,
+                    "the %s message is just under the limit (%d bytes)" % (ctype, len(raw)))
+            env.deliver_raw(raw)
+            rc, err, rss = wait4_rss([env.mentord, "-c", env.conf, "--once", "--now",
+                                      "2026-11-02T09:00"])
+            env.check_sanitizers(subprocess.CompletedProcess([], rc, "", err))
+            limit = 200 * 1024 if sanitized(env.mentord) else 32 * 1024
+            t.check(rc == 0 and rss <= limit,
+                    "a %.1f MB %s message: peak RSS %.1f MiB (limit %d MiB)"
+                    % (len(raw) / 1e6, ctype.split(";")[0], rss / 1024, limit // 1024),
+                    err[-600:])
+            row = env.sql("SELECT m.status, length(r.raw) FROM messages m "
+                          "JOIN message_raw r ON r.id = m.id "
+                          "WHERE message_id = 'long-%d@client.example'" % i)
+            t.check(row and row[0][0] in ("processed", "answered") and row[0][1] == len(raw),
+                    "it is processed and kept whole in the store", row)
+            told = only(env.new_mail(), "long@example.org")
+            t.check(len(told) == 1, "its writer gets one answer", summary(told))
+
+
+@section
 def unstorable(t):
     """Writes beyond RLIMIT_FSIZE fail (EFBIG), as on a nearly full disk: a
     4 MB message never fits, small ones do."""

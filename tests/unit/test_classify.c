@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,19 +89,19 @@ test_dsn_permanent(void **state)
 	bounce_info_free(&b);
 }
 
+/* A delay notice (Action: delayed, 4.x.x) is not a bounce: the message is
+ * still being tried.  It is automatic mail, and bounce_r is left empty. */
 static void
 test_dsn_delayed(void **state)
 {
 	struct bounce_info b = {0};
 
 	(void)state;
-	assert_int_equal(classify_raw(dsn_422, &b), CLASS_BOUNCE);
-	assert_false(b.permanent);
-	assert_string_equal(b.status, "4.2.2");
-	assert_true(strvec_contains_ci(&b.recipients, "carol@example.net"));
-	bounce_info_free(&b);
+	assert_int_equal(classify_raw(dsn_422, &b), CLASS_AUTO_REPLY);
+	assert_null(b.status);
+	assert_int_equal(b.recipients.n, 0);
 	/* bounce_r may be NULL. */
-	assert_int_equal(classify_raw(dsn_422, NULL), CLASS_BOUNCE);
+	assert_int_equal(classify_raw(dsn_422, NULL), CLASS_AUTO_REPLY);
 }
 
 /* A delivery-status block with only a Diagnostic-Code names nobody; its
@@ -390,14 +391,20 @@ test_soft_phrase_bounce(void **state)
 	/* A bounce subject from a person's address, only a temporary failure
 	 * phrase and no status: a bounce, and 4.0.0 from the soft phrase. */
 	assert_int_equal(classify_raw("From: relay@example.org\nTo: mentoring@example.com\n"
-	                              "Subject: Delivery delayed\n\n"
-	                              "Your message is delayed, we will retry later.\n",
+	                              "Subject: Undelivered Mail\n\n"
+	                              "carol@example.net: mailbox full.\n",
 	                              &b),
 	                 CLASS_BOUNCE);
 	assert_non_null(b.status);
 	assert_string_equal(b.status, "4.0.0");
 	assert_false(b.permanent);
 	bounce_info_free(&b);
+	/* The same relay saying it will retry: a delay, not a bounce. */
+	assert_int_equal(classify_raw("From: relay@example.org\nTo: mentoring@example.com\n"
+	                              "Subject: Delivery delayed\n\n"
+	                              "Your message is delayed, it will be retried later.\n",
+	                              &b),
+	                 CLASS_MESSAGE);
 }
 
 static void
@@ -413,6 +420,144 @@ test_header_names_any_case(void **state)
 	                              "Auto-Submitted: no\nauto-submitted: auto-replied\n\nHi.\n",
 	                              NULL),
 	                 CLASS_MESSAGE);
+}
+
+/* ---- the data-driven cases of tests/unit/data/bounces ---- */
+
+/* Whether the comma-separated list names exactly the addresses of sv. */
+static bool
+same_set(const char *list, const struct strvec *sv)
+{
+	size_t n = 0;
+	char *copy = xstrdup(list), *save = NULL;
+	bool ok = true;
+
+	for (char *a = strtok_r(copy, ",", &save); a != NULL; a = strtok_r(NULL, ",", &save)) {
+		n++;
+		ok = ok && strvec_contains_ci(sv, a);
+	}
+	free(copy);
+	return ok && n == sv->n;
+}
+
+/* One row of expect.tsv: file, kind, status, permanent, recipients, never
+ * recipients ("-" for not checked).  Returns the failures. */
+static int
+run_bounce_row(const char *dir, char **cols)
+{
+	struct mime_message *msg = NULL;
+	struct bounce_info b = {0};
+	const char *error = NULL;
+	char *path = xasprintf("%s/%s", dir, cols[0]), *data = NULL;
+	size_t len = 0;
+	int failures = 0;
+	enum message_class cls;
+
+	assert_int_equal(read_file(path, 1 << 20, &data, &len, &error), 0);
+	assert_int_equal(mime_parse(data, len, NULL, &msg, &error), 0);
+	cls = classify_message(msg, &b);
+	if (strcmp(classify_name(cls), cols[1]) != 0) {
+		print_error("%s: kind %s, want %s\n", cols[0], classify_name(cls), cols[1]);
+		failures++;
+	} else if (cls == CLASS_BOUNCE) {
+		if (strcmp(cols[2], "-") != 0 &&
+		    (b.status == NULL || strcmp(b.status, cols[2]) != 0)) {
+			print_error("%s: status %s, want %s\n", cols[0],
+			            b.status != NULL ? b.status : "(none)", cols[2]);
+			failures++;
+		}
+		if (strcmp(cols[3], "-") != 0 && b.permanent != (cols[3][0] == '1')) {
+			print_error("%s: permanent %d, want %s\n", cols[0], b.permanent, cols[3]);
+			failures++;
+		}
+		if (strcmp(cols[4], "-") != 0 && !same_set(cols[4], &b.recipients)) {
+			char *got = strvec_join(&b.recipients, ",");
+			print_error("%s: recipients %s, want %s\n", cols[0], got, cols[4]);
+			free(got);
+			failures++;
+		}
+		if (strcmp(cols[5], "-") != 0) {
+			char *copy = xstrdup(cols[5]), *save = NULL;
+			for (char *a = strtok_r(copy, ",", &save); a != NULL;
+			     a = strtok_r(NULL, ",", &save)) {
+				if (strvec_contains_ci(&b.recipients, a)) {
+					print_error("%s: %s taken for a failed recipient\n",
+					            cols[0], a);
+					failures++;
+				}
+			}
+			free(copy);
+		}
+	}
+	bounce_info_free(&b);
+	mime_message_free(&msg);
+	free(data);
+	free(path);
+	return failures > 0 ? 1 : 0;
+}
+
+/* Every row of tests/unit/data/bounces/expect.tsv; a "# " line names the
+ * class of the rows that follow, and the counts are printed per class. */
+static void
+test_bounce_classes(void **state)
+{
+	const char *src = getenv("MENTORD_SOURCE_DIR");
+	char *dir, *path, *data = NULL;
+	const char *error = NULL;
+	char cls_name[120] = "";
+	size_t len = 0, total = 0, in_class = 0;
+	int failures = 0, class_failures = 0;
+
+	(void)state;
+	assert_non_null(src);
+	dir = xasprintf("%s/tests/unit/data/bounces", src);
+	path = xasprintf("%s/expect.tsv", dir);
+	assert_int_equal(read_file(path, 1 << 20, &data, &len, &error), 0);
+	for (char *line = data, *next; line != NULL && *line != '\0'; line = next) {
+		char *cols[6];
+		size_t ncols = 0;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strncmp(line, "# ", 2) == 0 && strncmp(line, "# file", 6) != 0) {
+			if (in_class > 0)
+				print_message("bounces/%s: %zu cases, %d failed\n", cls_name,
+				              in_class, class_failures);
+			snprintf(cls_name, sizeof(cls_name), "%s", line + 2);
+			in_class = 0;
+			class_failures = 0;
+			continue;
+		}
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		for (char *p = line; ncols < 6; ncols++) {
+			cols[ncols] = p;
+			p = strchr(p, '\t');
+			if (p == NULL) {
+				ncols++;
+				break;
+			}
+			*p++ = '\0';
+		}
+		assert_int_equal(ncols, 6);
+		{
+			int f = run_bounce_row(dir, cols);
+			class_failures += f;
+			failures += f;
+		}
+		in_class++;
+		total++;
+	}
+	if (in_class > 0)
+		print_message("bounces/%s: %zu cases, %d failed\n", cls_name, in_class,
+		              class_failures);
+	free(data);
+	free(path);
+	free(dir);
+	print_message("bounces: %zu cases, %d failed\n", total, failures);
+	assert_true(total > 0);
+	assert_int_equal(failures, 0);
 }
 
 static void
@@ -447,6 +592,7 @@ main(void)
 	    cmocka_unit_test(test_soft_phrase_bounce),
 	    cmocka_unit_test(test_header_names_any_case),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_bounce_classes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

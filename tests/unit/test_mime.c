@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -673,6 +674,178 @@ test_to_utf8(void **state)
 	free(s);
 }
 
+/* ---- the data-driven cases of tests/unit/data/mime ---- */
+
+/* The field of msg that a row of expect.tsv names, as a string; the
+ * caller owns it. */
+static char *
+mime_field(const struct mime_message *msg, const char *field)
+{
+	struct strbuf sb = {0};
+
+	if (strcmp(field, "text") == 0)
+		return xstrdup(msg->text);
+	if (strcmp(field, "subject") == 0)
+		return xstrdup(msg->subject);
+	if (strcmp(field, "from_name") == 0)
+		return xstrdup(msg->from_name != NULL ? msg->from_name : "");
+	if (strcmp(field, "content_type") == 0)
+		return xstrdup(msg->content_type);
+	if (strcmp(field, "to") == 0)
+		return strvec_join(&msg->to, ",");
+	if (strcmp(field, "defects") == 0)
+		return strvec_join(&msg->defects, ",");
+	if (strncmp(field, "header:", 7) == 0) {
+		const char *v = mime_header_get(msg, field + 7);
+		return xstrdup(v != NULL ? v : "");
+	}
+	assert_string_equal(field, "attachments");
+	strbuf_add(&sb, "", 0);
+	for (size_t i = 0; i < msg->nattachments; i++)
+		strbuf_addf(&sb, "%s%s:%zu:%s", i > 0 ? "," : "", msg->attachments[i].filename,
+		            msg->attachments[i].size, msg->attachments[i].content_type);
+	return strbuf_detach(&sb);
+}
+
+/* "\n" in a value of expect.tsv is a line end; the result is owned. */
+static char *
+unescape(const char *v)
+{
+	struct strbuf sb = {0};
+
+	strbuf_add(&sb, "", 0);
+	for (; *v != '\0'; v++) {
+		if (v[0] == '\\' && v[1] == 'n') {
+			strbuf_addc(&sb, '\n');
+			v++;
+		} else {
+			strbuf_addc(&sb, *v);
+		}
+	}
+	return strbuf_detach(&sb);
+}
+
+static void
+rtrim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+}
+
+/* One row (file, field, op, value); returns whether it holds. */
+static bool
+run_mime_row(const char *dir, char **cols)
+{
+	char *path = xasprintf("%s/%s", dir, cols[0]), *data = NULL;
+	struct mime_message *msg = NULL;
+	const char *error = NULL;
+	size_t len = 0;
+	char *got, *want = unescape(cols[3]);
+	bool ok;
+
+	assert_int_equal(read_file(path, 1 << 20, &data, &len, &error), 0);
+	msg = parse_len(data, len);
+	got = mime_field(msg, cols[1]);
+	if (strcmp(cols[2], "=") == 0) {
+		rtrim(got);
+		rtrim(want);
+		ok = strcmp(got, want) == 0;
+	} else if (strcmp(cols[2], "~") == 0) {
+		ok = strstr(got, want) != NULL;
+	} else {
+		assert_string_equal(cols[2], "!~");
+		ok = strstr(got, want) == NULL;
+	}
+	if (!ok)
+		print_error("%s: %s %s \"%s\"; got \"%s\"\n", cols[0], cols[1], cols[2], want, got);
+	free(got);
+	free(want);
+	mime_message_free(&msg);
+	free(data);
+	free(path);
+	return ok;
+}
+
+/* Every row of tests/unit/data/mime/expect.tsv.  A "# " line names the
+ * class of the messages that follow; a message is a case, which fails when
+ * one of its rows does.  Counts are printed per class. */
+static void
+test_mime_classes(void **state)
+{
+	const char *src = getenv("MENTORD_SOURCE_DIR");
+	char *dir, *path, *data = NULL, *last_file = NULL;
+	const char *error = NULL;
+	char cls[120] = "";
+	size_t len = 0, cases = 0, total = 0, failed = 0, total_failed = 0;
+	bool case_ok = true;
+
+	(void)state;
+	assert_non_null(src);
+	dir = xasprintf("%s/tests/unit/data/mime", src);
+	path = xasprintf("%s/expect.tsv", dir);
+	assert_int_equal(read_file(path, 1 << 20, &data, &len, &error), 0);
+	for (char *line = data, *next; line != NULL && *line != '\0'; line = next) {
+		char *cols[4] = {NULL, NULL, NULL, NULL};
+		size_t ncols = 0;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strncmp(line, "# ", 2) == 0) {
+			if (last_file != NULL) {
+				failed += !case_ok;
+				cases++;
+			}
+			if (cases > 0)
+				print_message("mime/%s: %zu cases, %zu failed\n", cls, cases,
+				              failed);
+			total += cases;
+			total_failed += failed;
+			snprintf(cls, sizeof(cls), "%s", line + 2);
+			cases = failed = 0;
+			free(last_file);
+			last_file = NULL;
+			continue;
+		}
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		for (char *p = line; p != NULL && ncols < 4; ncols++) {
+			cols[ncols] = p;
+			p = strchr(p, '\t');
+			if (p != NULL)
+				*p++ = '\0';
+		}
+		assert_int_equal(ncols, 4);
+		if (last_file == NULL || strcmp(last_file, cols[0]) != 0) {
+			if (last_file != NULL) {
+				failed += !case_ok;
+				cases++;
+			}
+			free(last_file);
+			last_file = xstrdup(cols[0]);
+			case_ok = true;
+		}
+		case_ok = run_mime_row(dir, cols) && case_ok;
+	}
+	if (last_file != NULL) {
+		failed += !case_ok;
+		cases++;
+	}
+	if (cases > 0)
+		print_message("mime/%s: %zu cases, %zu failed\n", cls, cases, failed);
+	total += cases;
+	total_failed += failed;
+	print_message("mime: %zu cases, %zu failed\n", total, total_failed);
+	free(last_file);
+	free(data);
+	free(path);
+	free(dir);
+	assert_true(total > 0);
+	assert_int_equal(total_failed, 0);
+}
+
 int
 main(void)
 {
@@ -701,6 +874,7 @@ main(void)
 	    cmocka_unit_test(test_missing_boundary_and_bad_base64),
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_to_utf8),
+	    cmocka_unit_test(test_mime_classes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,27 +129,189 @@ test_sent_from_sentence_kept(void **state)
 static void
 test_bottom_post_and_inline(void **state)
 {
+	char *got;
+
 	(void)state;
-	/* Bottom posting: the reply below a single quote. */
-	check("On 04/02/2012 06:26 PM, Megan One wrote:\n> Hi\nHello", "Hello");
+	/* Bottom posting: the quote answered stays as context, the
+	 * attribution goes; for forms the quote goes too. */
+	check("On 04/02/2012 06:26 PM, Megan One wrote:\n> Hi\nHello", "> Hi\nHello");
+	got = reply_extract_with("On 04/02/2012 06:26 PM, Megan One wrote:\n> Hi\nHello", 52,
+	                         REPLY_FOR_FORMS, NULL);
+	assert_string_equal(got, "Hello");
+	free(got);
 	/* Inline answers keep their quotes; only the trailing quote goes. */
 	check("> Q1?\nA1\n\n> Q2?\nA2\n\n> rest\n> of it", "> Q1?\nA1\n\n> Q2?\nA2");
 }
 
+/* Nothing but quotes: nothing new, an empty reply (for forms: the text, a
+ * form may be filled in inside the quote). */
 static void
-test_all_quote_fails_open(void **state)
+test_all_quote_is_empty(void **state)
 {
-	bool trimmed = true;
+	bool trimmed = false;
 	char *got;
 
 	(void)state;
 	got = reply_extract("> only\n> quoted\n", 16, &trimmed);
+	assert_string_equal(got, "");
+	assert_true(trimmed);
+	free(got);
+	got = reply_extract_with("> only\n> quoted\n", 16, REPLY_FOR_FORMS, &trimmed);
 	assert_string_equal(got, "> only\n> quoted");
 	assert_false(trimmed);
 	free(got);
 	got = reply_extract("", 0, &trimmed);
 	assert_string_equal(got, "");
+	assert_false(trimmed);
 	free(got);
+}
+
+/* ---- the data-driven cases of tests/unit/data/replies ---- */
+
+struct reply_case {
+	char *name;
+	struct strbuf input, expect, expect_forms;
+	bool has_forms;
+};
+
+static void
+reply_case_clear(struct reply_case *c)
+{
+	free(c->name);
+	strbuf_free(&c->input);
+	strbuf_free(&c->expect);
+	strbuf_free(&c->expect_forms);
+	memset(c, 0, sizeof(*c));
+}
+
+/* A section's text without its last line end. */
+static const char *
+section(struct strbuf *sb)
+{
+	if (sb->len > 0 && sb->buf[sb->len - 1] == '\n')
+		strbuf_truncate(sb, sb->len - 1);
+	return strbuf_str(sb);
+}
+
+/* Runs one case with LF and with CRLF line ends (and for forms when it has
+ * an expect-forms); returns 1 when one of them fails. */
+static int
+run_case(const char *file, struct reply_case *c)
+{
+	struct strbuf crlf = {0};
+	const char *in = section(&c->input), *want = section(&c->expect);
+	int failures = 0;
+
+	for (const char *p = in; *p != '\0'; p++) {
+		if (*p == '\n')
+			strbuf_addc(&crlf, '\r');
+		strbuf_addc(&crlf, *p);
+	}
+	for (int variant = 0; variant < 3; variant++) {
+		const char *text = variant == 1 ? strbuf_str(&crlf) : in;
+		size_t len = strlen(text);
+		enum reply_mode mode = variant == 2 ? REPLY_FOR_FORMS : REPLY_WITH_CONTEXT;
+		const char *expected =
+		    variant == 2 && c->has_forms ? section(&c->expect_forms) : want;
+		char *got;
+
+		if (variant == 2 && !c->has_forms)
+			break;
+		got = reply_extract_with(text, len, mode, NULL);
+		if (strcmp(got, expected) != 0) {
+			print_error("%s: case %s (%s): got\n---\n%s\n---\nwant\n---\n%s\n---\n",
+			            file, c->name,
+			            variant == 0   ? "LF"
+			            : variant == 1 ? "CRLF"
+			                           : "forms",
+			            got, expected);
+			failures++;
+		}
+		free(got);
+	}
+	strbuf_free(&crlf);
+	return failures > 0 ? 1 : 0;
+}
+
+/* Reads the cases of one file ("### case NAME", "### expect",
+ * "### expect-forms") and runs them; *ncases_r counts them. */
+static int
+run_case_file(const char *path, const char *file, size_t *ncases_r)
+{
+	char *data = NULL;
+	size_t len = 0;
+	struct reply_case c = {0};
+	struct strbuf *cur = NULL;
+	int failures = 0;
+	const char *err = NULL;
+
+	assert_int_equal(read_file(path, 1 << 20, &data, &len, &err), 0);
+	*ncases_r = 0;
+	for (char *p = data; *p != '\0';) {
+		char *nl = strchr(p, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+		if (n >= 9 && strncmp(p, "### case ", 9) == 0) {
+			if (c.name != NULL) {
+				failures += run_case(file, &c);
+				(*ncases_r)++;
+			}
+			reply_case_clear(&c);
+			c.name = xstrndup(p + 9, n - 9);
+			cur = &c.input;
+			strbuf_add(cur, "", 0);
+		} else if (n == 10 && strncmp(p, "### expect", 10) == 0) {
+			cur = &c.expect;
+			strbuf_add(cur, "", 0);
+		} else if (n == 16 && strncmp(p, "### expect-forms", 16) == 0) {
+			cur = &c.expect_forms;
+			c.has_forms = true;
+			strbuf_add(cur, "", 0);
+		} else if (cur != NULL) {
+			strbuf_add(cur, p, n);
+			strbuf_addc(cur, '\n');
+		}
+		p = nl != NULL ? nl + 1 : p + n;
+	}
+	if (c.name != NULL) {
+		failures += run_case(file, &c);
+		(*ncases_r)++;
+	}
+	reply_case_clear(&c);
+	free(data);
+	return failures;
+}
+
+/* Every class of tests/unit/data/replies: each case must give exactly its
+ * expected text.  The counts are printed per class. */
+static void
+test_reply_classes(void **state)
+{
+	static const char *const classes[] = {
+	    "attribution_wrapped", "attribution_unquoted", "attribution_top",
+	    "quote_styles",        "signatures",           "forwarded",
+	};
+	const char *src = getenv("MENTORD_SOURCE_DIR");
+	int failures = 0;
+	size_t total = 0;
+
+	(void)state;
+	assert_non_null(src);
+	for (size_t i = 0; i < N_ELEMENTS(classes); i++) {
+		char *path = xasprintf("%s/tests/unit/data/replies/%s.txt", src, classes[i]);
+		char *file = xasprintf("%s.txt", classes[i]);
+		size_t n = 0;
+		int f = run_case_file(path, file, &n);
+
+		print_message("replies/%s: %zu cases, %d failed\n", classes[i], n, f);
+		assert_true(n > 0);
+		failures += f;
+		total += n;
+		free(path);
+		free(file);
+	}
+	print_message("replies: %zu cases, %d failed\n", total, failures);
+	assert_int_equal(failures, 0);
 }
 
 static void
@@ -221,7 +383,8 @@ main(void)
 	    cmocka_unit_test(test_signatures),
 	    cmocka_unit_test(test_sent_from_sentence_kept),
 	    cmocka_unit_test(test_bottom_post_and_inline),
-	    cmocka_unit_test(test_all_quote_fails_open),
+	    cmocka_unit_test(test_all_quote_is_empty),
+	    cmocka_unit_test(test_reply_classes),
 	    cmocka_unit_test(test_crlf),
 	    cmocka_unit_test(test_huge_quote_line),
 	    cmocka_unit_test(test_pathological_lines),
