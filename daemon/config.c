@@ -547,6 +547,46 @@ config_find_word(char *text, const char *word)
 	return NULL;
 }
 
+/* Where an unquoted value that runs on over several words ends: before a
+ * word that starts the next statement (followed by =, by {, or by a title
+ * and {), or at a brace. */
+static size_t
+config_value_end(const char *value)
+{
+	const char *p = value;
+	bool first = true;
+
+	while (*p != '\0' && *p != '{' && *p != '}') {
+		const char *word = p, *q;
+
+		while (config_word_char(*p))
+			p++;
+		if (p == word) {
+			p++;
+			continue;
+		}
+		q = p;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (!first && (*q == '=' || *q == '{' || *q == '"'))
+			return (size_t)(word - value);
+		if (!first && config_word_char(*q)) {
+			const char *r = q;
+
+			while (config_word_char(*r))
+				r++;
+			while (isspace((unsigned char)*r))
+				r++;
+			if (*r == '{')
+				return (size_t)(word - value);
+		}
+		first = false;
+		while (isspace((unsigned char)*p))
+			p++;
+	}
+	return (size_t)(p - value);
+}
+
 /* `key = two words` on buffer line `line`, where word (what libconfuse took
  * for the next key) is part of the unquoted value: says to quote it.  False
  * when the line is not like that. */
@@ -576,7 +616,7 @@ config_explain_unquoted(struct config_loader *ld, int line, const char *word)
 		goto out;
 	*w = word[0];
 	*key_end = '\0';
-	value[strcspn(value, "}")] = '\0';
+	value[config_value_end(value)] = '\0';
 	str_trim(value);
 	if (config_key_is_secret(key))
 		config_problem(
@@ -697,6 +737,29 @@ out:
 	return done;
 }
 
+/* libconfuse met the unexpected token `word` at buffer line `line`: when a
+ * list is open there (its } forgotten, the next key read as a value), says
+ * so. */
+static bool
+config_explain_open_list(struct config_loader *ld, int line, const char *word)
+{
+	struct config_scan scan = {0};
+	bool done = false;
+
+	config_scan_braces(ld, line, word, &scan);
+	if (scan.n > 0 && scan.open[scan.n - 1].list) {
+		char *where = config_where(ld, line);
+		char *context = xasprintf(" before '%s' at %s", word, where);
+
+		config_report_unclosed(ld, &scan.open[scan.n - 1], context);
+		free(context);
+		free(where);
+		done = true;
+	}
+	free(scan.open);
+	return done;
+}
+
 /* After a successful parse: every { must have its }.  libconfuse 3.3
  * accepts a file that ends inside a section. */
 static void
@@ -724,6 +787,16 @@ config_on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 	if (ld == NULL)
 		return;
 	msg = xvasprintf(fmt, ap);
+	if (strncmp(msg, "unexpected token '", 18) == 0 && strchr(msg + 18, '\'') != NULL) {
+		char *word = xstrndup(msg + 18, strcspn(msg + 18, "'"));
+		bool explained = config_explain_open_list(ld, cfg != NULL ? cfg->line : 0, word);
+
+		free(word);
+		if (explained) {
+			free(msg);
+			return;
+		}
+	}
 	if (strncmp(msg, "no such option '", 16) == 0 && strchr(msg + 16, '\'') != NULL) {
 		char *word = xstrndup(msg + 16, strcspn(msg + 16, "'"));
 		bool explained = config_explain_unknown(ld, cfg != NULL ? cfg->line : 0, word);
