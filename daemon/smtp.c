@@ -169,11 +169,12 @@ struct smtp_slot {
 struct smtp_session {
 	CURLM *multi; /* owned: holds the open connections */
 	struct smtp_slot slots[SMTP_CONNECTIONS];
-	char *url;      /* owned */
-	char *where;    /* owned: "host:port" for messages, no credentials */
-	char *ca_file;  /* owned, may be NULL */
-	char *user;     /* owned, may be NULL */
-	char *password; /* owned, may be NULL */
+	char *url;           /* owned */
+	char *where;         /* owned: "host:port" for messages, no credentials */
+	char *ca_file;       /* owned, may be NULL */
+	char *user;          /* owned, may be NULL */
+	char *password;      /* owned, may be NULL */
+	char *password_file; /* owned, may be NULL: where password came from */
 	bool tls;
 	long timeout;
 	long long gap_ns; /* 60 s / rate_per_minute; 0: no limit */
@@ -264,6 +265,8 @@ smtp_open(const struct config_smtp *conf, struct smtp_session **sess_r, const ch
 	if (conf->user != NULL && *conf->user != '\0') {
 		sess->user = xstrdup(conf->user);
 		sess->password = xstrdup(conf->password != NULL ? conf->password : "");
+		if (conf->password_file != NULL)
+			sess->password_file = xstrdup(conf->password_file);
 	}
 	sess->tls = conf->tls;
 	sess->timeout = conf->timeout > 0 ? conf->timeout : SMTP_DEFAULT_TIMEOUT;
@@ -443,6 +446,12 @@ smtp_grade(struct smtp_session *sess, struct smtp_slot *slot, CURLcode rc, long 
 	detail = slot->reply[0] != '\0'    ? slot->reply
 	         : slot->errbuf[0] != '\0' ? slot->errbuf
 	                                   : lc.easy_strerror(rc);
+	if ((rc == CURLE_LOGIN_DENIED || rc == CURLE_AUTH_ERROR) && sess->password_file != NULL) {
+		*error_r = errorf("SMTP server %s refused AUTH as %s (%s); check user, and the "
+		                  "password in %s (password_file in the smtp section)",
+		                  sess->where, sess->user, detail, sess->password_file);
+		return SMTP_TEMPFAIL;
+	}
 	if (smtp_is_account_error(rc)) {
 		*error_r = errorf("SMTP server %s: cannot log in or secure the connection (%s); "
 		                  "check the smtp section of the configuration",
@@ -798,6 +807,7 @@ smtp_close(struct smtp_session **sessp)
 	free(sess->where);
 	free(sess->ca_file);
 	free(sess->user);
+	free(sess->password_file);
 	if (sess->password != NULL) {
 		explicit_bzero(sess->password, strlen(sess->password));
 		free(sess->password);

@@ -234,6 +234,15 @@ def check_online(t, tools):
             "mentord --once logs a refused LOGIN with the host once and the password_file",
             p.stderr)
     write_secret(tools.imap_pw, dc.password)
+    # A send refused at AUTH: the log names the smtp password_file, and the
+    # email waits for a retry.
+    env.deliver("newcomer@example.org", "Joining", "Hello, I would like to join.")
+    p = run([env.mentord, "-c", tools.conf, "--once", "--now", "2026-11-02T09:00"])
+    t.check("refused AUTH as %s" % SMTP_USER in p.stderr
+            and "the password in %s (password_file in the smtp section)" % tools.smtp_pw
+            in p.stderr and "will retry" in p.stderr and not sink.messages(),
+            "a send refused at AUTH is retried later and names the smtp password_file",
+            p.stderr)
     write_secret(tools.smtp_pw, SMTP_PASSWORD)
 
     # Missing mailboxes: the message names the key to fix.
