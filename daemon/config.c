@@ -72,6 +72,7 @@ struct config_loader {
 	struct config_key_line *keys; /* owned */
 	size_t nkeys, keys_cap;
 	struct strvec problems; /* "FILE:LINE: ..." */
+	cfg_opt_t *schema;      /* borrowed: the root option table, for explanations */
 };
 
 /* The loader of the parse in progress, for libconfuse's callbacks, which
@@ -243,6 +244,533 @@ config_line_of(const struct config_loader *ld, const cfg_t *sec, const char *nam
 	return k != NULL ? k->line : config_section_line(ld, sec);
 }
 
+/* ---- explaining parse errors ---- */
+
+/* A { of the preprocessed buffer, open where a scan stopped. */
+struct config_open {
+	int line;        /* buffer line of the { */
+	int indent;      /* columns before the first word of that line */
+	bool list;       /* `key = { ... }` rather than a section */
+	char name[96];   /* the section's name ("field"), or the list's key */
+	char title[96];  /* the section's title ("Years as manager"), or "" */
+	cfg_opt_t *opts; /* borrowed: the section's options; NULL unknown */
+	/* A section or list inside this one that a } indented like this
+	 * section's own line closed: the one that probably lacks its }. */
+	bool has_suspect;
+	int suspect_close; /* buffer line of that } */
+	struct {
+		int line;
+		bool list;
+		char name[96], title[96];
+	} suspect;
+};
+
+struct config_scan {
+	struct config_open *open; /* owned: outermost first */
+	size_t n, cap;
+};
+
+enum config_tok {
+	CONFIG_TOK_NONE,
+	CONFIG_TOK_WORD,
+	CONFIG_TOK_STRING,
+	CONFIG_TOK_EQ,
+	CONFIG_TOK_OTHER
+};
+
+struct config_token {
+	enum config_tok type;
+	char text[96]; /* truncated */
+};
+
+static bool
+config_word_char(char c)
+{
+	return (unsigned char)c > ' ' && strchr("{}=,\"'()+", c) == NULL;
+}
+
+static void
+config_scan_push_token(struct config_token tok[2], enum config_tok type, const char *text,
+                       size_t len)
+{
+	tok[0] = tok[1];
+	tok[1].type = type;
+	if (len >= sizeof(tok[1].text))
+		len = sizeof(tok[1].text) - 1;
+	memcpy(tok[1].text, text, len);
+	tok[1].text[len] = '\0';
+}
+
+static cfg_opt_t *
+config_schema_find(cfg_opt_t *opts, const char *name)
+{
+	for (; opts != NULL && opts->name != NULL; opts++) {
+		if (strcmp(opts->name, name) == 0)
+			return opts;
+	}
+	return NULL;
+}
+
+/* Columns of white space at the start of the line that starts at p (tabs
+ * to the next multiple of 8). */
+static int
+config_indent_of(const char *p)
+{
+	int col = 0;
+
+	for (; *p == ' ' || *p == '\t'; p++)
+		col = *p == '\t' ? (col / 8 + 1) * 8 : col + 1;
+	return col;
+}
+
+/* Opens a brace at p: a list after `=`, a section `name "title"` when the
+ * enclosing section has a titled section `name`, else a section `name`. */
+static void
+config_scan_open(const struct config_loader *ld, struct config_scan *scan,
+                 const struct config_token tok[2], int line, const char *line_start)
+{
+	cfg_opt_t *parent = scan->n > 0 ? scan->open[scan->n - 1].opts : ld->schema;
+	cfg_opt_t *titled =
+	    tok[0].type == CONFIG_TOK_WORD ? config_schema_find(parent, tok[0].text) : NULL;
+	cfg_opt_t *sec;
+	struct config_open *o;
+
+	scan->open = xgrow(scan->open, &scan->cap, scan->n + 1, sizeof(*scan->open));
+	o = &scan->open[scan->n++];
+	memset(o, 0, sizeof(*o));
+	o->line = line;
+	o->indent = config_indent_of(line_start);
+	if (tok[1].type == CONFIG_TOK_EQ) {
+		o->list = true;
+		snprintf(o->name, sizeof(o->name), "%s", tok[0].text);
+		return;
+	}
+	if (titled != NULL && titled->type == CFGT_SEC && (titled->flags & CFGF_TITLE) != 0 &&
+	    (tok[1].type == CONFIG_TOK_WORD || tok[1].type == CONFIG_TOK_STRING)) {
+		snprintf(o->name, sizeof(o->name), "%s", tok[0].text);
+		snprintf(o->title, sizeof(o->title), "%s", tok[1].text);
+		o->opts = titled->subopts;
+		return;
+	}
+	snprintf(o->name, sizeof(o->name), "%s", tok[1].text);
+	sec = config_schema_find(parent, tok[1].text);
+	o->opts = sec != NULL && sec->type == CFGT_SEC ? sec->subopts : NULL;
+}
+
+/* Closes the innermost brace with the } at buffer line `line`, the first
+ * thing on a line indented `indent` when first_on_line.  A } indented like
+ * the enclosing section's line (and not like the closed one's) was meant
+ * for that section: the closed one is remembered as the suspect. */
+static void
+config_scan_close(struct config_scan *scan, int line, bool first_on_line, int indent)
+{
+	struct config_open *closed, *parent;
+
+	if (scan->n == 0)
+		return;
+	closed = &scan->open[--scan->n];
+	if (scan->n == 0 || !first_on_line)
+		return;
+	parent = &scan->open[scan->n - 1];
+	if (indent == parent->indent && indent != closed->indent && !parent->has_suspect) {
+		parent->has_suspect = true;
+		parent->suspect_close = line;
+		parent->suspect.line = closed->line;
+		parent->suspect.list = closed->list;
+		memcpy(parent->suspect.name, closed->name, sizeof(parent->suspect.name));
+		memcpy(parent->suspect.title, closed->title, sizeof(parent->suspect.title));
+	}
+}
+
+/*
+ * Scans the preprocessed buffer (comments are gone) for braces, up to buffer
+ * line upto_line and, on that line, up to the word upto_word when given;
+ * leaves in scan the braces still open there.  Cases:
+ *   - "..." and '...' strings are skipped: a brace in a string is text;
+ *   - `{` after `=` (or `+=`) opens a list, after `name` or `name "title"`
+ *     a section (config_scan_open);
+ *   - `}` closes the innermost (config_scan_close); a stray one is
+ *     libconfuse's to report.
+ */
+static void
+config_scan_braces(const struct config_loader *ld, int upto_line, const char *upto_word,
+                   struct config_scan *scan)
+{
+	const char *p = strbuf_str(&ld->text), *line_start = p;
+	struct config_token tok[2];
+	bool first_on_line = true;
+	int line = 1;
+
+	memset(tok, 0, sizeof(tok));
+	scan->n = 0;
+	while (*p != '\0' && line <= upto_line) {
+		if (*p == '\n') {
+			line++;
+			line_start = ++p;
+			first_on_line = true;
+			continue;
+		}
+		if (isspace((unsigned char)*p)) {
+			p++;
+			continue;
+		}
+		if (*p == '"' || *p == '\'') {
+			char quote = *p++;
+			const char *start = p;
+
+			while (*p != '\0' && *p != quote) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				if (*p == '\n') {
+					line++;
+					line_start = p + 1;
+				}
+				p++;
+			}
+			config_scan_push_token(tok, CONFIG_TOK_STRING, start, (size_t)(p - start));
+			if (*p != '\0')
+				p++;
+		} else if (*p == '{') {
+			config_scan_open(ld, scan, tok, line, line_start);
+			config_scan_push_token(tok, CONFIG_TOK_OTHER, p++, 1);
+		} else if (*p == '}') {
+			config_scan_close(scan, line, first_on_line, config_indent_of(line_start));
+			config_scan_push_token(tok, CONFIG_TOK_OTHER, p++, 1);
+		} else if (*p == '=' || (*p == '+' && p[1] == '=')) {
+			p += *p == '+' ? 2 : 1;
+			config_scan_push_token(tok, CONFIG_TOK_EQ, "=", 1);
+		} else if (config_word_char(*p)) {
+			const char *start = p;
+
+			while (config_word_char(*p))
+				p++;
+			if (line == upto_line && upto_word != NULL &&
+			    strlen(upto_word) == (size_t)(p - start) &&
+			    strncmp(start, upto_word, (size_t)(p - start)) == 0)
+				break;
+			config_scan_push_token(tok, CONFIG_TOK_WORD, start, (size_t)(p - start));
+		} else {
+			config_scan_push_token(tok, CONFIG_TOK_OTHER, p++, 1);
+		}
+		first_on_line = false;
+	}
+}
+
+/* The options of the section that open[0..depth) lead to, or NULL. */
+static cfg_opt_t *
+config_schema_at(cfg_opt_t *root, const struct config_scan *scan, size_t depth)
+{
+	return depth == 0 ? root : scan->open[depth - 1].opts;
+}
+
+/* Appends to path the sections (e.g. "program { form { field") under which
+ * name is a key, searching opts depth first; false when it is nowhere. */
+static bool
+config_schema_path(cfg_opt_t *opts, const char *name, struct strbuf *path)
+{
+	size_t mark = path->len;
+
+	if (config_schema_find(opts, name) != NULL)
+		return true;
+	for (; opts->name != NULL; opts++) {
+		if (opts->type != CFGT_SEC)
+			continue;
+		strbuf_addf(path, "%s%s {", path->len > 0 ? " " : "", opts->name);
+		if (config_schema_path(opts->subopts, name, path))
+			return true;
+		strbuf_truncate(path, mark);
+	}
+	return false;
+}
+
+static char *
+config_describe(bool list, const char *name, const char *title)
+{
+	if (list)
+		return xasprintf("the list %s = { ... }", name);
+	if (title[0] != '\0')
+		return xasprintf("section %s \"%s\" { ... }", name, title);
+	return xasprintf("section %s { ... }", name);
+}
+
+/* "FILE:LINE" of a buffer line; the caller owns it. */
+static char *
+config_where(const struct config_loader *ld, int line)
+{
+	struct config_origin o = config_origin_of(ld, line);
+
+	return xasprintf("%s:%d", ld->files.v[o.file], o.line);
+}
+
+/* Keys whose values must never be shown: passwords and secrets, but not
+ * the files or URLs that name where they are. */
+static bool
+config_key_is_secret(const char *name)
+{
+	size_t len = strlen(name);
+
+	if ((len > 5 && strcmp(name + len - 5, "_file") == 0) ||
+	    (len > 4 && strcmp(name + len - 4, "_url") == 0))
+		return false;
+	return strcmp(name, "password") == 0 || strstr(name, "secret") != NULL ||
+	       strcmp(name, "token") == 0 || (len > 6 && strcmp(name + len - 6, "_token") == 0);
+}
+
+/* Buffer line `line` as a string; the caller owns it. */
+static char *
+config_buffer_line(const struct config_loader *ld, int line)
+{
+	const char *p = strbuf_str(&ld->text);
+
+	for (int i = 1; i < line && p != NULL; i++) {
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	if (p == NULL)
+		return xstrdup("");
+	return xstrndup(p, strcspn(p, "\n"));
+}
+
+/* Finds word as a whole word in text; NULL when it is not there. */
+static char *
+config_find_word(char *text, const char *word)
+{
+	size_t len = strlen(word);
+
+	for (char *w = strstr(text, word); w != NULL; w = strstr(w + 1, word)) {
+		if ((w == text || !config_word_char(w[-1])) && !config_word_char(w[len]))
+			return w;
+	}
+	return NULL;
+}
+
+/* Where an unquoted value that runs on over several words ends: before a
+ * word that starts the next statement (followed by =, by {, or by a title
+ * and {), or at a brace. */
+static size_t
+config_value_end(const char *value)
+{
+	const char *p = value;
+	bool first = true;
+
+	while (*p != '\0' && *p != '{' && *p != '}') {
+		const char *word = p, *q;
+
+		while (config_word_char(*p))
+			p++;
+		if (p == word) {
+			p++;
+			continue;
+		}
+		q = p;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (!first && (*q == '=' || *q == '{' || *q == '"'))
+			return (size_t)(word - value);
+		if (!first && config_word_char(*q)) {
+			const char *r = q;
+
+			while (config_word_char(*r))
+				r++;
+			while (isspace((unsigned char)*r))
+				r++;
+			if (*r == '{')
+				return (size_t)(word - value);
+		}
+		first = false;
+		while (isspace((unsigned char)*p))
+			p++;
+	}
+	return (size_t)(p - value);
+}
+
+/* `key = two words` on buffer line `line`, where word (what libconfuse took
+ * for the next key) is part of the unquoted value: says to quote it.  False
+ * when the line is not like that. */
+static bool
+config_explain_unquoted(struct config_loader *ld, int line, const char *word)
+{
+	char *text = config_buffer_line(ld, line), *w = config_find_word(text, word);
+	char *eq, *key, *key_end, *value;
+	bool found = false;
+
+	if (w == NULL)
+		goto out;
+	*w = '\0'; /* only what precedes the word, for now */
+	eq = strrchr(text, '=');
+	if (eq == NULL)
+		goto out;
+	key_end = eq > text && eq[-1] == '+' ? eq - 1 : eq;
+	while (key_end > text && isspace((unsigned char)key_end[-1]))
+		key_end--;
+	key = key_end;
+	while (key > text && (isalnum((unsigned char)key[-1]) || key[-1] == '_'))
+		key--;
+	value = eq + 1;
+	while (isspace((unsigned char)*value))
+		value++;
+	if (key == key_end || value == w || *value == '"' || *value == '\'' || *value == '{')
+		goto out;
+	*w = word[0];
+	*key_end = '\0';
+	value[config_value_end(value)] = '\0';
+	str_trim(value);
+	if (config_key_is_secret(key))
+		config_problem(
+		    ld, line, "the value of %s has spaces; put it in double quotes (\"...\")", key);
+	else if (strchr(value, '"') == NULL && strchr(value, '\\') == NULL)
+		config_problem(ld, line,
+		               "%s = %s: a value with spaces must be in double quotes; write "
+		               "%s = \"%s\"",
+		               key, value, key, value);
+	else
+		config_problem(ld, line,
+		               "%s = %s: a value with spaces must be in double quotes, with \\\" "
+		               "for a quote inside",
+		               key, value);
+	found = true;
+out:
+	free(text);
+	return found;
+}
+
+/* Reports the open brace o as not closed, with `context` (", so ... was
+ * read inside it", or "" at the end of the file).  When a } meant for o
+ * closed a section or list inside it instead, that one is what lacks its
+ * }, and it is reported instead. */
+static void
+config_report_unclosed(struct config_loader *ld, const struct config_open *o, const char *context)
+{
+	char *what = config_describe(o->list, o->name, o->title);
+
+	if (o->has_suspect) {
+		char *inner = config_describe(o->suspect.list, o->suspect.name, o->suspect.title);
+		char *close = config_where(ld, o->suspect_close);
+
+		config_problem(ld, o->suspect.line,
+		               "%s starting here has no closing }: the } at %s, indented like %s, "
+		               "closed it instead%s; add the missing }",
+		               inner, close, what, context);
+		free(inner);
+		free(close);
+	} else {
+		config_problem(ld, o->line,
+		               "%s starting here is not closed%s; add the } that ends it", what,
+		               context);
+	}
+	free(what);
+}
+
+/*
+ * libconfuse said "no such option 'word'" at buffer line `line`.  Cases:
+ *   1. the word is the second word of an unquoted value (title = CDSS
+ *      Mentoring): say to quote it;
+ *   2. a list is still open (address = {"a@x" without its }): say so;
+ *   3. the word is a key of a section that encloses the open one (form
+ *      inside field "Years"): a section has no }, say which and where it
+ *      began (config_report_unclosed);
+ *   4. the word is a key of another section (mailbox at the top): say which;
+ *   5. otherwise: false, and the caller reports libconfuse's message.
+ */
+static bool
+config_explain_unknown(struct config_loader *ld, int line, const char *word)
+{
+	struct config_scan scan = {0};
+	struct strbuf path = {0};
+	bool done = true;
+	char *where = NULL, *context = NULL;
+
+	if (config_explain_unquoted(ld, line, word))
+		return true;
+	config_scan_braces(ld, line, word, &scan);
+	where = config_where(ld, line);
+	if (scan.n > 0 && scan.open[scan.n - 1].list) {
+		context = xasprintf(" before '%s' at %s", word, where);
+		config_report_unclosed(ld, &scan.open[scan.n - 1], context);
+		goto out;
+	}
+	for (size_t depth = scan.n; depth-- > 0;) {
+		cfg_opt_t *opts = config_schema_at(ld->schema, &scan, depth);
+
+		if (opts != NULL && config_schema_find(opts, word) != NULL) {
+			const struct config_open *inner = &scan.open[scan.n - 1];
+			char *text = config_buffer_line(ld, line);
+			bool deeper = config_indent_of(text) > inner->indent;
+
+			free(text);
+			if (deeper && !inner->has_suspect) {
+				/* Indented as part of the open section: a key
+				 * written in the wrong section, not a missing }. */
+				char *what =
+				    config_describe(inner->list, inner->name, inner->title);
+
+				config_problem(ld, line,
+				               "'%s' is not a key of %s; it belongs to %s: move it "
+				               "there",
+				               word, what,
+				               depth == 0 ? "the top level"
+				                          : scan.open[depth - 1].name);
+				free(what);
+				goto out;
+			}
+			context = xasprintf(
+			    ", so '%s' at %s, a key of %s, was read inside it", word, where,
+			    depth == 0 ? "the top level" : scan.open[depth - 1].name);
+			config_report_unclosed(ld, &scan.open[depth], context);
+			goto out;
+		}
+	}
+	if (config_schema_path(ld->schema, word, &path) && path.len > 0) {
+		config_problem(ld, line, "'%s' is not a key here; it belongs inside %s ... }", word,
+		               strbuf_str(&path));
+		goto out;
+	}
+	done = false;
+out:
+	free(scan.open);
+	free(where);
+	free(context);
+	strbuf_free(&path);
+	return done;
+}
+
+/* libconfuse met the unexpected token `word` at buffer line `line`: when a
+ * list is open there (its } forgotten, the next key read as a value), says
+ * so. */
+static bool
+config_explain_open_list(struct config_loader *ld, int line, const char *word)
+{
+	struct config_scan scan = {0};
+	bool done = false;
+
+	config_scan_braces(ld, line, word, &scan);
+	if (scan.n > 0 && scan.open[scan.n - 1].list) {
+		char *where = config_where(ld, line);
+		char *context = xasprintf(" before '%s' at %s", word, where);
+
+		config_report_unclosed(ld, &scan.open[scan.n - 1], context);
+		free(context);
+		free(where);
+		done = true;
+	}
+	free(scan.open);
+	return done;
+}
+
+/* After a successful parse: every { must have its }.  libconfuse 3.3
+ * accepts a file that ends inside a section. */
+static void
+config_check_closed(struct config_loader *ld)
+{
+	struct config_scan scan = {0};
+
+	config_scan_braces(ld, INT_MAX, NULL, &scan);
+	for (size_t i = scan.n; i-- > 0;)
+		config_report_unclosed(ld, &scan.open[i], " at the end of the file");
+	free(scan.open);
+}
+
 /* ---- libconfuse callbacks ---- */
 
 static void config_on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap) ATTR_FORMAT(2, 0);
@@ -257,12 +785,34 @@ config_on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 	if (ld == NULL)
 		return;
 	msg = xvasprintf(fmt, ap);
+	if (strncmp(msg, "unexpected token '", 18) == 0 && strchr(msg + 18, '\'') != NULL) {
+		char *word = xstrndup(msg + 18, strcspn(msg + 18, "'"));
+		bool explained = config_explain_open_list(ld, cfg != NULL ? cfg->line : 0, word);
+
+		free(word);
+		if (explained) {
+			free(msg);
+			return;
+		}
+	}
+	if (strncmp(msg, "no such option '", 16) == 0 && strchr(msg + 16, '\'') != NULL) {
+		char *word = xstrndup(msg + 16, strcspn(msg + 16, "'"));
+		bool explained = config_explain_unknown(ld, cfg != NULL ? cfg->line : 0, word);
+
+		free(word);
+		if (explained) {
+			free(msg);
+			return;
+		}
+	}
 	if (strstr(msg, "no such option") != NULL)
 		hint = "; check the spelling against the documented conf/mentord.conf";
 	else if (strstr(msg, "boolean") != NULL)
 		hint = "; write true or false";
 	else if (strstr(msg, "integer") != NULL)
 		hint = "; write a whole number";
+	else if (strstr(msg, "unexpected closing brace") != NULL)
+		hint = "; a } closes nothing here: remove it, or add the { it should close";
 	else if (strstr(msg, "unexpected") != NULL || strstr(msg, "missing") != NULL ||
 	         strstr(msg, "premature") != NULL)
 		hint = "; check the braces, quotes and = signs around here";
@@ -713,6 +1263,60 @@ config_dup_opt(cfg_t *sec, const char *key)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
+/* A path option resolved from the configuration's directory, or NULL when
+ * it is not set.  The caller owns it. */
+static char *
+config_resolve_opt(const struct config_loader *ld, cfg_t *sec, const char *key)
+{
+	const char *s = cfg_getstr(sec, key);
+
+	return s != NULL ? config_resolve(ld, s) : NULL;
+}
+
+/* "a@x, b@x" in one string: the list it should have been, as `"a@x",
+ * "b@x"`, or NULL when s is not several addresses.  The caller owns it. */
+static char *
+config_address_list_hint(const char *s)
+{
+	struct strbuf sb = {0};
+	const char *p = s;
+	int n = 0;
+
+	if (strpbrk(s, ",; \t") == NULL || strchr(s, '@') == strrchr(s, '@'))
+		return NULL;
+	while (*p != '\0') {
+		size_t len;
+
+		p += strspn(p, ",; \t");
+		len = strcspn(p, ",; \t");
+		if (len == 0)
+			break;
+		strbuf_addf(&sb, "%s\"%.*s\"", n++ > 0 ? ", " : "", (int)len, p);
+		p += len;
+	}
+	return strbuf_detach(&sb);
+}
+
+/* A problem with one address of an address list `key` in section `what`:
+ * several addresses written as one string, or not an address. */
+static void
+config_address_problem(struct config_loader *ld, cfg_t *sec, const char *key, const char *what,
+                       const char *addr, const char *example)
+{
+	char *list = config_address_list_hint(addr);
+
+	if (list != NULL)
+		config_problem(ld, config_line_of(ld, sec, key),
+		               "%s \"%s\" is several addresses in one string; write a list with "
+		               "each address quoted: %s = {%s}",
+		               what, addr, key, list);
+	else
+		config_problem(ld, config_line_of(ld, sec, key),
+		               "%s \"%s\" is not an email address; write it like \"%s\"", what,
+		               addr, example);
+	free(list);
+}
+
 /* An integer within [min, max]; problems name the key's line. */
 static int
 config_get_int(struct config_loader *ld, cfg_t *sec, const char *key, long min, long max,
@@ -941,17 +1545,15 @@ config_convert_coordinators(struct config_loader *ld, cfg_t *root, struct strvec
 		char *addr = str_trim(xstrdup(cfg_getnstr(sec, "address", i)));
 
 		if (!config_email_valid(addr)) {
-			config_problem(ld, config_line_of(ld, sec, "address"),
-			               "coordinator address \"%s\" is not an email address; write "
-			               "it like \"coordinator@example.org\"",
-			               addr);
+			config_address_problem(ld, sec, "address", "coordinator address", addr,
+			                       "coordinator@example.org");
 			free(addr);
 			continue;
 		}
 		str_lower(addr);
 		strvec_push_owned(out, addr);
 	}
-	if (out->n == 0)
+	if (n == 0)
 		config_problem(ld, config_section_line(ld, sec),
 		               "no coordinator address; add coordinator { address = "
 		               "{\"coordinator@example.org\"} }");
@@ -1650,10 +2252,11 @@ config_convert_program(struct config_loader *ld, struct config *config, cfg_t *p
 		char *addr = str_trim(xstrdup(cfg_getnstr(ps, "addresses", i)));
 
 		if (!config_email_valid(addr)) {
-			config_problem(ld, config_line_of(ld, ps, "addresses"),
-			               "program %s address \"%s\" is not an email address; write "
-			               "it like \"mentoring@example.org\"",
-			               prog->name, addr);
+			char *what = xasprintf("program %s address", prog->name);
+
+			config_address_problem(ld, ps, "addresses", what, addr,
+			                       "mentoring@example.org");
+			free(what);
 			free(addr);
 			continue;
 		}
@@ -1753,6 +2356,12 @@ config_convert(struct config_loader *ld, cfg_t *cfg, struct config *config)
 
 	config->database = config_resolve(ld, cfg_getstr(cfg, "database"));
 	config->templates = config_resolve(ld, cfg_getstr(cfg, "templates"));
+	{
+		const struct config_key_line *k = config_find_key(ld, cfg, "templates");
+
+		config->templates_where =
+		    k != NULL ? config_where(ld, k->line) : xstrdup(ld->files.v[0]);
+	}
 	s = cfg_getstr(cfg, "timezone");
 	config->timezone = xstrdup(s);
 	if (!config_timezone_known(s))
@@ -1816,6 +2425,11 @@ config_convert(struct config_loader *ld, cfg_t *cfg, struct config *config)
 
 	config_convert_imap(ld, cfg, &config->imap);
 	config_convert_smtp(ld, cfg, &config->smtp);
+	/* For errors that point at the password ("LOGIN refused"). */
+	config->imap.password_file =
+	    config_resolve_opt(ld, cfg_getsec(cfg, "imap"), "password_file");
+	config->smtp.password_file =
+	    config_resolve_opt(ld, cfg_getsec(cfg, "smtp"), "password_file");
 	config_convert_coordinators(ld, cfg, &config->coordinators);
 	config_convert_competencies(ld, cfg, config);
 
@@ -1884,8 +2498,195 @@ config_dir_of(const char *path)
 	return dir;
 }
 
-int
-config_load(const char *path, struct config **config_r, const char **error_r)
+/* ---- printing the effective configuration ---- */
+
+/* Keys that name a file or directory: printed resolved from the
+ * configuration's directory, as they are read. */
+static bool
+config_key_is_path(const char *name)
+{
+	size_t len = strlen(name);
+
+	return strcmp(name, "database") == 0 || strcmp(name, "templates") == 0 ||
+	       strcmp(name, "state_directory") == 0 ||
+	       (len > 5 && strcmp(name + len - 5, "_file") == 0);
+}
+
+/* What a key that is not set means, where "not set" says too little. */
+static const struct {
+	const char *name;
+	const char *meaning;
+} config_unset_notes[] = {
+    {"processed_mailbox", "messages stay in the mailbox, flagged \\Seen"},
+    {"hmac_secret_file", "the secret is hmac.secret in the state directory, made on the "
+                         "first start"},
+    {"ca_file", "the system CAs verify the server"},
+    {"start", "no first day"},
+    {"end", "no last day"},
+    {"min", "the type's default (number 0, scale 1, multichoice 1 if required else 0)"},
+    {"max", "the type's default (number 999999, scale 5, multichoice every choice)"},
+};
+
+static void
+config_print_string(FILE *out, const char *s)
+{
+	putc('"', out);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			putc('\\', out);
+		putc(*s, out);
+	}
+	putc('"', out);
+}
+
+static void
+config_print_value(const struct config_loader *ld, cfg_opt_t *opt, unsigned i, FILE *out)
+{
+	const char *s;
+
+	switch (opt->type) {
+	case CFGT_INT:
+		fprintf(out, "%ld", cfg_opt_getnint(opt, i));
+		break;
+	case CFGT_FLOAT:
+		fprintf(out, "%g", cfg_opt_getnfloat(opt, i));
+		break;
+	case CFGT_BOOL:
+		fputs(cfg_opt_getnbool(opt, i) == cfg_true ? "true" : "false", out);
+		break;
+	case CFGT_STR:
+		s = cfg_opt_getnstr(opt, i);
+		if (config_key_is_secret(opt->name)) {
+			config_print_string(out, "********");
+		} else if (config_key_is_path(opt->name) && s[0] != '/') {
+			char *full = config_resolve(ld, s);
+
+			config_print_string(out, full);
+			free(full);
+		} else {
+			config_print_string(out, s);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+config_print_indent(FILE *out, int depth)
+{
+	for (int i = 0; i < depth; i++)
+		putc('\t', out);
+}
+
+/* A key of the first release's program section: parsed only to be refused
+ * with where it went (config_moved_keys), so never printed. */
+static bool
+config_key_retired(cfg_t *sec, const char *name)
+{
+	if (cfg_name(sec) == NULL || strcmp(cfg_name(sec), "program") != 0)
+		return false;
+	for (size_t i = 0; i < N_ELEMENTS(config_moved_keys); i++)
+		if (strcmp(config_moved_keys[i].key, name) == 0)
+			return true;
+	return false;
+}
+
+static void
+config_print_section(const struct config_loader *ld, cfg_t *sec, int depth, FILE *out)
+{
+	for (cfg_opt_t *opt = sec->opts; opt->name != NULL; opt++) {
+		unsigned n = cfg_opt_size(opt);
+		const char *note = NULL;
+
+		if (opt->type == CFGT_SEC) {
+			for (unsigned i = 0; i < n; i++) {
+				cfg_t *sub = cfg_opt_getnsec(opt, i);
+
+				config_print_indent(out, depth);
+				fprintf(out, "%s ", opt->name);
+				if (cfg_title(sub) != NULL) {
+					config_print_string(out, cfg_title(sub));
+					putc(' ', out);
+				}
+				fputs("{\n", out);
+				config_print_section(ld, sub, depth + 1, out);
+				config_print_indent(out, depth);
+				fputs("}\n", out);
+			}
+			continue;
+		}
+		if (opt->type != CFGT_INT && opt->type != CFGT_FLOAT && opt->type != CFGT_BOOL &&
+		    opt->type != CFGT_STR)
+			continue;
+		if (config_key_retired(sec, opt->name))
+			continue;
+		config_print_indent(out, depth);
+		if ((opt->flags & CFGF_LIST) != 0) {
+			fprintf(out, "%s = {", opt->name);
+			for (unsigned i = 0; i < n; i++) {
+				if (i > 0)
+					fputs(", ", out);
+				config_print_value(ld, opt, i, out);
+			}
+			fputs("}\n", out);
+		} else if (n == 0 || (opt->type == CFGT_STR && cfg_opt_getnstr(opt, 0) == NULL)) {
+			for (size_t i = 0; i < N_ELEMENTS(config_unset_notes); i++) {
+				if (strcmp(config_unset_notes[i].name, opt->name) == 0)
+					note = config_unset_notes[i].meaning;
+			}
+			fprintf(out, "# %s is not set%s%s\n", opt->name, note != NULL ? ": " : "",
+			        note != NULL ? note : "");
+		} else {
+			fprintf(out, "%s = ", opt->name);
+			config_print_value(ld, opt, 0, out);
+			putc('\n', out);
+		}
+	}
+}
+
+/*
+ * Writes the parsed tree (config_print).  Before that, the values that
+ * conversion derived are written into the tree, so what is printed is what
+ * runs: state_directory (the database's directory), a program's title (its
+ * name), and the default competency model.  Keys added to the option tables
+ * are printed without any change here.
+ */
+static void
+config_print_tree(const struct config_loader *ld, cfg_t *cfg, const struct config *config,
+                  FILE *out)
+{
+	cfg_t *comp = cfg_getsec(cfg, "competencies");
+
+	if (cfg_getstr(cfg, "state_directory") == NULL && config->state_dir != NULL)
+		cfg_setstr(cfg, "state_directory", config->state_dir);
+	for (unsigned i = 0; i < cfg_size(cfg, "program") && i < config->nprograms; i++) {
+		cfg_t *ps = cfg_getnsec(cfg, "program", i);
+
+		if (cfg_getstr(ps, "title") == NULL && config->programs[i].title != NULL)
+			cfg_setstr(ps, "title", config->programs[i].title);
+	}
+	if (comp != NULL && cfg_size(comp, "cluster") == 0) {
+		for (size_t i = 0; i < config->nclusters; i++) {
+			const struct config_competency_cluster *c = &config->clusters[i];
+			cfg_t *cl = cfg_addtsec(comp, "cluster", c->name);
+
+			for (size_t j = 0; cl != NULL && j < c->competencies.n; j++)
+				cfg_setnstr(cl, "competencies", c->competencies.v[j], (unsigned)j);
+		}
+	}
+	fprintf(out,
+	        "# The effective configuration of %s (mentord --print-config):\n"
+	        "# defaults filled in, relative paths resolved, includes expanded,\n"
+	        "# secrets masked.\n",
+	        ld->path);
+	config_print_section(ld, cfg, 0, out);
+}
+
+/* config_load, and with print set config_print: the parsed tree is written
+ * there once converted (see config_print_tree). */
+static int
+config_read(const char *path, FILE *print, struct config **config_r, const char **error_r)
 {
 	cfg_opt_t field_opts[] = {
 	    CFG_STR("type", "text", CFGF_NONE),
@@ -2054,6 +2855,7 @@ config_load(const char *path, struct config **config_r, const char **error_r)
 		goto out;
 
 	config_set_validate_all(opts);
+	ld.schema = opts;
 	cfg = cfg_init(opts, CFGF_NONE);
 	if (cfg == NULL) {
 		strvec_push_owned(&ld.problems, xasprintf("%s: libconfuse could not start", path));
@@ -2070,10 +2872,15 @@ config_load(const char *path, struct config **config_r, const char **error_r)
 		goto out;
 	}
 	config_current = NULL;
+	config_check_closed(&ld);
+	if (ld.problems.n > 0)
+		goto out;
 
 	config = xcalloc(1, sizeof(*config));
 	config->path = xstrdup(path);
 	config_convert(&ld, cfg, config);
+	if (print != NULL)
+		config_print_tree(&ld, cfg, config, print);
 	if (ld.problems.n > 0)
 		goto out;
 	*config_r = config;
@@ -2093,6 +2900,22 @@ out:
 	free(ld.origins);
 	free(ld.keys);
 	strvec_free(&ld.problems);
+	return ret;
+}
+
+int
+config_load(const char *path, struct config **config_r, const char **error_r)
+{
+	return config_read(path, NULL, config_r, error_r);
+}
+
+int
+config_print(const char *path, FILE *out, const char **error_r)
+{
+	struct config *config = NULL;
+	int ret = config_read(path, out, &config, error_r);
+
+	config_free(&config);
 	return ret;
 }
 
@@ -2181,6 +3004,7 @@ config_free(struct config **configp)
 	free(config->path);
 	free(config->database);
 	free(config->templates);
+	free(config->templates_where);
 	free(config->timezone);
 	free(config->hmac_secret);
 	free(config->hmac_secret_path);
@@ -2191,12 +3015,14 @@ config_free(struct config **configp)
 	free(config->imap.ca_file);
 	free(config->imap.user);
 	free(config->imap.password);
+	free(config->imap.password_file);
 	free(config->imap.mailbox);
 	free(config->imap.processed_mailbox);
 	free(config->smtp.url);
 	free(config->smtp.ca_file);
 	free(config->smtp.user);
 	free(config->smtp.password);
+	free(config->smtp.password_file);
 	free(config->smtp.from);
 	free(config->smtp.from_addr);
 	free(config->smtp.from_name);
@@ -2265,9 +3091,10 @@ config_read_state_secret(const char *path, char **secret_r, const char **error_r
  *      load): nothing to do;
  *   2. the state file exists: read it;
  *   3. it does not: 32 random bytes, hex, written to a private temporary
- *      file, synced, then link()ed to its name, which fails if another
- *      process made it first; then that one is read.  The directory is
- *      synced so the name survives a power loss.
+ *      file (owned by the state directory's owner when root makes it),
+ *      synced, then link()ed to its name, which fails if another process
+ *      made it first; then that one is read.  The directory is synced so
+ *      the name survives a power loss.
  */
 int
 config_ensure_secret(struct config *config, const char **error_r)
@@ -2297,6 +3124,19 @@ config_ensure_secret(struct config *config, const char **error_r)
 		           "%s",
 		           tmp, strerror(errno), config->state_dir);
 		goto out;
+	}
+	/* Made by root (sudo mentorctl before the first start): it goes to
+	 * the owner of the state directory, the user the daemon runs as,
+	 * which could not read a root-owned secret and would not start. */
+	{
+		struct stat dir;
+
+		if (geteuid() == 0 && stat(config->state_dir, &dir) == 0 && dir.st_uid != 0 &&
+		    fchown(fd, dir.st_uid, dir.st_gid) < 0) {
+			*error_r = errorf("cannot give %s to the owner of %s: %s", tmp,
+			                  config->state_dir, strerror(errno));
+			goto out;
+		}
 	}
 	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0) {
 		*error_r = errorf("cannot write %s: %s", tmp, strerror(errno));

@@ -197,8 +197,13 @@ imap_verify_peer(struct imap_session *s, const char *host, const char *ca_file,
 		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why,
 		                                                 0) >= 0)
 			reason = str_trim((char *)why.data);
-		*error_r = errorf("IMAP %s: TLS: server certificate refused for %s (%s): %s",
-		                  s->where, host, ca_file != NULL ? ca_file : "system CAs", reason);
+		*error_r = errorf("IMAP %s: TLS: server certificate refused for %s (%s): %s; %s",
+		                  s->where, host, ca_file != NULL ? ca_file : "system CAs", reason,
+		                  ca_file != NULL ? "check that ca_file in the imap section is the "
+		                                    "CA that signed the server's certificate"
+		                                  : "if the server's certificate is from a private "
+		                                    "CA, set ca_file in the imap section to that "
+		                                    "CA (PEM)");
 		goto out;
 	}
 	ret = IMAP_OK;
@@ -337,7 +342,9 @@ imap_connect(const struct config_imap *conf, struct imap_session **sess_r, const
 	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
 		if (r == MAILIMAP_ERROR_CONNECTION_REFUSED)
 			*error_r = errorf("IMAP %s: cannot connect: connection refused, host "
-			                  "unknown or unreachable, or no answer within %d s",
+			                  "unknown or unreachable, or no answer within %d s; check "
+			                  "the host and port in the imap url, and that the server "
+			                  "runs and can be reached from here",
 			                  s->where, timeout);
 		else if (r == MAILIMAP_ERROR_SSL)
 			*error_r = errorf("IMAP %s: TLS handshake failed (is this an imaps port?)",
@@ -392,6 +399,13 @@ imap_connect(const struct config_imap *conf, struct imap_session **sess_r, const
 		(void)snprintf(what, sizeof(what), "LOGIN as %s",
 		               conf->user != NULL ? conf->user : "(no user)");
 		ret = imap_fail(s, r, IMAP_ERR_AUTH, what, error_r);
+		if (ret == IMAP_ERR_AUTH && conf->password_file != NULL)
+			*error_r = errorf("%s; check user, and the password in %s (password_file "
+			                  "in the imap section)",
+			                  *error_r, conf->password_file);
+		else if (ret == IMAP_ERR_AUTH)
+			*error_r =
+			    errorf("%s; check user and password in the imap section", *error_r);
 		goto out;
 	}
 	ret = imap_refresh_capabilities(s, error_r);

@@ -11,6 +11,7 @@
  *   mentorctl -c FILE messages [--quarantined|--held]
  *   mentorctl -c FILE replay ID           apply a stored message again
  *   mentorctl -c FILE outbox              queued, sent and failed emails
+ *   mentorctl --version                   "mentord VERSION"
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad arguments or configuration.
  */
@@ -23,10 +24,12 @@
 #include "util.h"
 #include "workflow.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_CONFIG MENTORD_SYSCONFDIR "/mentord.conf"
 
@@ -446,9 +449,11 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: mentorctl parse FILE.eml\n"
 	           "       mentorctl [-c FILE] [--now TIME] COMMAND\n"
+	           "       mentorctl --version\n"
 	           "commands: status, people, applications, matches, outbox,\n"
 	           "          mentor add EMAIL NAME [--strengths \"A, B\"] [--capacity N],\n"
-	           "          report --csv, messages [--quarantined|--held], replay ID\n");
+	           "          report --csv, messages [--quarantined|--held], replay ID\n"
+	           "See mentorctl(8).\n");
 }
 
 int
@@ -458,6 +463,7 @@ main(int argc, char **argv)
 	struct config *config = NULL;
 	struct store *store = NULL;
 	const char *cmd;
+	bool path_given = false;
 	time_t now;
 	int i = 1, status = 2;
 
@@ -467,12 +473,16 @@ main(int argc, char **argv)
 		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
 		    i + 1 < argc) {
 			path = argv[i + 1];
+			path_given = true;
 			i += 2;
 		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
 			now_arg = argv[i + 1];
 			i += 2;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
+			printf("mentord %s\n", MENTORD_VERSION);
 			return 0;
 		} else {
 			usage(stderr);
@@ -490,6 +500,16 @@ main(int argc, char **argv)
 			return 2;
 		}
 		return cmd_parse(argv[i + 1]);
+	}
+	if (!path_given && access(path, R_OK) < 0) {
+		fprintf(stderr,
+		        "mentorctl: cannot read the default configuration %s: %s; %s, or give "
+		        "another file with -c FILE\n",
+		        path, strerror(errno),
+		        errno == ENOENT ? "install one there (an example is in " MENTORD_DOCDIR
+		                          "/examples)"
+		                        : "run mentorctl as root or as the mentord user");
+		return 2;
 	}
 	if (config_load(path, &config, &error) < 0) {
 		fprintf(stderr, "%s\n", error);

@@ -7,10 +7,14 @@
  *   mentord -c FILE --once     one full cycle, then exit
  *   mentord --now TIME         the clock for this run (tests, demos)
  *   mentord --check-config     validate and exit (2 with FILE:LINE errors)
+ *   mentord --check-config --online   ... then log in to IMAP and SMTP (1 on failure)
+ *   mentord --print-config     the effective configuration, secrets masked
+ *   mentord --version          "mentord VERSION"
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or arguments.
  */
 #define _GNU_SOURCE /* pipe2 */
+#include "check.h"
 #include "clock.h"
 #include "config.h"
 #include "imap.h"
@@ -29,6 +33,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,12 +149,17 @@ drain_signal_pipe(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: mentord [-c FILE] [--once] [--now TIME] [--check-config] [-v]\n"
+	fprintf(f, "usage: mentord [-c FILE] [--once] [--now TIME] [-v]\n"
+	           "       mentord [-c FILE] --check-config [--online] | --print-config\n"
 	           "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
 	           "      --once          run one cycle (ingest, schedule, send) and exit\n"
 	           "      --now TIME      act as if it were TIME (YYYY-MM-DDTHH:MM, local time)\n"
 	           "      --check-config  validate the configuration and exit\n"
-	           "  -v, --verbose       log debug messages\n");
+	           "      --online        with --check-config: also log in to IMAP and SMTP\n"
+	           "      --print-config  print the effective configuration, secrets masked\n"
+	           "  -v, --verbose       log debug messages\n"
+	           "  -V, --version       print the version and exit\n"
+	           "See mentord(8) and mentord.conf(5).\n");
 }
 
 static long
@@ -310,6 +320,20 @@ imap_ensure(struct daemon *d, void **ctx, const char **error_r)
 	return rc;
 }
 
+/* Logs an IMAP failure.  The imap module's own errors start with "IMAP
+ * host:port:"; others (ingest's) get that prefix here, so it is never
+ * written twice. */
+static void
+log_imap_error(const struct daemon *d, const char *error, const char *fallback)
+{
+	if (error == NULL)
+		error = fallback;
+	if (strncmp(error, "IMAP ", 5) == 0)
+		log_error("%s", error);
+	else
+		log_error("IMAP %s:%d: %s", d->config->imap.host, d->config->imap.port, error);
+}
+
 /* One cycle.  Returns 0, or 1 when something failed that --once must
  * report through its exit status.  Cases:
  *   1. IMAP fails: logged, the scheduler and the outbox still run;
@@ -356,8 +380,7 @@ run_cycle(struct daemon *d)
 		status = 1;
 	}
 	if (rc != IMAP_OK) {
-		log_error("IMAP %s:%d: %s", d->config->imap.host, d->config->imap.port,
-		          error != NULL ? error : "failed");
+		log_imap_error(d, error, "failed");
 		if (rc == IMAP_ERR_CONN || rc == IMAP_ERR_AUTH)
 			imap_disconnect(d, &d->imap);
 		status = 1;
@@ -530,8 +553,7 @@ idle_ensure(struct daemon *d)
 		return;
 	if (imap_ensure(d, &d->idle_imap, &error) != IMAP_OK) {
 		/* The cycle then waits out the same backoff. */
-		log_error("IMAP %s:%d: %s", d->config->imap.host, d->config->imap.port,
-		          error != NULL ? error : "cannot connect");
+		log_imap_error(d, error, "cannot connect");
 		return;
 	}
 	if (d->driver->select(d->idle_imap, d->config->imap.mailbox, &info, &error) != IMAP_OK) {
@@ -693,31 +715,52 @@ cycle_process(struct daemon *d)
 	return rep.status;
 }
 
+/* A wrong templates directory, reported with the line that names it
+ * before the templates in it are checked. */
+static bool
+templates_dir_missing(const struct config *config)
+{
+	const char *why = NULL;
+	struct stat st;
+
+	if (stat(config->templates, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory";
+	if (why == NULL)
+		return false;
+	fprintf(stderr,
+	        "%s: templates %s: %s; point it at the directory of email texts (installed as "
+	        "%s/templates)\n",
+	        config->templates_where, config->templates, why, MENTORD_DATADIR);
+	return true;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"once", no_argument, NULL, 'o'},
-	    {"now", required_argument, NULL, 'n'},
-	    {"check-config", no_argument, NULL, 'k'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"once", no_argument, NULL, 'o'},
+	    {"now", required_argument, NULL, 'n'},    {"check-config", no_argument, NULL, 'k'},
+	    {"online", no_argument, NULL, 'O'},       {"print-config", no_argument, NULL, 'P'},
+	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	struct daemon d;
 	const char *path = DEFAULT_CONFIG, *now_arg = NULL, *error;
-	bool check_only = false, verbose = false;
+	bool check_only = false, online = false, print_config = false, verbose = false;
+	bool path_given = false;
 	time_t now;
 	int opt, status = 0;
 
 	memset(&d, 0, sizeof(d));
 	d.driver = &imap_driver;
 	d.report_fd = -1;
-	while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:vhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
+			path_given = true;
 			break;
 		case 'o':
 			d.once = true;
@@ -728,9 +771,18 @@ main(int argc, char **argv)
 		case 'k':
 			check_only = true;
 			break;
+		case 'O':
+			online = true;
+			break;
+		case 'P':
+			print_config = true;
+			break;
 		case 'v':
 			verbose = true;
 			break;
+		case 'V':
+			printf("mentord %s\n", MENTORD_VERSION);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -739,11 +791,27 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (online && !check_only) || (print_config && (check_only || d.once))) {
 		usage(stderr);
 		return 2;
 	}
 	log_init("mentord", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if (!path_given && access(path, R_OK) < 0) {
+		fprintf(stderr,
+		        "mentord: cannot read the default configuration %s: %s; %s, or give "
+		        "another file with -c FILE\n",
+		        path, strerror(errno),
+		        errno == ENOENT ? "install one there (an example is in " MENTORD_DOCDIR
+		                          "/examples)"
+		                        : "run mentord as root or as the mentord user");
+		return 2;
+	}
+	if (print_config) {
+		status = config_print(path, stdout, &error) < 0 ? 2 : 0;
+		if (status != 0)
+			fprintf(stderr, "%s\n", error);
+		return status;
+	}
 	if (config_load(path, &d.config, &error) < 0) {
 		fprintf(stderr, "%s\n", error);
 		return 2;
@@ -753,16 +821,23 @@ main(int argc, char **argv)
 		config_free(&d.config);
 		return 2;
 	}
+	if (templates_dir_missing(d.config)) {
+		config_free(&d.config);
+		return 2;
+	}
 	if (workflow_check_templates(d.config, &error) < 0) {
-		fprintf(stderr, "%s: %s\n", path, error);
+		fprintf(stderr, "%s: %s\n", d.config->templates_where, error);
 		config_free(&d.config);
 		return 2;
 	}
 	if (check_only) {
 		printf("%s: configuration OK (%zu program%s)\n", path, d.config->nprograms,
 		       d.config->nprograms == 1 ? "" : "s");
+		fflush(stdout);
+		if (online && check_online(d.config, stdout, stderr) < 0)
+			status = 1;
 		config_free(&d.config);
-		return 0;
+		return status;
 	}
 	if (now_arg != NULL) {
 		if (clock_parse(now_arg, &now) < 0) {

@@ -169,11 +169,12 @@ struct smtp_slot {
 struct smtp_session {
 	CURLM *multi; /* owned: holds the open connections */
 	struct smtp_slot slots[SMTP_CONNECTIONS];
-	char *url;      /* owned */
-	char *where;    /* owned: "host:port" for messages, no credentials */
-	char *ca_file;  /* owned, may be NULL */
-	char *user;     /* owned, may be NULL */
-	char *password; /* owned, may be NULL */
+	char *url;           /* owned */
+	char *where;         /* owned: "host:port" for messages, no credentials */
+	char *ca_file;       /* owned, may be NULL */
+	char *user;          /* owned, may be NULL */
+	char *password;      /* owned, may be NULL */
+	char *password_file; /* owned, may be NULL: where password came from */
 	bool tls;
 	long timeout;
 	long long gap_ns; /* 60 s / rate_per_minute; 0: no limit */
@@ -264,6 +265,8 @@ smtp_open(const struct config_smtp *conf, struct smtp_session **sess_r, const ch
 	if (conf->user != NULL && *conf->user != '\0') {
 		sess->user = xstrdup(conf->user);
 		sess->password = xstrdup(conf->password != NULL ? conf->password : "");
+		if (conf->password_file != NULL)
+			sess->password_file = xstrdup(conf->password_file);
 	}
 	sess->tls = conf->tls;
 	sess->timeout = conf->timeout > 0 ? conf->timeout : SMTP_DEFAULT_TIMEOUT;
@@ -443,6 +446,12 @@ smtp_grade(struct smtp_session *sess, struct smtp_slot *slot, CURLcode rc, long 
 	detail = slot->reply[0] != '\0'    ? slot->reply
 	         : slot->errbuf[0] != '\0' ? slot->errbuf
 	                                   : lc.easy_strerror(rc);
+	if ((rc == CURLE_LOGIN_DENIED || rc == CURLE_AUTH_ERROR) && sess->password_file != NULL) {
+		*error_r = errorf("SMTP server %s refused AUTH as %s (%s); check user, and the "
+		                  "password in %s (password_file in the smtp section)",
+		                  sess->where, sess->user, detail, sess->password_file);
+		return SMTP_TEMPFAIL;
+	}
 	if (smtp_is_account_error(rc)) {
 		*error_r = errorf("SMTP server %s: cannot log in or secure the connection (%s); "
 		                  "check the smtp section of the configuration",
@@ -666,6 +675,118 @@ smtp_send(struct smtp_session *sess, const char *from, const char *const *rcpts,
 	return one.result;
 }
 
+/* How to fix what smtp_check met: rc, the server's last error line (or
+ * libcurl's description) in detail. */
+static const char *
+smtp_check_advice(const struct config_smtp *conf, const struct smtp_session *sess, CURLcode rc,
+                  const char *detail)
+{
+	switch (rc) {
+	case CURLE_LOGIN_DENIED:
+	case CURLE_AUTH_ERROR:
+		if (conf->password_file != NULL)
+			return errorf("SMTP server %s refused AUTH as %s (%s); check user, and the "
+			              "password in %s (password_file in the smtp section)",
+			              sess->where, conf->user, detail, conf->password_file);
+		return errorf("SMTP server %s refused AUTH as %s (%s); check user and password in "
+		              "the smtp section",
+		              sess->where, conf->user, detail);
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+		return errorf("cannot connect to SMTP server %s (%s); check the host and port in "
+		              "the smtp url, and that the server runs and can be reached from here",
+		              sess->where, detail);
+	case CURLE_USE_SSL_FAILED:
+		return errorf("SMTP server %s does not offer STARTTLS (%s); use smtps:// (port "
+		              "465), or the submission port 587 of a server that offers it",
+		              sess->where, detail);
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+		return errorf("TLS with SMTP server %s failed (%s); if its certificate is from a "
+		              "private CA, set ca_file in the smtp section to that CA (PEM)%s",
+		              sess->where, detail,
+		              conf->ca_file != NULL ? ", and check the ca_file set now" : "");
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+		return errorf("SMTP server %s did not answer as an SMTP server should (%s); check "
+		              "the port, and smtps:// (TLS from the start, port 465) against "
+		              "smtp:// (STARTTLS, ports 25 and 587)",
+		              sess->where, detail);
+	default:
+		return errorf("SMTP server %s: %s; check the smtp section", sess->where, detail);
+	}
+}
+
+int
+smtp_check(const struct config_smtp *conf, const char **error_r)
+{
+	struct smtp_session *sess = NULL;
+	struct smtp_slot *slot;
+	CURLcode rc = CURLE_OK;
+	CURLMcode mrc;
+	int running = 1, ret = -1;
+
+	if (smtp_open(conf, &sess, error_r) < 0)
+		return -1;
+	slot = &sess->slots[0];
+	slot->curl = lc.easy_init();
+	if (slot->curl == NULL) {
+		*error_r = errorf("cannot create a libcurl handle");
+		goto out;
+	}
+	/* The send's options, and CONNECT_ONLY: libcurl's SMTP connect phase
+	 * is the greeting, EHLO, STARTTLS and AUTH; it stops there. */
+	rc = smtp_setup(sess, slot, "");
+	if (rc == CURLE_OK)
+		rc = lc.easy_setopt(slot->curl, CURLOPT_CONNECT_ONLY, 1L);
+	if (rc != CURLE_OK) {
+		*error_r =
+		    errorf("cannot set up the check of %s: %s", sess->where, lc.easy_strerror(rc));
+		goto out;
+	}
+	mrc = lc.multi_add_handle(sess->multi, slot->curl);
+	if (mrc != CURLM_OK) {
+		*error_r =
+		    errorf("cannot start the check of %s: %s", sess->where, lc.multi_strerror(mrc));
+		goto out;
+	}
+	slot->busy = true;
+	while (running > 0) {
+		mrc = lc.multi_perform(sess->multi, &running);
+		if (mrc == CURLM_OK && running > 0)
+			mrc = lc.multi_poll(sess->multi, NULL, 0, 1000, NULL);
+		if (mrc != CURLM_OK) {
+			*error_r =
+			    errorf("SMTP server %s: %s", sess->where, lc.multi_strerror(mrc));
+			goto out;
+		}
+	}
+	for (;;) {
+		int left;
+		CURLMsg *msg = lc.multi_info_read(sess->multi, &left);
+
+		if (msg == NULL)
+			break;
+		if (msg->msg == CURLMSG_DONE)
+			rc = msg->data.result;
+	}
+	if (rc != CURLE_OK) {
+		*error_r = smtp_check_advice(conf, sess, rc,
+		                             slot->reply[0] != '\0'    ? slot->reply
+		                             : slot->errbuf[0] != '\0' ? slot->errbuf
+		                                                       : lc.easy_strerror(rc));
+		goto out;
+	}
+	ret = 0;
+out:
+	smtp_close(&sess);
+	return ret;
+}
+
 void
 smtp_close(struct smtp_session **sessp)
 {
@@ -686,6 +807,7 @@ smtp_close(struct smtp_session **sessp)
 	free(sess->where);
 	free(sess->ca_file);
 	free(sess->user);
+	free(sess->password_file);
 	if (sess->password != NULL) {
 		explicit_bzero(sess->password, strlen(sess->password));
 		free(sess->password);

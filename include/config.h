@@ -18,6 +18,8 @@
 #include "program.h"
 #include "util.h"
 
+#include <stdio.h>
+
 struct config_imap {
 	char *url;               /* owned: imap://host:port or imaps://host:port */
 	char *host;              /* owned, parsed from url */
@@ -27,6 +29,7 @@ struct config_imap {
 	char *ca_file;           /* owned; NULL: system CAs */
 	char *user;              /* owned */
 	char *password;          /* owned; from password or password_file */
+	char *password_file;     /* owned: password_file, resolved; NULL when inline */
 	char *mailbox;           /* owned; default "INBOX" */
 	char *processed_mailbox; /* owned; NULL: flag \Seen instead of moving */
 	bool idle;               /* use IDLE when offered; default true */
@@ -41,6 +44,7 @@ struct config_smtp {
 	char *ca_file;       /* owned; NULL: system CAs */
 	char *user;          /* owned; NULL: no AUTH */
 	char *password;      /* owned */
+	char *password_file; /* owned: password_file, resolved; NULL when inline */
 	char *from;          /* owned: "Name <addr>" or "addr"; the program address */
 	char *from_addr;     /* owned: addr-spec part of from */
 	char *from_name;     /* owned: display name part of from, may be "" */
@@ -65,9 +69,12 @@ struct config_program {
 };
 
 struct config {
-	char *path;             /* owned: the file it was read from */
-	char *database;         /* owned: SQLite file */
-	char *templates;        /* owned: templates directory */
+	char *path;      /* owned: the file it was read from */
+	char *database;  /* owned: SQLite file */
+	char *templates; /* owned: templates directory */
+	/* owned: "FILE:LINE" where templates is set, or the file's name when
+	 * it is not (the default), for errors about the templates */
+	char *templates_where;
 	char *timezone;         /* owned: e.g. "America/Los_Angeles"; default "UTC" */
 	char *state_dir;        /* owned: state_directory, or the database's directory */
 	char *hmac_secret;      /* owned: for tokens; NULL until config_ensure_secret */
@@ -92,6 +99,15 @@ struct config {
  * bad file returns -1 with "FILE:LINE: what is wrong and how to fix it" in
  * error_r (several problems joined by newlines). */
 int config_load(const char *path, struct config **config_r, const char **error_r);
+
+/* Writes the effective configuration of path to out, like `postconf`: every
+ * key of every section with its value, defaults filled in, relative paths
+ * resolved, includes expanded, a key that is not set as a comment, and
+ * secrets masked (password, and any key named *secret* or *_token, but not
+ * the *_file that names one).  The output is itself a configuration file.
+ * Returns 0, or -1 with error_r as config_load when the file has problems;
+ * what could be parsed is written even then. */
+int config_print(const char *path, FILE *out, const char **error_r);
 
 /* Makes sure config->hmac_secret is set: when neither hmac_secret nor an
  * existing hmac_secret_file gave it, reads STATE/hmac.secret, or generates

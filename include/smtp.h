@@ -75,6 +75,13 @@ size_t smtp_send_batch(struct smtp_session *sess, const char *from, const struct
 long long smtp_pace_get(void);
 void smtp_pace_set(long long next_ns);
 
+/* Connects to the server, secures the connection (smtps://, or STARTTLS
+ * unless tls = off), and authenticates when a user is configured (EHLO,
+ * AUTH), then says QUIT: no mail is sent.  For mentord --check-config
+ * --online.  On failure returns -1 with what failed and how to fix it (a
+ * refused AUTH names password_file, a TLS failure ca_file). */
+int smtp_check(const struct config_smtp *conf, const char **error_r);
+
 /* Closes the connections (QUIT) and frees sess; sets *sess to NULL. */
 void smtp_close(struct smtp_session **sess);
 

@@ -5,7 +5,10 @@
 # cairo draws the certificate of completion with the DejaVu fonts; the tests
 # read it back with poppler-utils' pdftotext.  libical writes and reads the
 # calendar invitations.  test_trust reads the order of system calls with
-# strace and a process's own peak memory with GNU time.
+# strace and a process's own peak memory with GNU time.  man-db (with
+# groff-base) checks the man pages (`man --warnings`); dpkg-dev's
+# dpkg-shlibdeps finds the package's dependencies, and systemd makes its
+# user and directories (tests/package.sh).
 set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
@@ -13,7 +16,7 @@ packages=(
 	libgnutls28-dev nettle-dev libsystemd-dev libcmocka-dev
 	libcairo2-dev fonts-dejavu-core libical-dev poppler-utils
 	dovecot-imapd python3 python3-aiosmtpd openssl tzdata ca-certificates
-	strace time
+	strace time man-db dpkg-dev systemd
 )
 # --bench adds what tests/bench/run.sh compares mentord with: Postfix's
 # smtp-sink and smtp-source, isync's mbsync, and SciPy's

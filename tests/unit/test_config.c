@@ -830,6 +830,266 @@ test_include_secret_not_printed(void **state)
 	free(secret_path);
 }
 
+/* Parse errors name their real cause and the line to fix, not the word
+ * libconfuse stumbled on. */
+static void
+test_parse_error_causes(void **state)
+{
+	static const struct {
+		const char *text;  /* after base_conf (line 18 on) */
+		const char *want;  /* after "FILE:" */
+		const char *want2; /* also in the message, or NULL */
+	} cases[] = {
+	    /* A field without its }: the next field is read inside it. */
+	    {"program p {\n"              /* 18 */
+	     "\tform application {\n"     /* 19 */
+	     "\t\tfield \"Name\" {\n"     /* 20 */
+	     "\t\t\ttype = text\n"        /* 21 */
+	     "\t\tfield \"Division\" {\n" /* 22 */
+	     "\t\t\ttype = text\n"        /* 23 */
+	     "\t\t}\n"                    /* 24 */
+	     "\t}\n"                      /* 25 */
+	     "}\n",                       /* 26 */
+	     "20: section field \"Name\" { ... } starting here is not closed", "'field' at "},
+	    /* A form without its }: the } meant for the program closes it,
+	     * and the next program is read inside that one. */
+	    {"program p {\n"                        /* 18 */
+	     "\tform application {\n"               /* 19 */
+	     "\t\tfield \"Name\" { type = text }\n" /* 20 */
+	     "}\n"                                  /* 21 */
+	     "program q {\n"                        /* 22 */
+	     "\tform application { field \"N\" { } }\n"
+	     "}\n",
+	     "19: section form \"application\" { ... } starting here has no closing }",
+	     "closed it instead"},
+	    /* The file ends inside the program, which libconfuse accepts. */
+	    {"program p {\n" /* 18 */
+	     "\tform application { field \"N\" { } }\n",
+	     "18: section program \"p\" { ... } starting here is not closed at the end of the file",
+	     NULL},
+	    /* A list without its }. */
+	    {"trusted_authserv_id = {\"mx.example.org\"\n" /* 18 */
+	     "max_auto_replies_per_day = 3\n"
+	     "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	     "18: the list trusted_authserv_id = { ... } starting here is not closed", NULL},
+	    /* An unquoted value with spaces. */
+	    {"program p {\n"                      /* 18 */
+	     "\ttitle = CDSS Mentoring Program\n" /* 19 */
+	     "\tform application { field \"N\" { } }\n"
+	     "}\n",
+	     "19: title = CDSS Mentoring Program: a value with spaces must be in double quotes; "
+	     "write title = \"CDSS Mentoring Program\"",
+	     NULL},
+	    {"program p { title = Two Words form application { field \"N\" { } } }\n",
+	     "18: title = Two Words: a value with spaces", NULL},
+	    /* A key of another section. */
+	    {"mailbox = \"Archive\"\n" /* 18 */
+	     "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	     "18: 'mailbox' is not a key here; it belongs inside imap { ... }", NULL},
+	    /* A top-level key written inside a section. */
+	    {"coordinator {\n"         /* 18 */
+	     "\tdatabase = \"x.db\"\n" /* 19 */
+	     "}\n"
+	     "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	     "19: 'database' is not a key of section coordinator { ... }; it belongs to the top "
+	     "level",
+	     NULL},
+	    /* A } too many. */
+	    {"}\n", "18: unexpected closing brace; a } closes nothing here", NULL},
+	    /* Several addresses in one string. */
+	    {"program p {\n" /* 18 */
+	     "\taddresses = {\"m@example.org; n@example.org\"}\n"
+	     "\tform application { field \"N\" { } }\n"
+	     "}\n",
+	     "19: program p address \"m@example.org; n@example.org\" is several addresses",
+	     "addresses = {\"m@example.org\", \"n@example.org\"}"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		struct config *config = NULL;
+		const char *error;
+		char *path, *want;
+
+		error = load_text(cases[i].text, &config, &path);
+		if (error == NULL)
+			fail_msg("case %zu loaded", i);
+		assert_null(config);
+		want = xasprintf("%s:%s", path, cases[i].want);
+		if (strstr(error, want) == NULL)
+			fail_msg("case %zu: want \"%s\" in \"%s\"", i, want, error);
+		if (cases[i].want2 != NULL && strstr(error, cases[i].want2) == NULL)
+			fail_msg("case %zu: want \"%s\" in \"%s\"", i, cases[i].want2, error);
+		if (strstr(error, "no such option") != NULL)
+			fail_msg("case %zu: libconfuse's message instead of the cause: \"%s\"", i,
+			         error);
+		free(want);
+		free(path);
+	}
+}
+
+/* A password with spaces and no quotes: the message says to quote it and
+ * does not repeat it. */
+static void
+test_unquoted_secret_not_printed(void **state)
+{
+	struct config *config = NULL;
+	const char *error;
+	char *conf, *text, *path;
+
+	(void)state;
+	conf = replace(base_conf, "\tpassword = \"pw\"", "\tpassword = hunter2 and more");
+	text = xasprintf("%s%s", conf, min_program);
+	path = write_tmp("mentord.conf", text, 0644);
+	assert_int_equal(config_load(path, &config, &error), -1);
+	assert_non_null(strstr(error, "mentord.conf:5: the value of password has spaces"));
+	assert_null(strstr(error, "hunter2"));
+	free(path);
+	free(text);
+	free(conf);
+}
+
+/* The coordinators' addresses as one string: the message shows the list. */
+static void
+test_coordinator_list_in_string(void **state)
+{
+	struct config *config = NULL;
+	const char *error;
+	char *conf, *text, *path;
+
+	(void)state;
+	conf = replace(base_conf, "address = {\"Coord@Example.org\"}",
+	               "address = \"a@example.org, b@example.org\"");
+	text = xasprintf("%s%s", conf, min_program);
+	path = write_tmp("mentord.conf", text, 0644);
+	assert_int_equal(config_load(path, &config, &error), -1);
+	assert_non_null(strstr(error, "mentord.conf:13: coordinator address \"a@example.org, "
+	                              "b@example.org\" is several addresses in one string; write "
+	                              "a list with each address quoted: address = "
+	                              "{\"a@example.org\", \"b@example.org\"}"));
+	/* Only that problem: not also "no coordinator address". */
+	assert_null(strchr(error, '\n'));
+	free(path);
+	free(text);
+	free(conf);
+}
+
+/* The line of templates, for the daemon's errors about the templates. */
+static void
+test_templates_where(void **state)
+{
+	struct config *config = NULL;
+	char *path, *want;
+
+	(void)state;
+	assert_null(load_text("templates = \"tpl\"\n" /* 18 */
+	                      "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	                      &config, &path));
+	want = xasprintf("%s:18", path);
+	assert_string_equal(config->templates_where, want);
+	want[strlen(want) - 3] = '\0';
+	/* Relative to the file's directory. */
+	assert_non_null(strstr(config->templates, tmpdir));
+	config_free(&config);
+	free(want);
+	free(path);
+	assert_null(load_text(min_program, &config, &path));
+	assert_string_equal(config->templates_where, path);
+	config_free(&config);
+	free(path);
+}
+
+/* config_print: every key, defaults filled in, paths resolved, secrets
+ * masked; the output loads as a configuration with the same values. */
+static void
+test_print_config(void **state)
+{
+	struct config *config = NULL, *again = NULL;
+	const char *error = NULL;
+	char *conf, *text, *path, *out_path, *printed, *pw_path, *dir_db;
+	size_t len;
+	FILE *out;
+
+	(void)state;
+	pw_path = write_tmp("smtp.password", "smtp-secret-value\n", 0600);
+	conf = replace(base_conf, "\tfrom = \"mentoring@example.org\"\n",
+	               "\tfrom = \"mentoring@example.org\"\n"
+	               "\tuser = \"sender\"\n"
+	               "\tpassword_file = \"smtp.password\"\n");
+	text = xasprintf("%shmac_secret = \"0123456789abcdef-hmac-value\"\n%s", conf, min_program);
+	path = write_tmp("mentord.conf", text, 0644);
+	out_path = xasprintf("%s/printed.conf", tmpdir);
+	out = fopen(out_path, "w");
+	assert_non_null(out);
+	if (config_print(path, out, &error) < 0)
+		fail_msg("config_print: %s", error);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(read_file(out_path, 1 << 20, &printed, &len, &error), 0);
+
+	/* Secrets masked; the file that holds one named. */
+	assert_null(strstr(printed, "\"pw\""));
+	assert_null(strstr(printed, "hmac-value"));
+	assert_null(strstr(printed, "smtp-secret-value"));
+	assert_non_null(strstr(printed, "\n\tpassword = \"********\"\n"));
+	assert_non_null(strstr(printed, "\nhmac_secret = \"********\"\n"));
+	assert_non_null(strstr(printed, pw_path));
+	/* Defaults, derived values and relative paths resolved. */
+	dir_db = xasprintf("\ndatabase = \"%s/state/mentord.db\"\n", tmpdir);
+	assert_non_null(strstr(printed, dir_db));
+	free(dir_db);
+	dir_db = xasprintf("\nstate_directory = \"%s/state\"\n", tmpdir);
+	assert_non_null(strstr(printed, dir_db));
+	free(dir_db);
+	assert_non_null(strstr(printed, "\ntimezone = \"UTC\"\n"));
+	assert_non_null(strstr(printed, "\n\tmailbox = \"INBOX\"\n"));
+	assert_non_null(strstr(printed, "\n\tpoll_interval = 60\n"));
+	assert_non_null(strstr(printed, "\n\t# processed_mailbox is not set"));
+	assert_non_null(strstr(printed, "\nprogram \"p\" {\n\ttitle = \"p\"\n"));
+	assert_non_null(strstr(printed, "\tcluster \"Building Coalitions\" {\n"));
+	assert_non_null(strstr(printed, "\t\t\ttype = \"text\"\n"));
+
+	/* What is printed is a configuration (masked passwords and all; a
+	 * masked hmac_secret is too short to be one). */
+	{
+		char *without = replace(printed, "\nhmac_secret = \"********\"\n", "\n");
+		char *again_path = write_tmp("again.conf", without, 0644);
+
+		free(without);
+		free(out_path);
+		out_path = again_path;
+	}
+	if (config_load(out_path, &again, &error) < 0)
+		fail_msg("the printed configuration does not load: %s", error);
+	assert_string_equal(again->imap.password, "********");
+	assert_string_equal(again->smtp.password_file, pw_path);
+	assert_string_equal(again->smtp.password, "smtp-secret-value");
+	assert_int_equal(again->nclusters, 6);
+	assert_int_equal(again->imap.poll_interval, 60);
+	config_free(&again);
+
+	/* A file with problems: the problems, and what could be read. */
+	free(text);
+	text = xasprintf("%swork_hours = \"late\"\n%s", base_conf, min_program);
+	free(path);
+	path = write_tmp("mentord.conf", text, 0644);
+	out = fopen(out_path, "w");
+	assert_non_null(out);
+	assert_int_equal(config_print(path, out, &error), -1);
+	assert_non_null(strstr(error, "mentord.conf:18: work_hours = \"late\""));
+	assert_int_equal(fclose(out), 0);
+	free(printed);
+	assert_int_equal(read_file(out_path, 1 << 20, &printed, &len, &error), 0);
+	assert_non_null(strstr(printed, "\nwork_hours = \"late\"\n"));
+
+	config_free(&config);
+	free(printed);
+	free(out_path);
+	free(path);
+	free(text);
+	free(conf);
+	free(pw_path);
+}
+
 int
 main(void)
 {
@@ -850,6 +1110,11 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_semantic_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_from, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_problems, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parse_error_causes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unquoted_secret_not_printed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_coordinator_list_in_string, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_templates_where, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_print_config, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
