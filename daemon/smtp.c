@@ -45,87 +45,13 @@
 #include "smtp.h"
 
 #include "compose.h"
-#include "dynlib.h"
+#include "lcurl.h"
 #include "log.h"
 
-/* Every libcurl call goes through the table below (lc.*), filled when the
- * library is loaded: the type checking macros are for direct calls. */
-#define CURL_DISABLE_TYPECHECK
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* libcurl, loaded by the first smtp_open and unloaded by the last
- * smtp_close (include/dynlib.h says why).  The pointer types are the
- * header's own. */
-static struct {
-	__typeof__(curl_global_init) *global_init;
-	__typeof__(curl_global_cleanup) *global_cleanup;
-	__typeof__(curl_easy_init) *easy_init;
-	__typeof__(curl_easy_setopt) *easy_setopt;
-	__typeof__(curl_easy_getinfo) *easy_getinfo;
-	__typeof__(curl_easy_cleanup) *easy_cleanup;
-	__typeof__(curl_easy_strerror) *easy_strerror;
-	__typeof__(curl_free) *free;
-	__typeof__(curl_multi_init) *multi_init;
-	__typeof__(curl_multi_setopt) *multi_setopt;
-	__typeof__(curl_multi_add_handle) *multi_add_handle;
-	__typeof__(curl_multi_remove_handle) *multi_remove_handle;
-	__typeof__(curl_multi_perform) *multi_perform;
-	__typeof__(curl_multi_poll) *multi_poll;
-	__typeof__(curl_multi_info_read) *multi_info_read;
-	__typeof__(curl_multi_cleanup) *multi_cleanup;
-	__typeof__(curl_multi_strerror) *multi_strerror;
-	__typeof__(curl_slist_append) *slist_append;
-	__typeof__(curl_slist_free_all) *slist_free_all;
-	__typeof__(curl_url) *url;
-	__typeof__(curl_url_cleanup) *url_cleanup;
-	__typeof__(curl_url_get) *url_get;
-	__typeof__(curl_url_set) *url_set;
-} lc;
-
-#define LC_SYM(f)                                                                                  \
-	{                                                                                          \
-		"curl_" #f, (void **)&lc.f                                                         \
-	}
-static const struct dynlib_sym lc_syms[] = {
-    LC_SYM(global_init),      LC_SYM(global_cleanup),
-    LC_SYM(easy_init),        LC_SYM(easy_setopt),
-    LC_SYM(easy_getinfo),     LC_SYM(easy_cleanup),
-    LC_SYM(easy_strerror),    LC_SYM(free),
-    LC_SYM(multi_init),       LC_SYM(multi_setopt),
-    LC_SYM(multi_add_handle), LC_SYM(multi_remove_handle),
-    LC_SYM(multi_perform),    LC_SYM(multi_poll),
-    LC_SYM(multi_info_read),  LC_SYM(multi_cleanup),
-    LC_SYM(multi_strerror),   LC_SYM(slist_append),
-    LC_SYM(slist_free_all),   LC_SYM(url),
-    LC_SYM(url_cleanup),      LC_SYM(url_get),
-    LC_SYM(url_set),
-};
-#undef LC_SYM
-
-static int
-lc_init(const char **error_r)
-{
-	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		*error_r = errorf("cannot initialise libcurl");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-lc_fini(void)
-{
-	lc.global_cleanup();
-}
-
-/* The flavour Debian's libcurl4-gnutls-dev builds against first. */
-static const char *const lc_sonames[] = {"libcurl-gnutls.so.4", "libcurl.so.4", NULL};
-static struct dynlib libcurl = {lc_sonames, lc_syms, N_ELEMENTS(lc_syms), lc_init, lc_fini,
-                                NULL,       0};
 
 #define SMTP_DEFAULT_TIMEOUT 30
 
@@ -246,12 +172,12 @@ smtp_open(const struct config_smtp *conf, struct smtp_session **sess_r, const ch
 		*error_r = errorf("smtp url must start with smtp:// or smtps://");
 		goto out;
 	}
-	if (dynlib_acquire(&libcurl, error_r) < 0)
+	if (lcurl_acquire(error_r) < 0)
 		goto out;
 	sess = xcalloc(1, sizeof(*sess));
 	sess->multi = lc.multi_init();
 	if (sess->multi == NULL) {
-		dynlib_release(&libcurl);
+		lcurl_release();
 		*error_r = errorf("cannot create a libcurl handle");
 		goto out;
 	}
@@ -679,7 +605,7 @@ smtp_close(struct smtp_session **sessp)
 	}
 	/* Sends QUIT on the cached connections. */
 	lc.multi_cleanup(sess->multi);
-	dynlib_release(&libcurl);
+	lcurl_release();
 	free(sess->url);
 	free(sess->where);
 	free(sess->ca_file);
