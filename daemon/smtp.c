@@ -47,6 +47,7 @@
 #include "compose.h"
 #include "lcurl.h"
 #include "log.h"
+#include "oauth.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -87,7 +88,9 @@ struct smtp_slot {
 	struct smtp_reader reader; /* data borrowed from the item */
 	size_t index;              /* the item being sent */
 	bool busy;
-	bool retried; /* already retried on a fresh connection */
+	bool retried;      /* already retried on a fresh connection */
+	bool auth_retried; /* already retried with a renewed token */
+	char *bearer;      /* owned secret: the OAuth token of this send, or NULL */
 	char errbuf[CURL_ERROR_SIZE];
 	char reply[SMTP_REPLY_MAX + 1]; /* last 4xx/5xx line from the server */
 };
@@ -100,6 +103,8 @@ struct smtp_session {
 	char *ca_file;  /* owned, may be NULL */
 	char *user;     /* owned, may be NULL */
 	char *password; /* owned, may be NULL */
+	enum config_auth auth;
+	const struct config_oauth *oauth; /* borrowed from the configuration */
 	bool tls;
 	long timeout;
 	long long gap_ns; /* 60 s / rate_per_minute; 0: no limit */
@@ -189,8 +194,11 @@ smtp_open(const struct config_smtp *conf, struct smtp_session **sess_r, const ch
 	sess->ca_file = conf->ca_file != NULL ? xstrdup(conf->ca_file) : NULL;
 	if (conf->user != NULL && *conf->user != '\0') {
 		sess->user = xstrdup(conf->user);
-		sess->password = xstrdup(conf->password != NULL ? conf->password : "");
+		if (conf->auth == CONFIG_AUTH_PASSWORD)
+			sess->password = xstrdup(conf->password != NULL ? conf->password : "");
 	}
+	sess->auth = conf->oauth != NULL ? conf->auth : CONFIG_AUTH_PASSWORD;
+	sess->oauth = conf->oauth;
 	sess->tls = conf->tls;
 	sess->timeout = conf->timeout > 0 ? conf->timeout : SMTP_DEFAULT_TIMEOUT;
 	sess->gap_ns = conf->rate_per_minute > 0 ? 60 * NSEC / conf->rate_per_minute : 0;
@@ -226,7 +234,16 @@ smtp_setup(struct smtp_session *sess, struct smtp_slot *slot, const char *from)
 		SETOPT(CURLOPT_CAINFO, sess->ca_file);
 	if (sess->user != NULL) {
 		SETOPT(CURLOPT_USERNAME, sess->user);
-		SETOPT(CURLOPT_PASSWORD, sess->password);
+		if (sess->auth == CONFIG_AUTH_PASSWORD) {
+			SETOPT(CURLOPT_PASSWORD, sess->password);
+		} else {
+			/* libcurl does not reuse a connection logged in with
+			 * another token for this one. */
+			SETOPT(CURLOPT_XOAUTH2_BEARER, slot->bearer);
+			SETOPT(CURLOPT_LOGIN_OPTIONS, sess->auth == CONFIG_AUTH_OAUTHBEARER
+			                                  ? "AUTH=OAUTHBEARER"
+			                                  : "AUTH=XOAUTH2");
+		}
 	}
 	SETOPT(CURLOPT_MAIL_FROM, from);
 	SETOPT(CURLOPT_MAIL_RCPT, slot->rcpts);
@@ -350,11 +367,14 @@ slot_release(struct smtp_slot *slot)
 		lc.easy_setopt(slot->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
 		lc.easy_setopt(slot->curl, CURLOPT_READDATA, (void *)NULL);
 		lc.easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 0L);
+		lc.easy_setopt(slot->curl, CURLOPT_XOAUTH2_BEARER, (char *)NULL);
 	}
+	oauth_token_free(&slot->bearer);
 	lc.slist_free_all(slot->rcpts);
 	slot->rcpts = NULL;
 	slot->busy = false;
 	slot->retried = false;
+	slot->auth_retried = false;
 }
 
 /* Grades a finished transfer (see smtp_send_batch). */
@@ -390,6 +410,23 @@ smtp_grade(struct smtp_session *sess, struct smtp_slot *slot, CURLcode rc, long 
 	return SMTP_TEMPFAIL;
 }
 
+/* Puts an OAuth access token in slot->bearer: the cached one, or a new
+ * one when the cached one is the slot's last, just refused. */
+static int
+smtp_token(struct smtp_session *sess, struct smtp_slot *slot, const char **error_r)
+{
+	const char *error = NULL;
+	char *token = NULL;
+
+	if (oauth_token_get(sess->oauth, slot->bearer, &token, NULL, &error) != OAUTH_OK) {
+		*error_r = errorf("SMTP server %s: no OAuth access token: %s", sess->where, error);
+		return -1;
+	}
+	oauth_token_free(&slot->bearer);
+	slot->bearer = token;
+	return 0;
+}
+
 /* Starts item index on a free slot.  Returns 0 when the transfer runs, or
  * -1 when it is already decided (*result_r, *error_r). */
 static int
@@ -403,11 +440,16 @@ slot_start(struct smtp_session *sess, struct smtp_slot *slot, const char *from,
 	slot->index = index;
 	slot->busy = true;
 	slot->retried = false;
+	slot->auth_retried = false;
 	slot->errbuf[0] = '\0';
 	slot->reply[0] = '\0';
 	*result_r = slot_prepare(slot, from, item, error_r);
 	if (*result_r != SMTP_OK)
 		return -1;
+	if (sess->auth != CONFIG_AUTH_PASSWORD && smtp_token(sess, slot, error_r) < 0) {
+		*result_r = SMTP_TEMPFAIL;
+		return -1;
+	}
 	if (slot->curl == NULL && (slot->curl = lc.easy_init()) == NULL) {
 		*error_r = errorf("cannot create a libcurl handle");
 		*result_r = SMTP_TEMPFAIL;
@@ -533,6 +575,28 @@ smtp_send_batch(struct smtp_session *sess, const char *from, const struct smtp_i
 				lc.easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 1L);
 				if (lc.multi_add_handle(sess->multi, slot->curl) == CURLM_OK)
 					continue;
+			}
+			/* A token the server refused: renewed once and sent
+			 * again on a fresh connection (nothing was accepted). */
+			if (rc == CURLE_LOGIN_DENIED && sess->auth != CONFIG_AUTH_PASSWORD &&
+			    !slot->auth_retried) {
+				const char *terr = NULL;
+
+				slot->auth_retried = true;
+				if (smtp_token(sess, slot, &terr) == 0) {
+					log_warnx("SMTP server %s refused the access token; "
+					          "trying once more with a renewed one",
+					          sess->where);
+					slot->reader.pos = 0;
+					slot->errbuf[0] = '\0';
+					slot->reply[0] = '\0';
+					lc.easy_setopt(slot->curl, CURLOPT_XOAUTH2_BEARER,
+					               slot->bearer);
+					lc.easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 1L);
+					if (lc.multi_add_handle(sess->multi, slot->curl) ==
+					    CURLM_OK)
+						continue;
+				}
 			}
 			res = smtp_grade(sess, slot, rc, code, &error);
 			running--;

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
 	libetpan-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3 libconfuse-dev libxml2-dev
-	libgnutls28-dev nettle-dev libsystemd-dev libcmocka-dev
+	libgnutls28-dev nettle-dev libsystemd-dev libcmocka-dev libjson-c-dev
 	dovecot-imapd python3 python3-aiosmtpd openssl tzdata ca-certificates
 )
 # --bench adds what tests/bench/run.sh compares mentord with: Postfix's
