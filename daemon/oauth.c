@@ -728,6 +728,7 @@ oauth_token_get(const struct config_oauth *conf, const char *refused, char **tok
 	const char *error = NULL, *save_error = NULL;
 	time_t now = time(NULL);
 	int lock = -1, ret;
+	bool ours = false;
 
 	*token_r = NULL;
 	if (oauth_mem.path != NULL && strcmp(oauth_mem.path, conf->token_file) == 0 &&
@@ -742,7 +743,8 @@ oauth_token_get(const struct config_oauth *conf, const char *refused, char **tok
 		oauth_unlock(&lock);
 		return OAUTH_ERR_GRANT;
 	}
-	if (!oauth_state_ours(conf, &st)) {
+	ours = oauth_state_ours(conf, &st);
+	if (!ours) {
 		error = errorf("the tokens in %s are for another client or token_url; run "
 		               "mentorctl oauth login",
 		               conf->token_file);
@@ -792,7 +794,8 @@ failed:
 	if (oauth_state_save(conf->token_file, &st, &save_error) < 0)
 		log_error("OAuth: %s", save_error);
 	log_warnx("OAuth: %s; next try in %lld s", error, (long long)(st.retry_at - now));
-	if (oauth_usable(st.access_token, st.obtained_at, st.expires_at, refused, now, false)) {
+	if (ours &&
+	    oauth_usable(st.access_token, st.obtained_at, st.expires_at, refused, now, false)) {
 		ret = oauth_give(st.access_token, st.expires_at, token_r, expires_r);
 		goto out;
 	}
