@@ -50,8 +50,9 @@
 /* The token this process used last, so that every SMTP send and IMAP
  * login does not read the file again. */
 static struct {
-	char *path;  /* owned: the token file it came from */
-	char *token; /* owned secret */
+	char *path;      /* owned: the token file it came from */
+	char *client_id; /* owned: and the client it is for */
+	char *token;     /* owned secret */
 	time_t obtained_at;
 	time_t expires_at;
 } oauth_mem;
@@ -78,13 +79,17 @@ oauth_cleanup(void)
 	secret_free(&oauth_mem.token);
 	free(oauth_mem.path);
 	oauth_mem.path = NULL;
+	free(oauth_mem.client_id);
+	oauth_mem.client_id = NULL;
 }
 
 static void
-oauth_mem_set(const char *path, const char *token, time_t obtained_at, time_t expires_at)
+oauth_mem_set(const struct config_oauth *conf, const char *token, time_t obtained_at,
+              time_t expires_at)
 {
 	oauth_cleanup();
-	oauth_mem.path = xstrdup(path);
+	oauth_mem.path = xstrdup(conf->token_file);
+	oauth_mem.client_id = xstrdup(conf->client_id);
 	oauth_mem.token = xstrdup(token);
 	oauth_mem.obtained_at = obtained_at;
 	oauth_mem.expires_at = expires_at;
@@ -731,7 +736,9 @@ oauth_token_get(const struct config_oauth *conf, const char *refused, char **tok
 	bool ours = false;
 
 	*token_r = NULL;
+	/* A reload may have changed the client: the token is for this one. */
 	if (oauth_mem.path != NULL && strcmp(oauth_mem.path, conf->token_file) == 0 &&
+	    strcmp(oauth_mem.client_id, conf->client_id) == 0 &&
 	    oauth_usable(oauth_mem.token, oauth_mem.obtained_at, oauth_mem.expires_at, refused, now,
 	                 true))
 		return oauth_give(oauth_mem.token, oauth_mem.expires_at, token_r, expires_r);
@@ -753,7 +760,7 @@ oauth_token_get(const struct config_oauth *conf, const char *refused, char **tok
 	}
 	/* Renewed by another process meanwhile, or still good. */
 	if (oauth_usable(st.access_token, st.obtained_at, st.expires_at, refused, now, true)) {
-		oauth_mem_set(conf->token_file, st.access_token, st.obtained_at, st.expires_at);
+		oauth_mem_set(conf, st.access_token, st.obtained_at, st.expires_at);
 		ret = oauth_give(st.access_token, st.expires_at, token_r, expires_r);
 		goto out;
 	}
@@ -785,7 +792,7 @@ oauth_token_get(const struct config_oauth *conf, const char *refused, char **tok
 		log_error("OAuth: %s; the next renewal may need mentorctl oauth login", save_error);
 	log_debug("OAuth: access token renewed at %s, valid for %lld s", conf->token_url,
 	          (long long)(st.expires_at - st.obtained_at));
-	oauth_mem_set(conf->token_file, st.access_token, st.obtained_at, st.expires_at);
+	oauth_mem_set(conf, st.access_token, st.obtained_at, st.expires_at);
 	ret = oauth_give(st.access_token, st.expires_at, token_r, expires_r);
 	goto out;
 
@@ -1320,7 +1327,7 @@ oauth_login(const struct config_oauth *conf, FILE *in, FILE *out, const char **e
 		ret = OAUTH_ERR_TEMP;
 		goto out;
 	}
-	oauth_mem_set(conf->token_file, fresh.access_token, fresh.obtained_at, fresh.expires_at);
+	oauth_mem_set(conf, fresh.access_token, fresh.obtained_at, fresh.expires_at);
 	fprintf(out, "%s stored in %s (mode 600); mentord uses it from its next cycle.\n",
 	        conf->flow == CONFIG_OAUTH_CLIENT_CREDENTIALS ? "An access token"
 	                                                      : "The refresh token",

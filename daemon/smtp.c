@@ -105,6 +105,9 @@ struct smtp_session {
 	char *password; /* owned, may be NULL */
 	enum config_auth auth;
 	const struct config_oauth *oauth; /* borrowed from the configuration */
+	/* owned secret: the token a refusal was answered with; one refused in
+	 * turn is not renewed again */
+	char *renewed;
 	bool tls;
 	long timeout;
 	long long gap_ns; /* 60 s / rate_per_minute; 0: no limit */
@@ -579,11 +582,18 @@ smtp_send_batch(struct smtp_session *sess, const char *from, const struct smtp_i
 			/* A token the server refused: renewed once and sent
 			 * again on a fresh connection (nothing was accepted). */
 			if (rc == CURLE_LOGIN_DENIED && sess->auth != CONFIG_AUTH_PASSWORD &&
-			    !slot->auth_retried) {
+			    !slot->auth_retried &&
+			    (sess->renewed == NULL || strcmp(sess->renewed, slot->bearer) != 0)) {
 				const char *terr = NULL;
 
+				/* Sends refused with the same old token share
+				 * one renewal; a server that refuses the renewed
+				 * one too (SMTP AUTH disabled for the mailbox)
+				 * does not cost a renewal per email. */
 				slot->auth_retried = true;
 				if (smtp_token(sess, slot, &terr) == 0) {
+					oauth_token_free(&sess->renewed);
+					sess->renewed = xstrdup(slot->bearer);
 					log_warnx("SMTP server %s refused the access token; "
 					          "trying once more with a renewed one",
 					          sess->where);
@@ -674,6 +684,7 @@ smtp_close(struct smtp_session **sessp)
 	free(sess->where);
 	free(sess->ca_file);
 	free(sess->user);
+	oauth_token_free(&sess->renewed);
 	if (sess->password != NULL) {
 		explicit_bzero(sess->password, strlen(sess->password));
 		free(sess->password);
