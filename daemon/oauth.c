@@ -1133,7 +1133,7 @@ oauth_login_browser(const struct config_oauth *conf, FILE *in, FILE *out, struct
 	struct strbuf url = {0}, form = {0};
 	char *verifier = NULL, *challenge = NULL, *state = NULL, *redirect = NULL;
 	char *code = NULL, *got_state = NULL, *err = NULL;
-	bool curl = false;
+	bool curl = false, in_open = true;
 	int lfd = -1, ret = OAUTH_ERR_TEMP;
 	time_t deadline = time(NULL) + OAUTH_LOGIN_MAX;
 
@@ -1195,9 +1195,10 @@ oauth_login_browser(const struct config_oauth *conf, FILE *in, FILE *out, struct
 	fflush(out);
 
 	while (code == NULL && err == NULL) {
-		struct pollfd pfd[2] = {{lfd, POLLIN, 0}, {fileno(in), POLLIN, 0}};
+		struct pollfd pfd[2] = {{lfd, POLLIN, 0}, {in_open ? fileno(in) : -1, POLLIN, 0}};
 		long left = (long)(deadline - time(NULL));
 		char *target = NULL, *q;
+		bool pasted = false;
 
 		if (left <= 0 || poll(pfd, 2, (int)(left * 1000)) == 0) {
 			*error_r = errorf("no answer from the browser within %d minutes; run "
@@ -1217,12 +1218,14 @@ oauth_login_browser(const struct config_oauth *conf, FILE *in, FILE *out, struct
 			char line[8192];
 
 			if (fgets(line, sizeof(line), in) == NULL) {
-				*error_r = errorf("input ended before the browser's answer came");
-				ret = OAUTH_ERR_GRANT;
-				goto out;
+				/* No terminal (stdin closed): the redirect may
+				 * still come to the listener. */
+				in_open = false;
+				continue;
 			}
 			target = xstrdup(str_trim(line));
 			explicit_bzero(line, sizeof(line));
+			pasted = true;
 		}
 		if (target == NULL)
 			continue;
@@ -1234,12 +1237,22 @@ oauth_login_browser(const struct config_oauth *conf, FILE *in, FILE *out, struct
 			got_state = oauth_query_get(q + 1, "state");
 		}
 		secret_free(&target);
-		if (code != NULL && (got_state == NULL || strcmp(got_state, state) != 0)) {
-			/* Not the answer to our request: ignore it. */
-			fprintf(out, "That answer is not for this login (its state differs); "
+		if ((code != NULL || err != NULL) &&
+		    (got_state == NULL || strcmp(got_state, state) != 0)) {
+			/* Not the answer to this request (an old tab, a forgery):
+			 * ignored. */
+			fprintf(out, "That answer is not for this sign-in (its state differs); "
 			             "waiting for the right one.\n");
 			fflush(out);
 			secret_free(&code);
+			free(err);
+			err = NULL;
+		} else if (pasted && code == NULL && err == NULL) {
+			fprintf(out,
+			        "That has no code=...; paste the whole address the browser "
+			        "could not open (http://...%d/?code=...).\n",
+			        ntohs(sa.sin_port));
+			fflush(out);
 		}
 	}
 	if (err != NULL) {

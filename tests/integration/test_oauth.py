@@ -298,9 +298,11 @@ def browser_cycle(t):
     with OAuthEnv("oauth-browser", imap_auth="oauthbearer", smtp_auth="oauthbearer",
                   flow="browser") as env:
         def login(paste):
+            # Without pasting, no terminal at all: the answer must come to
+            # the loopback listener.
             p = subprocess.Popen([env.mentorctl, "-c", env.conf, "oauth", "login"],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
+                                 stdin=subprocess.PIPE if paste else subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             url = None
             out = []
             for line in p.stdout:
@@ -325,6 +327,8 @@ def browser_cycle(t):
                 except urllib.error.HTTPError as e:
                     location = e.headers.get("Location")
             if location and paste:
+                # A stale or forged answer first: its state is not ours.
+                p.stdin.write("http://127.0.0.1:1/?code=forged&state=not-ours\n")
                 p.stdin.write(location + "\n")
                 p.stdin.flush()
             elif location:
@@ -342,6 +346,9 @@ def browser_cycle(t):
         rc, out, err, url, location = login(paste=True)
         t.check(rc == 0 and env.oauth.counts().get("code") == 2,
                 "pasting the address the browser could not open works too", out + err)
+        t.check("not for this sign-in" in out and
+                env.oauth.counts().get("invalid_grant", 0) == 0,
+                "an answer with another state is ignored, not sent to the provider", out)
         env.deliver("dee@example.org", "joining", "Hello.")
         p = env.run("2026-11-02T10:00", expect=None)
         t.check(p.returncode == 0 and len(answered(env, "dee@example.org")) == 1,
@@ -371,21 +378,28 @@ def daemon_expiry(t):
             time.sleep(1.5)
             # Mail in waves across several token lifetimes; sending is paced
             # at 2 s and the SMTP server drops idle connections after 1 s,
-            # so sends log in again and again as tokens come and go.
-            for wave in range(3):
-                for i in range(3):
+            # so sends log in again and again as tokens come and go.  The
+            # first wave takes longer to send than a token lives: its token
+            # must be renewed in the middle of the sending.
+            for wave, size in enumerate((6, 3, 3)):
+                before = env.oauth.counts().get("refresh", 0)
+                for i in range(size):
                     who = "w%d-%d@example.org" % (wave, i)
                     people.append(who)
                     env.deliver(who, "joining", "Please let me join.")
-                t.check(wait_for(lambda: all(answered(env, p) for p in people), 40),
+                t.check(wait_for(lambda: all(answered(env, p) for p in people), 60),
                         "wave %d answered" % wave,
                         [recipients(m) for m in env.sent()])
+                if wave == 0:
+                    t.check(env.oauth.counts().get("refresh", 0) > before,
+                            "the token was renewed while the wave was being sent",
+                            env.oauth.counts())
                 time.sleep(5)
             # The IDLE session outlives its token; the server cuts it.
             kicked = subprocess.run(["doveadm", "-c", env.dovecot.conf_file, "kick", "mentor"],
                                     capture_output=True, text=True)
-            t.check(kicked.returncode == 0, "doveadm kick ends the IDLE session",
-                    kicked.stdout + kicked.stderr)
+            t.check(kicked.returncode == 0 and "mentor" in kicked.stdout,
+                    "doveadm kick ends the IDLE session", kicked.stdout + kicked.stderr)
             time.sleep(9)  # past the lifetime of every token issued so far
             env.deliver("late@example.org", "joining", "Am I too late?")
             people.append("late@example.org")
@@ -417,6 +431,8 @@ def daemon_expiry(t):
                 (counts, env.sink.failures()))
         t.check(counts.get("reuse", 0) == 0 and counts.get("invalid_grant", 0) == 0,
                 "each rotated refresh token was used once", counts)
+        t.check("IDLE" in text and "reconnecting" in text,
+                "the daemon saw its IDLE session end and logged in again", text[-3000:])
         t.check(env.secrets_seen(text) == [], "the daemon's verbose log holds no token",
                 env.secrets_seen(text))
 
