@@ -9,7 +9,8 @@ endpoint says is active.  No password reaches either server.
   printed, nothing secret is, the refresh token is stored (mode 600);
   before it mentord reads nothing and says what to do;
 - a full cycle (ingest, answer, send) on OAuth alone, XOAUTH2 and
-  OAUTHBEARER, the browser flow (PKCE) by loopback redirect and by pasting;
+  OAUTHBEARER, the browser flow (PKCE) by loopback redirect and by pasting,
+  and app-only access (client credentials);
 - a server that refuses a token it knows was revoked: renewed once and
   tried again, at IMAP and at SMTP, in the same run;
 - access tokens of a few seconds in a running daemon: renewed before they
@@ -364,6 +365,34 @@ def browser_cycle(t):
                 "a refused OAUTHBEARER login is renewed and retried", p.stderr[-2000:])
 
 
+def client_credentials_cycle(t):
+    """App-only access: no person, no refresh token; every access token comes
+    from the client's own credentials."""
+    with OAuthEnv("oauth-app", lifetime=4, flow="client_credentials") as env:
+        p = env.ctl("oauth", "login", expect=None)
+        t.check(p.returncode == 0 and "access token stored" in p.stdout.lower() and
+                env.oauth.counts().get("client_credentials") == 1,
+                "mentorctl oauth login checks the client by fetching a token",
+                p.stdout + p.stderr)
+        p = env.ctl("oauth", "status", expect=None)
+        t.check(p.returncode == 0 and "refresh token" not in p.stdout,
+                "oauth status: healthy without any refresh token", p.stdout)
+        env.deliver("ivy@example.org", "joining", "Hello.")
+        p = env.run("2026-11-02T10:00", expect=None)
+        t.check(p.returncode == 0 and len(answered(env, "ivy@example.org")) == 1,
+                "a full cycle on client credentials", p.stderr[-2000:])
+        time.sleep(4.5)  # the token has expired
+        before = env.oauth.counts().get("client_credentials", 0)
+        env.deliver("jo@example.org", "joining", "Hello.")
+        p = env.run("2026-11-02T10:05", expect=None)
+        t.check(p.returncode == 0 and len(answered(env, "jo@example.org")) == 1 and
+                env.oauth.counts().get("client_credentials", 0) > before,
+                "an expired app token is replaced by a new client-credentials grant",
+                (p.stderr[-1500:], env.oauth.counts()))
+        t.check(env.oauth.counts().get("introspect_inactive", 0) == 0,
+                "no server was shown an expired token", env.oauth.counts())
+
+
 def daemon_expiry(t):
     """Access tokens of 8 seconds in a running daemon."""
     with OAuthEnv("oauth-expiry", lifetime=8, rate=30, smtp_idle=1,
@@ -509,6 +538,7 @@ def main():
     t = Checker()
     device_cycle(t)
     browser_cycle(t)
+    client_credentials_cycle(t)
     daemon_expiry(t)
     daemon_revoked(t)
     t.finish()
