@@ -280,6 +280,30 @@ json_add_int(struct json_object *obj, const char *key, long long value)
 	json_object_object_add(obj, key, json_object_new_int64((int64_t)value));
 }
 
+/* A file root creates in the state directory (sudo mentorctl oauth login)
+ * is given to the directory's owner, the mentord user, who could not read
+ * or lock it otherwise. */
+static void
+oauth_adopt(int fd, const char *path)
+{
+	char *dir, *slash;
+	struct stat sb;
+
+	if (geteuid() != 0)
+		return;
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+	} else {
+		slash[slash == dir ? 1 : 0] = '\0';
+	}
+	if (stat(dir, &sb) == 0 && sb.st_uid != 0 && fchown(fd, sb.st_uid, sb.st_gid) < 0)
+		log_warn("cannot give %s to uid %u", path, (unsigned)sb.st_uid);
+	free(dir);
+}
+
 /* Writes all of data[0..len) to fd. */
 static int
 write_all(int fd, const char *data, size_t len)
@@ -334,6 +358,7 @@ oauth_state_save(const char *path, const struct oauth_state *st, const char **er
 		*error_r = errorf("cannot write token file %s: %s", path, strerror(errno));
 		goto out;
 	}
+	oauth_adopt(fd, path);
 	if (fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 ||
 	    write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
 		*error_r = errorf("cannot write token file %s: %s", tmp, strerror(errno));
@@ -439,6 +464,7 @@ oauth_lock(const struct config_oauth *conf, const char **error_r)
 		free(path);
 		return -1;
 	}
+	oauth_adopt(fd, path);
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
 			*error_r = errorf("cannot lock %s: %s", path, strerror(errno));

@@ -19,7 +19,10 @@
  * used while it lasts.
  *
  * Tokens and the client secret are secrets: they are never logged, printed
- * or put in an error string; memory that held them is wiped.
+ * or put in an error string; the buffers mentord keeps them in (and the
+ * strings json-c parsed them into) are wiped before they are freed.  A file
+ * created by root (sudo mentorctl oauth login) is given to the owner of the
+ * state directory, so the daemon's user can read and lock it.
  */
 #ifndef MENTORD_OAUTH_H
 #define MENTORD_OAUTH_H

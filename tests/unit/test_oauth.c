@@ -221,6 +221,39 @@ test_save_fails_without_directory(void **state)
 }
 
 static void
+test_files_belong_to_the_state_dir_owner(void **state)
+{
+	struct config_oauth o;
+	struct oauth_state st;
+	const char *error = NULL;
+	char *dir = tmp_path("state"), *path = tmp_path("state/token.json");
+	char *lock = tmp_path("state/token.json.lock"), *token = NULL;
+	uid_t want = geteuid() == 0 ? 4321 : geteuid();
+	struct stat sb;
+
+	(void)state;
+	/* sudo mentorctl oauth login: root writes where mentord must read. */
+	assert_int_equal(mkdir(dir, 0700), 0);
+	if (geteuid() == 0)
+		assert_int_equal(chown(dir, 4321, 4321), 0);
+	state_with_tokens(&st, time(NULL), time(NULL) + 3600);
+	assert_int_equal(oauth_state_save(path, &st, &error), 0);
+	oauth_state_clear(&st);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_uid, want);
+	fake_conf(&o, path);
+	assert_int_equal(oauth_token_get(&o, NULL, &token, NULL, &error), OAUTH_OK);
+	oauth_token_free(&token);
+	assert_int_equal(stat(lock, &sb), 0);
+	assert_int_equal(sb.st_uid, want);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	fake_conf_free(&o);
+	free(dir);
+	free(path);
+	free(lock);
+}
+
+static void
 test_damaged_file(void **state)
 {
 	struct oauth_state st;
@@ -679,6 +712,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_save_load_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_save_replaces_a_looser_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_save_fails_without_directory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_files_belong_to_the_state_dir_owner, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backoff, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_margin, setup, teardown),
