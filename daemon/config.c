@@ -1422,6 +1422,63 @@ out:
 
 /* ---- step 3: conversion ---- */
 
+static const struct {
+	const char *name;
+	enum config_auth auth;
+} config_auths[] = {
+    {"password", CONFIG_AUTH_PASSWORD},
+    {"xoauth2", CONFIG_AUTH_XOAUTH2},
+    {"oauthbearer", CONFIG_AUTH_OAUTHBEARER},
+};
+
+const char *
+config_auth_name(enum config_auth auth)
+{
+	for (size_t i = 0; i < N_ELEMENTS(config_auths); i++) {
+		if (config_auths[i].auth == auth)
+			return config_auths[i].name;
+	}
+	return "password";
+}
+
+static enum config_auth
+config_get_auth(struct config_loader *ld, cfg_t *sec, const char *section)
+{
+	const char *s = cfg_getstr(sec, "auth");
+
+	for (size_t i = 0; i < N_ELEMENTS(config_auths); i++) {
+		if (strcmp(s, config_auths[i].name) == 0)
+			return config_auths[i].auth;
+	}
+	config_problem(ld, config_line_of(ld, sec, "auth"),
+	               "%s auth = \"%s\" is unknown; use password, xoauth2 or oauthbearer", section,
+	               s);
+	return CONFIG_AUTH_PASSWORD;
+}
+
+/* What auth = xoauth2 or oauthbearer excludes in imap or smtp: a password
+ * (the token replaces it), and a connection without TLS (a bearer token is
+ * as good as a password to whoever reads it). */
+static void
+config_check_token_login(struct config_loader *ld, cfg_t *sec, const char *section,
+                         enum config_auth auth, bool tls)
+{
+	const char *keys[] = {"password", "password_file"};
+
+	for (size_t i = 0; i < N_ELEMENTS(keys); i++) {
+		if (cfg_getstr(sec, keys[i]) != NULL)
+			config_problem(ld, config_line_of(ld, sec, keys[i]),
+			               "%s auth = %s logs in with a token from the oauth section, "
+			               "not a password; remove %s",
+			               section, config_auth_name(auth), keys[i]);
+	}
+	if (!tls)
+		config_problem(ld, config_line_of(ld, sec, "tls"),
+		               "%s auth = %s sends a bearer token, which must not travel in "
+		               "clear; remove tls = off (the test servers offer STARTTLS)",
+		               section, config_auth_name(auth));
+}
+
 static void
 config_convert_imap(struct config_loader *ld, cfg_t *root, struct config_imap *imap)
 {
@@ -1431,7 +1488,11 @@ config_convert_imap(struct config_loader *ld, cfg_t *root, struct config_imap *i
 	               &imap->port, &imap->implicit_tls, &imap->tls);
 	config_check_ca_file(ld, sec, &imap->ca_file);
 	imap->user = config_dup_opt(sec, "user");
-	config_get_secret(ld, sec, "password", "password_file", &imap->password);
+	imap->auth = config_get_auth(ld, sec, "imap");
+	if (imap->auth == CONFIG_AUTH_PASSWORD)
+		config_get_secret(ld, sec, "password", "password_file", &imap->password);
+	else
+		config_check_token_login(ld, sec, "imap", imap->auth, imap->tls);
 	imap->max_message_size =
 	    (size_t)config_get_int(ld, sec, "max_message_size", 1, 25,
 	                           "give the largest message to read, in MiB, from 1 to 25") *
@@ -1439,7 +1500,8 @@ config_convert_imap(struct config_loader *ld, cfg_t *root, struct config_imap *i
 	if (imap->user == NULL)
 		config_problem(ld, config_section_line(ld, sec),
 		               "imap has no user; add user = \"mentoring@example.org\"");
-	else if (imap->password == NULL && cfg_getstr(sec, "password_file") == NULL)
+	else if (imap->auth == CONFIG_AUTH_PASSWORD && imap->password == NULL &&
+	         cfg_getstr(sec, "password_file") == NULL)
 		config_problem(ld, config_section_line(ld, sec),
 		               "imap has no password; add password_file = \"/etc/mentord/"
 		               "imap.password\" (mode 600)");
@@ -1508,8 +1570,17 @@ config_convert_smtp(struct config_loader *ld, cfg_t *root, struct config_smtp *s
 	               &implicit_tls, &smtp->tls);
 	config_check_ca_file(ld, sec, &smtp->ca_file);
 	smtp->user = config_dup_opt(sec, "user");
-	config_get_secret(ld, sec, "password", "password_file", &smtp->password);
-	if (smtp->user != NULL && smtp->password == NULL &&
+	smtp->auth = config_get_auth(ld, sec, "smtp");
+	if (smtp->auth == CONFIG_AUTH_PASSWORD)
+		config_get_secret(ld, sec, "password", "password_file", &smtp->password);
+	else
+		config_check_token_login(ld, sec, "smtp", smtp->auth, smtp->tls);
+	if (smtp->auth != CONFIG_AUTH_PASSWORD && smtp->user == NULL)
+		config_problem(ld, config_line_of(ld, sec, "auth"),
+		               "smtp auth = %s needs the account to log in as; add user = "
+		               "\"mentoring@example.org\"",
+		               config_auth_name(smtp->auth));
+	if (smtp->auth == CONFIG_AUTH_PASSWORD && smtp->user != NULL && smtp->password == NULL &&
 	    cfg_getstr(sec, "password_file") == NULL)
 		config_problem(ld, config_line_of(ld, sec, "user"),
 		               "smtp has a user but no password; add password_file = "
@@ -1533,6 +1604,314 @@ config_convert_smtp(struct config_loader *ld, cfg_t *root, struct config_smtp *s
 	smtp->rate_per_minute =
 	    config_get_int(ld, sec, "rate_per_minute", 0, 100000, "use 0 for no limit");
 	smtp->timeout = config_get_int(ld, sec, "timeout", 1, 3600, "use 1 to 3600 seconds");
+}
+
+static const char *const config_oauth_providers[] = {"microsoft", "google", "generic"};
+static const char *const config_oauth_flows[] = {"device", "browser", "client_credentials"};
+
+const char *
+config_oauth_provider_name(enum config_oauth_provider provider)
+{
+	return (size_t)provider < N_ELEMENTS(config_oauth_providers)
+	           ? config_oauth_providers[provider]
+	           : "generic";
+}
+
+/* The index of s in names, or -1. */
+static int
+config_pick(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* A value that goes into an HTTP form or a URL as given: printable ASCII
+ * without spaces. */
+static bool
+config_token_ok(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s <= ' ' || *s >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* url (from key, or the provider's default when def is not NULL): https://
+ * and printable.  The caller owns *url_r; it stays NULL when neither is
+ * given. */
+static void
+config_get_https(struct config_loader *ld, cfg_t *sec, const char *key, const char *def,
+                 char **url_r)
+{
+	const char *url = cfg_getstr(sec, key);
+
+	if (url == NULL) {
+		if (def != NULL)
+			*url_r = xstrdup(def);
+		return;
+	}
+	if (strncmp(url, "https://", 8) != 0 || url[8] == '\0' || !config_token_ok(url)) {
+		config_problem(ld, config_line_of(ld, sec, key),
+		               "oauth %s \"%s\" must be an https:// URL without spaces", key, url);
+		return;
+	}
+	*url_r = xstrdup(url);
+}
+
+/* The directory part of path (the caller owns it). */
+static char *
+config_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/*
+ * The oauth section, checked against what imap and smtp ask of it.  Cases:
+ *   - neither uses a token: a written oauth section is refused (it would do
+ *     nothing); otherwise nothing to do;
+ *   - a token is asked for but there is no section: refused;
+ *   - provider microsoft: URLs from tenant (default "organizations");
+ *     client_credentials needs the directory's own tenant and a secret;
+ *     XOAUTH2 only (Exchange Online does not offer OAUTHBEARER);
+ *   - provider google: flow browser only (its device flow does not grant the
+ *     Gmail scope, and it has no client-credentials grant), with the client
+ *     secret Google issues to desktop clients;
+ *   - provider generic: every URL the flow needs, and a scope, written out;
+ *   - keys that the chosen flow or provider would ignore are refused.
+ */
+static void
+config_convert_oauth(struct config_loader *ld, cfg_t *root, struct config *config)
+{
+	cfg_t *sec = cfg_getsec(root, "oauth");
+	struct config_oauth *o = &config->oauth;
+	int line = config_section_line(ld, sec), v;
+	const char *s, *user_key = config->imap.auth != CONFIG_AUTH_PASSWORD ? "imap" : "smtp";
+	char *dir, *def_token = NULL, *def_device = NULL, *def_authorize = NULL;
+	const char *def_scope = NULL;
+	bool oauthbearer = config->imap.auth == CONFIG_AUTH_OAUTHBEARER ||
+	                   config->smtp.auth == CONFIG_AUTH_OAUTHBEARER;
+
+	o->used =
+	    config->imap.auth != CONFIG_AUTH_PASSWORD || config->smtp.auth != CONFIG_AUTH_PASSWORD;
+	if (!o->used) {
+		if (line != 0)
+			config_problem(ld, line,
+			               "the oauth section is not used; set auth = xoauth2 in imap "
+			               "or smtp, or remove the section");
+		return;
+	}
+	if (line == 0) {
+		cfg_t *user = cfg_getsec(root, user_key);
+
+		config_problem(ld, config_line_of(ld, user, "auth"),
+		               "%s auth = %s needs an oauth section; add oauth { provider = "
+		               "microsoft client_id = \"...\" }",
+		               user_key,
+		               config_auth_name(strcmp(user_key, "imap") == 0 ? config->imap.auth
+		                                                              : config->smtp.auth));
+		o->used = false;
+		return;
+	}
+
+	s = cfg_getstr(sec, "provider");
+	v = s != NULL ? config_pick(s, config_oauth_providers, N_ELEMENTS(config_oauth_providers))
+	              : -1;
+	if (v < 0) {
+		config_problem(ld, config_line_of(ld, sec, "provider"),
+		               "oauth provider %s%s%s; use microsoft, google or generic",
+		               s != NULL ? "\"" : "is missing", s != NULL ? s : "",
+		               s != NULL ? "\" is unknown" : "");
+		return;
+	}
+	o->provider = (enum config_oauth_provider)v;
+
+	s = cfg_getstr(sec, "flow");
+	if (s == NULL) {
+		o->flow =
+		    o->provider == CONFIG_OAUTH_GOOGLE ? CONFIG_OAUTH_BROWSER : CONFIG_OAUTH_DEVICE;
+	} else {
+		v = config_pick(s, config_oauth_flows, N_ELEMENTS(config_oauth_flows));
+		if (v < 0) {
+			config_problem(ld, config_line_of(ld, sec, "flow"),
+			               "oauth flow \"%s\" is unknown; use device, browser or "
+			               "client_credentials",
+			               s);
+			return;
+		}
+		o->flow = (enum config_oauth_flow)v;
+	}
+
+	s = cfg_getstr(sec, "client_id");
+	if (s == NULL || !config_token_ok(s))
+		config_problem(ld, config_line_of(ld, sec, "client_id"),
+		               "oauth client_id %s; copy the application (client) ID of the app "
+		               "registration",
+		               s == NULL ? "is missing" : "has spaces or control characters");
+	else
+		o->client_id = xstrdup(s);
+	config_get_secret(ld, sec, "client_secret", "client_secret_file", &o->client_secret);
+	if (o->client_secret != NULL && !config_token_ok(o->client_secret)) {
+		config_problem(ld, config_line_of(ld, sec, "client_secret_file"),
+		               "oauth client secret has spaces or control characters; put only "
+		               "the secret on the first line");
+	}
+
+	switch (o->provider) {
+	case CONFIG_OAUTH_MICROSOFT: {
+		const char *tenant = cfg_getstr(sec, "tenant");
+
+		if (tenant == NULL)
+			tenant = "organizations";
+		if (!config_token_ok(tenant) ||
+		    strspn(tenant, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
+		                   "RSTUVWXYZ0123456789.-") != strlen(tenant))
+			config_problem(ld, config_line_of(ld, sec, "tenant"),
+			               "oauth tenant \"%s\" is not a directory name or ID; write "
+			               "\"contoso.onmicrosoft.com\" or the tenant's GUID",
+			               tenant);
+		if (o->flow == CONFIG_OAUTH_CLIENT_CREDENTIALS &&
+		    (strcmp(tenant, "organizations") == 0 || strcmp(tenant, "common") == 0 ||
+		     strcmp(tenant, "consumers") == 0))
+			config_problem(
+			    ld, config_line_of(ld, sec, "tenant"),
+			    "oauth flow = client_credentials needs the directory's own "
+			    "tenant; add tenant = \"contoso.onmicrosoft.com\" (or its ID)");
+		o->tenant = xstrdup(tenant);
+		def_token =
+		    xasprintf("https://login.microsoftonline.com/%s/oauth2/v2.0/token", tenant);
+		def_device = xasprintf(
+		    "https://login.microsoftonline.com/%s/oauth2/v2.0/devicecode", tenant);
+		def_authorize =
+		    xasprintf("https://login.microsoftonline.com/%s/oauth2/v2.0/authorize", tenant);
+		def_scope = o->flow == CONFIG_OAUTH_CLIENT_CREDENTIALS
+		                ? "https://outlook.office365.com/.default"
+		                : "offline_access https://outlook.office.com/IMAP.AccessAsUser.All "
+		                  "https://outlook.office.com/SMTP.Send";
+		if (oauthbearer)
+			config_problem(
+			    ld,
+			    config_line_of(
+			        ld,
+			        cfg_getsec(root, config->imap.auth == CONFIG_AUTH_OAUTHBEARER
+			                             ? "imap"
+			                             : "smtp"),
+			        "auth"),
+			    "Microsoft 365 offers only XOAUTH2 for IMAP and SMTP; use auth = "
+			    "xoauth2");
+		break;
+	}
+	case CONFIG_OAUTH_GOOGLE:
+		if (o->flow != CONFIG_OAUTH_BROWSER)
+			config_problem(ld, config_line_of(ld, sec, "flow"),
+			               "oauth flow = %s does not work with Google mail: its device "
+			               "flow does not grant the Gmail scope and it has no "
+			               "client-credentials grant; use flow = browser (the default)",
+			               config_oauth_flows[o->flow]);
+		if (o->client_secret == NULL)
+			config_problem(ld, line,
+			               "Google issues desktop clients a secret that its token "
+			               "endpoint requires; add client_secret_file = "
+			               "\"/etc/mentord/oauth.secret\" (mode 600)");
+		def_token = xstrdup("https://oauth2.googleapis.com/token");
+		def_authorize = xstrdup("https://accounts.google.com/o/oauth2/v2/auth");
+		def_scope = "https://mail.google.com/";
+		break;
+	case CONFIG_OAUTH_GENERIC:
+		if (cfg_getstr(sec, "token_url") == NULL)
+			config_problem(ld, line,
+			               "oauth provider = generic needs token_url = "
+			               "\"https://login.example.org/token\"");
+		if (o->flow == CONFIG_OAUTH_DEVICE && cfg_getstr(sec, "device_url") == NULL)
+			config_problem(ld, line,
+			               "oauth flow = device needs device_url = "
+			               "\"https://login.example.org/device\"");
+		if (o->flow == CONFIG_OAUTH_BROWSER && cfg_getstr(sec, "authorize_url") == NULL)
+			config_problem(ld, line,
+			               "oauth flow = browser needs authorize_url = "
+			               "\"https://login.example.org/authorize\"");
+		if (cfg_getstr(sec, "scope") == NULL)
+			config_problem(ld, line,
+			               "oauth provider = generic needs scope = \"...\" (what the "
+			               "mail server requires, e.g. \"mail offline_access\")");
+		break;
+	}
+	if (o->provider != CONFIG_OAUTH_MICROSOFT && cfg_getstr(sec, "tenant") != NULL)
+		config_problem(ld, config_line_of(ld, sec, "tenant"),
+		               "oauth tenant is only used with provider = microsoft; remove it");
+	if (o->flow == CONFIG_OAUTH_CLIENT_CREDENTIALS && o->client_secret == NULL &&
+	    cfg_getstr(sec, "client_secret_file") == NULL)
+		config_problem(ld, line,
+		               "oauth flow = client_credentials needs the application's secret; "
+		               "add client_secret_file = \"/etc/mentord/oauth.secret\" (mode 600)");
+	if (o->flow != CONFIG_OAUTH_DEVICE && cfg_getstr(sec, "device_url") != NULL)
+		config_problem(ld, config_line_of(ld, sec, "device_url"),
+		               "oauth device_url is only used with flow = device; remove it");
+	if (o->flow != CONFIG_OAUTH_BROWSER && cfg_getstr(sec, "authorize_url") != NULL)
+		config_problem(ld, config_line_of(ld, sec, "authorize_url"),
+		               "oauth authorize_url is only used with flow = browser; remove it");
+
+	config_get_https(ld, sec, "token_url", def_token, &o->token_url);
+	if (o->flow == CONFIG_OAUTH_DEVICE)
+		config_get_https(ld, sec, "device_url", def_device, &o->device_url);
+	if (o->flow == CONFIG_OAUTH_BROWSER)
+		config_get_https(ld, sec, "authorize_url", def_authorize, &o->authorize_url);
+	s = cfg_getstr(sec, "scope");
+	if (s != NULL) {
+		char *scope = str_trim(xstrdup(s));
+
+		if (scope[0] == '\0' || strpbrk(scope, "\t\r\n\"\\") != NULL)
+			config_problem(ld, config_line_of(ld, sec, "scope"),
+			               "oauth scope \"%s\" must be scope names separated by spaces",
+			               s);
+		o->scope = scope;
+	} else if (def_scope != NULL) {
+		o->scope = xstrdup(def_scope);
+	}
+
+	s = cfg_getstr(sec, "token_file");
+	if (s != NULL) {
+		o->token_file = config_resolve(ld, s);
+	} else {
+		/* The state directory: where the database is (the unit's
+		 * StateDirectory, writable under ProtectSystem=strict). */
+		dir = config_dirname(config->database);
+		o->token_file = xasprintf("%s/oauth-token.json", dir);
+		free(dir);
+	}
+	dir = config_dirname(o->token_file);
+	{
+		struct stat st;
+
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			config_problem(
+			    ld, config_line_of(ld, sec, "token_file"),
+			    "oauth token_file %s: directory %s does not exist; create it "
+			    "(the state directory, writable by mentord)",
+			    o->token_file, dir);
+	}
+	free(dir);
+	config_check_ca_file(ld, sec, &o->ca_file);
+	o->timeout = config_get_int(ld, sec, "timeout", 1, 3600, "use 1 to 3600 seconds");
+
+	if (config->imap.auth != CONFIG_AUTH_PASSWORD)
+		config->imap.oauth = o;
+	if (config->smtp.auth != CONFIG_AUTH_PASSWORD)
+		config->smtp.oauth = o;
+	free(def_token);
+	free(def_device);
+	free(def_authorize);
 }
 
 static void
@@ -2430,6 +2809,7 @@ config_convert(struct config_loader *ld, cfg_t *cfg, struct config *config)
 	    config_resolve_opt(ld, cfg_getsec(cfg, "imap"), "password_file");
 	config->smtp.password_file =
 	    config_resolve_opt(ld, cfg_getsec(cfg, "smtp"), "password_file");
+	config_convert_oauth(ld, cfg, config);
 	config_convert_coordinators(ld, cfg, &config->coordinators);
 	config_convert_competencies(ld, cfg, config);
 
@@ -2592,14 +2972,20 @@ config_key_retired(cfg_t *sec, const char *name)
 	return false;
 }
 
+/* skip names a section left out (NULL: none): the oauth section, which
+ * libconfuse always holds, is printed only when imap or smtp uses it, so
+ * that the printed configuration passes --check-config. */
 static void
-config_print_section(const struct config_loader *ld, cfg_t *sec, int depth, FILE *out)
+config_print_section(const struct config_loader *ld, cfg_t *sec, int depth, const char *skip,
+                     FILE *out)
 {
 	for (cfg_opt_t *opt = sec->opts; opt->name != NULL; opt++) {
 		unsigned n = cfg_opt_size(opt);
 		const char *note = NULL;
 
 		if (opt->type == CFGT_SEC) {
+			if (skip != NULL && strcmp(opt->name, skip) == 0)
+				continue;
 			for (unsigned i = 0; i < n; i++) {
 				cfg_t *sub = cfg_opt_getnsec(opt, i);
 
@@ -2610,7 +2996,7 @@ config_print_section(const struct config_loader *ld, cfg_t *sec, int depth, FILE
 					putc(' ', out);
 				}
 				fputs("{\n", out);
-				config_print_section(ld, sub, depth + 1, out);
+				config_print_section(ld, sub, depth + 1, NULL, out);
 				config_print_indent(out, depth);
 				fputs("}\n", out);
 			}
@@ -2680,7 +3066,7 @@ config_print_tree(const struct config_loader *ld, cfg_t *cfg, const struct confi
 	        "# defaults filled in, relative paths resolved, includes expanded,\n"
 	        "# secrets masked.\n",
 	        ld->path);
-	config_print_section(ld, cfg, 0, out);
+	config_print_section(ld, cfg, 0, config->oauth.used ? NULL : "oauth", out);
 }
 
 /* config_load, and with print set config_print: the parsed tree is written
@@ -2789,26 +3175,42 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_END(),
 	};
 	cfg_opt_t imap_opts[] = {
+	    CFG_STR("url", NULL, CFGF_NONE),        CFG_STR("user", NULL, CFGF_NONE),
+	    CFG_STR("password", NULL, CFGF_NONE),   CFG_STR("password_file", NULL, CFGF_NONE),
+	    CFG_STR("mailbox", "INBOX", CFGF_NONE), CFG_STR("processed_mailbox", NULL, CFGF_NONE),
+	    CFG_BOOL("idle", cfg_true, CFGF_NONE),  CFG_INT("poll_interval", 60, CFGF_NONE),
+	    CFG_INT("timeout", 30, CFGF_NONE),      CFG_BOOL("tls", cfg_true, CFGF_NONE),
+	    CFG_STR("ca_file", NULL, CFGF_NONE),    CFG_INT("max_message_size", 10, CFGF_NONE),
+	    CFG_STR("auth", "password", CFGF_NONE), CFG_END(),
+	};
+	cfg_opt_t smtp_opts[] = {
 	    CFG_STR("url", NULL, CFGF_NONE),
 	    CFG_STR("user", NULL, CFGF_NONE),
 	    CFG_STR("password", NULL, CFGF_NONE),
 	    CFG_STR("password_file", NULL, CFGF_NONE),
-	    CFG_STR("mailbox", "INBOX", CFGF_NONE),
-	    CFG_STR("processed_mailbox", NULL, CFGF_NONE),
-	    CFG_BOOL("idle", cfg_true, CFGF_NONE),
-	    CFG_INT("poll_interval", 60, CFGF_NONE),
+	    CFG_STR("from", NULL, CFGF_NONE),
+	    CFG_INT("rate_per_minute", 0, CFGF_NONE),
 	    CFG_INT("timeout", 30, CFGF_NONE),
 	    CFG_BOOL("tls", cfg_true, CFGF_NONE),
 	    CFG_STR("ca_file", NULL, CFGF_NONE),
-	    CFG_INT("max_message_size", 10, CFGF_NONE),
+	    CFG_STR("auth", "password", CFGF_NONE),
 	    CFG_END(),
 	};
-	cfg_opt_t smtp_opts[] = {
-	    CFG_STR("url", NULL, CFGF_NONE),      CFG_STR("user", NULL, CFGF_NONE),
-	    CFG_STR("password", NULL, CFGF_NONE), CFG_STR("password_file", NULL, CFGF_NONE),
-	    CFG_STR("from", NULL, CFGF_NONE),     CFG_INT("rate_per_minute", 0, CFGF_NONE),
-	    CFG_INT("timeout", 30, CFGF_NONE),    CFG_BOOL("tls", cfg_true, CFGF_NONE),
-	    CFG_STR("ca_file", NULL, CFGF_NONE),  CFG_END(),
+	cfg_opt_t oauth_opts[] = {
+	    CFG_STR("provider", NULL, CFGF_NONE),
+	    CFG_STR("flow", NULL, CFGF_NONE),
+	    CFG_STR("tenant", NULL, CFGF_NONE),
+	    CFG_STR("client_id", NULL, CFGF_NONE),
+	    CFG_STR("client_secret", NULL, CFGF_NONE),
+	    CFG_STR("client_secret_file", NULL, CFGF_NONE),
+	    CFG_STR("scope", NULL, CFGF_NONE),
+	    CFG_STR("token_url", NULL, CFGF_NONE),
+	    CFG_STR("device_url", NULL, CFGF_NONE),
+	    CFG_STR("authorize_url", NULL, CFGF_NONE),
+	    CFG_STR("token_file", NULL, CFGF_NONE),
+	    CFG_STR("ca_file", NULL, CFGF_NONE),
+	    CFG_INT("timeout", 30, CFGF_NONE),
+	    CFG_END(),
 	};
 	cfg_opt_t coordinator_opts[] = {
 	    CFG_STR_LIST("address", NULL, CFGF_NONE),
@@ -2835,6 +3237,7 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_BOOL("work_weekends", cfg_false, CFGF_NONE),
 	    CFG_SEC("imap", imap_opts, CFGF_NONE),
 	    CFG_SEC("smtp", smtp_opts, CFGF_NONE),
+	    CFG_SEC("oauth", oauth_opts, CFGF_NONE),
 	    CFG_SEC("coordinator", coordinator_opts, CFGF_NONE),
 	    CFG_SEC("competencies", competencies_opts, CFGF_NONE),
 	    CFG_SEC("program", program_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -3026,6 +3429,18 @@ config_free(struct config **configp)
 	free(config->smtp.from);
 	free(config->smtp.from_addr);
 	free(config->smtp.from_name);
+	free(config->oauth.tenant);
+	free(config->oauth.client_id);
+	if (config->oauth.client_secret != NULL) {
+		explicit_bzero(config->oauth.client_secret, strlen(config->oauth.client_secret));
+		free(config->oauth.client_secret);
+	}
+	free(config->oauth.scope);
+	free(config->oauth.token_url);
+	free(config->oauth.device_url);
+	free(config->oauth.authorize_url);
+	free(config->oauth.token_file);
+	free(config->oauth.ca_file);
 	strvec_free(&config->coordinators);
 	for (size_t i = 0; i < config->nclusters; i++) {
 		free(config->clusters[i].name);

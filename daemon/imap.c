@@ -10,6 +10,7 @@
 #include "imap.h"
 
 #include "log.h"
+#include "oauth.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -297,12 +298,182 @@ imap_set_stream_timeout(struct imap_session *s, int seconds)
 		mailstream_low_set_timeout(mailstream_get_low(s->imap->imap_stream), seconds);
 }
 
+/* Writes s whole to the session's stream (not flushed). */
+static int
+imap_write(struct imap_session *s, const char *text)
+{
+	size_t len = strlen(text);
+
+	return mailstream_write(s->imap->imap_stream, text, len) == (ssize_t)len
+	           ? MAILIMAP_NO_ERROR
+	           : MAILIMAP_ERROR_STREAM;
+}
+
+/*
+ * AUTHENTICATE OAUTHBEARER (RFC 7628).  libetpan 1.9.4 knows only XOAUTH2,
+ * so the exchange is written here with its public primitives: the tag,
+ * the command, then the tagged answer, parsed by libetpan.  Cases:
+ *   1. SASL-IR offered: the response goes with the command (RFC 4959);
+ *      otherwise it answers the server's empty challenge;
+ *   2. refused: the server sends an error challenge ("+ " and base64
+ *      JSON), which the client must answer with a single ^A ("AQ==")
+ *      before the server's NO;
+ *   3. accepted: the session is authenticated.
+ * The command is kept out of libetpan's logger (privacy off), as its
+ * XOAUTH2 does.
+ */
+static int
+imap_oauthbearer(struct imap_session *s, const struct config_imap *conf, const char *token)
+{
+	struct mailimap_response *response = NULL;
+	char *ir =
+	    oauth_sasl_response(CONFIG_AUTH_OAUTHBEARER, conf->user, conf->host, conf->port, token);
+	bool sasl_ir = mailimap_has_extension(s->imap, "SASL-IR") != 0;
+	const char *line;
+	int r, type;
+
+	if (s->imap->imap_state != MAILIMAP_STATE_NON_AUTHENTICATED) {
+		r = MAILIMAP_ERROR_BAD_STATE;
+		goto out;
+	}
+	mailstream_set_privacy(s->imap->imap_stream, 0);
+	r = mailimap_send_current_tag(s->imap);
+	if (r == MAILIMAP_NO_ERROR)
+		r = imap_write(s, "AUTHENTICATE OAUTHBEARER");
+	if (r == MAILIMAP_NO_ERROR && sasl_ir)
+		r = imap_write(s, " ");
+	if (r == MAILIMAP_NO_ERROR && sasl_ir)
+		r = imap_write(s, ir);
+	if (r == MAILIMAP_NO_ERROR)
+		r = imap_write(s, "\r\n");
+	if (r == MAILIMAP_NO_ERROR && mailstream_flush(s->imap->imap_stream) == -1)
+		r = MAILIMAP_ERROR_STREAM;
+	if (r != MAILIMAP_NO_ERROR)
+		goto out;
+	line = mailimap_read_line(s->imap);
+	if (line == NULL) {
+		r = MAILIMAP_ERROR_STREAM;
+		goto out;
+	}
+	if (!sasl_ir && line[0] == '+') {
+		r = imap_write(s, ir);
+		if (r == MAILIMAP_NO_ERROR)
+			r = imap_write(s, "\r\n");
+		if (r == MAILIMAP_NO_ERROR && mailstream_flush(s->imap->imap_stream) == -1)
+			r = MAILIMAP_ERROR_STREAM;
+		if (r != MAILIMAP_NO_ERROR)
+			goto out;
+		line = mailimap_read_line(s->imap);
+		if (line == NULL) {
+			r = MAILIMAP_ERROR_STREAM;
+			goto out;
+		}
+	}
+	if (line[0] == '+') {
+		r = imap_write(s, "AQ==\r\n");
+		if (r == MAILIMAP_NO_ERROR && mailstream_flush(s->imap->imap_stream) == -1)
+			r = MAILIMAP_ERROR_STREAM;
+		if (r != MAILIMAP_NO_ERROR)
+			goto out;
+	}
+	/* The buffer holds what was read: libetpan's parser takes the
+	 * continuation (if any) and reads on to the tagged answer. */
+	r = mailimap_parse_response(s->imap, &response);
+	if (r != MAILIMAP_NO_ERROR)
+		goto out;
+	type = response->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type;
+	mailimap_response_free(response);
+	if (type == MAILIMAP_RESP_COND_STATE_OK) {
+		s->imap->imap_state = MAILIMAP_STATE_AUTHENTICATED;
+		r = MAILIMAP_NO_ERROR;
+	} else {
+		r = MAILIMAP_ERROR_LOGIN;
+	}
+out:
+	if (s->imap->imap_stream != NULL)
+		mailstream_set_privacy(s->imap->imap_stream, 1);
+	oauth_token_free(&ir);
+	return r;
+}
+
+/*
+ * Logs in with an OAuth 2.0 access token (auth = xoauth2 or oauthbearer).
+ * Cases:
+ *   1. the connection is not secured: refused (the configuration refuses
+ *      it too; a bearer token is as good as a password);
+ *   2. the server does not offer the mechanism: IMAP_ERR_AUTH naming it;
+ *   3. no token (renewals failing): IMAP_ERR_CONN while the provider
+ *      cannot be reached (retried with the reconnect backoff), else
+ *      IMAP_ERR_AUTH with what to do;
+ *   4. the server refuses the token: once more with a renewed one (the
+ *      server may know of a revocation before the token's expiry), then
+ *      IMAP_ERR_AUTH;
+ *   5. the connection is lost: IMAP_ERR_CONN.
+ * Every connection (the daemon's IDLE one included) logs in this way, so a
+ * session that outlived its token comes back with a fresh one.
+ */
+static int
+imap_login_token(struct imap_session *s, const struct config_imap *conf, const char **error_r)
+{
+	const char *mech = conf->auth == CONFIG_AUTH_OAUTHBEARER ? "OAUTHBEARER" : "XOAUTH2";
+	char *token = NULL, *refused = NULL;
+	char what[300];
+	int ret = IMAP_ERR_AUTH;
+
+	(void)snprintf(what, sizeof(what), "AUTHENTICATE %s as %s", mech,
+	               conf->user != NULL ? conf->user : "(no user)");
+	if (!conf->tls || conf->oauth == NULL || conf->user == NULL) {
+		*error_r = errorf("IMAP %s: auth = %s needs TLS, a user and the oauth section",
+		                  s->where, config_auth_name(conf->auth));
+		return IMAP_ERR_AUTH;
+	}
+	ret = imap_refresh_capabilities(s, error_r);
+	if (ret != IMAP_OK)
+		return ret;
+	if (!mailimap_has_authentication(s->imap, mech)) {
+		*error_r = errorf("IMAP %s: the server does not offer AUTHENTICATE %s; check auth "
+		                  "in the imap section",
+		                  s->where, mech);
+		return IMAP_ERR_AUTH;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		const char *oerr = NULL;
+		int rc = oauth_token_get(conf->oauth, refused, &token, NULL, &oerr), r;
+
+		if (rc != OAUTH_OK) {
+			*error_r = errorf("IMAP %s: no OAuth access token: %s", s->where, oerr);
+			ret = rc == OAUTH_ERR_TEMP ? IMAP_ERR_CONN : IMAP_ERR_AUTH;
+			break;
+		}
+		if (conf->auth == CONFIG_AUTH_XOAUTH2)
+			r = mailimap_oauth2_authenticate(s->imap, conf->user, token);
+		else
+			r = imap_oauthbearer(s, conf, token);
+		if (r == MAILIMAP_NO_ERROR) {
+			ret = IMAP_OK;
+			break;
+		}
+		ret = imap_fail(s, r, IMAP_ERR_AUTH, what, error_r);
+		if (ret != IMAP_ERR_AUTH)
+			break;
+		if (attempt == 0)
+			log_warnx("%s; renewing the access token and trying once more", *error_r);
+		oauth_token_free(&refused);
+		refused = token;
+		token = NULL;
+	}
+	oauth_token_free(&token);
+	oauth_token_free(&refused);
+	return ret;
+}
+
 /* Connects, secures and logs in.  Cases:
  *   1. imaps://: TLS from the first byte, then certificate verification;
  *   2. imap:// with tls: STARTTLS is required (refused without it, so the
  *      password never travels in clear), then verification;
  *   3. imap:// with tls = off: plain (loopback tests only);
- * then LOGIN.  libetpan's connect functions report success as
+ * then LOGIN, or AUTHENTICATE with a token (imap_login_token).  libetpan's
+ * connect functions report success as
  * MAILIMAP_NO_ERROR_AUTHENTICATED or _NON_AUTHENTICATED, not NO_ERROR. */
 int
 imap_connect(const struct config_imap *conf, struct imap_session **sess_r, const char **error_r)
@@ -391,27 +562,34 @@ imap_connect(const struct config_imap *conf, struct imap_session **sess_r, const
 			goto out;
 	}
 
-	r = mailimap_login(s->imap, conf->user != NULL ? conf->user : "",
-	                   conf->password != NULL ? conf->password : "");
-	if (r != MAILIMAP_NO_ERROR) {
-		char what[300];
+	if (conf->auth != CONFIG_AUTH_PASSWORD) {
+		ret = imap_login_token(s, conf, error_r);
+		if (ret != IMAP_OK)
+			goto out;
+	} else {
+		r = mailimap_login(s->imap, conf->user != NULL ? conf->user : "",
+		                   conf->password != NULL ? conf->password : "");
+		if (r != MAILIMAP_NO_ERROR) {
+			char what[300];
 
-		(void)snprintf(what, sizeof(what), "LOGIN as %s",
-		               conf->user != NULL ? conf->user : "(no user)");
-		ret = imap_fail(s, r, IMAP_ERR_AUTH, what, error_r);
-		if (ret == IMAP_ERR_AUTH && conf->password_file != NULL)
-			*error_r = errorf("%s; check user, and the password in %s (password_file "
-			                  "in the imap section)",
-			                  *error_r, conf->password_file);
-		else if (ret == IMAP_ERR_AUTH)
-			*error_r =
-			    errorf("%s; check user and password in the imap section", *error_r);
-		goto out;
+			(void)snprintf(what, sizeof(what), "LOGIN as %s",
+			               conf->user != NULL ? conf->user : "(no user)");
+			ret = imap_fail(s, r, IMAP_ERR_AUTH, what, error_r);
+			if (ret == IMAP_ERR_AUTH && conf->password_file != NULL)
+				*error_r = errorf("%s; check user, and the password in %s "
+				                  "(password_file in the imap section)",
+				                  *error_r, conf->password_file);
+			else if (ret == IMAP_ERR_AUTH)
+				*error_r = errorf("%s; check user and password in the imap section",
+				                  *error_r);
+			goto out;
+		}
 	}
 	ret = imap_refresh_capabilities(s, error_r);
 	if (ret != IMAP_OK)
 		goto out;
-	log_debug("IMAP %s: logged in as %s%s", s->where, conf->user,
+	log_debug("IMAP %s: logged in as %s with %s%s", s->where, conf->user,
+	          conf->auth == CONFIG_AUTH_PASSWORD ? "a password" : config_auth_name(conf->auth),
 	          conf->implicit_tls ? " (imaps)"
 	          : conf->tls        ? " (STARTTLS)"
 	                             : " (no TLS)");

@@ -11,6 +11,8 @@
  *   mentorctl -c FILE messages [--quarantined|--held]
  *   mentorctl -c FILE replay ID           apply a stored message again
  *   mentorctl -c FILE outbox              queued, sent and failed emails
+ *   mentorctl -c FILE oauth login         sign in (OAuth) and store the refresh token
+ *   mentorctl -c FILE oauth status        the stored tokens' state (never a token)
  *   mentorctl --version                   "mentord VERSION"
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad arguments or configuration.
@@ -19,6 +21,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "log.h"
+#include "oauth.h"
 #include "parsed.h"
 #include "store.h"
 #include "util.h"
@@ -445,6 +448,95 @@ cmd_mentor_add(struct config *config, struct store *store, int argc, char **argv
 }
 
 static void
+print_time(const char *label, time_t t)
+{
+	char buf[26];
+
+	clock_iso8601(t, buf);
+	printf("%s%s\n", label, buf);
+}
+
+/* oauth status: what the token file says.  Exit 0 when mentord can get
+ * access tokens without anyone's help, 1 otherwise. */
+static int
+cmd_oauth_status(const struct config *config)
+{
+	static const char *const flows[] = {"device", "browser", "client_credentials"};
+	const struct config_oauth *o = &config->oauth;
+	struct oauth_status st;
+	const char *error;
+	time_t now = time(NULL);
+	int status = 0;
+
+	if (oauth_status_read(o, &st, &error) < 0) {
+		fprintf(stderr, "mentorctl: %s\n", error);
+		return 1;
+	}
+	printf("provider: %s (flow %s), client %s\n", config_oauth_provider_name(o->provider),
+	       flows[o->flow], o->client_id);
+	printf("used by: %s%s%s\n", config->imap.auth != CONFIG_AUTH_PASSWORD ? "imap " : "",
+	       config->imap.auth != CONFIG_AUTH_PASSWORD ? config_auth_name(config->imap.auth) : "",
+	       config->smtp.auth != CONFIG_AUTH_PASSWORD
+	           ? (config->smtp.auth == CONFIG_AUTH_XOAUTH2 ? ", smtp xoauth2"
+	                                                       : ", smtp oauthbearer")
+	           : "");
+	printf("token file: %s%s\n", o->token_file, st.exists ? "" : " (missing)");
+	if (st.other_client) {
+		printf("the stored tokens are for another client_id or token_url: run mentorctl "
+		       "oauth login\n");
+		status = 1;
+	}
+	if (o->flow != CONFIG_OAUTH_CLIENT_CREDENTIALS) {
+		printf("refresh token: %s\n",
+		       st.has_refresh ? "stored" : "none: run mentorctl oauth login");
+		if (!st.has_refresh)
+			status = 1;
+	}
+	if (!st.has_access)
+		printf("access token: none cached\n");
+	else if (st.expires_at > now)
+		print_time("access token: valid until ", st.expires_at);
+	else
+		print_time("access token: expired at ", st.expires_at);
+	if (st.has_access && st.refresh_at > now)
+		print_time("next renewal: ", st.refresh_at);
+	if (st.failures > 0) {
+		printf("renewal failures: %d in a row\n", st.failures);
+		print_time("failing since: ", st.failing_since);
+		print_time("next try: ", st.retry_at);
+		printf("last error: %s\n", st.last_error != NULL ? st.last_error : "-");
+		status = 1;
+	}
+	oauth_status_clear(&st);
+	return status;
+}
+
+static int
+cmd_oauth(const struct config *config, int argc, char **argv)
+{
+	const char *error = NULL;
+
+	if (argc != 2 || (strcmp(argv[1], "login") != 0 && strcmp(argv[1], "status") != 0)) {
+		fprintf(stderr, "usage: mentorctl [-c FILE] oauth login|status\n");
+		return 2;
+	}
+	if (!config->oauth.used) {
+		fprintf(stderr,
+		        "mentorctl: %s: neither imap nor smtp has auth = xoauth2 or "
+		        "oauthbearer; there is no OAuth sign-in to manage\n",
+		        config->path);
+		return 2;
+	}
+	if (strcmp(argv[1], "status") == 0)
+		return cmd_oauth_status(config);
+	if (oauth_login(&config->oauth, stdin, stdout, &error) != OAUTH_OK) {
+		fprintf(stderr, "mentorctl: oauth login: %s\n", error);
+		return 1;
+	}
+	return 0;
+}
+
+static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: mentorctl parse FILE.eml\n"
@@ -452,7 +544,8 @@ usage(FILE *f)
 	           "       mentorctl --version\n"
 	           "commands: status, people, applications, matches, outbox,\n"
 	           "          mentor add EMAIL NAME [--strengths \"A, B\"] [--capacity N],\n"
-	           "          report --csv, messages [--quarantined|--held], replay ID\n"
+	           "          report --csv, messages [--quarantined|--held], replay ID,\n"
+	           "          oauth login, oauth status\n"
 	           "See mentorctl(8).\n");
 }
 
@@ -527,6 +620,11 @@ main(int argc, char **argv)
 		}
 		clock_set_fake(now);
 	}
+	if (strcmp(cmd, "oauth") == 0) {
+		/* No database: the token file is the oauth module's. */
+		status = cmd_oauth(config, argc - i, argv + i);
+		goto out;
+	}
 	if (store_open(config->database, &store, &error) < 0 ||
 	    config_ensure_secret(config, &error) < 0) {
 		fprintf(stderr, "mentorctl: %s\n", error);
@@ -565,5 +663,6 @@ main(int argc, char **argv)
 out:
 	store_close(&store);
 	config_free(&config);
+	oauth_cleanup();
 	return status;
 }

@@ -20,6 +20,7 @@
 #include "imap.h"
 #include "ingest.h"
 #include "log.h"
+#include "oauth.h"
 #include "outbox.h"
 #include "smtp.h"
 #include "store.h"
@@ -334,6 +335,115 @@ log_imap_error(const struct daemon *d, const char *error, const char *fallback)
 		log_error("IMAP %s:%d: %s", d->config->imap.host, d->config->imap.port, error);
 }
 
+/* Tells the coordinators, once for this run of failures (the outbox key
+ * carries its start), that OAuth renewals fail.  Called with SMTP able to
+ * send. */
+static void
+oauth_notify(struct daemon *d, const struct oauth_status *st, bool imap_ok, bool smtp_ok)
+{
+	const struct config *config = d->config;
+	const struct config_program *program = &config->programs[0];
+	const char *error = NULL, *account;
+	struct template_vars *vars = template_vars_new();
+	struct outbox_mail mail;
+	struct outbox_queued q = {0};
+	char key[64], since[26];
+
+	clock_iso8601(st->failing_since, since);
+	(void)snprintf(key, sizeof(key), "oauth-failed:since=%lld", (long long)st->failing_since);
+	account = config->imap.auth != CONFIG_AUTH_PASSWORD ? config->imap.user : config->smtp.user;
+	template_vars_set(vars, "program_title", program->title);
+	template_vars_set(vars, "account", account);
+	template_vars_set(vars, "since", since);
+	template_vars_set(vars, "error",
+	                  st->last_error != NULL ? st->last_error : "no access token");
+	template_vars_set(vars, "uses",
+	                  config->imap.auth != CONFIG_AUTH_PASSWORD &&
+	                          config->smtp.auth != CONFIG_AUTH_PASSWORD
+	                      ? "reading the mailbox (IMAP) and sending (SMTP)"
+	                  : config->imap.auth != CONFIG_AUTH_PASSWORD ? "reading the mailbox (IMAP)"
+	                                                              : "sending (SMTP)");
+	template_vars_set(vars, "effect",
+	                  !imap_ok && !smtp_ok ? "can neither read new mail nor send"
+	                  : !imap_ok           ? "cannot read new mail"
+	                  : !smtp_ok           ? "cannot send"
+	                                       : "still works with its current access, which "
+	                                         "expires soon");
+	template_vars_set(vars, "login", st->last_grade == OAUTH_ERR_GRANT ? "yes" : NULL);
+	template_vars_set(vars, "client", st->last_grade == OAUTH_ERR_CLIENT ? "yes" : NULL);
+	template_vars_set(vars, "network", st->last_grade == OAUTH_ERR_TEMP ? "yes" : NULL);
+	memset(&mail, 0, sizeof(mail));
+	mail.key = key;
+	mail.kind = "oauth-failed";
+	mail.program = program->name;
+	mail.to = &config->coordinators;
+	mail.thread_type = "program";
+	mail.template_name = "oauth-failed";
+	mail.vars = vars;
+	mail.audience = AUDIENCE_COORDINATOR;
+	mail.nature = OUTBOX_NOTICE;
+	if (store_begin(d->store, &error) < 0 ||
+	    outbox_enqueue(config, d->store, &mail, clock_now(), &q, &error) < 0 ||
+	    store_commit(d->store, &error) < 0) {
+		store_rollback(d->store);
+		log_error("OAuth: cannot queue the notice to the coordinators: %s", error);
+	} else if (q.created) {
+		log_error("OAuth: renewals fail since %s (%s); the coordinators are told by email",
+		          since, st->last_error != NULL ? st->last_error : "no access token");
+	}
+	template_vars_free(&vars);
+}
+
+/*
+ * OAuth at the start of a cycle: the access token is renewed when it is
+ * due (wait_seconds wakes the daemon for it, so it is renewed before it
+ * expires), and the cycle learns what can log in.  Cases:
+ *   1. no auth = xoauth2/oauthbearer: everything works;
+ *   2. a token (a fresh one, or the cached one while renewals fail): both
+ *      work;
+ *   3. no token: IMAP and SMTP that need one are skipped this cycle, so no
+ *      email is charged an attempt it never made, and they resume when a
+ *      token comes back (a renewal, or mentorctl oauth login);
+ * and when renewals fail in a way that needs a person (the refresh token or
+ * the client refused) or no token is left, the coordinators are told once
+ * for this run of failures: by email when SMTP can send, always in the
+ * log (oauth logs every failed attempt).
+ */
+static void
+oauth_cycle(struct daemon *d, bool *imap_ok_r, bool *smtp_ok_r)
+{
+	const struct config *config = d->config;
+	struct oauth_status st;
+	const char *error = NULL;
+	char *token = NULL;
+	int rc;
+
+	*imap_ok_r = true;
+	*smtp_ok_r = true;
+	if (!config->oauth.used)
+		return;
+	rc = oauth_token_get(&config->oauth, NULL, &token, NULL, &error);
+	oauth_token_free(&token);
+	if (rc != OAUTH_OK) {
+		*imap_ok_r = config->imap.auth == CONFIG_AUTH_PASSWORD;
+		*smtp_ok_r = config->smtp.auth == CONFIG_AUTH_PASSWORD;
+		log_error("OAuth: no access token: %s; %s postponed", error,
+		          !*imap_ok_r && !*smtp_ok_r ? "reading and sending"
+		          : !*imap_ok_r              ? "reading the mailbox"
+		                                     : "sending");
+	}
+	if (oauth_status_read(&config->oauth, &st, &error) < 0) {
+		log_error("OAuth: %s", error);
+		return;
+	}
+	if (st.failures > 0 && st.failing_since > 0 &&
+	    (rc != OAUTH_OK || st.last_grade == OAUTH_ERR_GRANT ||
+	     st.last_grade == OAUTH_ERR_CLIENT) &&
+	    *smtp_ok_r)
+		oauth_notify(d, &st, *imap_ok_r, *smtp_ok_r);
+	oauth_status_clear(&st);
+}
+
 /* One cycle.  Returns 0, or 1 when something failed that --once must
  * report through its exit status.  Cases:
  *   1. IMAP fails: logged, the scheduler and the outbox still run;
@@ -355,11 +465,16 @@ run_cycle(struct daemon *d)
 	const char *error = NULL;
 	time_t now = clock_now();
 	int status = 0, rc;
+	bool imap_ok, smtp_ok;
 
 	memset(&in, 0, sizeof(in));
 	watchdog_ping(d);
-	rc = imap_ensure(d, &d->imap, &error);
-	if (rc == IMAP_OK) {
+	oauth_cycle(d, &imap_ok, &smtp_ok);
+	if (!imap_ok || !smtp_ok)
+		status = 1;
+	memset(&in, 0, sizeof(in));
+	rc = imap_ok ? imap_ensure(d, &d->imap, &error) : IMAP_OK;
+	if (imap_ok && rc == IMAP_OK) {
 		rc = ingest_mailbox(d->config, d->store, d->driver, d->imap, now, cycle_tick, d,
 		                    &in, &error);
 		if (in.fetched > 0 || in.duplicates > 0)
@@ -405,6 +520,8 @@ run_cycle(struct daemon *d)
 		d->retry_backoff = 0;
 		d->retry_at = 0;
 	}
+	if (!smtp_ok)
+		return status;
 	if (outbox_flush(d->config, d->store, &d->smtp, now, cycle_tick, d, &out, &error) < 0) {
 		log_error("outbox: %s", error);
 		status = 1;
@@ -447,6 +564,19 @@ wait_seconds(struct daemon *d)
 		wait = (int)(d->reconnect_at - now);
 	if (d->retry_at > now && d->retry_at - now < wait)
 		wait = (int)(d->retry_at - now);
+	if (d->config->oauth.used) {
+		/* The next renewal, or retry, on the provider's (real) clock. */
+		struct oauth_status st;
+		const char *error;
+		time_t real = time(NULL), at;
+
+		if (oauth_status_read(&d->config->oauth, &st, &error) == 0) {
+			at = oauth_status_wake(&st);
+			if (at > 0 && at - real < wait)
+				wait = at <= real ? 1 : (int)(at - real);
+			oauth_status_clear(&st);
+		}
+	}
 	return wait < 1 ? 1 : wait;
 }
 
@@ -508,6 +638,19 @@ wait_for_work(struct daemon *d, int seconds)
 	}
 }
 
+/* Every template the daemon may render: the program's, and the OAuth
+ * notice when a token is used. */
+static int
+check_templates(const struct config *config, const char **error_r)
+{
+	if (workflow_check_templates(config, error_r) < 0)
+		return -1;
+	if (config->oauth.used && template_check(config->templates, "oauth-failed",
+	                                         AUDIENCE_COORDINATOR, NULL, error_r) < 0)
+		return -1;
+	return 0;
+}
+
 static void
 reload(struct daemon *d, const char *path)
 {
@@ -523,8 +666,7 @@ reload(struct daemon *d, const char *path)
 	 * configuration keeps rendering the texts it checked unless the new
 	 * ones are accepted. */
 	previous = template_cache_detach();
-	if (workflow_check_templates(fresh, &error) < 0 ||
-	    config_ensure_secret(fresh, &error) < 0 ||
+	if (check_templates(fresh, &error) < 0 || config_ensure_secret(fresh, &error) < 0 ||
 	    clock_set_timezone(fresh->timezone, &error) < 0) {
 		log_error("reload refused: %s", error);
 		template_cache_restore(&previous);
@@ -608,6 +750,7 @@ cycle_child(struct daemon *d, int report_fd, pid_t monitor)
 	imap_disconnect(d, &d->imap);
 	smtp_close(&d->smtp);
 	store_close(&d->store);
+	oauth_cleanup();
 	exit(status);
 }
 
@@ -825,7 +968,7 @@ main(int argc, char **argv)
 		config_free(&d.config);
 		return 2;
 	}
-	if (workflow_check_templates(d.config, &error) < 0) {
+	if (check_templates(d.config, &error) < 0) {
 		fprintf(stderr, "%s: %s\n", d.config->templates_where, error);
 		config_free(&d.config);
 		return 2;
@@ -893,5 +1036,6 @@ main(int argc, char **argv)
 	smtp_close(&d.smtp);
 	store_close(&d.store);
 	config_free(&d.config);
+	oauth_cleanup();
 	return status;
 }

@@ -45,87 +45,14 @@
 #include "smtp.h"
 
 #include "compose.h"
-#include "dynlib.h"
+#include "lcurl.h"
 #include "log.h"
+#include "oauth.h"
 
-/* Every libcurl call goes through the table below (lc.*), filled when the
- * library is loaded: the type checking macros are for direct calls. */
-#define CURL_DISABLE_TYPECHECK
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* libcurl, loaded by the first smtp_open and unloaded by the last
- * smtp_close (include/dynlib.h says why).  The pointer types are the
- * header's own. */
-static struct {
-	__typeof__(curl_global_init) *global_init;
-	__typeof__(curl_global_cleanup) *global_cleanup;
-	__typeof__(curl_easy_init) *easy_init;
-	__typeof__(curl_easy_setopt) *easy_setopt;
-	__typeof__(curl_easy_getinfo) *easy_getinfo;
-	__typeof__(curl_easy_cleanup) *easy_cleanup;
-	__typeof__(curl_easy_strerror) *easy_strerror;
-	__typeof__(curl_free) *free;
-	__typeof__(curl_multi_init) *multi_init;
-	__typeof__(curl_multi_setopt) *multi_setopt;
-	__typeof__(curl_multi_add_handle) *multi_add_handle;
-	__typeof__(curl_multi_remove_handle) *multi_remove_handle;
-	__typeof__(curl_multi_perform) *multi_perform;
-	__typeof__(curl_multi_poll) *multi_poll;
-	__typeof__(curl_multi_info_read) *multi_info_read;
-	__typeof__(curl_multi_cleanup) *multi_cleanup;
-	__typeof__(curl_multi_strerror) *multi_strerror;
-	__typeof__(curl_slist_append) *slist_append;
-	__typeof__(curl_slist_free_all) *slist_free_all;
-	__typeof__(curl_url) *url;
-	__typeof__(curl_url_cleanup) *url_cleanup;
-	__typeof__(curl_url_get) *url_get;
-	__typeof__(curl_url_set) *url_set;
-} lc;
-
-#define LC_SYM(f)                                                                                  \
-	{                                                                                          \
-		"curl_" #f, (void **)&lc.f                                                         \
-	}
-static const struct dynlib_sym lc_syms[] = {
-    LC_SYM(global_init),      LC_SYM(global_cleanup),
-    LC_SYM(easy_init),        LC_SYM(easy_setopt),
-    LC_SYM(easy_getinfo),     LC_SYM(easy_cleanup),
-    LC_SYM(easy_strerror),    LC_SYM(free),
-    LC_SYM(multi_init),       LC_SYM(multi_setopt),
-    LC_SYM(multi_add_handle), LC_SYM(multi_remove_handle),
-    LC_SYM(multi_perform),    LC_SYM(multi_poll),
-    LC_SYM(multi_info_read),  LC_SYM(multi_cleanup),
-    LC_SYM(multi_strerror),   LC_SYM(slist_append),
-    LC_SYM(slist_free_all),   LC_SYM(url),
-    LC_SYM(url_cleanup),      LC_SYM(url_get),
-    LC_SYM(url_set),
-};
-#undef LC_SYM
-
-static int
-lc_init(const char **error_r)
-{
-	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		*error_r = errorf("cannot initialise libcurl");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-lc_fini(void)
-{
-	lc.global_cleanup();
-}
-
-/* The flavour Debian's libcurl4-gnutls-dev builds against first. */
-static const char *const lc_sonames[] = {"libcurl-gnutls.so.4", "libcurl.so.4", NULL};
-static struct dynlib libcurl = {lc_sonames, lc_syms, N_ELEMENTS(lc_syms), lc_init, lc_fini, NULL,
-                                NULL,       0};
 
 #define SMTP_DEFAULT_TIMEOUT 30
 
@@ -161,7 +88,9 @@ struct smtp_slot {
 	struct smtp_reader reader; /* data borrowed from the item */
 	size_t index;              /* the item being sent */
 	bool busy;
-	bool retried; /* already retried on a fresh connection */
+	bool retried;      /* already retried on a fresh connection */
+	bool auth_retried; /* already retried with a renewed token */
+	char *bearer;      /* owned secret: the OAuth token of this send, or NULL */
 	char errbuf[CURL_ERROR_SIZE];
 	char reply[SMTP_REPLY_MAX + 1]; /* last 4xx/5xx line from the server */
 };
@@ -175,6 +104,11 @@ struct smtp_session {
 	char *user;          /* owned, may be NULL */
 	char *password;      /* owned, may be NULL */
 	char *password_file; /* owned, may be NULL: where password came from */
+	enum config_auth auth;
+	const struct config_oauth *oauth; /* borrowed from the configuration */
+	/* owned secret: the token a refusal was answered with; one refused in
+	 * turn is not renewed again */
+	char *renewed;
 	bool tls;
 	long timeout;
 	long long gap_ns; /* 60 s / rate_per_minute; 0: no limit */
@@ -247,12 +181,12 @@ smtp_open(const struct config_smtp *conf, struct smtp_session **sess_r, const ch
 		*error_r = errorf("smtp url must start with smtp:// or smtps://");
 		goto out;
 	}
-	if (dynlib_acquire(&libcurl, error_r) < 0)
+	if (lcurl_acquire(error_r) < 0)
 		goto out;
 	sess = xcalloc(1, sizeof(*sess));
 	sess->multi = lc.multi_init();
 	if (sess->multi == NULL) {
-		dynlib_release(&libcurl);
+		lcurl_release();
 		*error_r = errorf("cannot create a libcurl handle");
 		goto out;
 	}
@@ -264,10 +198,13 @@ smtp_open(const struct config_smtp *conf, struct smtp_session **sess_r, const ch
 	sess->ca_file = conf->ca_file != NULL ? xstrdup(conf->ca_file) : NULL;
 	if (conf->user != NULL && *conf->user != '\0') {
 		sess->user = xstrdup(conf->user);
-		sess->password = xstrdup(conf->password != NULL ? conf->password : "");
+		if (conf->auth == CONFIG_AUTH_PASSWORD)
+			sess->password = xstrdup(conf->password != NULL ? conf->password : "");
 		if (conf->password_file != NULL)
 			sess->password_file = xstrdup(conf->password_file);
 	}
+	sess->auth = conf->oauth != NULL ? conf->auth : CONFIG_AUTH_PASSWORD;
+	sess->oauth = conf->oauth;
 	sess->tls = conf->tls;
 	sess->timeout = conf->timeout > 0 ? conf->timeout : SMTP_DEFAULT_TIMEOUT;
 	sess->gap_ns = conf->rate_per_minute > 0 ? 60 * NSEC / conf->rate_per_minute : 0;
@@ -303,7 +240,16 @@ smtp_setup(struct smtp_session *sess, struct smtp_slot *slot, const char *from)
 		SETOPT(CURLOPT_CAINFO, sess->ca_file);
 	if (sess->user != NULL) {
 		SETOPT(CURLOPT_USERNAME, sess->user);
-		SETOPT(CURLOPT_PASSWORD, sess->password);
+		if (sess->auth == CONFIG_AUTH_PASSWORD) {
+			SETOPT(CURLOPT_PASSWORD, sess->password);
+		} else {
+			/* libcurl does not reuse a connection logged in with
+			 * another token for this one. */
+			SETOPT(CURLOPT_XOAUTH2_BEARER, slot->bearer);
+			SETOPT(CURLOPT_LOGIN_OPTIONS, sess->auth == CONFIG_AUTH_OAUTHBEARER
+			                                  ? "AUTH=OAUTHBEARER"
+			                                  : "AUTH=XOAUTH2");
+		}
 	}
 	SETOPT(CURLOPT_MAIL_FROM, from);
 	SETOPT(CURLOPT_MAIL_RCPT, slot->rcpts);
@@ -427,11 +373,14 @@ slot_release(struct smtp_slot *slot)
 		lc.easy_setopt(slot->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
 		lc.easy_setopt(slot->curl, CURLOPT_READDATA, (void *)NULL);
 		lc.easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 0L);
+		lc.easy_setopt(slot->curl, CURLOPT_XOAUTH2_BEARER, (char *)NULL);
 	}
+	oauth_token_free(&slot->bearer);
 	lc.slist_free_all(slot->rcpts);
 	slot->rcpts = NULL;
 	slot->busy = false;
 	slot->retried = false;
+	slot->auth_retried = false;
 }
 
 /* Grades a finished transfer (see smtp_send_batch). */
@@ -473,6 +422,23 @@ smtp_grade(struct smtp_session *sess, struct smtp_slot *slot, CURLcode rc, long 
 	return SMTP_TEMPFAIL;
 }
 
+/* Puts an OAuth access token in slot->bearer: the cached one, or a new
+ * one when the cached one is the slot's last, just refused. */
+static int
+smtp_token(struct smtp_session *sess, struct smtp_slot *slot, const char **error_r)
+{
+	const char *error = NULL;
+	char *token = NULL;
+
+	if (oauth_token_get(sess->oauth, slot->bearer, &token, NULL, &error) != OAUTH_OK) {
+		*error_r = errorf("SMTP server %s: no OAuth access token: %s", sess->where, error);
+		return -1;
+	}
+	oauth_token_free(&slot->bearer);
+	slot->bearer = token;
+	return 0;
+}
+
 /* Starts item index on a free slot.  Returns 0 when the transfer runs, or
  * -1 when it is already decided (*result_r, *error_r). */
 static int
@@ -486,11 +452,16 @@ slot_start(struct smtp_session *sess, struct smtp_slot *slot, const char *from,
 	slot->index = index;
 	slot->busy = true;
 	slot->retried = false;
+	slot->auth_retried = false;
 	slot->errbuf[0] = '\0';
 	slot->reply[0] = '\0';
 	*result_r = slot_prepare(slot, from, item, error_r);
 	if (*result_r != SMTP_OK)
 		return -1;
+	if (sess->auth != CONFIG_AUTH_PASSWORD && smtp_token(sess, slot, error_r) < 0) {
+		*result_r = SMTP_TEMPFAIL;
+		return -1;
+	}
 	if (slot->curl == NULL && (slot->curl = lc.easy_init()) == NULL) {
 		*error_r = errorf("cannot create a libcurl handle");
 		*result_r = SMTP_TEMPFAIL;
@@ -618,6 +589,35 @@ smtp_send_batch(struct smtp_session *sess, const char *from, const struct smtp_i
 				lc.easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 1L);
 				if (lc.multi_add_handle(sess->multi, slot->curl) == CURLM_OK)
 					continue;
+			}
+			/* A token the server refused: renewed once and sent
+			 * again on a fresh connection (nothing was accepted). */
+			if (rc == CURLE_LOGIN_DENIED && sess->auth != CONFIG_AUTH_PASSWORD &&
+			    !slot->auth_retried &&
+			    (sess->renewed == NULL || strcmp(sess->renewed, slot->bearer) != 0)) {
+				const char *terr = NULL;
+
+				/* Sends refused with the same old token share
+				 * one renewal; a server that refuses the renewed
+				 * one too (SMTP AUTH disabled for the mailbox)
+				 * does not cost a renewal per email. */
+				slot->auth_retried = true;
+				if (smtp_token(sess, slot, &terr) == 0) {
+					oauth_token_free(&sess->renewed);
+					sess->renewed = xstrdup(slot->bearer);
+					log_warnx("SMTP server %s refused the access token; "
+					          "trying once more with a renewed one",
+					          sess->where);
+					slot->reader.pos = 0;
+					slot->errbuf[0] = '\0';
+					slot->reply[0] = '\0';
+					lc.easy_setopt(slot->curl, CURLOPT_XOAUTH2_BEARER,
+					               slot->bearer);
+					lc.easy_setopt(slot->curl, CURLOPT_FRESH_CONNECT, 1L);
+					if (lc.multi_add_handle(sess->multi, slot->curl) ==
+					    CURLM_OK)
+						continue;
+				}
 			}
 			res = smtp_grade(sess, slot, rc, code, &error);
 			running--;
@@ -802,12 +802,13 @@ smtp_close(struct smtp_session **sessp)
 	}
 	/* Sends QUIT on the cached connections. */
 	lc.multi_cleanup(sess->multi);
-	dynlib_release(&libcurl);
+	lcurl_release();
 	free(sess->url);
 	free(sess->where);
 	free(sess->ca_file);
 	free(sess->user);
 	free(sess->password_file);
+	oauth_token_free(&sess->renewed);
 	if (sess->password != NULL) {
 		explicit_bzero(sess->password, strlen(sess->password));
 		free(sess->password);

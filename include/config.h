@@ -20,16 +20,58 @@
 
 #include <stdio.h>
 
+/* How mentord logs in to IMAP or SMTP: a password, or an OAuth 2.0 access
+ * token (from the oauth section) sent with SASL XOAUTH2 or OAUTHBEARER. */
+enum config_auth {
+	CONFIG_AUTH_PASSWORD = 0,
+	CONFIG_AUTH_XOAUTH2,
+	CONFIG_AUTH_OAUTHBEARER,
+};
+
+enum config_oauth_provider {
+	CONFIG_OAUTH_MICROSOFT = 0,
+	CONFIG_OAUTH_GOOGLE,
+	CONFIG_OAUTH_GENERIC,
+};
+
+/* How the refresh token is obtained (mentorctl oauth login), or for
+ * client_credentials how every access token is. */
+enum config_oauth_flow {
+	CONFIG_OAUTH_DEVICE = 0,        /* RFC 8628 device authorization */
+	CONFIG_OAUTH_BROWSER,           /* authorization code + PKCE, loopback redirect */
+	CONFIG_OAUTH_CLIENT_CREDENTIALS /* app-only: client id and secret, no person */
+};
+
+/* The oauth { } section.  Every URL is https://. */
+struct config_oauth {
+	bool used; /* imap or smtp has auth = xoauth2 or oauthbearer */
+	enum config_oauth_provider provider;
+	enum config_oauth_flow flow;
+	char *tenant;        /* owned; Microsoft's directory, default "organizations" */
+	char *client_id;     /* owned */
+	char *client_secret; /* owned; from client_secret_file; NULL for a public client */
+	char *scope;         /* owned: space-separated scopes (provider default) */
+	char *token_url;     /* owned */
+	char *device_url;    /* owned; NULL unless flow is device */
+	char *authorize_url; /* owned; NULL unless flow is browser */
+	char *token_file;    /* owned: refresh token and access-token cache (mode 600) */
+	char *ca_file;       /* owned; NULL: system CAs */
+	int timeout;         /* seconds for one HTTPS request; default 30 */
+};
+
 struct config_imap {
-	char *url;               /* owned: imap://host:port or imaps://host:port */
-	char *host;              /* owned, parsed from url */
-	int port;                /* parsed from url, default 143 / 993 */
-	bool implicit_tls;       /* imaps:// */
-	bool tls;                /* false only with `tls = off` (loopback tests) */
-	char *ca_file;           /* owned; NULL: system CAs */
-	char *user;              /* owned */
-	char *password;          /* owned; from password or password_file */
-	char *password_file;     /* owned: password_file, resolved; NULL when inline */
+	char *url;             /* owned: imap://host:port or imaps://host:port */
+	char *host;            /* owned, parsed from url */
+	int port;              /* parsed from url, default 143 / 993 */
+	bool implicit_tls;     /* imaps:// */
+	bool tls;              /* false only with `tls = off` (loopback tests) */
+	char *ca_file;         /* owned; NULL: system CAs */
+	char *user;            /* owned */
+	char *password;        /* owned; from password or password_file; NULL with OAuth */
+	char *password_file;   /* owned: password_file, resolved; NULL when inline */
+	enum config_auth auth; /* default CONFIG_AUTH_PASSWORD */
+	/* borrowed: &config->oauth when auth is not CONFIG_AUTH_PASSWORD, else NULL */
+	const struct config_oauth *oauth;
 	char *mailbox;           /* owned; default "INBOX" */
 	char *processed_mailbox; /* owned; NULL: flag \Seen instead of moving */
 	bool idle;               /* use IDLE when offered; default true */
@@ -39,12 +81,15 @@ struct config_imap {
 };
 
 struct config_smtp {
-	char *url;           /* owned: smtp://host:port or smtps://host:port */
-	bool tls;            /* false only with `tls = off` */
-	char *ca_file;       /* owned; NULL: system CAs */
-	char *user;          /* owned; NULL: no AUTH */
-	char *password;      /* owned */
-	char *password_file; /* owned: password_file, resolved; NULL when inline */
+	char *url;             /* owned: smtp://host:port or smtps://host:port */
+	bool tls;              /* false only with `tls = off` */
+	char *ca_file;         /* owned; NULL: system CAs */
+	char *user;            /* owned; NULL: no AUTH */
+	char *password;        /* owned; NULL with OAuth */
+	char *password_file;   /* owned: password_file, resolved; NULL when inline */
+	enum config_auth auth; /* default CONFIG_AUTH_PASSWORD */
+	/* borrowed: &config->oauth when auth is not CONFIG_AUTH_PASSWORD, else NULL */
+	const struct config_oauth *oauth;
 	char *from;          /* owned: "Name <addr>" or "addr"; the program address */
 	char *from_addr;     /* owned: addr-spec part of from */
 	char *from_name;     /* owned: display name part of from, may be "" */
@@ -88,6 +133,7 @@ struct config {
 	bool work_weekends;           /* default false */
 	struct config_imap imap;
 	struct config_smtp smtp;
+	struct config_oauth oauth;
 	struct strvec coordinators;                 /* coordinator addresses, lower case */
 	struct config_competency_cluster *clusters; /* owned; default: California model */
 	size_t nclusters;
@@ -124,6 +170,11 @@ bool config_is_coordinator(const struct config *config, const char *addr);
 bool config_program_coordinator(const struct config_program *program, const char *addr);
 /* Appends a copy of every competency name, in model order, to out. */
 void config_competencies(const struct config *config, struct strvec *out);
+
+/* "password", "xoauth2" or "oauthbearer" (static). */
+const char *config_auth_name(enum config_auth auth);
+/* "microsoft", "google" or "generic" (static). */
+const char *config_oauth_provider_name(enum config_oauth_provider provider);
 
 void config_free(struct config **config);
 

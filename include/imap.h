@@ -2,7 +2,9 @@
  * imap: the only module that speaks libetpan IMAP.
  *
  * One session: connect (imaps, or STARTTLS required on a plain port unless
- * tls = off), certificate verified (system CAs, or ca_file), LOGIN, SELECT,
+ * tls = off), certificate verified (system CAs, or ca_file), LOGIN (or, with
+ * auth = xoauth2 / oauthbearer, AUTHENTICATE with an access token from
+ * oauth, renewed once when the server refuses it), SELECT,
  * UID SEARCH, UID FETCH BODY.PEEK[] (never RFC822, which sets \Seen before
  * the message is safe), marking a message processed (\Seen, or MOVE to the
  * processed mailbox when offered, else COPY + \Deleted + UID EXPUNGE), and

@@ -1,5 +1,5 @@
 /*
- * smtp: the only module that speaks libcurl.  Sends composed messages over
+ * smtp: sends composed messages (libcurl, shared with oauth through lcurl) over
  * reused SMTP connections (smtps://, or STARTTLS required on a plain port
  * unless tls = off), with AUTH when a user is configured, certificates
  * verified (system CAs or ca_file), and every operation bounded by the

@@ -13,7 +13,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
 	libetpan-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3 libconfuse-dev libxml2-dev
-	libgnutls28-dev nettle-dev libsystemd-dev libcmocka-dev
+	libgnutls28-dev nettle-dev libsystemd-dev libcmocka-dev libjson-c-dev
 	libcairo2-dev fonts-dejavu-core libical-dev poppler-utils
 	dovecot-imapd python3 python3-aiosmtpd openssl tzdata ca-certificates
 	strace time man-db dpkg-dev systemd

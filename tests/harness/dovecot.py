@@ -46,6 +46,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testca import CertError, make_certs  # noqa: E402
+
 STATE_FILE = "harness.json"
 DEFAULT_USER = "mentor"
 START_TIMEOUT = 20.0
@@ -145,7 +148,7 @@ class Dovecot:
     """
 
     def __init__(self, directory=None, tls=False, user=DEFAULT_USER, password=None,
-                 settings=()):
+                 settings=(), oauth2=None):
         if directory is None:
             directory = tempfile.mkdtemp(prefix="mentord-dovecot-", dir="/tmp")
             self._own_directory = True
@@ -165,6 +168,11 @@ class Dovecot:
         self.mail_dir = os.path.join(self.directory, "mail")
         # Extra dovecot.conf lines, e.g. "imap_idle_notify_interval = 1 secs".
         self.settings = list(settings)
+        # {"introspection_url": URL, "ca_file": PEM}: AUTHENTICATE XOAUTH2
+        # and OAUTHBEARER too, the token checked with Dovecot's oauth2
+        # passdb against that RFC 7662 introspection endpoint (the password
+        # still works for PLAIN and LOGIN, which the harness itself uses).
+        self.oauth2 = oauth2
 
     # ---- persistence, so the CLI works across processes ----
 
@@ -212,30 +220,10 @@ class Dovecot:
     # ---- set-up ----
 
     def _make_certs(self):
-        d = os.path.join(self.directory, "tls")
-        os.makedirs(d, exist_ok=True)
-        ca_key = os.path.join(d, "ca.key")
-        ca_pem = os.path.join(d, "ca.pem")
-        key = os.path.join(d, "server.key")
-        csr = os.path.join(d, "server.csr")
-        pem = os.path.join(d, "server.pem")
-        ext = os.path.join(d, "server.ext")
-        if not os.path.exists(pem):
-            ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-            _run(["openssl", "req", "-x509"] + ec + [
-                "-keyout", ca_key, "-out", ca_pem, "-days", "30",
-                "-subj", "/CN=mentord test CA",
-                "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-            _run(["openssl", "req"] + ec + [
-                "-keyout", key, "-out", csr, "-subj", "/CN=localhost"])
-            with open(ext, "w") as f:
-                f.write("basicConstraints=CA:FALSE\n"
-                        "keyUsage=critical,digitalSignature,keyEncipherment\n"
-                        "extendedKeyUsage=serverAuth\n"
-                        "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-            _run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key,
-                  "-CAcreateserial", "-out", pem, "-days", "30", "-extfile", ext])
+        try:
+            ca_pem, pem, key = make_certs(os.path.join(self.directory, "tls"))
+        except CertError as e:
+            raise HarnessError(str(e)) from e
         self.ca_file = ca_pem
         return pem, key
 
@@ -284,7 +272,7 @@ class Dovecot:
             "log_path = %s" % self.log_file,
             "info_log_path = %s" % self.log_file,
             "auth_verbose = yes",
-            "auth_mechanisms = plain login",
+            "auth_mechanisms = plain login%s" % (" xoauth2 oauthbearer" if self.oauth2 else ""),
             "disable_plaintext_auth = no",
             "mail_location = maildir:%s/%%u" % self.mail_dir,
             "mail_max_userip_connections = 100",
@@ -292,7 +280,9 @@ class Dovecot:
             "passdb {",
             "  driver = passwd-file",
             "  args = scheme=PLAIN %s" % passwd,
+        ] + (["  mechanisms = plain login"] if self.oauth2 else []) + [
             "}",
+        ] + self._oauth2_passdb() + [
             "userdb {",
             "  driver = passwd-file",
             "  args = %s" % passwd,
@@ -326,6 +316,28 @@ class Dovecot:
         lines += self.settings
         with open(self.conf_file, "w") as f:
             f.write("\n".join(lines) + "\n")
+
+    def _oauth2_passdb(self):
+        if not self.oauth2:
+            return []
+        ext = os.path.join(self.directory, "dovecot-oauth2.conf.ext")
+        with open(ext, "w") as f:
+            f.write("introspection_mode = post\n"
+                    "introspection_url = %s\n"
+                    "force_introspection = yes\n"
+                    "username_attribute = username\n"
+                    "active_attribute = active\n"
+                    "active_value = true\n"
+                    "tls_ca_cert_file = %s\n"
+                    % (self.oauth2["introspection_url"], self.oauth2["ca_file"]))
+        os.chmod(ext, 0o644)
+        return [
+            "passdb {",
+            "  driver = oauth2",
+            "  mechanisms = xoauth2 oauthbearer",
+            "  args = %s" % ext,
+            "}",
+        ]
 
     def _log_tail(self, n=20):
         try:
