@@ -31,9 +31,15 @@ struct due {
 
 /* ---- the digest ---- */
 
+/* One participation in the digest; the topics of a pair's second role
+ * (a mentor's, a buddy's) are what they offer, the others' what they
+ * need. */
 static void
-describe_participation(struct strbuf *sb, const struct store_participation *a, bool topics)
+describe_participation(struct strbuf *sb, const struct store_participation *a,
+                       const struct program_group *unit)
 {
+	bool offers = unit != NULL && unit->pair && strcmp(a->role, unit->roles.v[1]) == 0;
+
 	strbuf_addf(sb, "  #%lld %s <%s>", (long long)a->id, notice_name(a->name, a->email),
 	            a->email);
 	if (a->division != NULL)
@@ -41,9 +47,8 @@ describe_participation(struct strbuf *sb, const struct store_participation *a, b
 	if (a->level >= 0)
 		strbuf_addf(sb, ", %ld years as manager", a->level);
 	strbuf_addc(sb, '\n');
-	if (topics && a->topics != NULL)
-		strbuf_addf(sb, "      %s: %s\n",
-		            strcmp(a->role, "mentor") == 0 ? "strengths" : "needs", a->topics);
+	if (a->topics != NULL)
+		strbuf_addf(sb, "      %s: %s\n", offers ? "strengths" : "needs", a->topics);
 }
 
 /* Applications a coordinator decides, waiting for it. */
@@ -89,7 +94,7 @@ due_digest(const struct config *config, struct store *store, const struct config
 	    store_message_unreported(store, program->name, false, &held, &nheld, error_r) < 0)
 		goto out;
 	for (size_t i = 0; i < npending; i++)
-		describe_participation(&sb_pending, &pending[i], true);
+		describe_participation(&sb_pending, &pending[i], unit);
 	for (size_t i = 0; i < napprovals; i++)
 		strbuf_addf(&sb_approvals, "  application #%lld: the %s (%s), asked %s\n",
 		            (long long)approvals[i].participation_id, approvals[i].approver,
@@ -103,14 +108,14 @@ due_digest(const struct config *config, struct store *store, const struct config
 		                         error_r) < 0)
 			goto out;
 		for (size_t i = 0; i < naccepted; i++)
-			describe_participation(&sb_waiting, &accepted[i], true);
+			describe_participation(&sb_waiting, &accepted[i], unit);
 		for (size_t i = 0; i < nseconds; i++) {
 			long used = 0;
 
 			if (store_group_count_for_participation(store, seconds[i].id, "active",
 			                                        &used, error_r) < 0)
 				goto out;
-			describe_participation(&sb_mentors, &seconds[i], true);
+			describe_participation(&sb_mentors, &seconds[i], unit);
 			strbuf_addf(&sb_mentors, "      %ld of %ld places taken\n", used,
 			            seconds[i].capacity > 0 ? seconds[i].capacity : 1);
 		}
@@ -343,6 +348,20 @@ due_waiting(struct due *d, long *count_r, const char **error_r)
 		store_group_list_free(&prop, nprop);
 		/* Accepted members not in a team yet are what waits. */
 		if (nprop > 0 || accepted >= unit->size_min)
+			n += accepted;
+	} else if (unit != NULL) {
+		/* Pairs: the first role's accepted people wait while someone of
+		 * the second has a place (the digest suggests the pairs); a role
+		 * accepted automatically has no application to decide. */
+		long accepted = 0, free_places = 0;
+
+		if (store_participation_count(d->store, d->program->name, unit->roles.v[0],
+		                              "accepted", &accepted, error_r) < 0 ||
+		    (accepted > 0 &&
+		     store_participation_count_with_places(
+		         d->store, d->program->name, unit->roles.v[1], &free_places, error_r) < 0))
+			return -1;
+		if (free_places > 0)
 			n += accepted;
 	}
 	*count_r = n;
@@ -992,7 +1011,9 @@ due_at(struct due *d, const struct program_step *s, const char **error_r)
 		return 0;
 	if (s->effect == EFFECT_COMPLETE)
 		return due_complete(d, s, at, d->now - at >= window * 86400, error_r);
-	if (d->now - at > window * 86400)
+	/* Whole days, as schedule_reminder_due counts them: a reminder due on
+	 * the window's last day goes out that day. */
+	if ((d->now - at) / 86400 > window)
 		return 0;
 	if (s->effect == EFFECT_END)
 		return due_end(d, s, error_r);
@@ -1047,7 +1068,7 @@ due_after(struct due *d, const struct program_step *s, const char **error_r)
 		if (store_event_list(d->store, groups[i].id, s->after, &events, &ne, error_r) < 0)
 			goto out;
 		for (size_t e = 0; e < ne; e++) {
-			if (d->now - events[e].created_at > window * 86400)
+			if ((d->now - events[e].created_at) / 86400 > window)
 				continue;
 			for (size_t k = 0; k < groups[i].nmembers; k++) {
 				const struct store_member *m = &groups[i].members[k];

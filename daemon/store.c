@@ -260,8 +260,14 @@ static const char *const migrations[] = {
     "INSERT INTO answers (program, form, respondent_id, group_id, message_row, summary, "
     "  created_at) SELECT m.program, 'evaluation', e.person_id, e.match_id, e.message_row, "
     "  e.answers, e.created_at FROM evaluations e JOIN matches m ON m.id = e.match_id;"
-    /* Scheduled mail keeps its keys' meaning: the CDSS program's steps
-     * are called reminder, followup and digest. */
+    /* Mail keeps its keys' meaning: the CDSS program's steps are called
+     * reminder, followup and digest; a match's introduction is its
+     * group's, a mentor's welcome their participation's (so neither goes
+     * twice). */
+    "UPDATE outbox SET key = 'introduction:group=' || substr(key, 20) "
+    "  WHERE key LIKE 'introduction:match=%';"
+    "UPDATE outbox SET key = 'welcome:participation=' || substr(key, 28) "
+    "  WHERE key LIKE 'mentor-welcome:application=%';"
     "UPDATE outbox SET key = 'step=reminder:group=' || substr(key, 24) "
     "  WHERE key LIKE 'meeting-reminder:match=%';"
     "UPDATE outbox SET key = 'step=followup:program=' || substr(key, 26) "
@@ -1822,6 +1828,29 @@ store_group_count_for_participation(struct store *store, int64_t participation_i
 		return -1;
 	sqlite3_bind_int64(st, 1, participation_id);
 	bind_text(st, 2, status);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
+	return 0;
+}
+
+int
+store_participation_count_with_places(struct store *store, const char *program, const char *role,
+                                      long *count_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+	    store,
+	    "SELECT count(*) FROM participations p WHERE p.kind = 'participant' AND p.program = ?1 "
+	    "AND p.role = ?2 AND p.status = 'active' AND (SELECT count(*) FROM group_members m "
+	    "JOIN groups g ON g.id = m.group_id WHERE m.participation_id = p.id AND g.status = "
+	    "'active') < max(p.capacity, 1)",
+	    error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, role);
 	if (single_id(store, st, &n, error_r) < 0)
 		return -1;
 	*count_r = (long)n;

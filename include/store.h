@@ -247,6 +247,10 @@ int store_group_set_label(struct store *store, int64_t id, const char *label, co
 /* Groups with status a participation is in (a mentor's places taken). */
 int store_group_count_for_participation(struct store *store, int64_t participation_id,
                                         const char *status, long *count_r, const char **error_r);
+/* Active participations of a role with a place free: in fewer active
+ * groups than their capacity (at least 1). */
+int store_participation_count_with_places(struct store *store, const char *program,
+                                          const char *role, long *count_r, const char **error_r);
 struct store_id_pair {
 	int64_t a, b;
 };

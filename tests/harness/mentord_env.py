@@ -44,11 +44,17 @@ AUTHSERV = "mx.test.example"
 class Env:
     """authserv: when set, the configuration trusts Authentication-Results
     headers from that authserv-id, and deliver(..., authenticated=True)
-    writes one saying DMARC passed, as a receiving server would."""
+    writes one saying DMARC passed, as a receiving server would.
+
+    programs: the program files the configuration includes, in order
+    (default: conf/programs/cdss.conf); templates: the templates directory
+    (default: the source tree's)."""
 
     def __init__(self, name="test", smtp_options=None, conf_extra="", imap_extra="",
                  dovecot_tls=False, keep=False, dovecot_settings=(), authserv=None,
-                 coordinators=(COORDINATOR,)):
+                 coordinators=(COORDINATOR,), programs=None, templates=None):
+        self.programs = list(programs or [os.path.join(SOURCE_DIR, "conf/programs/cdss.conf")])
+        self.templates = templates or os.path.join(SOURCE_DIR, "templates")
         self.authserv = authserv
         self.coordinators = list(coordinators)
         if authserv:
@@ -76,8 +82,8 @@ class Env:
 
     def start(self):
         os.makedirs(os.path.join(self.dir, "programs"), exist_ok=True)
-        shutil.copy(os.path.join(SOURCE_DIR, "conf/programs/cdss.conf"),
-                    os.path.join(self.dir, "programs/cdss.conf"))
+        for path in self.programs:
+            shutil.copy(path, os.path.join(self.dir, "programs", os.path.basename(path)))
         self.dovecot.start()
         self.sink.start()
         self.write_conf()
@@ -110,13 +116,15 @@ smtp {
 coordinator {
 	address = {%(coordinators)s}
 }
-include("programs/cdss.conf")
-""" % dict(db=self.db, templates=os.path.join(SOURCE_DIR, "templates"), imap_port=port,
+%(includes)s
+""" % dict(db=self.db, templates=self.templates, imap_port=port,
                 user=self.dovecot.user, password=self.dovecot.password, smtp_port=self.sink.port,
                 program=PROGRAM_ADDRESS,
                 coordinators=", ".join('"%s"' % c for c in self.coordinators),
                 extra=self.conf_extra,
-                imap_extra=self.imap_extra))
+                imap_extra=self.imap_extra,
+                includes="\n".join('include("programs/%s")' % os.path.basename(p)
+                                    for p in self.programs)))
 
     def stop(self):
         try:
