@@ -151,8 +151,13 @@ include("programs/cdss.conf")
             if time.monotonic() > deadline:
                 break
         if code is not None:
-            # Let it poll at least once before the person signs in.
-            time.sleep(1.5)
+            # Let it poll at least once before the person signs in: wait
+            # for the poll itself, not a fixed time (under ASan on a busy
+            # machine the first poll can come later than 1.5 s).
+            until = time.monotonic() + 20
+            while (self.oauth.counts().get("device_pending", 0) < 1 and
+                   time.monotonic() < until):
+                time.sleep(0.1)
             (self.oauth.approve if approve else self.oauth.deny)(code)
         rest, err = p.communicate(timeout=60)
         text = "".join(out) + rest
