@@ -1674,16 +1674,6 @@ body_text(struct walk *w, const struct structured *ct, const char *bytes, size_t
 	return t;
 }
 
-/*
- * What a person writes to mentord -- a command, a form, a meeting report --
- * fits in far less than this; the rest of a longer text (a pasted log, a
- * book) is never read, so it is not decoded, converted or copied: a 10 MB
- * text body would otherwise cost five copies of itself, and libxml2's tree of
- * 10 MB of HTML ten times that.  The whole message stays in the store
- * (message_raw) for the coordinator.
- */
-#define MIME_TEXT_MAX (1024u * 1024)
-
 /* The length of the whole lines of bytes[0..n) that fit in max (all of it
  * when it fits): a cut at a line end splits no character, and no base64 or
  * quoted-printable unit. */

@@ -95,10 +95,36 @@ const char *mime_header_get(const struct mime_message *msg, const char *name);
 
 void mime_message_free(struct mime_message **msg);
 
+/*
+ * What a person writes to mentord -- a command, a form, a meeting report --
+ * fits in far less than this; the rest of a longer text (a pasted log, a
+ * book) is never read, so it is not decoded, converted or copied: a 10 MB
+ * text body would otherwise cost five copies of itself.  The whole message
+ * stays in the store (message_raw) for the coordinator.  mime reads at most
+ * this much of a text part, and the HTML converter writes at most this much
+ * text.
+ */
+#define MIME_TEXT_MAX (1024u * 1024)
+
 /* HTML (any charset already converted to UTF-8) -> readable text: block
  * elements become line breaks, lists get "- ", links keep their text,
- * scripts and styles are dropped, entities decoded.  Caller owns the result. */
+ * scripts and styles are dropped, entities decoded; at most MIME_TEXT_MAX
+ * bytes, cut at a line end.  Caller owns the result. */
 char *mime_html_to_text(const char *html, size_t len);
+
+/* The same conversion, streamed: libxml2's push parser with SAX callbacks,
+ * so no document tree is built.
+ * mime_html_new starts one (the caller owns it); mime_html_feed gives it
+ * the next bytes, split anywhere, and returns false once it reads no more
+ * (the text limit is reached, or the document's top element has ended), so
+ * the caller can stop; mime_html_finish ends it, frees it and sets *h to
+ * NULL, and returns the text, which the caller owns; mime_html_free drops
+ * one without its text. */
+struct mime_html;
+struct mime_html *mime_html_new(void);
+bool mime_html_feed(struct mime_html *h, const char *html, size_t len);
+char *mime_html_finish(struct mime_html **h);
+void mime_html_free(struct mime_html **h);
 
 /* Converts bytes in charset (may be NULL or a lie) to valid UTF-8 without
  * NUL bytes, trying charset, UTF-8, windows-1252, then ISO-8859-1.  The caller
