@@ -12,10 +12,15 @@ stepping across the year: each quarter's first day, the mid-point and its
 reminder days, end - 14 days and its reminder days, the end, and two
 months after it.  Every cycle is run twice: the second sends nothing.
 
-The class: mentees Ana (with Bob), Cid and Eli (both with Dora, who takes
-two); Eli withdraws in December; Fay is put in the waiting pool and never
-matched.  Only Ana, Bob, Cid and Dora are partners after December, and
-only they hear of group meetings and evaluations."""
+The class applies and is matched in October, before the start: mentees
+Ana (with Bob) and Cid (with Dora); Eli is matched with Dora, who takes
+two, on 3 November, and withdraws in December; Fay is put in the waiting
+pool and never matched.  The fourth quarter of 2026 began before the class
+did: its group meeting is announced at the start to the partners formed by
+then.  Only Ana, Bob, Cid and Dora are partners after December, and only
+they hear of group meetings and evaluations.  After the end, Ana answers
+the offer and becomes a mentor, and Dora's late final evaluation is still
+recorded."""
 
 import os
 import re
@@ -189,7 +194,7 @@ def main():
     with Env("cdssyear", authserv="mx.test.example") as env:
         year = Year(env, t)
 
-        # -- Monday 2 November 2026: the class applies ----------------------
+        # -- Monday 26 October 2026, before the start: the class applies ------
         env.deliver(ANA, "application", application("Ana Ruiz", "Children and Family Services",
                                                     3, SAM, "Communication, Decision Making"),
                     authenticated=True)
@@ -203,7 +208,7 @@ def main():
                     authenticated=True)
         env.deliver(COORDINATOR, "mentor", mentor_form("Dora Diaz", DORA, "Legal", 2),
                     authenticated=True)
-        mail = year.step("2026-11-02T09:00")
+        mail = year.step("2026-10-26T09:00")
         ana, cid, eli, fay = (pid(env, a, "mentee") for a in (ANA, CID, ELI, FAY))
         bob, dora = pid(env, BOB, "mentor"), pid(env, DORA, "mentor")
         t.check(None not in (ana, cid, eli, fay, bob, dora),
@@ -212,20 +217,41 @@ def main():
         digest = only(mail, COORDINATOR, "digest")
         t.check(len(digest) == 1, "the coordinator gets the digest", summary(mail))
 
-        # -- the coordinator accepts, pools Fay and matches by reply ----------
+        # -- 27 October: the coordinator accepts, pools Fay, matches two pairs --
         env.reply(COORDINATOR, digest[0], "accept %d\naccept %d\naccept %d\npool %d\n"
-                  "match %d with %d\nmatch %d with %d\nmatch %d with %d\n"
-                  % (ana, cid, eli, fay, ana, bob, cid, dora, eli, dora))
-        mail = year.step("2026-11-02T11:00")
-        intro = {a: only(mail, a, "meet your mentor") for a in (ANA, BOB, CID, DORA, ELI)}
-        t.check(all(len(intro[a]) == 1 for a in (ANA, CID, ELI, BOB)) and len(intro[DORA]) == 2,
-                "each pair is introduced, one copy to each partner (Dora has two)", summary(mail))
+                  "match %d with %d\nmatch %d with %d\n" % (ana, cid, eli, fay, ana, bob, cid, dora))
+        mail = year.step("2026-10-27T10:00")
+        intro = {a: only(mail, a, "meet your mentor") for a in (ANA, BOB, CID, DORA)}
+        t.check(all(len(intro[a]) == 1 for a in (ANA, BOB, CID, DORA)),
+                "each pair is introduced, one copy to each partner", summary(mail))
         t.check(env.sql("SELECT count(*) FROM groups WHERE program = 'cdss' AND status = 'active'")
-                [0][0] == 3 and status(env, FAY, "mentee") == "pool",
-                "three active partnerships; Fay waits in the pool",
+                [0][0] == 2 and status(env, FAY, "mentee") == "pool"
+                and status(env, ELI, "mentee") == "accepted",
+                "two active partnerships; Eli waits for a mentor, Fay in the pool",
                 env.sql("SELECT id, status FROM participations"))
-        dora_cid = [m for m in intro[DORA] if "Cid" in m["parsed"]["Subject"]]
-        dora_eli = [m for m in intro[DORA] if "Eli" in m["parsed"]["Subject"]]
+        mail = year.step("2026-10-30T10:00")
+        t.check(only(mail, subject=GROUP_MEETING) == [] and only(mail, subject="time to meet") == [],
+                "nothing of the program's steps is sent before its start", summary(mail))
+
+        # -- Monday 2 November: the class starts in the fourth quarter -----------
+        mail = year.step("2026-11-02T09:00")
+        gm = only(mail, subject=GROUP_MEETING)
+        t.check(to_whom(gm) == PARTNERS and all(len(recipients(m)) == 1 for m in gm),
+                "2026-Q4: on the first working day of the class (the quarter began before it), "
+                "the group meeting is announced to every partner formed by the start, one email "
+                "each; not to Eli (not matched yet) nor Fay (in the pool)", summary(mail))
+
+        # -- 3 November: Eli is matched with Dora, who takes a second mentee ----
+        env.deliver(COORDINATOR, "match", "match %d with %d\n" % (eli, dora), authenticated=True)
+        mail = year.step("2026-11-03T10:00")
+        intro[ELI] = only(mail, ELI, "meet your mentor")
+        dora_eli = only(mail, DORA, "meet your mentor")
+        t.check(len(intro[ELI]) == 1 and len(dora_eli) == 1,
+                "Eli and Dora are introduced", summary(mail))
+        t.check(only(mail, subject=GROUP_MEETING) == [],
+                "2026-Q4: the quarter's announcement is not sent again (Dora has it), nor to Eli, "
+                "who joined after it", summary(mail))
+        dora_cid = intro[DORA]
 
         # -- November: meetings reported by "met" and by the meeting form ------
         env.reply(ANA, intro[ANA][0], "met 2026-11-05 45m")
@@ -264,10 +290,9 @@ def main():
         t.check(status(env, DORA, "mentor") == "active" and status(env, CID, "mentee") == "matched",
                 "Dora's partnership with Cid goes on",
                 env.sql("SELECT id, role, status FROM participations"))
-        before_q1 = year.since(0)
-        t.check(only(before_q1, subject=GROUP_MEETING) == [],
-                "no group meeting for the fourth quarter of 2026: its day (1 October) came before "
-                "any partnership began", summary(before_q1))
+        t.check(to_whom(year.since(0), GROUP_MEETING) == PARTNERS,
+                "2026-Q4: one announcement each to the four partners, none to Eli, before or "
+                "after he withdrew", summary(only(year.since(0), subject=GROUP_MEETING)))
 
         # -- each quarter's first day; the mid-point between -------------------
         quarter(t, year, "2027-Q1", "2027-01-01T09:00", "2027-01-04T09:00")
@@ -379,10 +404,10 @@ def main():
         everything = year.since(0)
         for subject in (GROUP_MEETING, ENDED):
             sent = to_whom(everything, subject)
-            t.check(all(sent.count(a) == {GROUP_MEETING: 3, ENDED: 1}[subject] for a in PARTNERS)
+            t.check(all(sent.count(a) == {GROUP_MEETING: 4, ENDED: 1}[subject] for a in PARTNERS)
                     and not any(a in sent for a in (ELI, FAY)),
                     "over the year each partner got \"%s\" %s" % (
-                        subject, "three times (Q1, Q2, Q3)" if subject == GROUP_MEETING else "once"),
+                        subject, "four times (2026-Q4 to 2027-Q3)" if subject == GROUP_MEETING else "once"),
                     sent)
         t.check(not any(re.search(r"patient with me|very useful|Ana grew|a good year", body_of(m))
                         for m in env.sent()),
