@@ -683,11 +683,21 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 	time_t due_at = schedule_every_due(s->every, s->day, d->now, &period);
 	struct due_person *people = NULL;
 	size_t n = 0;
+	time_t joined_by = due_at; /* held to the period: who is there by then */
 	int ret = -1;
 
 	if (d->now < due_at || (d->start != 0 && d->now < d->start) ||
 	    (d->end != 0 && due_at > d->end))
 		return 0;
+	/* The period the program starts in is the program's from its start:
+	 * CDSS starts on 1 November with its pairs formed in October, after
+	 * the quarter's day (1 October).  They are its partners when it
+	 * begins, so the step is due to them at the start (and its window,
+	 * for a request's reminders, counts from there): the quarter's group
+	 * meeting is announced on the first working day of the class, not
+	 * skipped because the quarter began before the class did. */
+	if (d->start != 0 && joined_by < d->start)
+		joined_by = d->start;
 	if (s->to == TO_COORDINATORS) {
 		struct template_vars *vars = notice_vars(d->config, d->program);
 		char *key = xasprintf("step=%s:program=%s:%s=%s", s->name, d->program->name,
@@ -721,7 +731,7 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 			struct strvec to = {0};
 			char *key;
 
-			if (g->created_at > due_at || fac == NULL)
+			if (g->created_at > joined_by || fac == NULL)
 				continue;
 			vars = notice_vars(d->config, d->program);
 			due_member_vars(vars, g);
@@ -758,12 +768,12 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 	for (size_t i = 0; i < n; i++) {
 		char *key;
 
-		if (people[i].since > due_at)
+		if (people[i].since > joined_by)
 			continue;
 		key =
 		    xasprintf("step=%s:person=%lld:%s=%s", s->name, (long long)people[i].person_id,
 		              program_period_name(s->every), period.key);
-		ret = due_request(d, s, &people[i], key, due_at, people[i].group_id, 0, error_r);
+		ret = due_request(d, s, &people[i], key, joined_by, people[i].group_id, 0, error_r);
 		free(key);
 		if (ret < 0)
 			goto out;

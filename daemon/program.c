@@ -98,6 +98,22 @@ program_field_bound(const struct program_form *f, enum form_bind b)
 	return NULL;
 }
 
+/* The local midnight of the day t falls on, moved by days calendar days. */
+static time_t
+program_day_start(time_t t, long days)
+{
+	struct tm tm;
+
+	clock_local(t, &tm);
+	return clock_local_midnight(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday + (int)days);
+}
+
+/* Every point is the local midnight of a day, as a date is: "start + 50%"
+ * of a class of an odd number of days falls at noon, and "start + N days"
+ * across a change of daylight saving time at 23:00 or 01:00, and then a
+ * cycle on the point's own day in the morning would not see it due (the
+ * mid-point evaluation would wait until the afternoon, or the day before
+ * at 23:00 would be outside working hours only by luck). */
 time_t
 program_point_time(const struct program_point *pt, time_t start, time_t end)
 {
@@ -108,10 +124,12 @@ program_point_time(const struct program_point *pt, time_t start, time_t end)
 		if (start == 0)
 			return 0;
 		if (pt->percent > 0)
-			return end > start ? start + (end - start) / 100 * pt->percent : 0;
-		return start + pt->offset_days * 86400;
+			return end > start
+			           ? program_day_start(start + (end - start) / 100 * pt->percent, 0)
+			           : 0;
+		return program_day_start(start, pt->offset_days);
 	case POINT_END:
-		return end != 0 ? end + pt->offset_days * 86400 : 0;
+		return end != 0 ? program_day_start(end, pt->offset_days) : 0;
 	}
 	return 0;
 }

@@ -890,8 +890,43 @@ latest_unanswered_meeting(struct wf *wf, int64_t group_id, const char *form, int
 }
 
 /*
+ * The group a request asked about (ref), when the program has completed it
+ * and the sender was one of its members.  A request's window runs past the
+ * end (CDSS asks for the final evaluation 14 days before the end with
+ * reminders for 21 days), so a partner may answer after the end; the
+ * answer is still about their own partnership and is recorded.  A group
+ * ended otherwise (a partner withdrew, the coordinator ended it) is not.
+ */
+static int
+request_group_completed(struct wf *wf, int64_t ref, struct store_group *g_r, bool *found_r,
+                        const char **error_r)
+{
+	struct store_group g;
+	bool found;
+
+	*found_r = false;
+	memset(&g, 0, sizeof(g));
+	if (store_group_get(wf->store, ref, &found, &g, error_r) < 0)
+		return -1;
+	if (found && strcmp(g.program, wf->program->name) == 0 &&
+	    strcmp(g.status, "completed") == 0) {
+		for (size_t k = 0; k < g.nmembers; k++) {
+			if (g.members[k].person_id == wf->person_id) {
+				store_group_clear(g_r);
+				*g_r = g;
+				*found_r = true;
+				return 0;
+			}
+		}
+	}
+	store_group_clear(&g);
+	return 0;
+}
+
+/*
  * An answer form (an evaluation, a survey) from a participant.  Cases:
- *   1. about a group, and the sender is in none: explained, held;
+ *   1. about a group, and the sender is in none (nor answers a request about
+ *      a group of theirs the program's end completed): explained, held;
  *   2. about a meeting, and none is named or waits for their answer (an
  *      evaluation of a meeting that did not happen): explained, held;
  *   3. the form has problems (a missing answer, a scale out of range):
@@ -929,6 +964,9 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 		                     pf->about == ABOUT_GROUP && ref > 0 ? ref
 		                                                         : thread_group(wf->thread),
 		                     &g, &found, error_r) < 0)
+			goto out;
+		if (!found && pf->about == ABOUT_GROUP && ref > 0 && rform != NULL &&
+		    request_group_completed(wf, ref, &g, &found, error_r) < 0)
 			goto out;
 		if (!found) {
 			char *text =
@@ -1166,6 +1204,8 @@ handle_join_form(struct wf *wf, const struct program_form *pf, const struct form
 	struct store_answer a;
 	struct store_answer_value *values = NULL;
 	struct template_vars *vars = NULL;
+	/* xstrndup copies exactly n bytes: at most the name's own (a shorter
+	 * name was read past its end, which ASan reports). */
 	char *name = given != NULL ? xstrndup(given, strnlen(given, NAME_MAX_CHARS)) : NULL,
 	     *summary = NULL;
 	char key[96];
@@ -1296,6 +1336,11 @@ handle_join_form(struct wf *wf, const struct program_form *pf, const struct form
 	template_vars_set(vars, "role_title", role->title);
 	template_vars_set_confidential(vars, "answers", summary);
 	template_vars_set(vars, "status", saved.status);
+	/* Decided at once (a role decided automatically, as CDSS's mentor
+	 * role a graduate joins by answering the offer at the end): the
+	 * acknowledgment says so, not that the coordinator will review it. */
+	if (strcmp(saved.status, "accepted") == 0 || strcmp(saved.status, "active") == 0)
+		template_vars_set(vars, "registered", "yes");
 	if (by_coordinator && strcasecmp(saved.email, wf->from) != 0) {
 		snprintf(key, sizeof(key), "welcome:participation=%lld", (long long)id);
 		if (notice_queue_one(wf->config, wf->store, wf->program, wf->now, key, "welcome",

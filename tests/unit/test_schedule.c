@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "match.h"
+#include "program.h"
 #include "schedule.h"
 
 #include <stdlib.h>
@@ -274,6 +275,34 @@ test_match_suggestions(void **state)
 	match_suggestions_free(&s, n);
 }
 
+/* A point of the program is the local midnight of its day, whatever the
+ * span's length or daylight saving time: CDSS's mid-point (start + 50% of
+ * 271 days) is 2027-03-16 from 00:00, not from noon; end - 14 days and a
+ * start + N days across a change of time are midnights too. */
+static void
+test_program_points_are_midnights(void **state)
+{
+	struct program_point pt;
+	time_t start = at("2026-11-01"), end = at("2027-07-30");
+	const char *error;
+
+	(void)state;
+	assert_int_equal(program_point_parse("start + 50%", &pt, &error), 0);
+	assert_int_equal(program_point_time(&pt, start, end), at("2027-03-16"));
+	assert_int_equal(program_point_parse("end - 14 days", &pt, &error), 0);
+	assert_int_equal(program_point_time(&pt, start, end), at("2027-07-16"));
+	/* 1 November (daylight time) + 150 days: 31 March (standard time
+	 * then daylight time again); 1 July + 150 days crosses into
+	 * standard time: 28 November, not 23:00 on the 27th. */
+	assert_int_equal(program_point_parse("start + 150 days", &pt, &error), 0);
+	assert_int_equal(program_point_time(&pt, start, end), at("2027-03-31"));
+	assert_int_equal(program_point_time(&pt, at("2027-07-01"), at("2028-06-30")),
+	                 at("2027-11-28"));
+	assert_int_equal(program_point_parse("end", &pt, &error), 0);
+	assert_int_equal(program_point_time(&pt, start, end), end);
+	assert_int_equal(program_point_time(&pt, start, 0), 0);
+}
+
 int
 main(void)
 {
@@ -288,6 +317,7 @@ main(void)
 	    cmocka_unit_test(test_done_actions_are_skipped),
 	    cmocka_unit_test(test_digest_only_when_something_waits),
 	    cmocka_unit_test(test_match_suggestions),
+	    cmocka_unit_test(test_program_points_are_midnights),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
