@@ -2220,7 +2220,7 @@ config_convert_field_meta(struct config_loader *ld, cfg_t *fs, struct form_field
 			    ld, config_line_of(ld, fs, "binds"),
 			    "field \"%s\" binds = \"%s\" is unknown; use name, email, "
 			    "supervisor, director, level, division, topics, availability, "
-			    "capacity, date, minutes, topic, facilitator or notes",
+			    "capacity, date, minutes, topic, facilitator, notes or attended",
 			    f->key, binds);
 		else
 			f->bind = (enum form_bind)b;
@@ -2428,6 +2428,14 @@ config_convert_forms(struct config_loader *ld, const struct config *config, cfg_
 			    "form %s reports meetings but no field binds = date; add one, "
 			    "e.g. field \"Meeting date\" { type = date binds = date }",
 			    f->def.name);
+		/* Attendance is recorded per meeting and writer: only an answer
+		 * about a meeting has both. */
+		if (program_field_bound(f, BIND_ATTENDED) != NULL &&
+		    (f->use != FORM_USE_ANSWER || f->about != ABOUT_MEETING))
+			config_problem(ld, config_section_line(ld, fs),
+			               "form %s: binds = attended needs a form about a meeting; "
+			               "add about = \"meeting\" or remove the bind",
+			               f->def.name);
 	}
 	/* m->roles[r] came from the r-th role section: point at its lines. */
 	for (size_t r = 0; r < m->nroles; r++) {

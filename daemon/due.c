@@ -715,7 +715,11 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 			return d->program->model.unit == NULL ? 0 : -1;
 		for (size_t i = 0; i < ng; i++) {
 			const struct store_group *g = &groups[i];
-			long month = schedule_month_index(g->created_at, d->now);
+			/* Turns count from the program's first month, or from the
+			 * group's when it formed later: the first member of the
+			 * introduction's order facilitates the first meeting. */
+			long month = schedule_month_index(
+			    d->start > g->created_at ? d->start : g->created_at, d->now);
 			const struct store_member *fac = groups_facilitator(g, month);
 			struct template_vars *vars;
 			struct strvec to = {0};
@@ -728,6 +732,12 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 			due_topic_vars(d, vars,
 			               d->start != 0 ? schedule_month_index(d->start, d->now)
 			                             : month);
+			if (s->every == PERIOD_MONTH) {
+				char title[32];
+
+				notice_month_title(period.key, title, sizeof(title));
+				template_vars_set(vars, "month", title);
+			}
 			template_vars_set(vars, "facilitator", notice_name(fac->name, fac->email));
 			template_vars_set(vars, "facilitator_email", fac->email);
 			template_vars_setf(vars, "group_id", "%lld", (long long)g->id);
@@ -866,7 +876,8 @@ due_completes(struct due *d, const struct program_step *s, const struct store_gr
  * member of an active group who meets the rule (the form answered, the
  * meetings attended) is completed and receives the certificate of
  * completion as a PDF; the coordinators are told of each.  When the window
- * closes, the coordinators get the list of who did not complete, and why.
+ * closes, the coordinators get the list of who did not complete, and why,
+ * and the groups are completed (nothing more is due for them).
  */
 static int
 due_complete(struct due *d, const struct program_step *s, time_t at, bool closing,
@@ -989,6 +1000,12 @@ due_complete(struct due *d, const struct program_step *s, time_t at, bool closin
 		template_vars_free(&vars);
 		if (ret < 0)
 			goto out;
+		/* The time to complete is over: so are the groups, so that no
+		 * reminder or request follows the program's end. */
+		for (size_t i = 0; i < ng; i++)
+			if (store_group_set_status(d->store, groups[i].id, "completed",
+			                           "the program ended", d->now, error_r) < 0)
+				goto out;
 	}
 	ret = 0;
 out:

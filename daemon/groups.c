@@ -641,14 +641,37 @@ groups_publish(const struct config *config, struct store *store,
 		ret = 0;
 		goto out;
 	}
-	for (size_t i = 0; i < nprop; i++) {
-		if (prop[i].nmembers < (size_t)g->size_min ||
-		    prop[i].nmembers > (size_t)g->size_max) {
+	/* All or nothing: publishing the teams that fit would strand the
+	 * members of one that does not, since only proposed teams can be
+	 * edited. */
+	{
+		size_t bad = 0;
+
+		for (size_t i = 0; i < nprop; i++) {
+			/* A team emptied by moves is no team. */
+			if (prop[i].nmembers == 0 || (prop[i].nmembers >= (size_t)g->size_min &&
+			                              prop[i].nmembers <= (size_t)g->size_max))
+				continue;
 			strbuf_addf(out,
-			            "publish: team %lld has %zu members, outside %d-%d; it stays "
-			            "proposed (move someone, then publish again).\n",
+			            "publish: not done: team %lld has %zu member(s); a team has "
+			            "%d to %d.\n",
 			            (long long)prop[i].id, prop[i].nmembers, g->size_min,
 			            g->size_max);
+			bad++;
+		}
+		if (bad > 0) {
+			strbuf_adds(out,
+			            "  No team was formed and nobody was told. Use \"move ID "
+			            "to team N\" or \"swap ID with ID\", then publish again.\n");
+			ret = 0;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nprop; i++) {
+		if (prop[i].nmembers == 0) {
+			if (store_group_set_status(store, prop[i].id, "discarded", NULL, 0,
+			                           error_r) < 0)
+				goto out;
 			continue;
 		}
 		if (store_group_set_status(store, prop[i].id, "active", NULL, now, error_r) < 0)
@@ -695,14 +718,16 @@ int
 groups_move(struct store *store, const struct config_program *program, int64_t participation,
             int64_t team, const char *line, struct strbuf *out, const char **error_r)
 {
+	const struct program_group *unit = program->model.unit;
 	struct store_participation p;
-	struct store_group g;
+	struct store_group g, src;
 	int64_t from;
 	bool found, gfound;
 	int ret = -1;
 
 	memset(&p, 0, sizeof(p));
 	memset(&g, 0, sizeof(g));
+	memset(&src, 0, sizeof(src));
 	if (store_participation_get(store, participation, &found, &p, error_r) < 0 ||
 	    store_group_get(store, team, &gfound, &g, error_r) < 0)
 		goto out;
@@ -725,6 +750,20 @@ groups_move(struct store *store, const struct config_program *program, int64_t p
 		ret = 0;
 		goto out;
 	}
+	/* A team is never made larger than the program allows: the move is
+	 * refused, and nothing changes. */
+	if (unit != NULL && !unit->pair && g.nmembers + 1 > (size_t)unit->size_max) {
+		strbuf_addf(out,
+		            "%s: not done: team %lld has %zu members, the most a team may have "
+		            "(%d-%d); nothing changed. Move someone out of it first, or \"swap "
+		            "%lld with ID\".\n",
+		            line, (long long)team, g.nmembers, unit->size_min, unit->size_max,
+		            (long long)participation);
+		ret = 0;
+		goto out;
+	}
+	if (from != 0 && store_group_get(store, from, &gfound, &src, error_r) < 0)
+		goto out;
 	if ((from != 0 && store_group_remove_member(store, from, participation, error_r) < 0) ||
 	    store_group_add_member(store, team, participation, p.role, (int)g.nmembers, error_r) <
 	        0)
@@ -732,10 +771,20 @@ groups_move(struct store *store, const struct config_program *program, int64_t p
 	strbuf_addf(out, "%s: #%lld %s moved to team %lld (%zu members now).\n", line,
 	            (long long)participation, notice_name(p.name, p.email), (long long)team,
 	            g.nmembers + 1);
+	/* A team left too small stays proposed until someone joins it; say so
+	 * now rather than at publish. */
+	if (from != 0 && unit != NULL && !unit->pair && src.nmembers > 0 &&
+	    src.nmembers - 1 < (size_t)unit->size_min)
+		strbuf_addf(out,
+		            "  team %lld has %zu member(s) now, fewer than %d: it will not be "
+		            "formed until someone moves into it (or \"move\" its members to "
+		            "other teams).\n",
+		            (long long)from, src.nmembers - 1, unit->size_min);
 	ret = 0;
 out:
 	store_participation_clear(&p);
 	store_group_clear(&g);
+	store_group_clear(&src);
 	return ret;
 }
 
@@ -811,6 +860,22 @@ groups_unmatch(const struct config *config, struct store *store,
 		            "next proposal.\n",
 		            line, (long long)participation, notice_name(p.name, p.email),
 		            (long long)from);
+		{
+			const struct program_group *unit = program->model.unit;
+			struct store_group src;
+			bool sfound;
+
+			memset(&src, 0, sizeof(src));
+			if (store_group_get(store, from, &sfound, &src, error_r) < 0)
+				goto out;
+			if (sfound && unit != NULL && !unit->pair &&
+			    src.nmembers < (size_t)unit->size_min)
+				strbuf_addf(out,
+				            "  team %lld has %zu member(s) now, fewer than %d: it "
+				            "will not be formed until someone moves into it.\n",
+				            (long long)from, src.nmembers, unit->size_min);
+			store_group_clear(&src);
+		}
 		ret = 0;
 		goto out;
 	}

@@ -889,17 +889,55 @@ latest_unanswered_meeting(struct wf *wf, int64_t group_id, const char *form, int
 	return 0;
 }
 
+/* The meeting of group g on date (YYYY-MM-DD), its id in *event_r, or 0;
+ * *date_r (the caller frees it) the date of event when event_r is set. */
+static int
+meeting_of_group(struct wf *wf, int64_t group_id, const char *date, int64_t *event_r, char **date_r,
+                 const char **error_r)
+{
+	struct store_event *events = NULL;
+	size_t n = 0;
+
+	if (store_event_list(wf->store, group_id, "meeting", &events, &n, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (date != NULL && *event_r == 0 && strcmp(events[i].date, date) == 0)
+			*event_r = events[i].id;
+		if (date_r != NULL && *event_r != 0 && events[i].id == *event_r && *date_r == NULL)
+			*date_r = xstrdup(events[i].date);
+	}
+	store_event_list_free(&events, n);
+	return 0;
+}
+
+/* Whether an attended answer says yes: the first choice, a number above 0,
+ * or "yes". */
+static bool
+answer_attended(const struct form_value *v)
+{
+	const struct form_field_def *fd = v->def;
+
+	if (fd->type == FIELD_NUMBER || fd->type == FIELD_SCALE)
+		return v->number > 0;
+	if (fd->choices.n > 0)
+		return str_ieq(fd->choices.v[0], v->value);
+	return str_ieq(v->value, "yes");
+}
+
 /*
  * An answer form (an evaluation, a survey) from a participant.  Cases:
  *   1. about a group, and the sender is in none: explained, held;
- *   2. about a meeting, and none is named or waits for their answer (an
- *      evaluation of a meeting that did not happen): explained, held;
+ *   2. about a meeting, and none is named or waits for their answer, or
+ *      the form's date (binds = date) is no reported meeting of their
+ *      group (an evaluation of a meeting that did not happen): explained,
+ *      held;
  *   3. the form has problems (a missing answer, a scale out of range):
  *      nothing recorded, the sender told what to fix;
  *   4. not proven: waits for the sender's confirming reply;
  *   5. recorded once per message (a replay finds it), with its round and
- *      what it is about, the sender thanked.  The answers are kept and
- *      shown to nobody but who the form's fields allow.
+ *      what it is about, the sender thanked; a field bound to attended
+ *      records whether they attended the meeting.  The answers are kept
+ *      and shown to nobody but who the form's fields allow.
  */
 static int
 handle_answer(struct wf *wf, const struct program_form *pf, const struct form_result *form,
@@ -910,7 +948,7 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 	struct store_answer_value *values = NULL;
 	struct template_vars *vars = wf_vars(wf);
 	struct strbuf out = {0};
-	char *rform = NULL, *round = NULL, *summary = NULL;
+	char *rform = NULL, *round = NULL, *summary = NULL, *event_date = NULL;
 	int64_t ref, event = 0, id;
 	bool found = false, created, sent;
 	long count = 0;
@@ -945,11 +983,36 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 		}
 	}
 	if (pf->about == ABOUT_MEETING) {
-		if (ref > 0 && rform != NULL) {
+		const struct form_field_def *fd = program_field_bound(pf, BIND_DATE);
+		const char *date = fd != NULL ? form_result_value(form, fd->key) : NULL;
+
+		if (date != NULL) {
+			/* The date written wins over the request replied to. */
+			if (meeting_of_group(wf, g.id, date, &event, &event_date, error_r) < 0)
+				goto out;
+			if (event == 0) {
+				char *text = xasprintf(
+				    "There is no reported meeting of your team on %s, so your "
+				    "%s was not recorded. If the team met that day, report the "
+				    "meeting first (reply with \"met %s\"), then send the "
+				    "evaluation again; if the date is wrong, correct it.\n",
+				    date, pf->def.title != NULL ? pf->def.title : pf->def.name,
+				    date);
+
+				ret = wf_explain_held(
+				    wf, "evaluation-problem", "evaluation-recorded", text,
+				    "evaluation of a meeting that was not reported", error_r);
+				free(text);
+				goto out;
+			}
+		} else if (ref > 0 && rform != NULL) {
 			event = ref;
 		} else if (latest_unanswered_meeting(wf, g.id, pf->def.name, &event, error_r) < 0) {
 			goto out;
 		}
+		if (event != 0 && event_date == NULL &&
+		    meeting_of_group(wf, g.id, NULL, &event, &event_date, error_r) < 0)
+			goto out;
 		if (event == 0) {
 			ret = wf_explain_held(
 			    wf, "evaluation-problem", "evaluation-recorded",
@@ -1000,7 +1063,20 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 	    (g.id > 0 && store_answer_count(wf->store, wf->program->name, pf->def.name, NULL, 0,
 	                                    g.id, 0, &count, error_r) < 0))
 		goto out;
-	{
+	if (event > 0 && created) {
+		const struct form_field_def *fa = program_field_bound(pf, BIND_ATTENDED);
+		const struct form_value *v = fa != NULL ? form_result_get(form, fa->key) : NULL;
+
+		if (v != NULL && v->value != NULL &&
+		    store_event_attend(wf->store, event, wf->person_id,
+		                       answer_attended(v) ? "present" : "absent", error_r) < 0)
+			goto out;
+	}
+	if (event_date != NULL) {
+		strbuf_addf(&out, "%s: your %s of the team meeting on %s.\n",
+		            created ? "Recorded" : "Already recorded",
+		            pf->def.title != NULL ? pf->def.title : pf->def.name, event_date);
+	} else {
 		struct strbuf partners = {0};
 
 		for (size_t k = 0; k < g.nmembers; k++)
@@ -1031,6 +1107,7 @@ out:
 	free(values);
 	free(rform);
 	free(round);
+	free(event_date);
 	free(summary);
 	strbuf_free(&out);
 	template_vars_free(&vars);
