@@ -401,6 +401,26 @@ due_cadence(struct due *d, bool first, size_t *ngroups_r, size_t *nactions_r, co
 	in.work_start_hour = d->config->work_start_hour;
 	in.work_end_hour = d->config->work_end_hour;
 	in.work_weekends = d->config->work_weekends;
+	/* Meetings are due within the program's months only: no reminder
+	 * before its start or after its end, and no follow-up of a month that
+	 * ended before the start (teams formed ahead of the first month are
+	 * not behind) or began after the end. */
+	if (d->start != 0 && d->now < d->start)
+		in.reminder_step = NULL;
+	if (d->end != 0 && d->now > d->end + 86400)
+		in.reminder_step = NULL;
+	{
+		struct tm tm;
+		time_t month_start, prev_start;
+
+		clock_local(d->now, &tm);
+		month_start = clock_local_midnight(tm.tm_year + 1900, tm.tm_mon + 1, 1);
+		prev_start = tm.tm_mon == 0 ? clock_local_midnight(tm.tm_year + 1899, 12, 1)
+		                            : clock_local_midnight(tm.tm_year + 1900, tm.tm_mon, 1);
+		if ((d->start != 0 && d->start >= month_start) ||
+		    (d->end != 0 && prev_start > d->end))
+			in.followup_step = NULL;
+	}
 	if (in.reminder_step != NULL)
 		schedule_reminder_key_affixes(in.reminder_step, month, prefix, suffix);
 	if (in.followup_step != NULL) {

@@ -289,8 +289,10 @@ cmd_decide(struct wf *wf, const struct command *cmd, struct strbuf *out, const c
 	if (store_participation_get(wf->store, cmd->id, &found, &app, error_r) < 0)
 		return -1;
 	role = found ? program_role(&wf->program->model, app.role) : NULL;
+	/* A role accepted automatically is still the coordinator's to settle
+	 * while its approvals wait (an approver who never answers). */
 	if (!found || strcmp(app.program, wf->program->name) != 0 || role == NULL ||
-	    role->decided_by != DECIDED_BY_COORDINATOR) {
+	    (role->decided_by != DECIDED_BY_COORDINATOR && strcmp(app.status, "approving") != 0)) {
 		strbuf_addf(out, "%s: there is no application #%ld.\n", cmd->line, cmd->id);
 		ret = 0;
 		goto out;
@@ -317,6 +319,23 @@ cmd_decide(struct wf *wf, const struct command *cmd, struct strbuf *out, const c
 	if (store_participation_set_status(wf->store, app.id, decisions[d].status, cmd->text,
 	                                   wf->now, error_r) < 0)
 		goto out;
+	/* The coordinator decided: approvals still waiting are asked no more. */
+	if (strcmp(app.status, "approving") == 0) {
+		struct store_approval *waiting = NULL;
+		size_t nw = 0;
+
+		if (store_approval_list(wf->store, NULL, app.id, "waiting", &waiting, &nw,
+		                        error_r) < 0)
+			goto out;
+		for (size_t i = 0; i < nw; i++)
+			if (store_approval_decide(wf->store, waiting[i].id, "settled",
+			                          "decided by the coordinator", wf->row, wf->now,
+			                          error_r) < 0) {
+				store_approval_list_free(&waiting, nw);
+				goto out;
+			}
+		store_approval_list_free(&waiting, nw);
+	}
 	vars = wf_vars(wf);
 	template_vars_set(vars, "name", notice_name(app.name, app.email));
 	template_vars_setf(vars, "application_id", "%lld", (long long)app.id);
