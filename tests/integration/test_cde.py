@@ -23,6 +23,7 @@ evaluation for a meeting that did not happen; a meeting report from
 someone in no team.  Evaluation content reaches nobody; nothing is sent
 twice."""
 
+import datetime
 import os
 import re
 import sys
@@ -107,6 +108,14 @@ def teams(env, st):
             "ORDER BY g.id, m.position, m.rowid", st):
         out.setdefault(gid, []).append(email.split("@")[0])
     return out
+
+
+def text_of(msg):
+    """The text part of a message with attachments."""
+    for part in msg["parsed"].walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_content()
+    return ""
 
 
 def pdf_of(msg):
@@ -399,6 +408,158 @@ def months(t, env, act):
     return t1, t2
 
 
+def weekday_on_or_after(day):
+    d = datetime.date.fromisoformat(day)
+    while d.weekday() >= 5:
+        d += datetime.timedelta(days=1)
+    return d.isoformat()
+
+
+EVAL = "Attended: %s\nReading done: all\nDiscussion: 4\nTeam participation: 5\nComments: %s\n"
+FINAL = ("Overall, the program was useful: 5\nMy team worked well together: 4\n"
+         "What should change: %s\n")
+CLUSTERS = ["Fostering a Team Environment", "Creating Organizational Transformation",
+            "Maximizing Performance Results", "Building Trust and Accountability",
+            "Promoting a High Performance Culture", "Building Coalitions"]
+
+
+def later_months(t, env, act, t1, t2):
+    """March to July: turns, meetings, evaluations (Cara misses two
+    meetings); the follow-up of February names the team that did not meet."""
+    name = {p[0]: p[1] for p in PEOPLE}
+    cara = act[t1][2]
+    for i, month in enumerate(("2027-03", "2027-04", "2027-05", "2027-06", "2027-07"), start=1):
+        day1 = weekday_on_or_after(month + "-01")
+        env.run(day1 + "T09:00")
+        mail = env.new_mail()
+        topic = only(mail, kind="month")
+        t.check(to_all(topic) == sorted(addr(k) for g in (t1, t2) for k in act[g])
+                and all(CLUSTERS[i] in m["parsed"]["Subject"] for m in topic),
+                "%s: each member gets cluster %d, %s" % (month, i + 1, CLUSTERS[i]),
+                summary(mail))
+        fac = only(mail, kind="facilitator")
+        want = sorted(addr(act[g][i % len(act[g])]) for g in (t1, t2))
+        t.check(to_all(fac) == want,
+                "%s: the facilitator is each team's member number %d in turn (%s)"
+                % (month, i + 1, ", ".join(want)), summary(fac))
+        if i == 1:
+            fu = only(mail, COORDINATOR, subject="team meetings in February")
+            b = body_of(fu[0]) if fu else ""
+            t.check(len(fu) == 1 and "#%d" % t2 in b and "#%d" % t1 not in b
+                    and name[act[t2][0]] in b,
+                    "the follow-up of February names the team with no meeting, not the "
+                    "other", summary(mail) + "\n" + b)
+        by = {recipients(m)[0]: m for m in topic}
+        date = {g: "%s-%02d" % (month, 9 + g % 5) for g in (t1, t2)}
+        # A facilitator reports; in April team 1 uses the meeting form.
+        for g in (t1, t2):
+            f = act[g][i % len(act[g])]
+            if g == t1 and month == "2027-04":
+                env.reply(addr(f), by[addr(f)], "Meeting date: %s\nDuration: 2 hours\n"
+                          "Notes: %s\n" % (date[g], SECRET + "-notes"))
+            else:
+                env.reply(addr(f), by[addr(f)], "met %s 2h" % date[g])
+        # and another member of team 2 reports the same meeting again
+        env.reply(addr(act[t2][(i + 1) % 3]), by[addr(act[t2][(i + 1) % 3])],
+                  "met %s 2h" % date[t2])
+        run = weekday_on_or_after(month + "-14")
+        env.run(run + "T10:00")
+        mail = env.new_mail()
+        evreq = only(mail, kind="evaluation")
+        t.check(to_all(evreq) == sorted(addr(k) for g in (t1, t2) for k in act[g]),
+                "%s: the meetings are recorded once each; every member is asked for the "
+                "evaluation" % month, summary(mail))
+        for m in evreq:
+            who = recipients(m)[0].split("@")[0]
+            absent = who == cara and month in ("2027-04", "2027-05")
+            env.reply(addr(who), m, EVAL % ("no" if absent else "yes", SECRET))
+        env.run(weekday_on_or_after(month + "-16") + "T10:00")
+        mail = env.new_mail()
+        t.check(len(only(mail, kind="evaluation-recorded")) == 7,
+                "%s: each evaluation is recorded and its writer thanked" % month,
+                summary(mail))
+        if month == "2027-07":
+            continue  # completion() goes on from the 19th
+        env.run(weekday_on_or_after(month + "-20") + "T10:00")
+        mail = env.new_mail()
+        t.check(only(mail, kind="reminder") == [] and only(mail, kind="evaluation") == [],
+                "%s: no meeting reminder and no evaluation reminder (all met, all answered)"
+                % month, summary(mail))
+    ev = env.sql("SELECT group_id, count(*) FROM events WHERE program = 'cde' GROUP BY group_id")
+    t.check(sorted(ev) == sorted([(t1, 6), (t2, 5)]),
+            "the database holds 6 meetings of team %d and 5 of team %d" % (t1, t2), ev)
+    t.check(env.sql("SELECT count(*) FROM attendance WHERE status = 'absent'")[0][0] == 2,
+            "Cara's two absences are recorded from her evaluations")
+
+
+def completion(t, env, act, t1, t2):
+    """The final evaluation, certificates, who did not complete."""
+    name = {p[0]: p[1] for p in PEOPLE}
+    cara, gus = act[t1][2], act[t2][2]
+    env.run("2027-07-16T10:00")
+    t.check(only(env.new_mail(), kind="final-evaluation") == [], "not before end - 14 days")
+    env.run("2027-07-19T10:00")
+    mail = env.new_mail()
+    req = only(mail, kind="final-evaluation")
+    members = sorted(addr(k) for g in (t1, t2) for k in act[g])
+    t.check(to_all(req) == members and "Final evaluation" in req[0]["parsed"]["Subject"],
+            "on the first working day from end - 14 days each member is asked for the final "
+            "evaluation", summary(mail))
+    t.check(only(mail, kind="certificate") == [], "no certificate before the final evaluation")
+    for m in req:
+        who = recipients(m)[0].split("@")[0]
+        if who != gus:
+            env.reply(addr(who), m, FINAL % SECRET)
+    env.run("2027-07-20T10:00")
+    mail = env.new_mail()
+    t.check(only(mail, kind="reminder") == [], "July: no meeting reminder on the 20th (all met)",
+            summary(mail))
+    certs = only(mail, kind="certificate")
+    done = sorted(addr(k) for k in (act[t1][0], act[t1][1], act[t1][3], act[t2][0], act[t2][1]))
+    t.check(to_all(certs) == done,
+            "the certificate goes to each member whose final evaluation is in and who "
+            "attended 80% (not Cara, 4 of 6; not Gus, no final evaluation)", summary(mail))
+    if certs:
+        fn, pdf = pdf_of(certs[0])
+        t.check(fn == "certificate-of-completion.pdf" and pdf is not None
+                and pdf.startswith(b"%PDF") and len(pdf) > 1000,
+                "as a PDF attachment", (fn, len(pdf or b"")))
+        b = text_of(certs[0])
+        t.check("Tom Torlakson" in b and "State Superintendent of Public Instruction" in b,
+                "signed by the department head named in the configuration", b)
+    note = only(mail, COORDINATOR, kind="completion")
+    t.check(len(note) == 5 and all("has completed" in m["parsed"]["Subject"] for m in note),
+            "the coordinator is told of each completion", summary(mail))
+    t.check(sorted(k for g in (t1, t2) for k in act[g] if status(env, k) == "completed")
+            == sorted(d.split("@")[0] for d in done), "the five are completed in the database")
+    env.run("2027-07-21T10:00")
+    env.run("2027-07-26T10:00")
+    mail = env.new_mail()
+    rem = only(mail, kind="final-evaluation")
+    t.check(to_all(rem) == [addr(gus)] and only(mail, kind="certificate") == [],
+            "Gus is reminded of the final evaluation; no certificate twice", summary(mail))
+    env.run("2027-08-02T10:00")
+    mail = env.new_mail()
+    fu = only(mail, COORDINATOR, subject="team meetings in July")
+    t.check(len(fu) == 1 and "Every team met" in body_of(fu[0]),
+            "the follow-up of July: every team met", summary(mail))
+    env.run("2027-08-16T10:00")
+    mail = env.new_mail()
+    summ = only(mail, COORDINATOR, kind="completion")
+    b = body_of(summ[0]) if summ else ""
+    t.check(len(summ) == 1 and name[cara] in b and "attendance" in b and name[gus] in b
+            and "final evaluation has not come in" in b,
+            "when the time to complete ends the coordinator gets who did not, and why",
+            summary(mail) + "\n" + b)
+    t.check(env.sql("SELECT DISTINCT status FROM groups WHERE program = 'cde' AND "
+                    "status IN ('active', 'completed')") == [("completed",)],
+            "the teams are completed")
+    for now in ("2027-08-20T10:00", "2027-09-01T10:00", "2027-09-20T10:00"):
+        env.run(now)
+    mail = env.new_mail()
+    t.check(mail == [], "after the end nothing more is sent", summary(mail))
+
+
 def main():
     t = Checker()
     with Env("cde", programs=[CDE_CONF], authserv="mx.test.example") as env:
@@ -410,10 +571,12 @@ def main():
         approvals_timeout_first = digest[0] if digest else None
         act = forming(t, env, approvals_timeout_first)
         approvals_timeout(t, env)
-        months(t, env, act)
+        t1, t2 = months(t, env, act)
+        later_months(t, env, act, t1, t2)
+        completion(t, env, act, t1, t2)
         keys = env.sql("SELECT key, count(*) FROM outbox GROUP BY key HAVING count(*) > 1")
         t.check(keys == [], "no idempotency key twice in the outbox", keys)
-        t.check(not any(SECRET in body_of(m) for m in env.sent()),
+        t.check(not any(SECRET in text_of(m) for m in env.sent()),
                 "what a member writes in an evaluation is mailed to nobody")
     t.finish()
 
