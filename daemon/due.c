@@ -245,6 +245,74 @@ due_member_vars(struct template_vars *vars, const struct store_group *g)
 	strbuf_free(&all);
 }
 
+/* The form members answer about each meeting (an evaluation), or NULL. */
+static const struct program_form *
+due_meeting_form(const struct config_program *program)
+{
+	for (size_t i = 0; i < program->model.nforms; i++)
+		if (program->model.forms[i].use == FORM_USE_ANSWER &&
+		    program->model.forms[i].about == ABOUT_MEETING)
+			return &program->model.forms[i];
+	return NULL;
+}
+
+/* For the coordinators' follow-up of month: per active group, how many of
+ * its members' answers about its meetings of that month are in, and how
+ * many said they were absent.  Counts only: what the answers say stays
+ * with them. */
+static int
+due_answer_counts(struct due *d, const char *month, struct strbuf *out, const char **error_r)
+{
+	const struct program_form *f = due_meeting_form(d->program);
+	const struct program_group *unit = d->program->model.unit;
+	struct store_group *groups = NULL;
+	size_t ng = 0;
+	int ret = -1;
+
+	if (f == NULL || unit == NULL)
+		return 0;
+	if (store_group_list(d->store, d->program->name, unit->name, "active", &groups, &ng,
+	                     error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < ng; i++) {
+		struct store_event *events = NULL;
+		size_t ne = 0;
+		long meetings = 0, answers = 0, absent = 0;
+
+		if (store_event_list(d->store, groups[i].id, "meeting", &events, &ne, error_r) < 0)
+			goto out;
+		for (size_t e = 0; e < ne; e++) {
+			long n = 0;
+
+			if (strncmp(events[e].date, month, 7) != 0)
+				continue;
+			meetings++;
+			if (store_answer_count(d->store, d->program->name, f->def.name, NULL, 0,
+			                       groups[i].id, events[e].id, &n, error_r) < 0) {
+				store_event_list_free(&events, ne);
+				goto out;
+			}
+			answers += n;
+		}
+		store_event_list_free(&events, ne);
+		if (meetings == 0)
+			continue;
+		if (store_event_absences(d->store, groups[i].id, "meeting", month, &absent,
+		                         error_r) < 0)
+			goto out;
+		strbuf_addf(out, "  #%lld: %ld of %ld %s(s) in for %ld meeting(s)",
+		            (long long)groups[i].id, answers, meetings * (long)groups[i].nmembers,
+		            f->def.title != NULL ? f->def.title : f->def.name, meetings);
+		if (absent > 0)
+			strbuf_addf(out, "; %ld absence(s)", absent);
+		strbuf_adds(out, "\n");
+	}
+	ret = 0;
+out:
+	store_group_list_free(&groups, ng);
+	return ret;
+}
+
 static int
 due_cadence_action(struct due *d, const struct schedule_action *a,
                    const struct schedule_match *counts, size_t ncounts, const char **error_r)
@@ -313,6 +381,16 @@ due_cadence_action(struct due *d, const struct schedule_action *a,
 		store_group_clear(&g);
 	}
 	template_vars_set(vars, "below", strbuf_str(&sb));
+	{
+		struct strbuf answered = {0};
+
+		if (due_answer_counts(d, a->period, &answered, error_r) < 0) {
+			strbuf_free(&answered);
+			goto out;
+		}
+		template_vars_set(vars, "evaluations", strbuf_str(&answered));
+		strbuf_free(&answered);
+	}
 	template_vars_setf(vars, "below_count", "%zu", a->nbelow);
 	template_vars_setf(vars, "partnership_count", "%zu", a->neligible);
 	ret = notice_queue(d->config, d->store, d->program, d->now, a->key, "followup",

@@ -26,6 +26,8 @@ twice."""
 import datetime
 import os
 import re
+import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
@@ -445,10 +447,18 @@ def later_months(t, env, act, t1, t2):
         if i == 1:
             fu = only(mail, COORDINATOR, subject="team meetings in February")
             b = body_of(fu[0]) if fu else ""
-            t.check(len(fu) == 1 and "#%d" % t2 in b and "#%d" % t1 not in b
+            t.check(len(fu) == 1 and "#%d " % t2 in b and "#%d " % t1 not in b
                     and name[act[t2][0]] in b,
                     "the follow-up of February names the team with no meeting, not the "
                     "other", summary(mail) + "\n" + b)
+            t.check("#%d: 4 of 4 Meeting evaluation(s) in for 1 meeting(s)" % t1 in b
+                    and SECRET not in b,
+                    "and the count of team %d's evaluations of February" % t1, b)
+        if i == 3:
+            fu = only(mail, COORDINATOR, subject="team meetings in April")
+            b = body_of(fu[0]) if fu else ""
+            t.check("#%d: 4 of 4 Meeting evaluation(s) in for 1 meeting(s); 1 absence(s)"
+                    % t1 in b, "the April follow-up counts Cara's absence", b)
         by = {recipients(m)[0]: m for m in topic}
         date = {g: "%s-%02d" % (month, 9 + g % 5) for g in (t1, t2)}
         # A facilitator reports; in April team 1 uses the meeting form.
@@ -524,6 +534,12 @@ def completion(t, env, act, t1, t2):
         t.check(fn == "certificate-of-completion.pdf" and pdf is not None
                 and pdf.startswith(b"%PDF") and len(pdf) > 1000,
                 "as a PDF attachment", (fn, len(pdf or b"")))
+        if shutil.which("pdftotext") and pdf:
+            txt = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True).stdout
+            who = name[recipients(certs[0])[0].split("@")[0]]
+            t.check(b"Tom Torlakson" in txt and who.encode() in txt
+                    and b"CDE Peer Coaching Program" in txt,
+                    "the PDF names the member, the program and the signer", txt)
         b = text_of(certs[0])
         t.check("Tom Torlakson" in b and "State Superintendent of Public Instruction" in b,
                 "signed by the department head named in the configuration", b)
@@ -541,8 +557,12 @@ def completion(t, env, act, t1, t2):
     env.run("2027-08-02T10:00")
     mail = env.new_mail()
     fu = only(mail, COORDINATOR, subject="team meetings in July")
-    t.check(len(fu) == 1 and "Every team met" in body_of(fu[0]),
+    b = body_of(fu[0]) if fu else ""
+    t.check(len(fu) == 1 and "Every team met" in b,
             "the follow-up of July: every team met", summary(mail))
+    t.check("#%d: 4 of 4 Meeting evaluation(s) in for 1 meeting(s)" % t1 in b
+            and "#%d: 3 of 3" % t2 in b and SECRET not in b,
+            "with the count of evaluations per team, not what they say", b)
     env.run("2027-08-16T10:00")
     mail = env.new_mail()
     summ = only(mail, COORDINATOR, kind="completion")
