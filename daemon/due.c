@@ -836,8 +836,11 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 				notice_month_title(period.key, title, sizeof(title));
 				template_vars_set(vars, "month", title);
 			}
-			template_vars_set(vars, "facilitator", notice_name(fac->name, fac->email));
-			template_vars_set(vars, "facilitator_email", fac->email);
+			if (d->program->model.unit->rotate_facilitator) {
+				template_vars_set(vars, "facilitator",
+				                  notice_name(fac->name, fac->email));
+				template_vars_set(vars, "facilitator_email", fac->email);
+			}
 			template_vars_setf(vars, "group_id", "%lld", (long long)g->id);
 			if (s->to == TO_FACILITATOR)
 				strvec_push(&to, fac->email);

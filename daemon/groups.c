@@ -572,7 +572,8 @@ groups_introduce_team(const struct config *config, struct store *store,
 	}
 	template_vars_setf(vars, "group_id", "%lld", (long long)g->id);
 	template_vars_set(vars, "members", strbuf_str(&members));
-	template_vars_set(vars, "facilitators", strbuf_str(&order));
+	if (program->model.unit != NULL && program->model.unit->rotate_facilitator)
+		template_vars_set(vars, "facilitators", strbuf_str(&order));
 	template_vars_set(vars, "reason", g->reason);
 	if (program->model.ntopics > 0)
 		template_vars_set(vars, "first_topic", program->model.topics[0].title);

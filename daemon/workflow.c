@@ -13,6 +13,7 @@
 #include "origin.h"
 #include "outbox.h"
 #include "reply.h"
+#include "schedule.h"
 #include "template.h"
 #include "trust.h"
 
@@ -668,6 +669,37 @@ thread_group(const struct store_outbox *thread)
 	           : 0;
 }
 
+/* What a team's meeting on date was about, when the report does not say:
+ * the facilitator whose turn it was (rotate_facilitator) and the month's
+ * topic, both counted from the program's first month (or the group's, when
+ * it formed later), as the monthly mail announced them. */
+static void
+meeting_turn(struct wf *wf, const struct store_group *g, const char *date, int64_t *facilitator_r,
+             const char **topic_r)
+{
+	const struct program_group *unit = wf->program->model.unit;
+	time_t start, end, t;
+	int y, m, d;
+	long month;
+
+	*facilitator_r = 0;
+	*topic_r = NULL;
+	if (date == NULL || sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return;
+	notice_program_span(wf->program, &start, &end);
+	t = clock_local_midnight(y, m, d);
+	if (unit != NULL && unit->rotate_facilitator) {
+		const struct store_member *fac = groups_facilitator(
+		    g, schedule_month_index(start > g->created_at ? start : g->created_at, t));
+
+		if (fac != NULL)
+			*facilitator_r = fac->person_id;
+	}
+	month = start != 0 ? schedule_month_index(start, t) : -1;
+	if (start != 0 && t >= start && month >= 0 && (size_t)month < wf->program->model.ntopics)
+		*topic_r = wf->program->model.topics[month].title;
+}
+
 /*
  * Meeting reports ("met 2026-11-20 2h" lines, or the program's meeting
  * form).  Cases:
@@ -737,6 +769,13 @@ record_meetings(struct wf *wf, const struct command_list *cmds, const struct for
 		}
 		if (date == NULL)
 			continue;
+		{
+			const char *topic = NULL;
+
+			meeting_turn(wf, &g, date, &e.facilitator_id, &topic);
+			if (e.topic == NULL)
+				e.topic = (char *)topic;
+		}
 		e.program = (char *)wf->program->name;
 		e.group_id = g.id;
 		e.kind = (char *)"meeting";

@@ -500,6 +500,18 @@ def later_months(t, env, act, t1, t2):
             "the database holds 6 meetings of team %d and 5 of team %d" % (t1, t2), ev)
     t.check(env.sql("SELECT count(*) FROM attendance WHERE status = 'absent'")[0][0] == 2,
             "Cara's two absences are recorded from her evaluations")
+    rows = env.sql("SELECT e.group_id, e.date, e.topic, p.email FROM events e "
+                   "LEFT JOIN people p ON p.id = e.facilitator_id WHERE e.program = 'cde' "
+                   "ORDER BY e.group_id, e.date")
+    want = []
+    for g in (t1, t2):
+        for i in range(6):
+            if g == t2 and i == 0:
+                continue  # team 2 did not meet in February
+            want.append((g, CLUSTERS[i], addr(act[g][i % len(act[g])])))
+    t.check([(r[0], r[2], r[3]) for r in rows] == want,
+            "each meeting is recorded with the month's cluster and the facilitator whose "
+            "turn it was", rows)
 
 
 def completion(t, env, act, t1, t2):

@@ -653,6 +653,22 @@ test_semantic_errors(void **state)
 	     " form application { field \"N\" { } }\n step s { at = \"middle\" to = \"group\" } "
 	     "}\n",
 	     "20: "},
+	    /* Attendance is per meeting: only an answer about one records it. */
+	    {"program p { role m { form = \"application\" }\n"
+	     " form application { field \"N\" { } }\n form survey {\n field \"Here\" { binds = "
+	     "attended } } }\n",
+	     "21: form survey: binds = attended needs a form about a meeting"},
+	    /* A facilitator needs turns; pairs have none. */
+	    {"program p { unit = \"team\" role m { form = \"application\" }\n"
+	     " group team { members = {\"m\"} size = \"3-5\" }\n"
+	     " form application { field \"N\" { } }\n step f { every = \"month\"\n"
+	     " to = \"facilitator\" template = \"x\" } }\n",
+	     "21: step f writes to the facilitator, but group team has none; add "
+	     "rotate_facilitator = true"},
+	    {"program p { unit = \"pair\" role m { form = \"application\" } role n { }\n"
+	     " group pair { members = {\"m\", \"n\"}\n rotate_facilitator = true }\n"
+	     " form application { field \"N\" { } } }\n",
+	     "20: group pair is a pair: partners have no facilitator"},
 	};
 
 	(void)state;
@@ -870,7 +886,8 @@ test_parse_error_causes(void **state)
 	    /* A list without its }. */
 	    {"trusted_authserv_id = {\"mx.example.org\"\n" /* 18 */
 	     "max_auto_replies_per_day = 3\n"
-	     "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	     "program p { role m { form = \"application\" } form application { field \"N\" { } } "
+	     "}\n",
 	     "18: the list trusted_authserv_id = { ... } starting here is not closed", NULL},
 	    /* An unquoted value with spaces. */
 	    {"program p {\n"                      /* 18 */
@@ -884,13 +901,15 @@ test_parse_error_causes(void **state)
 	     "18: title = Two Words: a value with spaces", NULL},
 	    /* A key of another section. */
 	    {"mailbox = \"Archive\"\n" /* 18 */
-	     "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	     "program p { role m { form = \"application\" } form application { field \"N\" { } } "
+	     "}\n",
 	     "18: 'mailbox' is not a key here; it belongs inside imap { ... }", NULL},
 	    /* A top-level key written inside a section. */
 	    {"coordinator {\n"         /* 18 */
 	     "\tdatabase = \"x.db\"\n" /* 19 */
 	     "}\n"
-	     "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	     "program p { role m { form = \"application\" } form application { field \"N\" { } } "
+	     "}\n",
 	     "19: 'database' is not a key of section coordinator { ... }; it belongs to the top "
 	     "level",
 	     NULL},
@@ -983,7 +1002,8 @@ test_templates_where(void **state)
 
 	(void)state;
 	assert_null(load_text("templates = \"tpl\"\n" /* 18 */
-	                      "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	                      "program p { role m { form = \"application\" } form application { "
+	                      "field \"N\" { } } }\n",
 	                      &config, &path));
 	want = xasprintf("%s:18", path);
 	assert_string_equal(config->templates_where, want);
