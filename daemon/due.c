@@ -1248,6 +1248,18 @@ due_approvals(struct due *d, const char **error_r)
 		memset(&p, 0, sizeof(p));
 		if (store_participation_get(d->store, a->participation_id, &found, &p, error_r) < 0)
 			goto out;
+		/* The application was decided meanwhile (another approver said no,
+		 * the coordinator decided, the applicant withdrew): nobody is
+		 * asked again. */
+		if (found && strcmp(p.status, "approving") != 0) {
+			ret = store_approval_decide(d->store, a->id, "settled",
+			                            "the application was decided", 0, d->now,
+			                            error_r);
+			store_participation_clear(&p);
+			if (ret < 0)
+				goto out;
+			continue;
+		}
 		role = found ? program_role(&d->program->model, p.role) : NULL;
 		if (role == NULL || role->approval_days <= 0) {
 			store_participation_clear(&p);

@@ -1558,6 +1558,7 @@ handle_approval_reply(struct wf *wf, bool *handled_r, const char **error_r)
 	vars = wf_vars(wf);
 	template_vars_set(vars, "name", notice_name(p.name, p.email));
 	template_vars_set(vars, "approver", ap.approver);
+	template_vars_setf(vars, "application_id", "%lld", (long long)p.id);
 	if (strcmp(ap.status, "waiting") != 0) {
 		template_vars_setf(vars, "outcome", "already %s", ap.status);
 		if (wf_answer(wf, "approval-thanks", "approval-thanks", vars, &sent, error_r) < 0)

@@ -138,6 +138,9 @@ def intake(t, env):
         env.deliver(addr(key), "Peer coaching application",
                     application(key, name, division, level, interests), to=PC,
                     authenticated=True, name=name)
+    env.deliver(addr("kim"), "application", application(
+        "kim", "Kim Tran", "Legal", "Lead", "Communication, Ethics and Integrity"), to=PC,
+        authenticated=True)
     env.deliver(addr("ivan"), "application", application(
         "ivan", "Ivan Roe", "Curriculum", "Lead", "Communication", with_director=False),
         to=PC, authenticated=True)
@@ -145,15 +148,16 @@ def intake(t, env):
     env.run("2027-01-04T10:00")
     mail = env.new_mail()
     acks = only(mail, subject="received", kind="ack")
-    t.check(to_all(acks) == sorted(addr(p[0]) for p in PEOPLE),
-            "each of the 8 applicants gets one acknowledgement", summary(mail))
+    t.check(to_all(acks) == sorted([addr(p[0]) for p in PEOPLE] + [addr("kim")]),
+            "each of the 9 applicants gets one acknowledgement", summary(mail))
     if acks:
         b = body_of(acks[0])
         t.check("CDE Peer Coaching Program" in acks[0]["parsed"]["Subject"]
                 and "manager and your Division Director are now asked" in b,
                 "the acknowledgement is the program's own text (templates/cde/)", b)
     reqs = only(mail, kind="approval-request")
-    want = sorted([mgr(p[0]) for p in PEOPLE] + [director(p[2]) for p in PEOPLE])
+    want = sorted([mgr(p[0]) for p in PEOPLE] + [director(p[2]) for p in PEOPLE]
+                  + [mgr("kim"), director("Legal")])
     t.check(to_all(reqs) == want,
             "each applicant's manager and Division Director are asked to agree, one email "
             "each (a Director of two applicants gets two)", summary(reqs))
@@ -161,7 +165,7 @@ def intake(t, env):
                 "Team Leadership" not in body_of(m) for m in reqs),
             "the approvers are not shown the applicant's interests")
     t.check(env.sql("SELECT count(*) FROM participations WHERE program = 'cde' "
-                    "AND status = 'approving'")[0][0] == 8, "8 applications wait for approvals")
+                    "AND status = 'approving'")[0][0] == 9, "9 applications wait for approvals")
     bad = only(mail, addr("ivan"))
     t.check(len(bad) == 1 and "Division Director email" in body_of(bad[0])
             and pid(env, "ivan") is None,
@@ -177,7 +181,9 @@ def intake(t, env):
     for m in reqs:
         by_rcpt.setdefault(recipients(m)[0], []).append(m)
 
-    # -- Tuesday 5 January: everyone agrees, except Hana's Director ----------
+    # -- Tuesday 5 January: everyone agrees, except Hana's Director and Kim's
+    # manager, who refuses ----------------------------------------------------
+    env.reply(mgr("kim"), by_rcpt[mgr("kim")][0], "No, not this year: we are short-staffed.")
     for key, name, division, level, interests in PEOPLE:
         env.reply(mgr(key), by_rcpt[mgr(key)][0], "Yes, agreed.")
     for key, name, division, level, interests in PEOPLE:
@@ -193,11 +199,20 @@ def intake(t, env):
             and status(env, "hana") == "approving",
             "with both agreements the seven are accepted; Hana still waits for her Director",
             [(p[0], status(env, p[0])) for p in PEOPLE])
-    res = only(mail, kind="approval-result")
+    res = [m for m in only(mail, kind="approval-result") if "approved" in
+           m["parsed"]["Subject"] and "not approved" not in m["parsed"]["Subject"]]
     t.check(to_all(res) == sorted(addr(k) for k in accepted),
             "each accepted applicant is told once", summary(mail))
-    t.check(len(only(mail, kind="approval-thanks")) == 15,
-            "each of the 15 answers is acknowledged", summary(mail))
+    t.check(len(only(mail, kind="approval-thanks")) == 16,
+            "each of the 16 answers is acknowledged", summary(mail))
+    kim = only(mail, addr("kim"))
+    t.check(status(env, "kim") == "declined" and len(kim) == 1
+            and "was not approved" in kim[0]["parsed"]["Subject"],
+            "Kim's manager says no: her application is declined and she is told", summary(mail))
+    refused = only(mail, COORDINATOR, kind="approval-refused")
+    t.check(len(refused) == 1 and "Kim Tran" in body_of(refused[0])
+            and "short-staffed" not in body_of(refused[0]),
+            "the coordinator is told, without the manager's words", summary(mail))
     return mail
 
 
@@ -211,8 +226,12 @@ def approvals_timeout(t, env):
         seen += env.new_mail()
     rem = only(seen, kind="approval-reminder")
     t.check(to_all(rem) == [director("Nutrition")] * 2,
-            "Hana's Director is reminded twice (days 5 and 10), once each; nobody else",
-            summary(seen))
+            "Hana's Director is reminded twice (days 5 and 10), once each; nobody else "
+            "(not Kim's Director: her application was decided)", summary(seen))
+    t.check(env.sql("SELECT a.status FROM approvals a JOIN participations p ON "
+                    "p.id = a.participation_id WHERE a.approver = 'director' AND p.id = ?",
+                    pid(env, "kim")) == [("settled",)],
+            "Kim's Director's request is settled, not left waiting")
     env.run("2027-01-19T10:00")
     mail = env.new_mail()
     exp = only(mail, COORDINATOR, kind="approval-expired")
