@@ -633,10 +633,15 @@ due_audience(struct due *d, const struct program_step *s, struct due_person **li
 			                             s->to == TO_ROLE ? s->role : NULL,
 			                             taking_part[st], &ps, &np, error_r) < 0)
 				goto out;
-			for (size_t i = 0; i < np; i++)
+			for (size_t i = 0; i < np; i++) {
+				/* Supervisors and directors are recorded as people of
+				 * the program, but take no part in it. */
+				if (program_role(&d->program->model, ps[i].role) == NULL)
+					continue;
 				due_people_push(&list, &n, ps[i].person_id, ps[i].id, 0,
 				                ps[i].email, ps[i].name, ps[i].role,
 				                ps[i].created_at);
+			}
 			store_participation_list_free(&ps, np);
 		}
 	}

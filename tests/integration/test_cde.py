@@ -611,6 +611,30 @@ def completion(t, env, act, t1, t2):
     t.check(mail == [], "after the end nothing more is sent", summary(mail))
 
 
+def with_cdss(t):
+    """CDSS and CDE in one daemon: each address reaches its program, each
+    with its own forms and texts."""
+    cdss = os.path.join(SOURCE_DIR, "conf/programs/cdss.conf")
+    with Env("cde2", programs=[cdss, CDE_CONF], authserv="mx.test.example") as env:
+        env.deliver(addr("alma"), "application", application(*PEOPLE[0][:2], PEOPLE[0][2],
+                                                              PEOPLE[0][3], PEOPLE[0][4]),
+                    to=PC, authenticated=True)
+        env.deliver(addr("zoe"), "question", "How do I join?", to=PC)
+        env.deliver(addr("yan"), "question", "How do I join?")  # to mentoring@
+        env.run("2027-01-04T10:00")
+        mail = env.new_mail()
+        t.check(env.sql("SELECT program, role, status FROM participations "
+                        "WHERE role NOT IN ('supervisor', 'director')")
+                == [("cde", "member", "approving")],
+                "with CDSS first, an application to peercoaching@ is CDE's",
+                env.sql("SELECT program, role, status FROM participations"))
+        z, y = only(mail, addr("zoe")), only(mail, addr("yan"))
+        t.check(len(z) == 1 and "Experience level" in body_of(z[0])
+                and len(y) == 1 and "Developmental needs" in body_of(y[0])
+                and "Experience level" not in body_of(y[0]),
+                "each address answers with its own program's form", summary(mail))
+
+
 def main():
     t = Checker()
     with Env("cde", programs=[CDE_CONF], authserv="mx.test.example") as env:
@@ -629,6 +653,7 @@ def main():
         t.check(keys == [], "no idempotency key twice in the outbox", keys)
         t.check(not any(SECRET in text_of(m) for m in env.sent()),
                 "what a member writes in an evaluation is mailed to nobody")
+    with_cdss(t)
     t.finish()
 
 
