@@ -1014,8 +1014,10 @@ groups_leave(const struct config *config, struct store *store, const struct conf
 			        ? "yes"
 			        : NULL);
 			template_vars_set(vars, "team_goes_on", ends ? NULL : "yes");
-			snprintf(key, sizeof(key), "partner-withdrew:group=%lld:person=%lld",
-			         (long long)g->id, (long long)who->person_id);
+			/* One key per member told: a team has several. */
+			snprintf(
+			    key, sizeof(key), "partner-withdrew:group=%lld:person=%lld:to=%lld",
+			    (long long)g->id, (long long)who->person_id, (long long)m->person_id);
 			if (notice_queue_one(config, store, program, now, key, "partner-withdrew",
 			                     m->email, "group", g->id, "partner-withdrew", vars,
 			                     AUDIENCE_PARTICIPANT, error_r) < 0)
@@ -1027,6 +1029,17 @@ groups_leave(const struct config *config, struct store *store, const struct conf
 			                ? "; can be matched again"
 			                : "");
 		}
+		/* A team left below its size goes on, but the coordinators should
+		 * know: they may end it ("end ID") so its members are grouped
+		 * again. */
+		if (!ends && program->model.unit != NULL && !program->model.unit->pair &&
+		    g->nmembers - 1 < (size_t)program->model.unit->size_min)
+			strbuf_addf(out,
+			            "  team #%lld has %zu members now, fewer than %d: it goes on; "
+			            "\"end %lld\" ends it, and its members wait for the next "
+			            "proposal\n",
+			            (long long)g->id, g->nmembers - 1,
+			            program->model.unit->size_min, (long long)g->id);
 	}
 	ret = 0;
 out:

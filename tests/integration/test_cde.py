@@ -635,6 +635,54 @@ def with_cdss(t):
                 "each address answers with its own program's form", summary(mail))
 
 
+def withdrawal(t):
+    """A member leaves a team of 3: the team goes on with 2, the others and
+    the coordinator are told; the coordinator ends it by reply and its
+    members wait for the next teams."""
+    trio = PEOPLE[:3]
+    with Env("cde3", programs=[CDE_CONF], authserv="mx.test.example") as env:
+        for key, name, division, level, interests in trio:
+            env.deliver(addr(key), "application",
+                        application(key, name, division, level, interests), to=PC,
+                        authenticated=True, name=name)
+        env.run("2027-01-04T10:00")
+        for m in only(env.new_mail(), kind="approval-request"):
+            env.reply(recipients(m)[0], m, "yes")
+        env.run("2027-01-05T10:00")
+        digest = only(env.new_mail(), COORDINATOR, kind="digest")
+        env.reply(COORDINATOR, digest[0], "publish")
+        env.run("2027-01-05T11:00")
+        intro = {recipients(m)[0]: m for m in only(env.new_mail(), kind="introduction")}
+        team = list(teams(env, "active"))
+        t.check(len(team) == 1 and len(intro) == 3, "a team of three is formed", intro)
+        cara = addr(trio[2][0])
+        env.reply(cara, intro[cara], "withdraw I am moving to another department")
+        env.run("2027-01-06T10:00")
+        mail = env.new_mail()
+        told = only(mail, subject="a member has left your team")
+        t.check(to_all(told) == sorted(addr(k[0]) for k in trio[:2])
+                and "goes on" in body_of(told[0]),
+                "the two others are told their team goes on", summary(mail))
+        note = only(mail, COORDINATOR, kind="withdrawal")
+        b = body_of(note[0]) if note else ""
+        t.check("team #%d has 2 members now, fewer than 3" % team[0] in b
+                and "end %d" % team[0] in b,
+                "the coordinator is told the team has 2 members and how to end it",
+                summary(mail) + "\n" + b)
+        t.check(teams(env, "active") == {team[0]: [k[0] for k in trio[:2]]}
+                and status(env, trio[2][0]) == "withdrawn",
+                "the database: the team goes on with two, Cara withdrawn")
+        env.reply(COORDINATOR, note[0], "end %d too small after a withdrawal" % team[0])
+        env.run("2027-01-06T11:00")
+        mail = env.new_mail()
+        ended = only(mail, subject="team #%d has ended" % team[0])
+        t.check(to_all(ended) == sorted(addr(k[0]) for k in trio[:2])
+                and teams(env, "active") == {}
+                and [status(env, k[0]) for k in trio[:2]] == ["accepted", "accepted"],
+                "ended by reply: its members are told and wait for the next teams",
+                summary(mail))
+
+
 def main():
     t = Checker()
     with Env("cde", programs=[CDE_CONF], authserv="mx.test.example") as env:
@@ -654,6 +702,7 @@ def main():
         t.check(not any(SECRET in text_of(m) for m in env.sent()),
                 "what a member writes in an evaluation is mailed to nobody")
     with_cdss(t)
+    withdrawal(t)
     t.finish()
 
 
