@@ -466,7 +466,7 @@ groups_propose_teams(const struct config *config, struct store *store,
 	struct match_person *people = NULL;
 	struct match_teams *teams = NULL;
 	struct store_id_pair *seen = NULL;
-	size_t nwaiting = 0, nprop = 0, nseen = 0;
+	size_t nwaiting = 0, nprop = 0, nseen = 0, ncands = 0;
 	int ret = -1;
 
 	(void)config;
@@ -481,6 +481,8 @@ groups_propose_teams(const struct config *config, struct store *store,
 	if (nprop == 0 && nwaiting >= (size_t)g->size_min) {
 		struct match_team_rules rules;
 
+		/* nwaiting changes below, when the waiting are listed again. */
+		ncands = nwaiting;
 		cands = xcalloc(nwaiting, sizeof(*cands));
 		people = xcalloc(nwaiting, sizeof(*people));
 		for (size_t i = 0; i < nwaiting; i++) {
@@ -545,7 +547,7 @@ out:
 	match_teams_free(&teams);
 	free(seen);
 	free(people);
-	groups_candidates_free(cands, cands != NULL ? nwaiting : 0);
+	groups_candidates_free(cands, ncands);
 	store_group_list_free(&prop, nprop);
 	store_participation_list_free(&waiting, nwaiting);
 	return ret;
