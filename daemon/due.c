@@ -424,7 +424,21 @@ due_waiting(struct due *d, long *count_r, const char **error_r)
 		                              "accepted", &accepted, error_r) < 0)
 			return -1;
 		store_group_list_free(&prop, nprop);
-		/* Accepted members not in a team yet are what waits. */
+		/* Accepted members not in a team yet are what waits: when there is
+		 * a proposal, enough of them for a team, or a formed team with room
+		 * (someone approved late). */
+		if (accepted > 0 && nprop == 0 && accepted < unit->size_min) {
+			struct store_group *act = NULL;
+			size_t nact = 0;
+
+			if (store_group_list(d->store, d->program->name, unit->name, "active", &act,
+			                     &nact, error_r) < 0)
+				return -1;
+			for (size_t i = 0; i < nact; i++)
+				if (act[i].nmembers < (size_t)unit->size_max)
+					nprop++;
+			store_group_list_free(&act, nact);
+		}
 		if (nprop > 0 || accepted >= unit->size_min)
 			n += accepted;
 	} else if (unit != NULL) {

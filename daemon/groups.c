@@ -542,6 +542,23 @@ groups_propose_teams(const struct config *config, struct store *store,
 		            notice_name(waiting[i].name, waiting[i].email),
 		            nprop == 0 ? " (too few accepted to form a team)"
 		                       : " (\"move ID to team N\", or \"propose\" to start over)");
+	/* Formed teams with room take who waits ("move ID to team N"). */
+	if (nwaiting > 0 && nprop == 0) {
+		struct store_group *act = NULL;
+		size_t nact = 0;
+
+		if (store_group_list(store, program->name, g->name, "active", &act, &nact,
+		                     error_r) < 0)
+			goto out;
+		for (size_t i = 0; i < nact; i++)
+			if (act[i].nmembers < (size_t)g->size_max)
+				strbuf_addf(
+				    out,
+				    "  team %lld is formed and has room (%zu members): \"move "
+				    "ID to team %lld\" adds someone to it\n",
+				    (long long)act[i].id, act[i].nmembers, (long long)act[i].id);
+		store_group_list_free(&act, nact);
+	}
 	ret = 0;
 out:
 	match_teams_free(&teams);
@@ -553,10 +570,13 @@ out:
 	return ret;
 }
 
+/* Introduces team g to its members; joined: the participation that has
+ * just joined an active team (each member gets the team as it now is), or
+ * 0 at publish. */
 static int
 groups_introduce_team(const struct config *config, struct store *store,
-                      const struct config_program *program, const struct store_group *g, time_t now,
-                      const char **error_r)
+                      const struct config_program *program, const struct store_group *g,
+                      int64_t joined, time_t now, const char **error_r)
 {
 	struct template_vars *vars = notice_vars(config, program);
 	struct strbuf members = {0}, order = {0};
@@ -579,7 +599,11 @@ groups_introduce_team(const struct config *config, struct store *store,
 	template_vars_set(vars, "reason", g->reason);
 	if (program->model.ntopics > 0)
 		template_vars_set(vars, "first_topic", program->model.topics[0].title);
-	snprintf(key, sizeof(key), "introduction:group=%lld", (long long)g->id);
+	if (joined > 0)
+		snprintf(key, sizeof(key), "introduction:group=%lld:joined=%lld", (long long)g->id,
+		         (long long)joined);
+	else
+		snprintf(key, sizeof(key), "introduction:group=%lld", (long long)g->id);
 	ret = notice_queue(config, store, program, now, key, "introduction", &to, "group", g->id,
 	                   "team-introduction", vars, AUDIENCE_PARTICIPANT, OUTBOX_NOTICE, NULL,
 	                   NULL, error_r);
@@ -684,7 +708,7 @@ groups_publish(const struct config *config, struct store *store,
 			                                   prop[i].members[k].participation_id,
 			                                   "matched", NULL, now, error_r) < 0)
 				goto out;
-		if (groups_introduce_team(config, store, program, &prop[i], now, error_r) < 0)
+		if (groups_introduce_team(config, store, program, &prop[i], 0, now, error_r) < 0)
 			goto out;
 		strbuf_addf(out,
 		            "publish: team %lld (%zu members) formed; its members have been "
@@ -717,9 +741,21 @@ groups_proposed_of(struct store *store, const struct config_program *program, in
 	return 0;
 }
 
+/*
+ * move ID to team N.  Cases:
+ *   1. ID is no accepted member (in a team already, or not of this
+ *      program), or N no proposed or active team: said so;
+ *   2. N has the most members a team may have: refused, nothing changes;
+ *   3. N is proposed: ID leaves their proposed team for it (a team left
+ *      below the minimum is pointed out);
+ *   4. N is active (a member approved late, a team short after a
+ *      withdrawal): ID joins it, and each member is introduced to the team
+ *      as it now is.
+ */
 int
-groups_move(struct store *store, const struct config_program *program, int64_t participation,
-            int64_t team, const char *line, struct strbuf *out, const char **error_r)
+groups_move(const struct config *config, struct store *store, const struct config_program *program,
+            int64_t participation, int64_t team, const char *line, time_t now, struct strbuf *out,
+            const char **error_r)
 {
 	const struct program_group *unit = program->model.unit;
 	struct store_participation p;
@@ -740,8 +776,10 @@ groups_move(struct store *store, const struct config_program *program, int64_t p
 		ret = 0;
 		goto out;
 	}
-	if (!gfound || strcmp(g.program, program->name) != 0 || strcmp(g.status, "proposed") != 0) {
-		strbuf_addf(out, "%s: there is no proposed team %lld.\n", line, (long long)team);
+	if (!gfound || strcmp(g.program, program->name) != 0 || unit == NULL || unit->pair ||
+	    (strcmp(g.status, "proposed") != 0 && strcmp(g.status, "active") != 0)) {
+		strbuf_addf(out, "%s: there is no proposed or active team %lld.\n", line,
+		            (long long)team);
 		ret = 0;
 		goto out;
 	}
@@ -774,6 +812,25 @@ groups_move(struct store *store, const struct config_program *program, int64_t p
 	strbuf_addf(out, "%s: #%lld %s moved to team %lld (%zu members now).\n", line,
 	            (long long)participation, notice_name(p.name, p.email), (long long)team,
 	            g.nmembers + 1);
+	if (strcmp(g.status, "active") == 0) {
+		struct store_group now_g;
+		bool nfound;
+
+		memset(&now_g, 0, sizeof(now_g));
+		if (store_participation_set_status(store, participation, "matched", NULL, now,
+		                                   error_r) < 0 ||
+		    store_group_get(store, team, &nfound, &now_g, error_r) < 0)
+			goto out;
+		ret = groups_introduce_team(config, store, program, &now_g, participation, now,
+		                            error_r);
+		store_group_clear(&now_g);
+		if (ret < 0)
+			goto out;
+		strbuf_addf(out,
+		            "  team %lld is formed already: each member has been introduced to "
+		            "the team as it now is.\n",
+		            (long long)team);
+	}
 	/* A team left too small stays proposed until someone joins it; say so
 	 * now rather than at publish. */
 	if (from != 0 && unit != NULL && !unit->pair && src.nmembers > 0 &&

@@ -566,8 +566,8 @@ handle_coordinator(struct wf *wf, const char **error_r)
 			                    wf->now, &out, error_r);
 			break;
 		case CMD_MOVE:
-			rc = groups_move(wf->store, wf->program, cmd->id, cmd->id2, cmd->line, &out,
-			                 error_r);
+			rc = groups_move(wf->config, wf->store, wf->program, cmd->id, cmd->id2,
+			                 cmd->line, wf->now, &out, error_r);
 			break;
 		case CMD_SWAP:
 			rc = groups_swap(wf->store, wf->program, cmd->id, cmd->id2, cmd->line, &out,

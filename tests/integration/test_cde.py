@@ -637,30 +637,37 @@ def with_cdss(t):
 
 def withdrawal(t):
     """A member leaves a team of 3: the team goes on with 2, the others and
-    the coordinator are told; the coordinator ends it by reply and its
-    members wait for the next teams."""
-    trio = PEOPLE[:3]
+    the coordinator are told.  A member approved late joins the formed team
+    by the coordinator's "move"; later the coordinator ends the team by
+    reply and its members wait for the next teams."""
+    four = PEOPLE[:4]
+    late = four[3][0]
     with Env("cde3", programs=[CDE_CONF], authserv="mx.test.example") as env:
-        for key, name, division, level, interests in trio:
+        for key, name, division, level, interests in four:
             env.deliver(addr(key), "application",
                         application(key, name, division, level, interests), to=PC,
                         authenticated=True, name=name)
         env.run("2027-01-04T10:00")
+        held = None
         for m in only(env.new_mail(), kind="approval-request"):
-            env.reply(recipients(m)[0], m, "yes")
+            if recipients(m)[0] == director(four[3][2]) and four[3][1] in body_of(m):
+                held = m  # Dev's Director answers later
+            else:
+                env.reply(recipients(m)[0], m, "yes")
         env.run("2027-01-05T10:00")
         digest = only(env.new_mail(), COORDINATOR, kind="digest")
         env.reply(COORDINATOR, digest[0], "publish")
         env.run("2027-01-05T11:00")
         intro = {recipients(m)[0]: m for m in only(env.new_mail(), kind="introduction")}
         team = list(teams(env, "active"))
-        t.check(len(team) == 1 and len(intro) == 3, "a team of three is formed", intro)
-        cara = addr(trio[2][0])
+        t.check(len(team) == 1 and len(intro) == 3 and status(env, late) == "approving",
+                "a team of three is formed; Dev still waits for his Director", intro)
+        cara = addr(four[2][0])
         env.reply(cara, intro[cara], "withdraw I am moving to another department")
         env.run("2027-01-06T10:00")
         mail = env.new_mail()
         told = only(mail, subject="a member has left your team")
-        t.check(to_all(told) == sorted(addr(k[0]) for k in trio[:2])
+        t.check(to_all(told) == sorted(addr(k[0]) for k in four[:2])
                 and "goes on" in body_of(told[0]),
                 "the two others are told their team goes on", summary(mail))
         note = only(mail, COORDINATOR, kind="withdrawal")
@@ -669,16 +676,40 @@ def withdrawal(t):
                 and "end %d" % team[0] in b,
                 "the coordinator is told the team has 2 members and how to end it",
                 summary(mail) + "\n" + b)
-        t.check(teams(env, "active") == {team[0]: [k[0] for k in trio[:2]]}
-                and status(env, trio[2][0]) == "withdrawn",
+        t.check(teams(env, "active") == {team[0]: [k[0] for k in four[:2]]}
+                and status(env, four[2][0]) == "withdrawn",
                 "the database: the team goes on with two, Cara withdrawn")
-        env.reply(COORDINATOR, note[0], "end %d too small after a withdrawal" % team[0])
-        env.run("2027-01-06T11:00")
+
+        # -- Dev's Director agrees at last; the coordinator adds him ----------
+        env.reply(director(four[3][2]), held, "yes")
+        env.run("2027-01-07T10:00")
+        mail = env.new_mail()
+        digest = only(mail, COORDINATOR, kind="digest")
+        d = body_of(digest[0]) if digest else ""
+        t.check(status(env, late) == "accepted" and "not in a team yet: #%d" % pid(env, late) in d,
+                "Dev, accepted late, is listed as not in a team", summary(mail) + "\n" + d)
+        env.reply(COORDINATOR, digest[0], "move %d to team %d" % (pid(env, late), team[0]))
+        env.run("2027-01-07T11:00")
+        mail = env.new_mail()
+        res = only(mail, COORDINATOR, kind="command-results")
+        t.check(res and "moved to team %d (3 members now)" % team[0] in body_of(res[0])
+                and "introduced" in body_of(res[0]),
+                "moved into the formed team", summary(mail))
+        again = only(mail, kind="introduction")
+        t.check(to_all(again) == sorted(addr(k) for k in ("alma", "ben", late))
+                and all(four[3][1] in body_of(m) for m in again),
+                "each member is introduced to the team as it now is, Dev included",
+                summary(mail))
+        t.check(teams(env, "active") == {team[0]: ["alma", "ben", late]}
+                and status(env, late) == "matched", "the database: a team of three again")
+
+        env.reply(COORDINATOR, note[0], "end %d the members asked to join other teams" % team[0])
+        env.run("2027-01-08T10:00")
         mail = env.new_mail()
         ended = only(mail, subject="team #%d has ended" % team[0])
-        t.check(to_all(ended) == sorted(addr(k[0]) for k in trio[:2])
+        t.check(to_all(ended) == sorted(addr(k) for k in ("alma", "ben", late))
                 and teams(env, "active") == {}
-                and [status(env, k[0]) for k in trio[:2]] == ["accepted", "accepted"],
+                and [status(env, k) for k in ("alma", "ben", late)] == ["accepted"] * 3,
                 "ended by reply: its members are told and wait for the next teams",
                 summary(mail))
 
