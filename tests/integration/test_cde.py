@@ -20,8 +20,13 @@ Bad input, each answered and nothing lost: an application without a
 Division Director; a move that would make a team of 6, one that leaves a
 team of 2, a publish with a team of 2; a Director who never answers; an
 evaluation for a meeting that did not happen; a meeting report from
-someone in no team.  Evaluation content reaches nobody; nothing is sent
-twice."""
+someone in no team; a manager who says no.  Evaluation content reaches
+nobody (the coordinator's follow-up has only counts); nothing is sent
+twice.
+
+Then: CDSS and CDE in one daemon, each address its own program; and a
+team of 3 that loses a member, gains one approved late (moved into the
+formed team) and is ended by the coordinator."""
 
 import datetime
 import os
