@@ -525,6 +525,13 @@ def later_months(t, env, act, t1, t2):
             "the database holds 6 meetings of team %d and 5 of team %d" % (t1, t2), ev)
     t.check(env.sql("SELECT count(*) FROM attendance WHERE status = 'absent'")[0][0] == 2,
             "Cara's two absences are recorded from her evaluations")
+    bad = env.sql("SELECT a.id FROM answers a LEFT JOIN events e ON e.id = a.event_id "
+                  "WHERE a.form = 'evaluation' AND (e.id IS NULL OR e.group_id != a.group_id "
+                  "OR a.respondent_id NOT IN (SELECT p.person_id FROM group_members m JOIN "
+                  "participations p ON p.id = m.participation_id WHERE m.group_id = e.group_id))")
+    t.check(bad == [] and env.sql("SELECT count(*) FROM answers WHERE form = 'evaluation'")[0][0]
+            == 4 * 6 + 3 * 5, "the database holds 39 evaluations, each tied to a meeting of "
+            "its writer's team", bad)
     rows = env.sql("SELECT e.group_id, e.date, e.topic, p.email FROM events e "
                    "LEFT JOIN people p ON p.id = e.facilitator_id WHERE e.program = 'cde' "
                    "ORDER BY e.group_id, e.date")
