@@ -2220,7 +2220,7 @@ config_convert_field_meta(struct config_loader *ld, cfg_t *fs, struct form_field
 			    ld, config_line_of(ld, fs, "binds"),
 			    "field \"%s\" binds = \"%s\" is unknown; use name, email, "
 			    "supervisor, director, level, division, topics, availability, "
-			    "capacity, date, minutes, topic, facilitator or notes",
+			    "capacity, date, minutes, topic, facilitator, notes or attended",
 			    f->key, binds);
 		else
 			f->bind = (enum form_bind)b;
@@ -2357,6 +2357,11 @@ config_convert_groups(struct config_loader *ld, cfg_t *ps, struct config_program
 		g->reminder_day = config_get_int(ld, gs, "reminder_day", 1, 28,
 		                                 "use a day that every month has, 1 to 28");
 		g->rotate_facilitator = cfg_getbool(gs, "rotate_facilitator") == cfg_true;
+		if (g->rotate_facilitator && g->pair)
+			config_problem(ld, config_line_of(ld, gs, "rotate_facilitator"),
+			               "group %s is a pair: partners have no facilitator; remove "
+			               "rotate_facilitator",
+			               g->name);
 		g->topics = (enum program_match_mode)config_get_word(ld, gs, "match_topics",
 		                                                     "group", modes);
 		g->level =
@@ -2428,6 +2433,19 @@ config_convert_forms(struct config_loader *ld, const struct config *config, cfg_
 			    "form %s reports meetings but no field binds = date; add one, "
 			    "e.g. field \"Meeting date\" { type = date binds = date }",
 			    f->def.name);
+		/* Attendance is recorded per meeting and writer: only an answer
+		 * about a meeting has both. */
+		for (size_t j = 0; j < f->def.nfields; j++)
+			if (f->def.fields[j].bind == BIND_ATTENDED &&
+			    (f->use != FORM_USE_ANSWER || f->about != ABOUT_MEETING))
+				config_problem(ld,
+				               config_line_of(ld,
+				                              cfg_getnsec(fs, "field", (unsigned)j),
+				                              "binds"),
+				               "form %s: binds = attended needs a form about a "
+				               "meeting; add about "
+				               "= \"meeting\" to the form or remove the bind",
+				               f->def.name);
 	}
 	/* m->roles[r] came from the r-th role section: point at its lines. */
 	for (size_t r = 0; r < m->nroles; r++) {
@@ -2602,6 +2620,11 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 			    "step %s is about groups, but program %s has no unit; add unit "
 			    "= \"pair\" (or \"team\") and its group section",
 			    s->name, prog->name);
+		else if (s->to == TO_FACILITATOR && !m->unit->rotate_facilitator)
+			config_problem(ld, s->line,
+			               "step %s writes to the facilitator, but group %s has none; "
+			               "add rotate_facilitator = true to group %s",
+			               s->name, m->unit->name, m->unit->name);
 	}
 }
 

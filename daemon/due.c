@@ -245,6 +245,74 @@ due_member_vars(struct template_vars *vars, const struct store_group *g)
 	strbuf_free(&all);
 }
 
+/* The form members answer about each meeting (an evaluation), or NULL. */
+static const struct program_form *
+due_meeting_form(const struct config_program *program)
+{
+	for (size_t i = 0; i < program->model.nforms; i++)
+		if (program->model.forms[i].use == FORM_USE_ANSWER &&
+		    program->model.forms[i].about == ABOUT_MEETING)
+			return &program->model.forms[i];
+	return NULL;
+}
+
+/* For the coordinators' follow-up of month: per active group, how many of
+ * its members' answers about its meetings of that month are in, and how
+ * many said they were absent.  Counts only: what the answers say stays
+ * with them. */
+static int
+due_answer_counts(struct due *d, const char *month, struct strbuf *out, const char **error_r)
+{
+	const struct program_form *f = due_meeting_form(d->program);
+	const struct program_group *unit = d->program->model.unit;
+	struct store_group *groups = NULL;
+	size_t ng = 0;
+	int ret = -1;
+
+	if (f == NULL || unit == NULL)
+		return 0;
+	if (store_group_list(d->store, d->program->name, unit->name, "active", &groups, &ng,
+	                     error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < ng; i++) {
+		struct store_event *events = NULL;
+		size_t ne = 0;
+		long meetings = 0, answers = 0, absent = 0;
+
+		if (store_event_list(d->store, groups[i].id, "meeting", &events, &ne, error_r) < 0)
+			goto out;
+		for (size_t e = 0; e < ne; e++) {
+			long n = 0;
+
+			if (strncmp(events[e].date, month, 7) != 0)
+				continue;
+			meetings++;
+			if (store_answer_count(d->store, d->program->name, f->def.name, NULL, 0,
+			                       groups[i].id, events[e].id, &n, error_r) < 0) {
+				store_event_list_free(&events, ne);
+				goto out;
+			}
+			answers += n;
+		}
+		store_event_list_free(&events, ne);
+		if (meetings == 0)
+			continue;
+		if (store_event_absences(d->store, groups[i].id, "meeting", month, &absent,
+		                         error_r) < 0)
+			goto out;
+		strbuf_addf(out, "  #%lld: %ld of %ld %s(s) in for %ld meeting(s)",
+		            (long long)groups[i].id, answers, meetings * (long)groups[i].nmembers,
+		            f->def.title != NULL ? f->def.title : f->def.name, meetings);
+		if (absent > 0)
+			strbuf_addf(out, "; %ld absence(s)", absent);
+		strbuf_adds(out, "\n");
+	}
+	ret = 0;
+out:
+	store_group_list_free(&groups, ng);
+	return ret;
+}
+
 static int
 due_cadence_action(struct due *d, const struct schedule_action *a,
                    const struct schedule_match *counts, size_t ncounts, const char **error_r)
@@ -313,6 +381,16 @@ due_cadence_action(struct due *d, const struct schedule_action *a,
 		store_group_clear(&g);
 	}
 	template_vars_set(vars, "below", strbuf_str(&sb));
+	{
+		struct strbuf answered = {0};
+
+		if (due_answer_counts(d, a->period, &answered, error_r) < 0) {
+			strbuf_free(&answered);
+			goto out;
+		}
+		template_vars_set(vars, "evaluations", strbuf_str(&answered));
+		strbuf_free(&answered);
+	}
 	template_vars_setf(vars, "below_count", "%zu", a->nbelow);
 	template_vars_setf(vars, "partnership_count", "%zu", a->neligible);
 	ret = notice_queue(d->config, d->store, d->program, d->now, a->key, "followup",
@@ -346,7 +424,21 @@ due_waiting(struct due *d, long *count_r, const char **error_r)
 		                              "accepted", &accepted, error_r) < 0)
 			return -1;
 		store_group_list_free(&prop, nprop);
-		/* Accepted members not in a team yet are what waits. */
+		/* Accepted members not in a team yet are what waits: when there is
+		 * a proposal, enough of them for a team, or a formed team with room
+		 * (someone approved late). */
+		if (accepted > 0 && nprop == 0 && accepted < unit->size_min) {
+			struct store_group *act = NULL;
+			size_t nact = 0;
+
+			if (store_group_list(d->store, d->program->name, unit->name, "active", &act,
+			                     &nact, error_r) < 0)
+				return -1;
+			for (size_t i = 0; i < nact; i++)
+				if (act[i].nmembers < (size_t)unit->size_max)
+					nprop++;
+			store_group_list_free(&act, nact);
+		}
 		if (nprop > 0 || accepted >= unit->size_min)
 			n += accepted;
 	} else if (unit != NULL) {
@@ -401,6 +493,26 @@ due_cadence(struct due *d, bool first, size_t *ngroups_r, size_t *nactions_r, co
 	in.work_start_hour = d->config->work_start_hour;
 	in.work_end_hour = d->config->work_end_hour;
 	in.work_weekends = d->config->work_weekends;
+	/* Meetings are due within the program's months only: no reminder
+	 * before its start or after its end, and no follow-up of a month that
+	 * ended before the start (teams formed ahead of the first month are
+	 * not behind) or began after the end. */
+	if (d->start != 0 && d->now < d->start)
+		in.reminder_step = NULL;
+	if (d->end != 0 && d->now > d->end + 86400)
+		in.reminder_step = NULL;
+	{
+		struct tm tm;
+		time_t month_start, prev_start;
+
+		clock_local(d->now, &tm);
+		month_start = clock_local_midnight(tm.tm_year + 1900, tm.tm_mon + 1, 1);
+		prev_start = tm.tm_mon == 0 ? clock_local_midnight(tm.tm_year + 1899, 12, 1)
+		                            : clock_local_midnight(tm.tm_year + 1900, tm.tm_mon, 1);
+		if ((d->start != 0 && d->start >= month_start) ||
+		    (d->end != 0 && prev_start > d->end))
+			in.followup_step = NULL;
+	}
 	if (in.reminder_step != NULL)
 		schedule_reminder_key_affixes(in.reminder_step, month, prefix, suffix);
 	if (in.followup_step != NULL) {
@@ -535,10 +647,15 @@ due_audience(struct due *d, const struct program_step *s, struct due_person **li
 			                             s->to == TO_ROLE ? s->role : NULL,
 			                             taking_part[st], &ps, &np, error_r) < 0)
 				goto out;
-			for (size_t i = 0; i < np; i++)
+			for (size_t i = 0; i < np; i++) {
+				/* Supervisors and directors are recorded as people of
+				 * the program, but take no part in it. */
+				if (program_role(&d->program->model, ps[i].role) == NULL)
+					continue;
 				due_people_push(&list, &n, ps[i].person_id, ps[i].id, 0,
 				                ps[i].email, ps[i].name, ps[i].role,
 				                ps[i].created_at);
+			}
 			store_participation_list_free(&ps, np);
 		}
 	}
@@ -725,7 +842,11 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 			return d->program->model.unit == NULL ? 0 : -1;
 		for (size_t i = 0; i < ng; i++) {
 			const struct store_group *g = &groups[i];
-			long month = schedule_month_index(g->created_at, d->now);
+			/* Turns count from the program's first month, or from the
+			 * group's when it formed later: the first member of the
+			 * introduction's order facilitates the first meeting. */
+			long month = schedule_month_index(
+			    d->start > g->created_at ? d->start : g->created_at, d->now);
 			const struct store_member *fac = groups_facilitator(g, month);
 			struct template_vars *vars;
 			struct strvec to = {0};
@@ -738,8 +859,17 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 			due_topic_vars(d, vars,
 			               d->start != 0 ? schedule_month_index(d->start, d->now)
 			                             : month);
-			template_vars_set(vars, "facilitator", notice_name(fac->name, fac->email));
-			template_vars_set(vars, "facilitator_email", fac->email);
+			if (s->every == PERIOD_MONTH) {
+				char title[32];
+
+				notice_month_title(period.key, title, sizeof(title));
+				template_vars_set(vars, "month", title);
+			}
+			if (d->program->model.unit->rotate_facilitator) {
+				template_vars_set(vars, "facilitator",
+				                  notice_name(fac->name, fac->email));
+				template_vars_set(vars, "facilitator_email", fac->email);
+			}
 			template_vars_setf(vars, "group_id", "%lld", (long long)g->id);
 			if (s->to == TO_FACILITATOR)
 				strvec_push(&to, fac->email);
@@ -876,7 +1006,8 @@ due_completes(struct due *d, const struct program_step *s, const struct store_gr
  * member of an active group who meets the rule (the form answered, the
  * meetings attended) is completed and receives the certificate of
  * completion as a PDF; the coordinators are told of each.  When the window
- * closes, the coordinators get the list of who did not complete, and why.
+ * closes, the coordinators get the list of who did not complete, and why,
+ * and the groups are completed (nothing more is due for them).
  */
 static int
 due_complete(struct due *d, const struct program_step *s, time_t at, bool closing,
@@ -999,6 +1130,12 @@ due_complete(struct due *d, const struct program_step *s, time_t at, bool closin
 		template_vars_free(&vars);
 		if (ret < 0)
 			goto out;
+		/* The time to complete is over: so are the groups, so that no
+		 * reminder or request follows the program's end. */
+		for (size_t i = 0; i < ng; i++)
+			if (store_group_set_status(d->store, groups[i].id, "completed",
+			                           "the program ended", d->now, error_r) < 0)
+				goto out;
 	}
 	ret = 0;
 out:
@@ -1140,6 +1277,18 @@ due_approvals(struct due *d, const char **error_r)
 		memset(&p, 0, sizeof(p));
 		if (store_participation_get(d->store, a->participation_id, &found, &p, error_r) < 0)
 			goto out;
+		/* The application was decided meanwhile (another approver said no,
+		 * the coordinator decided, the applicant withdrew): nobody is
+		 * asked again. */
+		if (found && strcmp(p.status, "approving") != 0) {
+			ret = store_approval_decide(d->store, a->id, "settled",
+			                            "the application was decided", 0, d->now,
+			                            error_r);
+			store_participation_clear(&p);
+			if (ret < 0)
+				goto out;
+			continue;
+		}
 		role = found ? program_role(&d->program->model, p.role) : NULL;
 		if (role == NULL || role->approval_days <= 0) {
 			store_participation_clear(&p);

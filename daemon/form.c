@@ -1270,6 +1270,7 @@ static const char *const form_bind_names[BIND_COUNT] = {
     [BIND_TOPIC] = "topic",
     [BIND_FACILITATOR] = "facilitator",
     [BIND_NOTES] = "notes",
+    [BIND_ATTENDED] = "attended",
 };
 
 const char *

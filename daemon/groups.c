@@ -466,7 +466,7 @@ groups_propose_teams(const struct config *config, struct store *store,
 	struct match_person *people = NULL;
 	struct match_teams *teams = NULL;
 	struct store_id_pair *seen = NULL;
-	size_t nwaiting = 0, nprop = 0, nseen = 0;
+	size_t nwaiting = 0, nprop = 0, nseen = 0, ncands = 0;
 	int ret = -1;
 
 	(void)config;
@@ -481,6 +481,8 @@ groups_propose_teams(const struct config *config, struct store *store,
 	if (nprop == 0 && nwaiting >= (size_t)g->size_min) {
 		struct match_team_rules rules;
 
+		/* nwaiting changes below, when the waiting are listed again. */
+		ncands = nwaiting;
 		cands = xcalloc(nwaiting, sizeof(*cands));
 		people = xcalloc(nwaiting, sizeof(*people));
 		for (size_t i = 0; i < nwaiting; i++) {
@@ -540,21 +542,41 @@ groups_propose_teams(const struct config *config, struct store *store,
 		            notice_name(waiting[i].name, waiting[i].email),
 		            nprop == 0 ? " (too few accepted to form a team)"
 		                       : " (\"move ID to team N\", or \"propose\" to start over)");
+	/* Formed teams with room take who waits ("move ID to team N"). */
+	if (nwaiting > 0 && nprop == 0) {
+		struct store_group *act = NULL;
+		size_t nact = 0;
+
+		if (store_group_list(store, program->name, g->name, "active", &act, &nact,
+		                     error_r) < 0)
+			goto out;
+		for (size_t i = 0; i < nact; i++)
+			if (act[i].nmembers < (size_t)g->size_max)
+				strbuf_addf(
+				    out,
+				    "  team %lld is formed and has room (%zu members): \"move "
+				    "ID to team %lld\" adds someone to it\n",
+				    (long long)act[i].id, act[i].nmembers, (long long)act[i].id);
+		store_group_list_free(&act, nact);
+	}
 	ret = 0;
 out:
 	match_teams_free(&teams);
 	free(seen);
 	free(people);
-	groups_candidates_free(cands, cands != NULL ? nwaiting : 0);
+	groups_candidates_free(cands, ncands);
 	store_group_list_free(&prop, nprop);
 	store_participation_list_free(&waiting, nwaiting);
 	return ret;
 }
 
+/* Introduces team g to its members; joined: the participation that has
+ * just joined an active team (each member gets the team as it now is), or
+ * 0 at publish. */
 static int
 groups_introduce_team(const struct config *config, struct store *store,
-                      const struct config_program *program, const struct store_group *g, time_t now,
-                      const char **error_r)
+                      const struct config_program *program, const struct store_group *g,
+                      int64_t joined, time_t now, const char **error_r)
 {
 	struct template_vars *vars = notice_vars(config, program);
 	struct strbuf members = {0}, order = {0};
@@ -572,11 +594,16 @@ groups_introduce_team(const struct config *config, struct store *store,
 	}
 	template_vars_setf(vars, "group_id", "%lld", (long long)g->id);
 	template_vars_set(vars, "members", strbuf_str(&members));
-	template_vars_set(vars, "facilitators", strbuf_str(&order));
+	if (program->model.unit != NULL && program->model.unit->rotate_facilitator)
+		template_vars_set(vars, "facilitators", strbuf_str(&order));
 	template_vars_set(vars, "reason", g->reason);
 	if (program->model.ntopics > 0)
 		template_vars_set(vars, "first_topic", program->model.topics[0].title);
-	snprintf(key, sizeof(key), "introduction:group=%lld", (long long)g->id);
+	if (joined > 0)
+		snprintf(key, sizeof(key), "introduction:group=%lld:joined=%lld", (long long)g->id,
+		         (long long)joined);
+	else
+		snprintf(key, sizeof(key), "introduction:group=%lld", (long long)g->id);
 	ret = notice_queue(config, store, program, now, key, "introduction", &to, "group", g->id,
 	                   "team-introduction", vars, AUDIENCE_PARTICIPANT, OUTBOX_NOTICE, NULL,
 	                   NULL, error_r);
@@ -641,14 +668,37 @@ groups_publish(const struct config *config, struct store *store,
 		ret = 0;
 		goto out;
 	}
-	for (size_t i = 0; i < nprop; i++) {
-		if (prop[i].nmembers < (size_t)g->size_min ||
-		    prop[i].nmembers > (size_t)g->size_max) {
+	/* All or nothing: publishing the teams that fit would strand the
+	 * members of one that does not, since only proposed teams can be
+	 * edited. */
+	{
+		size_t bad = 0;
+
+		for (size_t i = 0; i < nprop; i++) {
+			/* A team emptied by moves is no team. */
+			if (prop[i].nmembers == 0 || (prop[i].nmembers >= (size_t)g->size_min &&
+			                              prop[i].nmembers <= (size_t)g->size_max))
+				continue;
 			strbuf_addf(out,
-			            "publish: team %lld has %zu members, outside %d-%d; it stays "
-			            "proposed (move someone, then publish again).\n",
+			            "publish: not done: team %lld has %zu member(s); a team has "
+			            "%d to %d.\n",
 			            (long long)prop[i].id, prop[i].nmembers, g->size_min,
 			            g->size_max);
+			bad++;
+		}
+		if (bad > 0) {
+			strbuf_adds(out,
+			            "  No team was formed and nobody was told. Use \"move ID "
+			            "to team N\" or \"swap ID with ID\", then publish again.\n");
+			ret = 0;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nprop; i++) {
+		if (prop[i].nmembers == 0) {
+			if (store_group_set_status(store, prop[i].id, "discarded", NULL, 0,
+			                           error_r) < 0)
+				goto out;
 			continue;
 		}
 		if (store_group_set_status(store, prop[i].id, "active", NULL, now, error_r) < 0)
@@ -658,7 +708,7 @@ groups_publish(const struct config *config, struct store *store,
 			                                   prop[i].members[k].participation_id,
 			                                   "matched", NULL, now, error_r) < 0)
 				goto out;
-		if (groups_introduce_team(config, store, program, &prop[i], now, error_r) < 0)
+		if (groups_introduce_team(config, store, program, &prop[i], 0, now, error_r) < 0)
 			goto out;
 		strbuf_addf(out,
 		            "publish: team %lld (%zu members) formed; its members have been "
@@ -691,18 +741,32 @@ groups_proposed_of(struct store *store, const struct config_program *program, in
 	return 0;
 }
 
+/*
+ * move ID to team N.  Cases:
+ *   1. ID is no accepted member (in a team already, or not of this
+ *      program), or N no proposed or active team: said so;
+ *   2. N has the most members a team may have: refused, nothing changes;
+ *   3. N is proposed: ID leaves their proposed team for it (a team left
+ *      below the minimum is pointed out);
+ *   4. N is active (a member approved late, a team short after a
+ *      withdrawal): ID joins it, and each member is introduced to the team
+ *      as it now is.
+ */
 int
-groups_move(struct store *store, const struct config_program *program, int64_t participation,
-            int64_t team, const char *line, struct strbuf *out, const char **error_r)
+groups_move(const struct config *config, struct store *store, const struct config_program *program,
+            int64_t participation, int64_t team, const char *line, time_t now, struct strbuf *out,
+            const char **error_r)
 {
+	const struct program_group *unit = program->model.unit;
 	struct store_participation p;
-	struct store_group g;
+	struct store_group g, src;
 	int64_t from;
 	bool found, gfound;
 	int ret = -1;
 
 	memset(&p, 0, sizeof(p));
 	memset(&g, 0, sizeof(g));
+	memset(&src, 0, sizeof(src));
 	if (store_participation_get(store, participation, &found, &p, error_r) < 0 ||
 	    store_group_get(store, team, &gfound, &g, error_r) < 0)
 		goto out;
@@ -712,8 +776,10 @@ groups_move(struct store *store, const struct config_program *program, int64_t p
 		ret = 0;
 		goto out;
 	}
-	if (!gfound || strcmp(g.program, program->name) != 0 || strcmp(g.status, "proposed") != 0) {
-		strbuf_addf(out, "%s: there is no proposed team %lld.\n", line, (long long)team);
+	if (!gfound || strcmp(g.program, program->name) != 0 || unit == NULL || unit->pair ||
+	    (strcmp(g.status, "proposed") != 0 && strcmp(g.status, "active") != 0)) {
+		strbuf_addf(out, "%s: there is no proposed or active team %lld.\n", line,
+		            (long long)team);
 		ret = 0;
 		goto out;
 	}
@@ -725,6 +791,20 @@ groups_move(struct store *store, const struct config_program *program, int64_t p
 		ret = 0;
 		goto out;
 	}
+	/* A team is never made larger than the program allows: the move is
+	 * refused, and nothing changes. */
+	if (unit != NULL && !unit->pair && g.nmembers + 1 > (size_t)unit->size_max) {
+		strbuf_addf(out,
+		            "%s: not done: team %lld has %zu members, the most a team may have "
+		            "(%d-%d); nothing changed. Move someone out of it first, or \"swap "
+		            "%lld with ID\".\n",
+		            line, (long long)team, g.nmembers, unit->size_min, unit->size_max,
+		            (long long)participation);
+		ret = 0;
+		goto out;
+	}
+	if (from != 0 && store_group_get(store, from, &gfound, &src, error_r) < 0)
+		goto out;
 	if ((from != 0 && store_group_remove_member(store, from, participation, error_r) < 0) ||
 	    store_group_add_member(store, team, participation, p.role, (int)g.nmembers, error_r) <
 	        0)
@@ -732,10 +812,39 @@ groups_move(struct store *store, const struct config_program *program, int64_t p
 	strbuf_addf(out, "%s: #%lld %s moved to team %lld (%zu members now).\n", line,
 	            (long long)participation, notice_name(p.name, p.email), (long long)team,
 	            g.nmembers + 1);
+	if (strcmp(g.status, "active") == 0) {
+		struct store_group now_g;
+		bool nfound;
+
+		memset(&now_g, 0, sizeof(now_g));
+		if (store_participation_set_status(store, participation, "matched", NULL, now,
+		                                   error_r) < 0 ||
+		    store_group_get(store, team, &nfound, &now_g, error_r) < 0)
+			goto out;
+		ret = groups_introduce_team(config, store, program, &now_g, participation, now,
+		                            error_r);
+		store_group_clear(&now_g);
+		if (ret < 0)
+			goto out;
+		strbuf_addf(out,
+		            "  team %lld is formed already: each member has been introduced to "
+		            "the team as it now is.\n",
+		            (long long)team);
+	}
+	/* A team left too small stays proposed until someone joins it; say so
+	 * now rather than at publish. */
+	if (from != 0 && unit != NULL && !unit->pair && src.nmembers > 0 &&
+	    src.nmembers - 1 < (size_t)unit->size_min)
+		strbuf_addf(out,
+		            "  team %lld has %zu member(s) now, fewer than %d: it will not be "
+		            "formed until someone moves into it (or \"move\" its members to "
+		            "other teams).\n",
+		            (long long)from, src.nmembers - 1, unit->size_min);
 	ret = 0;
 out:
 	store_participation_clear(&p);
 	store_group_clear(&g);
+	store_group_clear(&src);
 	return ret;
 }
 
@@ -811,6 +920,22 @@ groups_unmatch(const struct config *config, struct store *store,
 		            "next proposal.\n",
 		            line, (long long)participation, notice_name(p.name, p.email),
 		            (long long)from);
+		{
+			const struct program_group *unit = program->model.unit;
+			struct store_group src;
+			bool sfound;
+
+			memset(&src, 0, sizeof(src));
+			if (store_group_get(store, from, &sfound, &src, error_r) < 0)
+				goto out;
+			if (sfound && unit != NULL && !unit->pair &&
+			    src.nmembers < (size_t)unit->size_min)
+				strbuf_addf(out,
+				            "  team %lld has %zu member(s) now, fewer than %d: it "
+				            "will not be formed until someone moves into it.\n",
+				            (long long)from, src.nmembers, unit->size_min);
+			store_group_clear(&src);
+		}
 		ret = 0;
 		goto out;
 	}
@@ -948,8 +1073,10 @@ groups_leave(const struct config *config, struct store *store, const struct conf
 			        ? "yes"
 			        : NULL);
 			template_vars_set(vars, "team_goes_on", ends ? NULL : "yes");
-			snprintf(key, sizeof(key), "partner-withdrew:group=%lld:person=%lld",
-			         (long long)g->id, (long long)who->person_id);
+			/* One key per member told: a team has several. */
+			snprintf(
+			    key, sizeof(key), "partner-withdrew:group=%lld:person=%lld:to=%lld",
+			    (long long)g->id, (long long)who->person_id, (long long)m->person_id);
 			if (notice_queue_one(config, store, program, now, key, "partner-withdrew",
 			                     m->email, "group", g->id, "partner-withdrew", vars,
 			                     AUDIENCE_PARTICIPANT, error_r) < 0)
@@ -961,6 +1088,17 @@ groups_leave(const struct config *config, struct store *store, const struct conf
 			                ? "; can be matched again"
 			                : "");
 		}
+		/* A team left below its size goes on, but the coordinators should
+		 * know: they may end it ("end ID") so its members are grouped
+		 * again. */
+		if (!ends && program->model.unit != NULL && !program->model.unit->pair &&
+		    g->nmembers - 1 < (size_t)program->model.unit->size_min)
+			strbuf_addf(out,
+			            "  team #%lld has %zu members now, fewer than %d: it goes on; "
+			            "\"end %lld\" ends it, and its members wait for the next "
+			            "proposal\n",
+			            (long long)g->id, g->nmembers - 1,
+			            program->model.unit->size_min, (long long)g->id);
 	}
 	ret = 0;
 out:

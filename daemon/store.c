@@ -2061,6 +2061,28 @@ store_event_attended(struct store *store, int64_t group_id, const char *kind, in
 }
 
 int
+store_event_absences(struct store *store, int64_t group_id, const char *kind, const char *month,
+                     long *count_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT count(*) FROM attendance t JOIN events e ON e.id = "
+	                            "t.event_id WHERE e.group_id = ?1 AND e.kind = ?2 AND "
+	                            "substr(e.date, 1, 7) = ?3 AND t.status = 'absent'",
+	                            error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, group_id);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, month);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
+	return 0;
+}
+
+int
 store_event_list(struct store *store, int64_t group_id, const char *kind,
                  struct store_event **list_r, size_t *n_r, const char **error_r)
 {

@@ -13,6 +13,7 @@
 #include "origin.h"
 #include "outbox.h"
 #include "reply.h"
+#include "schedule.h"
 #include "template.h"
 #include "trust.h"
 
@@ -289,8 +290,10 @@ cmd_decide(struct wf *wf, const struct command *cmd, struct strbuf *out, const c
 	if (store_participation_get(wf->store, cmd->id, &found, &app, error_r) < 0)
 		return -1;
 	role = found ? program_role(&wf->program->model, app.role) : NULL;
+	/* A role accepted automatically is still the coordinator's to settle
+	 * while its approvals wait (an approver who never answers). */
 	if (!found || strcmp(app.program, wf->program->name) != 0 || role == NULL ||
-	    role->decided_by != DECIDED_BY_COORDINATOR) {
+	    (role->decided_by != DECIDED_BY_COORDINATOR && strcmp(app.status, "approving") != 0)) {
 		strbuf_addf(out, "%s: there is no application #%ld.\n", cmd->line, cmd->id);
 		ret = 0;
 		goto out;
@@ -317,6 +320,23 @@ cmd_decide(struct wf *wf, const struct command *cmd, struct strbuf *out, const c
 	if (store_participation_set_status(wf->store, app.id, decisions[d].status, cmd->text,
 	                                   wf->now, error_r) < 0)
 		goto out;
+	/* The coordinator decided: approvals still waiting are asked no more. */
+	if (strcmp(app.status, "approving") == 0) {
+		struct store_approval *waiting = NULL;
+		size_t nw = 0;
+
+		if (store_approval_list(wf->store, NULL, app.id, "waiting", &waiting, &nw,
+		                        error_r) < 0)
+			goto out;
+		for (size_t i = 0; i < nw; i++)
+			if (store_approval_decide(wf->store, waiting[i].id, "settled",
+			                          "decided by the coordinator", wf->row, wf->now,
+			                          error_r) < 0) {
+				store_approval_list_free(&waiting, nw);
+				goto out;
+			}
+		store_approval_list_free(&waiting, nw);
+	}
 	vars = wf_vars(wf);
 	template_vars_set(vars, "name", notice_name(app.name, app.email));
 	template_vars_setf(vars, "application_id", "%lld", (long long)app.id);
@@ -546,8 +566,8 @@ handle_coordinator(struct wf *wf, const char **error_r)
 			                    wf->now, &out, error_r);
 			break;
 		case CMD_MOVE:
-			rc = groups_move(wf->store, wf->program, cmd->id, cmd->id2, cmd->line, &out,
-			                 error_r);
+			rc = groups_move(wf->config, wf->store, wf->program, cmd->id, cmd->id2,
+			                 cmd->line, wf->now, &out, error_r);
 			break;
 		case CMD_SWAP:
 			rc = groups_swap(wf->store, wf->program, cmd->id, cmd->id2, cmd->line, &out,
@@ -649,6 +669,37 @@ thread_group(const struct store_outbox *thread)
 	           : 0;
 }
 
+/* What a team's meeting on date was about, when the report does not say:
+ * the facilitator whose turn it was (rotate_facilitator) and the month's
+ * topic, both counted from the program's first month (or the group's, when
+ * it formed later), as the monthly mail announced them. */
+static void
+meeting_turn(struct wf *wf, const struct store_group *g, const char *date, int64_t *facilitator_r,
+             const char **topic_r)
+{
+	const struct program_group *unit = wf->program->model.unit;
+	time_t start, end, t;
+	int y, m, d;
+	long month;
+
+	*facilitator_r = 0;
+	*topic_r = NULL;
+	if (date == NULL || sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return;
+	notice_program_span(wf->program, &start, &end);
+	t = clock_local_midnight(y, m, d);
+	if (unit != NULL && unit->rotate_facilitator) {
+		const struct store_member *fac = groups_facilitator(
+		    g, schedule_month_index(start > g->created_at ? start : g->created_at, t));
+
+		if (fac != NULL)
+			*facilitator_r = fac->person_id;
+	}
+	month = start != 0 ? schedule_month_index(start, t) : -1;
+	if (start != 0 && t >= start && month >= 0 && (size_t)month < wf->program->model.ntopics)
+		*topic_r = wf->program->model.topics[month].title;
+}
+
 /*
  * Meeting reports ("met 2026-11-20 2h" lines, or the program's meeting
  * form).  Cases:
@@ -718,6 +769,13 @@ record_meetings(struct wf *wf, const struct command_list *cmds, const struct for
 		}
 		if (date == NULL)
 			continue;
+		{
+			const char *topic = NULL;
+
+			meeting_turn(wf, &g, date, &e.facilitator_id, &topic);
+			if (e.topic == NULL)
+				e.topic = (char *)topic;
+		}
 		e.program = (char *)wf->program->name;
 		e.group_id = g.id;
 		e.kind = (char *)"meeting";
@@ -889,6 +947,41 @@ latest_unanswered_meeting(struct wf *wf, int64_t group_id, const char *form, int
 	return 0;
 }
 
+/* The meeting of group g on date (YYYY-MM-DD), its id in *event_r, or 0;
+ * *date_r (the caller frees it) the date of event when event_r is set. */
+static int
+meeting_of_group(struct wf *wf, int64_t group_id, const char *date, int64_t *event_r, char **date_r,
+                 const char **error_r)
+{
+	struct store_event *events = NULL;
+	size_t n = 0;
+
+	if (store_event_list(wf->store, group_id, "meeting", &events, &n, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (date != NULL && *event_r == 0 && strcmp(events[i].date, date) == 0)
+			*event_r = events[i].id;
+		if (date_r != NULL && *event_r != 0 && events[i].id == *event_r && *date_r == NULL)
+			*date_r = xstrdup(events[i].date);
+	}
+	store_event_list_free(&events, n);
+	return 0;
+}
+
+/* Whether an attended answer says yes: the first choice, a number above 0,
+ * or "yes". */
+static bool
+answer_attended(const struct form_value *v)
+{
+	const struct form_field_def *fd = v->def;
+
+	if (fd->type == FIELD_NUMBER || fd->type == FIELD_SCALE)
+		return v->number > 0;
+	if (fd->choices.n > 0)
+		return str_ieq(fd->choices.v[0], v->value);
+	return str_ieq(v->value, "yes");
+}
+
 /*
  * The group a request asked about (ref), when the program has completed it
  * and the sender was one of its members.  A request's window runs past the
@@ -927,14 +1020,17 @@ request_group_completed(struct wf *wf, int64_t ref, struct store_group *g_r, boo
  * An answer form (an evaluation, a survey) from a participant.  Cases:
  *   1. about a group, and the sender is in none (nor answers a request about
  *      a group of theirs the program's end completed): explained, held;
- *   2. about a meeting, and none is named or waits for their answer (an
- *      evaluation of a meeting that did not happen): explained, held;
+ *   2. about a meeting, and none is named or waits for their answer, or
+ *      the form's date (binds = date) is no reported meeting of their
+ *      group (an evaluation of a meeting that did not happen): explained,
+ *      held;
  *   3. the form has problems (a missing answer, a scale out of range):
  *      nothing recorded, the sender told what to fix;
  *   4. not proven: waits for the sender's confirming reply;
  *   5. recorded once per message (a replay finds it), with its round and
- *      what it is about, the sender thanked.  The answers are kept and
- *      shown to nobody but who the form's fields allow.
+ *      what it is about, the sender thanked; a field bound to attended
+ *      records whether they attended the meeting.  The answers are kept
+ *      and shown to nobody but who the form's fields allow.
  */
 static int
 handle_answer(struct wf *wf, const struct program_form *pf, const struct form_result *form,
@@ -945,7 +1041,7 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 	struct store_answer_value *values = NULL;
 	struct template_vars *vars = wf_vars(wf);
 	struct strbuf out = {0};
-	char *rform = NULL, *round = NULL, *summary = NULL;
+	char *rform = NULL, *round = NULL, *summary = NULL, *event_date = NULL;
 	int64_t ref, event = 0, id;
 	bool found = false, created, sent;
 	long count = 0;
@@ -983,11 +1079,36 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 		}
 	}
 	if (pf->about == ABOUT_MEETING) {
-		if (ref > 0 && rform != NULL) {
+		const struct form_field_def *fd = program_field_bound(pf, BIND_DATE);
+		const char *date = fd != NULL ? form_result_value(form, fd->key) : NULL;
+
+		if (date != NULL) {
+			/* The date written wins over the request replied to. */
+			if (meeting_of_group(wf, g.id, date, &event, &event_date, error_r) < 0)
+				goto out;
+			if (event == 0) {
+				char *text = xasprintf(
+				    "There is no reported meeting of your team on %s, so your "
+				    "%s was not recorded. If the team met that day, report the "
+				    "meeting first (reply with \"met %s\"), then send the "
+				    "evaluation again; if the date is wrong, correct it.\n",
+				    date, pf->def.title != NULL ? pf->def.title : pf->def.name,
+				    date);
+
+				ret = wf_explain_held(
+				    wf, "evaluation-problem", "evaluation-recorded", text,
+				    "evaluation of a meeting that was not reported", error_r);
+				free(text);
+				goto out;
+			}
+		} else if (ref > 0 && rform != NULL) {
 			event = ref;
 		} else if (latest_unanswered_meeting(wf, g.id, pf->def.name, &event, error_r) < 0) {
 			goto out;
 		}
+		if (event != 0 && event_date == NULL &&
+		    meeting_of_group(wf, g.id, NULL, &event, &event_date, error_r) < 0)
+			goto out;
 		if (event == 0) {
 			ret = wf_explain_held(
 			    wf, "evaluation-problem", "evaluation-recorded",
@@ -1038,7 +1159,20 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 	    (g.id > 0 && store_answer_count(wf->store, wf->program->name, pf->def.name, NULL, 0,
 	                                    g.id, 0, &count, error_r) < 0))
 		goto out;
-	{
+	if (event > 0 && created) {
+		const struct form_field_def *fa = program_field_bound(pf, BIND_ATTENDED);
+		const struct form_value *v = fa != NULL ? form_result_get(form, fa->key) : NULL;
+
+		if (v != NULL && v->value != NULL &&
+		    store_event_attend(wf->store, event, wf->person_id,
+		                       answer_attended(v) ? "present" : "absent", error_r) < 0)
+			goto out;
+	}
+	if (event_date != NULL) {
+		strbuf_addf(&out, "%s: your %s of the team meeting on %s.\n",
+		            created ? "Recorded" : "Already recorded",
+		            pf->def.title != NULL ? pf->def.title : pf->def.name, event_date);
+	} else {
 		struct strbuf partners = {0};
 
 		for (size_t k = 0; k < g.nmembers; k++)
@@ -1069,6 +1203,7 @@ out:
 	free(values);
 	free(rform);
 	free(round);
+	free(event_date);
 	free(summary);
 	strbuf_free(&out);
 	template_vars_free(&vars);
@@ -1469,6 +1604,7 @@ handle_approval_reply(struct wf *wf, bool *handled_r, const char **error_r)
 	vars = wf_vars(wf);
 	template_vars_set(vars, "name", notice_name(p.name, p.email));
 	template_vars_set(vars, "approver", ap.approver);
+	template_vars_setf(vars, "application_id", "%lld", (long long)p.id);
 	if (strcmp(ap.status, "waiting") != 0) {
 		template_vars_setf(vars, "outcome", "already %s", ap.status);
 		if (wf_answer(wf, "approval-thanks", "approval-thanks", vars, &sent, error_r) < 0)

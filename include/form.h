@@ -47,6 +47,8 @@ enum form_bind {
 	BIND_TOPIC,        /* an event's topic */
 	BIND_FACILITATOR,  /* an event's facilitator (an address or a name) */
 	BIND_NOTES,        /* notes: kept, shown to nobody */
+	BIND_ATTENDED,     /* an answer about a meeting: whether its writer attended
+	                    * (the first choice, or a number above 0, is yes) */
 	BIND_COUNT
 };
 const char *form_bind_name(enum form_bind b);

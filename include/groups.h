@@ -60,10 +60,12 @@ int groups_discard_proposal(struct store *store, const struct config_program *pr
 int groups_publish(const struct config *config, struct store *store,
                    const struct config_program *program, time_t now, struct strbuf *out,
                    const char **error_r);
-/* move ID to team N; swap ID with ID; unmatch ID (out of the proposal, or
- * out of a pair). */
-int groups_move(struct store *store, const struct config_program *program, int64_t participation,
-                int64_t team, const char *line, struct strbuf *out, const char **error_r);
+/* move ID to team N (a proposed team, or an active one, whose members are
+ * then introduced again); swap ID with ID; unmatch ID (out of the
+ * proposal, or out of a pair). */
+int groups_move(const struct config *config, struct store *store,
+                const struct config_program *program, int64_t participation, int64_t team,
+                const char *line, time_t now, struct strbuf *out, const char **error_r);
 int groups_swap(struct store *store, const struct config_program *program, int64_t a, int64_t b,
                 const char *line, struct strbuf *out, const char **error_r);
 int groups_unmatch(const struct config *config, struct store *store,

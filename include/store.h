@@ -287,6 +287,10 @@ int store_event_attend(struct store *store, int64_t event_id, int64_t person_id,
  * minutes (minutes_r may be NULL). */
 int store_event_count(struct store *store, int64_t group_id, const char *kind, const char *month,
                       long *count_r, long *minutes_r, const char **error_r);
+/* How many absences were recorded at group's events of kind in month
+ * ("YYYY-MM"). */
+int store_event_absences(struct store *store, int64_t group_id, const char *kind, const char *month,
+                         long *count_r, const char **error_r);
 /* Events of a group and kind the person attended (present unless recorded
  * otherwise). */
 int store_event_attended(struct store *store, int64_t group_id, const char *kind, int64_t person_id,

@@ -1,13 +1,20 @@
-"""The README demo: a CDSS mentoring partnership run for two months on a
-local Dovecot and SMTP server, with time stepped by --now, printing every
-email exchanged."""
+"""The README demo: a program run on a local Dovecot and SMTP server, with
+time stepped by --now, printing every email exchanged.
+
+  tests/demo.py          a CDSS mentoring partnership, two months
+  tests/demo.py cde      a CDE Peer Coaching team, six months: applications
+                         agreed by managers and Division Directors, a team
+                         proposed and published, a competency cluster a
+                         month with a facilitator in turn, evaluations after
+                         each meeting, the final evaluation and the
+                         certificate of completion (a PDF)"""
 
 import os
 import sys
 import textwrap
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness"))
-from mentord_env import COORDINATOR, Env, body_of, recipients  # noqa: E402
+from mentord_env import COORDINATOR, SOURCE_DIR, Env, recipients  # noqa: E402
 
 ANA, BOB = "ana@example.org", "bob@example.org"
 
@@ -17,12 +24,25 @@ def show_in(sender, subject, body):
     print(textwrap.indent(body.strip(), "    | "))
 
 
+def text_of(m):
+    """The text of an email, and the names of its attachments."""
+    text, files = "", []
+    for part in m["parsed"].walk():
+        if part.get_content_type() == "text/plain" and not part.get_filename():
+            text = part.get_content()
+        elif part.get_filename():
+            files.append("[attached: %s, %s, %d bytes]" % (
+                part.get_filename(), part.get_content_type(),
+                len(part.get_payload(decode=True) or b"")))
+    return "\n".join([text.strip()] + files)
+
+
 def show_out(env, when):
     mail = env.new_mail()
     print("\n=== mentord --once --now %s: %d email(s) sent" % (when, len(mail)))
     for m in mail:
         print("\n<<< to %s: %s" % (", ".join(recipients(m)), m["parsed"]["Subject"]))
-        print(textwrap.indent(body_of(m).strip(), "    | "))
+        print(textwrap.indent(text_of(m), "    | "))
     return mail
 
 
@@ -39,7 +59,7 @@ def say(env, sender, subject, body, reply_to=None):
         env.deliver(sender, subject, body)
 
 
-def main():
+def cdss():
     with Env("demo") as env:
         print("Dovecot on 127.0.0.1:%d, SMTP server on 127.0.0.1:%d, work dir %s"
               % (env.dovecot.port, env.sink.port, env.dir))
@@ -85,5 +105,96 @@ def main():
         print(env.ctl("report", "--csv").stdout)
 
 
+# ---- CDE Peer Coaching -----------------------------------------------------
+
+PC = "peercoaching@example.org"
+CDE_PEOPLE = [
+    ("alma", "Alma Reyes", "Curriculum", "Communication, Team Leadership"),
+    ("ben", "Ben Cho", "Assessment", "Communication, Change Leadership"),
+    ("cara", "Cara Diaz", "Finance", "Team Leadership, Decision Making"),
+    ("dev", "Dev Patel", "Nutrition", "Communication, Conflict Management"),
+]
+
+
+def pick(mail, who=None, kind=None):
+    return [m for m in mail if (who is None or who in recipients(m))
+            and (kind is None or m["parsed"]["X-Mentord"] == kind)]
+
+
+def cde():
+    """Four peers, one team, February to July 2027."""
+    conf = os.path.join(SOURCE_DIR, "conf/programs/cde.conf")
+    with Env("demo-cde", programs=[conf], authserv="mx.test.example") as env:
+        print("Dovecot on 127.0.0.1:%d, SMTP server on 127.0.0.1:%d, work dir %s"
+              % (env.dovecot.port, env.sink.port, env.dir))
+        print("Program: %s (templates/cde/ over templates/)" % conf)
+        for key, name, division, interests in CDE_PEOPLE:
+            body = ("Name: %s\nDivision: %s\nExperience level: Supervisor\nInterests: %s\n"
+                    "Manager email: %s.mgr@example.org\n"
+                    "Division Director email: director.%s@example.org\n"
+                    "Project: one tracking number for school construction projects\n"
+                    % (name, division, interests, key, division.lower()))
+            show_in(key + "@example.org", "Peer coaching application", body)
+            # The receiving server vouches for the sender (DMARC pass).
+            env.deliver(key + "@example.org", "Peer coaching application", body, to=PC,
+                        authenticated=True, name=name)
+        mail = step(env, "2027-01-11T09:00")
+        for m in pick(mail, kind="approval-request"):
+            say(env, recipients(m)[0], "Re: " + m["parsed"]["Subject"], "Yes, agreed.", m)
+        mail = step(env, "2027-01-12T09:00")
+        digest = pick(mail, COORDINATOR, "digest")[0]
+        say(env, COORDINATOR, "Re: digest", "publish", digest)
+        step(env, "2027-01-12T10:00")
+        cara = "cara@example.org"
+        for n, month in enumerate(("2027-02", "2027-03", "2027-04", "2027-05", "2027-06",
+                                   "2027-07")):
+            day1 = {"2027-05": "2027-05-03"}.get(month, month + "-01")
+            mail = step(env, day1 + "T09:00")
+            fac = pick(mail, kind="facilitator")
+            for m in fac:
+                say(env, recipients(m)[0], "Re: " + m["parsed"]["Subject"],
+                    "met %s-10 2h" % month, m)
+            mail = step(env, month + "-11T09:00" if month not in ("2027-04", "2027-07")
+                         else month + "-12T09:00")
+            for m in pick(mail, kind="evaluation"):
+                who = recipients(m)[0]
+                if who == cara and month == "2027-03":
+                    continue  # Cara forgets; she is reminded
+                say(env, who, "Re: " + m["parsed"]["Subject"],
+                    "Attended: yes\nReading done: all\nDiscussion: 4\n"
+                    "Team participation: 5\nComments: a good discussion", m)
+            step(env, month + "-15T09:00" if month != "2027-05" else month + "-14T09:00")
+            if month == "2027-03":
+                mail = step(env, "2027-03-16T09:00")
+                for m in pick(mail, cara, "evaluation"):
+                    say(env, cara, "Re: " + m["parsed"]["Subject"],
+                        "Attended: yes\nReading done: some\nDiscussion: 4\n"
+                        "Team participation: 4\n", m)
+                step(env, "2027-03-17T09:00")
+        mail = step(env, "2027-07-19T09:00")
+        for m in pick(mail, kind="final-evaluation"):
+            say(env, recipients(m)[0], "Re: " + m["parsed"]["Subject"],
+                "Overall, the program was useful: 5\nMy team worked well together: 5\n"
+                "What should change: more time for the projects", m)
+        step(env, "2027-07-20T09:00")
+        step(env, "2027-08-02T09:00")
+        step(env, "2027-08-16T09:00")
+        print("\n=== mentorctl status")
+        print(env.ctl("status").stdout)
+        print("=== mentorctl report --csv")
+        print(env.ctl("report", "--csv").stdout)
+
+
+def main(argv):
+    program = argv[1] if len(argv) > 1 else "cdss"
+    if program == "cdss":
+        cdss()
+    elif program == "cde":
+        cde()
+    else:
+        sys.stderr.write("usage: tests/demo.sh [cdss|cde]\n")
+        sys.exit(2)
+
+
 if __name__ == "__main__":
-    main()
+    main(sys.argv)

@@ -91,7 +91,8 @@ for dep in libcurl3-gnutls libxml2 libcairo2 libical3 fonts-dejavu-core \
 done
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for path in ./usr/bin/mentord ./usr/bin/mentorctl ./etc/mentord/mentord.conf \
-	./etc/mentord/programs/cdss.conf ./lib/systemd/system/mentord.service \
+	./etc/mentord/programs/cdss.conf ./etc/mentord/programs/cde.conf \
+	./usr/share/mentord/templates/cde/month-topic.txt ./lib/systemd/system/mentord.service \
 	./usr/lib/sysusers.d/mentord.conf ./usr/lib/tmpfiles.d/mentord.conf \
 	./usr/share/mentord/templates/questionnaire.txt ./usr/share/man/man8/mentord.8.gz \
 	./usr/share/man/man8/mentorctl.8.gz ./usr/share/man/man5/mentord.conf.5.gz \
@@ -100,9 +101,9 @@ for path in ./usr/bin/mentord ./usr/bin/mentorctl ./etc/mentord/mentord.conf \
 	check "the package installs $path" grep -qx "$path" <<<"$contents"
 done
 check "nothing goes to /usr/etc or /usr/local" bash -c '! grep -Eq "^\./usr/(etc|local)/" <<<"$1"' _ "$contents"
-check "conffiles: /etc/mentord/mentord.conf and the program" \
+check "conffiles: /etc/mentord/mentord.conf and the programs" \
 	bash -c 'dpkg-deb --ctrl-tarfile "$1" | tar -xO ./conffiles | sort | tr "\n" " " |
-		grep -qx "/etc/mentord/mentord.conf /etc/mentord/programs/cdss.conf "' _ "$deb"
+		grep -qx "/etc/mentord/mentord.conf /etc/mentord/programs/cde.conf /etc/mentord/programs/cdss.conf "' _ "$deb"
 
 # ---- install ----
 DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" >/tmp/mentord-package-apt.log 2>&1 || {

@@ -247,6 +247,79 @@ test_example_loads(void **state)
 	free(prog_path);
 }
 
+/* The second shipped program, CDE Peer Coaching: teams, approvals, topics,
+ * a certificate, as conf/programs/cde.conf says. */
+static void
+test_cde_loads(void **state)
+{
+	const char *src = getenv("MENTORD_SOURCE_DIR"), *error = NULL;
+	char *prog_path, *prog, *text, *conf;
+	struct config *config = NULL;
+	const struct config_program *p;
+	const struct program *m;
+	const struct program_role *member;
+	const struct program_form *app, *eval;
+	size_t len;
+
+	(void)state;
+	if (src == NULL)
+		src = "..";
+	prog_path = xasprintf("%s/conf/programs/cde.conf", src);
+	assert_int_equal(read_file(prog_path, 1 << 20, &prog, &len, &error), 0);
+	free(write_tmp("programs/cde.conf", prog, 0644));
+	text = xasprintf("%sinclude(\"programs/cde.conf\")\n", base_conf);
+	conf = write_tmp("mentord.conf", text, 0644);
+	if (config_load(conf, &config, &error) < 0)
+		fail_msg("cde.conf does not load: %s", error);
+	p = config_program_by_name(config, "cde");
+	assert_non_null(p);
+	m = &p->model;
+	assert_string_equal(p->title, "CDE Peer Coaching Program");
+	assert_non_null(m->unit);
+	assert_false(m->unit->pair);
+	assert_int_equal(m->unit->size_min, 3);
+	assert_int_equal(m->unit->size_max, 5);
+	assert_int_equal(m->unit->size_preferred_max, 4);
+	assert_true(m->unit->rotate_facilitator);
+	assert_int_equal(m->unit->meetings_per_month, 1);
+	member = program_role(m, "member");
+	assert_non_null(member);
+	assert_int_equal(member->decided_by, DECIDED_BY_AUTO);
+	assert_int_equal(member->approvals.n, 2);
+	assert_string_equal(member->approvals.v[1], "director");
+	assert_int_equal(member->approval_days, 5);
+	app = program_form(m, "application");
+	assert_non_null(program_field_bound(app, BIND_DIRECTOR));
+	assert_int_equal(program_field_bound(app, BIND_LEVEL)->type, FIELD_CHOICE);
+	eval = program_form(m, "evaluation");
+	assert_int_equal(eval->about, ABOUT_MEETING);
+	assert_non_null(program_field_bound(eval, BIND_ATTENDED));
+	assert_non_null(program_field_bound(eval, BIND_DATE));
+	assert_int_equal(m->ntopics, 6);
+	assert_string_equal(m->topics[0].title, "Fostering a Team Environment");
+	assert_non_null(m->topics[5].readings);
+	assert_string_equal(m->certificate.signer, "Tom Torlakson");
+	for (size_t i = 0; i < m->nsteps; i++) {
+		const struct program_step *st = &m->steps[i];
+
+		if (strcmp(st->name, "evaluation") == 0) {
+			assert_int_equal(st->when, WHEN_AFTER);
+			assert_string_equal(st->request, "evaluation");
+		} else if (strcmp(st->name, "certificate") == 0) {
+			assert_int_equal(st->effect, EFFECT_COMPLETE);
+			assert_int_equal(st->attendance_percent, 80);
+			assert_string_equal(st->complete_form, "final");
+		} else if (strcmp(st->name, "facilitator") == 0) {
+			assert_int_equal(st->to, TO_FACILITATOR);
+		}
+	}
+	config_free(&config);
+	free(conf);
+	free(text);
+	free(prog);
+	free(prog_path);
+}
+
 static void
 test_cdss_application_form(void **state)
 {
@@ -653,6 +726,22 @@ test_semantic_errors(void **state)
 	     " form application { field \"N\" { } }\n step s { at = \"middle\" to = \"group\" } "
 	     "}\n",
 	     "20: "},
+	    /* Attendance is per meeting: only an answer about one records it. */
+	    {"program p { role m { form = \"application\" }\n"
+	     " form application { field \"N\" { } }\n form survey {\n field \"Here\" { binds = "
+	     "attended } } }\n",
+	     "21: form survey: binds = attended needs a form about a meeting"},
+	    /* A facilitator needs turns; pairs have none. */
+	    {"program p { unit = \"team\" role m { form = \"application\" }\n"
+	     " group team { members = {\"m\"} size = \"3-5\" }\n"
+	     " form application { field \"N\" { } }\n step f { every = \"month\"\n"
+	     " to = \"facilitator\" template = \"x\" } }\n",
+	     "21: step f writes to the facilitator, but group team has none; add "
+	     "rotate_facilitator = true"},
+	    {"program p { unit = \"pair\" role m { form = \"application\" } role n { }\n"
+	     " group pair { members = {\"m\", \"n\"}\n rotate_facilitator = true }\n"
+	     " form application { field \"N\" { } } }\n",
+	     "20: group pair is a pair: partners have no facilitator"},
 	};
 
 	(void)state;
@@ -870,7 +959,8 @@ test_parse_error_causes(void **state)
 	    /* A list without its }. */
 	    {"trusted_authserv_id = {\"mx.example.org\"\n" /* 18 */
 	     "max_auto_replies_per_day = 3\n"
-	     "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	     "program p { role m { form = \"application\" } form application { field \"N\" { } } "
+	     "}\n",
 	     "18: the list trusted_authserv_id = { ... } starting here is not closed", NULL},
 	    /* An unquoted value with spaces. */
 	    {"program p {\n"                      /* 18 */
@@ -884,13 +974,15 @@ test_parse_error_causes(void **state)
 	     "18: title = Two Words: a value with spaces", NULL},
 	    /* A key of another section. */
 	    {"mailbox = \"Archive\"\n" /* 18 */
-	     "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	     "program p { role m { form = \"application\" } form application { field \"N\" { } } "
+	     "}\n",
 	     "18: 'mailbox' is not a key here; it belongs inside imap { ... }", NULL},
 	    /* A top-level key written inside a section. */
 	    {"coordinator {\n"         /* 18 */
 	     "\tdatabase = \"x.db\"\n" /* 19 */
 	     "}\n"
-	     "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	     "program p { role m { form = \"application\" } form application { field \"N\" { } } "
+	     "}\n",
 	     "19: 'database' is not a key of section coordinator { ... }; it belongs to the top "
 	     "level",
 	     NULL},
@@ -983,7 +1075,8 @@ test_templates_where(void **state)
 
 	(void)state;
 	assert_null(load_text("templates = \"tpl\"\n" /* 18 */
-	                      "program p { role m { form = \"application\" } form application { field \"N\" { } } }\n",
+	                      "program p { role m { form = \"application\" } form application { "
+	                      "field \"N\" { } } }\n",
 	                      &config, &path));
 	want = xasprintf("%s:18", path);
 	assert_string_equal(config->templates_where, want);
@@ -1099,6 +1192,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_tls_off_loopback_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_include_secret_not_printed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cdss_application_form, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cde_loads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_custom_competencies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_key_line, setup, teardown),
