@@ -393,3 +393,98 @@ out:
 	store_outbox_list_free(&due, n);
 	return ret;
 }
+
+int
+outbox_resend(const struct config *config, struct store *store, const char *key, time_t now,
+              struct outbox_resent *r_r, const char **error_r)
+{
+	struct store_outbox old, row; /* row's strings borrowed: never cleared */
+	struct store_person p;
+	char *new_key = NULL, *message_id = NULL, *data = NULL;
+	size_t len = 0;
+	int64_t id = 0;
+	bool found, created = false;
+	int ret = -1;
+
+	memset(&old, 0, sizeof(old));
+	memset(&p, 0, sizeof(p));
+	memset(r_r, 0, sizeof(*r_r));
+	if (store_outbox_by_key(store, key, &found, &old, error_r) < 0)
+		goto out;
+	if (!found) {
+		r_r->refused = true;
+		*error_r = errorf("no email has the key \"%s\"", key);
+		goto out;
+	}
+	if (old.len == 0) {
+		r_r->refused = true;
+		*error_r = errorf("%s was never composed (%s); nothing to send again", key,
+		                  old.last_error != NULL ? old.last_error : old.status);
+		goto out;
+	}
+	/* To the person's address today: a corrected address is the reason
+	 * to send again. */
+	if (old.person_id > 0 && store_person_get(store, old.person_id, &p, error_r) < 0)
+		goto out;
+	if (p.undeliverable) {
+		r_r->refused = true;
+		*error_r = errorf(
+		    "%s bounced (%s): correct the address first (mentorctl person set "
+		    "%s email=NEW deliverable=yes)",
+		    p.email, p.undeliverable_reason != NULL ? p.undeliverable_reason : "", p.email);
+		goto out;
+	}
+	/* The first free "KEY|resend=N": each resend is an email of its own. */
+	for (int n = 1; !created; n++) {
+		free(new_key);
+		new_key = xasprintf("%s|resend=%d", key, n);
+		if (store_outbox_claim(store, new_key, &id, &created, error_r) < 0)
+			goto out;
+	}
+	message_id = compose_message_id(addr_domain(config->smtp.from_addr));
+	if (compose_readdress(old.data, old.len, p.email != NULL ? p.email : old.recipients,
+	                      message_id, now, &data, &len, error_r) < 0)
+		goto out;
+	memset(&row, 0, sizeof(row));
+	row.id = id;
+	row.key = new_key;
+	row.kind = old.kind;
+	row.program = old.program;
+	row.recipients = p.email != NULL ? p.email : old.recipients;
+	row.message_id = message_id;
+	row.subject = old.subject;
+	row.data = data;
+	row.len = len;
+	row.status = (char *)"queued";
+	row.person_id = old.person_id;
+	/* The same thread: a reply to the copy is a reply to the email. */
+	row.thread_type = old.thread_type;
+	row.thread_ref = old.thread_ref;
+	row.next_attempt_at = now;
+	row.created_at = now;
+	if (store_outbox_insert(store, &row, error_r) < 0)
+		goto out;
+	log_info("queued %s again as %s to %s", key, new_key, row.recipients);
+	r_r->id = id;
+	r_r->key = new_key;
+	r_r->to = xstrdup(row.recipients);
+	r_r->old_to = xstrdup(old.recipients);
+	new_key = NULL;
+	ret = 0;
+out:
+	store_outbox_clear(&old);
+	store_person_clear(&p);
+	free(new_key);
+	free(message_id);
+	free(data);
+	return ret;
+}
+
+void
+outbox_resent_clear(struct outbox_resent *r)
+{
+	free(r->key);
+	free(r->to);
+	free(r->old_to);
+	memset(r, 0, sizeof(*r));
+}

@@ -367,7 +367,7 @@ workflow_add_mentor(const struct config *config, struct store *store,
 	const struct program_role *role = program_role(&program->model, "mentor");
 	struct store_participation p;
 	int64_t person;
-	bool created;
+	bool created, found;
 
 	if (role == NULL && program->model.unit != NULL && program->model.unit->pair)
 		role = program_role(&program->model, program->model.unit->roles.v[1]);
@@ -378,12 +378,31 @@ workflow_add_mentor(const struct config *config, struct store *store,
 	memset(&p, 0, sizeof(p));
 	if (store_person_upsert(store, email, name, &person, error_r) < 0)
 		return -1;
+	/* A mentor registered before keeps what they told (their strengths,
+	 * division, answers): only what is given here changes. */
+	if (store_participation_find(store, program->name, person, role->name, &found, &p,
+	                             error_r) < 0)
+		return -1;
+	if (found) {
+		if (strengths != NULL &&
+		    store_participation_set_field(store, p.id, "topics", strengths, 0, error_r) < 0)
+			goto fail;
+		if (capacity > 0 && store_participation_set_field(store, p.id, "capacity", NULL,
+		                                                  capacity, error_r) < 0)
+			goto fail;
+		*app_id_r = p.id;
+		store_participation_clear(&p);
+		return 0;
+	}
 	p.person_id = person;
 	p.level = -1;
 	p.topics = (char *)strengths;
 	p.capacity = capacity;
 	return register_participant(config, store, program, role, &p, now, app_id_r, &created,
 	                            error_r);
+fail:
+	store_participation_clear(&p);
+	return -1;
 }
 
 static int
@@ -535,7 +554,7 @@ handle_coordinator(struct wf *wf, const char **error_r)
 			break;
 		case CMD_MATCH:
 			rc = groups_make_pair(wf->config, wf->store, wf->program, cmd->id, cmd->id2,
-			                      cmd->line, cmd->text, wf->now, &out, error_r);
+			                      cmd->line, cmd->text, wf->now, &out, NULL, error_r);
 			break;
 		case CMD_END:
 			rc = groups_end(wf->config, wf->store, wf->program, cmd->id, cmd->line,
@@ -649,6 +668,79 @@ thread_group(const struct store_outbox *thread)
 	           : 0;
 }
 
+/* Records a meeting of group g on date (YYYY-MM-DD), once per group and
+ * date (both partners reporting it count once), and says in out what was
+ * recorded and the month's count: a participant's report and mentorctl
+ * meeting add (reported_by 0, row 0) both come here. */
+static int
+meeting_record(struct store *store, const struct config_program *program,
+               const struct store_group *g, const char *date, int minutes, const char *topic,
+               int64_t reported_by, int64_t row, time_t now, struct strbuf *out,
+               const char **error_r)
+{
+	const struct program_group *unit = program->model.unit;
+	struct store_event e;
+	char month[8];
+	long count = 0;
+	int64_t id;
+	bool created;
+
+	memset(&e, 0, sizeof(e));
+	e.program = (char *)program->name;
+	e.group_id = g->id;
+	e.kind = (char *)"meeting";
+	e.date = (char *)date;
+	e.minutes = minutes;
+	e.topic = (char *)topic;
+	e.reported_by = reported_by;
+	e.message_row = row;
+	e.created_at = now;
+	if (store_event_add(store, &e, &id, &created, error_r) < 0)
+		return -1;
+	strbuf_addf(out, "%s: meeting on %s", created ? "Recorded" : "Already recorded", date);
+	if (minutes > 0)
+		strbuf_addf(out, " (%dh%02d)", minutes / 60, minutes % 60);
+	strbuf_adds(out, ".\n");
+	memcpy(month, date, 7);
+	month[7] = '\0';
+	if (store_event_count(store, g->id, "meeting", month, &count, NULL, error_r) < 0)
+		return -1;
+	strbuf_addf(out, "Meetings in %s so far: %ld of the %d the program asks for.\n", month,
+	            count, unit != NULL ? unit->meetings_per_month : 0);
+	return 0;
+}
+
+int
+workflow_meeting_add(const struct config *config, struct store *store, int64_t group_id,
+                     const char *date, int minutes, time_t now, struct strbuf *out, bool *done_r,
+                     const char **error_r)
+{
+	const struct config_program *program = NULL;
+	struct store_group g;
+	bool found;
+	int ret = -1;
+
+	*done_r = false;
+	memset(&g, 0, sizeof(g));
+	if (store_group_get(store, group_id, &found, &g, error_r) < 0)
+		return -1;
+	if (found)
+		program = config_program_by_name(config, g.program);
+	if (!found || program == NULL || strcmp(g.status, "active") != 0) {
+		strbuf_addf(out, "there is no active partnership or team #%lld.\n",
+		            (long long)group_id);
+		ret = 0;
+		goto out;
+	}
+	if (meeting_record(store, program, &g, date, minutes, NULL, 0, 0, now, out, error_r) < 0)
+		goto out;
+	*done_r = true;
+	ret = 0;
+out:
+	store_group_clear(&g);
+	return ret;
+}
+
 /*
  * Meeting reports ("met 2026-11-20 2h" lines, or the program's meeting
  * form).  Cases:
@@ -661,7 +753,6 @@ static int
 record_meetings(struct wf *wf, const struct command_list *cmds, const struct form_result *form,
                 const struct program_form *pf, const char **error_r)
 {
-	const struct program_group *unit = wf->program->model.unit;
 	struct store_group g;
 	struct template_vars *vars = NULL;
 	struct strbuf out = {0};
@@ -689,55 +780,33 @@ record_meetings(struct wf *wf, const struct command_list *cmds, const struct for
 		goto out;
 	}
 	for (size_t i = 0; i < (cmds != NULL ? cmds->n : 1); i++) {
-		struct store_event e;
-		const char *date = NULL;
-		char month[8];
-		long count = 0;
-		int64_t id;
-		bool created;
+		const char *date = NULL, *topic = NULL;
+		int minutes = 0;
 
-		memset(&e, 0, sizeof(e));
 		if (cmds != NULL) {
 			if (cmds->cmds[i].verb != CMD_MET)
 				continue;
 			date = cmds->cmds[i].date;
-			e.minutes = cmds->cmds[i].minutes;
+			minutes = cmds->cmds[i].minutes;
 		} else {
 			const struct form_field_def *fd = program_field_bound(pf, BIND_DATE);
 			const struct form_field_def *fm = program_field_bound(pf, BIND_MINUTES);
 			const struct form_field_def *ft = program_field_bound(pf, BIND_TOPIC);
 			const struct form_value *mv =
 			    fm != NULL ? form_result_get(form, fm->key) : NULL;
-			int minutes = 0;
+			int m = 0;
 
 			date = fd != NULL ? form_result_value(form, fd->key) : NULL;
 			if (mv != NULL && mv->raw != NULL &&
-			    command_parse_duration(mv->raw, &minutes) == 0)
-				e.minutes = minutes;
-			e.topic = ft != NULL ? (char *)form_result_value(form, ft->key) : NULL;
+			    command_parse_duration(mv->raw, &m) == 0)
+				minutes = m;
+			topic = ft != NULL ? form_result_value(form, ft->key) : NULL;
 		}
 		if (date == NULL)
 			continue;
-		e.program = (char *)wf->program->name;
-		e.group_id = g.id;
-		e.kind = (char *)"meeting";
-		e.date = (char *)date;
-		e.reported_by = wf->person_id;
-		e.message_row = wf->row;
-		e.created_at = wf->now;
-		if (store_event_add(wf->store, &e, &id, &created, error_r) < 0)
+		if (meeting_record(wf->store, wf->program, &g, date, minutes, topic, wf->person_id,
+		                   wf->row, wf->now, &out, error_r) < 0)
 			goto out;
-		strbuf_addf(&out, "%s: meeting on %s", created ? "Recorded" : "Already recorded",
-		            date);
-		if (e.minutes > 0)
-			strbuf_addf(&out, " (%dh%02d)", e.minutes / 60, e.minutes % 60);
-		strbuf_adds(&out, ".\n");
-		memcpy(month, date, 7);
-		month[7] = '\0';
-		if (store_event_count(wf->store, g.id, "meeting", month, &count, NULL, error_r) < 0)
-			goto out;
-		strbuf_addf(&out, "Meetings in %s so far: %ld of the %d the program asks for.\n",
-		            month, count, unit != NULL ? unit->meetings_per_month : 0);
 	}
 	for (size_t i = 0; cmds != NULL && i < cmds->errors.n; i++)
 		strbuf_addf(&out, "Not understood: %s\n", cmds->errors.v[i]);

@@ -41,11 +41,21 @@ int workflow_apply_message(const struct config *config, struct store *store, int
                            const char **error_r);
 
 /* Registers a mentor (mentorctl and the `mentor` command).  strengths may be
- * NULL.  *app_id_r gets the mentor's application id. */
+ * NULL.  *app_id_r gets the mentor's application id.  A mentor already
+ * registered keeps everything but what is given (strengths when not NULL,
+ * capacity when above 0). */
 int workflow_add_mentor(const struct config *config, struct store *store,
                         const struct config_program *program, const char *email, const char *name,
                         const char *strengths, long capacity, time_t now, int64_t *app_id_r,
                         const char **error_r);
+
+/* Records a meeting of active group group_id on date (YYYY-MM-DD) of
+ * minutes (0: unknown), as a participant's "met" report does (mentorctl
+ * meeting add); out says what was recorded and the month's count, or why
+ * nothing was (*done_r false: no such active group). */
+int workflow_meeting_add(const struct config *config, struct store *store, int64_t group_id,
+                         const char *date, int minutes, time_t now, struct strbuf *out,
+                         bool *done_r, const char **error_r);
 
 /* Checks every template workflow sends (syntax, and no confidential value in
  * what goes to supervisors), so a broken template is found at start-up or
