@@ -15,6 +15,9 @@
  *   mentor add EMAIL NAME [--strengths "A, B"] [--capacity N] [--program P]
  *   match MENTEE MENTOR, end ID [REASON], meeting add ID DATE MINUTES
  *     (the coordinator's email commands: the same code in groups and workflow)
+ * Preview:
+ *   preview --until DATE                  every email the scheduler would send by then,
+ *                                         worked out in a transaction rolled back
  *   oauth login|status
  *   mentorctl --version                   "mentord VERSION"
  *
@@ -25,6 +28,7 @@
 #include "clock.h"
 #include "command.h"
 #include "compose.h"
+#include "due.h"
 #include "config.h"
 #include "ingest.h"
 #include "groups.h"
@@ -1891,6 +1895,145 @@ cmd_oauth(const struct config *config, int argc, char **argv)
 	return 0;
 }
 
+/* ---- preview ---- */
+
+/* The longest preview: a year of hourly cycles. */
+#define PREVIEW_MAX_DAYS 400
+
+/* Subject without the " [ref:ID]" tag: the ID a preview would give is not
+ * the one the email gets. */
+static char *
+subject_untagged(const char *subject)
+{
+	const char *tag = subject != NULL ? strstr(subject, " [ref:") : NULL;
+
+	if (subject == NULL)
+		return xstrdup("");
+	return tag != NULL && strchr(tag, ']') != NULL && strchr(tag, ']')[1] == '\0'
+	           ? xstrndup(subject, (size_t)(tag - subject))
+	           : xstrdup(subject);
+}
+
+/*
+ * preview --until DATE [--json]: every email mentord would send from now
+ * to DATE, worked out by the daemon's own scheduler (due_run_in) at each
+ * cycle the daemon would run (now, then at the top of every hour, as it
+ * wakes with IDLE), inside one transaction that is rolled back: nothing
+ * is changed and nothing sent.  What it cannot know is left out: mail not
+ * received yet, and answers to it.  Emails queued already and due by DATE
+ * are listed too (mentord sends them at its next cycle).  The
+ * transaction holds the database's write lock while it runs: the daemon
+ * waits for it.
+ */
+static int
+cmd_preview(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"until", required_argument, NULL, 'u'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct column cols[] = {
+	    {"WHEN", "when", 25, COL_TEXT, COL_ALL},
+	    {"TO", "to", 30, COL_TEXT, COL_ALL},
+	    {"SUBJECT", "subject", 50, COL_TEXT, COL_ALL},
+	    {"WHY", "key", 0, COL_TEXT, COL_ALL},
+	    {"", "kind", 0, COL_TEXT, COL_JSON},
+	    {"", "queued_already", 0, COL_BOOL, COL_JSON},
+	};
+	struct store_outbox *before = NULL, *after = NULL;
+	size_t nbefore = 0, nafter = 0;
+	const char *until_arg = NULL, *error;
+	time_t start = clock_now(), until = 0, t;
+	struct table t_out;
+	enum fmt fmt = FMT_TEXT;
+	int opt, ret = 1;
+
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		switch (opt) {
+		case 'u':
+			until_arg = optarg;
+			break;
+		case 'j':
+			fmt = FMT_JSON;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind < argc)
+		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind]);
+	if (until_arg == NULL)
+		return bad_usage(ctl, "preview needs --until DATE");
+	{
+		int y, m, d;
+
+		/* A date means the whole of that day. */
+		if (strlen(until_arg) == 10 && clock_parse_date(until_arg, &y, &m, &d) == 0)
+			until = clock_local_midnight(y, m, d + 1) - 1;
+		else if (clock_parse(until_arg, &until) < 0)
+			return bad_usage(ctl,
+			                 "--until takes YYYY-MM-DD or YYYY-MM-DDTHH:MM, not \"%s\"",
+			                 until_arg);
+	}
+	if (until < start)
+		return bad_usage(ctl, "--until %s is in the past", until_arg);
+	if (until - start > (time_t)PREVIEW_MAX_DAYS * 24 * 3600)
+		return bad_usage(ctl, "--until is more than %d days ahead", PREVIEW_MAX_DAYS);
+	if (store_begin(ctl->store, &error) < 0)
+		return fail(error);
+	if (store_outbox_list(ctl->store, "queued", NULL, SIZE_MAX / 2, &before, &nbefore, &error) <
+	    0)
+		goto fail;
+	/* The daemon's cycles: now, then every hour on the hour. */
+	for (t = start; t <= until;) {
+		struct tm tm;
+
+		clock_set_fake(t);
+		if (due_run_in(ctl->config, ctl->store, t, &error) < 0)
+			goto fail;
+		clock_local(t, &tm);
+		t += 3600 - (tm.tm_min * 60 + tm.tm_sec);
+	}
+	if (store_outbox_list(ctl->store, "queued", NULL, SIZE_MAX / 2, &after, &nafter, &error) <
+	    0)
+		goto fail;
+	store_rollback(ctl->store);
+	clock_set_fake(start);
+	table_begin(&t_out, cols, N_ELEMENTS(cols), fmt);
+	/* Oldest first (the list is newest first). */
+	for (size_t i = nafter; i-- > 0;) {
+		const struct store_outbox *o = &after[i];
+		bool already = false;
+		time_t when = o->next_attempt_at > start ? o->next_attempt_at : start;
+		char at[26], *subject;
+
+		for (size_t k = 0; k < nbefore && !already; k++)
+			already = before[k].id == o->id;
+		if (when > until)
+			continue;
+		clock_iso8601(when, at);
+		subject = subject_untagged(o->subject);
+		{
+			const char *cells[] = {at,     o->recipients, subject,
+			                       o->key, o->kind,       already ? "yes" : "no"};
+			table_row(&t_out, cells);
+		}
+		free(subject);
+	}
+	table_end(&t_out);
+	ret = 0;
+	goto out;
+fail:
+	store_rollback(ctl->store);
+	fprintf(stderr, "mentorctl: preview: %s\n", error);
+out:
+	store_outbox_list_free(&before, nbefore);
+	store_outbox_list_free(&after, nafter);
+	return ret;
+}
+
 /* ---- main ---- */
 
 static int
@@ -1951,6 +2094,7 @@ static const struct command_def commands[] = {
      cmd_outbox},
     {"resend", NULL, "resend KEY", cmd_resend},
     {"audit", NULL, "audit [--json]", cmd_audit},
+    {"preview", NULL, "preview --until DATE [--json]", cmd_preview},
 };
 
 static int

@@ -6,9 +6,11 @@ retry, resend, message dismiss, person set, application edit, mentor add,
 match, meeting add and end.  Each is checked in the database, in the mail
 the SMTP server received, and in the audit trail."""
 
+import datetime
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 
@@ -110,6 +112,65 @@ def check_strict(t, env, ctl):
             "an unknown option before the command: exit 2", p.stderr)
     t.check(env.sql("SELECT count(*) FROM audit")[0][0] == before,
             "no refused command changed anything")
+
+
+def snapshot(env):
+    """Every row of every table, to prove that nothing changed."""
+    con = sqlite3.connect(env.db)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+def check_preview(t):
+    """preview --until: the emails the next month of cycles sends, worked out
+    without sending or changing anything; then the cycles run and send
+    exactly those."""
+    with Env("ctl-preview", authserv="mx.test.example") as env:
+        ctl = Ctl(env, "2026-11-02T09:00")
+        p = ctl("mentor", "add", BOB, "Bob", "Lee", "--strengths", "Communication")
+        bob = int(re.search(r"mentor #(\d+)", p.stdout).group(1))
+        env.deliver(ANA, "application", ANA_FORM, authenticated=True)
+        env.run("2026-11-02T10:00")
+        ana = env.sql("SELECT id FROM participations WHERE role = 'mentee'")[0][0]
+        ctl.now = "2026-11-03T09:00"
+        ctl("match", str(ana), str(bob))
+        env.run("2026-11-03T09:00")
+        env.new_mail()
+
+        ctl.now = "2026-11-03T10:00"
+        before = snapshot(env)
+        p = ctl("preview", "--until", "2026-12-05T09:00", "--json")
+        preview = json.loads(p.stdout)
+        t.check(snapshot(env) == before and env.new_mail() == [],
+                "preview changes nothing in the database and sends nothing")
+        text = ctl("preview", "--until", "2026-12-05T09:00").stdout
+        t.check(text.startswith("WHEN") and len(text.splitlines()) == len(preview) + 1,
+                "preview prints one line per email", text)
+        t.check(len(preview) >= 3 and all(r["when"] and r["to"] and r["subject"] and r["key"]
+                                          and "[ref:" not in r["subject"] for r in preview),
+                "preview gives when, to whom, the subject and why (the key) of each email",
+                preview)
+
+        # The cycles the daemon runs: today, then each morning.
+        env.run("2026-11-03T10:00")
+        day = datetime.date(2026, 11, 4)
+        while day <= datetime.date(2026, 12, 5):
+            env.run("%sT09:00" % day.isoformat())
+            day += datetime.timedelta(days=1)
+        sent = env.sql("SELECT key, recipients, subject, created_at FROM outbox "
+                       "WHERE created_at >= strftime('%s', '2026-11-03T18:00:00') "
+                       "ORDER BY id")
+        real = sorted((k, r, re.sub(r" \[ref:\d+\]$", "", s)) for k, r, s, _ in sent)
+        predicted = sorted((r["key"], r["to"], r["subject"]) for r in preview)
+        t.check(real == predicted and len(env.new_mail()) == len(real),
+                "the cycles send exactly the emails preview listed (%d)" % len(real),
+                "predicted only: %s\nsent only: %s"
+                % ([x for x in predicted if x not in real], [x for x in real if x not in predicted]))
+        t.check(ctl("preview", "--until", "2026-11-01", expect=2).returncode == 2
+                and ctl("preview", expect=2).returncode == 2,
+                "preview of the past, or without --until, is refused")
 
 
 def main():
@@ -332,6 +393,7 @@ def main():
                 and any(a[0] == "match" for a in acts)
                 and any(a[0] == "meeting add" for a in acts),
                 "resend, match and meeting add are audited", acts)
+    check_preview(t)
     t.finish()
 
 
