@@ -741,10 +741,10 @@ cmd_message_dismiss(struct ctl *ctl, int argc, char **argv)
 {
 	struct store_message m;
 	struct strbuf note = {0};
-	const char *error;
+	const char *error = NULL;
 	char object[40];
 	int64_t id;
-	bool found, done;
+	bool done;
 	int ret = 1;
 
 	memset(&m, 0, sizeof(m));
@@ -759,22 +759,13 @@ cmd_message_dismiss(struct ctl *ctl, int argc, char **argv)
 	strbuf_adds(&note, "dismissed with mentorctl");
 	for (int i = optind + 1; i < argc; i++)
 		strbuf_addf(&note, "%s%s", i == optind + 1 ? ": " : " ", argv[i]);
-	if (store_begin(ctl->store, &error) < 0)
-		goto fail;
-	if (store_message_get(ctl->store, id, &m, NULL, NULL, &error) < 0) {
-		found = false;
-	} else {
-		found = true;
-	}
-	if (!found) {
-		store_rollback(ctl->store);
-		fprintf(stderr, "mentorctl: there is no message #%lld\n", (long long)id);
+	/* "no message N" when there is none. */
+	if (store_begin(ctl->store, &error) < 0 ||
+	    store_message_get(ctl->store, id, &m, NULL, NULL, &error) < 0)
 		goto out;
-	}
 	if (store_message_dismiss(ctl->store, id, strbuf_str(&note), &done, &error) < 0)
-		goto fail;
+		goto out;
 	if (!done) {
-		store_rollback(ctl->store);
 		fprintf(stderr,
 		        "mentorctl: message #%lld is %s, not held or quarantined; nothing "
 		        "changed\n",
@@ -786,14 +777,15 @@ cmd_message_dismiss(struct ctl *ctl, int argc, char **argv)
 	    audit(ctl, "message dismiss", object, "reason", m.reason, strbuf_str(&note), &error) <
 	        0 ||
 	    store_commit(ctl->store, &error) < 0)
-		goto fail;
+		goto out;
 	printf("message #%lld (%s, from %s) dismissed\n", (long long)id, m.status, nz(m.from_addr));
 	ret = 0;
-	goto out;
-fail:
-	store_rollback(ctl->store);
-	fprintf(stderr, "mentorctl: %s\n", error);
 out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
 	store_message_clear(&m);
 	strbuf_free(&note);
 	return ret;
@@ -901,7 +893,7 @@ static int
 cmd_outbox_retry(struct ctl *ctl, int argc, char **argv)
 {
 	struct store_outbox o;
-	const char *error;
+	const char *error = NULL;
 	char object[40];
 	int64_t id;
 	bool found, done;
@@ -919,17 +911,15 @@ cmd_outbox_retry(struct ctl *ctl, int argc, char **argv)
 		return bad_usage(ctl, "\"%s\" is not an email's ID", argv[optind]);
 	if (store_begin(ctl->store, &error) < 0 ||
 	    store_outbox_get(ctl->store, id, &found, &o, &error) < 0)
-		goto fail;
+		goto out;
 	if (!found) {
-		store_rollback(ctl->store);
 		fprintf(stderr, "mentorctl: there is no email #%lld in the outbox\n",
 		        (long long)id);
 		goto out;
 	}
 	if (store_outbox_requeue(ctl->store, id, clock_now(), &done, &error) < 0)
-		goto fail;
+		goto out;
 	if (!done) {
-		store_rollback(ctl->store);
 		if (strcmp(o.status, "failed") != 0)
 			fprintf(stderr,
 			        "mentorctl: email #%lld is %s, not failed; nothing changed\n",
@@ -945,15 +935,16 @@ cmd_outbox_retry(struct ctl *ctl, int argc, char **argv)
 	snprintf(object, sizeof(object), "outbox %lld", (long long)id);
 	if (audit(ctl, "outbox retry", object, "status", o.status, "queued", &error) < 0 ||
 	    store_commit(ctl->store, &error) < 0)
-		goto fail;
+		goto out;
 	printf("email #%lld (%s) to %s queued again; mentord sends it at its next cycle\n",
 	       (long long)id, o.key, o.recipients);
 	ret = 0;
-	goto out;
-fail:
-	store_rollback(ctl->store);
-	fprintf(stderr, "mentorctl: %s\n", error);
 out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
 	store_outbox_clear(&o);
 	return ret;
 }
@@ -973,7 +964,7 @@ static int
 cmd_resend(struct ctl *ctl, int argc, char **argv)
 {
 	struct outbox_resent r;
-	const char *error;
+	const char *error = NULL;
 	char object[40];
 	int ret = 1;
 
@@ -985,23 +976,24 @@ cmd_resend(struct ctl *ctl, int argc, char **argv)
 		return bad_usage(ctl, argc - optind < 1 ? "resend needs the email's key"
 		                                        : "resend takes one key");
 	if (store_begin(ctl->store, &error) < 0)
-		goto fail;
+		goto out;
 	if (outbox_resend(ctl->config, ctl->store, argv[optind], clock_now(), &r, &error) < 0)
-		goto fail;
+		goto out;
 	snprintf(object, sizeof(object), "outbox %lld", (long long)r.id);
 	if (audit(ctl, "resend", object, "key", argv[optind], r.key, &error) < 0 ||
 	    (strcmp(r.to, r.old_to) != 0 &&
 	     audit(ctl, "resend", object, "recipients", r.old_to, r.to, &error) < 0) ||
 	    store_commit(ctl->store, &error) < 0)
-		goto fail;
+		goto out;
 	printf("%s queued again as %s (email #%lld) to %s; mentord sends it at its next cycle\n",
 	       argv[optind], r.key, (long long)r.id, r.to);
 	ret = 0;
-	goto out;
-fail:
-	store_rollback(ctl->store);
-	fprintf(stderr, "mentorctl: resend %s: %s\n", argv[optind], error);
 out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: resend %s: %s\n", argv[optind], error);
+	}
 	outbox_resent_clear(&r);
 	return ret;
 }
@@ -1079,7 +1071,7 @@ cmd_person_set(struct ctl *ctl, int argc, char **argv)
 {
 	static const char *const keys[] = {"name", "email", "deliverable"};
 	struct store_person p;
-	const char *error;
+	const char *error = NULL;
 	char object[40];
 	bool found;
 	int ret = 1;
@@ -1113,9 +1105,8 @@ cmd_person_set(struct ctl *ctl, int argc, char **argv)
 	}
 	if (store_begin(ctl->store, &error) < 0 ||
 	    store_person_by_email(ctl->store, argv[optind], &found, &p, &error) < 0)
-		goto fail;
+		goto out;
 	if (!found) {
-		store_rollback(ctl->store);
 		fprintf(stderr, "mentorctl: nobody has the address %s (see mentorctl people)\n",
 		        argv[optind]);
 		goto out;
@@ -1161,17 +1152,18 @@ cmd_person_set(struct ctl *ctl, int argc, char **argv)
 		free(key);
 		free(lower);
 		if (rc < 0)
-			goto fail;
+			goto out;
 	}
 	if (store_commit(ctl->store, &error) < 0)
-		goto fail;
+		goto out;
 	printf("person #%lld (%s) changed\n", (long long)p.id, p.email);
 	ret = 0;
-	goto out;
-fail:
-	store_rollback(ctl->store);
-	fprintf(stderr, "mentorctl: %s\n", error);
 out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
 	store_person_clear(&p);
 	return ret;
 }
@@ -1235,7 +1227,7 @@ static int
 cmd_application_edit(struct ctl *ctl, int argc, char **argv)
 {
 	struct store_participation a;
-	const char *error;
+	const char *error = NULL;
 	char object[40];
 	int64_t id;
 	bool found;
@@ -1279,9 +1271,8 @@ cmd_application_edit(struct ctl *ctl, int argc, char **argv)
 	}
 	if (store_begin(ctl->store, &error) < 0 ||
 	    store_participation_get(ctl->store, id, &found, &a, &error) < 0)
-		goto fail;
+		goto out;
 	if (!found) {
-		store_rollback(ctl->store);
 		fprintf(stderr,
 		        "mentorctl: there is no application #%lld (see mentorctl "
 		        "applications)\n",
@@ -1323,18 +1314,19 @@ cmd_application_edit(struct ctl *ctl, int argc, char **argv)
 		free(old);
 		free(lower);
 		if (rc < 0)
-			goto fail;
+			goto out;
 	}
 	if (store_commit(ctl->store, &error) < 0)
-		goto fail;
+		goto out;
 	printf("application #%lld (%s, %s) changed\n", (long long)id, notice_name(a.name, a.email),
 	       a.role);
 	ret = 0;
-	goto out;
-fail:
-	store_rollback(ctl->store);
-	fprintf(stderr, "mentorctl: %s\n", error);
 out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
 	store_participation_clear(&a);
 	return ret;
 }
@@ -1349,12 +1341,12 @@ cmd_mentor_add(struct ctl *ctl, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const struct config_program *program = &ctl->config->programs[0];
-	const char *strengths = NULL, *error;
+	const char *strengths = NULL, *error = NULL;
 	struct strbuf name = {0};
-	char object[40], *email;
+	char object[40], *email = NULL;
 	long capacity = 0;
 	int64_t id;
-	int opt;
+	int opt, ret = 1;
 
 	options_reset();
 	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
@@ -1393,20 +1385,21 @@ cmd_mentor_add(struct ctl *ctl, int argc, char **argv)
 	    workflow_add_mentor(ctl->config, ctl->store, program, email,
 	                        name.len > 0 ? strbuf_str(&name) : NULL, strengths, capacity,
 	                        clock_now(), &id, &error) < 0)
-		goto fail;
+		goto out;
 	snprintf(object, sizeof(object), "participation %lld", (long long)id);
 	if (audit(ctl, "mentor add", object, NULL, NULL, email, &error) < 0 ||
 	    store_commit(ctl->store, &error) < 0)
-		goto fail;
+		goto out;
 	printf("mentor #%lld registered in %s\n", (long long)id, program->name);
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		fprintf(stderr, "mentorctl: %s\n", error);
+	}
 	strbuf_free(&name);
 	free(email);
-	return 0;
-fail:
-	store_rollback(ctl->store);
-	strbuf_free(&name);
-	free(email);
-	return fail(error);
+	return ret;
 }
 
 /* A participation named by ID or by email address (in program, with
@@ -1459,8 +1452,8 @@ cmd_match(struct ctl *ctl, int argc, char **argv)
 	const struct config_program *program = NULL;
 	const struct program_group *unit;
 	struct store_participation a;
-	struct strbuf out = {0}, reason = {0};
-	const char *error;
+	struct strbuf said = {0}, reason = {0};
+	const char *error = NULL;
 	char *line = NULL, object[40];
 	int64_t first = 0, second = 0, group = 0;
 	int opt, ret = 1, at;
@@ -1489,12 +1482,12 @@ cmd_match(struct ctl *ctl, int argc, char **argv)
 	for (int i = at + 2; i < argc; i++)
 		strbuf_addf(&reason, "%s%s", i == at + 2 ? "" : " ", argv[i]);
 	if (store_begin(ctl->store, &error) < 0)
-		goto fail;
+		goto out;
 	/* The program: given, or the one of an application named by ID, or the
 	 * first. */
 	if (program == NULL && parse_id(argv[at]) > 0) {
 		if (store_participation_get(ctl->store, parse_id(argv[at]), &found, &a, &error) < 0)
-			goto fail;
+			goto out;
 		if (found)
 			program = config_program_by_name(ctl->config, a.program);
 	}
@@ -1502,7 +1495,6 @@ cmd_match(struct ctl *ctl, int argc, char **argv)
 		program = &ctl->config->programs[0];
 	unit = program->model.unit;
 	if (unit == NULL || !unit->pair) {
-		store_rollback(ctl->store);
 		fprintf(stderr, "mentorctl: program %s forms teams, not pairs\n", program->name);
 		goto out;
 	}
@@ -1510,34 +1502,32 @@ cmd_match(struct ctl *ctl, int argc, char **argv)
 	        0 ||
 	    find_participation(ctl, argv[at + 1], program->name, unit->roles.v[1], &second,
 	                       &error) < 0)
-		goto fail;
-	if (first == 0 || second == 0) {
-		store_rollback(ctl->store);
 		goto out;
-	}
+	if (first == 0 || second == 0)
+		goto out; /* said why */
 	line = xasprintf("match %lld with %lld", (long long)first, (long long)second);
 	if (groups_make_pair(ctl->config, ctl->store, program, first, second, line,
-	                     reason.len > 0 ? strbuf_str(&reason) : NULL, clock_now(), &out, &group,
-	                     &error) < 0)
-		goto fail;
+	                     reason.len > 0 ? strbuf_str(&reason) : NULL, clock_now(), &said,
+	                     &group, &error) < 0)
+		goto out;
 	if (group == 0) {
-		store_rollback(ctl->store);
-		fprintf(stderr, "mentorctl: %s", strbuf_str(&out));
+		fprintf(stderr, "mentorctl: %s", strbuf_str(&said));
 		goto out;
 	}
 	snprintf(object, sizeof(object), "group %lld", (long long)group);
 	if (audit(ctl, "match", object, NULL, NULL, line, &error) < 0 ||
 	    store_commit(ctl->store, &error) < 0)
-		goto fail;
-	fputs(strbuf_str(&out), stdout);
+		goto out;
+	fputs(strbuf_str(&said), stdout);
 	ret = 0;
-	goto out;
-fail:
-	store_rollback(ctl->store);
-	fprintf(stderr, "mentorctl: %s\n", error);
 out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
 	store_participation_clear(&a);
-	strbuf_free(&out);
+	strbuf_free(&said);
 	strbuf_free(&reason);
 	free(line);
 	return ret;
@@ -1550,8 +1540,8 @@ cmd_end(struct ctl *ctl, int argc, char **argv)
 {
 	const struct config_program *program = NULL;
 	struct store_group g;
-	struct strbuf out = {0}, reason = {0};
-	const char *error;
+	struct strbuf said = {0}, reason = {0};
+	const char *error = NULL;
 	char *line = NULL, object[40];
 	int64_t id;
 	bool found;
@@ -1570,32 +1560,32 @@ cmd_end(struct ctl *ctl, int argc, char **argv)
 		strbuf_addf(&reason, "%s%s", i == optind + 1 ? "" : " ", argv[i]);
 	if (store_begin(ctl->store, &error) < 0 ||
 	    store_group_get(ctl->store, id, &found, &g, &error) < 0)
-		goto fail;
+		goto out;
 	if (found)
 		program = config_program_by_name(ctl->config, g.program);
 	if (!found || program == NULL || strcmp(g.status, "active") != 0) {
-		store_rollback(ctl->store);
 		fprintf(stderr, "mentorctl: there is no active partnership or team #%lld\n",
 		        (long long)id);
 		goto out;
 	}
 	line = xasprintf("end %lld", (long long)id);
 	if (groups_end(ctl->config, ctl->store, program, id, line,
-	               reason.len > 0 ? strbuf_str(&reason) : NULL, clock_now(), &out, &error) < 0)
-		goto fail;
+	               reason.len > 0 ? strbuf_str(&reason) : NULL, clock_now(), &said, &error) < 0)
+		goto out;
 	snprintf(object, sizeof(object), "group %lld", (long long)id);
 	if (audit(ctl, "end", object, "status", g.status, "ended", &error) < 0 ||
 	    store_commit(ctl->store, &error) < 0)
-		goto fail;
-	fputs(strbuf_str(&out), stdout);
+		goto out;
+	fputs(strbuf_str(&said), stdout);
 	ret = 0;
-	goto out;
-fail:
-	store_rollback(ctl->store);
-	fprintf(stderr, "mentorctl: %s\n", error);
 out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
 	store_group_clear(&g);
-	strbuf_free(&out);
+	strbuf_free(&said);
 	strbuf_free(&reason);
 	free(line);
 	return ret;
@@ -1609,8 +1599,8 @@ static int
 cmd_meeting_add(struct ctl *ctl, int argc, char **argv)
 {
 	struct command cmd;
-	struct strbuf out = {0};
-	const char *error;
+	struct strbuf said = {0};
+	const char *error = NULL;
 	char *line = NULL, *value = NULL, object[40];
 	bool digits = true, done;
 	int64_t id;
@@ -1633,31 +1623,32 @@ cmd_meeting_add(struct ctl *ctl, int argc, char **argv)
 	if (rc <= 0 || cmd.verb != CMD_MET || cmd.minutes <= 0 ||
 	    (cmd.text != NULL && *cmd.text != '\0')) {
 		ret = bad_usage(ctl, "%s", rc < 0 ? error : "cannot read the date and minutes");
+		error = NULL; /* said */
 		goto out;
 	}
 	if (store_begin(ctl->store, &error) < 0 ||
 	    workflow_meeting_add(ctl->config, ctl->store, id, cmd.date, cmd.minutes, clock_now(),
-	                         &out, &done, &error) < 0)
-		goto fail;
+	                         &said, &done, &error) < 0)
+		goto out;
 	if (!done) {
-		store_rollback(ctl->store);
-		fprintf(stderr, "mentorctl: %s", strbuf_str(&out));
+		fprintf(stderr, "mentorctl: %s", strbuf_str(&said));
 		goto out;
 	}
 	snprintf(object, sizeof(object), "group %lld", (long long)id);
 	value = xasprintf("%s %d minutes", cmd.date, cmd.minutes);
 	if (audit(ctl, "meeting add", object, "meeting", NULL, value, &error) < 0 ||
 	    store_commit(ctl->store, &error) < 0)
-		goto fail;
-	fputs(strbuf_str(&out), stdout);
+		goto out;
+	fputs(strbuf_str(&said), stdout);
 	ret = 0;
-	goto out;
-fail:
-	store_rollback(ctl->store);
-	fprintf(stderr, "mentorctl: %s\n", error);
 out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
 	command_clear(&cmd);
-	strbuf_free(&out);
+	strbuf_free(&said);
 	free(line);
 	free(value);
 	return ret;
@@ -1943,7 +1934,7 @@ cmd_preview(struct ctl *ctl, int argc, char **argv)
 	};
 	struct store_outbox *before = NULL, *after = NULL;
 	size_t nbefore = 0, nafter = 0;
-	const char *until_arg = NULL, *error;
+	const char *until_arg = NULL, *error = NULL;
 	time_t start = clock_now(), until = 0, t;
 	struct table t_out;
 	enum fmt fmt = FMT_TEXT;
@@ -1985,20 +1976,20 @@ cmd_preview(struct ctl *ctl, int argc, char **argv)
 		return fail(error);
 	if (store_outbox_list(ctl->store, "queued", NULL, SIZE_MAX / 2, &before, &nbefore, &error) <
 	    0)
-		goto fail;
+		goto out;
 	/* The daemon's cycles: now, then every hour on the hour. */
 	for (t = start; t <= until;) {
 		struct tm tm;
 
 		clock_set_fake(t);
 		if (due_run_in(ctl->config, ctl->store, t, &error) < 0)
-			goto fail;
+			goto out;
 		clock_local(t, &tm);
 		t += 3600 - (tm.tm_min * 60 + tm.tm_sec);
 	}
 	if (store_outbox_list(ctl->store, "queued", NULL, SIZE_MAX / 2, &after, &nafter, &error) <
 	    0)
-		goto fail;
+		goto out;
 	store_rollback(ctl->store);
 	clock_set_fake(start);
 	table_begin(&t_out, cols, N_ELEMENTS(cols), fmt);
@@ -2024,11 +2015,12 @@ cmd_preview(struct ctl *ctl, int argc, char **argv)
 	}
 	table_end(&t_out);
 	ret = 0;
-	goto out;
-fail:
-	store_rollback(ctl->store);
-	fprintf(stderr, "mentorctl: preview: %s\n", error);
 out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: preview: %s\n", error);
+	}
 	store_outbox_list_free(&before, nbefore);
 	store_outbox_list_free(&after, nafter);
 	return ret;
