@@ -1235,7 +1235,8 @@ handle_join_form(struct wf *wf, const struct program_form *pf, const struct form
 	struct store_answer a;
 	struct store_answer_value *values = NULL;
 	struct template_vars *vars = NULL;
-	char *name = given != NULL ? xstrndup(given, NAME_MAX_CHARS) : NULL, *summary = NULL;
+	char *name = given != NULL ? xstrndup(given, strnlen(given, NAME_MAX_CHARS)) : NULL,
+	     *summary = NULL;
 	char key[96];
 	int64_t person, sender, id, answer;
 	bool created, is_new, found, sent, full;
