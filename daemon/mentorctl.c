@@ -87,80 +87,115 @@ member_name(const struct store_group *g, size_t k)
 	return g->members[k].name != NULL ? g->members[k].name : g->members[k].email;
 }
 
+/* status: the text for people, or with json one object:
+ * {"programs": [{"name", "title", "roles": {ROLE: {STATUS: n}},
+ *   "active_groups", "proposed_teams"}], "outbox": {STATUS: n},
+ *  "messages": {"quarantined", "held", "pending"}}. */
 static int
-cmd_status(struct config *config, struct store *store)
+cmd_status(struct config *config, struct store *store, bool json)
 {
 	static const char *const states[] = {"applied",  "approving", "accepted",
 	                                     "matched",  "active",    "pool",
 	                                     "declined", "withdrawn", "completed"};
 	static const char *const out_states[] = {"queued", "sent", "failed", "dropped"};
-	const char *error;
+	static const char *const msg_states[] = {"quarantined", "held", "pending"};
+	json_object *top = json_object_new_object(), *programs = json_object_new_array();
+	json_object *outbox = json_object_new_object(), *messages = json_object_new_object();
+	const char *error = NULL;
 	struct store_group *groups = NULL;
-	size_t ngroups = 0;
+	size_t ngroups = 0, nmsg[N_ELEMENTS(msg_states)];
 	long n;
+	int ret = 1;
 
+	json_object_object_add(top, "programs", programs);
+	json_object_object_add(top, "outbox", outbox);
+	json_object_object_add(top, "messages", messages);
 	for (size_t p = 0; p < config->nprograms; p++) {
 		const struct config_program *prog = &config->programs[p];
 		const struct program_group *unit = prog->model.unit;
+		json_object *jp = json_object_new_object(), *roles = json_object_new_object();
 
-		printf("program %s (%s)\n", prog->name, prog->title);
+		json_object_array_add(programs, jp);
+		json_object_object_add(jp, "name", json_object_new_string(prog->name));
+		json_object_object_add(jp, "title", json_object_new_string(prog->title));
+		json_object_object_add(jp, "roles", roles);
+		if (!json)
+			printf("program %s (%s)\n", prog->name, prog->title);
 		for (size_t r = 0; r < prog->model.nroles; r++) {
 			const struct program_role *role = &prog->model.roles[r];
+			json_object *jr = json_object_new_object();
 			bool any = false;
 
-			printf("  %ss:", role->title);
+			json_object_object_add(roles, role->name, jr);
+			if (!json)
+				printf("  %ss:", role->title);
 			for (size_t i = 0; i < N_ELEMENTS(states); i++) {
 				if (store_participation_count(store, prog->name, role->name,
 				                              states[i], &n, &error) < 0)
-					goto fail;
+					goto out;
 				if (n == 0)
 					continue;
-				printf("%s %s %ld", any ? "," : "", states[i], n);
+				json_object_object_add(jr, states[i], json_object_new_int64(n));
+				if (!json)
+					printf("%s %s %ld", any ? "," : "", states[i], n);
 				any = true;
 			}
-			printf("%s\n", any ? "" : " none");
+			if (!json)
+				printf("%s\n", any ? "" : " none");
 		}
 		if (unit == NULL)
 			continue;
 		if (store_group_list(store, prog->name, unit->name, "active", &groups, &ngroups,
 		                     &error) < 0)
-			goto fail;
-		printf("  active %s: %zu\n", unit->pair ? "partnerships" : "teams", ngroups);
+			goto out;
+		json_object_object_add(jp, "active_groups",
+		                       json_object_new_int64((int64_t)ngroups));
+		if (!json)
+			printf("  active %s: %zu\n", unit->pair ? "partnerships" : "teams",
+			       ngroups);
 		store_group_list_free(&groups, ngroups);
 		if (!unit->pair) {
 			if (store_group_list(store, prog->name, unit->name, "proposed", &groups,
 			                     &ngroups, &error) < 0)
-				goto fail;
-			printf("  proposed teams: %zu\n", ngroups);
+				goto out;
+			json_object_object_add(jp, "proposed_teams",
+			                       json_object_new_int64((int64_t)ngroups));
+			if (!json)
+				printf("  proposed teams: %zu\n", ngroups);
 			store_group_list_free(&groups, ngroups);
 		}
 	}
-	printf("outbox:");
+	if (!json)
+		printf("outbox:");
 	for (size_t i = 0; i < N_ELEMENTS(out_states); i++) {
 		if (store_outbox_count(store, out_states[i], &n, &error) < 0)
-			goto fail;
-		printf(" %s %ld%s", out_states[i], n, i + 1 < N_ELEMENTS(out_states) ? "," : "\n");
+			goto out;
+		json_object_object_add(outbox, out_states[i], json_object_new_int64(n));
+		if (!json)
+			printf(" %s %ld%s", out_states[i], n,
+			       i + 1 < N_ELEMENTS(out_states) ? "," : "\n");
 	}
-	{
+	for (size_t i = 0; i < N_ELEMENTS(msg_states); i++) {
 		struct store_message *list = NULL;
-		size_t nq = 0, nh = 0, np = 0;
 
-		if (store_message_list(store, "quarantined", 100000, &list, &nq, &error) < 0)
-			goto fail;
-		store_message_list_free(&list, nq);
-		if (store_message_list(store, "held", 100000, &list, &nh, &error) < 0)
-			goto fail;
-		store_message_list_free(&list, nh);
-		if (store_message_list(store, "pending", 100000, &list, &np, &error) < 0)
-			goto fail;
-		store_message_list_free(&list, np);
-		printf("messages: %zu quarantined, %zu held, %zu waiting for confirmation\n", nq,
-		       nh, np);
+		if (store_message_list(store, msg_states[i], 100000, &list, &nmsg[i], &error) < 0)
+			goto out;
+		store_message_list_free(&list, nmsg[i]);
+		json_object_object_add(messages, msg_states[i],
+		                       json_object_new_int64((int64_t)nmsg[i]));
 	}
-	return 0;
-fail:
-	fprintf(stderr, "mentorctl: %s\n", error);
-	return 1;
+	if (json)
+		puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+		                                             JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		printf("messages: %zu quarantined, %zu held, %zu waiting for confirmation\n",
+		       nmsg[0], nmsg[1], nmsg[2]);
+	ret = 0;
+out:
+	if (ret != 0)
+		fprintf(stderr, "mentorctl: %s\n", error);
+	json_object_put(top);
+	return ret;
 }
 
 /* CSV field: quoted when it holds a comma, quote or line break, and
@@ -2061,7 +2096,7 @@ struct command_def {
 static int cmd_status_run(struct ctl *ctl, int argc, char **argv);
 
 static const struct command_def commands[] = {
-    {"status", NULL, "status", cmd_status_run},
+    {"status", NULL, "status [--json]", cmd_status_run},
     {"people", NULL, "people [--json]", cmd_people},
     {"person", "set", "person set EMAIL name=NAME|email=ADDRESS|deliverable=yes|no...",
      cmd_person_set},
@@ -2092,12 +2127,12 @@ static const struct command_def commands[] = {
 static int
 cmd_status_run(struct ctl *ctl, int argc, char **argv)
 {
-	options_reset();
-	if (next_option(ctl, argc, argv, (const struct option[]){{NULL, 0, NULL, 0}}) != -1)
-		return 2;
-	if (optind < argc)
-		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind]);
-	return cmd_status(ctl->config, ctl->store);
+	enum fmt fmt;
+	int rc;
+
+	if ((rc = listing_options(ctl, argc, argv, &fmt)) != 0)
+		return rc;
+	return cmd_status(ctl->config, ctl->store, fmt == FMT_JSON);
 }
 
 /* "mentorctl (alice)": who is at the keyboard, for the audit trail (the

@@ -369,6 +369,15 @@ def main():
         t.check(json.loads(ctl("report", "--json", "--since", "2026-12").stdout) == [],
                 "report --since leaves earlier months out")
 
+        st = json.loads(ctl("status", "--json").stdout)
+        out = dict(env.sql("SELECT status, count(*) FROM outbox GROUP BY status"))
+        cdss = st["programs"][0]
+        t.check(cdss["name"] == "cdss" and cdss["roles"]["mentee"].get("accepted") == 1
+                and cdss["roles"]["mentor"].get("active") == 1 and cdss["active_groups"] == 0
+                and all(st["outbox"][k] == out.get(k, 0) for k in ("queued", "sent", "failed"))
+                and st["messages"] == {"quarantined": 0, "held": 0, "pending": 0},
+                "status --json counts what the database holds", (st, out))
+
         # -- the audit trail --------------------------------------------------
         trail = json.loads(ctl("audit", "--json").stdout)
         acts = [(a["action"], a["object"], a["field"], a["old"], a["new"]) for a in trail]
