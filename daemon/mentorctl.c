@@ -928,6 +928,7 @@ static int
 cmd_outbox_retry(struct ctl *ctl, int argc, char **argv)
 {
 	struct store_outbox o;
+	struct store_person p;
 	const char *error = NULL;
 	char object[40];
 	int64_t id;
@@ -935,6 +936,7 @@ cmd_outbox_retry(struct ctl *ctl, int argc, char **argv)
 	int ret = 1;
 
 	memset(&o, 0, sizeof(o));
+	memset(&p, 0, sizeof(p));
 	options_reset();
 	if (next_option(ctl, argc, argv, (const struct option[]){{NULL, 0, NULL, 0}}) != -1)
 		return 2;
@@ -952,19 +954,37 @@ cmd_outbox_retry(struct ctl *ctl, int argc, char **argv)
 		        (long long)id);
 		goto out;
 	}
+	if (strcmp(o.status, "failed") != 0) {
+		fprintf(stderr, "mentorctl: email #%lld is %s, not failed; nothing changed\n",
+		        (long long)id, o.status);
+		goto out;
+	}
+	/* Retry goes to the address it went to: not one that bounced, nor
+	 * one corrected since (resend goes to the address as it is now). */
+	if (o.person_id > 0) {
+		if (store_person_get(ctl->store, o.person_id, &p, &error) < 0)
+			goto out;
+		if (p.undeliverable) {
+			fprintf(stderr,
+			        "mentorctl: %s bounced (%s); correct it with mentorctl person set "
+			        "%s email=ADDRESS deliverable=yes, then mentorctl resend %s\n",
+			        p.email, nz(p.undeliverable_reason), p.email, o.key);
+			goto out;
+		}
+		if (strcasecmp(p.email, o.recipients) != 0) {
+			fprintf(
+			    stderr,
+			    "mentorctl: email #%lld went to %s, and that person's address is now "
+			    "%s: mentorctl resend %s sends it there\n",
+			    (long long)id, o.recipients, p.email, o.key);
+			goto out;
+		}
+	}
 	if (store_outbox_requeue(ctl->store, id, clock_now(), &done, &error) < 0)
 		goto out;
 	if (!done) {
-		if (strcmp(o.status, "failed") != 0)
-			fprintf(stderr,
-			        "mentorctl: email #%lld is %s, not failed; nothing changed\n",
-			        (long long)id, o.status);
-		else
-			fprintf(
-			    stderr,
-			    "mentorctl: email #%lld was never composed (%s); correct the address "
-			    "and use mentorctl resend %s\n",
-			    (long long)id, nz(o.last_error), o.key);
+		fprintf(stderr, "mentorctl: email #%lld was not composed (%s); nothing to send\n",
+		        (long long)id, nz(o.last_error));
 		goto out;
 	}
 	snprintf(object, sizeof(object), "outbox %lld", (long long)id);
@@ -981,6 +1001,7 @@ out:
 			fprintf(stderr, "mentorctl: %s\n", error);
 	}
 	store_outbox_clear(&o);
+	store_person_clear(&p);
 	return ret;
 }
 

@@ -20,8 +20,9 @@ addr_domain(const char *addr)
 
 /*
  * One copy of an email, to one recipient, as row id.  Cases:
- *   1. the address bounced permanently: kept as failed, so the next digest
- *      says who is not reached;
+ *   1. the address bounced permanently: composed but kept as failed, so
+ *      the next digest says who is not reached, and once the address is
+ *      corrected the email can be sent there (mentorctl resend);
  *   2. an answer, and the address has had its share of answers today:
  *      kept as dropped, never sent (a loop with a robot ends here);
  *   3. queued, with a Reply-To token bound to this recipient.
@@ -63,14 +64,7 @@ enqueue_copy(const struct config *config, struct store *store, const struct outb
 	row.thread_ref = mail->thread_ref;
 	row.next_attempt_at = now;
 	row.created_at = now;
-	if (p.undeliverable) {
-		row.status = (char *)"failed";
-		row.last_error = (char *)"not sent: the address bounced permanently";
-		log_warnx("not sending %s to %s: undeliverable", key, addr);
-		ret = store_outbox_insert(store, &row, error_r);
-		goto out;
-	}
-	if (mail->nature == OUTBOX_ANSWER || mail->capped) {
+	if (!p.undeliverable && (mail->nature == OUTBOX_ANSWER || mail->capped)) {
 		clock_date_key(now, day);
 		if (store_auto_answer_take(store, addr, day, !mail->unproven,
 		                           config->max_auto_replies_per_day, &allowed, error_r) < 0)
@@ -109,15 +103,20 @@ enqueue_copy(const struct config *config, struct store *store, const struct outb
 	cm.nattachments = mail->nattachments;
 	if (compose_message(&cm, &data, &len, error_r) < 0)
 		goto out;
-	row.status = (char *)"queued";
+	row.status = (char *)(p.undeliverable ? "failed" : "queued");
 	row.message_id = message_id;
 	row.subject = tagged;
 	row.data = data;
 	row.len = len;
+	if (p.undeliverable)
+		row.last_error = (char *)"not sent: the address bounced permanently";
 	if (store_outbox_insert(store, &row, error_r) < 0)
 		goto out;
-	log_info("queued %s to %s", key, addr);
-	*queued_r = true;
+	if (p.undeliverable)
+		log_warnx("not sending %s to %s: undeliverable", key, addr);
+	else
+		log_info("queued %s to %s", key, addr);
+	*queued_r = !p.undeliverable;
 	ret = 0;
 out:
 	store_person_clear(&p);
@@ -418,7 +417,7 @@ outbox_resend(const struct config *config, struct store *store, const char *key,
 	}
 	if (old.len == 0) {
 		r_r->refused = true;
-		*error_r = errorf("%s was never composed (%s); nothing to send again", key,
+		*error_r = errorf("%s was not composed (%s); nothing to send again", key,
 		                  old.last_error != NULL ? old.last_error : old.status);
 		goto out;
 	}

@@ -112,8 +112,10 @@ struct outbox_resent {
  * Message-ID and Date, to its person's address today (corrected since,
  * perhaps); everything else is the email as it was composed, so its token
  * and subject tag lead a reply to the first one's thread.  Refused (-1,
- * r_r->refused) when there is no such key, it was never composed (kept
- * unsent) or the address is marked undeliverable.  Call inside a store
+ * r_r->refused) when there is no such key, it was not composed (dropped
+ * by the daily answer cap) or the address is still marked undeliverable
+ * (an email to an address that bounced is composed and kept failed, to
+ * be resent once the address is corrected).  Call inside a store
  * transaction; free r_r with outbox_resent_clear. */
 int outbox_resend(const struct config *config, struct store *store, const char *key, time_t now,
                   struct outbox_resent *r_r, const char **error_r);

@@ -173,6 +173,71 @@ def check_preview(t):
                 "preview of the past, or without --until, is refused")
 
 
+def check_bounce(t):
+    """The issue's case: an address bounces, an email to it is kept unsent,
+    the coordinator corrects the address, and the email reaches it."""
+    with Env("ctl-bounce", authserv="mx.test.example") as env:
+        ctl = Ctl(env, "2026-11-02T09:00")
+        p = ctl("mentor", "add", BOB, "Bob", "Lee", "--strengths", "Communication")
+        bob = int(re.search(r"mentor #(\d+)", p.stdout).group(1))
+        env.deliver(ANA, "application", ANA_FORM, authenticated=True)
+        env.run("2026-11-02T10:00")
+        ack = only(env.new_mail(), ANA, "received")
+        ana = env.sql("SELECT id FROM participations WHERE role = 'mentee'")[0][0]
+        env.bounce_for(ack[0])
+        env.run("2026-11-02T11:00")
+        env.new_mail()
+        t.check(env.sql("SELECT undeliverable FROM people WHERE email = ?", ANA)[0][0] == 1,
+                "the bounce marks Ana's address undeliverable")
+
+        ctl.now = "2026-11-03T09:00"
+        ctl("match", str(ana), str(bob))
+        env.run("2026-11-03T09:00")
+        mail = env.new_mail()
+        intro = env.sql("SELECT id, key, status, last_error FROM outbox WHERE recipients = ? "
+                        "AND kind = 'introduction'", ANA)
+        t.check(len(only(mail, BOB, "meet your mentor")) == 1 and not only(mail, ANA)
+                and len(intro) == 1 and intro[0][2] == "failed"
+                and "bounced" in intro[0][3],
+                "Bob is introduced; Ana's introduction is kept failed, not sent",
+                (summary(mail), intro))
+        iid, ikey = intro[0][0], intro[0][1]
+        listed = json.loads(ctl("outbox", "--failed", "--to", ANA, "--json").stdout)
+        t.check([(r["id"], r["key"]) for r in listed] == [(iid, ikey)]
+                and "bounced" in listed[0]["last_error"],
+                "outbox --failed --to lists it with why", listed)
+        p = ctl("outbox", "retry", str(iid), expect=1)
+        t.check("bounced" in p.stderr and "person set" in p.stderr and "resend " + ikey
+                in p.stderr, "retry to the address that bounced is refused, saying what to do",
+                p.stderr)
+        p = ctl("resend", ikey, expect=1)
+        t.check("bounced" in p.stderr, "so is resend before the address is corrected", p.stderr)
+
+        ctl("person", "set", ANA, "email=" + ANA_NEW, "deliverable=yes")
+        t.check(env.sql("SELECT email, undeliverable, undeliverable_reason FROM people "
+                        "WHERE email = ?", ANA_NEW) == [(ANA_NEW, 0, None)],
+                "person set corrects the address and makes it deliverable")
+        p = ctl("outbox", "retry", str(iid), expect=1)
+        t.check("is now %s" % ANA_NEW in p.stderr and "resend" in p.stderr,
+                "retry to the old address is refused, pointing at resend", p.stderr)
+        ctl("resend", ikey)
+        env.run("2026-11-03T10:00")
+        mail = env.new_mail()
+        t.check(len(mail) == 1 and recipients(mail[0]) == [ANA_NEW]
+                and "meet your mentor" in mail[0]["parsed"]["Subject"].lower()
+                and BOB in body_of(mail[0]),
+                "resend delivers the introduction to the corrected address", summary(mail))
+        t.check(env.sql("SELECT status FROM outbox WHERE key = ?", ikey + "|resend=1")
+                == [("sent",)], "the copy is marked sent")
+        ctl("meeting", "add", str(env.sql("SELECT id FROM groups")[0][0]), "2026-11-02", "1h")
+        ctl("end", str(env.sql("SELECT id FROM groups")[0][0]))
+        env.run("2026-11-03T11:00")
+        mail = env.new_mail()
+        t.check(sorted(r for m in mail for r in recipients(m)) == sorted([ANA_NEW, BOB]),
+                "both partners are told the partnership ended, Ana at her new address",
+                summary(mail))
+
+
 def main():
     t = Checker()
     with Env("ctl", smtp_options={"fail_rcpt": {NOBODY: 550}},
@@ -403,6 +468,7 @@ def main():
                 and any(a[0] == "meeting add" for a in acts),
                 "resend, match and meeting add are audited", acts)
     check_preview(t)
+    check_bounce(t)
     t.finish()
 
 
