@@ -416,6 +416,9 @@ next_option(const struct ctl *ctl, int argc, char **argv, const struct option *o
 	return opt;
 }
 
+/* For commands whose arguments are all operands. */
+static const struct option no_options[] = {{NULL, 0, NULL, 0}};
+
 static void
 options_reset(void)
 {
@@ -530,7 +533,8 @@ cmd_people(struct ctl *ctl, int argc, char **argv)
 	size_t n = 0;
 	int rc;
 
-	if ((rc = listing_options(ctl, argc, argv, &fmt)) != 0)
+	rc = listing_options(ctl, argc, argv, &fmt);
+	if (rc != 0)
 		return rc;
 	if (store_person_list(ctl->store, &list, &n, &error) < 0)
 		return fail(error);
@@ -583,7 +587,8 @@ cmd_applications(struct ctl *ctl, int argc, char **argv)
 	size_t n = 0;
 	int rc;
 
-	if ((rc = listing_options(ctl, argc, argv, &fmt)) != 0)
+	rc = listing_options(ctl, argc, argv, &fmt);
+	if (rc != 0)
 		return rc;
 	if (store_participation_list(ctl->store, NULL, NULL, NULL, &list, &n, &error) < 0)
 		return fail(error);
@@ -639,7 +644,8 @@ cmd_matches(struct ctl *ctl, int argc, char **argv)
 	long count;
 	int rc;
 
-	if ((rc = listing_options(ctl, argc, argv, &fmt)) != 0)
+	rc = listing_options(ctl, argc, argv, &fmt);
+	if (rc != 0)
 		return rc;
 	clock_month_key(clock_now(), month);
 	if (store_group_list(ctl->store, NULL, NULL, NULL, &list, &n, &error) < 0)
@@ -784,7 +790,7 @@ cmd_message_dismiss(struct ctl *ctl, int argc, char **argv)
 
 	memset(&m, 0, sizeof(m));
 	options_reset();
-	if (next_option(ctl, argc, argv, (const struct option[]){{NULL, 0, NULL, 0}}) != -1)
+	if (next_option(ctl, argc, argv, no_options) != -1)
 		return 2;
 	if (argc - optind < 1)
 		return bad_usage(ctl, "message dismiss needs the message's ID");
@@ -938,7 +944,7 @@ cmd_outbox_retry(struct ctl *ctl, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&p, 0, sizeof(p));
 	options_reset();
-	if (next_option(ctl, argc, argv, (const struct option[]){{NULL, 0, NULL, 0}}) != -1)
+	if (next_option(ctl, argc, argv, no_options) != -1)
 		return 2;
 	if (argc - optind != 1)
 		return bad_usage(ctl, argc - optind < 1 ? "outbox retry needs the email's ID"
@@ -1026,7 +1032,7 @@ cmd_resend(struct ctl *ctl, int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	options_reset();
-	if (next_option(ctl, argc, argv, (const struct option[]){{NULL, 0, NULL, 0}}) != -1)
+	if (next_option(ctl, argc, argv, no_options) != -1)
 		return 2;
 	if (argc - optind != 1)
 		return bad_usage(ctl, argc - optind < 1 ? "resend needs the email's key"
@@ -1074,7 +1080,8 @@ cmd_audit(struct ctl *ctl, int argc, char **argv)
 	size_t n = 0;
 	int rc;
 
-	if ((rc = listing_options(ctl, argc, argv, &fmt)) != 0)
+	rc = listing_options(ctl, argc, argv, &fmt);
+	if (rc != 0)
 		return rc;
 	if (store_audit_list(ctl->store, NULL, &list, &n, &error) < 0)
 		return fail(error);
@@ -1134,7 +1141,7 @@ cmd_person_set(struct ctl *ctl, int argc, char **argv)
 
 	memset(&p, 0, sizeof(p));
 	options_reset();
-	if (next_option(ctl, argc, argv, (const struct option[]){{NULL, 0, NULL, 0}}) != -1)
+	if (next_option(ctl, argc, argv, no_options) != -1)
 		return 2;
 	if (argc - optind < 2)
 		return bad_usage(ctl, argc - optind < 1 ? "person set needs an address"
@@ -1291,7 +1298,7 @@ cmd_application_edit(struct ctl *ctl, int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	options_reset();
-	if (next_option(ctl, argc, argv, (const struct option[]){{NULL, 0, NULL, 0}}) != -1)
+	if (next_option(ctl, argc, argv, no_options) != -1)
 		return 2;
 	if (argc - optind < 2)
 		return bad_usage(ctl, argc - optind < 1 ? "application edit needs an ID"
@@ -1605,7 +1612,7 @@ cmd_end(struct ctl *ctl, int argc, char **argv)
 
 	memset(&g, 0, sizeof(g));
 	options_reset();
-	if (next_option(ctl, argc, argv, (const struct option[]){{NULL, 0, NULL, 0}}) != -1)
+	if (next_option(ctl, argc, argv, no_options) != -1)
 		return 2;
 	if (argc - optind < 1)
 		return bad_usage(ctl, "end needs a partnership's ID");
@@ -1664,7 +1671,7 @@ cmd_meeting_add(struct ctl *ctl, int argc, char **argv)
 
 	memset(&cmd, 0, sizeof(cmd));
 	options_reset();
-	if (next_option(ctl, argc, argv, (const struct option[]){{NULL, 0, NULL, 0}}) != -1)
+	if (next_option(ctl, argc, argv, no_options) != -1)
 		return 2;
 	if (argc - optind != 3)
 		return bad_usage(ctl, argc - optind < 3 ? "meeting add needs ID DATE MINUTES"
@@ -2091,7 +2098,7 @@ cmd_replay(struct ctl *ctl, int argc, char **argv)
 	int64_t id;
 
 	options_reset();
-	if (next_option(ctl, argc, argv, (const struct option[]){{NULL, 0, NULL, 0}}) != -1)
+	if (next_option(ctl, argc, argv, no_options) != -1)
 		return 2;
 	if (argc - optind != 1)
 		return bad_usage(ctl, argc - optind < 1 ? "replay needs a message ID"
@@ -2151,7 +2158,8 @@ cmd_status_run(struct ctl *ctl, int argc, char **argv)
 	enum fmt fmt;
 	int rc;
 
-	if ((rc = listing_options(ctl, argc, argv, &fmt)) != 0)
+	rc = listing_options(ctl, argc, argv, &fmt);
+	if (rc != 0)
 		return rc;
 	return cmd_status(ctl->config, ctl->store, fmt == FMT_JSON);
 }
