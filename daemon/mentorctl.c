@@ -1281,10 +1281,66 @@ edit_old_value(const struct store_participation *a, const char *field)
 	return a->director_email != NULL ? xstrdup(a->director_email) : NULL;
 }
 
+/* Checks a value for a column set directly (an application without a
+ * form that binds it); 0, or 2 after saying what is wrong. */
+static int
+edit_check(struct ctl *ctl, size_t f, const char *value)
+{
+	bool capacity = strcmp(edit_fields[f].field, "capacity") == 0;
+
+	if (edit_fields[f].kind == EDIT_NUMBER &&
+	    (parse_count(value) < 0 || (capacity && parse_count(value) == 0)))
+		return bad_usage(ctl, "%s is a whole number%s, not \"%s\"", edit_fields[f].name,
+		                 capacity ? " above 0" : "", value);
+	if (edit_fields[f].kind == EDIT_PERSON && *value != '\0' && !compose_valid_addr(value))
+		return bad_usage(ctl, "%s is an email address, not \"%s\"", edit_fields[f].name,
+		                 value);
+	return 0;
+}
+
+/* Sets a column directly (an application registered by command, or a
+ * field its form does not have), with its audit row. */
+static int
+edit_column(struct ctl *ctl, const struct store_participation *a, size_t f, const char *value,
+            const char *object, const char **error_r)
+{
+	const char *field = edit_fields[f].field;
+	char *old = edit_old_value(a, field), *lower = NULL;
+	int64_t number = 0;
+	int rc = 0;
+
+	if (edit_fields[f].kind == EDIT_NUMBER) {
+		number = parse_count(value);
+	} else if (edit_fields[f].kind == EDIT_PERSON && *value != '\0') {
+		lower = xstrdup(value);
+		str_lower(lower);
+		rc = store_person_upsert(ctl->store, lower, NULL, &number, error_r);
+		/* A supervisor is a contact of the program, as the form makes
+		 * them. */
+		if (rc == 0 && strcmp(field, "supervisor") == 0)
+			rc = store_participation_add(ctl->store, a->program, number, "supervisor",
+			                             clock_now(), error_r);
+	}
+	if (rc == 0)
+		rc = store_participation_set_field(ctl->store, a->id, field,
+		                                   *value != '\0' ? value : NULL, number, error_r);
+	if (rc == 0)
+		rc = audit(ctl, "application edit", object, field, old,
+		           lower != NULL ? lower : value, error_r);
+	free(old);
+	free(lower);
+	return rc;
+}
+
 /*
  * application edit ID FIELD=VALUE...: corrects what an application (or a
  * mentor's registration) said, field by field; its status and everything
- * not named stay.  All or nothing, one audit row per field.
+ * not named stay.  FIELD is a field of its join form (its key, as in
+ * "Years as manager=4", or what the field binds: division, topics, level,
+ * capacity, availability, supervisor, director), read as the form reads
+ * it and set where the form sets it (workflow_correct_answer); or, for an
+ * application without a form that has it, one of edit_fields, set as
+ * given.  All or nothing, one audit row per field.
  */
 static int
 cmd_application_edit(struct ctl *ctl, int argc, char **argv)
@@ -1309,28 +1365,10 @@ cmd_application_edit(struct ctl *ctl, int argc, char **argv)
 	for (int i = optind + 1; i < argc; i++) {
 		const char *value = NULL;
 		char *key;
-		size_t f;
 
 		if (!split_assignment(argv[i], &key, &value))
 			return bad_usage(ctl, "\"%s\" is not FIELD=VALUE", argv[i]);
-		f = edit_field(key);
 		free(key);
-		if (f == N_ELEMENTS(edit_fields))
-			return bad_usage(ctl,
-			                 "an application has no field \"%.*s\" (division, topics, "
-			                 "strengths, needs, availability, note, level, capacity, "
-			                 "supervisor, director)",
-			                 (int)(strchr(argv[i], '=') - argv[i]), argv[i]);
-		if (edit_fields[f].kind == EDIT_NUMBER &&
-		    (parse_count(value) < 0 ||
-		     (strcmp(edit_fields[f].field, "capacity") == 0 && parse_count(value) == 0)))
-			return bad_usage(
-			    ctl, "%s is a whole number%s, not \"%s\"", edit_fields[f].name,
-			    strcmp(edit_fields[f].field, "capacity") == 0 ? " above 0" : "", value);
-		if (edit_fields[f].kind == EDIT_PERSON && *value != '\0' &&
-		    !compose_valid_addr(value))
-			return bad_usage(ctl, "%s is an email address, not \"%s\"",
-			                 edit_fields[f].name, value);
 	}
 	if (store_begin(ctl->store, &error) < 0 ||
 	    store_participation_get(ctl->store, id, &found, &a, &error) < 0)
@@ -1344,39 +1382,44 @@ cmd_application_edit(struct ctl *ctl, int argc, char **argv)
 	}
 	snprintf(object, sizeof(object), "participation %lld", (long long)id);
 	for (int i = optind + 1; i < argc; i++) {
-		const char *value = NULL, *field;
-		char *key = NULL, *old = NULL, *lower = NULL;
-		int64_t number = 0;
+		struct workflow_correction c;
+		const char *value = NULL;
+		char *key = NULL;
 		size_t f;
 		int rc;
 
 		split_assignment(argv[i], &key, &value);
 		f = edit_field(key);
-		field = edit_fields[f].field;
-		old = edit_old_value(&a, field);
-		rc = 0;
-		if (edit_fields[f].kind == EDIT_NUMBER) {
-			number = parse_count(value);
-		} else if (edit_fields[f].kind == EDIT_PERSON && *value != '\0') {
-			lower = xstrdup(value);
-			str_lower(lower);
-			rc = store_person_upsert(ctl->store, lower, NULL, &number, &error);
-			/* A supervisor is a contact of the program, as the form
-			 * makes them. */
-			if (rc == 0 && strcmp(field, "supervisor") == 0)
-				rc = store_participation_add(ctl->store, a.program, number,
-				                             "supervisor", clock_now(), &error);
+		rc = workflow_correct_answer(ctl->config, ctl->store, id,
+		                             f < N_ELEMENTS(edit_fields) ? edit_fields[f].field
+		                                                         : key,
+		                             value, clock_now(), &c, &error);
+		if (rc == 0 && c.problem != NULL) {
+			ret = bad_usage(ctl, "%s", c.problem);
+		} else if (rc == 0 && !c.no_form) {
+			rc = audit(ctl, "application edit", object, c.field, c.old_value,
+			           c.new_value, &error);
+		} else if (rc == 0 && str_ieq(key, "email")) {
+			ret =
+			    bad_usage(ctl, "the address is the person's: correct it with mentorctl "
+			                   "person set");
+		} else if (rc == 0 && f == N_ELEMENTS(edit_fields)) {
+			ret = bad_usage(
+			    ctl,
+			    "an application has no field \"%s\" (a field of its form, or "
+			    "division, topics, strengths, needs, availability, note, level, "
+			    "capacity, supervisor, director)",
+			    key);
+		} else if (rc == 0) {
+			ret = edit_check(ctl, f, value);
+			if (ret == 0) {
+				ret = 1;
+				rc = edit_column(ctl, &a, f, value, object, &error);
+			}
 		}
-		if (rc == 0)
-			rc = store_participation_set_field(
-			    ctl->store, id, field, *value != '\0' ? value : NULL, number, &error);
-		if (rc == 0)
-			rc = audit(ctl, "application edit", object, field, old,
-			           lower != NULL ? lower : value, &error);
+		workflow_correction_clear(&c);
 		free(key);
-		free(old);
-		free(lower);
-		if (rc < 0)
+		if (rc < 0 || ret == 2)
 			goto out;
 	}
 	if (store_commit(ctl->store, &error) < 0)

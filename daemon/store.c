@@ -3182,3 +3182,46 @@ store_audit_list_free(struct store_audit **list, size_t n)
 	rows_free(*list, n, sizeof(**list), audit_clear_any);
 	*list = NULL;
 }
+
+int
+store_answer_value_get(struct store *store, int64_t answer_id, const char *field, bool *found_r,
+                       char **value_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+	    store, "SELECT value FROM answer_values WHERE answer_id = ? AND field = ?", error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, answer_id);
+	bind_text(st, 2, field);
+	rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	*value_r = rc == SQLITE_ROW ? col_text(st, 0) : NULL;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading an answer");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_answer_value_set(struct store *store, int64_t answer_id, const char *field, const char *value,
+                       long number, bool has_number, const char **error_r)
+{
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "INSERT OR REPLACE INTO answer_values (answer_id, field, value, "
+	             "number) VALUES (?, ?, ?, ?)",
+	             error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, answer_id);
+	bind_text(st, 2, field);
+	bind_text(st, 3, value);
+	if (has_number)
+		sqlite3_bind_int64(st, 4, number);
+	return step_done(store, st, "correcting an answer", error_r);
+}

@@ -2300,3 +2300,151 @@ workflow_check_templates(const struct config *config, const char **error_r)
 	}
 	return 0;
 }
+
+/* The join-form field key names: its key or an alias (any case), else the
+ * field bound to key as a bind name ("division", "level"); NULL when
+ * none. */
+static const struct form_field_def *
+correct_field(const struct program_form *pf, const char *key)
+{
+	int b;
+
+	for (size_t i = 0; i < pf->def.nfields; i++) {
+		const struct form_field_def *fd = &pf->def.fields[i];
+
+		if (str_ieq(fd->key, key))
+			return fd;
+		for (size_t k = 0; k < fd->aliases.n; k++)
+			if (str_ieq(fd->aliases.v[k], key))
+				return fd;
+	}
+	b = form_bind_parse(key);
+	return b > BIND_NONE ? program_field_bound(pf, (enum form_bind)b) : NULL;
+}
+
+/* What a corrected value binds on the participation, as handle_join_form
+ * sets it from a whole form. */
+static int
+correct_bound(const struct config_program *program, struct store *store,
+              const struct store_participation *p, const struct form_field_def *fd,
+              const struct form_result *form, const struct form_value *fv, time_t now,
+              const char **error_r)
+{
+	int64_t pid;
+
+	switch (fd->bind) {
+	case BIND_NAME: {
+		char *name = xstrndup(fv->value, strnlen(fv->value, NAME_MAX_CHARS));
+		int rc = store_person_set_name(store, p->person_id, name, error_r);
+
+		free(name);
+		return rc;
+	}
+	case BIND_LEVEL:
+		return store_participation_set_field(store, p->id, "level", NULL,
+		                                     form_level(form, fd), error_r);
+	case BIND_DIVISION:
+		return store_participation_set_field(store, p->id, "division", fv->value, 0,
+		                                     error_r);
+	case BIND_TOPICS:
+		return store_participation_set_field(store, p->id, "topics", fv->value, 0, error_r);
+	case BIND_AVAILABILITY:
+		return store_participation_set_field(store, p->id, "availability", fv->value, 0,
+		                                     error_r);
+	case BIND_CAPACITY:
+		return store_participation_set_field(store, p->id, "capacity", NULL, fv->number,
+		                                     error_r);
+	case BIND_SUPERVISOR:
+	case BIND_DIRECTOR:
+		if (store_person_upsert(store, fv->value, NULL, &pid, error_r) < 0 ||
+		    store_participation_add(store, program->name, pid,
+		                            fd->bind == BIND_SUPERVISOR ? "supervisor" : "director",
+		                            now, error_r) < 0)
+			return -1;
+		return store_participation_set_field(
+		    store, p->id, fd->bind == BIND_SUPERVISOR ? "supervisor" : "director", NULL,
+		    pid, error_r);
+	default:
+		return 0;
+	}
+}
+
+int
+workflow_correct_answer(const struct config *config, struct store *store, int64_t participation_id,
+                        const char *key, const char *value, time_t now,
+                        struct workflow_correction *c_r, const char **error_r)
+{
+	const struct config_program *program = NULL;
+	const struct program_role *role = NULL;
+	const struct program_form *pf = NULL;
+	const struct form_field_def *fd = NULL;
+	const struct form_value *fv = NULL;
+	struct store_participation p;
+	struct form_result *form = NULL;
+	char *text = NULL;
+	bool found;
+	int ret = -1;
+
+	memset(c_r, 0, sizeof(*c_r));
+	memset(&p, 0, sizeof(p));
+	if (store_participation_get(store, participation_id, &found, &p, error_r) < 0)
+		return -1;
+	if (found)
+		program = config_program_by_name(config, p.program);
+	if (program != NULL)
+		role = program_role(&program->model, p.role);
+	if (role != NULL && role->form != NULL)
+		pf = program_form(&program->model, role->form);
+	if (pf != NULL)
+		fd = correct_field(pf, key);
+	if (!found || pf == NULL || fd == NULL || p.answer_id == 0) {
+		c_r->no_form = true; /* the caller may set a column itself */
+		ret = 0;
+		goto out;
+	}
+	if (fd->bind == BIND_EMAIL) {
+		c_r->problem = xasprintf("%s is the person's address: correct it with mentorctl "
+		                         "person set",
+		                         fd->key);
+		ret = 0;
+		goto out;
+	}
+	/* The value is read as the form reads it: type, choices, range. */
+	text = xasprintf("%s: %s\n", fd->key, value);
+	form_parse(&pf->def, text, &form);
+	for (size_t i = 0; i < form->nvalues && fv == NULL; i++)
+		if (form->values[i].def == fd)
+			fv = &form->values[i];
+	if (fv == NULL || fv->value == NULL) {
+		c_r->problem =
+		    xasprintf("%s \"%s\": %s", fd->key, value,
+		              fv != NULL && fv->problem != NULL ? fv->problem : "cannot be read");
+		ret = 0;
+		goto out;
+	}
+	if (store_answer_value_get(store, p.answer_id, fd->key, &found, &c_r->old_value, error_r) <
+	        0 ||
+	    store_answer_value_set(store, p.answer_id, fd->key, fv->value, fv->number,
+	                           fd->type == FIELD_NUMBER || fd->type == FIELD_SCALE,
+	                           error_r) < 0 ||
+	    correct_bound(program, store, &p, fd, form, fv, now, error_r) < 0)
+		goto out;
+	c_r->field = xstrdup(fd->key);
+	c_r->new_value = xstrdup(fv->value);
+	ret = 0;
+out:
+	free(text);
+	form_result_free(&form);
+	store_participation_clear(&p);
+	return ret;
+}
+
+void
+workflow_correction_clear(struct workflow_correction *c)
+{
+	free(c->field);
+	free(c->old_value);
+	free(c->new_value);
+	free(c->problem);
+	memset(c, 0, sizeof(*c));
+}

@@ -481,6 +481,16 @@ int store_person_set_email(struct store *store, int64_t id, const char *email, i
 int store_participation_set_field(struct store *store, int64_t id, const char *field,
                                   const char *text, int64_t number, const char **error_r);
 
+/* The value of field (its canonical key) in answer answer_id; *found_r
+ * false when the answer has none.  The caller owns *value_r (may be
+ * NULL). */
+int store_answer_value_get(struct store *store, int64_t answer_id, const char *field, bool *found_r,
+                           char **value_r, const char **error_r);
+/* Sets field's value in answer answer_id (adds it when missing); number
+ * when has_number. */
+int store_answer_value_set(struct store *store, int64_t answer_id, const char *field,
+                           const char *value, long number, bool has_number, const char **error_r);
+
 /* ---- audit: who corrected what, when, from what to what ---- */
 struct store_audit {
 	int64_t id;

@@ -354,6 +354,30 @@ def main():
         t.check(after[0] == "Adult Programs" and after[3] == 4 and after[1:3] == before[1:3]
                 and after[4:] == before[4:],
                 "application edit changes the fields named and nothing else", (before, after))
+        answer = env.sql("SELECT answer_id FROM participations WHERE id = ?", ana)[0][0]
+        t.check(dict(env.sql("SELECT field, value FROM answer_values WHERE answer_id = ? AND "
+                             "field IN ('Division', 'Years as manager')", answer))
+                == {"Division": "Adult Programs", "Years as manager": "4"},
+                "... in her form's answers too")
+        ctl("application", "edit", str(ana), "Classification=Staff Services Manager II")
+        t.check(env.sql("SELECT value FROM answer_values WHERE answer_id = ? AND "
+                        "field = 'Classification'", answer) == [("Staff Services Manager II",)]
+                and env.sql("SELECT %s FROM participations WHERE id = ?" % cols, ana)[0] == after,
+                "a field of the form that binds nothing changes only the answer")
+        for args, says in ((("Years as manager=lots",), "Years as manager"),
+                           (("needs=Juggling",), "Juggling"),
+                           (("division=Adult Programs", "salary=3"), 'no field "salary"'),
+                           (("email=x@example.org",), "person set")):
+            p = ctl("application", "edit", str(ana), *args, expect=2)
+            t.check(says in p.stderr and len(p.stderr.strip().splitlines()) == 1,
+                    "application edit %s: refused as the form reads it" % " ".join(args),
+                    p.stderr)
+        t.check(env.sql("SELECT %s FROM participations WHERE id = ?" % cols, ana)[0] == after,
+                "a refused edit changes nothing, not even the fields before it")
+        ctl("application", "edit", str(bob), "strengths=Communication, Coaching")
+        t.check(env.sql("SELECT topics, capacity FROM participations WHERE id = ?", bob)
+                == [("Communication, Coaching", 3)],
+                "a mentor registered by command (no form) has the column set as given")
         ctl("application", "edit", "9999", "division=x", expect=1)
 
         # -- held messages: listed with why, dismissed ----------------------------
@@ -452,9 +476,13 @@ def main():
         expected = [
             ("person set", "person %d" % pid, "email", ANA, ANA_NEW),
             ("person set", "person %d" % pid, "name", "Ana Ruiz", "Ana M. Ruiz"),
-            ("application edit", "participation %d" % ana, "division",
+            ("application edit", "participation %d" % ana, "Division",
              "Children and Family Services", "Adult Programs"),
-            ("application edit", "participation %d" % ana, "level", "3", "4"),
+            ("application edit", "participation %d" % ana, "Years as manager", "3", "4"),
+            ("application edit", "participation %d" % ana, "Classification",
+             "Staff Services Manager I", "Staff Services Manager II"),
+            ("application edit", "participation %d" % bob, "topics",
+             "Communication, Decision Making", "Communication, Coaching"),
             ("outbox retry", "outbox %d" % fid, "status", "failed", "queued"),
             ("message dismiss", "message %d" % hid, "status", "held", "dismissed"),
             ("end", "group %d" % gid, "status", "active", "ended"),
