@@ -417,6 +417,23 @@ def main():
         p = ctl("match", str(ana), str(bob), expect=1)
         t.check("already has" in p.stderr, "a second match of the mentee is refused", p.stderr)
 
+        people = json.loads(ctl("people", "--json").stdout)
+        t.check(sorted((r["id"], r["email"], r["name"], r["deliverable"]) for r in people)
+                == sorted((i, e, n, not u) for i, e, n, u in
+                          env.sql("SELECT id, email, name, undeliverable FROM people")),
+                "people --json is the people table", people)
+        apps = {r["id"]: r for r in json.loads(ctl("applications", "--json").stdout)}
+        t.check(apps[ana]["status"] == "matched" and apps[ana]["division"] == "Adult Programs"
+                and apps[ana]["level"] == 4 and apps[ana]["supervisor"] == SAM
+                and apps[bob]["capacity"] == 3 and apps[bob]["topics"]
+                == "Communication, Coaching",
+                "applications --json gives each application's status and what it said",
+                apps)
+        groups = json.loads(ctl("matches", "--json").stdout)
+        t.check([(g["id"], g["status"], g["members"], g["meetings_this_month"]) for g in groups]
+                == [(gid, "active", "Ana M. Ruiz with Bob Lee", 0)],
+                "matches --json gives the partnership", groups)
+
         p = ctl("meeting", "add", str(gid), "2026-11-02", "90")
         t.check(env.sql("SELECT date, minutes, kind FROM events WHERE group_id = ?", gid)
                 == [("2026-11-02", 90, "meeting")] and "Recorded" in p.stdout,
