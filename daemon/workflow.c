@@ -368,6 +368,7 @@ workflow_add_mentor(const struct config *config, struct store *store,
 	struct store_participation p;
 	int64_t person;
 	bool created, found;
+	int ret = -1;
 
 	if (role == NULL && program->model.unit != NULL && program->model.unit->pair)
 		role = program_role(&program->model, program->model.unit->roles.v[1]);
@@ -383,26 +384,26 @@ workflow_add_mentor(const struct config *config, struct store *store,
 	if (store_participation_find(store, program->name, person, role->name, &found, &p,
 	                             error_r) < 0)
 		return -1;
-	if (found) {
-		if (strengths != NULL &&
-		    store_participation_set_field(store, p.id, "topics", strengths, 0, error_r) < 0)
-			goto fail;
-		if (capacity > 0 && store_participation_set_field(store, p.id, "capacity", NULL,
-		                                                  capacity, error_r) < 0)
-			goto fail;
-		*app_id_r = p.id;
-		store_participation_clear(&p);
-		return 0;
+	if (!found) {
+		/* p holds nothing of its own: its strings are borrowed here. */
+		p.person_id = person;
+		p.level = -1;
+		p.topics = (char *)strengths;
+		p.capacity = capacity;
+		return register_participant(config, store, program, role, &p, now, app_id_r,
+		                            &created, error_r);
 	}
-	p.person_id = person;
-	p.level = -1;
-	p.topics = (char *)strengths;
-	p.capacity = capacity;
-	return register_participant(config, store, program, role, &p, now, app_id_r, &created,
-	                            error_r);
-fail:
+	if (strengths != NULL &&
+	    store_participation_set_field(store, p.id, "topics", strengths, 0, error_r) < 0)
+		goto out;
+	if (capacity > 0 &&
+	    store_participation_set_field(store, p.id, "capacity", NULL, capacity, error_r) < 0)
+		goto out;
+	*app_id_r = p.id;
+	ret = 0;
+out:
 	store_participation_clear(&p);
-	return -1;
+	return ret;
 }
 
 static int
