@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define HDR_LINE_MAX 76 /* columns per header line, CRLF not counted */
 #define QP_LINE_MAX 76  /* columns per body line, the soft-break "=" included */
@@ -959,5 +960,84 @@ compose_message(const struct compose_mail *mail, char **data_r, size_t *len_r, c
 	ret = 0;
 out:
 	strbuf_free(&sb);
+	return ret;
+}
+
+/* The header named name at the start of line (case-insensitive, then
+ * ":"). */
+static bool
+header_is(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	return len > n && strncasecmp(line, name, n) == 0 && line[n] == ':';
+}
+
+/*
+ * A composed message with new To, Message-ID and Date headers.  Cases:
+ *   1. a header to replace, with its continuation lines: replaced by the
+ *      new one where the first stood;
+ *   2. any other header line: copied;
+ *   3. the blank line and the body: copied as they are.
+ */
+int
+compose_readdress(const char *data, size_t len, const char *to, const char *message_id, time_t date,
+                  char **data_r, size_t *len_r, const char **error_r)
+{
+	struct strbuf sb = {0};
+	struct strvec rcpt = {0};
+	size_t pos = 0;
+	bool skipping = false;
+	int ret = -1;
+
+	if (!compose_valid_addr(to)) {
+		*error_r = errorf("invalid To address \"%.100s\"", to);
+		goto out;
+	}
+	if (!compose_valid_msgid(message_id)) {
+		*error_r = errorf("invalid Message-ID \"%.100s\"", message_id);
+		goto out;
+	}
+	strvec_push(&rcpt, to);
+	while (pos < len) {
+		const char *line = data + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t n = nl != NULL ? (size_t)(nl - line) + 1 : len - pos;
+		size_t text = n;
+
+		while (text > 0 && (line[text - 1] == '\n' || line[text - 1] == '\r'))
+			text--;
+		if (text == 0)
+			break; /* the blank line: the body follows */
+		if (line[0] == ' ' || line[0] == '\t') {
+			if (!skipping)
+				strbuf_add(&sb, line, n);
+		} else if (header_is(line, text, "To")) {
+			skipping = true;
+			if (compose_address_list(&sb, "To", &rcpt, error_r) < 0)
+				goto out;
+		} else if (header_is(line, text, "Message-ID")) {
+			skipping = true;
+			compose_bracketed(&sb, "Message-ID: <", message_id);
+		} else if (header_is(line, text, "Date")) {
+			skipping = true;
+			compose_date(&sb, date);
+		} else {
+			skipping = false;
+			strbuf_add(&sb, line, n);
+		}
+		pos += n;
+	}
+	if (pos >= len) {
+		*error_r = errorf("the stored email has no end of its header");
+		goto out;
+	}
+	strbuf_add(&sb, data + pos, len - pos);
+	*len_r = sb.len;
+	*data_r = strbuf_detach(&sb);
+	ret = 0;
+out:
+	strbuf_free(&sb);
+	strvec_free(&rcpt);
 	return ret;
 }

@@ -1395,8 +1395,10 @@ due_program(const struct config *config, struct store *store, const struct confi
 	return 0;
 }
 
-int
-due_run(const struct config *config, struct store *store, time_t now, const char **error_r)
+/* due_run, with a transaction per program (own_tx), or in the caller's. */
+static int
+due_run_programs(const struct config *config, struct store *store, time_t now, bool own_tx,
+                 const char **error_r)
 {
 	struct timespec t0, t1;
 	size_t ngroups = 0, nactions = 0;
@@ -1412,13 +1414,16 @@ due_run(const struct config *config, struct store *store, time_t now, const char
 			log_warnx("program %s: %s", program->name, tzerr);
 			continue;
 		}
-		if (store_begin(store, error_r) < 0) {
+		if (own_tx && store_begin(store, error_r) < 0) {
 			ret = -1;
 			break;
 		}
 		if (due_program(config, store, program, i == 0, now, &ngroups, &nactions, error_r) <
-		        0 ||
-		    store_commit(store, error_r) < 0) {
+		    0) {
+			if (own_tx)
+				store_rollback(store);
+			ret = -1;
+		} else if (own_tx && store_commit(store, error_r) < 0) {
 			store_rollback(store);
 			ret = -1;
 		}
@@ -1429,6 +1434,18 @@ due_run(const struct config *config, struct store *store, time_t now, const char
 	log_info("schedule: %zu partnerships, %zu due, %.3f s", ngroups, nactions,
 	         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return ret;
+}
+
+int
+due_run(const struct config *config, struct store *store, time_t now, const char **error_r)
+{
+	return due_run_programs(config, store, now, true, error_r);
+}
+
+int
+due_run_in(const struct config *config, struct store *store, time_t now, const char **error_r)
+{
+	return due_run_programs(config, store, now, false, error_r);
 }
 
 int

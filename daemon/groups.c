@@ -252,7 +252,8 @@ groups_introduce_pair(const struct config *config, struct store *store,
 int
 groups_make_pair(const struct config *config, struct store *store,
                  const struct config_program *program, int64_t ida, int64_t idb, const char *line,
-                 const char *reason, time_t now, struct strbuf *out, const char **error_r)
+                 const char *reason, time_t now, struct strbuf *out, int64_t *id_r,
+                 const char **error_r)
 {
 	const struct program_group *g = program->model.unit;
 	struct store_participation a, b, *first, *second;
@@ -266,6 +267,8 @@ groups_make_pair(const struct config *config, struct store *store,
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
+	if (id_r != NULL)
+		*id_r = 0;
 	if (g == NULL || !g->pair) {
 		strbuf_addf(out, "%s: this program forms teams, not pairs; see the proposal.\n",
 		            line);
@@ -345,6 +348,8 @@ groups_make_pair(const struct config *config, struct store *store,
 	    groups_introduce_pair(config, store, program, id, first, second, reason, now, error_r) <
 	        0)
 		goto out;
+	if (id_r != NULL)
+		*id_r = id;
 	strbuf_addf(out, "%s: partnership #%lld: %s with %s %s; both have been introduced.\n", line,
 	            (long long)id, notice_name(first->name, first->email),
 	            r2 != NULL ? r2->title : g->roles.v[1],
@@ -648,7 +653,7 @@ groups_publish(const struct config *config, struct store *store,
 				         (long long)pairs[i].first, (long long)pairs[i].second);
 				if (groups_make_pair(config, store, program, pairs[i].first,
 				                     pairs[i].second, line, pairs[i].reason, now,
-				                     out, error_r) < 0) {
+				                     out, NULL, error_r) < 0) {
 					store_participation_clear(&p);
 					goto out;
 				}

@@ -3,25 +3,39 @@
  *
  *   mentorctl parse FILE.eml              the normalised message as JSON (no config)
  *   mentorctl -c FILE status              counts: applications, matches, outbox, messages
- *   mentorctl -c FILE people              everyone mentord knows
- *   mentorctl -c FILE applications        applications and mentor registrations
- *   mentorctl -c FILE matches             partnerships and this month's meetings
- *   mentorctl -c FILE mentor add EMAIL NAME [--strengths "A, B"] [--capacity N] [--program P]
- *   mentorctl -c FILE report --csv        one row per partnership and month
- *   mentorctl -c FILE messages [--quarantined|--held]
- *   mentorctl -c FILE replay ID           apply a stored message again
- *   mentorctl -c FILE outbox              queued, sent and failed emails
- *   mentorctl -c FILE oauth login         sign in (OAuth) and store the refresh token
- *   mentorctl -c FILE oauth status        the stored tokens' state (never a token)
+ * Inspect (every listing also as --json):
+ *   people, applications, matches         who, their applications, their partnerships
+ *   outbox [--failed|--queued|--sent] [--to ADDR]   each email, its key and last error
+ *   messages [--held|--quarantined|--all]           each message received, and why
+ *   report [--csv|--json] [--program P] [--since YYYY-MM]
+ *   audit                                 every correction made with mentorctl
+ * Correct (each one transaction, each change an audit row):
+ *   outbox retry ID, resend KEY, message dismiss ID [NOTE], replay ID
+ *   person set EMAIL key=value..., application edit ID FIELD=VALUE...
+ *   mentor add EMAIL NAME [--strengths "A, B"] [--capacity N] [--program P]
+ *   match MENTEE MENTOR, end ID [REASON], meeting add ID DATE MINUTES
+ *     (the coordinator's email commands: the same code in groups and workflow)
+ * Preview:
+ *   preview --until DATE                  every email the scheduler would send by then,
+ *                                         worked out in a transaction rolled back
+ *   oauth login|status
  *   mentorctl --version                   "mentord VERSION"
  *
- * Exit codes: 0 ok, 1 runtime failure, 2 bad arguments or configuration.
+ * Exit codes: 0 ok, 1 runtime failure or a change refused (no such ID, a
+ * state that does not allow it), 2 bad arguments or configuration: an
+ * unknown option or argument is an error, with the command's usage.
  */
 #include "clock.h"
+#include "command.h"
+#include "compose.h"
+#include "due.h"
 #include "config.h"
 #include "ingest.h"
+#include "groups.h"
 #include "log.h"
+#include "notice.h"
 #include "oauth.h"
+#include "outbox.h"
 #include "parsed.h"
 #include "store.h"
 #include "util.h"
@@ -29,9 +43,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define DEFAULT_CONFIG MENTORD_SYSCONFDIR "/mentord.conf"
@@ -69,158 +87,115 @@ member_name(const struct store_group *g, size_t k)
 	return g->members[k].name != NULL ? g->members[k].name : g->members[k].email;
 }
 
+/* status: the text for people, or with json one object:
+ * {"programs": [{"name", "title", "roles": {ROLE: {STATUS: n}},
+ *   "active_groups", "proposed_teams"}], "outbox": {STATUS: n},
+ *  "messages": {"quarantined", "held", "pending"}}. */
 static int
-cmd_status(struct config *config, struct store *store)
+cmd_status(struct config *config, struct store *store, bool json)
 {
 	static const char *const states[] = {"applied",  "approving", "accepted",
 	                                     "matched",  "active",    "pool",
 	                                     "declined", "withdrawn", "completed"};
 	static const char *const out_states[] = {"queued", "sent", "failed", "dropped"};
-	const char *error;
+	static const char *const msg_states[] = {"quarantined", "held", "pending"};
+	json_object *top = json_object_new_object(), *programs = json_object_new_array();
+	json_object *outbox = json_object_new_object(), *messages = json_object_new_object();
+	const char *error = NULL;
 	struct store_group *groups = NULL;
-	size_t ngroups = 0;
+	size_t ngroups = 0, nmsg[N_ELEMENTS(msg_states)];
 	long n;
+	int ret = 1;
 
+	json_object_object_add(top, "programs", programs);
+	json_object_object_add(top, "outbox", outbox);
+	json_object_object_add(top, "messages", messages);
 	for (size_t p = 0; p < config->nprograms; p++) {
 		const struct config_program *prog = &config->programs[p];
 		const struct program_group *unit = prog->model.unit;
+		json_object *jp = json_object_new_object(), *roles = json_object_new_object();
 
-		printf("program %s (%s)\n", prog->name, prog->title);
+		json_object_array_add(programs, jp);
+		json_object_object_add(jp, "name", json_object_new_string(prog->name));
+		json_object_object_add(jp, "title", json_object_new_string(prog->title));
+		json_object_object_add(jp, "roles", roles);
+		if (!json)
+			printf("program %s (%s)\n", prog->name, prog->title);
 		for (size_t r = 0; r < prog->model.nroles; r++) {
 			const struct program_role *role = &prog->model.roles[r];
+			json_object *jr = json_object_new_object();
 			bool any = false;
 
-			printf("  %ss:", role->title);
+			json_object_object_add(roles, role->name, jr);
+			if (!json)
+				printf("  %ss:", role->title);
 			for (size_t i = 0; i < N_ELEMENTS(states); i++) {
 				if (store_participation_count(store, prog->name, role->name,
 				                              states[i], &n, &error) < 0)
-					goto fail;
+					goto out;
 				if (n == 0)
 					continue;
-				printf("%s %s %ld", any ? "," : "", states[i], n);
+				json_object_object_add(jr, states[i], json_object_new_int64(n));
+				if (!json)
+					printf("%s %s %ld", any ? "," : "", states[i], n);
 				any = true;
 			}
-			printf("%s\n", any ? "" : " none");
+			if (!json)
+				printf("%s\n", any ? "" : " none");
 		}
 		if (unit == NULL)
 			continue;
 		if (store_group_list(store, prog->name, unit->name, "active", &groups, &ngroups,
 		                     &error) < 0)
-			goto fail;
-		printf("  active %s: %zu\n", unit->pair ? "partnerships" : "teams", ngroups);
+			goto out;
+		json_object_object_add(jp, "active_groups",
+		                       json_object_new_int64((int64_t)ngroups));
+		if (!json)
+			printf("  active %s: %zu\n", unit->pair ? "partnerships" : "teams",
+			       ngroups);
 		store_group_list_free(&groups, ngroups);
 		if (!unit->pair) {
 			if (store_group_list(store, prog->name, unit->name, "proposed", &groups,
 			                     &ngroups, &error) < 0)
-				goto fail;
-			printf("  proposed teams: %zu\n", ngroups);
+				goto out;
+			json_object_object_add(jp, "proposed_teams",
+			                       json_object_new_int64((int64_t)ngroups));
+			if (!json)
+				printf("  proposed teams: %zu\n", ngroups);
 			store_group_list_free(&groups, ngroups);
 		}
 	}
-	printf("outbox:");
+	if (!json)
+		printf("outbox:");
 	for (size_t i = 0; i < N_ELEMENTS(out_states); i++) {
 		if (store_outbox_count(store, out_states[i], &n, &error) < 0)
-			goto fail;
-		printf(" %s %ld%s", out_states[i], n, i + 1 < N_ELEMENTS(out_states) ? "," : "\n");
+			goto out;
+		json_object_object_add(outbox, out_states[i], json_object_new_int64(n));
+		if (!json)
+			printf(" %s %ld%s", out_states[i], n,
+			       i + 1 < N_ELEMENTS(out_states) ? "," : "\n");
 	}
-	{
+	for (size_t i = 0; i < N_ELEMENTS(msg_states); i++) {
 		struct store_message *list = NULL;
-		size_t nq = 0, nh = 0, np = 0;
 
-		if (store_message_list(store, "quarantined", 100000, &list, &nq, &error) < 0)
-			goto fail;
-		store_message_list_free(&list, nq);
-		if (store_message_list(store, "held", 100000, &list, &nh, &error) < 0)
-			goto fail;
-		store_message_list_free(&list, nh);
-		if (store_message_list(store, "pending", 100000, &list, &np, &error) < 0)
-			goto fail;
-		store_message_list_free(&list, np);
-		printf("messages: %zu quarantined, %zu held, %zu waiting for confirmation\n", nq,
-		       nh, np);
+		if (store_message_list(store, msg_states[i], 100000, &list, &nmsg[i], &error) < 0)
+			goto out;
+		store_message_list_free(&list, nmsg[i]);
+		json_object_object_add(messages, msg_states[i],
+		                       json_object_new_int64((int64_t)nmsg[i]));
 	}
-	return 0;
-fail:
-	fprintf(stderr, "mentorctl: %s\n", error);
-	return 1;
-}
-
-static int
-cmd_people(struct store *store)
-{
-	struct store_person *list = NULL;
-	const char *error;
-	size_t n = 0;
-
-	if (store_person_list(store, &list, &n, &error) < 0) {
+	if (json)
+		puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+		                                             JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		printf("messages: %zu quarantined, %zu held, %zu waiting for confirmation\n",
+		       nmsg[0], nmsg[1], nmsg[2]);
+	ret = 0;
+out:
+	if (ret != 0)
 		fprintf(stderr, "mentorctl: %s\n", error);
-		return 1;
-	}
-	printf("%-5s %-32s %-28s %s\n", "ID", "EMAIL", "NAME", "DELIVERABLE");
-	for (size_t i = 0; i < n; i++)
-		printf("%-5lld %-32s %-28s %s%s\n", (long long)list[i].id, list[i].email,
-		       nz(list[i].name), list[i].undeliverable ? "no: " : "yes",
-		       list[i].undeliverable ? nz(list[i].undeliverable_reason) : "");
-	store_person_list_free(&list, n);
-	return 0;
-}
-
-static int
-cmd_applications(struct store *store)
-{
-	struct store_participation *list = NULL;
-	const char *error;
-	size_t n = 0;
-
-	if (store_participation_list(store, NULL, NULL, NULL, &list, &n, &error) < 0) {
-		fprintf(stderr, "mentorctl: %s\n", error);
-		return 1;
-	}
-	printf("%-5s %-10s %-8s %-10s %-28s %s\n", "ID", "PROGRAM", "ROLE", "STATUS", "NAME",
-	       "EMAIL");
-	for (size_t i = 0; i < n; i++)
-		printf("%-5lld %-10s %-8s %-10s %-28s %s\n", (long long)list[i].id, list[i].program,
-		       list[i].role, list[i].status, nz(list[i].name), list[i].email);
-	store_participation_list_free(&list, n);
-	return 0;
-}
-
-static int
-cmd_matches(struct store *store)
-{
-	struct store_group *list = NULL;
-	const char *error;
-	char month[8];
-	size_t n = 0;
-	long count;
-
-	clock_month_key(clock_now(), month);
-	if (store_group_list(store, NULL, NULL, NULL, &list, &n, &error) < 0)
-		goto fail;
-	printf("%-5s %-10s %-6s %-9s %-44s %s\n", "ID", "PROGRAM", "KIND", "STATUS", "MEMBERS",
-	       "MEETINGS THIS MONTH");
-	for (size_t i = 0; i < n; i++) {
-		struct strbuf members = {0};
-
-		if (strcmp(list[i].status, "discarded") == 0)
-			continue;
-		if (store_event_count(store, list[i].id, "meeting", month, &count, NULL, &error) <
-		    0)
-			goto fail;
-		for (size_t k = 0; k < list[i].nmembers; k++)
-			strbuf_addf(&members, "%s%s",
-			            k == 0 ? "" : (list[i].nmembers == 2 ? " with " : ", "),
-			            member_name(&list[i], k));
-		printf("%-5lld %-10s %-6s %-9s %-44s %ld\n", (long long)list[i].id, list[i].program,
-		       list[i].kind, list[i].status, strbuf_str(&members), count);
-		strbuf_free(&members);
-	}
-	store_group_list_free(&list, n);
-	return 0;
-fail:
-	store_group_list_free(&list, n);
-	fprintf(stderr, "mentorctl: %s\n", error);
-	return 1;
+	json_object_put(top);
+	return ret;
 }
 
 /* CSV field: quoted when it holds a comma, quote or line break, and
@@ -270,31 +245,1608 @@ collect_month(void *ctx, int64_t match_id, const char *month, long count, long m
 	return 0;
 }
 
+/* ---- listings: text, CSV or JSON from one description ---- */
+
+enum fmt { FMT_TEXT, FMT_CSV, FMT_JSON };
+
+enum col_type {
+	COL_TEXT,   /* a string ("" is null in JSON) */
+	COL_NUMBER, /* a number in JSON ("" is null) */
+	COL_BOOL,   /* "yes" or "no": true or false in JSON */
+};
+
+enum col_where {
+	COL_ALL = 0,
+	COL_NOT_JSON, /* a text column that JSON gives in other columns */
+	COL_JSON,     /* JSON only */
+	COL_BELOW,    /* text: on a line of its own under the row, when not "" */
+};
+
+struct column {
+	const char *title; /* text and CSV header */
+	const char *key;   /* JSON member */
+	int width;         /* text: padded to it; 0 for the last column */
+	enum col_type type;
+	enum col_where where;
+};
+
+struct table {
+	const struct column *cols;
+	size_t ncols;
+	enum fmt fmt;
+	json_object *rows; /* owned: JSON collects the rows, printed at the end */
+};
+
+static void
+table_begin(struct table *t, const struct column *cols, size_t ncols, enum fmt fmt)
+{
+	bool first = true;
+
+	t->cols = cols;
+	t->ncols = ncols;
+	t->fmt = fmt;
+	t->rows = fmt == FMT_JSON ? json_object_new_array() : NULL;
+	if (fmt == FMT_JSON)
+		return;
+	for (size_t i = 0; i < ncols; i++) {
+		if (cols[i].where == COL_JSON || cols[i].where == COL_BELOW)
+			continue;
+		if (fmt == FMT_CSV) {
+			printf("%s%s", first ? "" : ",", cols[i].key);
+		} else if (cols[i].width > 0) {
+			printf("%-*s ", cols[i].width, cols[i].title);
+		} else {
+			fputs(cols[i].title, stdout);
+		}
+		first = false;
+	}
+	putchar('\n');
+}
+
+/* One row: cells[i] for cols[i], never NULL. */
+static void
+table_row(struct table *t, const char *const *cells)
+{
+	if (t->fmt == FMT_JSON) {
+		json_object *row = json_object_new_object();
+
+		for (size_t i = 0; i < t->ncols; i++) {
+			const struct column *c = &t->cols[i];
+			json_object *v = NULL;
+
+			if (c->where == COL_NOT_JSON)
+				continue;
+			if (c->type == COL_BOOL)
+				v = json_object_new_boolean(strcmp(cells[i], "yes") == 0);
+			else if (cells[i][0] == '\0')
+				v = NULL;
+			else if (c->type == COL_NUMBER)
+				v = json_object_new_int64(strtoll(cells[i], NULL, 10));
+			else
+				v = json_object_new_string(cells[i]);
+			json_object_object_add(row, c->key, v);
+		}
+		json_object_array_add(t->rows, row);
+		return;
+	}
+	if (t->fmt == FMT_CSV) {
+		size_t last = 0;
+
+		for (size_t i = 0; i < t->ncols; i++)
+			if (t->cols[i].where != COL_JSON && t->cols[i].where != COL_BELOW)
+				last = i;
+		for (size_t i = 0; i < t->ncols; i++)
+			if (t->cols[i].where != COL_JSON && t->cols[i].where != COL_BELOW)
+				csv_field(cells[i], i == last);
+		return;
+	}
+	for (size_t i = 0; i < t->ncols; i++) {
+		const struct column *c = &t->cols[i];
+
+		if (c->where == COL_JSON || c->where == COL_BELOW)
+			continue;
+		if (c->width > 0)
+			printf("%-*s ", c->width, cells[i]);
+		else
+			fputs(cells[i], stdout);
+	}
+	putchar('\n');
+	for (size_t i = 0; i < t->ncols; i++)
+		if (t->cols[i].where == COL_BELOW && cells[i][0] != '\0')
+			printf("      %s: %s\n", t->cols[i].title, cells[i]);
+}
+
+static void
+table_end(struct table *t)
+{
+	if (t->fmt == FMT_JSON) {
+		puts(json_object_to_json_string_ext(t->rows, JSON_C_TO_STRING_PRETTY |
+		                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(t->rows);
+		t->rows = NULL;
+	}
+}
+
+/* ---- arguments ---- */
+
+/* What every command needs, borrowed. */
+struct ctl {
+	struct config *config;
+	struct store *store;
+	const char *who;   /* for the audit trail: "mentorctl (alice)" */
+	const char *usage; /* the running command's, for errors */
+};
+
+static int bad_usage(const struct ctl *ctl, const char *fmt, ...) ATTR_FORMAT(2, 3);
+
+/* A mistake in the arguments: one line saying what, and how the command
+ * is used.  Returns 2, the exit status. */
+static int
+bad_usage(const struct ctl *ctl, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mentorctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "; usage: mentorctl %s\n", ctl->usage);
+	return 2;
+}
+
+/* getopt_long over a command's arguments (argv[0] is the command), with
+ * argument permutation, so options may follow the operands.  Returns an
+ * option's val, -1 at the end, or '?' after printing what is wrong. */
+static int
+next_option(const struct ctl *ctl, int argc, char **argv, const struct option *options)
+{
+	int opt = getopt_long(argc, argv, ":", options, NULL);
+
+	if (opt == ':') {
+		bad_usage(ctl, "%s needs a value", argv[optind - 1]);
+		return '?';
+	}
+	if (opt == '?') {
+		if (optopt != 0)
+			bad_usage(ctl, "unknown option -%c", optopt);
+		else
+			bad_usage(ctl, "unknown option %s", argv[optind - 1]);
+		return '?';
+	}
+	return opt;
+}
+
+/* For commands whose arguments are all operands. */
+static const struct option no_options[] = {{NULL, 0, NULL, 0}};
+
+static void
+options_reset(void)
+{
+	optind = 0; /* GNU: start over, permuting again */
+	opterr = 0;
+}
+
+/* A positive id ("12" or "#12"); -1 when s is not one. */
+static int64_t
+parse_id(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (*s == '#')
+		s++;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return *end != '\0' || errno != 0 || v <= 0 ? -1 : (int64_t)v;
+}
+
+/* A whole number >= 0; -1 when s is not one. */
+static long
+parse_count(const char *s)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return *end != '\0' || errno != 0 ? -1 : v;
+}
+
+static int
+fail(const char *error)
+{
+	fprintf(stderr, "mentorctl: %s\n", error);
+	return 1;
+}
+
+/* An audit row for a change made by this run. */
+static int
+audit(const struct ctl *ctl, const char *action, const char *object, const char *field,
+      const char *old_value, const char *new_value, const char **error_r)
+{
+	struct store_audit a;
+
+	memset(&a, 0, sizeof(a));
+	a.at = clock_now();
+	a.who = (char *)ctl->who;
+	a.action = (char *)action;
+	a.object = (char *)object;
+	a.field = (char *)field;
+	a.old_value = (char *)old_value;
+	a.new_value = (char *)new_value;
+	return store_audit_add(ctl->store, &a, error_r);
+}
+
+/* The options every listing takes (--json), and the operands it allows:
+ * none.  Returns 0, or 2 after printing what is wrong. */
+static int
+listing_options(struct ctl *ctl, int argc, char **argv, enum fmt *fmt_r)
+{
+	static const struct option options[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	*fmt_r = FMT_TEXT;
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		if (opt == '?')
+			return 2;
+		*fmt_r = FMT_JSON;
+	}
+	if (optind < argc)
+		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind]);
+	return 0;
+}
+
+static void
+time_cell(time_t t, char buf[26])
+{
+	if (t == 0)
+		buf[0] = '\0';
+	else
+		clock_iso8601(t, buf);
+}
+
+/* ---- inspect ---- */
+
+static int
+cmd_people(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct column cols[] = {
+	    {"ID", "id", 5, COL_NUMBER, COL_ALL},
+	    {"EMAIL", "email", 32, COL_TEXT, COL_ALL},
+	    {"NAME", "name", 28, COL_TEXT, COL_ALL},
+	    {"DELIVERABLE", "deliverable", 0, COL_TEXT, COL_NOT_JSON},
+	    {"", "deliverable", 0, COL_BOOL, COL_JSON},
+	    {"", "undeliverable_reason", 0, COL_TEXT, COL_JSON},
+	};
+	struct store_person *list = NULL;
+	struct table t;
+	const char *error;
+	enum fmt fmt;
+	size_t n = 0;
+	int rc;
+
+	rc = listing_options(ctl, argc, argv, &fmt);
+	if (rc != 0)
+		return rc;
+	if (store_person_list(ctl->store, &list, &n, &error) < 0)
+		return fail(error);
+	table_begin(&t, cols, N_ELEMENTS(cols), fmt);
+	for (size_t i = 0; i < n; i++) {
+		char id[24], *deliverable;
+
+		snprintf(id, sizeof(id), "%lld", (long long)list[i].id);
+		deliverable = list[i].undeliverable
+		                  ? xasprintf("no: %s", nz(list[i].undeliverable_reason))
+		                  : xstrdup("yes");
+		{
+			const char *cells[] = {id,
+			                       list[i].email,
+			                       nz(list[i].name),
+			                       deliverable,
+			                       list[i].undeliverable ? "no" : "yes",
+			                       nz(list[i].undeliverable_reason)};
+			table_row(&t, cells);
+		}
+		free(deliverable);
+	}
+	table_end(&t);
+	store_person_list_free(&list, n);
+	return 0;
+}
+
+static int
+cmd_applications(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct column cols[] = {
+	    {"ID", "id", 5, COL_NUMBER, COL_ALL},
+	    {"PROGRAM", "program", 10, COL_TEXT, COL_ALL},
+	    {"ROLE", "role", 8, COL_TEXT, COL_ALL},
+	    {"STATUS", "status", 10, COL_TEXT, COL_ALL},
+	    {"NAME", "name", 28, COL_TEXT, COL_ALL},
+	    {"EMAIL", "email", 0, COL_TEXT, COL_ALL},
+	    {"", "division", 0, COL_TEXT, COL_JSON},
+	    {"", "topics", 0, COL_TEXT, COL_JSON},
+	    {"", "availability", 0, COL_TEXT, COL_JSON},
+	    {"", "level", 0, COL_NUMBER, COL_JSON},
+	    {"", "capacity", 0, COL_NUMBER, COL_JSON},
+	    {"", "supervisor", 0, COL_TEXT, COL_JSON},
+	    {"", "note", 0, COL_TEXT, COL_JSON},
+	};
+	struct store_participation *list = NULL;
+	struct table t;
+	const char *error;
+	enum fmt fmt;
+	size_t n = 0;
+	int rc;
+
+	rc = listing_options(ctl, argc, argv, &fmt);
+	if (rc != 0)
+		return rc;
+	if (store_participation_list(ctl->store, NULL, NULL, NULL, &list, &n, &error) < 0)
+		return fail(error);
+	table_begin(&t, cols, N_ELEMENTS(cols), fmt);
+	for (size_t i = 0; i < n; i++) {
+		char id[24], level[24], capacity[24];
+
+		snprintf(id, sizeof(id), "%lld", (long long)list[i].id);
+		if (list[i].level >= 0)
+			snprintf(level, sizeof(level), "%ld", list[i].level);
+		else
+			level[0] = '\0';
+		snprintf(capacity, sizeof(capacity), "%ld", list[i].capacity);
+		{
+			const char *cells[] = {id,
+			                       list[i].program,
+			                       list[i].role,
+			                       list[i].status,
+			                       nz(list[i].name),
+			                       list[i].email,
+			                       nz(list[i].division),
+			                       nz(list[i].topics),
+			                       nz(list[i].availability),
+			                       level,
+			                       capacity,
+			                       nz(list[i].supervisor_email),
+			                       nz(list[i].note)};
+			table_row(&t, cells);
+		}
+	}
+	table_end(&t);
+	store_participation_list_free(&list, n);
+	return 0;
+}
+
+static int
+cmd_matches(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct column cols[] = {
+	    {"ID", "id", 5, COL_NUMBER, COL_ALL},
+	    {"PROGRAM", "program", 10, COL_TEXT, COL_ALL},
+	    {"KIND", "kind", 6, COL_TEXT, COL_ALL},
+	    {"STATUS", "status", 9, COL_TEXT, COL_ALL},
+	    {"MEMBERS", "members", 44, COL_TEXT, COL_ALL},
+	    {"MEETINGS THIS MONTH", "meetings_this_month", 0, COL_NUMBER, COL_ALL},
+	};
+	struct store_group *list = NULL;
+	struct table t;
+	const char *error;
+	char month[8];
+	enum fmt fmt;
+	size_t n = 0;
+	long count;
+	int rc;
+
+	rc = listing_options(ctl, argc, argv, &fmt);
+	if (rc != 0)
+		return rc;
+	clock_month_key(clock_now(), month);
+	if (store_group_list(ctl->store, NULL, NULL, NULL, &list, &n, &error) < 0)
+		return fail(error);
+	table_begin(&t, cols, N_ELEMENTS(cols), fmt);
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf members = {0};
+		char id[24], meetings[24];
+
+		if (strcmp(list[i].status, "discarded") == 0)
+			continue;
+		if (store_event_count(ctl->store, list[i].id, "meeting", month, &count, NULL,
+		                      &error) < 0) {
+			table_end(&t);
+			store_group_list_free(&list, n);
+			return fail(error);
+		}
+		for (size_t k = 0; k < list[i].nmembers; k++)
+			strbuf_addf(&members, "%s%s",
+			            k == 0 ? "" : (list[i].nmembers == 2 ? " with " : ", "),
+			            member_name(&list[i], k));
+		snprintf(id, sizeof(id), "%lld", (long long)list[i].id);
+		snprintf(meetings, sizeof(meetings), "%ld", count);
+		{
+			const char *cells[] = {id,
+			                       list[i].program,
+			                       list[i].kind,
+			                       list[i].status,
+			                       strbuf_str(&members),
+			                       meetings};
+			table_row(&t, cells);
+		}
+		strbuf_free(&members);
+	}
+	table_end(&t);
+	store_group_list_free(&list, n);
+	return 0;
+}
+
+static int
+cmd_messages(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"held", no_argument, NULL, 'h'},
+	    {"quarantined", no_argument, NULL, 'q'},
+	    {"pending", no_argument, NULL, 'p'},
+	    {"dismissed", no_argument, NULL, 'd'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct column cols[] = {
+	    {"ID", "id", 6, COL_NUMBER, COL_ALL},
+	    {"RECEIVED", "received", 25, COL_TEXT, COL_ALL},
+	    {"KIND", "kind", 12, COL_TEXT, COL_ALL},
+	    {"STATUS", "status", 11, COL_TEXT, COL_ALL},
+	    {"FROM", "from", 30, COL_TEXT, COL_ALL},
+	    {"REASON", "reason", 0, COL_TEXT, COL_ALL},
+	    {"", "subject", 0, COL_TEXT, COL_JSON},
+	    {"", "program", 0, COL_TEXT, COL_JSON},
+	};
+	struct store_message *list = NULL;
+	const char *status = NULL, *error;
+	struct table t;
+	enum fmt fmt = FMT_TEXT;
+	size_t n = 0;
+	int opt, filters = 0;
+
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		switch (opt) {
+		case 'h':
+			status = "held";
+			filters++;
+			break;
+		case 'q':
+			status = "quarantined";
+			filters++;
+			break;
+		case 'p':
+			status = "pending";
+			filters++;
+			break;
+		case 'd':
+			status = "dismissed";
+			filters++;
+			break;
+		case 'a':
+			status = NULL;
+			filters++;
+			break;
+		case 'j':
+			fmt = FMT_JSON;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (filters > 1)
+		return bad_usage(ctl, "give one of --held, --quarantined, --pending, --dismissed, "
+		                      "--all");
+	if (optind < argc)
+		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind]);
+	if (store_message_list(ctl->store, status, 1000, &list, &n, &error) < 0)
+		return fail(error);
+	table_begin(&t, cols, N_ELEMENTS(cols), fmt);
+	for (size_t i = 0; i < n; i++) {
+		char id[24], when[26];
+
+		snprintf(id, sizeof(id), "%lld", (long long)list[i].id);
+		clock_iso8601(list[i].received_at, when);
+		{
+			const char *cells[] = {id,
+			                       when,
+			                       list[i].kind,
+			                       list[i].status,
+			                       nz(list[i].from_addr),
+			                       nz(list[i].reason),
+			                       nz(list[i].subject),
+			                       nz(list[i].program)};
+			table_row(&t, cells);
+		}
+	}
+	table_end(&t);
+	store_message_list_free(&list, n);
+	return 0;
+}
+
+/* message dismiss ID [NOTE...]: a held or quarantined message needs
+ * nothing more (the bounce of an address corrected since); it leaves the
+ * lists and the digest, with the note as its reason. */
+static int
+cmd_message_dismiss(struct ctl *ctl, int argc, char **argv)
+{
+	struct store_message m;
+	struct strbuf note = {0};
+	const char *error = NULL;
+	char object[40];
+	int64_t id;
+	bool done;
+	int ret = 1;
+
+	memset(&m, 0, sizeof(m));
+	options_reset();
+	if (next_option(ctl, argc, argv, no_options) != -1)
+		return 2;
+	if (argc - optind < 1)
+		return bad_usage(ctl, "message dismiss needs the message's ID");
+	id = parse_id(argv[optind]);
+	if (id < 0)
+		return bad_usage(ctl, "\"%s\" is not a message ID", argv[optind]);
+	strbuf_adds(&note, "dismissed with mentorctl");
+	for (int i = optind + 1; i < argc; i++)
+		strbuf_addf(&note, "%s%s", i == optind + 1 ? ": " : " ", argv[i]);
+	/* "no message N" when there is none. */
+	if (store_begin(ctl->store, &error) < 0 ||
+	    store_message_get(ctl->store, id, &m, NULL, NULL, &error) < 0)
+		goto out;
+	if (store_message_dismiss(ctl->store, id, strbuf_str(&note), &done, &error) < 0)
+		goto out;
+	if (!done) {
+		fprintf(stderr,
+		        "mentorctl: message #%lld is %s, not held or quarantined; nothing "
+		        "changed\n",
+		        (long long)id, m.status);
+		goto out;
+	}
+	snprintf(object, sizeof(object), "message %lld", (long long)id);
+	if (audit(ctl, "message dismiss", object, "status", m.status, "dismissed", &error) < 0 ||
+	    audit(ctl, "message dismiss", object, "reason", m.reason, strbuf_str(&note), &error) <
+	        0 ||
+	    store_commit(ctl->store, &error) < 0)
+		goto out;
+	printf("message #%lld (%s, from %s) dismissed\n", (long long)id, m.status, nz(m.from_addr));
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
+	store_message_clear(&m);
+	strbuf_free(&note);
+	return ret;
+}
+
+static int
+cmd_outbox_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"failed", no_argument, NULL, 'f'},
+	    {"queued", no_argument, NULL, 'q'},
+	    {"sent", no_argument, NULL, 's'},
+	    {"dropped", no_argument, NULL, 'd'},
+	    {"to", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct column cols[] = {
+	    {"ID", "id", 5, COL_NUMBER, COL_ALL},
+	    {"STATUS", "status", 7, COL_TEXT, COL_ALL},
+	    {"TRIES", "attempts", 5, COL_NUMBER, COL_ALL},
+	    {"TO", "recipients", 28, COL_TEXT, COL_ALL},
+	    {"KEY", "key", 44, COL_TEXT, COL_ALL},
+	    {"SUBJECT", "subject", 0, COL_TEXT, COL_ALL},
+	    {"last error", "last_error", 0, COL_TEXT, COL_BELOW},
+	    {"", "smtp_code", 0, COL_NUMBER, COL_JSON},
+	    {"", "created", 0, COL_TEXT, COL_JSON},
+	    {"", "sent", 0, COL_TEXT, COL_JSON},
+	};
+	struct store_outbox *list = NULL;
+	const char *status = NULL, *to = NULL, *error;
+	struct table t;
+	enum fmt fmt = FMT_TEXT;
+	size_t n = 0;
+	int opt, filters = 0;
+
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		switch (opt) {
+		case 'f':
+			status = "failed";
+			filters++;
+			break;
+		case 'q':
+			status = "queued";
+			filters++;
+			break;
+		case 's':
+			status = "sent";
+			filters++;
+			break;
+		case 'd':
+			status = "dropped";
+			filters++;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'j':
+			fmt = FMT_JSON;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (filters > 1)
+		return bad_usage(ctl, "give one of --failed, --queued, --sent, --dropped");
+	if (optind < argc)
+		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind]);
+	if (store_outbox_list(ctl->store, status, to, 1000, &list, &n, &error) < 0)
+		return fail(error);
+	table_begin(&t, cols, N_ELEMENTS(cols), fmt);
+	for (size_t i = 0; i < n; i++) {
+		char id[24], tries[24], code[24], created[26], sent[26];
+
+		snprintf(id, sizeof(id), "%lld", (long long)list[i].id);
+		snprintf(tries, sizeof(tries), "%d", list[i].attempts);
+		if (list[i].smtp_code > 0)
+			snprintf(code, sizeof(code), "%d", list[i].smtp_code);
+		else
+			code[0] = '\0';
+		time_cell(list[i].created_at, created);
+		time_cell(list[i].sent_at, sent);
+		{
+			const char *cells[] = {id,
+			                       list[i].status,
+			                       tries,
+			                       list[i].recipients,
+			                       list[i].key,
+			                       nz(list[i].subject),
+			                       nz(list[i].last_error),
+			                       code,
+			                       created,
+			                       sent};
+			table_row(&t, cells);
+		}
+	}
+	table_end(&t);
+	store_outbox_list_free(&list, n);
+	return 0;
+}
+
+/* outbox retry ID: a failed email goes again as it was, at the next cycle. */
+static int
+cmd_outbox_retry(struct ctl *ctl, int argc, char **argv)
+{
+	struct store_outbox o;
+	struct store_person p;
+	const char *error = NULL;
+	char object[40];
+	int64_t id;
+	bool found, done;
+	int ret = 1;
+
+	memset(&o, 0, sizeof(o));
+	memset(&p, 0, sizeof(p));
+	options_reset();
+	if (next_option(ctl, argc, argv, no_options) != -1)
+		return 2;
+	if (argc - optind != 1)
+		return bad_usage(ctl, argc - optind < 1 ? "outbox retry needs the email's ID"
+		                                        : "outbox retry takes one ID");
+	id = parse_id(argv[optind]);
+	if (id < 0)
+		return bad_usage(ctl, "\"%s\" is not an email's ID", argv[optind]);
+	if (store_begin(ctl->store, &error) < 0 ||
+	    store_outbox_get(ctl->store, id, &found, &o, &error) < 0)
+		goto out;
+	if (!found) {
+		fprintf(stderr, "mentorctl: there is no email #%lld in the outbox\n",
+		        (long long)id);
+		goto out;
+	}
+	if (strcmp(o.status, "failed") != 0) {
+		fprintf(stderr, "mentorctl: email #%lld is %s, not failed; nothing changed\n",
+		        (long long)id, o.status);
+		goto out;
+	}
+	/* Retry goes to the address it went to: not one that bounced, nor
+	 * one corrected since (resend goes to the address as it is now). */
+	if (o.person_id > 0) {
+		if (store_person_get(ctl->store, o.person_id, &p, &error) < 0)
+			goto out;
+		if (p.undeliverable) {
+			fprintf(stderr,
+			        "mentorctl: %s bounced (%s); correct it with mentorctl person set "
+			        "%s email=ADDRESS deliverable=yes, then mentorctl resend %s\n",
+			        p.email, nz(p.undeliverable_reason), p.email, o.key);
+			goto out;
+		}
+		if (strcasecmp(p.email, o.recipients) != 0) {
+			fprintf(
+			    stderr,
+			    "mentorctl: email #%lld went to %s, and that person's address is now "
+			    "%s: mentorctl resend %s sends it there\n",
+			    (long long)id, o.recipients, p.email, o.key);
+			goto out;
+		}
+	}
+	if (store_outbox_requeue(ctl->store, id, clock_now(), &done, &error) < 0)
+		goto out;
+	if (!done) {
+		fprintf(stderr, "mentorctl: email #%lld was not composed (%s); nothing to send\n",
+		        (long long)id, nz(o.last_error));
+		goto out;
+	}
+	snprintf(object, sizeof(object), "outbox %lld", (long long)id);
+	if (audit(ctl, "outbox retry", object, "status", o.status, "queued", &error) < 0 ||
+	    store_commit(ctl->store, &error) < 0)
+		goto out;
+	printf("email #%lld (%s) to %s queued again; mentord sends it at its next cycle\n",
+	       (long long)id, o.key, o.recipients);
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
+	store_outbox_clear(&o);
+	store_person_clear(&p);
+	return ret;
+}
+
+static int
+cmd_outbox(struct ctl *ctl, int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "retry") == 0) {
+		ctl->usage = "outbox retry ID";
+		return cmd_outbox_retry(ctl, argc - 1, argv + 1);
+	}
+	return cmd_outbox_list(ctl, argc, argv);
+}
+
+/* resend KEY: the email again, to its person's address today. */
+static int
+cmd_resend(struct ctl *ctl, int argc, char **argv)
+{
+	struct outbox_resent r;
+	const char *error = NULL;
+	char object[40];
+	int ret = 1;
+
+	memset(&r, 0, sizeof(r));
+	options_reset();
+	if (next_option(ctl, argc, argv, no_options) != -1)
+		return 2;
+	if (argc - optind != 1)
+		return bad_usage(ctl, argc - optind < 1 ? "resend needs the email's key"
+		                                        : "resend takes one key");
+	if (store_begin(ctl->store, &error) < 0)
+		goto out;
+	if (outbox_resend(ctl->config, ctl->store, argv[optind], clock_now(), &r, &error) < 0)
+		goto out;
+	snprintf(object, sizeof(object), "outbox %lld", (long long)r.id);
+	if (audit(ctl, "resend", object, "key", argv[optind], r.key, &error) < 0 ||
+	    (strcmp(r.to, r.old_to) != 0 &&
+	     audit(ctl, "resend", object, "recipients", r.old_to, r.to, &error) < 0) ||
+	    store_commit(ctl->store, &error) < 0)
+		goto out;
+	printf("%s queued again as %s (email #%lld) to %s; mentord sends it at its next cycle\n",
+	       argv[optind], r.key, (long long)r.id, r.to);
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: resend %s: %s\n", argv[optind], error);
+	}
+	outbox_resent_clear(&r);
+	return ret;
+}
+
+/* audit [--json]: every correction made with mentorctl. */
+static int
+cmd_audit(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct column cols[] = {
+	    {"WHEN", "at", 25, COL_TEXT, COL_ALL},
+	    {"WHO", "who", 24, COL_TEXT, COL_ALL},
+	    {"ACTION", "action", 18, COL_TEXT, COL_ALL},
+	    {"OBJECT", "object", 16, COL_TEXT, COL_ALL},
+	    {"FIELD", "field", 12, COL_TEXT, COL_ALL},
+	    {"OLD", "old", 24, COL_TEXT, COL_ALL},
+	    {"NEW", "new", 0, COL_TEXT, COL_ALL},
+	};
+	struct store_audit *list = NULL;
+	struct table t;
+	const char *error;
+	enum fmt fmt;
+	size_t n = 0;
+	int rc;
+
+	rc = listing_options(ctl, argc, argv, &fmt);
+	if (rc != 0)
+		return rc;
+	if (store_audit_list(ctl->store, NULL, &list, &n, &error) < 0)
+		return fail(error);
+	table_begin(&t, cols, N_ELEMENTS(cols), fmt);
+	for (size_t i = 0; i < n; i++) {
+		char when[26];
+
+		clock_iso8601(list[i].at, when);
+		{
+			const char *cells[] = {when,
+			                       list[i].who,
+			                       list[i].action,
+			                       list[i].object,
+			                       nz(list[i].field),
+			                       nz(list[i].old_value),
+			                       nz(list[i].new_value)};
+			table_row(&t, cells);
+		}
+	}
+	table_end(&t);
+	store_audit_list_free(&list, n);
+	return 0;
+}
+
+/* ---- correct ---- */
+
+/* Splits "key=value" (a copy in *key_r, value pointing into it); false
+ * when there is no "=" or no key. */
+static bool
+split_assignment(const char *arg, char **key_r, const char **value_r)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg)
+		return false;
+	*key_r = xstrndup(arg, (size_t)(eq - arg));
+	*value_r = eq + 1;
+	return true;
+}
+
+/*
+ * person set EMAIL key=value...  Keys:
+ *   name=NAME           the name mail is addressed with ("" clears it)
+ *   email=ADDRESS       a corrected address (not one another person has)
+ *   deliverable=yes|no  yes: the address works again (after a bounce)
+ * All or nothing, one audit row per change.
+ */
+static int
+cmd_person_set(struct ctl *ctl, int argc, char **argv)
+{
+	static const char *const keys[] = {"name", "email", "deliverable"};
+	struct store_person p;
+	const char *error = NULL;
+	char object[40];
+	bool found;
+	int ret = 1;
+
+	memset(&p, 0, sizeof(p));
+	options_reset();
+	if (next_option(ctl, argc, argv, no_options) != -1)
+		return 2;
+	if (argc - optind < 2)
+		return bad_usage(ctl, argc - optind < 1 ? "person set needs an address"
+		                                        : "person set needs key=value");
+	/* Every argument is checked before anything changes. */
+	for (int i = optind + 1; i < argc; i++) {
+		const char *value = NULL;
+		char *key;
+		size_t k = 0;
+
+		if (!split_assignment(argv[i], &key, &value))
+			return bad_usage(ctl, "\"%s\" is not key=value", argv[i]);
+		while (k < N_ELEMENTS(keys) && strcmp(keys[k], key) != 0)
+			k++;
+		free(key);
+		if (k == N_ELEMENTS(keys))
+			return bad_usage(ctl,
+			                 "a person has no key \"%.*s\" (name, email, deliverable)",
+			                 (int)(strchr(argv[i], '=') - argv[i]), argv[i]);
+		if (k == 1 && !compose_valid_addr(value))
+			return bad_usage(ctl, "\"%s\" is not an email address", value);
+		if (k == 2 && strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+			return bad_usage(ctl, "deliverable is yes or no, not \"%s\"", value);
+	}
+	if (store_begin(ctl->store, &error) < 0 ||
+	    store_person_by_email(ctl->store, argv[optind], &found, &p, &error) < 0)
+		goto out;
+	if (!found) {
+		fprintf(stderr, "mentorctl: nobody has the address %s (see mentorctl people)\n",
+		        argv[optind]);
+		goto out;
+	}
+	snprintf(object, sizeof(object), "person %lld", (long long)p.id);
+	for (int i = optind + 1; i < argc; i++) {
+		const char *value = NULL;
+		char *key = NULL, *lower = NULL;
+		int rc = 0;
+
+		split_assignment(argv[i], &key, &value);
+		if (strcmp(key, "name") == 0) {
+			rc = store_person_set_name(ctl->store, p.id, *value != '\0' ? value : NULL,
+			                           &error);
+			if (rc == 0)
+				rc =
+				    audit(ctl, "person set", object, "name", p.name, value, &error);
+		} else if (strcmp(key, "email") == 0) {
+			int64_t taken;
+
+			lower = xstrdup(value);
+			str_lower(lower);
+			rc = store_person_set_email(ctl->store, p.id, lower, &taken, &error);
+			if (rc == 0 && taken != 0) {
+				error = errorf("%s is the address of person #%lld already; nothing "
+				               "changed",
+				               lower, (long long)taken);
+				rc = -1;
+			}
+			if (rc == 0)
+				rc = audit(ctl, "person set", object, "email", p.email, lower,
+				           &error);
+		} else {
+			bool yes = strcmp(value, "yes") == 0;
+
+			rc = store_person_set_undeliverable(
+			    ctl->store, p.id, yes ? NULL : "marked undeliverable with mentorctl",
+			    &error);
+			if (rc == 0)
+				rc = audit(ctl, "person set", object, "deliverable",
+				           p.undeliverable ? "no" : "yes", value, &error);
+		}
+		free(key);
+		free(lower);
+		if (rc < 0)
+			goto out;
+	}
+	if (store_commit(ctl->store, &error) < 0)
+		goto out;
+	printf("person #%lld (%s) changed\n", (long long)p.id, p.email);
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
+	store_person_clear(&p);
+	return ret;
+}
+
+/* The participation fields application edit corrects, by the names a
+ * coordinator uses ("strengths" and "needs" are topics), with the store's
+ * name and kind. */
+static const struct {
+	const char *name, *field;
+	enum { EDIT_TEXT, EDIT_NUMBER, EDIT_PERSON } kind;
+} edit_fields[] = {
+    {"division", "division", EDIT_TEXT},
+    {"topics", "topics", EDIT_TEXT},
+    {"strengths", "topics", EDIT_TEXT},
+    {"needs", "topics", EDIT_TEXT},
+    {"availability", "availability", EDIT_TEXT},
+    {"note", "note", EDIT_TEXT},
+    {"level", "level", EDIT_NUMBER},
+    {"capacity", "capacity", EDIT_NUMBER},
+    {"supervisor", "supervisor", EDIT_PERSON},
+    {"director", "director", EDIT_PERSON},
+};
+
+static size_t
+edit_field(const char *name)
+{
+	size_t i = 0;
+
+	while (i < N_ELEMENTS(edit_fields) && strcasecmp(edit_fields[i].name, name) != 0)
+		i++;
+	return i;
+}
+
+/* The value a participation has for a field, as text. */
+static char *
+edit_old_value(const struct store_participation *a, const char *field)
+{
+	if (strcmp(field, "division") == 0)
+		return a->division != NULL ? xstrdup(a->division) : NULL;
+	if (strcmp(field, "topics") == 0)
+		return a->topics != NULL ? xstrdup(a->topics) : NULL;
+	if (strcmp(field, "availability") == 0)
+		return a->availability != NULL ? xstrdup(a->availability) : NULL;
+	if (strcmp(field, "note") == 0)
+		return a->note != NULL ? xstrdup(a->note) : NULL;
+	if (strcmp(field, "level") == 0)
+		return a->level >= 0 ? xasprintf("%ld", a->level) : NULL;
+	if (strcmp(field, "capacity") == 0)
+		return xasprintf("%ld", a->capacity);
+	if (strcmp(field, "supervisor") == 0)
+		return a->supervisor_email != NULL ? xstrdup(a->supervisor_email) : NULL;
+	return a->director_email != NULL ? xstrdup(a->director_email) : NULL;
+}
+
+/* Checks a value for a column set directly (an application without a
+ * form that binds it); 0, or 2 after saying what is wrong. */
+static int
+edit_check(struct ctl *ctl, size_t f, const char *value)
+{
+	bool capacity = strcmp(edit_fields[f].field, "capacity") == 0;
+
+	if (edit_fields[f].kind == EDIT_NUMBER &&
+	    (parse_count(value) < 0 || (capacity && parse_count(value) == 0)))
+		return bad_usage(ctl, "%s is a whole number%s, not \"%s\"", edit_fields[f].name,
+		                 capacity ? " above 0" : "", value);
+	if (edit_fields[f].kind == EDIT_PERSON && *value != '\0' && !compose_valid_addr(value))
+		return bad_usage(ctl, "%s is an email address, not \"%s\"", edit_fields[f].name,
+		                 value);
+	return 0;
+}
+
+/* Sets a column directly (an application registered by command, or a
+ * field its form does not have), with its audit row. */
+static int
+edit_column(struct ctl *ctl, const struct store_participation *a, size_t f, const char *value,
+            const char *object, const char **error_r)
+{
+	const char *field = edit_fields[f].field;
+	char *old = edit_old_value(a, field), *lower = NULL;
+	int64_t number = 0;
+	int rc = 0;
+
+	if (edit_fields[f].kind == EDIT_NUMBER) {
+		number = parse_count(value);
+	} else if (edit_fields[f].kind == EDIT_PERSON && *value != '\0') {
+		lower = xstrdup(value);
+		str_lower(lower);
+		rc = store_person_upsert(ctl->store, lower, NULL, &number, error_r);
+		/* A supervisor is a contact of the program, as the form makes
+		 * them. */
+		if (rc == 0 && strcmp(field, "supervisor") == 0)
+			rc = store_participation_add(ctl->store, a->program, number, "supervisor",
+			                             clock_now(), error_r);
+	}
+	if (rc == 0)
+		rc = store_participation_set_field(ctl->store, a->id, field,
+		                                   *value != '\0' ? value : NULL, number, error_r);
+	if (rc == 0)
+		rc = audit(ctl, "application edit", object, field, old,
+		           lower != NULL ? lower : value, error_r);
+	free(old);
+	free(lower);
+	return rc;
+}
+
+/*
+ * application edit ID FIELD=VALUE...: corrects what an application (or a
+ * mentor's registration) said, field by field; its status and everything
+ * not named stay.  FIELD is a field of its join form (its key, as in
+ * "Years as manager=4", or what the field binds: division, topics, level,
+ * capacity, availability, supervisor, director), read as the form reads
+ * it and set where the form sets it (workflow_correct_answer); or, for an
+ * application without a form that has it, one of edit_fields, set as
+ * given.  All or nothing, one audit row per field.
+ */
+static int
+cmd_application_edit(struct ctl *ctl, int argc, char **argv)
+{
+	struct store_participation a;
+	const char *error = NULL;
+	char object[40];
+	int64_t id;
+	bool found;
+	int ret = 1;
+
+	memset(&a, 0, sizeof(a));
+	options_reset();
+	if (next_option(ctl, argc, argv, no_options) != -1)
+		return 2;
+	if (argc - optind < 2)
+		return bad_usage(ctl, argc - optind < 1 ? "application edit needs an ID"
+		                                        : "application edit needs FIELD=VALUE");
+	id = parse_id(argv[optind]);
+	if (id < 0)
+		return bad_usage(ctl, "\"%s\" is not an application ID", argv[optind]);
+	for (int i = optind + 1; i < argc; i++) {
+		const char *value = NULL;
+		char *key;
+
+		if (!split_assignment(argv[i], &key, &value))
+			return bad_usage(ctl, "\"%s\" is not FIELD=VALUE", argv[i]);
+		free(key);
+	}
+	if (store_begin(ctl->store, &error) < 0 ||
+	    store_participation_get(ctl->store, id, &found, &a, &error) < 0)
+		goto out;
+	if (!found) {
+		fprintf(stderr,
+		        "mentorctl: there is no application #%lld (see mentorctl "
+		        "applications)\n",
+		        (long long)id);
+		goto out;
+	}
+	snprintf(object, sizeof(object), "participation %lld", (long long)id);
+	for (int i = optind + 1; i < argc; i++) {
+		struct workflow_correction c;
+		const char *value = NULL;
+		char *key = NULL;
+		size_t f;
+		int rc;
+
+		split_assignment(argv[i], &key, &value);
+		f = edit_field(key);
+		rc = workflow_correct_answer(ctl->config, ctl->store, id,
+		                             f < N_ELEMENTS(edit_fields) ? edit_fields[f].field
+		                                                         : key,
+		                             value, clock_now(), &c, &error);
+		if (rc == 0 && c.problem != NULL) {
+			ret = bad_usage(ctl, "%s", c.problem);
+		} else if (rc == 0 && !c.no_form) {
+			rc = audit(ctl, "application edit", object, c.field, c.old_value,
+			           c.new_value, &error);
+		} else if (rc == 0 && str_ieq(key, "email")) {
+			ret =
+			    bad_usage(ctl, "the address is the person's: correct it with mentorctl "
+			                   "person set");
+		} else if (rc == 0 && f == N_ELEMENTS(edit_fields)) {
+			ret = bad_usage(
+			    ctl,
+			    "an application has no field \"%s\" (a field of its form, or "
+			    "division, topics, strengths, needs, availability, note, level, "
+			    "capacity, supervisor, director)",
+			    key);
+		} else if (rc == 0) {
+			ret = edit_check(ctl, f, value);
+			if (ret == 0) {
+				ret = 1;
+				rc = edit_column(ctl, &a, f, value, object, &error);
+			}
+		}
+		workflow_correction_clear(&c);
+		free(key);
+		if (rc < 0 || ret == 2)
+			goto out;
+	}
+	if (store_commit(ctl->store, &error) < 0)
+		goto out;
+	printf("application #%lld (%s, %s) changed\n", (long long)id, notice_name(a.name, a.email),
+	       a.role);
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
+	store_participation_clear(&a);
+	return ret;
+}
+
+static int
+cmd_mentor_add(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"strengths", required_argument, NULL, 's'},
+	    {"capacity", required_argument, NULL, 'n'},
+	    {"program", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct config_program *program = &ctl->config->programs[0];
+	const char *strengths = NULL, *error = NULL;
+	struct strbuf name = {0};
+	char object[40], *email = NULL;
+	long capacity = 0;
+	int64_t id;
+	int opt, ret = 1;
+
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		switch (opt) {
+		case 's':
+			strengths = optarg;
+			break;
+		case 'n':
+			capacity = parse_count(optarg);
+			if (capacity <= 0)
+				return bad_usage(ctl,
+				                 "--capacity is a whole number above 0, not \"%s\"",
+				                 optarg);
+			break;
+		case 'p':
+			program = config_program_by_name(ctl->config, optarg);
+			if (program == NULL)
+				return bad_usage(ctl, "no program \"%s\"", optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (argc - optind < 1)
+		return bad_usage(ctl, "mentor add needs an email address");
+	if (!compose_valid_addr(argv[optind]))
+		return bad_usage(ctl, "\"%s\" is not an email address", argv[optind]);
+	for (int i = optind + 1; i < argc; i++) {
+		if (name.len > 0)
+			strbuf_addc(&name, ' ');
+		strbuf_adds(&name, argv[i]);
+	}
+	email = xstrdup(argv[optind]);
+	str_lower(email);
+	if (store_begin(ctl->store, &error) < 0 ||
+	    workflow_add_mentor(ctl->config, ctl->store, program, email,
+	                        name.len > 0 ? strbuf_str(&name) : NULL, strengths, capacity,
+	                        clock_now(), &id, &error) < 0)
+		goto out;
+	snprintf(object, sizeof(object), "participation %lld", (long long)id);
+	if (audit(ctl, "mentor add", object, NULL, NULL, email, &error) < 0 ||
+	    store_commit(ctl->store, &error) < 0)
+		goto out;
+	printf("mentor #%lld registered in %s\n", (long long)id, program->name);
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		fprintf(stderr, "mentorctl: %s\n", error);
+	}
+	strbuf_free(&name);
+	free(email);
+	return ret;
+}
+
+/* A participation named by ID or by email address (in program, with
+ * role); *id_r 0 when there is none, after saying so. */
+static int
+find_participation(struct ctl *ctl, const char *arg, const char *program, const char *role,
+                   int64_t *id_r, const char **error_r)
+{
+	struct store_participation p;
+	bool found = false;
+	int64_t person = 0;
+
+	*id_r = parse_id(arg);
+	if (*id_r > 0)
+		return 0;
+	*id_r = 0;
+	memset(&p, 0, sizeof(p));
+	{
+		struct store_person who;
+
+		memset(&who, 0, sizeof(who));
+		if (store_person_by_email(ctl->store, arg, &found, &who, error_r) < 0)
+			return -1;
+		person = who.id;
+		store_person_clear(&who);
+	}
+	if (found &&
+	    store_participation_find(ctl->store, program, person, role, &found, &p, error_r) < 0)
+		return -1;
+	if (found)
+		*id_r = p.id;
+	else
+		fprintf(stderr, "mentorctl: %s has no %s application in %s\n", arg, role, program);
+	store_participation_clear(&p);
+	return 0;
+}
+
+/*
+ * match MENTEE MENTOR [reason...]: what the coordinator's "match ID with
+ * ID" does (groups_make_pair: the same checks, both introduced).  MENTEE
+ * and MENTOR are application IDs or addresses.
+ */
+static int
+cmd_match(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"program", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct config_program *program = NULL;
+	const struct program_group *unit;
+	struct store_participation a;
+	struct strbuf said = {0}, reason = {0};
+	const char *error = NULL;
+	char *line = NULL, object[40];
+	int64_t first = 0, second = 0, group = 0;
+	int opt, ret = 1, at;
+	bool found;
+
+	memset(&a, 0, sizeof(a));
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		if (opt == '?')
+			return 2;
+		program = config_program_by_name(ctl->config, optarg);
+		if (program == NULL)
+			return bad_usage(ctl, "no program \"%s\"", optarg);
+	}
+	at = optind;
+	if (argc - at >= 3 && strcasecmp(argv[at + 1], "with") == 0) {
+		argv[at + 1] = argv[at];
+		at++;
+	}
+	if (argc - at < 2)
+		return bad_usage(ctl, "match needs a mentee and a mentor");
+	for (int i = at; i < at + 2; i++)
+		if (parse_id(argv[i]) < 0 && strchr(argv[i], '@') == NULL)
+			return bad_usage(ctl, "\"%s\" is neither an application ID nor an address",
+			                 argv[i]);
+	for (int i = at + 2; i < argc; i++)
+		strbuf_addf(&reason, "%s%s", i == at + 2 ? "" : " ", argv[i]);
+	if (store_begin(ctl->store, &error) < 0)
+		goto out;
+	/* The program: given, or the one of an application named by ID, or the
+	 * first. */
+	if (program == NULL && parse_id(argv[at]) > 0) {
+		if (store_participation_get(ctl->store, parse_id(argv[at]), &found, &a, &error) < 0)
+			goto out;
+		if (found)
+			program = config_program_by_name(ctl->config, a.program);
+	}
+	if (program == NULL)
+		program = &ctl->config->programs[0];
+	unit = program->model.unit;
+	if (unit == NULL || !unit->pair) {
+		fprintf(stderr, "mentorctl: program %s forms teams, not pairs\n", program->name);
+		goto out;
+	}
+	if (find_participation(ctl, argv[at], program->name, unit->roles.v[0], &first, &error) <
+	        0 ||
+	    find_participation(ctl, argv[at + 1], program->name, unit->roles.v[1], &second,
+	                       &error) < 0)
+		goto out;
+	if (first == 0 || second == 0)
+		goto out; /* said why */
+	line = xasprintf("match %lld with %lld", (long long)first, (long long)second);
+	if (groups_make_pair(ctl->config, ctl->store, program, first, second, line,
+	                     reason.len > 0 ? strbuf_str(&reason) : NULL, clock_now(), &said,
+	                     &group, &error) < 0)
+		goto out;
+	if (group == 0) {
+		fprintf(stderr, "mentorctl: %s", strbuf_str(&said));
+		goto out;
+	}
+	snprintf(object, sizeof(object), "group %lld", (long long)group);
+	if (audit(ctl, "match", object, NULL, NULL, line, &error) < 0 ||
+	    store_commit(ctl->store, &error) < 0)
+		goto out;
+	fputs(strbuf_str(&said), stdout);
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
+	store_participation_clear(&a);
+	strbuf_free(&said);
+	strbuf_free(&reason);
+	free(line);
+	return ret;
+}
+
+/* end ID [reason...]: the coordinator's "end" (groups_end: every member
+ * told, the first role back to be matched again). */
+static int
+cmd_end(struct ctl *ctl, int argc, char **argv)
+{
+	const struct config_program *program = NULL;
+	struct store_group g;
+	struct strbuf said = {0}, reason = {0};
+	const char *error = NULL;
+	char *line = NULL, object[40];
+	int64_t id;
+	bool found;
+	int ret = 1;
+
+	memset(&g, 0, sizeof(g));
+	options_reset();
+	if (next_option(ctl, argc, argv, no_options) != -1)
+		return 2;
+	if (argc - optind < 1)
+		return bad_usage(ctl, "end needs a partnership's ID");
+	id = parse_id(argv[optind]);
+	if (id < 0)
+		return bad_usage(ctl, "\"%s\" is not a partnership's ID", argv[optind]);
+	for (int i = optind + 1; i < argc; i++)
+		strbuf_addf(&reason, "%s%s", i == optind + 1 ? "" : " ", argv[i]);
+	if (store_begin(ctl->store, &error) < 0 ||
+	    store_group_get(ctl->store, id, &found, &g, &error) < 0)
+		goto out;
+	if (found)
+		program = config_program_by_name(ctl->config, g.program);
+	if (!found || program == NULL || strcmp(g.status, "active") != 0) {
+		fprintf(stderr, "mentorctl: there is no active partnership or team #%lld\n",
+		        (long long)id);
+		goto out;
+	}
+	line = xasprintf("end %lld", (long long)id);
+	if (groups_end(ctl->config, ctl->store, program, id, line,
+	               reason.len > 0 ? strbuf_str(&reason) : NULL, clock_now(), &said, &error) < 0)
+		goto out;
+	snprintf(object, sizeof(object), "group %lld", (long long)id);
+	if (audit(ctl, "end", object, "status", g.status, "ended", &error) < 0 ||
+	    store_commit(ctl->store, &error) < 0)
+		goto out;
+	fputs(strbuf_str(&said), stdout);
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
+	store_group_clear(&g);
+	strbuf_free(&said);
+	strbuf_free(&reason);
+	free(line);
+	return ret;
+}
+
+/* meeting add ID DATE MINUTES: a meeting a partner reported in words
+ * mentord could not read, read with the grammar of "met" (DATE as
+ * YYYY-MM-DD, today or yesterday; MINUTES as 90, 90m, 1.5h, 1h30) and
+ * recorded as a report is. */
+static int
+cmd_meeting_add(struct ctl *ctl, int argc, char **argv)
+{
+	struct command cmd;
+	struct strbuf said = {0};
+	const char *error = NULL;
+	char *line = NULL, *value = NULL, object[40];
+	bool digits = true, done;
+	int64_t id;
+	int rc, ret = 1;
+
+	memset(&cmd, 0, sizeof(cmd));
+	options_reset();
+	if (next_option(ctl, argc, argv, no_options) != -1)
+		return 2;
+	if (argc - optind != 3)
+		return bad_usage(ctl, argc - optind < 3 ? "meeting add needs ID DATE MINUTES"
+		                                        : "meeting add takes ID DATE MINUTES only");
+	id = parse_id(argv[optind]);
+	if (id < 0)
+		return bad_usage(ctl, "\"%s\" is not a partnership's ID", argv[optind]);
+	for (const char *s = argv[optind + 2]; *s != '\0'; s++)
+		digits = digits && *s >= '0' && *s <= '9';
+	line = xasprintf("met %s %s%s", argv[optind + 1], argv[optind + 2], digits ? "m" : "");
+	rc = command_parse_line(line, clock_now(), &cmd, &error);
+	if (rc <= 0 || cmd.verb != CMD_MET || cmd.minutes <= 0 ||
+	    (cmd.text != NULL && *cmd.text != '\0')) {
+		ret = bad_usage(ctl, "%s", rc < 0 ? error : "cannot read the date and minutes");
+		error = NULL; /* said */
+		goto out;
+	}
+	if (store_begin(ctl->store, &error) < 0 ||
+	    workflow_meeting_add(ctl->config, ctl->store, id, cmd.date, cmd.minutes, clock_now(),
+	                         &said, &done, &error) < 0)
+		goto out;
+	if (!done) {
+		fprintf(stderr, "mentorctl: %s", strbuf_str(&said));
+		goto out;
+	}
+	snprintf(object, sizeof(object), "group %lld", (long long)id);
+	value = xasprintf("%s %d minutes", cmd.date, cmd.minutes);
+	if (audit(ctl, "meeting add", object, "meeting", NULL, value, &error) < 0 ||
+	    store_commit(ctl->store, &error) < 0)
+		goto out;
+	fputs(strbuf_str(&said), stdout);
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
+	command_clear(&cmd);
+	strbuf_free(&said);
+	free(line);
+	free(value);
+	return ret;
+}
+
+/* ---- report ---- */
+
 /* Cadence and status only: no notes, no self-assessments (confidentiality).
  * The meetings come from one grouped query, merged with the months of each
  * partnership (both ordered by partnership), so a report over 100,000
- * partnerships is one pass, not one query per partnership and month. */
+ * partnerships is one pass, not one query per partnership and month.
+ * Text and CSV rows are printed as they come; JSON is one document. */
 static int
-cmd_report(struct config *config, struct store *store)
+cmd_report(struct ctl *ctl, int argc, char **argv)
 {
+	static const struct option options[] = {
+	    {"csv", no_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"program", required_argument, NULL, 'p'},
+	    {"since", required_argument, NULL, 's'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct column cols[] = {
+	    {"PROGRAM", "program", 10, COL_TEXT, COL_ALL},
+	    {"ID", "partnership", 5, COL_NUMBER, COL_ALL},
+	    {"MENTEE", "mentee", 24, COL_TEXT, COL_ALL},
+	    {"MENTOR", "mentor", 24, COL_TEXT, COL_ALL},
+	    {"STATUS", "status", 9, COL_TEXT, COL_ALL},
+	    {"MONTH", "month", 7, COL_TEXT, COL_ALL},
+	    {"MEETINGS", "meetings", 8, COL_NUMBER, COL_ALL},
+	    {"MINUTES", "minutes", 7, COL_NUMBER, COL_ALL},
+	    {"REQUIRED", "required", 0, COL_NUMBER, COL_ALL},
+	};
+	const struct config_program *only = NULL;
+	const char *since = NULL, *error;
 	struct store_group *list = NULL;
 	struct month_counts mc = {0};
-	const char *error;
+	struct table t;
+	enum fmt fmt = FMT_TEXT;
 	size_t n = 0, cur = 0;
+	int opt, formats = 0;
 
-	if (store_group_list(store, NULL, NULL, NULL, &list, &n, &error) < 0 ||
-	    store_meeting_months(store, collect_month, &mc, &error) < 0)
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		switch (opt) {
+		case 'c':
+			fmt = FMT_CSV;
+			formats++;
+			break;
+		case 'j':
+			fmt = FMT_JSON;
+			formats++;
+			break;
+		case 'p':
+			only = config_program_by_name(ctl->config, optarg);
+			if (only == NULL)
+				return bad_usage(ctl, "no program \"%s\"", optarg);
+			break;
+		case 's': {
+			int y, m, d;
+			char day[11];
+
+			snprintf(day, sizeof(day), "%.7s-01", optarg);
+			if (strlen(optarg) != 7 || clock_parse_date(day, &y, &m, &d) < 0)
+				return bad_usage(ctl, "--since takes a month, YYYY-MM, not \"%s\"",
+				                 optarg);
+			since = optarg;
+			break;
+		}
+		default:
+			return 2;
+		}
+	}
+	if (formats > 1)
+		return bad_usage(ctl, "give --csv or --json, not both");
+	if (optind < argc)
+		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind]);
+	if (store_group_list(ctl->store, only != NULL ? only->name : NULL, NULL, NULL, &list, &n,
+	                     &error) < 0 ||
+	    store_meeting_months(ctl->store, collect_month, &mc, &error) < 0)
 		goto fail;
+	table_begin(&t, cols, N_ELEMENTS(cols), fmt);
 	/* A pair's two members are its mentee and mentor (in the order of the
 	 * group's roles); a team's "mentee" column holds its members. */
-	printf("program,partnership,mentee,mentor,status,month,meetings,minutes,required\n");
 	for (size_t i = 0; i < n; i++) {
-		const struct config_program *p = config_program_by_name(config, list[i].program);
+		const struct config_program *p =
+		    config_program_by_name(ctl->config, list[i].program);
 		const struct program_group *unit = p != NULL ? p->model.unit : NULL;
-		time_t t = list[i].created_at;
+		time_t tm_at = list[i].created_at;
 		time_t end = list[i].ended_at != 0 ? list[i].ended_at : clock_now();
 		struct strbuf members = {0};
-		char month[8], buf[32];
+		char month[8], id[24], meetings[24], minutes[24], required[24];
 		struct tm tm;
 
 		if (strcmp(list[i].status, "proposed") == 0 ||
@@ -304,147 +1856,51 @@ cmd_report(struct config *config, struct store *store)
 			strbuf_addf(&members, "%s%s", k == 0 ? "" : "; ", member_name(&list[i], k));
 		while (cur < mc.n && mc.v[cur].match_id < list[i].id)
 			cur++;
+		snprintf(id, sizeof(id), "%lld", (long long)list[i].id);
+		snprintf(required, sizeof(required), "%d",
+		         unit != NULL ? unit->meetings_per_month : 0);
 		/* One row per month from the group's start to today (or its end). */
-		for (int guard = 0; guard < 240 && t <= end; guard++) {
-			long count = 0, minutes = 0;
+		for (int guard = 0; guard < 240 && tm_at <= end; guard++) {
+			long count = 0, mins = 0;
 
-			clock_month_key(t, month);
+			clock_month_key(tm_at, month);
 			while (cur < mc.n && mc.v[cur].match_id == list[i].id &&
 			       strcmp(mc.v[cur].month, month) < 0)
 				cur++;
 			if (cur < mc.n && mc.v[cur].match_id == list[i].id &&
 			    strcmp(mc.v[cur].month, month) == 0) {
 				count = mc.v[cur].count;
-				minutes = mc.v[cur].minutes;
+				mins = mc.v[cur].minutes;
 			}
-			csv_field(list[i].program, false);
-			snprintf(buf, sizeof(buf), "%lld", (long long)list[i].id);
-			csv_field(buf, false);
-			if (list[i].nmembers == 2) {
-				csv_field(member_name(&list[i], 0), false);
-				csv_field(member_name(&list[i], 1), false);
-			} else {
-				csv_field(strbuf_str(&members), false);
-				csv_field("", false);
+			snprintf(meetings, sizeof(meetings), "%ld", count);
+			snprintf(minutes, sizeof(minutes), "%ld", mins);
+			if (since == NULL || strcmp(month, since) >= 0) {
+				const char *cells[] = {
+				    list[i].program,
+				    id,
+				    list[i].nmembers == 2 ? member_name(&list[i], 0)
+				                          : strbuf_str(&members),
+				    list[i].nmembers == 2 ? member_name(&list[i], 1) : "",
+				    list[i].status,
+				    month,
+				    meetings,
+				    minutes,
+				    required};
+				table_row(&t, cells);
 			}
-			csv_field(list[i].status, false);
-			csv_field(month, false);
-			printf("%ld,%ld,%d\n", count, minutes,
-			       unit != NULL ? unit->meetings_per_month : 0);
-			clock_local(t, &tm);
-			t = clock_local_midnight(tm.tm_year + 1900, tm.tm_mon + 2, 1);
+			clock_local(tm_at, &tm);
+			tm_at = clock_local_midnight(tm.tm_year + 1900, tm.tm_mon + 2, 1);
 		}
 		strbuf_free(&members);
 	}
+	table_end(&t);
 	store_group_list_free(&list, n);
 	free(mc.v);
 	return 0;
 fail:
 	store_group_list_free(&list, n);
 	free(mc.v);
-	fprintf(stderr, "mentorctl: %s\n", error);
-	return 1;
-}
-
-static int
-cmd_messages(struct store *store, const char *status)
-{
-	struct store_message *list = NULL;
-	const char *error;
-	char when[26];
-	size_t n = 0;
-
-	if (store_message_list(store, status, 1000, &list, &n, &error) < 0) {
-		fprintf(stderr, "mentorctl: %s\n", error);
-		return 1;
-	}
-	printf("%-6s %-25s %-12s %-11s %-30s %s\n", "ID", "RECEIVED", "KIND", "STATUS", "FROM",
-	       "REASON");
-	for (size_t i = 0; i < n; i++) {
-		clock_iso8601(list[i].received_at, when);
-		printf("%-6lld %-25s %-12s %-11s %-30s %s\n", (long long)list[i].id, when,
-		       list[i].kind, list[i].status, nz(list[i].from_addr), nz(list[i].reason));
-	}
-	store_message_list_free(&list, n);
-	return 0;
-}
-
-static int
-cmd_outbox(struct store *store)
-{
-	static const char *const states[] = {"queued", "sent", "failed"};
-	const char *error;
-	long n;
-
-	for (size_t i = 0; i < N_ELEMENTS(states); i++) {
-		if (store_outbox_count(store, states[i], &n, &error) < 0) {
-			fprintf(stderr, "mentorctl: %s\n", error);
-			return 1;
-		}
-		printf("%s: %ld\n", states[i], n);
-	}
-	return 0;
-}
-
-static int
-cmd_mentor_add(struct config *config, struct store *store, int argc, char **argv)
-{
-	static const struct option options[] = {
-	    {"strengths", required_argument, NULL, 's'},
-	    {"capacity", required_argument, NULL, 'n'},
-	    {"program", required_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0},
-	};
-	const struct config_program *program = &config->programs[0];
-	const char *strengths = NULL, *error;
-	struct strbuf name = {0};
-	long capacity = 0;
-	int64_t id;
-	int opt;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			strengths = optarg;
-			break;
-		case 'n':
-			capacity = atol(optarg);
-			break;
-		case 'p':
-			program = config_program_by_name(config, optarg);
-			if (program == NULL) {
-				fprintf(stderr, "mentorctl: no program \"%s\"\n", optarg);
-				return 2;
-			}
-			break;
-		default:
-			return 2;
-		}
-	}
-	if (argc - optind < 1 || strchr(argv[optind], '@') == NULL) {
-		fprintf(stderr, "usage: mentorctl mentor add EMAIL NAME... [--strengths \"A, B\"] "
-		                "[--capacity N] [--program P]\n");
-		return 2;
-	}
-	for (int i = optind + 1; i < argc; i++) {
-		if (name.len > 0)
-			strbuf_addc(&name, ' ');
-		strbuf_adds(&name, argv[i]);
-	}
-	if (store_begin(store, &error) < 0 ||
-	    workflow_add_mentor(config, store, program, argv[optind],
-	                        name.len > 0 ? strbuf_str(&name) : NULL, strengths, capacity,
-	                        clock_now(), &id, &error) < 0 ||
-	    store_commit(store, &error) < 0) {
-		store_rollback(store);
-		strbuf_free(&name);
-		fprintf(stderr, "mentorctl: %s\n", error);
-		return 1;
-	}
-	printf("mentor #%lld registered in %s\n", (long long)id, program->name);
-	strbuf_free(&name);
-	return 0;
+	return fail(error);
 }
 
 static void
@@ -536,26 +1992,274 @@ cmd_oauth(const struct config *config, int argc, char **argv)
 	return 0;
 }
 
+/* ---- preview ---- */
+
+/* The longest preview: a year of hourly cycles. */
+#define PREVIEW_MAX_DAYS 400
+
+/* Subject without the " [ref:ID]" tag: the ID a preview would give is not
+ * the one the email gets. */
+static char *
+subject_untagged(const char *subject)
+{
+	const char *tag = subject != NULL ? strstr(subject, " [ref:") : NULL;
+
+	if (subject == NULL)
+		return xstrdup("");
+	return tag != NULL && strchr(tag, ']') != NULL && strchr(tag, ']')[1] == '\0'
+	           ? xstrndup(subject, (size_t)(tag - subject))
+	           : xstrdup(subject);
+}
+
+/*
+ * preview --until DATE [--json]: every email mentord would send from now
+ * to DATE, worked out by the daemon's own scheduler (due_run_in) at each
+ * cycle the daemon would run (now, then at the top of every hour, as it
+ * wakes with IDLE), inside one transaction that is rolled back: nothing
+ * is changed and nothing sent.  What it cannot know is left out: mail not
+ * received yet, and answers to it.  Emails queued already and due by DATE
+ * are listed too (mentord sends them at its next cycle).  The
+ * transaction holds the database's write lock while it runs: the daemon
+ * waits for it.
+ */
+static int
+cmd_preview(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"until", required_argument, NULL, 'u'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct column cols[] = {
+	    {"WHEN", "when", 25, COL_TEXT, COL_ALL},
+	    {"TO", "to", 30, COL_TEXT, COL_ALL},
+	    {"SUBJECT", "subject", 50, COL_TEXT, COL_ALL},
+	    {"WHY", "key", 0, COL_TEXT, COL_ALL},
+	    {"", "kind", 0, COL_TEXT, COL_JSON},
+	    {"", "queued_already", 0, COL_BOOL, COL_JSON},
+	};
+	struct store_outbox *before = NULL, *after = NULL;
+	size_t nbefore = 0, nafter = 0;
+	const char *until_arg = NULL, *error = NULL;
+	time_t start = clock_now(), until = 0, t;
+	struct table t_out;
+	enum fmt fmt = FMT_TEXT;
+	int opt, ret = 1;
+
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		switch (opt) {
+		case 'u':
+			until_arg = optarg;
+			break;
+		case 'j':
+			fmt = FMT_JSON;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind < argc)
+		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind]);
+	if (until_arg == NULL)
+		return bad_usage(ctl, "preview needs --until DATE");
+	{
+		int y, m, d;
+
+		/* A date means the whole of that day. */
+		if (strlen(until_arg) == 10 && clock_parse_date(until_arg, &y, &m, &d) == 0)
+			until = clock_local_midnight(y, m, d + 1) - 1;
+		else if (clock_parse(until_arg, &until) < 0)
+			return bad_usage(ctl,
+			                 "--until takes YYYY-MM-DD or YYYY-MM-DDTHH:MM, not \"%s\"",
+			                 until_arg);
+	}
+	if (until < start)
+		return bad_usage(ctl, "--until %s is in the past", until_arg);
+	if (until - start > (time_t)PREVIEW_MAX_DAYS * 24 * 3600)
+		return bad_usage(ctl, "--until is more than %d days ahead", PREVIEW_MAX_DAYS);
+	if (store_begin(ctl->store, &error) < 0)
+		return fail(error);
+	if (store_outbox_list(ctl->store, "queued", NULL, SIZE_MAX / 2, &before, &nbefore, &error) <
+	    0)
+		goto out;
+	/* The daemon's cycles: now, then every hour on the hour. */
+	for (t = start; t <= until;) {
+		struct tm tm;
+
+		clock_set_fake(t);
+		if (due_run_in(ctl->config, ctl->store, t, &error) < 0)
+			goto out;
+		clock_local(t, &tm);
+		t += 3600 - (tm.tm_min * 60 + tm.tm_sec);
+	}
+	if (store_outbox_list(ctl->store, "queued", NULL, SIZE_MAX / 2, &after, &nafter, &error) <
+	    0)
+		goto out;
+	store_rollback(ctl->store);
+	clock_set_fake(start);
+	table_begin(&t_out, cols, N_ELEMENTS(cols), fmt);
+	/* Oldest first (the list is newest first). */
+	for (size_t i = nafter; i-- > 0;) {
+		const struct store_outbox *o = &after[i];
+		bool already = false;
+		time_t when = o->next_attempt_at > start ? o->next_attempt_at : start;
+		char at[26], *subject;
+
+		for (size_t k = 0; k < nbefore && !already; k++)
+			already = before[k].id == o->id;
+		if (when > until)
+			continue;
+		clock_iso8601(when, at);
+		subject = subject_untagged(o->subject);
+		{
+			const char *cells[] = {at,     o->recipients, subject,
+			                       o->key, o->kind,       already ? "yes" : "no"};
+			table_row(&t_out, cells);
+		}
+		free(subject);
+	}
+	table_end(&t_out);
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: preview: %s\n", error);
+	}
+	store_outbox_list_free(&before, nbefore);
+	store_outbox_list_free(&after, nafter);
+	return ret;
+}
+
+/* ---- main ---- */
+
+static int
+cmd_replay(struct ctl *ctl, int argc, char **argv)
+{
+	const char *error;
+	int64_t id;
+
+	options_reset();
+	if (next_option(ctl, argc, argv, no_options) != -1)
+		return 2;
+	if (argc - optind != 1)
+		return bad_usage(ctl, argc - optind < 1 ? "replay needs a message ID"
+		                                        : "replay takes one message ID");
+	id = parse_id(argv[optind]);
+	if (id < 0)
+		return bad_usage(ctl, "\"%s\" is not a message ID", argv[optind]);
+	if (ingest_replay(ctl->config, ctl->store, id, clock_now(), &error) < 0) {
+		fprintf(stderr, "mentorctl: replay %lld: %s\n", (long long)id, error);
+		return 1;
+	}
+	printf("message %lld applied again\n", (long long)id);
+	return 0;
+}
+
+/* The commands: words (one or two), usage, and what runs them. */
+struct command_def {
+	const char *word, *sub;
+	const char *usage;
+	int (*run)(struct ctl *ctl, int argc, char **argv);
+};
+
+static int cmd_status_run(struct ctl *ctl, int argc, char **argv);
+
+static const struct command_def commands[] = {
+    {"status", NULL, "status [--json]", cmd_status_run},
+    {"people", NULL, "people [--json]", cmd_people},
+    {"person", "set", "person set EMAIL name=NAME|email=ADDRESS|deliverable=yes|no...",
+     cmd_person_set},
+    {"applications", NULL, "applications [--json]", cmd_applications},
+    {"application", "edit", "application edit ID FIELD=VALUE...", cmd_application_edit},
+    {"matches", NULL, "matches [--json]", cmd_matches},
+    {"match", NULL, "match MENTEE MENTOR [REASON...] [--program P]", cmd_match},
+    {"end", NULL, "end ID [REASON...]", cmd_end},
+    {"meeting", "add", "meeting add ID DATE MINUTES", cmd_meeting_add},
+    {"mentor", "add",
+     "mentor add EMAIL NAME... [--strengths \"A, B\"] [--capacity N] "
+     "[--program P]",
+     cmd_mentor_add},
+    {"report", NULL, "report [--csv|--json] [--program P] [--since YYYY-MM]", cmd_report},
+    {"messages", NULL, "messages [--held|--quarantined|--pending|--dismissed|--all] [--json]",
+     cmd_messages},
+    {"message", "dismiss", "message dismiss ID [NOTE...]", cmd_message_dismiss},
+    {"replay", NULL, "replay ID", cmd_replay},
+    {"outbox", NULL,
+     "outbox [--failed|--queued|--sent|--dropped] [--to ADDRESS] [--json] | "
+     "outbox retry ID",
+     cmd_outbox},
+    {"resend", NULL, "resend KEY", cmd_resend},
+    {"audit", NULL, "audit [--json]", cmd_audit},
+    {"preview", NULL, "preview --until DATE [--json]", cmd_preview},
+};
+
+static int
+cmd_status_run(struct ctl *ctl, int argc, char **argv)
+{
+	enum fmt fmt;
+	int rc;
+
+	rc = listing_options(ctl, argc, argv, &fmt);
+	if (rc != 0)
+		return rc;
+	return cmd_status(ctl->config, ctl->store, fmt == FMT_JSON);
+}
+
+/* "mentorctl (alice)": who is at the keyboard, for the audit trail (the
+ * user sudo was run by, before the one it runs as). */
+static char *
+who_am_i(void)
+{
+	const char *user = getenv("SUDO_USER");
+
+	if (user == NULL || *user == '\0')
+		user = getenv("USER");
+	if (user == NULL || *user == '\0') {
+		struct passwd *pw = getpwuid(getuid());
+
+		user = pw != NULL ? pw->pw_name : "unknown";
+	}
+	return xasprintf("mentorctl (%s)", user);
+}
+
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: mentorctl parse FILE.eml\n"
-	           "       mentorctl [-c FILE] [--now TIME] COMMAND\n"
+	           "       mentorctl [-c FILE] [--now TIME] COMMAND [ARGUMENTS]\n"
 	           "       mentorctl --version\n"
-	           "commands: status, people, applications, matches, outbox,\n"
-	           "          mentor add EMAIL NAME [--strengths \"A, B\"] [--capacity N],\n"
-	           "          report --csv, messages [--quarantined|--held], replay ID,\n"
-	           "          oauth login, oauth status\n"
+	           "commands:\n");
+	for (size_t i = 0; i < N_ELEMENTS(commands); i++)
+		fprintf(f, "  %s\n", commands[i].usage);
+	fprintf(f, "  oauth login|status\n"
 	           "See mentorctl(8).\n");
+}
+
+/* The command argv names, or NULL. */
+static const struct command_def *
+command_find(int argc, char **argv)
+{
+	for (size_t i = 0; i < N_ELEMENTS(commands); i++) {
+		if (strcmp(commands[i].word, argv[0]) != 0)
+			continue;
+		if (commands[i].sub == NULL || (argc > 1 && strcmp(commands[i].sub, argv[1]) == 0))
+			return &commands[i];
+	}
+	return NULL;
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *path = DEFAULT_CONFIG, *error, *now_arg = NULL;
+	const struct command_def *def = NULL;
 	struct config *config = NULL;
 	struct store *store = NULL;
+	struct ctl ctl;
 	const char *cmd;
+	char *who = NULL;
 	bool path_given = false;
 	time_t now;
 	int i = 1, status = 2;
@@ -578,7 +2282,14 @@ main(int argc, char **argv)
 			printf("mentord %s\n", MENTORD_VERSION);
 			return 0;
 		} else {
-			usage(stderr);
+			fprintf(stderr,
+			        "mentorctl: %s %s; usage: mentorctl [-c FILE] [--now TIME] COMMAND "
+			        "(mentorctl --help lists the commands)\n",
+			        argv[i],
+			        strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0 ||
+			                strcmp(argv[i], "--now") == 0
+			            ? "needs a value"
+			            : "is not an option before the command");
 			return 2;
 		}
 	}
@@ -589,10 +2300,33 @@ main(int argc, char **argv)
 	cmd = argv[i];
 	if (strcmp(cmd, "parse") == 0) {
 		if (argc - i != 2) {
-			usage(stderr);
+			fprintf(stderr, "mentorctl: parse takes one file; usage: mentorctl parse "
+			                "FILE.eml\n");
 			return 2;
 		}
 		return cmd_parse(argv[i + 1]);
+	}
+	/* The command is known before the configuration is read: a mistake in
+	 * the arguments is said as such. */
+	if (strcmp(cmd, "oauth") != 0) {
+		def = command_find(argc - i, argv + i);
+		if (def == NULL) {
+			const struct command_def *word = NULL;
+
+			for (size_t k = 0; k < N_ELEMENTS(commands) && word == NULL; k++)
+				if (strcmp(commands[k].word, cmd) == 0)
+					word = &commands[k];
+			if (word != NULL)
+				fprintf(stderr, "mentorctl: %s %s: unknown; usage: mentorctl %s\n",
+				        cmd, i + 1 < argc ? argv[i + 1] : "needs a subcommand",
+				        word->usage);
+			else
+				fprintf(stderr,
+				        "mentorctl: unknown command \"%s\" (mentorctl --help "
+				        "lists the commands)\n",
+				        cmd);
+			return 2;
+		}
 	}
 	if (!path_given && access(path, R_OK) < 0) {
 		fprintf(stderr,
@@ -631,36 +2365,17 @@ main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	if (strcmp(cmd, "status") == 0)
-		status = cmd_status(config, store);
-	else if (strcmp(cmd, "people") == 0)
-		status = cmd_people(store);
-	else if (strcmp(cmd, "applications") == 0)
-		status = cmd_applications(store);
-	else if (strcmp(cmd, "matches") == 0)
-		status = cmd_matches(store);
-	else if (strcmp(cmd, "outbox") == 0)
-		status = cmd_outbox(store);
-	else if (strcmp(cmd, "report") == 0)
-		status = cmd_report(config, store);
-	else if (strcmp(cmd, "messages") == 0)
-		status =
-		    cmd_messages(store, i + 1 < argc && strcmp(argv[i + 1], "--held") == 0 ? "held"
-		                        : i + 1 < argc ? "quarantined"
-		                                       : NULL);
-	else if (strcmp(cmd, "replay") == 0 && i + 1 < argc) {
-		if (ingest_replay(config, store, atoll(argv[i + 1]), clock_now(), &error) < 0) {
-			fprintf(stderr, "mentorctl: replay %s: %s\n", argv[i + 1], error);
-			status = 1;
-		} else {
-			printf("message %s applied again\n", argv[i + 1]);
-			status = 0;
-		}
-	} else if (strcmp(cmd, "mentor") == 0 && i + 1 < argc && strcmp(argv[i + 1], "add") == 0)
-		status = cmd_mentor_add(config, store, argc - i - 1, argv + i + 1);
-	else
-		usage(stderr);
+	who = who_am_i();
+	ctl.config = config;
+	ctl.store = store;
+	ctl.who = who;
+	ctl.usage = def->usage;
+	/* A command's own argv starts at its last word. */
+	if (def->sub != NULL)
+		i++;
+	status = def->run(&ctl, argc - i, argv + i);
 out:
+	free(who);
 	store_close(&store);
 	config_free(&config);
 	oauth_cleanup();

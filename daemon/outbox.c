@@ -20,8 +20,9 @@ addr_domain(const char *addr)
 
 /*
  * One copy of an email, to one recipient, as row id.  Cases:
- *   1. the address bounced permanently: kept as failed, so the next digest
- *      says who is not reached;
+ *   1. the address bounced permanently: composed but kept as failed, so
+ *      the next digest says who is not reached, and once the address is
+ *      corrected the email can be sent there (mentorctl resend);
  *   2. an answer, and the address has had its share of answers today:
  *      kept as dropped, never sent (a loop with a robot ends here);
  *   3. queued, with a Reply-To token bound to this recipient.
@@ -63,14 +64,7 @@ enqueue_copy(const struct config *config, struct store *store, const struct outb
 	row.thread_ref = mail->thread_ref;
 	row.next_attempt_at = now;
 	row.created_at = now;
-	if (p.undeliverable) {
-		row.status = (char *)"failed";
-		row.last_error = (char *)"not sent: the address bounced permanently";
-		log_warnx("not sending %s to %s: undeliverable", key, addr);
-		ret = store_outbox_insert(store, &row, error_r);
-		goto out;
-	}
-	if (mail->nature == OUTBOX_ANSWER || mail->capped) {
+	if (!p.undeliverable && (mail->nature == OUTBOX_ANSWER || mail->capped)) {
 		clock_date_key(now, day);
 		if (store_auto_answer_take(store, addr, day, !mail->unproven,
 		                           config->max_auto_replies_per_day, &allowed, error_r) < 0)
@@ -109,15 +103,20 @@ enqueue_copy(const struct config *config, struct store *store, const struct outb
 	cm.nattachments = mail->nattachments;
 	if (compose_message(&cm, &data, &len, error_r) < 0)
 		goto out;
-	row.status = (char *)"queued";
+	row.status = (char *)(p.undeliverable ? "failed" : "queued");
 	row.message_id = message_id;
 	row.subject = tagged;
 	row.data = data;
 	row.len = len;
+	if (p.undeliverable)
+		row.last_error = (char *)"not sent: the address bounced permanently";
 	if (store_outbox_insert(store, &row, error_r) < 0)
 		goto out;
-	log_info("queued %s to %s", key, addr);
-	*queued_r = true;
+	if (p.undeliverable)
+		log_warnx("not sending %s to %s: undeliverable", key, addr);
+	else
+		log_info("queued %s to %s", key, addr);
+	*queued_r = !p.undeliverable;
 	ret = 0;
 out:
 	store_person_clear(&p);
@@ -392,4 +391,99 @@ out:
 	free(ctx.store_error);
 	store_outbox_list_free(&due, n);
 	return ret;
+}
+
+int
+outbox_resend(const struct config *config, struct store *store, const char *key, time_t now,
+              struct outbox_resent *r_r, const char **error_r)
+{
+	struct store_outbox old, row; /* row's strings borrowed: never cleared */
+	struct store_person p;
+	char *new_key = NULL, *message_id = NULL, *data = NULL;
+	size_t len = 0;
+	int64_t id = 0;
+	bool found, created = false;
+	int ret = -1;
+
+	memset(&old, 0, sizeof(old));
+	memset(&p, 0, sizeof(p));
+	memset(r_r, 0, sizeof(*r_r));
+	if (store_outbox_by_key(store, key, &found, &old, error_r) < 0)
+		goto out;
+	if (!found) {
+		r_r->refused = true;
+		*error_r = errorf("no email has the key \"%s\"", key);
+		goto out;
+	}
+	if (old.len == 0) {
+		r_r->refused = true;
+		*error_r = errorf("%s was not composed (%s); nothing to send again", key,
+		                  old.last_error != NULL ? old.last_error : old.status);
+		goto out;
+	}
+	/* To the person's address today: a corrected address is the reason
+	 * to send again. */
+	if (old.person_id > 0 && store_person_get(store, old.person_id, &p, error_r) < 0)
+		goto out;
+	if (p.undeliverable) {
+		r_r->refused = true;
+		*error_r = errorf(
+		    "%s bounced (%s): correct the address first (mentorctl person set "
+		    "%s email=NEW deliverable=yes)",
+		    p.email, p.undeliverable_reason != NULL ? p.undeliverable_reason : "", p.email);
+		goto out;
+	}
+	/* The first free "KEY|resend=N": each resend is an email of its own. */
+	for (int n = 1; !created; n++) {
+		free(new_key);
+		new_key = xasprintf("%s|resend=%d", key, n);
+		if (store_outbox_claim(store, new_key, &id, &created, error_r) < 0)
+			goto out;
+	}
+	message_id = compose_message_id(addr_domain(config->smtp.from_addr));
+	if (compose_readdress(old.data, old.len, p.email != NULL ? p.email : old.recipients,
+	                      message_id, now, &data, &len, error_r) < 0)
+		goto out;
+	memset(&row, 0, sizeof(row));
+	row.id = id;
+	row.key = new_key;
+	row.kind = old.kind;
+	row.program = old.program;
+	row.recipients = p.email != NULL ? p.email : old.recipients;
+	row.message_id = message_id;
+	row.subject = old.subject;
+	row.data = data;
+	row.len = len;
+	row.status = (char *)"queued";
+	row.person_id = old.person_id;
+	/* The same thread: a reply to the copy is a reply to the email. */
+	row.thread_type = old.thread_type;
+	row.thread_ref = old.thread_ref;
+	row.next_attempt_at = now;
+	row.created_at = now;
+	if (store_outbox_insert(store, &row, error_r) < 0)
+		goto out;
+	log_info("queued %s again as %s to %s", key, new_key, row.recipients);
+	r_r->id = id;
+	r_r->key = new_key;
+	r_r->to = xstrdup(row.recipients);
+	r_r->old_to = xstrdup(old.recipients);
+	new_key = NULL;
+	ret = 0;
+out:
+	store_outbox_clear(&old);
+	store_person_clear(&p);
+	free(new_key);
+	free(message_id);
+	free(data);
+	return ret;
+}
+
+void
+outbox_resent_clear(struct outbox_resent *r)
+{
+	free(r->key);
+	free(r->to);
+	free(r->old_to);
+	memset(r, 0, sizeof(*r));
 }

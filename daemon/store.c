@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#define STMT_CACHE_MAX 96
+#define STMT_CACHE_MAX 160
 /* Messages larger than this are written in pieces of this size. */
 #define STORE_BLOB_PIECE (256u * 1024)
 
@@ -324,6 +324,20 @@ static const char *const migrations[] = {
     "  raw BLOB NOT NULL);"
     "INSERT INTO message_raw (id, raw) SELECT id, raw FROM messages;"
     "ALTER TABLE messages DROP COLUMN raw;",
+    /* 3 -> 4: the audit trail of corrections made with mentorctl (a
+     * person's address, an application's answers, an email sent again, a
+     * held message dismissed): who made each, when, and the value before
+     * and after, so that a correction can be seen and undone by hand.
+     * object names what changed ("person 12", "participation 7",
+     * "outbox 40", "message 9", "group 3"). */
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  object TEXT NOT NULL,"
+    "  field TEXT, old TEXT, new TEXT);"
+    "CREATE INDEX audit_object ON audit (object);",
 };
 
 static const char *
@@ -2943,4 +2957,293 @@ store_approval_get(struct store *store, int64_t id, bool *found_r, struct store_
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- corrections (mentorctl) ---- */
+
+int
+store_outbox_list(struct store *store, const char *status, const char *to, size_t limit,
+                  struct store_outbox **list_r, size_t *n_r, const char **error_r)
+{
+	/* recipients is a comma-separated list: the address matches one of
+	 * its items whole, whatever its case (instr, not LIKE, so that an
+	 * address with "_" or "%" means itself). */
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             OUTBOX_SELECT "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR "
+	                           "instr(',' || lower(replace(recipients, ' ', '')) || ',', "
+	                           "',' || lower(?2) || ',') > 0) ORDER BY id DESC LIMIT ?3",
+	             error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, status);
+	bind_text(st, 2, to);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+	return outbox_rows(store, st, list_r, n_r, error_r);
+}
+
+int
+store_outbox_by_key(struct store *store, const char *key, bool *found_r, struct store_outbox *o_r,
+                    const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store, OUTBOX_SELECT "WHERE key = ?", error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, key);
+	return outbox_single(store, st, found_r, o_r, error_r);
+}
+
+int
+store_outbox_requeue(struct store *store, int64_t id, time_t now, bool *done_r,
+                     const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "UPDATE outbox SET status = 'queued', attempts = 0, "
+	                            "next_attempt_at = ?1, reported = 0 WHERE id = ?2 "
+	                            "AND status = 'failed' AND data IS NOT NULL",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, id);
+	if (step_done(store, st, "queueing an email again", error_r) < 0)
+		return -1;
+	*done_r = sqlite3_changes(store->db) > 0;
+	return 0;
+}
+
+int
+store_message_dismiss(struct store *store, int64_t id, const char *reason, bool *done_r,
+                      const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "UPDATE messages SET status = 'dismissed', reason = ?1, "
+	                            "reported = 1 WHERE id = ?2 "
+	                            "AND status IN ('held', 'quarantined')",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, reason);
+	sqlite3_bind_int64(st, 2, id);
+	if (step_done(store, st, "dismissing a message", error_r) < 0)
+		return -1;
+	*done_r = sqlite3_changes(store->db) > 0;
+	return 0;
+}
+
+int
+store_person_set_name(struct store *store, int64_t id, const char *name, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store, "UPDATE people SET name = ? WHERE id = ?", error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(store, st, "renaming a person", error_r);
+}
+
+int
+store_person_set_email(struct store *store, int64_t id, const char *email, int64_t *taken_r,
+                       const char **error_r)
+{
+	sqlite3_stmt *st =
+	    stmt_get(store, "SELECT id FROM people WHERE email = ?1 AND id <> ?2", error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, email);
+	sqlite3_bind_int64(st, 2, id);
+	if (single_id(store, st, taken_r, error_r) < 0)
+		return -1;
+	if (*taken_r != 0)
+		return 0;
+	st = stmt_get(store, "UPDATE people SET email = ? WHERE id = ?", error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, email);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(store, st, "changing an address", error_r);
+}
+
+/* One literal statement per column a correction may set: a column's name
+ * is never formatted into SQL. */
+static const struct {
+	const char *field;
+	const char *sql;
+	enum { FIELD_TEXT, FIELD_NUMBER, FIELD_PERSON } type;
+} participation_fields[] = {
+    {"division", "UPDATE participations SET division = ?1 WHERE id = ?2", FIELD_TEXT},
+    {"topics", "UPDATE participations SET topics = ?1 WHERE id = ?2", FIELD_TEXT},
+    {"availability", "UPDATE participations SET availability = ?1 WHERE id = ?2", FIELD_TEXT},
+    {"note", "UPDATE participations SET note = ?1 WHERE id = ?2", FIELD_TEXT},
+    {"level", "UPDATE participations SET level = ?1 WHERE id = ?2", FIELD_NUMBER},
+    {"capacity", "UPDATE participations SET capacity = ?1 WHERE id = ?2", FIELD_NUMBER},
+    {"supervisor", "UPDATE participations SET supervisor_id = ?1 WHERE id = ?2", FIELD_PERSON},
+    {"director", "UPDATE participations SET director_id = ?1 WHERE id = ?2", FIELD_PERSON},
+};
+
+int
+store_participation_set_field(struct store *store, int64_t id, const char *field, const char *text,
+                              int64_t number, const char **error_r)
+{
+	sqlite3_stmt *st;
+	size_t i = 0;
+
+	while (i < N_ELEMENTS(participation_fields) &&
+	       strcmp(participation_fields[i].field, field) != 0)
+		i++;
+	if (i == N_ELEMENTS(participation_fields)) {
+		*error_r = errorf("a participation has no field \"%s\"", field);
+		return -1;
+	}
+	st = stmt_get(store, participation_fields[i].sql, error_r);
+	if (st == NULL)
+		return -1;
+	switch (participation_fields[i].type) {
+	case FIELD_TEXT:
+		bind_text(st, 1, text);
+		break;
+	case FIELD_NUMBER:
+		sqlite3_bind_int64(st, 1, number);
+		break;
+	case FIELD_PERSON:
+		if (number > 0)
+			sqlite3_bind_int64(st, 1, number);
+		break;
+	}
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(store, st, "correcting a participation", error_r);
+}
+
+/* ---- audit ---- */
+
+void
+store_audit_clear(struct store_audit *a)
+{
+	free(a->who);
+	free(a->action);
+	free(a->object);
+	free(a->field);
+	free(a->old_value);
+	free(a->new_value);
+	memset(a, 0, sizeof(*a));
+}
+
+static void
+audit_clear_any(void *rec)
+{
+	store_audit_clear(rec);
+}
+
+static void
+audit_from_row(sqlite3_stmt *st, void *rec)
+{
+	struct store_audit *a = rec;
+
+	a->id = sqlite3_column_int64(st, 0);
+	a->at = (time_t)sqlite3_column_int64(st, 1);
+	a->who = col_text(st, 2);
+	a->action = col_text(st, 3);
+	a->object = col_text(st, 4);
+	a->field = col_text(st, 5);
+	a->old_value = col_text(st, 6);
+	a->new_value = col_text(st, 7);
+}
+
+static const struct row_kind audit_kind = {sizeof(struct store_audit), audit_from_row,
+                                           audit_clear_any, "listing the audit trail"};
+
+int
+store_audit_add(struct store *store, const struct store_audit *a, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "INSERT INTO audit (at, who, action, object, field, old, new) "
+	                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, a->at);
+	bind_text(st, 2, a->who);
+	bind_text(st, 3, a->action);
+	bind_text(st, 4, a->object);
+	bind_text(st, 5, a->field);
+	bind_text(st, 6, a->old_value);
+	bind_text(st, 7, a->new_value);
+	return step_done(store, st, "recording the audit trail", error_r);
+}
+
+int
+store_audit_list(struct store *store, const char *object, struct store_audit **list_r, size_t *n_r,
+                 const char **error_r)
+{
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "SELECT id, at, who, action, object, field, old, new FROM audit "
+	             "WHERE ?1 IS NULL OR object = ?1 ORDER BY id",
+	             error_r);
+	void *list;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, object);
+	if (rows_collect(store, st, &audit_kind, &list, n_r, error_r) < 0)
+		return -1;
+	*list_r = list;
+	return 0;
+}
+
+void
+store_audit_list_free(struct store_audit **list, size_t n)
+{
+	rows_free(*list, n, sizeof(**list), audit_clear_any);
+	*list = NULL;
+}
+
+int
+store_answer_value_get(struct store *store, int64_t answer_id, const char *field, bool *found_r,
+                       char **value_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+	    store, "SELECT value FROM answer_values WHERE answer_id = ? AND field = ?", error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, answer_id);
+	bind_text(st, 2, field);
+	rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	*value_r = rc == SQLITE_ROW ? col_text(st, 0) : NULL;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading an answer");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_answer_value_set(struct store *store, int64_t answer_id, const char *field, const char *value,
+                       long number, bool has_number, const char **error_r)
+{
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "INSERT OR REPLACE INTO answer_values (answer_id, field, value, "
+	             "number) VALUES (?, ?, ?, ?)",
+	             error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, answer_id);
+	bind_text(st, 2, field);
+	bind_text(st, 3, value);
+	if (has_number)
+		sqlite3_bind_int64(st, 4, number);
+	return step_done(store, st, "correcting an answer", error_r);
 }

@@ -387,7 +387,8 @@ workflow_add_mentor(const struct config *config, struct store *store,
 	const struct program_role *role = program_role(&program->model, "mentor");
 	struct store_participation p;
 	int64_t person;
-	bool created;
+	bool created, found;
+	int ret = -1;
 
 	if (role == NULL && program->model.unit != NULL && program->model.unit->pair)
 		role = program_role(&program->model, program->model.unit->roles.v[1]);
@@ -398,12 +399,31 @@ workflow_add_mentor(const struct config *config, struct store *store,
 	memset(&p, 0, sizeof(p));
 	if (store_person_upsert(store, email, name, &person, error_r) < 0)
 		return -1;
-	p.person_id = person;
-	p.level = -1;
-	p.topics = (char *)strengths;
-	p.capacity = capacity;
-	return register_participant(config, store, program, role, &p, now, app_id_r, &created,
-	                            error_r);
+	/* A mentor registered before keeps what they told (their strengths,
+	 * division, answers): only what is given here changes. */
+	if (store_participation_find(store, program->name, person, role->name, &found, &p,
+	                             error_r) < 0)
+		return -1;
+	if (!found) {
+		/* p holds nothing of its own: its strings are borrowed here. */
+		p.person_id = person;
+		p.level = -1;
+		p.topics = (char *)strengths;
+		p.capacity = capacity;
+		return register_participant(config, store, program, role, &p, now, app_id_r,
+		                            &created, error_r);
+	}
+	if (strengths != NULL &&
+	    store_participation_set_field(store, p.id, "topics", strengths, 0, error_r) < 0)
+		goto out;
+	if (capacity > 0 &&
+	    store_participation_set_field(store, p.id, "capacity", NULL, capacity, error_r) < 0)
+		goto out;
+	*app_id_r = p.id;
+	ret = 0;
+out:
+	store_participation_clear(&p);
+	return ret;
 }
 
 static int
@@ -555,7 +575,7 @@ handle_coordinator(struct wf *wf, const char **error_r)
 			break;
 		case CMD_MATCH:
 			rc = groups_make_pair(wf->config, wf->store, wf->program, cmd->id, cmd->id2,
-			                      cmd->line, cmd->text, wf->now, &out, error_r);
+			                      cmd->line, cmd->text, wf->now, &out, NULL, error_r);
 			break;
 		case CMD_END:
 			rc = groups_end(wf->config, wf->store, wf->program, cmd->id, cmd->line,
@@ -674,10 +694,10 @@ thread_group(const struct store_outbox *thread)
  * topic, both counted from the program's first month (or the group's, when
  * it formed later), as the monthly mail announced them. */
 static void
-meeting_turn(struct wf *wf, const struct store_group *g, const char *date, int64_t *facilitator_r,
-             const char **topic_r)
+meeting_turn(const struct config_program *program, const struct store_group *g, const char *date,
+             int64_t *facilitator_r, const char **topic_r)
 {
-	const struct program_group *unit = wf->program->model.unit;
+	const struct program_group *unit = program->model.unit;
 	time_t start, end, t;
 	int y, m, d;
 	long month;
@@ -686,7 +706,7 @@ meeting_turn(struct wf *wf, const struct store_group *g, const char *date, int64
 	*topic_r = NULL;
 	if (date == NULL || sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3)
 		return;
-	notice_program_span(wf->program, &start, &end);
+	notice_program_span(program, &start, &end);
 	t = clock_local_midnight(y, m, d);
 	if (unit != NULL && unit->rotate_facilitator) {
 		const struct store_member *fac = groups_facilitator(
@@ -696,8 +716,83 @@ meeting_turn(struct wf *wf, const struct store_group *g, const char *date, int64
 			*facilitator_r = fac->person_id;
 	}
 	month = start != 0 ? schedule_month_index(start, t) : -1;
-	if (start != 0 && t >= start && month >= 0 && (size_t)month < wf->program->model.ntopics)
-		*topic_r = wf->program->model.topics[month].title;
+	if (start != 0 && t >= start && month >= 0 && (size_t)month < program->model.ntopics)
+		*topic_r = program->model.topics[month].title;
+}
+
+/* Records a meeting of group g on date (YYYY-MM-DD), once per group and
+ * date (both partners reporting it count once), and says in out what was
+ * recorded and the month's count: a participant's report and mentorctl
+ * meeting add (reported_by 0, row 0) both come here. */
+static int
+meeting_record(struct store *store, const struct config_program *program,
+               const struct store_group *g, const char *date, int minutes, const char *topic,
+               int64_t reported_by, int64_t row, time_t now, struct strbuf *out,
+               const char **error_r)
+{
+	const struct program_group *unit = program->model.unit;
+	const char *turn_topic = NULL;
+	struct store_event e;
+	char month[8];
+	long count = 0;
+	int64_t id;
+	bool created;
+
+	memset(&e, 0, sizeof(e));
+	e.program = (char *)program->name;
+	e.group_id = g->id;
+	e.kind = (char *)"meeting";
+	e.date = (char *)date;
+	e.minutes = minutes;
+	meeting_turn(program, g, date, &e.facilitator_id, &turn_topic);
+	e.topic = (char *)(topic != NULL ? topic : turn_topic);
+	e.reported_by = reported_by;
+	e.message_row = row;
+	e.created_at = now;
+	if (store_event_add(store, &e, &id, &created, error_r) < 0)
+		return -1;
+	strbuf_addf(out, "%s: meeting on %s", created ? "Recorded" : "Already recorded", date);
+	if (minutes > 0)
+		strbuf_addf(out, " (%dh%02d)", minutes / 60, minutes % 60);
+	strbuf_adds(out, ".\n");
+	memcpy(month, date, 7);
+	month[7] = '\0';
+	if (store_event_count(store, g->id, "meeting", month, &count, NULL, error_r) < 0)
+		return -1;
+	strbuf_addf(out, "Meetings in %s so far: %ld of the %d the program asks for.\n", month,
+	            count, unit != NULL ? unit->meetings_per_month : 0);
+	return 0;
+}
+
+int
+workflow_meeting_add(const struct config *config, struct store *store, int64_t group_id,
+                     const char *date, int minutes, time_t now, struct strbuf *out, bool *done_r,
+                     const char **error_r)
+{
+	const struct config_program *program = NULL;
+	struct store_group g;
+	bool found;
+	int ret = -1;
+
+	*done_r = false;
+	memset(&g, 0, sizeof(g));
+	if (store_group_get(store, group_id, &found, &g, error_r) < 0)
+		return -1;
+	if (found)
+		program = config_program_by_name(config, g.program);
+	if (!found || program == NULL || strcmp(g.status, "active") != 0) {
+		strbuf_addf(out, "there is no active partnership or team #%lld.\n",
+		            (long long)group_id);
+		ret = 0;
+		goto out;
+	}
+	if (meeting_record(store, program, &g, date, minutes, NULL, 0, 0, now, out, error_r) < 0)
+		goto out;
+	*done_r = true;
+	ret = 0;
+out:
+	store_group_clear(&g);
+	return ret;
 }
 
 /*
@@ -712,7 +807,6 @@ static int
 record_meetings(struct wf *wf, const struct command_list *cmds, const struct form_result *form,
                 const struct program_form *pf, const char **error_r)
 {
-	const struct program_group *unit = wf->program->model.unit;
 	struct store_group g;
 	struct template_vars *vars = NULL;
 	struct strbuf out = {0};
@@ -740,62 +834,33 @@ record_meetings(struct wf *wf, const struct command_list *cmds, const struct for
 		goto out;
 	}
 	for (size_t i = 0; i < (cmds != NULL ? cmds->n : 1); i++) {
-		struct store_event e;
-		const char *date = NULL;
-		char month[8];
-		long count = 0;
-		int64_t id;
-		bool created;
+		const char *date = NULL, *topic = NULL;
+		int minutes = 0;
 
-		memset(&e, 0, sizeof(e));
 		if (cmds != NULL) {
 			if (cmds->cmds[i].verb != CMD_MET)
 				continue;
 			date = cmds->cmds[i].date;
-			e.minutes = cmds->cmds[i].minutes;
+			minutes = cmds->cmds[i].minutes;
 		} else {
 			const struct form_field_def *fd = program_field_bound(pf, BIND_DATE);
 			const struct form_field_def *fm = program_field_bound(pf, BIND_MINUTES);
 			const struct form_field_def *ft = program_field_bound(pf, BIND_TOPIC);
 			const struct form_value *mv =
 			    fm != NULL ? form_result_get(form, fm->key) : NULL;
-			int minutes = 0;
+			int m = 0;
 
 			date = fd != NULL ? form_result_value(form, fd->key) : NULL;
 			if (mv != NULL && mv->raw != NULL &&
-			    command_parse_duration(mv->raw, &minutes) == 0)
-				e.minutes = minutes;
-			e.topic = ft != NULL ? (char *)form_result_value(form, ft->key) : NULL;
+			    command_parse_duration(mv->raw, &m) == 0)
+				minutes = m;
+			topic = ft != NULL ? form_result_value(form, ft->key) : NULL;
 		}
 		if (date == NULL)
 			continue;
-		{
-			const char *topic = NULL;
-
-			meeting_turn(wf, &g, date, &e.facilitator_id, &topic);
-			if (e.topic == NULL)
-				e.topic = (char *)topic;
-		}
-		e.program = (char *)wf->program->name;
-		e.group_id = g.id;
-		e.kind = (char *)"meeting";
-		e.date = (char *)date;
-		e.reported_by = wf->person_id;
-		e.message_row = wf->row;
-		e.created_at = wf->now;
-		if (store_event_add(wf->store, &e, &id, &created, error_r) < 0)
+		if (meeting_record(wf->store, wf->program, &g, date, minutes, topic, wf->person_id,
+		                   wf->row, wf->now, &out, error_r) < 0)
 			goto out;
-		strbuf_addf(&out, "%s: meeting on %s", created ? "Recorded" : "Already recorded",
-		            date);
-		if (e.minutes > 0)
-			strbuf_addf(&out, " (%dh%02d)", e.minutes / 60, e.minutes % 60);
-		strbuf_adds(&out, ".\n");
-		memcpy(month, date, 7);
-		month[7] = '\0';
-		if (store_event_count(wf->store, g.id, "meeting", month, &count, NULL, error_r) < 0)
-			goto out;
-		strbuf_addf(&out, "Meetings in %s so far: %ld of the %d the program asks for.\n",
-		            month, count, unit != NULL ? unit->meetings_per_month : 0);
 	}
 	for (size_t i = 0; cmds != NULL && i < cmds->errors.n; i++)
 		strbuf_addf(&out, "Not understood: %s\n", cmds->errors.v[i]);
@@ -2411,4 +2476,152 @@ workflow_check_templates(const struct config *config, const char **error_r)
 			return -1;
 	}
 	return 0;
+}
+
+/* The join-form field key names: its key or an alias (any case), else the
+ * field bound to key as a bind name ("division", "level"); NULL when
+ * none. */
+static const struct form_field_def *
+correct_field(const struct program_form *pf, const char *key)
+{
+	int b;
+
+	for (size_t i = 0; i < pf->def.nfields; i++) {
+		const struct form_field_def *fd = &pf->def.fields[i];
+
+		if (str_ieq(fd->key, key))
+			return fd;
+		for (size_t k = 0; k < fd->aliases.n; k++)
+			if (str_ieq(fd->aliases.v[k], key))
+				return fd;
+	}
+	b = form_bind_parse(key);
+	return b > BIND_NONE ? program_field_bound(pf, (enum form_bind)b) : NULL;
+}
+
+/* What a corrected value binds on the participation, as handle_join_form
+ * sets it from a whole form. */
+static int
+correct_bound(const struct config_program *program, struct store *store,
+              const struct store_participation *p, const struct form_field_def *fd,
+              const struct form_result *form, const struct form_value *fv, time_t now,
+              const char **error_r)
+{
+	int64_t pid;
+
+	switch (fd->bind) {
+	case BIND_NAME: {
+		char *name = xstrndup(fv->value, strnlen(fv->value, NAME_MAX_CHARS));
+		int rc = store_person_set_name(store, p->person_id, name, error_r);
+
+		free(name);
+		return rc;
+	}
+	case BIND_LEVEL:
+		return store_participation_set_field(store, p->id, "level", NULL,
+		                                     form_level(form, fd), error_r);
+	case BIND_DIVISION:
+		return store_participation_set_field(store, p->id, "division", fv->value, 0,
+		                                     error_r);
+	case BIND_TOPICS:
+		return store_participation_set_field(store, p->id, "topics", fv->value, 0, error_r);
+	case BIND_AVAILABILITY:
+		return store_participation_set_field(store, p->id, "availability", fv->value, 0,
+		                                     error_r);
+	case BIND_CAPACITY:
+		return store_participation_set_field(store, p->id, "capacity", NULL, fv->number,
+		                                     error_r);
+	case BIND_SUPERVISOR:
+	case BIND_DIRECTOR:
+		if (store_person_upsert(store, fv->value, NULL, &pid, error_r) < 0 ||
+		    store_participation_add(store, program->name, pid,
+		                            fd->bind == BIND_SUPERVISOR ? "supervisor" : "director",
+		                            now, error_r) < 0)
+			return -1;
+		return store_participation_set_field(
+		    store, p->id, fd->bind == BIND_SUPERVISOR ? "supervisor" : "director", NULL,
+		    pid, error_r);
+	default:
+		return 0;
+	}
+}
+
+int
+workflow_correct_answer(const struct config *config, struct store *store, int64_t participation_id,
+                        const char *key, const char *value, time_t now,
+                        struct workflow_correction *c_r, const char **error_r)
+{
+	const struct config_program *program = NULL;
+	const struct program_role *role = NULL;
+	const struct program_form *pf = NULL;
+	const struct form_field_def *fd = NULL;
+	const struct form_value *fv = NULL;
+	struct store_participation p;
+	struct form_result *form = NULL;
+	char *text = NULL;
+	bool found;
+	int ret = -1;
+
+	memset(c_r, 0, sizeof(*c_r));
+	memset(&p, 0, sizeof(p));
+	if (store_participation_get(store, participation_id, &found, &p, error_r) < 0)
+		return -1;
+	if (found)
+		program = config_program_by_name(config, p.program);
+	if (program != NULL)
+		role = program_role(&program->model, p.role);
+	if (role != NULL && role->form != NULL)
+		pf = program_form(&program->model, role->form);
+	if (pf != NULL)
+		fd = correct_field(pf, key);
+	if (!found || pf == NULL || fd == NULL || p.answer_id == 0) {
+		c_r->no_form = true; /* the caller may set a column itself */
+		ret = 0;
+		goto out;
+	}
+	if (fd->bind == BIND_EMAIL) {
+		c_r->problem = xasprintf("%s is the person's address: correct it with mentorctl "
+		                         "person set",
+		                         fd->key);
+		ret = 0;
+		goto out;
+	}
+	/* The value is read as the form reads it: type, choices, range. */
+	text = xasprintf("%s: %s\n", fd->key, value);
+	form_parse(&pf->def, text, &form);
+	for (size_t i = 0; i < form->nvalues && fv == NULL; i++)
+		if (form->values[i].def == fd)
+			fv = &form->values[i];
+	if (fv == NULL || fv->value == NULL) {
+		c_r->problem =
+		    xasprintf("%s \"%s\": %s", fd->key, value,
+		              fv != NULL && fv->problem != NULL ? fv->problem : "cannot be read");
+		ret = 0;
+		goto out;
+	}
+	if (store_answer_value_get(store, p.answer_id, fd->key, &found, &c_r->old_value, error_r) <
+	        0 ||
+	    store_answer_value_set(store, p.answer_id, fd->key, fv->value, fv->number,
+	                           fd->type == FIELD_NUMBER || fd->type == FIELD_SCALE,
+	                           error_r) < 0 ||
+	    correct_bound(program, store, &p, fd, form, fv, now, error_r) < 0)
+		goto out;
+	c_r->field = xstrdup(fd->key);
+	c_r->new_value = xstrdup(fv->value);
+	ret = 0;
+out:
+	free(text);
+	form_result_free(&form);
+	store_participation_clear(&p);
+	return ret;
+}
+
+void
+workflow_correction_clear(struct workflow_correction *c)
+{
+	free(c->field);
+	free(c->old_value);
+	free(c->new_value);
+	free(c->problem);
+	memset(c, 0, sizeof(*c));
 }

@@ -82,4 +82,10 @@ char *compose_sanitize_header(const char *s, size_t max);
  * angle brackets), safe to put in a header or SMTP envelope. */
 bool compose_valid_addr(const char *addr);
 
+/* A copy of a message compose_message made, for sending it again: its To
+ * header replaced by `to`, its Message-ID by message_id (without <>), its
+ * Date by date; everything else as it was.  The caller owns *data_r. */
+int compose_readdress(const char *data, size_t len, const char *to, const char *message_id,
+                      time_t date, char **data_r, size_t *len_r, const char **error_r);
+
 #endif

@@ -28,6 +28,9 @@
 
 /* Queues everything due at now, one transaction per program. */
 int due_run(const struct config *config, struct store *store, time_t now, const char **error_r);
+/* due_run inside the caller's transaction (mentorctl preview, which rolls
+ * it back): the same code, nothing committed. */
+int due_run_in(const struct config *config, struct store *store, time_t now, const char **error_r);
 
 /* The digest of program now, under key (the "digest" command, or the
  * step); in_reply_to may be NULL.  Inside the caller's transaction. */

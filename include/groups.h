@@ -39,10 +39,12 @@ void groups_pairs_free(struct groups_pair **pairs, size_t n);
 
 /* Makes a pair of the two participations (the order does not matter), with
  * the checks a coordinator's "match" needs (roles, statuses, capacity),
- * and introduces them.  A refusal is a line in out, not an error. */
+ * and introduces them.  A refusal is a line in out, not an error.  *id_r
+ * (id_r may be NULL) gets the new group's id, 0 when refused. */
 int groups_make_pair(const struct config *config, struct store *store,
                      const struct config_program *program, int64_t a, int64_t b, const char *line,
-                     const char *reason, time_t now, struct strbuf *out, const char **error_r);
+                     const char *reason, time_t now, struct strbuf *out, int64_t *id_r,
+                     const char **error_r);
 
 /* The team proposal: made (and kept) when there is none and enough
  * accepted members wait; described in out either way (for the digest).

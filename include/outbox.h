@@ -99,4 +99,26 @@ int outbox_flush(const struct config *config, struct store *store, struct smtp_s
                  time_t now, bool (*tick)(void *arg), void *tick_arg, struct outbox_stats *stats_r,
                  const char **error_r);
 
+/* What outbox_resend did. */
+struct outbox_resent {
+	bool refused; /* the failure is the operator's to fix (error_r says how) */
+	int64_t id;   /* the new row */
+	char *key;    /* owned: the new key, "KEY|resend=N" */
+	char *to;     /* owned: where it goes now */
+	char *old_to; /* owned: where the email went before */
+};
+/* Sends the email with idempotency key `key` again (mentorctl resend), as
+ * a new row under the key "KEY|resend=N" (the first N free), with a new
+ * Message-ID and Date, to its person's address today (corrected since,
+ * perhaps); everything else is the email as it was composed, so its token
+ * and subject tag lead a reply to the first one's thread.  Refused (-1,
+ * r_r->refused) when there is no such key, it was not composed (dropped
+ * by the daily answer cap) or the address is still marked undeliverable
+ * (an email to an address that bounced is composed and kept failed, to
+ * be resent once the address is corrected).  Call inside a store
+ * transaction; free r_r with outbox_resent_clear. */
+int outbox_resend(const struct config *config, struct store *store, const char *key, time_t now,
+                  struct outbox_resent *r_r, const char **error_r);
+void outbox_resent_clear(struct outbox_resent *r);
+
 #endif

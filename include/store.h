@@ -455,4 +455,63 @@ int store_ingest_failure_count(struct store *store, const char *mailbox, uint32_
 int store_ingest_failure_note(struct store *store, const char *mailbox, uint32_t uidvalidity,
                               uint32_t uid, const char *error, const char **error_r);
 
+/* ---- corrections (mentorctl) ---- */
+/* Outbox rows with status (NULL: any) addressed to `to` (NULL: anyone;
+ * one of the recipients, case-insensitive), newest first, at most limit. */
+int store_outbox_list(struct store *store, const char *status, const char *to, size_t limit,
+                      struct store_outbox **list_r, size_t *n_r, const char **error_r);
+/* The email with idempotency key `key`; *found_r false when none. */
+int store_outbox_by_key(struct store *store, const char *key, bool *found_r,
+                        struct store_outbox *o_r, const char **error_r);
+/* A failed email queued again as it was composed (attempts from 0, due at
+ * now, to be reported again if it fails); *done_r false when row id is not
+ * failed or was never composed (an address known to bounce). */
+int store_outbox_requeue(struct store *store, int64_t id, time_t now, bool *done_r,
+                         const char **error_r);
+/* A held or quarantined message set aside for good (status dismissed,
+ * reason the given one, no longer reported); *done_r false when it is
+ * neither held nor quarantined. */
+int store_message_dismiss(struct store *store, int64_t id, const char *reason, bool *done_r,
+                          const char **error_r);
+int store_person_set_name(struct store *store, int64_t id, const char *name, const char **error_r);
+/* Changes a person's address, unless another person has it: then *taken_r
+ * is that person's id and nothing changes (0 otherwise). */
+int store_person_set_email(struct store *store, int64_t id, const char *email, int64_t *taken_r,
+                           const char **error_r);
+/* Sets one field of a participation: "division", "topics", "availability",
+ * "note" (text; NULL clears), "level", "capacity" (number), "supervisor",
+ * "director" (a person id in number; 0 clears).  Any other field is an
+ * error. */
+int store_participation_set_field(struct store *store, int64_t id, const char *field,
+                                  const char *text, int64_t number, const char **error_r);
+
+/* The value of field (its canonical key) in answer answer_id; *found_r
+ * false when the answer has none.  The caller owns *value_r (may be
+ * NULL). */
+int store_answer_value_get(struct store *store, int64_t answer_id, const char *field, bool *found_r,
+                           char **value_r, const char **error_r);
+/* Sets field's value in answer answer_id (adds it when missing); number
+ * when has_number. */
+int store_answer_value_set(struct store *store, int64_t answer_id, const char *field,
+                           const char *value, long number, bool has_number, const char **error_r);
+
+/* ---- audit: who corrected what, when, from what to what ---- */
+struct store_audit {
+	int64_t id;
+	time_t at;
+	char *who;       /* "mentorctl (alice)" */
+	char *action;    /* "person set", "outbox retry", ... */
+	char *object;    /* "person 12", "outbox 40" */
+	char *field;     /* may be NULL */
+	char *old_value; /* may be NULL */
+	char *new_value; /* may be NULL */
+};
+/* Strings borrowed when adding, owned when read. */
+void store_audit_clear(struct store_audit *a);
+int store_audit_add(struct store *store, const struct store_audit *a, const char **error_r);
+/* Every row about object (NULL: all), oldest first. */
+int store_audit_list(struct store *store, const char *object, struct store_audit **list_r,
+                     size_t *n_r, const char **error_r);
+void store_audit_list_free(struct store_audit **list, size_t n);
+
 #endif

@@ -41,11 +41,43 @@ int workflow_apply_message(const struct config *config, struct store *store, int
                            const char **error_r);
 
 /* Registers a mentor (mentorctl and the `mentor` command).  strengths may be
- * NULL.  *app_id_r gets the mentor's application id. */
+ * NULL.  *app_id_r gets the mentor's application id.  A mentor already
+ * registered keeps everything but what is given (strengths when not NULL,
+ * capacity when above 0). */
 int workflow_add_mentor(const struct config *config, struct store *store,
                         const struct config_program *program, const char *email, const char *name,
                         const char *strengths, long capacity, time_t now, int64_t *app_id_r,
                         const char **error_r);
+
+/* Records a meeting of active group group_id on date (YYYY-MM-DD) of
+ * minutes (0: unknown), as a participant's "met" report does (mentorctl
+ * meeting add); out says what was recorded and the month's count, or why
+ * nothing was (*done_r false: no such active group). */
+int workflow_meeting_add(const struct config *config, struct store *store, int64_t group_id,
+                         const char *date, int minutes, time_t now, struct strbuf *out,
+                         bool *done_r, const char **error_r);
+
+/* What workflow_correct_answer did: changed (field set), refused
+ * (problem set), or nothing because the application has no join-form
+ * answer with such a field (no_form). */
+struct workflow_correction {
+	bool no_form;
+	char *field;     /* owned: the form's key ("Years as manager") */
+	char *old_value; /* owned, may be NULL */
+	char *new_value; /* owned */
+	char *problem;   /* owned: an unknown or invalid value, for the operator */
+};
+/* Corrects one field of an application's join form (mentorctl
+ * application edit): key is the field's key or alias, or what it binds
+ * ("division", "level", "topics", "supervisor"...); value is read as the
+ * form reads it (type, choices, range), replaces the answer's value, and
+ * sets what the field binds on the participation and its person, as a
+ * form does.  Inside the caller's transaction; clear c_r with
+ * workflow_correction_clear. */
+int workflow_correct_answer(const struct config *config, struct store *store,
+                            int64_t participation_id, const char *key, const char *value,
+                            time_t now, struct workflow_correction *c_r, const char **error_r);
+void workflow_correction_clear(struct workflow_correction *c);
 
 /* Checks every template workflow sends (syntax, and no confidential value in
  * what goes to supervisors), so a broken template is found at start-up or

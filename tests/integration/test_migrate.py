@@ -134,7 +134,10 @@ def main():
         # and today's digest this morning: none may go again.
         p = env.run("2026-12-15T10:00")
         t.check("migrated to version 3" in p.stderr, "mentord migrates the database", p.stderr)
-        t.check(env.sql("PRAGMA user_version")[0][0] == 3, "the schema is version 3")
+        t.check("migrated to version 4" in p.stderr
+                and env.sql("PRAGMA user_version")[0][0] == 4
+                and env.sql("SELECT count(*) FROM audit")[0][0] == 0,
+                "the schema is version 4 (3 -> 4: an empty audit table)", p.stderr)
         mail = env.new_mail()
         t.check(mail == [], "a reminder, follow-up or digest the old release sent is not sent "
                 "again", summary(mail))

@@ -1058,6 +1058,61 @@ test_attachment_errors(void **state)
 	}
 }
 
+/* compose_readdress: To, Message-ID and Date replaced (a To folded over
+ * several lines included), every other header and the body kept. */
+static void
+test_readdress(void **state)
+{
+	(void)state;
+	struct fixture f;
+	char *data, *copy = NULL, *expect;
+	const char *error = NULL, *body;
+	size_t len, copy_len = 0;
+
+	fixture_init(&f);
+	for (int i = 0; i < 6; i++)
+		strvec_push(&f.to, "someone.with.a.long.address@department.example.org");
+	data = compose_ok(&f.mail, &len);
+	assert_non_null(strstr(data, "\r\n ")); /* the To header is folded */
+	assert_int_equal(compose_readdress(data, len, "ana.ruiz@example.org", "new-1@example.org",
+	                                   1764667200 /* 2025-12-02T09:20:00Z */, &copy, &copy_len,
+	                                   &error),
+	                 0);
+	assert_int_equal(strlen(copy), copy_len);
+	assert_non_null(strstr(copy, "\r\nTo: ana.ruiz@example.org\r\n"));
+	assert_null(strstr(copy, "alice@example.com"));
+	assert_null(strstr(copy, "someone.with"));
+	assert_non_null(strstr(copy, "\r\nMessage-ID: <new-1@example.org>\r\n"));
+	assert_null(strstr(copy, "0123abcd@example.org"));
+	assert_non_null(strstr(copy, "Date: Tue, 2 Dec 2025"));
+	assert_non_null(strstr(copy, "\r\nIn-Reply-To: <orig-1@mail.example.com>\r\n"));
+	assert_non_null(strstr(copy, "\r\nReply-To: mentoring+t1p2kabcdefghijklmnop@example.org"));
+	assert_non_null(strstr(copy, "\r\nSubject: Your meeting report\r\n"));
+	body = strstr(data, "\r\n\r\n");
+	expect = strstr(copy, "\r\n\r\n");
+	assert_non_null(body);
+	assert_non_null(expect);
+	assert_string_equal(expect, body);
+	free(copy);
+	copy = NULL;
+
+	assert_int_equal(compose_readdress(data, len, "not an address", "n@example.org", 0, &copy,
+	                                   &copy_len, &error),
+	                 -1);
+	assert_non_null(strstr(error, "To"));
+	assert_int_equal(compose_readdress(data, len, "a@example.org", "bad id <x>", 0, &copy,
+	                                   &copy_len, &error),
+	                 -1);
+	assert_non_null(strstr(error, "Message-ID"));
+	/* Only a header block, no body: refused. */
+	assert_int_equal(compose_readdress("To: a@b\r\nSubject: x\r\n", 22, "a@example.org",
+	                                   "n@example.org", 0, &copy, &copy_len, &error),
+	                 -1);
+	assert_null(copy);
+	free(data);
+	strvec_free(&f.to);
+}
+
 int
 main(void)
 {
@@ -1073,6 +1128,7 @@ main(void)
 	    cmocka_unit_test(test_attachment_filenames),
 	    cmocka_unit_test(test_calendar_invitation),
 	    cmocka_unit_test(test_attachment_errors),
+	    cmocka_unit_test(test_readdress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
