@@ -15,6 +15,9 @@
  *   mentor add EMAIL NAME [--strengths "A, B"] [--capacity N] [--program P]
  *   match MENTEE MENTOR, end ID [REASON], meeting add ID DATE MINUTES
  *     (the coordinator's email commands: the same code in groups and workflow)
+ *   import people FILE.csv [--program P] [--dry-run]
+ *                                         a roster: every row checked first,
+ *                                         then all in one transaction
  * Preview:
  *   preview --until DATE                  every email the scheduler would send by then,
  *                                         worked out in a transaction rolled back
@@ -28,6 +31,7 @@
 #include "clock.h"
 #include "command.h"
 #include "compose.h"
+#include "csv.h"
 #include "due.h"
 #include "config.h"
 #include "ingest.h"
@@ -1760,6 +1764,599 @@ out:
 	return ret;
 }
 
+/* ---- import ---- */
+
+/* What a roster's column gives. */
+enum import_what { IMPORT_EMAIL, IMPORT_NAME, IMPORT_ROLE, IMPORT_PROGRAM, IMPORT_BIND };
+
+struct import_column {
+	enum import_what what;
+	enum form_bind bind; /* IMPORT_BIND */
+};
+
+/* A row of the roster, checked. */
+struct import_row {
+	unsigned line;
+	const struct config_program *program; /* borrowed */
+	char *email;                          /* owned: lower case */
+	const char *name, *role;              /* borrowed from the table; NULL when empty */
+	struct workflow_value values[BIND_COUNT];
+};
+
+/* The contact roles a roster may give: people with no application of
+ * their own (a supervisor, as a join form makes them). */
+static bool
+import_contact_role(const char *role)
+{
+	return strcmp(role, "supervisor") == 0 || strcmp(role, "director") == 0;
+}
+
+/* What column title names: a word of ours, a bind's name, or the key (or
+ * an alias) of a join form's field that binds what a roster may give;
+ * false when none. */
+static bool
+import_column_of(const struct config *config, const char *title, struct import_column *c_r)
+{
+	static const struct {
+		const char *title;
+		enum import_what what;
+		enum form_bind bind;
+	} words[] = {
+	    {"email", IMPORT_EMAIL, BIND_NONE},      {"name", IMPORT_NAME, BIND_NONE},
+	    {"role", IMPORT_ROLE, BIND_NONE},        {"program", IMPORT_PROGRAM, BIND_NONE},
+	    {"strengths", IMPORT_BIND, BIND_TOPICS}, {"needs", IMPORT_BIND, BIND_TOPICS},
+	};
+	int b;
+
+	for (size_t i = 0; i < N_ELEMENTS(words); i++)
+		if (str_ieq(words[i].title, title)) {
+			c_r->what = words[i].what;
+			c_r->bind = words[i].bind;
+			return true;
+		}
+	c_r->what = IMPORT_BIND;
+	for (b = 0; b < BIND_COUNT; b++)
+		if (workflow_roster_bind((enum form_bind)b) &&
+		    str_ieq(form_bind_name((enum form_bind)b), title)) {
+			c_r->bind = (enum form_bind)b;
+			return true;
+		}
+	for (size_t p = 0; p < config->nprograms; p++) {
+		const struct program *m = &config->programs[p].model;
+
+		for (size_t f = 0; f < m->nforms; f++) {
+			if (program_role_of_form(m, &m->forms[f]) == NULL)
+				continue;
+			for (size_t k = 0; k < m->forms[f].def.nfields; k++) {
+				const struct form_field_def *fd = &m->forms[f].def.fields[k];
+				bool named = str_ieq(fd->key, title);
+
+				for (size_t a = 0; a < fd->aliases.n && !named; a++)
+					named = str_ieq(fd->aliases.v[a], title);
+				if (named && workflow_roster_bind(fd->bind)) {
+					c_r->bind = fd->bind;
+					return true;
+				}
+			}
+		}
+	}
+	return false;
+}
+
+/* The columns a roster may have, for the message about one it may not. */
+static char *
+import_columns_accepted(const struct config *config)
+{
+	struct strbuf sb = {0};
+	struct strvec keys = {0};
+	char *list;
+
+	strbuf_adds(&sb, "email, name, role, program, supervisor, director, division, topics "
+	                 "(or strengths, needs), availability, level, capacity");
+	for (size_t p = 0; p < config->nprograms; p++) {
+		const struct program *m = &config->programs[p].model;
+
+		for (size_t f = 0; f < m->nforms; f++) {
+			if (program_role_of_form(m, &m->forms[f]) == NULL)
+				continue;
+			for (size_t k = 0; k < m->forms[f].def.nfields; k++) {
+				const struct form_field_def *fd = &m->forms[f].def.fields[k];
+				char *q;
+
+				if (!workflow_roster_bind(fd->bind) ||
+				    strvec_contains_ci(&keys, fd->key))
+					continue;
+				q = xasprintf("\"%s\"", fd->key);
+				strvec_push(&keys, fd->key);
+				strbuf_addf(&sb, ", %s", q);
+				free(q);
+			}
+		}
+	}
+	list = strbuf_detach(&sb);
+	strvec_free(&keys);
+	return list;
+}
+
+/* Why title is no column: a form's field that binds nothing a
+ * participation keeps, or nothing known.  The caller owns the result. */
+static char *
+import_unknown_why(const struct config *config, const char *title)
+{
+	for (size_t p = 0; p < config->nprograms; p++) {
+		const struct program *m = &config->programs[p].model;
+
+		for (size_t f = 0; f < m->nforms; f++) {
+			if (program_role_of_form(m, &m->forms[f]) == NULL)
+				continue;
+			for (size_t k = 0; k < m->forms[f].def.nfields; k++)
+				if (str_ieq(m->forms[f].def.fields[k].key, title))
+					return xasprintf(
+					    " (a field of the %s form that only its answer "
+					    "keeps: leave the column out)",
+					    m->forms[f].def.name);
+		}
+	}
+	return xstrdup("");
+}
+
+/* The roles of program, "mentee, mentor (or supervisor, director)". */
+static char *
+import_roles(const struct config_program *program)
+{
+	struct strbuf sb = {0};
+
+	for (size_t r = 0; r < program->model.nroles; r++)
+		strbuf_addf(&sb, "%s%s", r > 0 ? ", " : "", program->model.roles[r].name);
+	strbuf_adds(&sb, "; or supervisor, director for a contact");
+	return strbuf_detach(&sb);
+}
+
+static void import_problem(const char *file, unsigned line, size_t *nproblems, const char *fmt, ...)
+    ATTR_FORMAT(4, 5);
+
+static void
+import_problem(const char *file, unsigned line, size_t *nproblems, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%u: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	(*nproblems)++;
+}
+
+/*
+ * Checks one row against the file's others (rows[0..n)) and the database:
+ * each problem said as FILE:LINE.  Cases refused: a missing or bad
+ * address, a program or role that does not exist, the same person twice
+ * for a program, a value the role's form (or the column) cannot take, a
+ * value for a contact, someone as their own supervisor, someone who has
+ * another role in the program (an application not ended).
+ */
+static int
+import_check_row(struct ctl *ctl, const char *file, const struct import_column *cols, size_t ncols,
+                 const struct csv_record *rec, const struct config_program *program_opt,
+                 struct import_row *rows, size_t n, size_t *nproblems, const char **error_r)
+{
+	struct import_row *row = &rows[n];
+	const char *email = NULL, *program_name = NULL;
+
+	row->line = rec->line;
+	for (size_t i = ncols; i < rec->nfields; i++)
+		if (*str_trim(rec->fields[i]) != '\0') {
+			import_problem(
+			    file, rec->line, nproblems,
+			    "%zu fields, and the header names %zu columns: quote a field "
+			    "that holds a comma",
+			    rec->nfields, ncols);
+			return 0;
+		}
+	for (size_t i = 0; i < ncols && i < rec->nfields; i++) {
+		char *cell = str_trim(rec->fields[i]);
+
+		if (*cell == '\0')
+			continue;
+		switch (cols[i].what) {
+		case IMPORT_EMAIL:
+			email = cell;
+			break;
+		case IMPORT_NAME:
+			row->name = cell;
+			break;
+		case IMPORT_ROLE:
+			row->role = cell;
+			break;
+		case IMPORT_PROGRAM:
+			program_name = cell;
+			break;
+		case IMPORT_BIND:
+			break;
+		}
+	}
+	if (program_name != NULL) {
+		row->program = config_program_by_name(ctl->config, program_name);
+		if (row->program == NULL)
+			import_problem(file, rec->line, nproblems,
+			               "no program \"%s\" (see mentorctl status)", program_name);
+	} else if (program_opt != NULL) {
+		row->program = program_opt;
+	} else {
+		import_problem(file, rec->line, nproblems,
+		               "no program: fill in the program column, or give --program");
+	}
+	if (email == NULL)
+		import_problem(file, rec->line, nproblems, "no email address");
+	else if (!compose_valid_addr(email))
+		import_problem(file, rec->line, nproblems,
+		               "\"%s\" is not an email address (write the address alone, as "
+		               "ana@example.org)",
+		               email);
+	else {
+		row->email = xstrdup(email);
+		str_lower(row->email);
+	}
+	if (row->name != NULL && strlen(row->name) > 80)
+		import_problem(file, rec->line, nproblems, "the name is over 80 characters");
+	if (row->role == NULL) {
+		import_problem(file, rec->line, nproblems, "no role");
+	} else if (row->program != NULL && program_role(&row->program->model, row->role) == NULL &&
+	           !import_contact_role(row->role)) {
+		char *roles = import_roles(row->program);
+
+		import_problem(file, rec->line, nproblems, "%s has no role \"%s\" (roles: %s)",
+		               row->program->name, row->role, roles);
+		free(roles);
+		row->role = NULL;
+	}
+	for (size_t i = 0; i < ncols && i < rec->nfields; i++) {
+		struct workflow_value *v;
+
+		if (cols[i].what != IMPORT_BIND || *rec->fields[i] == '\0')
+			continue;
+		if (row->role != NULL && import_contact_role(row->role)) {
+			import_problem(file, rec->line, nproblems,
+			               "a %s is a contact: their row gives email, name, role and "
+			               "program only (empty the %s cell)",
+			               row->role, form_bind_name(cols[i].bind));
+			continue;
+		}
+		if (row->program == NULL || row->role == NULL)
+			continue;
+		v = &row->values[cols[i].bind];
+		workflow_value_clear(v);
+		workflow_roster_value(row->program, row->role, cols[i].bind, rec->fields[i], v);
+		if (v->problem != NULL)
+			import_problem(file, rec->line, nproblems, "%s", v->problem);
+	}
+	if (row->email != NULL) {
+		for (int b = BIND_SUPERVISOR; b <= BIND_DIRECTOR; b++)
+			if (row->values[b].text != NULL &&
+			    strcasecmp(row->values[b].text, row->email) == 0)
+				import_problem(file, rec->line, nproblems,
+				               "%s is given as their own %s: give someone else's "
+				               "address, or leave it empty",
+				               row->email, form_bind_name((enum form_bind)b));
+		for (size_t k = 0; k < n; k++)
+			if (rows[k].email != NULL && rows[k].program == row->program &&
+			    strcmp(rows[k].email, row->email) == 0)
+				import_problem(
+				    file, rec->line, nproblems,
+				    "%s is on line %u too: one row per person and program "
+				    "(remove one of them)",
+				    row->email, rows[k].line);
+	}
+	/* Someone already in the program in another role: a person has one
+	 * role at a time (a mentee who completed may come back a mentor). */
+	if (row->email != NULL && row->program != NULL && row->role != NULL &&
+	    !import_contact_role(row->role)) {
+		struct store_participation *list = NULL;
+		struct store_person p;
+		size_t np = 0;
+		bool found;
+
+		memset(&p, 0, sizeof(p));
+		if (store_person_by_email(ctl->store, row->email, &found, &p, error_r) < 0)
+			return -1;
+		if (found &&
+		    store_participation_of_person(ctl->store, p.id, &list, &np, error_r) < 0) {
+			store_person_clear(&p);
+			return -1;
+		}
+		for (size_t k = 0; k < np; k++) {
+			const struct store_participation *a = &list[k];
+
+			if (strcmp(a->program, row->program->name) != 0 ||
+			    strcmp(a->role, row->role) == 0 ||
+			    program_role(&row->program->model, a->role) == NULL ||
+			    strcmp(a->status, "withdrawn") == 0 ||
+			    strcmp(a->status, "declined") == 0 ||
+			    strcmp(a->status, "completed") == 0)
+				continue;
+			import_problem(file, rec->line, nproblems,
+			               "%s is already a %s in %s (application #%lld, %s): correct "
+			               "the role, or end that one first",
+			               row->email, a->role, a->program, (long long)a->id,
+			               a->status);
+		}
+		store_participation_list_free(&list, np);
+		store_person_clear(&p);
+	}
+	return 0;
+}
+
+/* "3 mentees", "1 mentor" */
+struct import_count {
+	const char *role; /* borrowed */
+	size_t n;
+};
+
+static void
+import_count_add(struct import_count *counts, size_t *ncounts, const char *role)
+{
+	size_t i = 0;
+
+	while (i < *ncounts && strcmp(counts[i].role, role) != 0)
+		i++;
+	if (i == *ncounts) {
+		counts[i].role = role;
+		counts[i].n = 0;
+		(*ncounts)++;
+	}
+	counts[i].n++;
+}
+
+/*
+ * import people FILE.csv [--program P] [--dry-run]: a roster from a
+ * spreadsheet.  Cases:
+ *   1. the file cannot be read, is not CSV, or its header has a column
+ *      mentorctl does not know (or lacks email, name or role): exit 2,
+ *      nothing read further;
+ *   2. any row has a problem: each said as FILE:LINE, exit 2, nothing
+ *      imported;
+ *   3. otherwise every row in one transaction (workflow_register_row),
+ *      with an audit row for each person registered or changed, and a
+ *      summary; --dry-run says the same and rolls it all back.
+ * Nobody is emailed by the import (see mentorctl(8)).
+ */
+static int
+cmd_import(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"program", required_argument, NULL, 'p'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct config_program *program = NULL;
+	struct import_column *cols = NULL;
+	struct import_row *rows = NULL;
+	struct import_count counts[32];
+	struct csv_table *table = NULL;
+	struct strbuf said = {0};
+	const char *error = NULL, *file;
+	char *data = NULL;
+	size_t len, ncols = 0, nrows = 0, nproblems = 0, ncounts = 0;
+	size_t created = 0, changed = 0, unchanged = 0;
+	unsigned line;
+	bool dry_run = false, has[4] = {false, false, false, false};
+	int opt, ret = 1;
+
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		switch (opt) {
+		case 'p':
+			program = config_program_by_name(ctl->config, optarg);
+			if (program == NULL)
+				return bad_usage(ctl, "no program \"%s\"", optarg);
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (argc - optind < 2 || strcmp(argv[optind], "people") != 0)
+		return bad_usage(ctl, argc - optind < 1 || strcmp(argv[optind], "people") == 0
+		                          ? "import people needs a CSV file"
+		                          : "import imports people only");
+	if (argc - optind > 2)
+		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind + 2]);
+	file = argv[optind + 1];
+	if (program == NULL && ctl->config->nprograms == 1)
+		program = &ctl->config->programs[0];
+	if (read_file(file, 16u * 1024 * 1024, &data, &len, &error) < 0) {
+		fprintf(stderr, "mentorctl: %s\n", error);
+		return 2;
+	}
+	ret = 2;
+	if (csv_parse(data, len, &table, &line, &error) < 0) {
+		fprintf(stderr, "%s:%u: %s; nothing imported\n", file, line, error);
+		goto out;
+	}
+	if (table->nrecords == 0) {
+		fprintf(stderr,
+		        "%s: empty: the first line names the columns (email, name, role...)\n",
+		        file);
+		goto out;
+	}
+	/* 1. The header. */
+	{
+		const struct csv_record *h = &table->records[0];
+
+		ncols = h->nfields;
+		cols = xcalloc(ncols, sizeof(*cols));
+		if (ncols == 1 && strchr(h->fields[0], ';') != NULL) {
+			fprintf(stderr,
+			        "%s:%u: one column \"%s\": the file is separated by semicolons; "
+			        "save it as CSV with commas\n",
+			        file, h->line, h->fields[0]);
+			goto out;
+		}
+		for (size_t i = 0; i < ncols; i++) {
+			char *title = str_trim(h->fields[i]);
+
+			if (!import_column_of(ctl->config, title, &cols[i])) {
+				char *accepted = import_columns_accepted(ctl->config);
+				char *why = import_unknown_why(ctl->config, title);
+
+				fprintf(stderr,
+				        "%s:%u: unknown column \"%s\"%s; the columns are %s\n",
+				        file, h->line, title, why, accepted);
+				free(accepted);
+				free(why);
+				goto out;
+			}
+			for (size_t k = 0; k < i; k++)
+				if (cols[k].what == cols[i].what &&
+				    (cols[i].what != IMPORT_BIND || cols[k].bind == cols[i].bind)) {
+					fprintf(
+					    stderr,
+					    "%s:%u: columns \"%s\" and \"%s\" both give %s: keep "
+					    "one\n",
+					    file, h->line, h->fields[k], title,
+					    cols[i].what == IMPORT_BIND
+					        ? form_bind_name(cols[i].bind)
+					        : title);
+					goto out;
+				}
+			if (cols[i].what != IMPORT_BIND)
+				has[cols[i].what] = true;
+		}
+		if (!has[IMPORT_EMAIL] || !has[IMPORT_NAME] || !has[IMPORT_ROLE]) {
+			fprintf(stderr,
+			        "%s:%u: no \"%s\" column: the header names email, name and "
+			        "role at least\n",
+			        file, h->line,
+			        !has[IMPORT_EMAIL]  ? "email"
+			        : !has[IMPORT_NAME] ? "name"
+			                            : "role");
+			goto out;
+		}
+		if (!has[IMPORT_PROGRAM] && program == NULL) {
+			fprintf(
+			    stderr,
+			    "%s:%u: no \"program\" column, and %zu programs are configured: give "
+			    "--program P, or a program column\n",
+			    file, h->line, ctl->config->nprograms);
+			goto out;
+		}
+	}
+	/* 2. Every row, before anything changes (inside the transaction, so
+	 * what they are checked against stays as it is). */
+	if (store_begin(ctl->store, &error) < 0) {
+		ret = 1;
+		goto out;
+	}
+	rows = xcalloc(table->nrecords, sizeof(*rows));
+	for (size_t r = 1; r < table->nrecords; r++) {
+		if (import_check_row(ctl, file, cols, ncols, &table->records[r], program, rows,
+		                     nrows, &nproblems, &error) < 0) {
+			ret = 1;
+			goto out;
+		}
+		nrows++;
+	}
+	if (nproblems > 0) {
+		fprintf(stderr,
+		        "mentorctl: %s: %zu problem%s; nothing imported: correct the file and "
+		        "import it again\n",
+		        file, nproblems, nproblems == 1 ? "" : "s");
+		goto out;
+	}
+	/* 3. */
+	ret = 1;
+	for (size_t r = 0; r < nrows; r++) {
+		const struct import_row *row = &rows[r];
+		struct workflow_roster_row rr;
+		struct workflow_registered done;
+		char object[40];
+
+		rr.email = row->email;
+		rr.name = row->name;
+		rr.role = row->role;
+		rr.values = row->values;
+		if (workflow_register_row(ctl->config, ctl->store, row->program, &rr, clock_now(),
+		                          &done, &error) < 0) {
+			error = errorf("%s:%u: %s", file, row->line, error);
+			goto out;
+		}
+		snprintf(object, sizeof(object), "participation %lld",
+		         (long long)done.participation_id);
+		if (done.created) {
+			char *what = xasprintf("%s: %s in %s, %s (%s:%u)", row->email, row->role,
+			                       row->program->name, done.status, file, row->line);
+
+			if (audit(ctl, "import", object, NULL, NULL, what, &error) < 0) {
+				free(what);
+				workflow_registered_clear(&done);
+				goto out;
+			}
+			free(what);
+			strbuf_addf(&said, "%s:%u: %s: new %s, %s\n", file, row->line, row->email,
+			            row->role, done.status);
+			created++;
+		} else if (done.nchanges > 0) {
+			strbuf_addf(&said, "%s:%u: %s: %s #%lld changed:", file, row->line,
+			            row->email, row->role, (long long)done.participation_id);
+			for (size_t c = 0; c < done.nchanges; c++) {
+				const struct workflow_change *ch = &done.changes[c];
+
+				if (audit(ctl, "import", ch->object, ch->field, ch->old_value,
+				          ch->new_value, &error) < 0) {
+					workflow_registered_clear(&done);
+					goto out;
+				}
+				strbuf_addf(&said, "%s %s \"%s\" -> \"%s\"", c > 0 ? ";" : "",
+				            ch->field, nz(ch->old_value), nz(ch->new_value));
+			}
+			strbuf_addc(&said, '\n');
+			changed++;
+		} else {
+			unchanged++;
+		}
+		if ((done.created || done.nchanges > 0) && ncounts < N_ELEMENTS(counts))
+			import_count_add(counts, &ncounts, row->role);
+		workflow_registered_clear(&done);
+	}
+	fputs(strbuf_str(&said), stdout);
+	printf("%s %zu %s", dry_run ? "would import" : "imported", created + changed,
+	       created + changed == 1 ? "person" : "people");
+	for (size_t i = 0; i < ncounts; i++)
+		printf("%s %zu %s%s", i == 0 ? ":" : ",", counts[i].n, counts[i].role,
+		       counts[i].n == 1 ? "" : "s");
+	if (created + changed > 0)
+		printf(" (%zu new, %zu changed)", created, changed);
+	if (unchanged > 0)
+		printf("; %zu already there, unchanged", unchanged);
+	printf("%s\n", dry_run ? "; nothing changed (--dry-run)" : "");
+	if (dry_run) {
+		store_rollback(ctl->store);
+	} else if (store_commit(ctl->store, &error) < 0) {
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL && ret == 1)
+			fprintf(stderr, "mentorctl: import: %s; nothing imported\n", error);
+	}
+	for (size_t r = 0; rows != NULL && r < table->nrecords; r++) {
+		free(rows[r].email);
+		for (int b = 0; b < BIND_COUNT; b++)
+			workflow_value_clear(&rows[r].values[b]);
+	}
+	free(rows);
+	free(cols);
+	strbuf_free(&said);
+	csv_table_free(&table);
+	free(data);
+	return ret;
+}
+
 /* ---- report ---- */
 
 /* Cadence and status only: no notes, no self-assessments (confidentiality).
@@ -2181,6 +2778,7 @@ static const struct command_def commands[] = {
      "mentor add EMAIL NAME... [--strengths \"A, B\"] [--capacity N] "
      "[--program P]",
      cmd_mentor_add},
+    {"import", NULL, "import people FILE.csv [--program P] [--dry-run]", cmd_import},
     {"report", NULL, "report [--csv|--json] [--program P] [--since YYYY-MM]", cmd_report},
     {"messages", NULL, "messages [--held|--quarantined|--pending|--dismissed|--all] [--json]",
      cmd_messages},

@@ -3247,3 +3247,22 @@ store_answer_value_set(struct store *store, int64_t answer_id, const char *field
 		sqlite3_bind_int64(st, 4, number);
 	return step_done(store, st, "correcting an answer", error_r);
 }
+
+/* ---- import (mentorctl) ---- */
+
+int
+store_contact_find(struct store *store, const char *program, int64_t person_id, const char *role,
+                   int64_t *id_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT id FROM participations WHERE program = ? AND "
+	                            "person_id = ? AND role = ? AND kind = 'contact'",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	sqlite3_bind_int64(st, 2, person_id);
+	bind_text(st, 3, role);
+	return single_id(store, st, id_r, error_r);
+}

@@ -17,6 +17,7 @@
 #include "template.h"
 #include "trust.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2624,4 +2625,322 @@ workflow_correction_clear(struct workflow_correction *c)
 	free(c->new_value);
 	free(c->problem);
 	memset(c, 0, sizeof(*c));
+}
+
+/* ---- a roster (mentorctl import) ---- */
+
+void
+workflow_value_clear(struct workflow_value *v)
+{
+	free(v->text);
+	free(v->problem);
+	memset(v, 0, sizeof(*v));
+}
+
+bool
+workflow_roster_bind(enum form_bind b)
+{
+	return b == BIND_DIVISION || b == BIND_TOPICS || b == BIND_AVAILABILITY ||
+	       b == BIND_LEVEL || b == BIND_CAPACITY || b == BIND_SUPERVISOR || b == BIND_DIRECTOR;
+}
+
+/* The join form of role in program, or NULL. */
+static const struct program_form *
+roster_form(const struct config_program *program, const char *role)
+{
+	const struct program_role *r = program_role(&program->model, role);
+
+	return r != NULL && r->form != NULL ? program_form(&program->model, r->form) : NULL;
+}
+
+/* A whole number >= 0 (min 0 or 1); -1 when s is not one. */
+static long
+roster_count(const char *s, long min)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return *end != '\0' || errno != 0 || v < min ? -1 : v;
+}
+
+void
+workflow_roster_value(const struct config_program *program, const char *role, enum form_bind b,
+                      const char *value, struct workflow_value *v_r)
+{
+	const struct program_form *pf = roster_form(program, role);
+	const struct form_field_def *fd = pf != NULL ? program_field_bound(pf, b) : NULL;
+	const char *name = form_bind_name(b);
+
+	memset(v_r, 0, sizeof(*v_r));
+	v_r->given = true;
+	if (fd != NULL) {
+		/* Read as the form reads it: type, choices, range. */
+		struct form_result *form = NULL;
+		const struct form_value *fv = NULL;
+		char *text = xasprintf("%s: %s\n", fd->key, value);
+
+		form_parse(&pf->def, text, &form);
+		for (size_t i = 0; i < form->nvalues && fv == NULL; i++)
+			if (form->values[i].def == fd)
+				fv = &form->values[i];
+		if (fv == NULL || fv->value == NULL) {
+			v_r->problem = xasprintf(
+			    "%s \"%s\": %s (as the %s form's \"%s\" reads it)", name, value,
+			    fv != NULL && fv->problem != NULL ? fv->problem : "cannot be read",
+			    pf->def.name, fd->key);
+		} else {
+			v_r->text = xstrdup(fv->value);
+			if (b == BIND_LEVEL)
+				v_r->number = form_level(form, fd);
+			else if (b == BIND_CAPACITY)
+				v_r->number = fv->number;
+			if (b == BIND_SUPERVISOR || b == BIND_DIRECTOR)
+				str_lower(v_r->text);
+		}
+		form_result_free(&form);
+		free(text);
+		return;
+	}
+	if (b == BIND_LEVEL || b == BIND_CAPACITY) {
+		v_r->number = roster_count(value, b == BIND_CAPACITY ? 1 : 0);
+		if (v_r->number < 0)
+			v_r->problem = xasprintf("%s is a whole number%s, not \"%s\"", name,
+			                         b == BIND_CAPACITY ? " above 0" : "", value);
+		else
+			v_r->text = xasprintf("%ld", v_r->number);
+		return;
+	}
+	if ((b == BIND_SUPERVISOR || b == BIND_DIRECTOR) && !compose_valid_addr(value)) {
+		v_r->problem = xasprintf("%s is an email address, not \"%s\"", name, value);
+		return;
+	}
+	v_r->text = xstrdup(value);
+	if (b == BIND_SUPERVISOR || b == BIND_DIRECTOR)
+		str_lower(v_r->text);
+}
+
+void
+workflow_registered_clear(struct workflow_registered *r)
+{
+	for (size_t i = 0; i < r->nchanges; i++) {
+		free(r->changes[i].object);
+		free(r->changes[i].field);
+		free(r->changes[i].old_value);
+		free(r->changes[i].new_value);
+	}
+	free(r->changes);
+	memset(r, 0, sizeof(*r));
+}
+
+static size_t
+roster_change(struct workflow_registered *r, size_t *cap, const char *object, const char *field,
+              const char *old_value, const char *new_value)
+{
+	struct workflow_change *c;
+
+	r->changes = xgrow(r->changes, cap, r->nchanges + 1, sizeof(*r->changes));
+	c = &r->changes[r->nchanges];
+	c->object = xstrdup(object);
+	c->field = xstrdup(field);
+	c->old_value = old_value != NULL ? xstrdup(old_value) : NULL;
+	c->new_value = new_value != NULL ? xstrdup(new_value) : NULL;
+	return r->nchanges++;
+}
+
+/* What participation p has for b, as a roster gives it. */
+static char *
+roster_old(const struct store_participation *p, enum form_bind b)
+{
+	const char *s = NULL;
+
+	switch (b) {
+	case BIND_LEVEL:
+		return p->level >= 0 ? xasprintf("%ld", p->level) : NULL;
+	case BIND_CAPACITY:
+		return xasprintf("%ld", p->capacity);
+	case BIND_DIVISION:
+		s = p->division;
+		break;
+	case BIND_TOPICS:
+		s = p->topics;
+		break;
+	case BIND_AVAILABILITY:
+		s = p->availability;
+		break;
+	case BIND_SUPERVISOR:
+		s = p->supervisor_email;
+		break;
+	case BIND_DIRECTOR:
+		s = p->director_email;
+		break;
+	default:
+		break;
+	}
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* Whether p already has v for b. */
+static bool
+roster_same(const struct store_participation *p, enum form_bind b, const struct workflow_value *v)
+{
+	char *old;
+	bool same;
+
+	if (b == BIND_LEVEL)
+		return p->level == v->number;
+	if (b == BIND_CAPACITY)
+		return p->capacity == v->number;
+	old = roster_old(p, b);
+	same = old != NULL &&
+	       (b == BIND_SUPERVISOR || b == BIND_DIRECTOR ? strcasecmp(old, v->text) == 0
+	                                                   : strcmp(old, v->text) == 0);
+	free(old);
+	return same;
+}
+
+/* A supervisor's or director's person, recorded as a contact of the
+ * program as a join form records them. */
+static int
+roster_contact(struct store *store, const struct config_program *program, enum form_bind b,
+               const char *addr, time_t now, int64_t *id_r, const char **error_r)
+{
+	if (store_person_upsert(store, addr, NULL, id_r, error_r) < 0)
+		return -1;
+	return store_participation_add(store, program->name, *id_r,
+	                               b == BIND_SUPERVISOR ? "supervisor" : "director", now,
+	                               error_r);
+}
+
+/*
+ * Cases:
+ *   1. a contact role: the person and the contact recorded (created when
+ *      the contact is new), a name given replacing theirs;
+ *   2. no participation in the role: registered (register_participant)
+ *      with what the row gives;
+ *   3. a participation: its status kept; each value given that differs
+ *      from what it has is corrected, through its join form's answer when
+ *      it has one that binds it, else in the column; each a change.
+ */
+int
+workflow_register_row(const struct config *config, struct store *store,
+                      const struct config_program *program, const struct workflow_roster_row *row,
+                      time_t now, struct workflow_registered *r, const char **error_r)
+{
+	const struct program_role *role = program_role(&program->model, row->role);
+	const struct workflow_value *v = row->values;
+	struct store_participation p;
+	struct store_person person;
+	char object[48];
+	size_t cap = 0;
+	bool found, person_found;
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	memset(&p, 0, sizeof(p));
+	memset(&person, 0, sizeof(person));
+	if (store_person_by_email(store, row->email, &person_found, &person, error_r) < 0)
+		return -1;
+	if (!person_found &&
+	    store_person_upsert(store, row->email, row->name, &person.id, error_r) < 0)
+		goto out;
+	if (person_found && row->name != NULL &&
+	    (person.name == NULL || strcmp(person.name, row->name) != 0)) {
+		if (store_person_set_name(store, person.id, row->name, error_r) < 0)
+			goto out;
+		snprintf(object, sizeof(object), "person %lld", (long long)person.id);
+		roster_change(r, &cap, object, "name", person.name, row->name);
+	}
+	if (role != NULL && store_participation_find(store, program->name, person.id, row->role,
+	                                             &found, &p, error_r) < 0)
+		goto out;
+	if (role == NULL) {
+		/* 1. */
+		if (store_contact_find(store, program->name, person.id, row->role,
+		                       &r->participation_id, error_r) < 0)
+			goto out;
+		r->created = r->participation_id == 0;
+		if (r->created && (store_participation_add(store, program->name, person.id,
+		                                           row->role, now, error_r) < 0 ||
+		                   store_contact_find(store, program->name, person.id, row->role,
+		                                      &r->participation_id, error_r) < 0))
+			goto out;
+		r->status = "active";
+		ret = 0;
+		goto out;
+	}
+	if (!found) {
+		/* 2. p holds nothing of its own: its strings are borrowed. */
+		struct store_participation np;
+
+		memset(&np, 0, sizeof(np));
+		np.person_id = person.id;
+		np.level = v[BIND_LEVEL].given ? v[BIND_LEVEL].number : -1;
+		np.capacity = v[BIND_CAPACITY].given ? v[BIND_CAPACITY].number : 0;
+		np.division = v[BIND_DIVISION].given ? v[BIND_DIVISION].text : NULL;
+		np.topics = v[BIND_TOPICS].given ? v[BIND_TOPICS].text : NULL;
+		np.availability = v[BIND_AVAILABILITY].given ? v[BIND_AVAILABILITY].text : NULL;
+		if ((v[BIND_SUPERVISOR].given &&
+		     roster_contact(store, program, BIND_SUPERVISOR, v[BIND_SUPERVISOR].text, now,
+		                    &np.supervisor_id, error_r) < 0) ||
+		    (v[BIND_DIRECTOR].given &&
+		     roster_contact(store, program, BIND_DIRECTOR, v[BIND_DIRECTOR].text, now,
+		                    &np.director_id, error_r) < 0))
+			goto out;
+		if (register_participant(config, store, program, role, &np, now,
+		                         &r->participation_id, &r->created, error_r) < 0)
+			goto out;
+		r->status = program_status_name(program_status_parse(np.status));
+		ret = 0;
+		goto out;
+	}
+	/* 3. */
+	r->participation_id = p.id;
+	r->status = program_status_name(program_status_parse(p.status));
+	snprintf(object, sizeof(object), "participation %lld", (long long)p.id);
+	for (int b = 0; b < BIND_COUNT; b++) {
+		struct workflow_correction c;
+		char *old;
+		int64_t number = v[b].number;
+		int rc = 0;
+
+		if (!v[b].given || !workflow_roster_bind((enum form_bind)b) ||
+		    roster_same(&p, (enum form_bind)b, &v[b]))
+			continue;
+		if (workflow_correct_answer(config, store, p.id, form_bind_name((enum form_bind)b),
+		                            v[b].text, now, &c, error_r) < 0)
+			goto out;
+		if (!c.no_form && c.problem == NULL) {
+			roster_change(r, &cap, object, c.field, c.old_value, c.new_value);
+			workflow_correction_clear(&c);
+			continue;
+		}
+		workflow_correction_clear(&c);
+		if (b == BIND_SUPERVISOR || b == BIND_DIRECTOR)
+			rc = roster_contact(store, program, (enum form_bind)b, v[b].text, now,
+			                    &number, error_r);
+		if (rc == 0)
+			rc = store_participation_set_field(
+			    store, p.id, form_bind_name((enum form_bind)b),
+			    b == BIND_LEVEL || b == BIND_CAPACITY || b == BIND_SUPERVISOR ||
+			            b == BIND_DIRECTOR
+			        ? NULL
+			        : v[b].text,
+			    number, error_r);
+		if (rc < 0)
+			goto out;
+		old = roster_old(&p, (enum form_bind)b);
+		roster_change(r, &cap, object, form_bind_name((enum form_bind)b), old, v[b].text);
+		free(old);
+	}
+	ret = 0;
+out:
+	if (ret != 0)
+		workflow_registered_clear(r);
+	store_participation_clear(&p);
+	store_person_clear(&person);
+	return ret;
 }

@@ -514,4 +514,10 @@ int store_audit_list(struct store *store, const char *object, struct store_audit
                      size_t *n_r, const char **error_r);
 void store_audit_list_free(struct store_audit **list, size_t n);
 
+/* ---- import (mentorctl) ---- */
+/* The participation recording person's contact role (a supervisor) in
+ * program; *id_r 0 when there is none. */
+int store_contact_find(struct store *store, const char *program, int64_t person_id,
+                       const char *role, int64_t *id_r, const char **error_r);
+
 #endif

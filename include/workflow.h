@@ -79,6 +79,71 @@ int workflow_correct_answer(const struct config *config, struct store *store,
                             time_t now, struct workflow_correction *c_r, const char **error_r);
 void workflow_correction_clear(struct workflow_correction *c);
 
+/* ---- a roster (mentorctl import) ---- */
+
+/* What a roster's row gives for one of the things a join form binds. */
+struct workflow_value {
+	bool given;
+	char *text;    /* owned: as stored (choices as the form names them, an
+	                * address in lower case; level and capacity as written) */
+	long number;   /* level (a choice's place in its list), capacity */
+	char *problem; /* owned: why the value cannot be used, for the operator */
+};
+void workflow_value_clear(struct workflow_value *v);
+
+/* Whether a roster column may give what b binds: division, topics,
+ * availability, level, capacity, supervisor, director. */
+bool workflow_roster_bind(enum form_bind b);
+
+/* Reads value (trimmed, not empty) for b of a person of role in program:
+ * as the role's join form reads the field that binds b (type, choices,
+ * range), or, when the form binds nothing to b (or there is no form), as
+ * mentorctl application edit sets the column: text; level a whole number;
+ * capacity one above 0; supervisor and director an address.  Sets
+ * v_r->problem when it cannot be used. */
+void workflow_roster_value(const struct config_program *program, const char *role, enum form_bind b,
+                           const char *value, struct workflow_value *v_r);
+
+struct workflow_roster_row {
+	const char *email;                   /* borrowed: an address, lower case */
+	const char *name;                    /* borrowed; NULL: not given (a name known stays) */
+	const char *role;                    /* borrowed: a role of the program, or a contact's
+	                                      * ("supervisor", "director") */
+	const struct workflow_value *values; /* borrowed: BIND_COUNT, by bind */
+};
+
+/* One change a row made to something that was there, for the audit. */
+struct workflow_change {
+	char *object;                /* owned: "person 4", "participation 9" */
+	char *field;                 /* owned */
+	char *old_value, *new_value; /* owned, may be NULL */
+};
+
+struct workflow_registered {
+	int64_t participation_id;
+	bool created;                    /* the participation is new */
+	const char *status;              /* borrowed, static: its status */
+	struct workflow_change *changes; /* owned: what changed in one already there */
+	size_t nchanges;
+};
+void workflow_registered_clear(struct workflow_registered *r);
+
+/*
+ * Registers the person of a roster row, as the coordinator's registration
+ * does (register_participant: a first role accepted, waiting for a group;
+ * another active), or, for a contact role, records the contact (as a
+ * join form's supervisor is).  Someone already there keeps their status
+ * and everything the row leaves empty; what it gives replaces what they
+ * have, through their join form's answer when they have one (as
+ * mentorctl application edit corrects it).  Sends nothing.  Inside the
+ * caller's transaction; the caller checked the row (its role, that the
+ * person has no other role in the program).
+ */
+int workflow_register_row(const struct config *config, struct store *store,
+                          const struct config_program *program,
+                          const struct workflow_roster_row *row, time_t now,
+                          struct workflow_registered *r, const char **error_r);
+
 /* Checks every template workflow sends (syntax, and no confidential value in
  * what goes to supervisors), so a broken template is found at start-up or
  * reload rather than when the email is due. */
