@@ -1781,6 +1781,10 @@ struct import_row {
 	char *email;                          /* owned: lower case */
 	const char *name, *role;              /* borrowed from the table; NULL when empty */
 	struct workflow_value values[BIND_COUNT];
+	/* What importing it did, and the line saying so (owned, NULL when
+	 * unchanged). */
+	enum { IMPORT_UNCHANGED, IMPORT_CREATED, IMPORT_CHANGED } outcome;
+	char *said;
 };
 
 /* The contact roles a roster may give: people with no application of
@@ -2108,6 +2112,63 @@ import_count_add(struct import_count *counts, size_t *ncounts, const char *role)
 	counts[i].n++;
 }
 
+/* Registers one checked row (workflow_register_row), with its audit
+ * rows, and says what it did in row->outcome and row->said. */
+static int
+import_apply_row(struct ctl *ctl, const char *file, struct import_row *row, const char **error_r)
+{
+	struct workflow_roster_row rr;
+	struct workflow_registered done;
+	struct strbuf said = {0};
+	char object[40];
+	int ret = -1;
+
+	rr.email = row->email;
+	rr.name = row->name;
+	rr.role = row->role;
+	rr.values = row->values;
+	if (workflow_register_row(ctl->config, ctl->store, row->program, &rr, clock_now(), &done,
+	                          error_r) < 0) {
+		*error_r = errorf("%s:%u: %s", file, row->line, *error_r);
+		return -1;
+	}
+	snprintf(object, sizeof(object), "participation %lld", (long long)done.participation_id);
+	row->outcome = IMPORT_UNCHANGED;
+	if (done.created) {
+		char *what = xasprintf("%s: %s in %s, %s (%s:%u)", row->email, row->role,
+		                       row->program->name, done.status, file, row->line);
+		int rc = audit(ctl, "import", object, NULL, NULL, what, error_r);
+
+		free(what);
+		if (rc < 0)
+			goto out;
+		strbuf_addf(&said, "%s:%u: %s: new %s, %s\n", file, row->line, row->email,
+		            row->role, done.status);
+		row->outcome = IMPORT_CREATED;
+	} else if (done.nchanges > 0) {
+		strbuf_addf(&said, "%s:%u: %s: %s #%lld changed:", file, row->line, row->email,
+		            row->role, (long long)done.participation_id);
+		for (size_t c = 0; c < done.nchanges; c++) {
+			const struct workflow_change *ch = &done.changes[c];
+
+			if (audit(ctl, "import", ch->object, ch->field, ch->old_value,
+			          ch->new_value, error_r) < 0)
+				goto out;
+			strbuf_addf(&said, "%s %s \"%s\" -> \"%s\"", c > 0 ? ";" : "", ch->field,
+			            nz(ch->old_value), nz(ch->new_value));
+		}
+		strbuf_addc(&said, '\n');
+		row->outcome = IMPORT_CHANGED;
+	}
+	if (said.len > 0)
+		row->said = strbuf_detach(&said);
+	ret = 0;
+out:
+	strbuf_free(&said);
+	workflow_registered_clear(&done);
+	return ret;
+}
+
 /*
  * import people FILE.csv [--program P] [--dry-run]: a roster from a
  * spreadsheet.  Cases:
@@ -2266,60 +2327,27 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 		        file, nproblems, nproblems == 1 ? "" : "s");
 		goto out;
 	}
-	/* 3. */
+	/* 3. Contacts first, so that a supervisor a participant's row names
+	 * is registered by their own row, with their name. */
 	ret = 1;
-	for (size_t r = 0; r < nrows; r++) {
-		const struct import_row *row = &rows[r];
-		struct workflow_roster_row rr;
-		struct workflow_registered done;
-		char object[40];
-
-		rr.email = row->email;
-		rr.name = row->name;
-		rr.role = row->role;
-		rr.values = row->values;
-		if (workflow_register_row(ctl->config, ctl->store, row->program, &rr, clock_now(),
-		                          &done, &error) < 0) {
-			error = errorf("%s:%u: %s", file, row->line, error);
-			goto out;
-		}
-		snprintf(object, sizeof(object), "participation %lld",
-		         (long long)done.participation_id);
-		if (done.created) {
-			char *what = xasprintf("%s: %s in %s, %s (%s:%u)", row->email, row->role,
-			                       row->program->name, done.status, file, row->line);
-
-			if (audit(ctl, "import", object, NULL, NULL, what, &error) < 0) {
-				free(what);
-				workflow_registered_clear(&done);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t r = 0; r < nrows; r++)
+			if (import_contact_role(rows[r].role) == (pass == 0) &&
+			    import_apply_row(ctl, file, &rows[r], &error) < 0)
 				goto out;
-			}
-			free(what);
-			strbuf_addf(&said, "%s:%u: %s: new %s, %s\n", file, row->line, row->email,
-			            row->role, done.status);
-			created++;
-		} else if (done.nchanges > 0) {
-			strbuf_addf(&said, "%s:%u: %s: %s #%lld changed:", file, row->line,
-			            row->email, row->role, (long long)done.participation_id);
-			for (size_t c = 0; c < done.nchanges; c++) {
-				const struct workflow_change *ch = &done.changes[c];
-
-				if (audit(ctl, "import", ch->object, ch->field, ch->old_value,
-				          ch->new_value, &error) < 0) {
-					workflow_registered_clear(&done);
-					goto out;
-				}
-				strbuf_addf(&said, "%s %s \"%s\" -> \"%s\"", c > 0 ? ";" : "",
-				            ch->field, nz(ch->old_value), nz(ch->new_value));
-			}
-			strbuf_addc(&said, '\n');
-			changed++;
-		} else {
+	for (size_t r = 0; r < nrows; r++) {
+		if (rows[r].said != NULL)
+			strbuf_adds(&said, rows[r].said);
+		if (rows[r].outcome == IMPORT_UNCHANGED) {
 			unchanged++;
+			continue;
 		}
-		if ((done.created || done.nchanges > 0) && ncounts < N_ELEMENTS(counts))
-			import_count_add(counts, &ncounts, row->role);
-		workflow_registered_clear(&done);
+		if (rows[r].outcome == IMPORT_CREATED)
+			created++;
+		else
+			changed++;
+		if (ncounts < N_ELEMENTS(counts))
+			import_count_add(counts, &ncounts, rows[r].role);
 	}
 	fputs(strbuf_str(&said), stdout);
 	printf("%s %zu %s", dry_run ? "would import" : "imported", created + changed,
@@ -2346,6 +2374,7 @@ out:
 	}
 	for (size_t r = 0; rows != NULL && r < table->nrecords; r++) {
 		free(rows[r].email);
+		free(rows[r].said);
 		for (int b = 0; b < BIND_COUNT; b++)
 			workflow_value_clear(&rows[r].values[b]);
 	}

@@ -2675,8 +2675,30 @@ workflow_roster_value(const struct config_program *program, const char *role, en
 	const struct form_field_def *fd = pf != NULL ? program_field_bound(pf, b) : NULL;
 	const char *name = form_bind_name(b);
 
+	char *flat = NULL;
+
 	memset(v_r, 0, sizeof(*v_r));
 	v_r->given = true;
+	/* A line break in a cell of a one-line field (a spreadsheet's
+	 * Alt+Enter) is a space, as the cell shows it. */
+	if (strchr(value, '\n') != NULL && (fd == NULL || !fd->multiline)) {
+		struct strbuf sb = {0};
+
+		for (const char *c = value; *c != '\0'; c++) {
+			if (*c != '\n') {
+				strbuf_addc(&sb, *c);
+				continue;
+			}
+			while (sb.len > 0 &&
+			       (sb.buf[sb.len - 1] == ' ' || sb.buf[sb.len - 1] == '\t'))
+				strbuf_truncate(&sb, sb.len - 1);
+			while (c[1] == ' ' || c[1] == '\t' || c[1] == '\n')
+				c++;
+			strbuf_addc(&sb, ' ');
+		}
+		flat = strbuf_detach(&sb);
+		value = flat;
+	}
 	if (fd != NULL) {
 		/* Read as the form reads it: type, choices, range. */
 		struct form_result *form = NULL;
@@ -2703,6 +2725,7 @@ workflow_roster_value(const struct config_program *program, const char *role, en
 		}
 		form_result_free(&form);
 		free(text);
+		free(flat);
 		return;
 	}
 	if (b == BIND_LEVEL || b == BIND_CAPACITY) {
@@ -2712,15 +2735,18 @@ workflow_roster_value(const struct config_program *program, const char *role, en
 			                         b == BIND_CAPACITY ? " above 0" : "", value);
 		else
 			v_r->text = xasprintf("%ld", v_r->number);
+		free(flat);
 		return;
 	}
 	if ((b == BIND_SUPERVISOR || b == BIND_DIRECTOR) && !compose_valid_addr(value)) {
 		v_r->problem = xasprintf("%s is an email address, not \"%s\"", name, value);
+		free(flat);
 		return;
 	}
 	v_r->text = xstrdup(value);
 	if (b == BIND_SUPERVISOR || b == BIND_DIRECTOR)
 		str_lower(v_r->text);
+	free(flat);
 }
 
 void
