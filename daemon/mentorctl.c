@@ -1767,7 +1767,14 @@ out:
 /* ---- import ---- */
 
 /* What a roster's column gives. */
-enum import_what { IMPORT_EMAIL, IMPORT_NAME, IMPORT_ROLE, IMPORT_PROGRAM, IMPORT_BIND };
+enum import_what {
+	IMPORT_EMAIL,
+	IMPORT_NAME,
+	IMPORT_ROLE,
+	IMPORT_PROGRAM,
+	IMPORT_BIND,
+	IMPORT_UNTITLED, /* a column with no title (a spreadsheet's empty one) */
+};
 
 struct import_column {
 	enum import_what what;
@@ -1977,6 +1984,12 @@ import_check_row(struct ctl *ctl, const char *file, const struct import_column *
 			program_name = cell;
 			break;
 		case IMPORT_BIND:
+			break;
+		case IMPORT_UNTITLED:
+			import_problem(file, rec->line, nproblems,
+			               "\"%s\" in column %zu, which has no title: name the column "
+			               "in the first line, or empty the cell",
+			               cell, i + 1);
 			break;
 		}
 	}
@@ -2259,6 +2272,10 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 		for (size_t i = 0; i < ncols; i++) {
 			char *title = str_trim(h->fields[i]);
 
+			if (*title == '\0') {
+				cols[i].what = IMPORT_UNTITLED;
+				continue;
+			}
 			if (!import_column_of(ctl->config, title, &cols[i])) {
 				char *accepted = import_columns_accepted(ctl->config);
 				char *why = import_unknown_why(ctl->config, title);
@@ -2283,7 +2300,7 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 					        : title);
 					goto out;
 				}
-			if (cols[i].what != IMPORT_BIND)
+			if (cols[i].what < IMPORT_BIND)
 				has[cols[i].what] = true;
 		}
 		if (!has[IMPORT_EMAIL] || !has[IMPORT_NAME] || !has[IMPORT_ROLE]) {

@@ -33,9 +33,9 @@ Why do you want to join: I lead a new team and want to learn.
 # As a spreadsheet saves it: a byte order mark, CRLF, a quoted name with a
 # comma, a doubled quote, a line break inside quotes, the form's own keys
 # as headers in another case, competencies in lower case separated by
-# semicolons, a blank row, a row of empty cells.
+# semicolons, a blank row, a row of empty cells, an empty column at the end.
 ROSTER = ("\ufeffEmail,Name,Role,Years as manager,division,Developmental needs,"
-          "Supervisor,capacity,Availability\r\n"
+          "Supervisor,capacity,Availability,\r\n"
           "carl@example.org,\"Diaz, Carl\",mentee,2,Adult Programs,"
           "\"communication; decision making\",rita@example.org,,\"Mondays,\r\nafter 2pm\"\r\n"
           "BOB@example.org,\"Bob \"\"Bobby\"\" Lee\",mentor,15,Children and Family Services,"
@@ -47,7 +47,7 @@ ROSTER = ("\ufeffEmail,Name,Role,Years as manager,division,Developmental needs,"
           "ana@example.org,Ana Ruiz,mentee,,Adult Programs,,,,\r\n")
 
 # One good row (line 2) and a problem on each other line.
-BAD = ("email,name,role,level,supervisor,program\n"
+BAD = ("email,name,role,level,supervisor,program,\n"
        "zoe@example.org,Zoe,mentee,1,,\n"                       # 2 fine
        "not-an-address,X,mentee,,,\n"                           # 3
        "yan@example.org,Yan,mentro,,,\n"                        # 4
@@ -57,7 +57,9 @@ BAD = ("email,name,role,level,supervisor,program\n"
        "ana@example.org,Ana,mentor,,,\n"                        # 8 already a mentee
        "val@example.org,Val,supervisor,4,,\n"                   # 9 value for a contact
        "uma@example.org,Uma,mentee,,,nosuch\n"                  # 10 no such program
-       "tom@example.org,,,,,\n")                                # 11 no role
+       "tom@example.org,,,,,\n"                                 # 11 no role
+       "sue@example.org,Sue,mentee,1,,cdss,,Smith\n"            # 12 a field too many
+       "ron@example.org,Ron,mentee,1,,cdss,x\n")                # 13 untitled column
 
 
 def snapshot(env):
@@ -118,12 +120,14 @@ def check_refused(t, env, ctl):
     lines = p.stderr.strip().splitlines()
     where = sorted(set(int(m.group(1)) for m in
                        (re.match(re.escape(path) + r":(\d+): ", ln) for ln in lines) if m))
-    t.check(where == list(range(3, 12)),
+    t.check(where == list(range(3, 14)),
             "each bad row is named FILE:LINE, the good one is not", p.stderr)
     expect = {3: "is not an email address", 4: "no role \"mentro\" (roles: mentee, mentor",
               5: "not between 0 and 60", 6: "their own supervisor",
               7: "is on line 2 too", 8: "already a mentee in cdss",
-              9: "a supervisor is a contact", 10: "no program \"nosuch\"", 11: "no role"}
+              9: "a supervisor is a contact", 10: "no program \"nosuch\"", 11: "no role",
+              12: "8 fields, and the header names 7 columns",
+              13: "\"x\" in column 7, which has no title"}
     for line, what in sorted(expect.items()):
         t.check(any(ln.startswith("%s:%d: " % (path, line)) and what in ln for ln in lines),
                 "line %d: %s" % (line, what), p.stderr)
