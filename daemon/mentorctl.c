@@ -1813,9 +1813,11 @@ import_column_of(const struct config *config, const char *title, struct import_c
 		enum import_what what;
 		enum form_bind bind;
 	} words[] = {
-	    {"email", IMPORT_EMAIL, BIND_NONE},      {"name", IMPORT_NAME, BIND_NONE},
-	    {"role", IMPORT_ROLE, BIND_NONE},        {"program", IMPORT_PROGRAM, BIND_NONE},
-	    {"strengths", IMPORT_BIND, BIND_TOPICS}, {"needs", IMPORT_BIND, BIND_TOPICS},
+	    {"email", IMPORT_EMAIL, BIND_NONE},         {"e-mail", IMPORT_EMAIL, BIND_NONE},
+	    {"email address", IMPORT_EMAIL, BIND_NONE}, {"e-mail address", IMPORT_EMAIL, BIND_NONE},
+	    {"name", IMPORT_NAME, BIND_NONE},           {"role", IMPORT_ROLE, BIND_NONE},
+	    {"program", IMPORT_PROGRAM, BIND_NONE},     {"strengths", IMPORT_BIND, BIND_TOPICS},
+	    {"needs", IMPORT_BIND, BIND_TOPICS},
 	};
 	int b;
 
@@ -2017,6 +2019,16 @@ import_check_row(struct ctl *ctl, const char *file, const struct import_column *
 	}
 	if (row->name != NULL && strlen(row->name) > 80)
 		import_problem(file, rec->line, nproblems, "the name is over 80 characters");
+	/* The role as the program names it ("Mentee" is mentee). */
+	if (row->role != NULL && row->program != NULL) {
+		for (size_t r = 0; r < row->program->model.nroles; r++)
+			if (str_ieq(row->program->model.roles[r].name, row->role))
+				row->role = row->program->model.roles[r].name;
+		if (str_ieq(row->role, "supervisor"))
+			row->role = "supervisor";
+		else if (str_ieq(row->role, "director"))
+			row->role = "director";
+	}
 	if (row->role == NULL) {
 		import_problem(file, rec->line, nproblems, "no role");
 	} else if (row->program != NULL && program_role(&row->program->model, row->role) == NULL &&
@@ -2056,9 +2068,14 @@ import_check_row(struct ctl *ctl, const char *file, const struct import_column *
 				               "%s is given as their own %s: give someone else's "
 				               "address, or leave it empty",
 				               row->email, form_bind_name((enum form_bind)b));
+		/* Someone may be a contact and a participant (a supervisor who
+		 * mentors), not twice either. */
 		for (size_t k = 0; k < n; k++)
 			if (rows[k].email != NULL && rows[k].program == row->program &&
-			    strcmp(rows[k].email, row->email) == 0)
+			    strcmp(rows[k].email, row->email) == 0 && rows[k].role != NULL &&
+			    row->role != NULL &&
+			    (strcmp(rows[k].role, row->role) == 0 ||
+			     import_contact_role(rows[k].role) == import_contact_role(row->role)))
 				import_problem(
 				    file, rec->line, nproblems,
 				    "%s is on line %u too: one row per person and program "

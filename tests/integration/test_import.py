@@ -38,7 +38,7 @@ ROSTER = ("\ufeffEmail,Name,Role,Years as manager,division,Developmental needs,"
           "Supervisor,capacity,Availability,\r\n"
           "carl@example.org,\"Diaz, Carl\",mentee,2,Adult Programs,"
           "\"communication; decision making\",rita@example.org,,\"Mondays,\r\nafter 2pm\"\r\n"
-          "BOB@example.org,\"Bob \"\"Bobby\"\" Lee\",mentor,15,Children and Family Services,"
+          "BOB@example.org,\"Bob \"\"Bobby\"\" Lee\",Mentor,15,Children and Family Services,"
           "\"Communication, Decision Making, Developing Others\",,2,\r\n"
           "\r\n"
           "dora@example.org,Dora Kim,mentor,9,Finance,planning and organizing,,,\r\n"
@@ -292,6 +292,14 @@ def check_programs(t):
         ctl("import", "people", path)
         t.check(app(env, "kim@example.org", "mentor")[1] == "active",
                 "the program column names a row's program")
+        path = write(env, "sam.csv", "E-mail,name,role,program\n"
+                     "sam@example.org,Sam Boss,Supervisor,cdss\n"
+                     "sam@example.org,Sam Boss,mentor,cdss\n")
+        ctl("import", "people", path)
+        t.check(env.sql("SELECT a.role, a.kind FROM participations a JOIN people p ON "
+                        "p.id = a.person_id WHERE p.email = ? ORDER BY a.id", SAM)
+                == [("supervisor", "contact"), ("mentor", "participant")],
+                "a supervisor who mentors: a contact and a mentor, from two rows")
 
 
 if __name__ == "__main__":
