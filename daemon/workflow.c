@@ -2674,8 +2674,9 @@ workflow_roster_value(const struct config_program *program, const char *role, en
 	const struct program_form *pf = roster_form(program, role);
 	const struct form_field_def *fd = pf != NULL ? program_field_bound(pf, b) : NULL;
 	const char *name = form_bind_name(b);
-
-	char *flat = NULL;
+	bool address = b == BIND_SUPERVISOR || b == BIND_DIRECTOR;
+	struct form_result *form = NULL;
+	char *flat = NULL, *text = NULL;
 
 	memset(v_r, 0, sizeof(*v_r));
 	v_r->given = true;
@@ -2701,10 +2702,9 @@ workflow_roster_value(const struct config_program *program, const char *role, en
 	}
 	if (fd != NULL) {
 		/* Read as the form reads it: type, choices, range. */
-		struct form_result *form = NULL;
 		const struct form_value *fv = NULL;
-		char *text = xasprintf("%s: %s\n", fd->key, value);
 
+		text = xasprintf("%s: %s\n", fd->key, value);
 		form_parse(&pf->def, text, &form);
 		for (size_t i = 0; i < form->nvalues && fv == NULL; i++)
 			if (form->values[i].def == fd)
@@ -2714,38 +2714,33 @@ workflow_roster_value(const struct config_program *program, const char *role, en
 			    "%s \"%s\": %s (as the %s form's \"%s\" reads it)", name, value,
 			    fv != NULL && fv->problem != NULL ? fv->problem : "cannot be read",
 			    pf->def.name, fd->key);
-		} else {
-			v_r->text = xstrdup(fv->value);
-			if (b == BIND_LEVEL)
-				v_r->number = form_level(form, fd);
-			else if (b == BIND_CAPACITY)
-				v_r->number = fv->number;
-			if (b == BIND_SUPERVISOR || b == BIND_DIRECTOR)
-				str_lower(v_r->text);
+			goto out;
 		}
-		form_result_free(&form);
-		free(text);
-		free(flat);
-		return;
-	}
-	if (b == BIND_LEVEL || b == BIND_CAPACITY) {
+		v_r->text = xstrdup(fv->value);
+		if (b == BIND_LEVEL)
+			v_r->number = form_level(form, fd);
+		else if (b == BIND_CAPACITY)
+			v_r->number = fv->number;
+	} else if (b == BIND_LEVEL || b == BIND_CAPACITY) {
+		/* As application edit sets the column. */
 		v_r->number = roster_count(value, b == BIND_CAPACITY ? 1 : 0);
-		if (v_r->number < 0)
+		if (v_r->number < 0) {
 			v_r->problem = xasprintf("%s is a whole number%s, not \"%s\"", name,
 			                         b == BIND_CAPACITY ? " above 0" : "", value);
-		else
-			v_r->text = xasprintf("%ld", v_r->number);
-		free(flat);
-		return;
-	}
-	if ((b == BIND_SUPERVISOR || b == BIND_DIRECTOR) && !compose_valid_addr(value)) {
+			goto out;
+		}
+		v_r->text = xasprintf("%ld", v_r->number);
+	} else if (address && !compose_valid_addr(value)) {
 		v_r->problem = xasprintf("%s is an email address, not \"%s\"", name, value);
-		free(flat);
-		return;
+		goto out;
+	} else {
+		v_r->text = xstrdup(value);
 	}
-	v_r->text = xstrdup(value);
-	if (b == BIND_SUPERVISOR || b == BIND_DIRECTOR)
+	if (address)
 		str_lower(v_r->text);
+out:
+	form_result_free(&form);
+	free(text);
 	free(flat);
 }
 
@@ -2862,7 +2857,7 @@ workflow_register_row(const struct config *config, struct store *store,
 	struct store_person person;
 	char object[48];
 	size_t cap = 0;
-	bool found, person_found;
+	bool found = false, person_found = false;
 	int ret = -1;
 
 	memset(r, 0, sizeof(*r));
