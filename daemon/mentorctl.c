@@ -2190,6 +2190,16 @@ import_apply_row(struct ctl *ctl, const char *file, struct import_row *row, cons
 		strbuf_addc(&said, '\n');
 		row->outcome = IMPORT_CHANGED;
 	}
+	/* Someone there already who is not taking part now: said, since the
+	 * coordinator may have expected the roster to settle it. */
+	if (!done.created && !import_contact_role(row->role) &&
+	    strcmp(done.status, "accepted") != 0 && strcmp(done.status, "active") != 0 &&
+	    strcmp(done.status, "matched") != 0)
+		strbuf_addf(&said,
+		            "%s:%u: %s: %s #%lld stays %s: an import changes no status (see "
+		            "mentorctl applications)\n",
+		            file, row->line, row->email, row->role,
+		            (long long)done.participation_id, done.status);
 	if (said.len > 0)
 		row->said = strbuf_detach(&said);
 	ret = 0;

@@ -226,7 +226,10 @@ def main():
 
         before = snapshot(env)
         p = ctl("import", "people", roster)
-        t.check(p.stdout == "imported 0 people; 5 already there, unchanged\n"
+        t.check(p.stdout.splitlines() == [
+            roster + ":9: ana@example.org: mentee #%d stays applied: an import changes no "
+            "status (see mentorctl applications)" % ana[0],
+            "imported 0 people; 5 already there, unchanged"]
                 and snapshot(env) == before,
                 "the same file again changes nothing (no audit row either)", p.stdout)
 
