@@ -26,7 +26,8 @@
  *
  * Exit codes: 0 ok, 1 runtime failure or a change refused (no such ID, a
  * state that does not allow it), 2 bad arguments or configuration: an
- * unknown option or argument is an error, with the command's usage.
+ * unknown option or argument is an error, with the command's usage; so is
+ * a roster import cannot take as it is (FILE:LINE for each problem).
  */
 #include "clock.h"
 #include "command.h"
