@@ -447,20 +447,6 @@ parse_id(const char *s)
 	return *end != '\0' || errno != 0 || v <= 0 ? -1 : (int64_t)v;
 }
 
-/* A whole number >= 0; -1 when s is not one. */
-static long
-parse_count(const char *s)
-{
-	char *end;
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return *end != '\0' || errno != 0 ? -1 : v;
-}
-
 static int
 fail(const char *error)
 {
@@ -1294,7 +1280,7 @@ edit_check(struct ctl *ctl, size_t f, const char *value)
 	bool capacity = strcmp(edit_fields[f].field, "capacity") == 0;
 
 	if (edit_fields[f].kind == EDIT_NUMBER &&
-	    (parse_count(value) < 0 || (capacity && parse_count(value) == 0)))
+	    (parse_count(value, 0) < 0 || (capacity && parse_count(value, 0) == 0)))
 		return bad_usage(ctl, "%s is a whole number%s, not \"%s\"", edit_fields[f].name,
 		                 capacity ? " above 0" : "", value);
 	if (edit_fields[f].kind == EDIT_PERSON && *value != '\0' && !compose_valid_addr(value))
@@ -1315,7 +1301,7 @@ edit_column(struct ctl *ctl, const struct store_participation *a, size_t f, cons
 	int rc = 0;
 
 	if (edit_fields[f].kind == EDIT_NUMBER) {
-		number = parse_count(value);
+		number = parse_count(value, 0);
 	} else if (edit_fields[f].kind == EDIT_PERSON && *value != '\0') {
 		lower = xstrdup(value);
 		str_lower(lower);
@@ -1466,7 +1452,7 @@ cmd_mentor_add(struct ctl *ctl, int argc, char **argv)
 			strengths = optarg;
 			break;
 		case 'n':
-			capacity = parse_count(optarg);
+			capacity = parse_count(optarg, 0);
 			if (capacity <= 0)
 				return bad_usage(ctl,
 				                 "--capacity is a whole number above 0, not \"%s\"",

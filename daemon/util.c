@@ -512,3 +512,16 @@ mem_icontains(const char *s, size_t len, const char *needle)
 	}
 	return false;
 }
+
+long
+parse_count(const char *s, long min)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return *end != '\0' || errno != 0 || v < min ? -1 : v;
+}

@@ -2653,20 +2653,6 @@ roster_form(const struct config_program *program, const char *role)
 	return r != NULL && r->form != NULL ? program_form(&program->model, r->form) : NULL;
 }
 
-/* A whole number >= 0 (min 0 or 1); -1 when s is not one. */
-static long
-roster_count(const char *s, long min)
-{
-	char *end;
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return *end != '\0' || errno != 0 || v < min ? -1 : v;
-}
-
 void
 workflow_roster_value(const struct config_program *program, const char *role, enum form_bind b,
                       const char *value, struct workflow_value *v_r)
@@ -2723,7 +2709,7 @@ workflow_roster_value(const struct config_program *program, const char *role, en
 			v_r->number = fv->number;
 	} else if (b == BIND_LEVEL || b == BIND_CAPACITY) {
 		/* As application edit sets the column. */
-		v_r->number = roster_count(value, b == BIND_CAPACITY ? 1 : 0);
+		v_r->number = parse_count(value, b == BIND_CAPACITY ? 1 : 0);
 		if (v_r->number < 0) {
 			v_r->problem = xasprintf("%s is a whole number%s, not \"%s\"", name,
 			                         b == BIND_CAPACITY ? " above 0" : "", value);

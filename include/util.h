@@ -88,6 +88,10 @@ int read_file(const char *path, size_t max, char **data_r, size_t *len_r, const 
 
 /* ASCII helpers that do not depend on the locale. */
 bool str_ieq(const char *a, const char *b);
+
+/* s as a whole number of at least min (min >= 0), digits only (no sign, no
+ * space); -1 when it is not one or does not fit a long. */
+long parse_count(const char *s, long min);
 bool str_istarts(const char *s, const char *prefix);
 
 /* A constant string with its length, for lists compared against many
