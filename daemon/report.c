@@ -373,6 +373,36 @@ join_form(const struct config *config, const char *program, const char *role)
 	return NULL;
 }
 
+/* What a participation holds for a field bound to b (a mentor added by
+ * mentorctl has no form's answer, only these), or NULL; the caller owns
+ * it. */
+static char *
+bound_value(const struct store_participation *a, enum form_bind b)
+{
+	switch (b) {
+	case BIND_NAME:
+		return a->name != NULL ? xstrdup(a->name) : NULL;
+	case BIND_EMAIL:
+		return xstrdup(a->email);
+	case BIND_SUPERVISOR:
+		return a->supervisor_email != NULL ? xstrdup(a->supervisor_email) : NULL;
+	case BIND_DIRECTOR:
+		return a->director_email != NULL ? xstrdup(a->director_email) : NULL;
+	case BIND_LEVEL:
+		return a->level >= 0 ? xasprintf("%ld", a->level) : NULL;
+	case BIND_DIVISION:
+		return a->division != NULL ? xstrdup(a->division) : NULL;
+	case BIND_TOPICS:
+		return a->topics != NULL ? xstrdup(a->topics) : NULL;
+	case BIND_AVAILABILITY:
+		return a->availability != NULL ? xstrdup(a->availability) : NULL;
+	case BIND_CAPACITY:
+		return a->capacity > 0 ? xasprintf("%ld", a->capacity) : NULL;
+	default:
+		return NULL;
+	}
+}
+
 /* Applications: the fixed columns, then every field a join form of the
  * exported programs shows the coordinator (visible_to), by its key; a
  * field the coordinator may not see is no column at all. */
@@ -441,9 +471,10 @@ export_applications(const struct config *config, struct store *store, const char
 				free(cells);
 				goto out;
 			}
-			cells[k] = found && value != NULL ? value : xstrdup("");
-			if (cells[k] != value)
-				free(value);
+			if (!found && fd != NULL &&
+			    (fd->visible_to & FORM_VISIBLE_COORDINATOR) != 0)
+				value = bound_value(a, fd->bind);
+			cells[k] = value != NULL ? value : xstrdup("");
 		}
 		table_add(t, (const char *const *)cells);
 		for (size_t k = 0; k < t->keys.n; k++)
