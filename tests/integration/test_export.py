@@ -38,6 +38,14 @@ SECRET_BOB = "bob-private-comment-secret-eval"
 SECRET_NOTE = "we-discussed-my-difficult-director-secret-note"
 SECRETS = (SECRET_EVAL, SECRET_BOB, SECRET_NOTE, WHY)
 
+# A bounce tied to no email mentord sent: held for the coordinator.
+STRAY_BOUNCE = (b"From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n"
+                b"To: mentoring@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+                b"Message-ID: <stray-bounce-1@mx.example.org>\r\n"
+                b"Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+                b"Content-Type: text/plain\r\n\r\n"
+                b"Your message to someone@elsewhere.example could not be delivered.\r\n")
+
 HEALTH_STEP = """
 	# The coordinators' weekly health summary, with the report attached.
 	step health {
@@ -143,7 +151,9 @@ def check_refused(t):
 def main():
     t = Checker()
     check_refused(t)
-    with Env("export", authserv="mx.test.example") as env:
+    # Cat's supervisor's address does not exist: the notice to her fails.
+    with Env("export", authserv="mx.test.example",
+             smtp_options={"fail_rcpt": {"sue@example.org": 550}}) as env:
         program_conf(os.path.join(env.dir, "programs", "cdss.conf"))
         now = "2026-11-02T09:00"
         for who, first, last in ((BOB, "Bob", "Lee"), (DAN, "Dan", "Ng")):
@@ -174,6 +184,8 @@ def main():
             if iso == "2026-11-21":
                 env.reply(ANA, intro[0], "Meeting date: 2026-11-20\nDuration: 1 hour\n"
                           "Notes: %s\n" % SECRET_NOTE)
+            if iso == "2026-12-10":
+                env.deliver_raw(STRAY_BOUNCE)
             if iso == "2026-12-09":
                 ctl(env, iso + "T08:00", "meeting", "add", str(g1), "2026-12-08", "45")
             if iso == "2026-12-17":
@@ -217,11 +229,14 @@ def main():
         got = [count(x) for x in ("Active groups", "On track this month", "Need a check-in",
                                   "Evaluations due", "Failed emails", "Held messages")]
         held = env.sql("SELECT count(*) FROM messages WHERE status IN ('held', 'quarantined') "
-                       "AND (program = 'cdss' OR program IS NULL) AND received_at < "
-                       "strftime('%s', '2026-12-21T18:00:00')")[0][0]
-        t.check(got == [2, 1, 1, 2, 0, held],
+                       "AND (program = 'cdss' OR program IS NULL)")[0][0]
+        failed = env.sql("SELECT recipients FROM outbox WHERE status = 'failed'")
+        t.check(held >= 1 and failed == [("sue@example.org",)],
+                "(the stray bounce is held, the notice to Cat's supervisor failed)",
+                (held, failed))
+        t.check(got == [2, 1, 1, 2, 1, held],
                 "week 52: 2 active, 1 on track (Ana and Bob met twice in December), 1 to check "
-                "in with (Cat and Dan), 2 evaluations due, no failed email, %d held" % held,
+                "in with (Cat and Dan), 2 evaluations due, 1 failed email, %d held" % held,
                 text)
         t.check(re.search(r"#%d Cat Wu with Dan Ng: no meeting reported in 2026-11; "
                           r"2 evaluation\(s\) outstanding" % g2, text)
