@@ -7,7 +7,10 @@
  *   people, applications, matches         who, their applications, their partnerships
  *   outbox [--failed|--queued|--sent] [--to ADDR]   each email, its key and last error
  *   messages [--held|--quarantined|--all]           each message received, and why
- *   report [--csv|--json] [--program P] [--since YYYY-MM]
+ *   report [--csv [--evaluations]|--json] [--program P] [--since YYYY-MM]
+ *                                         cadence and evaluation counts, per month
+ *   export applications|people|groups|evaluations [--program P] [--json]
+ *                                         CSV for a spreadsheet; evaluations counted only
  *   audit                                 every correction made with mentorctl
  * Correct (each one transaction, each change an audit row):
  *   outbox retry ID, resend KEY, message dismiss ID [NOTE], replay ID

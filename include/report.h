@@ -12,10 +12,10 @@
 #include <stdbool.h>
 #include <time.h>
 
-/* Appends one CSV field (RFC 4180) to sb, then "," or, when last, CRLF-less
- * "\n": quoted when it holds a comma, quote or line break, quotes doubled,
- * and a leading = + - @ neutralised with a ' so that a spreadsheet does not
- * run it as a formula. */
+/* Appends one CSV field (RFC 4180 quoting) to sb, then "," or, when last,
+ * "\n" (the line end report --csv has always had): quoted when it holds a
+ * comma, quote or line break, quotes doubled, and a leading = + - @
+ * neutralised with a ' so that a spreadsheet does not run it as a formula. */
 void report_csv_field(struct strbuf *sb, const char *s, bool last);
 
 /* Rows of text cells under column keys; a zeroed struct is empty. */
