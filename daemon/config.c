@@ -2489,7 +2489,7 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 	static const char *const periods[] = {"", "day", "week", "month", "quarter", NULL};
 	static const char *const conditions[] = {"always", "below-cadence", "waiting",
 	                                         "not-answered", NULL};
-	static const char *const effects[] = {"none", "end", "complete", NULL};
+	static const char *const effects[] = {"none", "end", "complete", "health", NULL};
 	struct program *m = &prog->model;
 	unsigned n = cfg_size(ps, "step");
 
@@ -2607,6 +2607,15 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 			               "step %s completes participants: name the form that must be "
 			               "answered with complete_form = \"...\"",
 			               s->name);
+		if (s->effect == EFFECT_HEALTH &&
+		    (s->when != WHEN_EVERY || s->every != PERIOD_WEEK || s->to != TO_COORDINATORS ||
+		     s->request != NULL))
+			config_problem(
+			    ld, config_line_of(ld, ss, "effect"),
+			    "step %s: effect = \"health\" is the coordinators' weekly "
+			    "summary; use every = \"week\", day = 1 (Monday) to 7 and to = "
+			    "\"coordinators\", without request",
+			    s->name);
 		if (s->template_name == NULL && s->request == NULL && s->effect == EFFECT_NONE)
 			config_problem(ld, s->line,
 			               "step %s sends nothing: add template = \"...\" or request = "

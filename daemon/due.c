@@ -5,6 +5,7 @@
 #include "groups.h"
 #include "log.h"
 #include "notice.h"
+#include "report.h"
 #include "schedule.h"
 
 #include <stdio.h>
@@ -681,6 +682,8 @@ due_template(const struct program_step *s)
 		return "program-end";
 	if (s->effect == EFFECT_COMPLETE)
 		return "certificate";
+	if (s->effect == EFFECT_HEALTH)
+		return "health";
 	return "announcement";
 }
 
@@ -791,6 +794,84 @@ due_request(struct due *d, const struct program_step *s, const struct due_person
 	return ret;
 }
 
+/*
+ * EFFECT_HEALTH: the week's summary to the coordinators, once a week (key
+ * health:program=P:week=YYYY-Www, the ISO week of the period's Monday),
+ * with the partnership report attached as CSV.  Counts only: report.c
+ * never reads an evaluation's answers.
+ */
+static int
+due_health(struct due *d, const struct program_step *s, const struct schedule_period *period,
+           const char **error_r)
+{
+	struct report_health h;
+	struct report_table rt = {0};
+	struct strbuf csv = {0};
+	struct compose_attachment att;
+	struct template_vars *vars = NULL;
+	struct outbox_mail mail;
+	char week[24], *key, *filename = NULL;
+	bool queued;
+	struct tm tm;
+	int ret = -1;
+
+	memset(&h, 0, sizeof(h));
+	/* Noon of the Monday: the week's ISO number whatever the DST shift. */
+	clock_local(period->start + 12 * 3600, &tm);
+	if (strftime(week, sizeof(week), "%G-W%V", &tm) == 0)
+		snprintf(week, sizeof(week), "%s", period->key);
+	key = xasprintf("health:program=%s:week=%s", d->program->name, week);
+	if (store_outbox_has_key(d->store, key, &queued, error_r) < 0)
+		goto out;
+	if (queued) {
+		ret = 0;
+		goto out;
+	}
+	if (report_health(d->config, d->store, d->program, d->now, &h, error_r) < 0 ||
+	    report_partnerships(d->config, d->store, d->program->name, NULL, d->now, &rt, error_r) <
+	        0)
+		goto out;
+	report_table_csv(&rt, &csv);
+	filename = xasprintf("%s-report-%s.csv", d->program->name, week);
+	memset(&att, 0, sizeof(att));
+	att.filename = filename;
+	att.content_type = "text/csv";
+	att.data = strbuf_str(&csv);
+	att.len = csv.len;
+	vars = notice_vars(d->config, d->program);
+	template_vars_set(vars, "week", week);
+	template_vars_setf(vars, "active", "%ld", h.active);
+	template_vars_setf(vars, "on_track", "%ld", h.on_track);
+	template_vars_setf(vars, "needs_checkin", "%ld", h.needs_checkin);
+	template_vars_setf(vars, "evaluations_due", "%ld", h.evaluations_due);
+	template_vars_setf(vars, "failed_emails", "%ld", h.failed_emails);
+	template_vars_setf(vars, "held_messages", "%ld", h.held_messages);
+	template_vars_set(vars, "checkins", strbuf_str(&h.checkins));
+	template_vars_set(vars, "attachment", filename);
+	memset(&mail, 0, sizeof(mail));
+	mail.key = key;
+	mail.kind = "health";
+	mail.program = d->program->name;
+	mail.to = &d->program->coordinators;
+	mail.thread_type = "program";
+	mail.thread_ref = 0;
+	mail.template_name = due_template(s);
+	mail.vars = vars;
+	mail.audience = AUDIENCE_COORDINATOR;
+	mail.nature = OUTBOX_NOTICE;
+	mail.attachments = &att;
+	mail.nattachments = 1;
+	ret = outbox_enqueue(d->config, d->store, &mail, d->now, NULL, error_r);
+out:
+	free(key);
+	free(filename);
+	template_vars_free(&vars);
+	strbuf_free(&csv);
+	report_table_free(&rt);
+	report_health_free(&h);
+	return ret;
+}
+
 /* An `every` step that is not the cadence: to each person (or group, or
  * facilitator) once per period, from its day on. */
 static int
@@ -815,6 +896,8 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 	 * skipped because the quarter began before the class did. */
 	if (d->start != 0 && joined_by < d->start)
 		joined_by = d->start;
+	if (s->effect == EFFECT_HEALTH)
+		return due_health(d, s, &period, error_r);
 	if (s->to == TO_COORDINATORS) {
 		struct template_vars *vars = notice_vars(d->config, d->program);
 		char *key = xasprintf("step=%s:program=%s:%s=%s", s->name, d->program->name,

@@ -7,7 +7,10 @@
  *   people, applications, matches         who, their applications, their partnerships
  *   outbox [--failed|--queued|--sent] [--to ADDR]   each email, its key and last error
  *   messages [--held|--quarantined|--all]           each message received, and why
- *   report [--csv|--json] [--program P] [--since YYYY-MM]
+ *   report [--csv [--evaluations]|--json] [--program P] [--since YYYY-MM]
+ *                                         cadence and evaluation counts, per month
+ *   export applications|people|groups|evaluations [--program P] [--json]
+ *                                         CSV for a spreadsheet; evaluations counted only
  *   audit                                 every correction made with mentorctl
  * Correct (each one transaction, each change an audit row):
  *   outbox retry ID, resend KEY, message dismiss ID [NOTE], replay ID
@@ -42,6 +45,7 @@
 #include "oauth.h"
 #include "outbox.h"
 #include "parsed.h"
+#include "report.h"
 #include "store.h"
 #include "util.h"
 #include "workflow.h"
@@ -203,53 +207,6 @@ out:
 	return ret;
 }
 
-/* CSV field: quoted when it holds a comma, quote or line break, and
- * neutralised when it starts like a spreadsheet formula. */
-static void
-csv_field(const char *s, bool last)
-{
-	bool quote = strpbrk(s, ",\"\r\n") != NULL || strchr("=+-@", s[0]) != NULL;
-
-	if (quote)
-		putchar('"');
-	if (s[0] != '\0' && strchr("=+-@", s[0]) != NULL)
-		putchar('\'');
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	if (quote)
-		putchar('"');
-	putchar(last ? '\n' : ',');
-}
-
-struct month_count {
-	int64_t match_id;
-	char month[8];
-	long count, minutes;
-};
-
-struct month_counts {
-	struct month_count *v;
-	size_t n, cap;
-};
-
-static int
-collect_month(void *ctx, int64_t match_id, const char *month, long count, long minutes)
-{
-	struct month_counts *mc = ctx;
-	struct month_count *c;
-
-	mc->v = xgrow(mc->v, &mc->cap, mc->n + 1, sizeof(*mc->v));
-	c = &mc->v[mc->n++];
-	c->match_id = match_id;
-	snprintf(c->month, sizeof(c->month), "%s", month);
-	c->count = count;
-	c->minutes = minutes;
-	return 0;
-}
-
 /* ---- listings: text, CSV or JSON from one description ---- */
 
 enum fmt { FMT_TEXT, FMT_CSV, FMT_JSON };
@@ -340,9 +297,13 @@ table_row(struct table *t, const char *const *cells)
 		for (size_t i = 0; i < t->ncols; i++)
 			if (t->cols[i].where != COL_JSON && t->cols[i].where != COL_BELOW)
 				last = i;
+		struct strbuf sb = {0};
+
 		for (size_t i = 0; i < t->ncols; i++)
 			if (t->cols[i].where != COL_JSON && t->cols[i].where != COL_BELOW)
-				csv_field(cells[i], i == last);
+				report_csv_field(&sb, cells[i], i == last);
+		fputs(strbuf_str(&sb), stdout);
+		strbuf_free(&sb);
 		return;
 	}
 	for (size_t i = 0; i < t->ncols; i++) {
@@ -2428,12 +2389,14 @@ static int
 cmd_report(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"csv", no_argument, NULL, 'c'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"program", required_argument, NULL, 'p'},
-	    {"since", required_argument, NULL, 's'},
-	    {NULL, 0, NULL, 0},
+	    {"csv", no_argument, NULL, 'c'},           {"json", no_argument, NULL, 'j'},
+	    {"program", required_argument, NULL, 'p'}, {"since", required_argument, NULL, 's'},
+	    {"evaluations", no_argument, NULL, 'e'},   {NULL, 0, NULL, 0},
 	};
+	/* The first REPORT_CSV_COLUMNS are the CSV of earlier releases, which
+	 * spreadsheets and scripts read by position: the evaluation columns
+	 * come in CSV with --evaluations only (text and JSON always). */
+	enum { REPORT_CSV_COLUMNS = 9 };
 	static const struct column cols[] = {
 	    {"PROGRAM", "program", 10, COL_TEXT, COL_ALL},
 	    {"ID", "partnership", 5, COL_NUMBER, COL_ALL},
@@ -2443,20 +2406,26 @@ cmd_report(struct ctl *ctl, int argc, char **argv)
 	    {"MONTH", "month", 7, COL_TEXT, COL_ALL},
 	    {"MEETINGS", "meetings", 8, COL_NUMBER, COL_ALL},
 	    {"MINUTES", "minutes", 7, COL_NUMBER, COL_ALL},
-	    {"REQUIRED", "required", 0, COL_NUMBER, COL_ALL},
+	    {"REQUIRED", "required", 8, COL_NUMBER, COL_ALL},
+	    {"EVAL ASKED", "evaluations_requested", 10, COL_NUMBER, COL_ALL},
+	    {"RECEIVED", "evaluations_received", 8, COL_NUMBER, COL_ALL},
+	    {"OUTSTANDING", "evaluations_outstanding", 11, COL_NUMBER, COL_ALL},
+	    {"EVALUATIONS", "evaluations", 0, COL_TEXT, COL_ALL},
 	};
 	const struct config_program *only = NULL;
 	const char *since = NULL, *error;
-	struct store_group *list = NULL;
-	struct month_counts mc = {0};
+	struct report_table rt = {0};
 	struct table t;
 	enum fmt fmt = FMT_TEXT;
-	size_t n = 0, cur = 0;
 	int opt, formats = 0;
+	bool evaluations = false;
 
 	options_reset();
 	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
 		switch (opt) {
+		case 'e':
+			evaluations = true;
+			break;
 		case 'c':
 			fmt = FMT_CSV;
 			formats++;
@@ -2489,75 +2458,105 @@ cmd_report(struct ctl *ctl, int argc, char **argv)
 		return bad_usage(ctl, "give --csv or --json, not both");
 	if (optind < argc)
 		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind]);
-	if (store_group_list(ctl->store, only != NULL ? only->name : NULL, NULL, NULL, &list, &n,
-	                     &error) < 0 ||
-	    store_meeting_months(ctl->store, collect_month, &mc, &error) < 0)
-		goto fail;
-	table_begin(&t, cols, N_ELEMENTS(cols), fmt);
-	/* A pair's two members are its mentee and mentor (in the order of the
-	 * group's roles); a team's "mentee" column holds its members. */
-	for (size_t i = 0; i < n; i++) {
-		const struct config_program *p =
-		    config_program_by_name(ctl->config, list[i].program);
-		const struct program_group *unit = p != NULL ? p->model.unit : NULL;
-		time_t tm_at = list[i].created_at;
-		time_t end = list[i].ended_at != 0 ? list[i].ended_at : clock_now();
-		struct strbuf members = {0};
-		char month[8], id[24], meetings[24], minutes[24], required[24];
-		struct tm tm;
-
-		if (strcmp(list[i].status, "proposed") == 0 ||
-		    strcmp(list[i].status, "discarded") == 0)
-			continue;
-		for (size_t k = 0; k < list[i].nmembers; k++)
-			strbuf_addf(&members, "%s%s", k == 0 ? "" : "; ", member_name(&list[i], k));
-		while (cur < mc.n && mc.v[cur].match_id < list[i].id)
-			cur++;
-		snprintf(id, sizeof(id), "%lld", (long long)list[i].id);
-		snprintf(required, sizeof(required), "%d",
-		         unit != NULL ? unit->meetings_per_month : 0);
-		/* One row per month from the group's start to today (or its end). */
-		for (int guard = 0; guard < 240 && tm_at <= end; guard++) {
-			long count = 0, mins = 0;
-
-			clock_month_key(tm_at, month);
-			while (cur < mc.n && mc.v[cur].match_id == list[i].id &&
-			       strcmp(mc.v[cur].month, month) < 0)
-				cur++;
-			if (cur < mc.n && mc.v[cur].match_id == list[i].id &&
-			    strcmp(mc.v[cur].month, month) == 0) {
-				count = mc.v[cur].count;
-				mins = mc.v[cur].minutes;
-			}
-			snprintf(meetings, sizeof(meetings), "%ld", count);
-			snprintf(minutes, sizeof(minutes), "%ld", mins);
-			if (since == NULL || strcmp(month, since) >= 0) {
-				const char *cells[] = {
-				    list[i].program,
-				    id,
-				    list[i].nmembers == 2 ? member_name(&list[i], 0)
-				                          : strbuf_str(&members),
-				    list[i].nmembers == 2 ? member_name(&list[i], 1) : "",
-				    list[i].status,
-				    month,
-				    meetings,
-				    minutes,
-				    required};
-				table_row(&t, cells);
-			}
-			clock_local(tm_at, &tm);
-			tm_at = clock_local_midnight(tm.tm_year + 1900, tm.tm_mon + 2, 1);
-		}
-		strbuf_free(&members);
+	if (report_partnerships(ctl->config, ctl->store, only != NULL ? only->name : NULL, since,
+	                        clock_now(), &rt, &error) < 0) {
+		report_table_free(&rt);
+		return fail(error);
 	}
+	/* report.c builds the columns in the order of cols. */
+	table_begin(&t, cols,
+	            fmt == FMT_CSV && !evaluations ? REPORT_CSV_COLUMNS : N_ELEMENTS(cols), fmt);
+	for (size_t i = 0; i < rt.nrows; i++)
+		table_row(&t, report_table_row(&rt, i));
 	table_end(&t);
-	store_group_list_free(&list, n);
-	free(mc.v);
+	report_table_free(&rt);
 	return 0;
-fail:
-	store_group_list_free(&list, n);
-	free(mc.v);
-	return fail(error);
+}
+
+/* export WHAT: the coordinator's spreadsheet of applications, people,
+ * groups or evaluation counts (CSV, or JSON), built by report.c: an
+ * evaluation's answers are never in it. */
+static int
+cmd_export(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"program", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const char *const numbers[] = {"id",       "group",       "person",   "requested",
+	                                      "received", "outstanding", "meetings", "minutes"};
+	const struct config_program *only = NULL;
+	struct report_table rt = {0};
+	const char *error;
+	bool json = false;
+	int opt, what;
+
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'p':
+			only = config_program_by_name(ctl->config, optarg);
+			if (only == NULL)
+				return bad_usage(ctl, "no program \"%s\"", optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind >= argc)
+		return bad_usage(ctl, "export what? applications, people, groups or evaluations");
+	what = report_export_parse(argv[optind]);
+	if (what < 0)
+		return bad_usage(ctl,
+		                 "cannot export \"%s\"; use applications, people, groups or "
+		                 "evaluations",
+		                 argv[optind]);
+	if (optind + 1 < argc)
+		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind + 1]);
+	if (report_export(ctl->config, ctl->store, (enum report_export)what,
+	                  only != NULL ? only->name : NULL, &rt, &error) < 0) {
+		report_table_free(&rt);
+		return fail(error);
+	}
+	if (json) {
+		json_object *rows = json_object_new_array();
+
+		for (size_t i = 0; i < rt.nrows; i++) {
+			const char *const *cells = report_table_row(&rt, i);
+			json_object *row = json_object_new_object();
+
+			for (size_t k = 0; k < rt.keys.n; k++) {
+				bool number = false;
+				json_object *v = NULL;
+
+				for (size_t m = 0; m < N_ELEMENTS(numbers); m++)
+					number = number || strcmp(rt.keys.v[k], numbers[m]) == 0;
+				if (cells[k][0] == '\0')
+					v = NULL;
+				else if (number)
+					v = json_object_new_int64(strtoll(cells[k], NULL, 10));
+				else
+					v = json_object_new_string(cells[k]);
+				json_object_object_add(row, rt.keys.v[k], v);
+			}
+			json_object_array_add(rows, row);
+		}
+		puts(json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PRETTY |
+		                                              JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(rows);
+	} else {
+		struct strbuf sb = {0};
+
+		report_table_csv(&rt, &sb);
+		fputs(strbuf_str(&sb), stdout);
+		strbuf_free(&sb);
+	}
+	report_table_free(&rt);
+	return 0;
 }
 
 static void
@@ -2839,7 +2838,10 @@ static const struct command_def commands[] = {
      "[--program P]",
      cmd_mentor_add},
     {"import", NULL, "import people FILE.csv [--program P] [--dry-run]", cmd_import},
-    {"report", NULL, "report [--csv|--json] [--program P] [--since YYYY-MM]", cmd_report},
+    {"report", NULL, "report [--csv [--evaluations]|--json] [--program P] [--since YYYY-MM]",
+     cmd_report},
+    {"export", NULL, "export applications|people|groups|evaluations [--program P] [--json]",
+     cmd_export},
     {"messages", NULL, "messages [--held|--quarantined|--pending|--dismissed|--all] [--json]",
      cmd_messages},
     {"message", "dismiss", "message dismiss ID [NOTE...]", cmd_message_dismiss},

@@ -3248,6 +3248,115 @@ store_answer_value_set(struct store *store, int64_t answer_id, const char *field
 	return step_done(store, st, "correcting an answer", error_r);
 }
 
+/* ---- reports and exports: evaluation counts, health (issue 12) ---- */
+
+int
+store_evaluation_items(struct store *store, const char *program, store_evaluation_item_fn *fn,
+                       void *ctx, const char **error_r)
+{
+	/* A request is the outbox row of its first email (not a reminder, not
+	 * a copy): its thread_type is "request:FORM:ROUND" and its thread_ref
+	 * the group, or the meeting when its key names an event.  An answer
+	 * counts once however many times it was corrected; its values are
+	 * never read here. */
+	sqlite3_stmt *st = stmt_get(
+	    store,
+	    "WITH req AS (SELECT o.program AS program, "
+	    "  CASE WHEN o.key LIKE '%:event=%' THEN coalesce((SELECT e.group_id FROM events e "
+	    "    WHERE e.id = o.thread_ref), 0) ELSE o.thread_ref END AS group_id, "
+	    "  CASE WHEN o.key LIKE '%:event=%' THEN o.thread_ref ELSE 0 END AS event_id, "
+	    "  o.person_id AS person_id, "
+	    "  substr(o.thread_type, 9, instr(substr(o.thread_type, 9), ':') - 1) AS form, "
+	    "  substr(substr(o.thread_type, 9), instr(substr(o.thread_type, 9), ':') + 1) AS "
+	    "round, "
+	    "  min(o.created_at) AS at "
+	    "  FROM outbox o WHERE o.thread_type LIKE 'request:%:%' "
+	    "  AND o.key NOT LIKE '%:reminder=%' AND instr(o.key, '|to=') = 0 "
+	    "  AND o.person_id IS NOT NULL AND (?1 IS NULL OR o.program = ?1) "
+	    "  GROUP BY 1, 2, 3, 4, 5, 6), "
+	    "ans AS (SELECT program, coalesce(group_id, 0) AS group_id, "
+	    "  coalesce(event_id, 0) AS event_id, respondent_id AS person_id, form, round, "
+	    "  min(created_at) AS at, count(*) AS n FROM answers "
+	    "  WHERE (?1 IS NULL OR program = ?1) GROUP BY 1, 2, 3, 4, 5, 6), "
+	    "items AS (SELECT program, group_id, event_id, person_id, form, round, at AS req_at, "
+	    "  0 AS ans_at, 0 AS n FROM req UNION ALL SELECT program, group_id, event_id, "
+	    "  person_id, form, round, 0, at, n FROM ans) "
+	    "SELECT i.program, i.group_id, i.event_id, i.person_id, i.form, i.round, "
+	    "  max(i.req_at), max(i.ans_at), sum(i.n), p.email, p.name FROM items i "
+	    "  LEFT JOIN people p ON p.id = i.person_id "
+	    "  GROUP BY i.program, i.group_id, i.event_id, i.person_id, i.form, i.round "
+	    "  ORDER BY i.program, i.group_id, i.person_id, i.form, i.round, i.event_id",
+	    error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_evaluation_item it;
+		const char *email = (const char *)sqlite3_column_text(st, 9);
+
+		memset(&it, 0, sizeof(it));
+		it.program = (const char *)sqlite3_column_text(st, 0);
+		it.group_id = sqlite3_column_int64(st, 1);
+		it.event_id = sqlite3_column_int64(st, 2);
+		it.person_id = sqlite3_column_int64(st, 3);
+		it.form = (const char *)sqlite3_column_text(st, 4);
+		it.round = (const char *)sqlite3_column_text(st, 5);
+		it.requested_at = (time_t)sqlite3_column_int64(st, 6);
+		it.received_at = (time_t)sqlite3_column_int64(st, 7);
+		it.answers = (long)sqlite3_column_int64(st, 8);
+		it.email = email != NULL ? email : "";
+		it.name = (const char *)sqlite3_column_text(st, 10);
+		if (it.program == NULL)
+			it.program = "";
+		if (it.form == NULL)
+			it.form = "";
+		if (it.round == NULL)
+			it.round = "";
+		if (fn(ctx, &it) < 0) {
+			sqlite3_reset(st);
+			*error_r = errorf("reading evaluation counts: stopped by the caller");
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading evaluation counts");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_health_mail_counts(struct store *store, const char *program, long *failed_r, long *held_r,
+                         const char **error_r)
+{
+	sqlite3_stmt *st =
+	    stmt_get(store,
+	             "SELECT (SELECT count(*) FROM outbox WHERE status = 'failed' "
+	             "AND (program = ?1 OR program IS NULL)), "
+	             "(SELECT count(*) FROM messages WHERE status IN ('held', 'quarantined') "
+	             "AND (program = ?1 OR program IS NULL))",
+	             error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*failed_r = (long)sqlite3_column_int64(st, 0);
+		*held_r = (long)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		*error_r = db_error(store, "counting failed and held mail");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- import (mentorctl) ---- */
 
 int

@@ -137,6 +137,7 @@ enum program_effect {
 	EFFECT_NONE = 0,
 	EFFECT_END,      /* the program's end: groups completed, graduates offered a role */
 	EFFECT_COMPLETE, /* completion: the certificate to who met the rule */
+	EFFECT_HEALTH,   /* the coordinators' weekly health summary, the report attached */
 };
 
 struct program_step {

@@ -520,4 +520,27 @@ void store_audit_list_free(struct store_audit **list, size_t n);
 int store_contact_find(struct store *store, const char *program, int64_t person_id,
                        const char *role, int64_t *id_r, const char **error_r);
 
+/* ---- reports and exports: evaluation counts, health (issue 12) ---- */
+/* One evaluation item: what was requested of (or answered by) one person
+ * for one form and round about one group (or meeting).  Strings borrowed
+ * for the call; name may be NULL.  Counts and times only: never the
+ * answers' values. */
+struct store_evaluation_item {
+	const char *program, *form, *round, *email, *name;
+	int64_t group_id, event_id, person_id; /* 0: none */
+	time_t requested_at;                   /* the first request's email; 0: never requested */
+	time_t received_at;                    /* the first answer; 0: none yet */
+	long answers;                          /* answers recorded (0 when none) */
+};
+typedef int store_evaluation_item_fn(void *ctx, const struct store_evaluation_item *it);
+/* Every item of program (NULL: all), ordered by program, group, person,
+ * form, round; fn returns -1 to stop.  Includes every answer form (the
+ * caller keeps the evaluations). */
+int store_evaluation_items(struct store *store, const char *program, store_evaluation_item_fn *fn,
+                           void *ctx, const char **error_r);
+/* Emails of program (or of none) that failed for good, and messages held
+ * or quarantined for it (or for none), reported or not. */
+int store_health_mail_counts(struct store *store, const char *program, long *failed_r, long *held_r,
+                             const char **error_r);
+
 #endif
