@@ -19,6 +19,7 @@ static const struct {
     {"mentor", CMD_MENTOR}, {"digest", CMD_DIGEST},     {"help", CMD_HELP},
     {"met", CMD_MET},       {"withdraw", CMD_WITHDRAW}, {"publish", CMD_PUBLISH},
     {"move", CMD_MOVE},     {"swap", CMD_SWAP},         {"propose", CMD_PROPOSE},
+    {"stop", CMD_STOP},     {"start", CMD_START},
 };
 
 static const char *const command_months[] = {"january",   "february", "march",    "april",
@@ -389,6 +390,10 @@ command_usage(enum command_verb verb)
 		return "move needs a person's number and a team's, e.g. move 14 to team 3";
 	case CMD_SWAP:
 		return "swap needs two people's numbers, e.g. swap 14 with 15";
+	case CMD_STOP:
+		return "stop takes nothing after it; write just: stop";
+	case CMD_START:
+		return "start takes nothing after it; write just: start";
 	}
 	return "unknown command";
 }
@@ -524,6 +529,8 @@ command_parse_args(const char *p, struct command *cmd, const char **error_r)
 		return 1;
 	case CMD_DIGEST:
 	case CMD_HELP:
+	case CMD_STOP:
+	case CMD_START:
 		if (!command_nothing_left(p))
 			break;
 		return 1;
@@ -580,6 +587,17 @@ command_parse_line(const char *line, time_t now, struct command *cmd_r, const ch
 		return 0;
 	if (*p == ':')
 		p++;
+	/* stop and start stand alone on their line: "Stop by my office" or
+	 * "Start date: ..." are prose, not commands. */
+	if (cmd_r->verb == CMD_STOP || cmd_r->verb == CMD_START) {
+		p = command_skip_blanks(p);
+		while (*p == '.' || *p == '!')
+			p = command_skip_blanks(p + 1);
+		if (*p != '\0') {
+			memset(cmd_r, 0, sizeof(*cmd_r));
+			return 0;
+		}
+	}
 	if (cmd_r->verb == CMD_MET)
 		ret = command_parse_met(p, now, cmd_r, error_r);
 	else
@@ -726,6 +744,10 @@ command_verb_name(enum command_verb verb)
 		return "swap";
 	case CMD_PROPOSE:
 		return "propose";
+	case CMD_STOP:
+		return "stop";
+	case CMD_START:
+		return "start";
 	}
 	return "unknown";
 }
@@ -734,7 +756,8 @@ command_verb_name(enum command_verb verb)
 bool
 command_is_coordinator_only(enum command_verb verb)
 {
-	return verb != CMD_MET && verb != CMD_WITHDRAW && verb != CMD_HELP;
+	return verb != CMD_MET && verb != CMD_WITHDRAW && verb != CMD_HELP && verb != CMD_STOP &&
+	       verb != CMD_START;
 }
 
 void

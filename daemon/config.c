@@ -2237,11 +2237,13 @@ config_convert_field_meta(struct config_loader *ld, cfg_t *fs, struct form_field
 			f->visible_to |= FORM_VISIBLE_GROUP;
 		else if (strcmp(who, "supervisor") == 0)
 			f->visible_to |= FORM_VISIBLE_SUPERVISOR;
+		else if (strcmp(who, "participants") == 0)
+			f->visible_to |= FORM_VISIBLE_PARTICIPANTS;
 		else if (strcmp(who, "nobody") != 0)
 			config_problem(
 			    ld, config_line_of(ld, fs, "visible_to"),
 			    "field \"%s\" visible_to \"%s\" is unknown; use coordinator, "
-			    "group, supervisor or nobody",
+			    "group, supervisor, participants or nobody",
 			    f->key, who);
 	}
 }
@@ -2600,6 +2602,33 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 			    "step %s reminds who has not answered, but requests no form; "
 			    "add request = \"FORM\"",
 			    s->name);
+		}
+		s->shows = config_dup_opt(ss, "shows");
+		if (s->shows != NULL) {
+			const struct program_form *f = program_form(m, s->shows);
+			bool shown = false;
+
+			for (size_t k = 0; f != NULL && k < f->def.nfields; k++)
+				if ((f->def.fields[k].visible_to & FORM_VISIBLE_PARTICIPANTS) != 0)
+					shown = true;
+			if (f == NULL || f->use != FORM_USE_JOIN || !shown)
+				config_problem(
+				    ld, config_line_of(ld, ss, "shows"),
+				    "step %s shows \"%s\", which is no join form of program %s "
+				    "with a field visible_to = {\"participants\"}; name one, or "
+				    "add visible_to to the fields participants agree to show",
+				    s->name, s->shows, prog->name);
+			else if (s->to != TO_PARTICIPANTS && s->to != TO_ROLE)
+				config_problem(ld, config_line_of(ld, ss, "shows"),
+				               "step %s shows a form to participants: use to = "
+				               "\"participants\" or to = \"role\"",
+				               s->name);
+			else if (s->when != WHEN_EVERY || s->request != NULL)
+				config_problem(
+				    ld, config_line_of(ld, ss, "shows"),
+				    "step %s shows a form: it must be every = \"...\" and "
+				    "request nothing",
+				    s->name);
 		}
 		if (s->effect == EFFECT_COMPLETE &&
 		    (s->complete_form == NULL || program_form(m, s->complete_form) == NULL))
@@ -3176,6 +3205,7 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_STR("complete_form", NULL, CFGF_NONE),
 	    CFG_STR("complete_round", NULL, CFGF_NONE),
 	    CFG_INT("attendance", 0, CFGF_NONE),
+	    CFG_STR("shows", NULL, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t certificate_opts[] = {

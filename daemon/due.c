@@ -27,7 +27,8 @@ struct due {
 	struct store *store;
 	const struct config_program *program;
 	time_t now;
-	time_t start, end; /* the program's span; 0 when not set */
+	time_t start, end;   /* the program's span; 0 when not set */
+	const char *listing; /* borrowed: a shows step's list for the reader; NULL */
 };
 
 /* ---- the digest ---- */
@@ -735,6 +736,7 @@ due_send_person(struct due *d, const struct program_step *s, const struct due_pe
 		thread = xasprintf("request:%s:%s", f->def.name, s->round != NULL ? s->round : "");
 	}
 	due_topic_vars(d, vars, schedule_month_index(d->start, d->now));
+	template_vars_set(vars, "listing", d->listing);
 	ret = notice_queue_one(d->config, d->store, d->program, d->now, key, s->name, p->email,
 	                       thread != NULL ? thread : "group",
 	                       thread != NULL ? about : p->group_id, due_template(s), vars,
@@ -872,6 +874,127 @@ out:
 	return ret;
 }
 
+/* ---- a listing of what participants agreed to show (shows = FORM) ---- */
+
+/* One person's entry in the listing. */
+struct due_entry {
+	int64_t person_id;
+	char *text; /* owned */
+};
+
+static void
+due_entries_free(struct due_entry **list, size_t n)
+{
+	for (size_t i = 0; *list != NULL && i < n; i++)
+		free((*list)[i].text);
+	free(*list);
+	*list = NULL;
+}
+
+/* Appends value under key, its further lines indented, to sb. */
+static void
+due_entry_field(struct strbuf *sb, const char *key, const char *value)
+{
+	strbuf_addf(sb, "  %s: ", key);
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p == '\r')
+			continue;
+		strbuf_addf(sb, "%c", *p);
+		if (*p == '\n' && p[1] != '\0')
+			strbuf_addf(sb, "    ");
+	}
+	if (sb->len > 0 && strbuf_str(sb)[sb->len - 1] != '\n')
+		strbuf_addf(sb, "\n");
+}
+
+/*
+ * The entries of everyone taking part whose role joins by form s->shows
+ * (accepted, matched or active: not someone who sent stop, withdrew or
+ * was declined), with only the fields visible_to "participants", and
+ * only the ones they answered; a person with none is left out.
+ */
+static int
+due_entries(struct due *d, const struct program_step *s, struct due_entry **list_r, size_t *n_r,
+            const char **error_r)
+{
+	static const char *const taking_part[] = {"accepted", "matched", "active"};
+	const struct program_form *f = program_form(&d->program->model, s->shows);
+	struct due_entry *list = NULL;
+	size_t n = 0, cap = 0;
+	int ret = -1;
+
+	for (size_t st = 0; f != NULL && st < N_ELEMENTS(taking_part); st++) {
+		struct store_participation *ps = NULL;
+		size_t np = 0;
+
+		if (store_participation_list(d->store, d->program->name,
+		                             s->to == TO_ROLE ? s->role : NULL, taking_part[st],
+		                             &ps, &np, error_r) < 0)
+			goto out;
+		for (size_t i = 0; i < np; i++) {
+			const struct program_role *role =
+			    program_role(&d->program->model, ps[i].role);
+			struct strbuf sb = {0};
+			bool any = false;
+
+			if (role == NULL || role->form == NULL ||
+			    strcmp(role->form, s->shows) != 0 || ps[i].answer_id <= 0)
+				continue;
+			strbuf_addf(&sb, "%s <%s>\n", notice_name(ps[i].name, ps[i].email),
+			            ps[i].email);
+			for (size_t k = 0; k < f->def.nfields; k++) {
+				const struct form_field_def *fd = &f->def.fields[k];
+				char *value = NULL;
+				bool found = false;
+
+				if ((fd->visible_to & FORM_VISIBLE_PARTICIPANTS) == 0)
+					continue;
+				if (store_answer_value_get(d->store, ps[i].answer_id, fd->key,
+				                           &found, &value, error_r) < 0) {
+					strbuf_free(&sb);
+					store_participation_list_free(&ps, np);
+					goto out;
+				}
+				if (found && value != NULL && *str_trim(value) != '\0') {
+					due_entry_field(&sb, fd->key, value);
+					any = true;
+				}
+				free(value);
+			}
+			if (any) {
+				list = xgrow(list, &cap, n + 1, sizeof(*list));
+				list[n].person_id = ps[i].person_id;
+				list[n++].text = xstrdup(strbuf_str(&sb));
+			}
+			strbuf_free(&sb);
+		}
+		store_participation_list_free(&ps, np);
+	}
+	*list_r = list;
+	*n_r = n;
+	list = NULL;
+	ret = 0;
+out:
+	due_entries_free(&list, n);
+	return ret;
+}
+
+/* The listing for reader: everyone's entry but their own, a blank line
+ * apart.  The caller owns the result, NULL when it would be empty. */
+static char *
+due_listing_for(const struct due_entry *list, size_t n, int64_t reader)
+{
+	struct strbuf sb = {0};
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		if (list[i].person_id != reader)
+			strbuf_addf(&sb, "%s%s", sb.len > 0 ? "\n" : "", list[i].text);
+	s = sb.len > 0 ? xstrdup(strbuf_str(&sb)) : NULL;
+	strbuf_free(&sb);
+	return s;
+}
+
 /* An `every` step that is not the cadence: to each person (or group, or
  * facilitator) once per period, from its day on. */
 static int
@@ -880,7 +1003,8 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 	struct schedule_period period;
 	time_t due_at = schedule_every_due(s->every, s->day, d->now, &period);
 	struct due_person *people = NULL;
-	size_t n = 0;
+	struct due_entry *entries = NULL;
+	size_t n = 0, nentries = 0;
 	time_t joined_by = due_at; /* held to the period: who is there by then */
 	int ret = -1;
 
@@ -978,21 +1102,33 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 	}
 	if (due_audience(d, s, &people, &n, error_r) < 0)
 		return -1;
+	if (s->shows != NULL && due_entries(d, s, &entries, &nentries, error_r) < 0)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
-		char *key;
+		char *key, *listing = NULL;
 
 		if (people[i].since > joined_by)
 			continue;
+		/* A listing with nobody else in it is not sent. */
+		if (s->shows != NULL) {
+			listing = due_listing_for(entries, nentries, people[i].person_id);
+			if (listing == NULL)
+				continue;
+		}
 		key =
 		    xasprintf("step=%s:person=%lld:%s=%s", s->name, (long long)people[i].person_id,
 		              program_period_name(s->every), period.key);
+		d->listing = listing;
 		ret = due_request(d, s, &people[i], key, joined_by, people[i].group_id, 0, error_r);
+		d->listing = NULL;
+		free(listing);
 		free(key);
 		if (ret < 0)
 			goto out;
 	}
 	ret = 0;
 out:
+	due_entries_free(&entries, nentries);
 	due_people_free(&people, n);
 	return ret;
 }

@@ -11,7 +11,7 @@ static const char *const program_status_names[PSTATUS_COUNT] = {
     [PSTATUS_ACCEPTED] = "accepted",   [PSTATUS_POOL] = "pool",
     [PSTATUS_DECLINED] = "declined",   [PSTATUS_MATCHED] = "matched",
     [PSTATUS_ACTIVE] = "active",       [PSTATUS_WITHDRAWN] = "withdrawn",
-    [PSTATUS_COMPLETED] = "completed",
+    [PSTATUS_COMPLETED] = "completed", [PSTATUS_PAUSED] = "paused",
 };
 
 const char *
@@ -265,6 +265,7 @@ program_free(struct program *p)
 		free(s->round);
 		free(s->complete_form);
 		free(s->complete_round);
+		free(s->shows);
 	}
 	free(p->steps);
 	for (size_t i = 0; i < p->ntopics; i++) {

@@ -620,7 +620,11 @@ handle_coordinator(struct wf *wf, const char **error_r)
 			break;
 		case CMD_MET:
 		case CMD_WITHDRAW:
-			strbuf_addf(&out, "%s: only participants report meetings or withdraw.\n",
+		case CMD_STOP:
+		case CMD_START:
+			strbuf_addf(&out,
+			            "%s: only participants report meetings, withdraw, stop or "
+			            "start.\n",
 			            cmd->line);
 			break;
 		}
@@ -963,6 +967,100 @@ do_withdraw(struct wf *wf, const struct command *cmd, const char **error_r)
 	ret = 0;
 out:
 	strbuf_free(&ended);
+	template_vars_free(&vars);
+	store_participation_list_free(&mine, nmine);
+	return ret;
+}
+
+/*
+ * A participant stops the program's periodic mail ("stop") or starts it
+ * again ("start").  Cases:
+ *   1. the sender has nothing to stop (no participation taking part, not
+ *      in a group) or to start (none stopped): told so (once a day), held;
+ *   2. not proven: waits for their confirming reply;
+ *   3. applied: accepted or active participations become paused (no step
+ *      writes to them, no listing shows them), paused ones accepted or
+ *      active again, as joining made them; they are told.
+ * A participant in a group is not paused: the group's mail is the
+ * program itself, and withdraw is how to leave it.
+ */
+static int
+do_stop_start(struct wf *wf, const struct command *cmd, const char **error_r)
+{
+	bool stop = cmd->verb == CMD_STOP;
+	const struct program_group *unit = wf->program->model.unit;
+	struct store_participation *mine = NULL;
+	struct template_vars *vars = NULL;
+	size_t nmine = 0, changed = 0;
+	bool sent;
+	int ret = -1;
+
+	if (wf->person_id > 0 &&
+	    store_participation_of_person(wf->store, wf->person_id, &mine, &nmine, error_r) < 0)
+		goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < nmine; i++) {
+			const struct program_role *role =
+			    program_role(&wf->program->model, mine[i].role);
+			bool live = strcmp(mine[i].status, "accepted") == 0 ||
+			            strcmp(mine[i].status, "active") == 0;
+			bool paused = strcmp(mine[i].status, "paused") == 0;
+
+			if (strcmp(mine[i].program, wf->program->name) != 0 || role == NULL ||
+			    (stop ? !live : !paused))
+				continue;
+			if (pass == 0) {
+				changed++;
+				continue;
+			}
+			/* Back to what joining gave: accepted when waiting
+			 * for a group of the unit's first role, else active. */
+			if (store_participation_set_status(
+			        wf->store, mine[i].id,
+			        stop ? "paused"
+			             : (unit != NULL && strcmp(unit->roles.v[0], role->name) == 0
+			                    ? "accepted"
+			                    : "active"),
+			        stop ? "stop" : "start", wf->now, error_r) < 0)
+				goto out;
+		}
+		if (pass > 0)
+			break;
+		if (changed == 0) {
+			ret = wf_explain_held(
+			    wf, stop ? "stop-problem" : "start-problem", "meeting-recorded",
+			    stop ? "You receive no periodic mail of this program that stop could "
+			           "end (you have not opted in, or you already sent stop). To "
+			           "leave a partnership or team, write: withdraw\n"
+			         : "You have not stopped this program's mail, so there was "
+			           "nothing to start again.\n",
+			    stop ? "stop from someone with nothing to stop"
+			         : "start from someone with nothing stopped",
+			    error_r);
+			if (ret == 0)
+				wf->status = "answered";
+			goto out;
+		}
+		if (!wf->proven) {
+			char *summary = xasprintf("  %s\n", cmd->line);
+
+			ret = request_confirmation(
+			    wf,
+			    stop ? "stop the program's periodic mail to you"
+			         : "start the program's periodic mail to you again",
+			    summary, error_r);
+			free(summary);
+			goto out;
+		}
+	}
+	vars = wf_vars(wf);
+	template_vars_set(vars, "name", notice_name(mine[0].name, wf->from));
+	template_vars_set(vars, stop ? "stopped" : "started", "yes");
+	if (wf_answer(wf, stop ? "stopped" : "started", "stopped", vars, &sent, error_r) < 0)
+		goto out;
+	wf_result(wf, "applied", "%s", stop ? "stopped the program's mail" : "started it again");
+	ret = 0;
+out:
 	template_vars_free(&vars);
 	store_participation_list_free(&mine, nmine);
 	return ret;
@@ -1818,6 +1916,10 @@ handle_participant(struct wf *wf, const char **error_r)
 			ret = do_withdraw(wf, cmd, error_r);
 			goto out;
 		}
+		if (cmd->verb == CMD_STOP || cmd->verb == CMD_START) {
+			ret = do_stop_start(wf, cmd, error_r);
+			goto out;
+		}
 		if (cmd->verb == CMD_MET)
 			meetings = true;
 	}
@@ -2446,6 +2548,7 @@ workflow_check_templates(const struct config *config, const char **error_r)
 	    {"confirm-result", AUDIENCE_PARTICIPANT, 0},
 	    {"participant-help", AUDIENCE_PARTICIPANT, 0},
 	    {"withdrawn", AUDIENCE_PARTICIPANT, 0},
+	    {"stopped", AUDIENCE_PARTICIPANT, 0},
 	    {"partner-withdrew", AUDIENCE_PARTICIPANT, 0},
 	    {"withdrawal-notice", AUDIENCE_COORDINATOR, 0},
 	    {"too-large", AUDIENCE_PARTICIPANT, 0},

@@ -21,6 +21,9 @@
  *                                  "today" or "yesterday"; DURATION like
  *                                  2h, 90m, 1.5h, 2 hours, 1h30
  *   withdraw [reason...]
+ *   stop                           no more periodic mail (a digest), and
+ *                                  not listed in others'; alone on a line
+ *   start                          again after stop; alone on a line
  * "#12" is accepted for "12".  A line that does not start with a verb is not
  * a command (so ordinary prose is ignored); a line that starts with a verb
  * but is malformed is an error with a clear message.
@@ -48,6 +51,8 @@ enum command_verb {
 	CMD_MOVE,
 	CMD_SWAP,
 	CMD_PROPOSE,
+	CMD_STOP,  /* a participant: no more step mail, and not listed */
+	CMD_START, /* a participant: again after stop */
 };
 
 struct command {

@@ -61,6 +61,9 @@ int form_bind_parse(const char *name);
 #define FORM_VISIBLE_COORDINATOR 1u /* digests, mentorctl */
 #define FORM_VISIBLE_GROUP 2u       /* the writer's partners (an introduction) */
 #define FORM_VISIBLE_SUPERVISOR 4u  /* the writer's supervisor (a 180 report) */
+/* The program's other participants: a step with shows = FORM lists it
+ * (an opt-in program's offers and asks, in their periodic digest). */
+#define FORM_VISIBLE_PARTICIPANTS 8u
 
 struct form_field_def {
 	char *key;             /* owned; the canonical key, e.g. "Years as manager" */

@@ -33,6 +33,7 @@ enum program_status {
 	PSTATUS_ACTIVE,  /* available (a mentor with places, an opted-in member) */
 	PSTATUS_WITHDRAWN,
 	PSTATUS_COMPLETED,
+	PSTATUS_PAUSED, /* sent stop: no step mail, not listed, until start */
 	PSTATUS_COUNT
 };
 const char *program_status_name(enum program_status s);
@@ -160,7 +161,11 @@ struct program_step {
 	 * share of the group's meetings the person must have attended. */
 	char *complete_form, *complete_round; /* owned */
 	int attendance_percent;
-	int line; /* where it was configured, for messages */
+	/* A join form whose fields visible_to "participants" the mail lists,
+	 * for each other person taking part (not the reader's own); NULL:
+	 * none.  A reader with nothing to list gets nothing that period. */
+	char *shows; /* owned */
+	int line;    /* where it was configured, for messages */
 };
 
 /* The month's topic (CDE: one competency cluster a month). */

@@ -1,0 +1,189 @@
+"""CalPERS Informal Mentoring (seed 004), an opt-in program run from configuration.
+
+conf/programs/calpers.conf with templates/calpers/ over the shared
+templates, on real servers (Dovecot, an SMTP server), with --now stepping
+from March to June 2027 in Los Angeles:
+
+  anyone opts in by email (no selection, no matching), saying what they can
+  mentor on and what they are looking for help with -> accepted at once
+  when the sender is proven, after a confirming reply when not -> on the
+  first of each month each participant receives the offers and asks of
+  the others (never their own entry, never a field not declared
+  visible_to "participants") -> a participant who replies "stop" receives
+  nothing the next month and is no longer listed; "start" undoes it ->
+  every quarter a request for an informal mentoring story.
+
+Bad input: an opt-in without a name gets one reply naming the problem and
+nothing is recorded; a "stop" with a forged From changes nothing (the real
+owner of the address is asked to confirm, and does not); an email that is
+no form gets the opt-in form.  Nothing is sent twice on a second run in
+the same period."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from mentord_env import SOURCE_DIR, Checker, Env, body_of, recipients  # noqa: E402
+
+CALPERS_CONF = os.path.join(SOURCE_DIR, "conf/programs/calpers.conf")
+PROGRAM = "informalmentoring@example.org"
+ANA, BOB, CY = "ana@example.org", "bob@example.org", "cy@example.org"
+DEE, EVE = "dee@example.org", "eve@example.org"
+
+
+def optin(name, division, offer, ask, other=""):
+    s = ""
+    if name:
+        s += "Name: %s\n" % name
+    s += "Division: %s\n" % division
+    if offer:
+        s += "I can mentor on: %s\n" % offer
+    if ask:
+        s += "I am looking for help with: %s\n" % ask
+    if other:
+        s += "Anything else: %s\n" % other
+    return s
+
+
+ANA_FORM = optin("Ana Ruiz", "Investment Office", "Excel pivot tables\nPublic speaking",
+                 "Project management", "SECRET-NOTE-ANA please do not share")
+BOB_FORM = optin("Bob Lee", "Actuarial Office", "Actuarial basics, SQL", "")
+CY_FORM = optin("Cy Tran", "Customer Services", "", "Writing board memos")
+DEE_FORM = optin("", "Legal Office", "Contract law", "")
+
+
+def only(msgs, rcpt=None, subject=None):
+    return [m for m in msgs if (rcpt is None or rcpt in recipients(m))
+            and (subject is None or subject.lower() in m["parsed"]["Subject"].lower())]
+
+
+def summary(msgs):
+    return "\n".join("%s -> %s" % (m["parsed"]["Subject"], ",".join(recipients(m))) for m in msgs)
+
+
+def status(env, email):
+    rows = env.sql("SELECT a.status FROM participations a JOIN people p ON p.id = a.person_id "
+                   "WHERE p.email = ? AND a.program = 'calpers' AND a.role = 'participant'",
+                   email)
+    return rows[0][0] if rows else None
+
+
+def main():
+    t = Checker()
+    with Env("calpers", programs=[CALPERS_CONF], authserv="mx.test.example") as env:
+        p = env.run("2027-03-08T10:00-08:00", "--check-config")
+        t.check("configuration OK" in p.stdout + p.stderr, "calpers.conf is valid",
+                p.stdout + p.stderr)
+
+        # -- Monday 8 March: opt-ins --------------------------------------
+        env.deliver(ANA, "opt in", ANA_FORM, to=PROGRAM, authenticated=True)
+        env.deliver(BOB, "opt in", BOB_FORM, to=PROGRAM, authenticated=True)
+        env.deliver(CY, "opt in", CY_FORM, to=PROGRAM)
+        env.deliver(DEE, "opt in", DEE_FORM, to=PROGRAM, authenticated=True)
+        env.deliver(EVE, "mentoring?", "Hello, how do I take part in informal mentoring?",
+                    to=PROGRAM)
+        env.run("2027-03-08T10:00-08:00")
+        mail = env.new_mail()
+        acks = only(mail, ANA, "you are in") + only(mail, BOB, "you are in")
+        t.check(len(acks) == 2 and status(env, ANA) == "active" and status(env, BOB) == "active",
+                "proven opt-ins are taken at once (no selection) and acknowledged",
+                summary(mail))
+        t.check(all(m["parsed"]["Auto-Submitted"] == "auto-replied" for m in mail),
+                "every answer is Auto-Submitted: auto-replied", summary(mail))
+        cyc = only(mail, CY)
+        t.check(len(cyc) == 1 and cyc[0]["parsed"]["X-Mentord"] == "confirm"
+                and status(env, CY) is None,
+                "an unproven opt-in waits for a confirming reply", summary(mail))
+        dee = only(mail, DEE)
+        t.check(len(dee) == 1 and "Name" in body_of(dee[0]) and status(env, DEE) is None,
+                "an opt-in without a name gets one reply naming the problem, nothing recorded",
+                body_of(dee[0]) if dee else summary(mail))
+        eve = only(mail, EVE)
+        t.check(len(eve) == 1 and "I can mentor on" in body_of(eve[0])
+                and "I am looking for help with" in body_of(eve[0]),
+                "someone unknown gets the opt-in form", summary(mail))
+
+        # -- the same day: Cy confirms; a forged stop in Ana's name --------
+        env.confirm(mail, CY)
+        env.deliver(ANA, "stop", "stop\n", to=PROGRAM)
+        env.run("2027-03-08T11:00-08:00")
+        mail = env.new_mail()
+        t.check(status(env, CY) == "active" and len(only(mail, CY, "you are in")) == 1,
+                "Cy's confirming reply applies the opt-in", summary(mail))
+        forged = only(mail, ANA)
+        t.check(status(env, ANA) == "active" and len(forged) == 1
+                and forged[0]["parsed"]["X-Mentord"] == "confirm",
+                "a stop with a forged From changes nothing; the address is asked to confirm",
+                summary(mail))
+
+        # -- 1 April: the first monthly digest -----------------------------
+        env.run("2027-04-01T10:00-07:00")
+        mail = env.new_mail()
+        offers = only(mail, subject="offers and asks")
+        t.check(sorted(r for m in offers for r in recipients(m)) == [ANA, BOB, CY]
+                and all(len(recipients(m)) == 1 for m in offers),
+                "each participant gets the digest, one email each", summary(mail))
+        t.check(all(m["parsed"]["Auto-Submitted"] == "auto-generated" for m in offers),
+                "the digest is Auto-Submitted: auto-generated")
+        a = body_of(only(offers, ANA)[0]) if only(offers, ANA) else ""
+        b = body_of(only(offers, BOB)[0]) if only(offers, BOB) else ""
+        t.check("Bob Lee <bob@example.org>" in a and "Actuarial basics, SQL" in a
+                and "Cy Tran <cy@example.org>" in a and "Writing board memos" in a
+                and "Ana Ruiz" not in a.split("Dear", 1)[-1].split("\n", 1)[-1],
+                "Ana's digest lists the others' offers and asks, not her own", a)
+        t.check("Excel pivot tables" in b and "Public speaking" in b
+                and "Project management" in b and "Investment Office" in b
+                and "SECRET-NOTE-ANA" not in b and "Anything else" not in b
+                and "Dee" not in b and "Contract law" not in b,
+                "only fields visible to participants, and only of who opted in", b)
+        t.check(not only(mail, DEE) and not only(mail, EVE),
+                "who did not opt in receives no digest", summary(mail))
+        env.run("2027-04-01T14:00-07:00")
+        t.check(only(env.new_mail(), subject="offers and asks") == [],
+                "a second run the same month sends nothing again")
+
+        # -- Bob replies stop to his digest ---------------------------------
+        env.reply(BOB, only(offers, BOB)[0], "stop")
+        env.run("2027-04-02T10:00-07:00")
+        mail = env.new_mail()
+        st = only(mail, BOB, "stopped")
+        t.check(status(env, BOB) == "paused" and len(st) == 1,
+                "stop in a reply to the digest is applied and acknowledged", summary(mail))
+
+        # -- 15 April: the quarter's story request -------------------------
+        env.run("2027-04-15T10:00-07:00")
+        mail = env.new_mail()
+        stories = only(mail, subject="story")
+        t.check(sorted(r for m in stories for r in recipients(m)) == [ANA, CY],
+                "the quarterly story request goes to participants, not to who sent stop",
+                summary(mail))
+
+        # -- 3 May: the next digest ----------------------------------------
+        env.run("2027-05-03T10:00-07:00")
+        mail = env.new_mail()
+        offers = only(mail, subject="offers and asks")
+        t.check(only(mail, BOB) == [], "after stop, Bob receives nothing the next month",
+                summary(mail))
+        a = body_of(only(offers, ANA)[0]) if only(offers, ANA) else ""
+        t.check(len(offers) == 2 and "Cy Tran" in a and "Bob Lee" not in a,
+                "and he is no longer listed for the others", summary(mail) + "\n" + a)
+
+        # -- Bob starts again ----------------------------------------------
+        env.reply(BOB, st[0], "start")
+        env.run("2027-05-04T10:00-07:00")
+        mail = env.new_mail()
+        t.check(status(env, BOB) == "active" and len(only(mail, BOB, "starts again")) == 1,
+                "start undoes stop", summary(mail))
+        env.run("2027-06-01T10:00-07:00")
+        mail = env.new_mail()
+        offers = only(mail, subject="offers and asks")
+        a = body_of(only(offers, ANA)[0]) if only(offers, ANA) else ""
+        t.check(len(offers) == 3 and "Bob Lee" in a,
+                "the next month Bob receives the digest and is listed again", summary(mail))
+        t.check(env.sql("SELECT COUNT(*) FROM outbox GROUP BY key HAVING COUNT(*) > 1") == [],
+                "no outbox key twice")
+    t.finish()
+
+
+if __name__ == "__main__":
+    main()
