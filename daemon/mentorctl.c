@@ -103,9 +103,9 @@ member_name(const struct store_group *g, size_t k)
 static int
 cmd_status(struct config *config, struct store *store, bool json)
 {
-	static const char *const states[] = {"applied",  "approving", "accepted",
-	                                     "matched",  "active",    "pool",
-	                                     "declined", "withdrawn", "completed"};
+	static const char *const states[] = {"applied",   "approving", "accepted", "matched",
+	                                     "active",    "pool",      "declined", "withdrawn",
+	                                     "completed", "paused"};
 	static const char *const out_states[] = {"queued", "sent", "failed", "dropped"};
 	static const char *const msg_states[] = {"quarantined", "held", "pending"};
 	json_object *top = json_object_new_object(), *programs = json_object_new_array();

@@ -7,7 +7,11 @@ time stepped by --now, printing every email exchanged.
                          proposed and published, a competency cluster a
                          month with a facilitator in turn, evaluations after
                          each meeting, the final evaluation and the
-                         certificate of completion (a PDF)"""
+                         certificate of completion (a PDF)
+  tests/demo.py calpers  CalPERS Informal Mentoring, three months: opt-in
+                         by email (one confirmed by reply), the monthly
+                         digest of the others' offers and asks, a quarterly
+                         story request, and stop"""
 
 import os
 import sys
@@ -185,14 +189,58 @@ def cde():
         print(env.ctl("report", "--csv").stdout)
 
 
+def calpers():
+    """Three colleagues opt in to informal mentoring, March to May 2027."""
+    conf = os.path.join(SOURCE_DIR, "conf/programs/calpers.conf")
+    im = "informalmentoring@example.org"
+    with Env("demo-calpers", programs=[conf], authserv="mx.test.example") as env:
+        print("Dovecot on 127.0.0.1:%d, SMTP server on 127.0.0.1:%d, work dir %s"
+              % (env.dovecot.port, env.sink.port, env.dir))
+        print("Program: %s (templates/calpers/ over templates/)" % conf)
+        forms = {}
+        for who in (ANA, BOB):
+            show_in(who, "Informal mentoring", "Hello, how do I take part?")
+            env.deliver(who, "Informal mentoring", "Hello, how do I take part?", to=im)
+        for m in step(env, "2027-03-08T09:00"):
+            forms[recipients(m)[0]] = m
+        say(env, ANA, "Re: how to opt in", "Name: Ana Ruiz\nDivision: Investment Office\n"
+            "I can mentor on: Excel pivot tables; public speaking\n"
+            "I am looking for help with: project management\n"
+            "Anything else: I work Tuesdays from home\n", forms[ANA])
+        say(env, BOB, "Re: how to opt in", "Name: Bob Lee\nDivision: Actuarial Office\n"
+            "I can mentor on: actuarial basics, SQL\n", forms[BOB])
+        cy = "cy@example.org"
+        body = "Name: Cy Tran\nDivision: Customer Services\nI am looking for help with: writing board memos\n"
+        show_in(cy, "opt in (a new email: the From proves nothing)", body)
+        env.deliver(cy, "opt in", body, to=im)
+        mail = step(env, "2027-03-08T10:00")
+        for m in pick(mail, cy, "confirm"):
+            say(env, cy, "Re: " + m["parsed"]["Subject"], "yes", m)
+        step(env, "2027-03-08T11:00")
+        mail = step(env, "2027-04-01T09:00")
+        for m in pick(mail, BOB):
+            say(env, BOB, "Re: " + m["parsed"]["Subject"], "stop", m)
+        step(env, "2027-04-01T10:00")
+        mail = step(env, "2027-04-15T09:00")
+        for m in pick(mail, ANA):
+            say(env, ANA, "Re: " + m["parsed"]["Subject"],
+                "Story: Cy showed me how our customers read our letters.\nMay we share it: yes", m)
+        step(env, "2027-04-15T10:00")
+        step(env, "2027-05-03T09:00")
+        print("\n=== mentorctl status")
+        print(env.ctl("status").stdout)
+
+
 def main(argv):
     program = argv[1] if len(argv) > 1 else "cdss"
     if program == "cdss":
         cdss()
     elif program == "cde":
         cde()
+    elif program == "calpers":
+        calpers()
     else:
-        sys.stderr.write("usage: tests/demo.sh [cdss|cde]\n")
+        sys.stderr.write("usage: tests/demo.sh [cdss|cde|calpers]\n")
         sys.exit(2)
 
 

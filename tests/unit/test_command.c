@@ -222,6 +222,16 @@ test_mentor_and_simple(void **state)
 	ok("Withdraw - I changed jobs", &cmd);
 	assert_string_equal(cmd.text, "I changed jobs");
 	command_clear(&cmd);
+
+	/* stop and start stand alone: anything after them is prose. */
+	ok("STOP", &cmd);
+	assert_int_equal(cmd.verb, CMD_STOP);
+	command_clear(&cmd);
+	ok("  start.", &cmd);
+	assert_int_equal(cmd.verb, CMD_START);
+	command_clear(&cmd);
+	not_command("Stop by my office on Tuesday");
+	not_command("Start date: 2027-03-01");
 }
 
 static void
@@ -319,6 +329,9 @@ test_verbs(void **state)
 	assert_false(command_is_coordinator_only(CMD_MET));
 	assert_false(command_is_coordinator_only(CMD_WITHDRAW));
 	assert_false(command_is_coordinator_only(CMD_HELP));
+	assert_false(command_is_coordinator_only(CMD_STOP));
+	assert_false(command_is_coordinator_only(CMD_START));
+	assert_string_equal(command_verb_name(CMD_STOP), "stop");
 }
 
 static void
