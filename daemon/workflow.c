@@ -1028,7 +1028,7 @@ do_stop_start(struct wf *wf, const struct command *cmd, const char **error_r)
 			break;
 		if (changed == 0) {
 			ret = wf_explain_held(
-			    wf, stop ? "stop-problem" : "start-problem", "meeting-recorded",
+			    wf, stop ? "stop-problem" : "start-problem", "stopped",
 			    stop ? "You receive no periodic mail of this program that stop could "
 			           "end (you have not opted in, or you already sent stop). To "
 			           "leave a partnership or team, write: withdraw\n"

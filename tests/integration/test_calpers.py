@@ -182,6 +182,44 @@ def main():
                 "the next month Bob receives the digest and is listed again", summary(mail))
         t.check(env.sql("SELECT COUNT(*) FROM outbox GROUP BY key HAVING COUNT(*) > 1") == [],
                 "no outbox key twice")
+
+        # -- Cy changes her ask; Eve (not taking part) sends stop ----------
+        env.reply(CY, only(offers, CY)[0],
+                  optin("Cy Tran", "Customer Services", "", "Negotiation"))
+        env.reply(EVE, eve[0], "stop")
+        env.run("2027-06-02T10:00-07:00")
+        mail = env.new_mail()
+        t.check(len(only(mail, CY, "updated")) == 1, "the opt-in form sent again updates it",
+                summary(mail))
+        e = only(mail, EVE)
+        t.check(len(e) == 1 and "stop and start" in e[0]["parsed"]["Subject"]
+                and "no periodic mail" in body_of(e[0]) and status(env, EVE) is None,
+                "stop from someone not taking part is explained, nothing changes",
+                body_of(e[0]) if e else summary(mail))
+        env.run("2027-07-01T10:00-07:00")
+        mail = env.new_mail()
+        a = body_of(only(mail, ANA, "offers and asks")[0]) if only(mail, ANA, "offers") else ""
+        t.check("Negotiation" in a and "Writing board memos" not in a,
+                "the next digest shows what was updated", a)
+
+        # -- configuration: what the engine cannot do is refused ------------
+        conf = os.path.join(env.dir, "programs", "calpers.conf")
+        good = open(conf).read()
+        for broken, expect in (
+                (good.replace('shows = "optin"', 'shows = "story"'),
+                 "no join form of program calpers with a field visible_to"),
+                (good.replace('visible_to = {"coordinator", "participants"}',
+                              'visible_to = {"everyone"}', 1),
+                 'visible_to "everyone" is unknown'),
+                (good.replace('to = "participants"\n\t\tshows', 'to = "coordinators"\n\t\tshows'),
+                 "use to = \"participants\"")):
+            with open(conf, "w") as f:
+                f.write(broken)
+            p = env.run("2027-07-01T10:00-07:00", "--check-config", expect=2)
+            t.check(expect in p.stderr and "calpers.conf:" in p.stderr,
+                    "refused with file:line: %s" % expect, p.stderr)
+        with open(conf, "w") as f:
+            f.write(good)
     t.finish()
 
 
