@@ -11,7 +11,8 @@ from March to June 2027 in Los Angeles:
   the others (never their own entry, never a field not declared
   visible_to "participants") -> a participant who replies "stop" receives
   nothing the next month and is no longer listed; "start" undoes it ->
-  every quarter a request for an informal mentoring story.
+  every quarter a request for an informal mentoring story; the milestone
+  events (Mentoring Week, the Career & Education Fair) announced.
 
 Bad input: an opt-in without a name gets one reply naming the problem and
 nothing is recorded; a "stop" with a forged From changes nothing (the real
@@ -156,6 +157,14 @@ def main():
         stories = only(mail, subject="story")
         t.check(sorted(r for m in stories for r in recipients(m)) == [ANA, CY],
                 "the quarterly story request goes to participants, not to who sent stop",
+                summary(mail))
+
+        # -- 19 April: Mentoring Week is announced -------------------------
+        env.run("2027-04-19T10:00-07:00")
+        mail = env.new_mail()
+        week = only(mail, subject="Mentoring Week")
+        t.check(sorted(r for m in week for r in recipients(m)) == [ANA, CY] and len(mail) == 2,
+                "the milestone (Mentoring Week) is announced to participants, not after stop",
                 summary(mail))
 
         # -- 3 May: the next digest ----------------------------------------
