@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang into build-fuzz/ and runs each for
-# N seconds (default 15, about a minute and a quarter for the five), seeded from the
+# N seconds (default 15, about a minute and three quarters for the seven), seeded from the
 # shared corpus (../shared/corpus next to the repository, or $MENTORD_CORPUS),
 # the regression inputs in tests/fuzz/regressions/<target>/ and the
 # dictionary tests/fuzz/<target>.dict.
@@ -21,7 +21,7 @@ seconds=${1:-15}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-	targets=(mime reply form command trust calendar)
+	targets=(mime reply form command trust calendar csv)
 fi
 corpus=${MENTORD_CORPUS:-$root/../shared/corpus}
 timeout=${FUZZ_TIMEOUT:-3}
@@ -53,6 +53,7 @@ for t in "${targets[@]}"; do
 	command) max_len=4096 ;;
 	trust) max_len=65536 ;;
 	calendar) max_len=65536 ;;
+	csv) max_len=65536 ;;
 	*)
 		echo "run.sh: unknown target $t" >&2
 		exit 2
