@@ -101,9 +101,13 @@ for path in ./usr/bin/mentord ./usr/bin/mentorctl ./etc/mentord/mentord.conf \
 	check "the package installs $path" grep -qx "$path" <<<"$contents"
 done
 check "nothing goes to /usr/etc or /usr/local" bash -c '! grep -Eq "^\./usr/(etc|local)/" <<<"$1"' _ "$contents"
+# Every program the source ships is a conffile, whatever programs exist.
+want_conffiles=$({
+	echo /etc/mentord/mentord.conf
+	for f in conf/programs/*.conf; do echo "/etc/mentord/programs/${f##*/}"; done
+} | sort | tr "\n" " ")
 check "conffiles: /etc/mentord/mentord.conf and the programs" \
-	bash -c 'dpkg-deb --ctrl-tarfile "$1" | tar -xO ./conffiles | sort | tr "\n" " " |
-		grep -qx "/etc/mentord/mentord.conf /etc/mentord/programs/cde.conf /etc/mentord/programs/cdss.conf "' _ "$deb"
+	bash -c '[ "$(dpkg-deb --ctrl-tarfile "$1" | tar -xO ./conffiles | sort | tr "\n" " ")" = "$2" ]' _ "$deb" "$want_conffiles"
 
 # ---- install ----
 DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" >/tmp/mentord-package-apt.log 2>&1 || {
