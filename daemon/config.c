@@ -2378,6 +2378,42 @@ config_convert_groups(struct config_loader *ld, cfg_t *ps, struct config_program
 	}
 }
 
+/* An answer form's deadline and whether a later answer replaces the
+ * earlier: a survey's keys.  closes is a date, or a point from the
+ * program's start or end (as a step's at). */
+static void
+config_convert_form_answers(struct config_loader *ld, const struct config_program *prog, cfg_t *fs,
+                            struct program_form *f)
+{
+	const char *closes = cfg_getstr(fs, "closes");
+	const char *why;
+
+	f->replace = cfg_getbool(fs, "replace");
+	if ((closes != NULL || f->replace) && f->use != FORM_USE_ANSWER) {
+		config_problem(
+		    ld, config_line_of(ld, fs, closes != NULL ? "closes" : "replace"),
+		    "form %s is not answered by request, so %s does not apply; remove it",
+		    f->def.name, closes != NULL ? "closes" : "replace");
+		return;
+	}
+	if (closes == NULL)
+		return;
+	if (program_point_parse(closes, &f->closes, &why) < 0) {
+		config_problem(ld, config_line_of(ld, fs, "closes"), "form %s: closes = \"%s\" %s",
+		               f->def.name, closes, why);
+		memset(&f->closes, 0, sizeof(f->closes));
+	} else if ((f->closes.base == POINT_START && prog->start_date == NULL) ||
+	           ((f->closes.base == POINT_END || f->closes.percent > 0) &&
+	            prog->end_date == NULL)) {
+		config_problem(ld, config_line_of(ld, fs, "closes"),
+		               "form %s closes at a point of the program whose %s is not set; "
+		               "write a date (closes = \"YYYY-MM-DD\") or set %s",
+		               f->def.name, f->closes.base == POINT_START ? "start" : "end",
+		               f->closes.base == POINT_START ? "start" : "end");
+		memset(&f->closes, 0, sizeof(f->closes));
+	}
+}
+
 static void
 config_convert_forms(struct config_loader *ld, const struct config *config, cfg_t *ps,
                      struct config_program *prog)
@@ -2425,6 +2461,7 @@ config_convert_forms(struct config_loader *ld, const struct config *config, cfg_
 		f->about = (enum program_about)config_get_word(ld, fs, "about", "form", abouts);
 		for (unsigned j = 0; j < cfg_size(fs, "rounds"); j++)
 			strvec_push(&f->rounds, cfg_getnstr(fs, "rounds", j));
+		config_convert_form_answers(ld, prog, fs, f);
 		config_convert_form(ld, config, fs, &f->def);
 		for (size_t j = 0; j < f->def.nfields; j++)
 			config_convert_field_meta(ld, cfg_getnsec(fs, "field", (unsigned)j),
@@ -2838,6 +2875,8 @@ config_convert(struct config_loader *ld, cfg_t *cfg, struct config *config)
 		               strlen(config->hmac_secret));
 	config->max_auto_replies_per_day = config_get_int(ld, cfg, "max_auto_replies_per_day", 0,
 	                                                  1000, "use 0 to 1000 (default 5)");
+	config->fanout_chunk = config_get_int(ld, cfg, "fanout_chunk", 1, 100000,
+	                                      "use 1 to 100000 emails a transaction (default 500)");
 	for (unsigned i = 0; i < cfg_size(cfg, "trusted_authserv_id"); i++) {
 		const char *id = cfg_getnstr(cfg, "trusted_authserv_id", i);
 
@@ -3154,6 +3193,8 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_STR("use", NULL, CFGF_NONE),
 	    CFG_STR("about", NULL, CFGF_NONE),
 	    CFG_STR_LIST("rounds", NULL, CFGF_NONE),
+	    CFG_STR("closes", NULL, CFGF_NONE),
+	    CFG_BOOL("replace", cfg_false, CFGF_NONE),
 	    CFG_SEC("field", field_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_END(),
 	};
@@ -3295,6 +3336,7 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_STR("state_directory", NULL, CFGF_NONE),
 	    CFG_STR_LIST("trusted_authserv_id", NULL, CFGF_NONE),
 	    CFG_INT("max_auto_replies_per_day", 5, CFGF_NONE),
+	    CFG_INT("fanout_chunk", 500, CFGF_NONE),
 	    CFG_STR("work_hours", "08-18", CFGF_NONE),
 	    CFG_BOOL("work_weekends", cfg_false, CFGF_NONE),
 	    CFG_SEC("imap", imap_opts, CFGF_NONE),

@@ -29,6 +29,12 @@ struct due {
 	time_t now;
 	time_t start, end;   /* the program's span; 0 when not set */
 	const char *listing; /* borrowed: a shows step's list for the reader; NULL */
+	/* due_run's own transaction (not the caller's, as preview's): a
+	 * fan-out commits it every config->fanout_chunk emails queued, so
+	 * that ingest and mentorctl get the write lock in between and a crash
+	 * loses at most one chunk, queued again by key on the next run. */
+	bool own_tx;
+	long queued; /* emails queued since the last commit */
 };
 
 /* ---- the digest ---- */
@@ -720,6 +726,8 @@ due_send_person(struct due *d, const struct program_step *s, const struct due_pe
 	const struct program_form *f =
 	    s->request != NULL ? program_form(&d->program->model, s->request) : NULL;
 	struct template_vars *vars = notice_vars(d->config, d->program);
+	struct outbox_queued q = {false, 0, 0};
+	struct strvec to = {0};
 	char *thread = NULL, *blank = NULL;
 	int ret;
 
@@ -737,10 +745,14 @@ due_send_person(struct due *d, const struct program_step *s, const struct due_pe
 	}
 	due_topic_vars(d, vars, schedule_month_index(d->start, d->now));
 	template_vars_set(vars, "listing", d->listing);
-	ret = notice_queue_one(d->config, d->store, d->program, d->now, key, s->name, p->email,
-	                       thread != NULL ? thread : "group",
-	                       thread != NULL ? about : p->group_id, due_template(s), vars,
-	                       AUDIENCE_PARTICIPANT, error_r);
+	strvec_push(&to, p->email);
+	ret = notice_queue(d->config, d->store, d->program, d->now, key, s->name, &to,
+	                   thread != NULL ? thread : "group", thread != NULL ? about : p->group_id,
+	                   due_template(s), vars, AUDIENCE_PARTICIPANT, OUTBOX_NOTICE, NULL, &q,
+	                   error_r);
+	if (ret == 0 && q.created)
+		d->queued++;
+	strvec_free(&to);
 	free(thread);
 	free(blank);
 	template_vars_free(&vars);
@@ -756,10 +768,14 @@ due_request(struct due *d, const struct program_step *s, const struct due_person
 {
 	int k = schedule_reminder_due(sent, d->now, s->remind_every,
 	                              s->until > 0 ? s->until : DUE_WINDOW_DAYS);
+	const struct program_form *f =
+	    s->request != NULL ? program_form(&d->program->model, s->request) : NULL;
+	time_t closes = program_form_closes_at(f, d->start, d->end);
 	char *key;
 	int ret;
 
-	if (k < 0)
+	/* Past the form's deadline nobody is asked or reminded. */
+	if (k < 0 || (closes != 0 && d->now >= closes))
 		return 0;
 	if (s->request != NULL && k > 0) {
 		long answered = 0;
@@ -1363,6 +1379,19 @@ out:
 	return ret;
 }
 
+/* Commits what a fan-out queued so far once it is a chunk (see struct
+ * due), and goes on in a new transaction. */
+static int
+due_chunk_commit(struct due *d, const char **error_r)
+{
+	if (!d->own_tx || d->queued < d->config->fanout_chunk)
+		return 0;
+	if (store_commit(d->store, error_r) < 0)
+		return -1;
+	d->queued = 0;
+	return store_begin(d->store, error_r);
+}
+
 /* An `at` step: once, from its time on, within its window. */
 static int
 due_at(struct due *d, const struct program_step *s, const char **error_r)
@@ -1402,7 +1431,7 @@ due_at(struct due *d, const struct program_step *s, const char **error_r)
 
 		ret = due_request(d, s, &people[i], key, at, people[i].group_id, 0, error_r);
 		free(key);
-		if (ret < 0)
+		if (ret < 0 || (ret = due_chunk_commit(d, error_r)) < 0)
 			goto out;
 	}
 	ret = 0;
@@ -1572,11 +1601,13 @@ out:
 
 static int
 due_program(const struct config *config, struct store *store, const struct config_program *program,
-            bool first, time_t now, size_t *ngroups_r, size_t *nactions_r, const char **error_r)
+            bool first, time_t now, bool own_tx, size_t *ngroups_r, size_t *nactions_r,
+            const char **error_r)
 {
 	struct due d;
 
 	memset(&d, 0, sizeof(d));
+	d.own_tx = own_tx;
 	d.config = config;
 	d.store = store;
 	d.program = program;
@@ -1637,8 +1668,8 @@ due_run_programs(const struct config *config, struct store *store, time_t now, b
 			ret = -1;
 			break;
 		}
-		if (due_program(config, store, program, i == 0, now, &ngroups, &nactions, error_r) <
-		    0) {
+		if (due_program(config, store, program, i == 0, now, own_tx, &ngroups, &nactions,
+		                error_r) < 0) {
 			if (own_tx)
 				store_rollback(store);
 			ret = -1;

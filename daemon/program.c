@@ -134,6 +134,17 @@ program_point_time(const struct program_point *pt, time_t start, time_t end)
 	return 0;
 }
 
+time_t
+program_form_closes_at(const struct program_form *f, time_t start, time_t end)
+{
+	time_t day;
+
+	if (f == NULL || f->closes.base == 0)
+		return 0;
+	day = program_point_time(&f->closes, start, end);
+	return day != 0 ? program_day_start(day, 1) : 0;
+}
+
 /*
  * Cases: "YYYY-MM-DD"; "start" or "end"; either followed by "+ N days",
  * "- N days" ("day" and "d" too); "start + N%".  Spaces are optional.

@@ -1585,6 +1585,66 @@ store_answer_count(struct store *store, const char *program, const char *form, c
 	return 0;
 }
 
+int
+store_answer_supersede(struct store *store, int64_t answer_id, bool *later_r, long *replaced_r,
+                       const char **error_r)
+{
+	/* The same program, form, round and respondent as answer_id; ordered
+	 * by the message (an operator's entry, with none, is the oldest). */
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT count(*) FROM answers o, answers a WHERE a.id = ?1 AND "
+	                            "o.id <> a.id AND o.program = a.program AND o.form = a.form "
+	                            "AND o.round = a.round AND o.respondent_id = a.respondent_id "
+	                            "AND coalesce(o.message_row, 0) > coalesce(a.message_row, 0)",
+	                            error_r);
+	int64_t n;
+
+	*later_r = false;
+	*replaced_r = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, answer_id);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	if (n > 0) {
+		*later_r = true;
+		st = stmt_get(store, "DELETE FROM answer_values WHERE answer_id = ?1", error_r);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, answer_id);
+		if (step_done(store, st, "dropping a superseded answer", error_r) < 0)
+			return -1;
+		st = stmt_get(store, "DELETE FROM answers WHERE id = ?1", error_r);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, answer_id);
+		return step_done(store, st, "dropping a superseded answer", error_r);
+	}
+	st = stmt_get(store,
+	              "DELETE FROM answer_values WHERE answer_id IN (SELECT o.id FROM answers o, "
+	              "answers a WHERE a.id = ?1 AND o.id <> a.id AND o.program = a.program AND "
+	              "o.form = a.form AND o.round = a.round AND o.respondent_id = "
+	              "a.respondent_id)",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, answer_id);
+	if (step_done(store, st, "replacing an earlier answer", error_r) < 0)
+		return -1;
+	st = stmt_get(store,
+	              "DELETE FROM answers WHERE id IN (SELECT o.id FROM answers o, answers a "
+	              "WHERE a.id = ?1 AND o.id <> a.id AND o.program = a.program AND o.form = "
+	              "a.form AND o.round = a.round AND o.respondent_id = a.respondent_id)",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, answer_id);
+	if (step_done(store, st, "replacing an earlier answer", error_r) < 0)
+		return -1;
+	*replaced_r = (long)sqlite3_changes(store->db);
+	return 0;
+}
+
 /* ---- groups: pairs and teams ---- */
 
 void

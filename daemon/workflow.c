@@ -1208,7 +1208,7 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 	char *rform = NULL, *round = NULL, *summary = NULL, *event_date = NULL;
 	int64_t ref, event = 0, id;
 	bool found = false, created, sent;
-	long count = 0;
+	long count = 0, replaced = 0;
 	int ret = -1;
 
 	memset(&g, 0, sizeof(g));
@@ -1285,6 +1285,56 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 		}
 	}
 	template_vars_set(vars, "name", wf->from);
+	/* A survey (a form with a deadline, or one answer a person) is for the
+	 * people it was sent to: a stranger's answer is kept for the
+	 * coordinator, not counted. */
+	if ((pf->closes.base != 0 || pf->replace) && pf->about == ABOUT_PROGRAM) {
+		bool taking_part = false;
+		time_t start, end, closes;
+
+		if (wf->person_id > 0 &&
+		    store_person_in_program(wf->store, wf->program->name, wf->person_id,
+		                            &taking_part, error_r) < 0)
+			goto out;
+		if (!taking_part) {
+			char *text = xasprintf(
+			    "The %s is for the people it was sent to, and this address is not "
+			    "one of them, so your answer was not recorded. If you should have "
+			    "received it, the coordinator has been told and will get back to "
+			    "you.\n",
+			    pf->def.title != NULL ? pf->def.title : pf->def.name);
+
+			ret = wf_explain_held(wf, "evaluation-problem", "evaluation-recorded", text,
+			                      "survey answer from someone it was not sent to",
+			                      error_r);
+			free(text);
+			goto out;
+		}
+		/* Late: kept (the message stays, answered), not counted as a
+		 * response.  When it arrived decides, not when it is read. */
+		notice_program_span(wf->program, &start, &end);
+		closes = program_form_closes_at(pf, start, end);
+		if (closes != 0 && wf->sent_at >= closes) {
+			struct tm tm;
+			char day[32];
+
+			clock_local(closes - 1, &tm);
+			strftime(day, sizeof(day), "%B %e, %Y", &tm);
+			strbuf_addf(&out,
+			            "The %s closed on %s, so your answer, which arrived after "
+			            "that, was not counted. Thank you all the same: it is kept, "
+			            "and the coordinator can read it.\n",
+			            pf->def.title != NULL ? pf->def.title : pf->def.name, day);
+			template_vars_set(vars, "results", strbuf_str(&out));
+			if (wf_answer(wf, "evaluation-late", "evaluation-recorded", vars, &sent,
+			              error_r) < 0)
+				goto out;
+			wf_result(wf, "answered", "%s answer after its deadline: not recorded",
+			          pf->def.name);
+			ret = 0;
+			goto out;
+		}
+	}
 	if (form->problems.n > 0) {
 		strbuf_adds(&out, "It was not recorded:\n");
 		for (size_t i = 0; i < form->problems.n; i++)
@@ -1323,6 +1373,24 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 	    (g.id > 0 && store_answer_count(wf->store, wf->program->name, pf->def.name, NULL, 0,
 	                                    g.id, 0, &count, error_r) < 0))
 		goto out;
+	if (created && pf->replace) {
+		bool later;
+
+		if (store_answer_supersede(wf->store, id, &later, &replaced, error_r) < 0)
+			goto out;
+		if (later) {
+			template_vars_set(vars, "results",
+			                  "A later answer of yours is already recorded; this "
+			                  "earlier one was not.\n");
+			if (wf_answer(wf, "evaluation-recorded", "evaluation-recorded", vars, &sent,
+			              error_r) < 0)
+				goto out;
+			wf_result(wf, "answered", "%s answer older than the one recorded",
+			          pf->def.name);
+			ret = 0;
+			goto out;
+		}
+	}
 	if (event > 0 && created) {
 		const struct form_field_def *fa = program_field_bound(pf, BIND_ATTENDED);
 		const struct form_value *v = fa != NULL ? form_result_get(form, fa->key) : NULL;
@@ -1348,9 +1416,10 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 			            created ? "Recorded" : "Already recorded",
 			            strbuf_str(&partners));
 		else
-			strbuf_addf(&out, "%s: your %s.\n",
-			            created ? "Recorded" : "Already recorded",
-			            pf->def.title != NULL ? pf->def.title : pf->def.name);
+			strbuf_addf(
+			    &out, "%s: your %s%s.\n", created ? "Recorded" : "Already recorded",
+			    pf->def.title != NULL ? pf->def.title : pf->def.name,
+			    replaced > 0 ? " (it replaces the answer you sent before)" : "");
 		strbuf_free(&partners);
 	}
 	template_vars_set(vars, "results", strbuf_str(&out));
@@ -1360,8 +1429,9 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 		wf_result(wf, "applied", "evaluation for partnership #%lld (%ld in all)",
 		          (long long)g.id, count);
 	else
-		wf_result(wf, "applied", "%s%s%s recorded", pf->def.name, round != NULL ? " " : "",
-		          round != NULL ? round : "");
+		wf_result(wf, "applied", "%s%s%s recorded%s", pf->def.name,
+		          round != NULL ? " " : "", round != NULL ? round : "",
+		          replaced > 0 ? ", replacing the earlier answer" : "");
 	ret = 0;
 out:
 	free(values);

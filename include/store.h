@@ -206,6 +206,14 @@ int store_answer_count(struct store *store, const char *program, const char *for
                        const char *round, int64_t respondent_id, int64_t group_id, int64_t event_id,
                        long *count_r, const char **error_r);
 
+/* A form that takes one answer per person (replace = true): answer_id
+ * replaces the same respondent's other answers to its program, form and
+ * round (deleted with their values; the messages stay), *replaced_r of
+ * them; unless one came from a later message (a replay of an older one):
+ * then *later_r is true and answer_id itself is deleted. */
+int store_answer_supersede(struct store *store, int64_t answer_id, bool *later_r, long *replaced_r,
+                           const char **error_r);
+
 /* ---- groups: pairs, teams ---- */
 struct store_member {
 	int64_t participation_id, person_id;
