@@ -90,7 +90,8 @@ due_digest(const struct config *config, struct store *store, const struct config
 	size_t npending = 0, naccepted = 0, nseconds = 0, nfailed = 0, nheld = 0, npairs = 0;
 	size_t napprovals = 0;
 	struct strbuf sb_pending = {0}, sb_waiting = {0}, sb_mentors = {0}, sb_sugg = {0},
-	              sb_failed = {0}, sb_held = {0}, sb_teams = {0}, sb_approvals = {0};
+	              sb_failed = {0}, sb_held = {0}, sb_teams = {0}, sb_approvals = {0},
+	              sb_surveys = {0};
 	struct template_vars *vars = NULL;
 	struct outbox_queued q;
 	int ret = -1;
@@ -137,6 +138,8 @@ due_digest(const struct config *config, struct store *store, const struct config
 		if (groups_propose_teams(config, store, program, now, &sb_teams, NULL, error_r) < 0)
 			goto out;
 	}
+	if (report_surveys(store, program, &sb_surveys, error_r) < 0)
+		goto out;
 	for (size_t i = 0; i < nfailed; i++)
 		strbuf_addf(&sb_failed, "  %s to %s: %s\n", failed[i].kind, failed[i].recipients,
 		            failed[i].last_error != NULL ? failed[i].last_error : "failed");
@@ -155,6 +158,7 @@ due_digest(const struct config *config, struct store *store, const struct config
 	template_vars_set(vars, "teams", strbuf_str(&sb_teams));
 	template_vars_set(vars, "failed", strbuf_str(&sb_failed));
 	template_vars_set(vars, "held", strbuf_str(&sb_held));
+	template_vars_set(vars, "surveys", strbuf_str(&sb_surveys));
 	template_vars_setf(vars, "pending_count", "%zu", npending);
 	if (notice_queue(config, store, program, now, key, "digest", &program->coordinators,
 	                 "digest", 0, "digest", vars, AUDIENCE_COORDINATOR, OUTBOX_NOTICE,
@@ -181,6 +185,7 @@ out:
 	strbuf_free(&sb_teams);
 	strbuf_free(&sb_failed);
 	strbuf_free(&sb_held);
+	strbuf_free(&sb_surveys);
 	store_participation_list_free(&pending, npending);
 	store_participation_list_free(&accepted, naccepted);
 	store_participation_list_free(&seconds, nseconds);

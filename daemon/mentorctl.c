@@ -11,6 +11,7 @@
  *                                         cadence and evaluation counts, per month
  *   export applications|people|groups|evaluations [--program P] [--json]
  *                                         CSV for a spreadsheet; evaluations counted only
+ *   export answers --form F [--where "FIELD=VALUE"]  a survey's answers as CSV
  *   audit                                 every correction made with mentorctl
  * Correct (each one transaction, each change an audit row):
  *   outbox retry ID, resend KEY, message dismiss ID [NOTE], replay ID
@@ -19,6 +20,7 @@
  *   match MENTEE MENTOR, end ID [REASON], meeting add ID DATE MINUTES
  *     (the coordinator's email commands: the same code in groups and workflow)
  *   import people FILE.csv [--program P] [--dry-run]
+ *   roster import FILE.csv [--program P] [--dry-run]   (the same)
  *                                         a roster: every row checked first,
  *                                         then all in one transaction
  * Preview:
@@ -151,6 +153,20 @@ cmd_status(struct config *config, struct store *store, bool json)
 			}
 			if (!json)
 				printf("%s\n", any ? "" : " none");
+		}
+		{
+			struct strbuf surveys = {0};
+
+			if (report_surveys(store, prog, &surveys, &error) < 0) {
+				strbuf_free(&surveys);
+				goto out;
+			}
+			if (!json)
+				fputs(strbuf_str(&surveys), stdout);
+			else if (surveys.len > 0)
+				json_object_object_add(
+				    jp, "responses", json_object_new_string(strbuf_str(&surveys)));
+			strbuf_free(&surveys);
 		}
 		if (unit == NULL)
 			continue;
@@ -2378,6 +2394,23 @@ out:
 	return ret;
 }
 
+/* roster import FILE.csv [--program P] [--dry-run]: import people under
+ * the name a survey's coordinator looks for; the same importer. */
+static int
+cmd_roster_import(struct ctl *ctl, int argc, char **argv)
+{
+	char **args = xcalloc((size_t)argc + 2, sizeof(*args));
+	int rc;
+
+	args[0] = argv[0];
+	args[1] = (char *)"people";
+	for (int i = 1; i < argc; i++)
+		args[i + 1] = argv[i];
+	rc = cmd_import(ctl, argc + 1, args);
+	free(args);
+	return rc;
+}
+
 /* ---- report ---- */
 
 /* Cadence and status only: no notes, no self-assessments (confidentiality).
@@ -2476,19 +2509,155 @@ cmd_report(struct ctl *ctl, int argc, char **argv)
 /* export WHAT: the coordinator's spreadsheet of applications, people,
  * groups or evaluation counts (CSV, or JSON), built by report.c: an
  * evaluation's answers are never in it. */
+/* export answers: the answer being gathered (its values by field), and
+ * the filter. */
+struct answers_export {
+	const struct program_form *form; /* borrowed */
+	int64_t id;                      /* the answer gathered; 0: none yet */
+	char *email, *name;              /* owned */
+	time_t at;
+	char **values;     /* owned: one per field of form, NULL when not given */
+	int where_field;   /* the field --where names; -1: none */
+	const char *where; /* borrowed: its value */
+	long rows;
+};
+
+/* Writes the answer gathered, when it passes --where. */
+static void
+answers_export_flush(struct answers_export *x)
+{
+	struct strbuf sb = {0};
+	char when[26];
+	size_t n = x->form->def.nfields;
+
+	if (x->id == 0)
+		return;
+	if (x->where_field < 0 ||
+	    (x->values[x->where_field] != NULL &&
+	     strcasecmp(str_trim(x->values[x->where_field]), x->where) == 0)) {
+		clock_iso8601(x->at, when);
+		report_csv_field(&sb, x->email, false);
+		report_csv_field(&sb, x->name != NULL ? x->name : "", false);
+		report_csv_field(&sb, when, n == 0);
+		for (size_t k = 0; k < n; k++)
+			report_csv_field(&sb, x->values[k] != NULL ? x->values[k] : "", k + 1 == n);
+		fputs(strbuf_str(&sb), stdout);
+		x->rows++;
+	}
+	strbuf_free(&sb);
+	for (size_t k = 0; k < n; k++) {
+		free(x->values[k]);
+		x->values[k] = NULL;
+	}
+	free(x->email);
+	free(x->name);
+	x->email = x->name = NULL;
+	x->id = 0;
+}
+
+static int
+answers_export_row(void *ctx, const struct store_answer_row *r)
+{
+	struct answers_export *x = ctx;
+
+	if (r->answer_id != x->id) {
+		answers_export_flush(x);
+		x->id = r->answer_id;
+		x->email = xstrdup(r->email);
+		x->name = r->name != NULL ? xstrdup(r->name) : NULL;
+		x->at = r->created_at;
+	}
+	for (size_t k = 0; r->field != NULL && k < x->form->def.nfields; k++)
+		if (strcmp(x->form->def.fields[k].key, r->field) == 0 && x->values[k] == NULL)
+			x->values[k] = xstrdup(r->value != NULL ? r->value : "");
+	return 0;
+}
+
+/*
+ * export answers --form F [--where "FIELD=VALUE"]: every answer to a form
+ * (a survey's results, its volunteers), one row each, as CSV: email,
+ * name, when it was recorded, and each field of the form in its order.
+ * Streamed: 38,000 answers are never held at once.  Cases: no --form, a
+ * form that is not an answer form, or --where naming no field of it: exit
+ * 2, with the forms or fields there are.
+ */
+static int
+export_answers(struct ctl *ctl, const struct config_program *only, const char *form_name,
+               const char *where)
+{
+	const struct config_program *program = only;
+	const struct program_form *f = NULL;
+	struct answers_export x;
+	struct strbuf sb = {0};
+	const char *error;
+	int ret;
+
+	if (program == NULL && ctl->config->nprograms == 1)
+		program = &ctl->config->programs[0];
+	for (size_t i = 0; program == NULL && i < ctl->config->nprograms; i++)
+		if (program_form(&ctl->config->programs[i].model, form_name) != NULL)
+			program = &ctl->config->programs[i];
+	if (program != NULL)
+		f = program_form(&program->model, form_name);
+	if (f == NULL || f->use != FORM_USE_ANSWER)
+		return bad_usage(ctl, "no answer form \"%s\"%s%s", form_name,
+		                 program != NULL ? " in program " : "",
+		                 program != NULL ? program->name : "");
+	memset(&x, 0, sizeof(x));
+	x.form = f;
+	x.where_field = -1;
+	if (where != NULL) {
+		const char *eq = strchr(where, '=');
+		char *key = eq != NULL ? xstrndup(where, (size_t)(eq - where)) : NULL;
+
+		for (size_t k = 0; key != NULL && k < f->def.nfields; k++)
+			if (strcasecmp(f->def.fields[k].key, str_trim(key)) == 0)
+				x.where_field = (int)k;
+		free(key);
+		if (x.where_field < 0)
+			return bad_usage(ctl,
+			                 "--where \"%s\": write FIELD=VALUE with a field of form "
+			                 "%s, e.g. \"%s=yes\"",
+			                 where, f->def.name,
+			                 f->def.nfields > 0 ? f->def.fields[f->def.nfields - 1].key
+			                                    : "Field");
+		x.where = eq + 1;
+	}
+	x.values = xcalloc(f->def.nfields + 1, sizeof(*x.values));
+	report_csv_field(&sb, "email", false);
+	report_csv_field(&sb, "name", false);
+	report_csv_field(&sb, "recorded", f->def.nfields == 0);
+	for (size_t k = 0; k < f->def.nfields; k++)
+		report_csv_field(&sb, f->def.fields[k].key, k + 1 == f->def.nfields);
+	fputs(strbuf_str(&sb), stdout);
+	strbuf_free(&sb);
+	ret = store_answer_rows(ctl->store, program->name, f->def.name, answers_export_row, &x,
+	                        &error);
+	if (ret == 0)
+		answers_export_flush(&x);
+	for (size_t k = 0; k < f->def.nfields; k++)
+		free(x.values[k]);
+	free(x.values);
+	free(x.email);
+	free(x.name);
+	return ret < 0 ? fail(error) : 0;
+}
+
 static int
 cmd_export(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"json", no_argument, NULL, 'j'},
 	    {"program", required_argument, NULL, 'p'},
+	    {"form", required_argument, NULL, 'f'},
+	    {"where", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
 	static const char *const numbers[] = {"id",       "group",       "person",   "requested",
 	                                      "received", "outstanding", "meetings", "minutes"};
 	const struct config_program *only = NULL;
 	struct report_table rt = {0};
-	const char *error;
+	const char *error, *form = NULL, *where = NULL;
 	bool json = false;
 	int opt, what;
 
@@ -2503,12 +2672,31 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 			if (only == NULL)
 				return bad_usage(ctl, "no program \"%s\"", optarg);
 			break;
+		case 'f':
+			form = optarg;
+			break;
+		case 'w':
+			where = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (optind >= argc)
-		return bad_usage(ctl, "export what? applications, people, groups or evaluations");
+		return bad_usage(ctl, "export what? applications, people, groups, evaluations or "
+		                      "answers");
+	if (strcmp(argv[optind], "answers") == 0) {
+		if (optind + 1 < argc)
+			return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind + 1]);
+		if (form == NULL)
+			return bad_usage(ctl,
+			                 "export answers needs --form FORM (e.g. --form survey)");
+		if (json)
+			return bad_usage(ctl, "export answers is CSV only; remove --json");
+		return export_answers(ctl, only, form, where);
+	}
+	if (form != NULL || where != NULL)
+		return bad_usage(ctl, "--form and --where are for export answers");
 	what = report_export_parse(argv[optind]);
 	if (what < 0)
 		return bad_usage(ctl,
@@ -2838,9 +3026,12 @@ static const struct command_def commands[] = {
      "[--program P]",
      cmd_mentor_add},
     {"import", NULL, "import people FILE.csv [--program P] [--dry-run]", cmd_import},
+    {"roster", "import", "roster import FILE.csv [--program P] [--dry-run]", cmd_roster_import},
     {"report", NULL, "report [--csv [--evaluations]|--json] [--program P] [--since YYYY-MM]",
      cmd_report},
-    {"export", NULL, "export applications|people|groups|evaluations [--program P] [--json]",
+    {"export", NULL,
+     "export applications|people|groups|evaluations [--program P] [--json] | "
+     "export answers --form FORM [--where FIELD=VALUE] [--program P]",
      cmd_export},
     {"messages", NULL, "messages [--held|--quarantined|--pending|--dismissed|--all] [--json]",
      cmd_messages},

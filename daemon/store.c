@@ -3435,3 +3435,105 @@ store_contact_find(struct store *store, const char *program, int64_t person_id, 
 	bind_text(st, 3, role);
 	return single_id(store, st, id_r, error_r);
 }
+
+/* ---- surveys: answers as rows, response counts ---- */
+
+int
+store_answer_rows(struct store *store, const char *program, const char *form,
+                  store_answer_row_fn *fn, void *ctx, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT a.id, p.email, p.name, a.created_at, v.field, v.value "
+	                            "FROM answers a JOIN people p ON p.id = a.respondent_id "
+	                            "LEFT JOIN answer_values v ON v.answer_id = a.id "
+	                            "WHERE a.program = ?1 AND a.form = ?2 ORDER BY a.id",
+	                            error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, form);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_answer_row r;
+		const char *email = (const char *)sqlite3_column_text(st, 1);
+
+		r.answer_id = sqlite3_column_int64(st, 0);
+		r.email = email != NULL ? email : "";
+		r.name = (const char *)sqlite3_column_text(st, 2);
+		r.created_at = (time_t)sqlite3_column_int64(st, 3);
+		r.field = (const char *)sqlite3_column_text(st, 4);
+		r.value = (const char *)sqlite3_column_text(st, 5);
+		if (fn(ctx, &r) < 0) {
+			sqlite3_reset(st);
+			*error_r = errorf("reading answers: stopped by the caller");
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading answers");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_form_responses(struct store *store, const char *program, const char *form, long *asked_r,
+                     long *answered_r, const char **error_r)
+{
+	/* Asked: the people a first request (not a reminder, not a copy) of
+	 * the form went to, queued or sent. */
+	sqlite3_stmt *st;
+	int64_t n;
+
+	st = stmt_get(store,
+	              "SELECT count(DISTINCT person_id) FROM outbox WHERE program = ?1 AND "
+	              "substr(thread_type, 1, length(?2) + 9) = 'request:' || ?2 || ':' AND "
+	              "person_id IS NOT NULL AND instr(key, ':reminder=') = 0 AND "
+	              "instr(key, '|to=') = 0",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, form);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*asked_r = (long)n;
+	st = stmt_get(store,
+	              "SELECT count(DISTINCT respondent_id) FROM answers WHERE program = ?1 AND "
+	              "form = ?2",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, form);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*answered_r = (long)n;
+	return 0;
+}
+
+int
+store_answer_value_count(struct store *store, const char *program, const char *form,
+                         const char *field, const char *value, long *count_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT count(DISTINCT a.respondent_id) FROM answers a "
+	                            "JOIN answer_values v ON v.answer_id = a.id WHERE "
+	                            "a.program = ?1 AND a.form = ?2 AND v.field = ?3 AND "
+	                            "lower(trim(v.value)) = lower(?4)",
+	                            error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, form);
+	bind_text(st, 3, field);
+	bind_text(st, 4, value);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
+	return 0;
+}

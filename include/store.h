@@ -551,4 +551,27 @@ int store_evaluation_items(struct store *store, const char *program, store_evalu
 int store_health_mail_counts(struct store *store, const char *program, long *failed_r, long *held_r,
                              const char **error_r);
 
+/* ---- surveys: answers as rows, response counts ---- */
+/* One value of one answer (field and value NULL for an answer with no
+ * values); strings borrowed for the call, name may be NULL. */
+struct store_answer_row {
+	int64_t answer_id;
+	const char *email, *name;
+	time_t created_at;
+	const char *field, *value;
+};
+typedef int store_answer_row_fn(void *ctx, const struct store_answer_row *r);
+/* Every value of every answer to form in program, an answer's values
+ * together, answers in the order recorded; fn returns -1 to stop. */
+int store_answer_rows(struct store *store, const char *program, const char *form,
+                      store_answer_row_fn *fn, void *ctx, const char **error_r);
+/* The people asked to answer form (a first request queued or sent) and
+ * the people who answered it. */
+int store_form_responses(struct store *store, const char *program, const char *form, long *asked_r,
+                         long *answered_r, const char **error_r);
+/* The people whose answer to form gives field the value (case ignored). */
+int store_answer_value_count(struct store *store, const char *program, const char *form,
+                             const char *field, const char *value, long *count_r,
+                             const char **error_r);
+
 #endif
