@@ -426,6 +426,21 @@ due_waiting(struct due *d, long *count_r, const char **error_r)
 
 	if (store_participation_count(d->store, d->program->name, NULL, "applied", &n, error_r) < 0)
 		return -1;
+	/* A survey that was sent is news every day until the day after it
+	 * closes (the final count). */
+	for (size_t i = 0; i < d->program->model.nforms; i++) {
+		const struct program_form *f = &d->program->model.forms[i];
+		time_t closes = program_form_closes_at(f, d->start, d->end);
+		long asked = 0, answered = 0;
+
+		if (closes == 0 || d->now >= closes + 86400)
+			continue;
+		if (store_form_responses(d->store, d->program->name, f->def.name, &asked, &answered,
+		                         error_r) < 0)
+			return -1;
+		if (asked > 0)
+			n++;
+	}
 	if (unit != NULL && !unit->pair) {
 		struct store_group *prop = NULL;
 		long accepted = 0;
@@ -747,6 +762,15 @@ due_send_person(struct due *d, const struct program_step *s, const struct due_pe
 		                  f->def.title != NULL ? f->def.title : f->def.name);
 		template_vars_set(vars, "round", s->round);
 		thread = xasprintf("request:%s:%s", f->def.name, s->round != NULL ? s->round : "");
+		if (program_form_closes_at(f, d->start, d->end) != 0) {
+			struct tm tm;
+			char day[40];
+
+			clock_local(program_form_closes_at(f, d->start, d->end) - 1, &tm);
+			if (strftime(day, sizeof(day), "%A, %B", &tm) > 0)
+				template_vars_setf(vars, "closes", "%s %d, %d", day, tm.tm_mday,
+				                   tm.tm_year + 1900);
+		}
 	}
 	due_topic_vars(d, vars, schedule_month_index(d->start, d->now));
 	template_vars_set(vars, "listing", d->listing);

@@ -1319,12 +1319,14 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 			char day[32];
 
 			clock_local(closes - 1, &tm);
-			strftime(day, sizeof(day), "%B %e, %Y", &tm);
+			if (strftime(day, sizeof(day), "%B", &tm) == 0)
+				day[0] = '\0';
 			strbuf_addf(&out,
-			            "The %s closed on %s, so your answer, which arrived after "
-			            "that, was not counted. Thank you all the same: it is kept, "
-			            "and the coordinator can read it.\n",
-			            pf->def.title != NULL ? pf->def.title : pf->def.name, day);
+			            "The %s closed on %s %d, %d, so your answer, which arrived "
+			            "after that, was not counted. Thank you all the same: it is "
+			            "kept, and the coordinator can read it.\n",
+			            pf->def.title != NULL ? pf->def.title : pf->def.name, day,
+			            tm.tm_mday, tm.tm_year + 1900);
 			template_vars_set(vars, "results", strbuf_str(&out));
 			if (wf_answer(wf, "evaluation-late", "evaluation-recorded", vars, &sent,
 			              error_r) < 0)
