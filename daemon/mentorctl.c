@@ -1905,6 +1905,35 @@ import_problem(const char *file, unsigned line, size_t *nproblems, const char *f
 	(*nproblems)++;
 }
 
+/* The rows checked so far by address: a roster of 38,000 looked up for
+ * duplicates row by row against every earlier one took seconds.  Open
+ * addressing; slots hold a row's index + 1, 0 when free; the rows of one
+ * address lie along one probe sequence in the order they came. */
+struct import_index {
+	size_t *slots; /* owned */
+	size_t mask;   /* slots - 1, a power of 2 minus 1, over twice the rows */
+};
+
+static size_t
+import_hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static void
+import_index_add(struct import_index *index, const struct import_row *rows, size_t n)
+{
+	size_t h = import_hash(rows[n].email) & index->mask;
+
+	while (index->slots[h] != 0)
+		h = (h + 1) & index->mask;
+	index->slots[h] = n + 1;
+}
+
 /*
  * Checks one row against the file's others (rows[0..n)) and the database:
  * each problem said as FILE:LINE.  Cases refused: a missing or bad
@@ -1916,7 +1945,8 @@ import_problem(const char *file, unsigned line, size_t *nproblems, const char *f
 static int
 import_check_row(struct ctl *ctl, const char *file, const struct import_column *cols, size_t ncols,
                  const struct csv_record *rec, const struct config_program *program_opt,
-                 struct import_row *rows, size_t n, size_t *nproblems, const char **error_r)
+                 struct import_row *rows, size_t n, struct import_index *index, size_t *nproblems,
+                 const char **error_r)
 {
 	struct import_row *row = &rows[n];
 	const char *email = NULL, *program_name = NULL;
@@ -2034,17 +2064,22 @@ import_check_row(struct ctl *ctl, const char *file, const struct import_column *
 				               row->email, form_bind_name((enum form_bind)b));
 		/* Someone may be a contact and a participant (a supervisor who
 		 * mentors), not twice either. */
-		for (size_t k = 0; k < n; k++)
-			if (rows[k].email != NULL && rows[k].program == row->program &&
-			    strcmp(rows[k].email, row->email) == 0 && rows[k].role != NULL &&
+		for (size_t h = import_hash(row->email) & index->mask; index->slots[h] != 0;
+		     h = (h + 1) & index->mask) {
+			const struct import_row *other = &rows[index->slots[h] - 1];
+
+			if (other->program == row->program &&
+			    strcmp(other->email, row->email) == 0 && other->role != NULL &&
 			    row->role != NULL &&
-			    (strcmp(rows[k].role, row->role) == 0 ||
-			     import_contact_role(rows[k].role) == import_contact_role(row->role)))
+			    (strcmp(other->role, row->role) == 0 ||
+			     import_contact_role(other->role) == import_contact_role(row->role)))
 				import_problem(
 				    file, rec->line, nproblems,
 				    "%s is on line %u too: one row per person and program "
 				    "(remove one of them)",
-				    row->email, rows[k].line);
+				    row->email, other->line);
+		}
+		import_index_add(index, rows, n);
 	}
 	/* Someone already in the program in another role: a person has one
 	 * role at a time (a mentee who completed may come back a mentor). */
@@ -2199,6 +2234,7 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	struct import_row *rows = NULL;
 	struct import_count counts[32];
 	struct csv_table *table = NULL;
+	struct import_index index = {NULL, 0};
 	struct strbuf said = {0};
 	const char *error = NULL, *file;
 	char *data = NULL;
@@ -2320,9 +2356,12 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	rows = xcalloc(table->nrecords, sizeof(*rows));
+	for (index.mask = 15; index.mask < 2 * table->nrecords; index.mask = index.mask * 2 + 1)
+		;
+	index.slots = xcalloc(index.mask + 1, sizeof(*index.slots));
 	for (size_t r = 1; r < table->nrecords; r++) {
 		if (import_check_row(ctl, file, cols, ncols, &table->records[r], program, rows,
-		                     nrows, &nproblems, &error) < 0) {
+		                     nrows, &index, &nproblems, &error) < 0) {
 			ret = 1;
 			goto out;
 		}
@@ -2387,6 +2426,7 @@ out:
 			workflow_value_clear(&rows[r].values[b]);
 	}
 	free(rows);
+	free(index.slots);
 	free(cols);
 	strbuf_free(&said);
 	csv_table_free(&table);
