@@ -1,5 +1,6 @@
 /* workflow: see include/workflow.h. */
 #include "workflow.h"
+#include "calendar.h"
 #include "classify.h"
 #include "clock.h"
 #include "command.h"
@@ -14,6 +15,7 @@
 #include "outbox.h"
 #include "reply.h"
 #include "schedule.h"
+#include "session.h"
 #include "template.h"
 #include "trust.h"
 
@@ -1832,6 +1834,82 @@ out:
 	return ret;
 }
 
+/* ---- answers to session invitations ---- */
+
+/* A reply to a session's invitation (the thread is one, proven as its
+ * recipient): "yes", "I will attend", "decline"... or the calendar's
+ * METHOD:REPLY.  The latest answer counts; each is kept (answers, form
+ * "rsvp").  Not handled when the text says none of those: it is then read
+ * as any other message. */
+static int
+handle_session_reply(struct wf *wf, bool *handled_r, const char **error_r)
+{
+	enum calendar_partstat ps = CALENDAR_PARTSTAT_NONE;
+	const struct program_session *se;
+	struct store_event ev;
+	struct store_answer a;
+	struct template_vars *vars = NULL;
+	int64_t answer_id;
+	time_t start, end;
+	bool found, created, sent;
+	int ret = -1;
+
+	*handled_r = false;
+	memset(&ev, 0, sizeof(ev));
+	if (wf->thread->person_id != wf->person_id || wf->person_id == 0)
+		return 0;
+	if (wf->msg->calendar != NULL) {
+		struct calendar_reply *r = NULL;
+		const char *why = NULL;
+
+		if (calendar_parse_reply(wf->msg->calendar, strlen(wf->msg->calendar), &r, &why) ==
+		    0) {
+			ps = r->partstat;
+			calendar_reply_free(&r);
+		} else {
+			log_info("message #%lld: calendar part not read: %s", (long long)wf->row,
+			         why);
+		}
+	}
+	if (ps == CALENDAR_PARTSTAT_NONE)
+		ps = calendar_rsvp_text(wf->reply, strlen(wf->reply));
+	if (ps == CALENDAR_PARTSTAT_NONE)
+		return 0;
+	if (store_event_get(wf->store, wf->thread->thread_ref, &found, &ev, error_r) < 0)
+		return -1;
+	se = found ? program_session(&wf->program->model, ev.topic) : NULL;
+	if (se == NULL) {
+		ret = 0;
+		goto out;
+	}
+	*handled_r = true;
+	memset(&a, 0, sizeof(a));
+	a.program = wf->program->name;
+	a.form = "rsvp";
+	a.round = se->name;
+	a.respondent_id = wf->person_id;
+	a.event_id = ev.id;
+	a.message_row = wf->row;
+	a.summary = calendar_partstat_name(ps);
+	a.created_at = wf->now;
+	if (store_answer_add(wf->store, &a, NULL, 0, &answer_id, &created, error_r) < 0)
+		goto out;
+	vars = wf_vars(wf);
+	template_vars_set(vars, "name", notice_name(NULL, wf->from));
+	if (session_times(se, &start, &end) == 0)
+		session_template_vars(vars, se, start);
+	template_vars_set(vars, "rsvp", calendar_partstat_name(ps));
+	template_vars_set(vars, "declined", ps == CALENDAR_DECLINED ? "yes" : NULL);
+	if (wf_answer(wf, "rsvp-recorded", "rsvp-recorded", vars, &sent, error_r) < 0)
+		goto out;
+	wf_result(wf, "applied", "%s to session %s", calendar_partstat_name(ps), se->name);
+	ret = 0;
+out:
+	template_vars_free(&vars);
+	store_event_clear(&ev);
+	return ret;
+}
+
 /* The form of use with the most keys in text (at least two), or NULL; the
  * caller frees *form_r. */
 static const struct program_form *
@@ -2320,6 +2398,10 @@ apply_person_message(struct wf *wf, const struct parsed_message *parsed, const c
 	    strcmp(o.thread.thread_type, "approval") == 0 &&
 	    handle_approval_reply(wf, &handled, error_r) < 0)
 		goto out;
+	if (!handled && wf->proven && o.thread.thread_type != NULL &&
+	    strcmp(o.thread.thread_type, "session") == 0 &&
+	    handle_session_reply(wf, &handled, error_r) < 0)
+		goto out;
 	if (!handled && dispatch(wf, error_r) < 0)
 		goto out;
 	if (o.echo && wf->reason != NULL) {
@@ -2576,6 +2658,14 @@ workflow_check_templates(const struct config *config, const char **error_r)
 			              error_r) < 0)
 				return -1;
 		}
+		if (program->model.nsessions > 0 &&
+		    (check_one(config, program, "session-invitation", AUDIENCE_PARTICIPANT,
+		               error_r) < 0 ||
+		     check_one(config, program, "session-cancelled", AUDIENCE_PARTICIPANT,
+		               error_r) < 0 ||
+		     check_one(config, program, "rsvp-recorded", AUDIENCE_PARTICIPANT, error_r) <
+		         0))
+			return -1;
 		if (due_check_templates(config, program, error_r) < 0)
 			return -1;
 	}
