@@ -516,6 +516,54 @@ find_join_form(const struct config_program *program, const char *text, struct fo
  *      goes to the program's coordinators (an answer: it counts against
  *      each one's daily cap).
  */
+/* "attended SESSION ADDRESS, ADDRESS..." or "absent ...": the register of
+ * a session, by email; each address recorded or refused with the reason. */
+static int
+cmd_attendance(struct wf *wf, const struct command *cmd, struct strbuf *out, const char **error_r)
+{
+	struct strvec words = {0};
+	char *copy = xstrdup(cmd->text), *save = NULL;
+	bool present = cmd->verb == CMD_ATTENDED;
+	int ret = -1;
+
+	for (char *w = strtok_r(copy, " \t,;", &save); w != NULL;
+	     w = strtok_r(NULL, " \t,;", &save))
+		strvec_push(&words, w);
+	if (words.n < 2 || program_session(&wf->program->model, words.v[0]) == NULL) {
+		strbuf_addf(out, "%s: program %s has no session \"%s\"; nothing recorded.\n",
+		            cmd->line, wf->program->name, words.n > 0 ? words.v[0] : "");
+		ret = 0;
+		goto out;
+	}
+	for (size_t i = 1; i < words.n; i++) {
+		struct store_person p;
+		const char *why = NULL;
+		bool found, done = false;
+
+		memset(&p, 0, sizeof(p));
+		if (store_person_by_email(wf->store, words.v[i], &found, &p, error_r) < 0)
+			goto out;
+		if (found && session_attend(wf->program, wf->store, words.v[0], p.id, present,
+		                            wf->now, &done, &why, error_r) < 0) {
+			store_person_clear(&p);
+			goto out;
+		}
+		store_person_clear(&p);
+		if (done)
+			strbuf_addf(out, "%s %s: %s recorded %s.\n", command_verb_name(cmd->verb),
+			            words.v[0], words.v[i], present ? "present" : "absent");
+		else
+			strbuf_addf(out, "%s %s: %s: %s; not recorded.\n",
+			            command_verb_name(cmd->verb), words.v[0], words.v[i],
+			            found ? why : "no such person");
+	}
+	ret = 0;
+out:
+	strvec_free(&words);
+	free(copy);
+	return ret;
+}
+
 static int
 handle_coordinator(struct wf *wf, const char **error_r)
 {
@@ -619,6 +667,10 @@ handle_coordinator(struct wf *wf, const char **error_r)
 			break;
 		case CMD_HELP:
 			help = true;
+			break;
+		case CMD_ATTENDED:
+		case CMD_ABSENT:
+			rc = cmd_attendance(wf, cmd, &out, error_r);
 			break;
 		case CMD_MET:
 		case CMD_WITHDRAW:

@@ -13,7 +13,7 @@ real servers (Dovecot, an SMTP server), with --now stepping from October
   METHOD:REPLY are recorded -> a session moved in the configuration is
   sent again as an update (SEQUENCE 1), a cancelled one as a CANCEL ->
   after a session the coordinator records attendance (mentorctl session
-  attend) -> who is below the attendance rule is in the digest, in
+  attend, or "attended SESSION ADDRESS..." / "absent ..." by email) -> who is below the attendance rule is in the digest, in
   `mentorctl status`, and `report --csv` speaks in sessions and attendance.
 
 Bad input: an answer from a stranger (replying to someone else's
@@ -30,7 +30,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
-from mentord_env import SOURCE_DIR, Checker, Env, recipients  # noqa: E402
+from mentord_env import COORDINATOR, SOURCE_DIR, Checker, Env, recipients  # noqa: E402
 
 DOL_CONF = os.path.join(SOURCE_DIR, "conf/programs/dol.conf")
 PROGRAM = "sescdp@example.org"
@@ -290,6 +290,28 @@ def main():
                 "mentorctl session list counts answers and attendance", p.stdout)
         t.check(env.sql("SELECT COUNT(*) FROM outbox GROUP BY key HAVING COUNT(*) > 1") == [],
                 "no outbox key twice")
+
+        # -- attendance by email: the coordinator's commands -----------------
+        env.deliver(COORDINATOR, "register", "absent kickoff bob@dol.example\n"
+                    "attended no-such-session ana@dol.example\n"
+                    "attended kickoff %s\n" % ZED, to=PROGRAM, authenticated=True)
+        env.deliver(ANA, "register", "attended kickoff dee@dol.example\n", to=PROGRAM,
+                    authenticated=True)
+        env.run("2027-11-08T10:00-05:00")
+        mail = env.new_mail()
+        res = only(mail, COORDINATOR, kind="command-results")
+        r = text_of(res[0]) if res else ""
+        att = dict(env.sql("SELECT p.email, a.status FROM attendance a JOIN people p "
+                           "ON p.id = a.person_id"))
+        t.check(att.get(BOB) == "absent" and "bob@dol.example recorded absent" in r,
+                "\"absent kickoff ADDRESS\" by email records it, and the coordinator is told",
+                r or summary(mail))
+        t.check("no session \"no-such-session\"" in r and ZED in r and "not recorded" in r
+                and len(att) == 4,
+                "an unknown session or someone not in the cohort is refused by email too", r)
+        t.check(att.get(DEE) == "absent" and len(only(mail, ANA, kind="command-refused")) == 1,
+                "a participant cannot record attendance (refused, nothing changes)",
+                summary(mail))
 
         # -- configuration: what the engine cannot use is refused ------------
         for broken, expect in (
