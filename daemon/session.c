@@ -276,9 +276,21 @@ session_attend(const struct config_program *program, struct store *store, const 
 		*why_r = "that session is cancelled";
 		return 0;
 	}
-	if (session_times(se, &start, &end) < 0 || start > now) {
-		*why_r = "that session has not begun";
-		return 0;
+	{
+		/* The session's clock is the program's, whichever zone the caller
+		 * (a message applied in the global zone) runs in. */
+		const char *was = getenv("TZ"), *tzerr;
+		char *saved = was != NULL ? xstrdup(was) : NULL;
+		int rc;
+
+		(void)clock_set_timezone(program->timezone, &tzerr);
+		rc = session_times(se, &start, &end);
+		(void)clock_set_timezone(saved, &tzerr);
+		free(saved);
+		if (rc < 0 || start > now) {
+			*why_r = "that session has not begun";
+			return 0;
+		}
 	}
 	if (store_person_in_program(store, program->name, person_id, &in, error_r) < 0)
 		return -1;

@@ -1916,7 +1916,12 @@ handle_session_reply(struct wf *wf, bool *handled_r, const char **error_r)
 
 		if (calendar_parse_reply(wf->msg->calendar, strlen(wf->msg->calendar), &r, &why) ==
 		    0) {
-			ps = r->partstat;
+			/* Only the invited attendee's own answer counts. */
+			if (strcasecmp(r->attendee, wf->from) == 0)
+				ps = r->partstat;
+			else
+				log_info("message #%lld: calendar answer for %s, not %s; not read",
+				         (long long)wf->row, r->attendee, wf->from);
 			calendar_reply_free(&r);
 		} else {
 			log_info("message #%lld: calendar part not read: %s", (long long)wf->row,
