@@ -2703,6 +2703,89 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 	}
 }
 
+/* "HH:MM" -> minutes from midnight, or -1. */
+static int
+config_clock_minutes(const char *s, size_t len)
+{
+	int h, m;
+
+	if (len != 5 || s[2] != ':')
+		return -1;
+	for (size_t i = 0; i < 5; i++)
+		if (i != 2 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	return h < 24 && m < 60 ? h * 60 + m : -1;
+}
+
+/* session NAME { title date time location cancelled }: kept in date order,
+ * so invitations, the status and the report list them as they happen. */
+static void
+config_convert_sessions(struct config_loader *ld, cfg_t *ps, struct config_program *prog)
+{
+	struct program *m = &prog->model;
+	unsigned n = cfg_size(ps, "session");
+
+	m->sessions = xcalloc(n + 1, sizeof(*m->sessions));
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *ss = cfg_getnsec(ps, "session", i);
+		struct program_session *se = &m->sessions[m->nsessions];
+		const char *t = cfg_getstr(ss, "time");
+		const char *dash = t != NULL ? strchr(t, '-') : NULL;
+
+		se->name = xstrdup(cfg_title(ss));
+		se->line = config_section_line(ld, ss);
+		se->title = config_dup_opt(ss, "title");
+		se->location = config_dup_opt(ss, "location");
+		se->cancelled = cfg_getbool(ss, "cancelled");
+		m->nsessions++;
+		if (se->title == NULL)
+			se->title = xstrdup(se->name);
+		config_get_date(ld, ss, "date", &se->date);
+		if (se->date == NULL && cfg_getstr(ss, "date") == NULL)
+			config_problem(
+			    ld, se->line,
+			    "program %s session %s has no date; add date = \"YYYY-MM-DD\"",
+			    prog->name, se->name);
+		if (dash != NULL) {
+			se->start_min = config_clock_minutes(t, (size_t)(dash - t));
+			se->end_min = config_clock_minutes(dash + 1, strlen(dash + 1));
+		}
+		if (t == NULL || dash == NULL || se->start_min < 0 || se->end_min <= se->start_min)
+			config_problem(ld, t != NULL ? config_line_of(ld, ss, "time") : se->line,
+			               "program %s session %s: time = \"%s\" is not a span of the "
+			               "day; write time = \"09:00-12:00\" (24-hour, local)",
+			               prog->name, se->name, t != NULL ? t : "");
+		for (size_t k = 0; k < strlen(se->name); k++)
+			if (!isalnum((unsigned char)se->name[k]) && se->name[k] != '-' &&
+			    se->name[k] != '_') {
+				config_problem(ld, se->line,
+				               "program %s: session \"%s\": a session's name is "
+				               "used in commands; use letters, digits, - and _",
+				               prog->name, se->name);
+				break;
+			}
+	}
+	for (size_t i = 1; i < m->nsessions; i++)
+		for (size_t k = i;
+		     k > 0 && m->sessions[k - 1].date != NULL && m->sessions[k].date != NULL &&
+		     strcmp(m->sessions[k - 1].date, m->sessions[k].date) > 0;
+		     k--) {
+			struct program_session tmp = m->sessions[k];
+
+			m->sessions[k] = m->sessions[k - 1];
+			m->sessions[k - 1] = tmp;
+		}
+	m->session_attendance =
+	    (int)config_get_int(ld, ps, "session_attendance", 0, 100, "use a percentage, 0 to 100");
+	if (m->session_attendance > 0 && m->nsessions == 0)
+		config_problem(ld, config_line_of(ld, ps, "session_attendance"),
+		               "program %s: session_attendance needs sessions; add session NAME "
+		               "{ date = \"...\" time = \"...\" } or remove it",
+		               prog->name);
+}
+
 static void
 config_convert_program(struct config_loader *ld, struct config *config, cfg_t *ps,
                        struct config_program *prog)
@@ -2808,6 +2891,7 @@ config_convert_program(struct config_loader *ld, struct config *config, cfg_t *p
 			               prog->name);
 	}
 	config_convert_steps(ld, ps, prog);
+	config_convert_sessions(ld, ps, prog);
 	if (m->nroles == 0)
 		config_problem(ld, config_section_line(ld, ps),
 		               "program %s has no role; add role mentee { form = \"application\" } "
@@ -3249,6 +3333,14 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_STR("shows", NULL, CFGF_NONE),
 	    CFG_END(),
 	};
+	cfg_opt_t session_opts[] = {
+	    CFG_STR("title", NULL, CFGF_NONE),
+	    CFG_STR("date", NULL, CFGF_NONE),
+	    CFG_STR("time", NULL, CFGF_NONE),
+	    CFG_STR("location", NULL, CFGF_NONE),
+	    CFG_BOOL("cancelled", cfg_false, CFGF_NONE),
+	    CFG_END(),
+	};
 	cfg_opt_t certificate_opts[] = {
 	    CFG_STR("signer", NULL, CFGF_NONE),
 	    CFG_STR("signer_title", NULL, CFGF_NONE),
@@ -3275,6 +3367,8 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_SEC("topic", topic_opts, CFGF_MULTI | CFGF_TITLE),
 	    CFG_SEC("step", step_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("certificate", certificate_opts, CFGF_NONE),
+	    CFG_SEC("session", session_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_INT("session_attendance", 0, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t imap_opts[] = {

@@ -7,6 +7,7 @@
 #include "notice.h"
 #include "report.h"
 #include "schedule.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,9 +93,10 @@ due_digest(const struct config *config, struct store *store, const struct config
 	size_t napprovals = 0;
 	struct strbuf sb_pending = {0}, sb_waiting = {0}, sb_mentors = {0}, sb_sugg = {0},
 	              sb_failed = {0}, sb_held = {0}, sb_teams = {0}, sb_approvals = {0},
-	              sb_surveys = {0};
+	              sb_surveys = {0}, sb_attendance = {0};
 	struct template_vars *vars = NULL;
 	struct outbox_queued q;
+	long below = 0;
 	int ret = -1;
 
 	if (due_pending(store, program, &pending, &npending, error_r) < 0 ||
@@ -139,7 +141,8 @@ due_digest(const struct config *config, struct store *store, const struct config
 		if (groups_propose_teams(config, store, program, now, &sb_teams, NULL, error_r) < 0)
 			goto out;
 	}
-	if (report_surveys(store, program, &sb_surveys, error_r) < 0)
+	if (report_surveys(store, program, &sb_surveys, error_r) < 0 ||
+	    session_below_rule(program, store, now, &sb_attendance, &below, error_r) < 0)
 		goto out;
 	for (size_t i = 0; i < nfailed; i++)
 		strbuf_addf(&sb_failed, "  %s to %s: %s\n", failed[i].kind, failed[i].recipients,
@@ -160,6 +163,8 @@ due_digest(const struct config *config, struct store *store, const struct config
 	template_vars_set(vars, "failed", strbuf_str(&sb_failed));
 	template_vars_set(vars, "held", strbuf_str(&sb_held));
 	template_vars_set(vars, "surveys", strbuf_str(&sb_surveys));
+	template_vars_set(vars, "below_attendance", strbuf_str(&sb_attendance));
+	template_vars_setf(vars, "session_attendance", "%d", program->model.session_attendance);
 	template_vars_setf(vars, "pending_count", "%zu", npending);
 	if (notice_queue(config, store, program, now, key, "digest", &program->coordinators,
 	                 "digest", 0, "digest", vars, AUDIENCE_COORDINATOR, OUTBOX_NOTICE,
@@ -187,6 +192,7 @@ out:
 	strbuf_free(&sb_failed);
 	strbuf_free(&sb_held);
 	strbuf_free(&sb_surveys);
+	strbuf_free(&sb_attendance);
 	store_participation_list_free(&pending, npending);
 	store_participation_list_free(&accepted, naccepted);
 	store_participation_list_free(&seconds, nseconds);
@@ -484,6 +490,18 @@ due_waiting(struct due *d, long *count_r, const char **error_r)
 			return -1;
 		if (free_places > 0)
 			n += accepted;
+	}
+	/* Participants below the sessions' attendance rule wait for the
+	 * coordinators' follow-up, each day until it is put right. */
+	if (d->program->model.session_attendance > 0) {
+		struct strbuf unused = {0};
+		long below = 0;
+		int rc = session_below_rule(d->program, d->store, d->now, &unused, &below, error_r);
+
+		strbuf_free(&unused);
+		if (rc < 0)
+			return -1;
+		n += below;
 	}
 	*count_r = n;
 	return 0;
@@ -1653,7 +1671,7 @@ due_program(const struct config *config, struct store *store, const struct confi
 	if (!schedule_in_working_hours(now, config->work_start_hour, config->work_end_hour,
 	                               config->work_weekends))
 		return 0;
-	if (due_approvals(&d, error_r) < 0)
+	if (due_approvals(&d, error_r) < 0 || session_due(config, store, program, now, error_r) < 0)
 		return -1;
 	for (size_t i = 0; i < program->model.nsteps; i++) {
 		const struct program_step *s = &program->model.steps[i];

@@ -48,6 +48,7 @@
 #include "outbox.h"
 #include "parsed.h"
 #include "report.h"
+#include "session.h"
 #include "store.h"
 #include "util.h"
 #include "workflow.h"
@@ -102,6 +103,49 @@ member_name(const struct store_group *g, size_t k)
  * {"programs": [{"name", "title", "roles": {ROLE: {STATUS: n}},
  *   "active_groups", "proposed_teams"}], "outbox": {STATUS: n},
  *  "messages": {"quarantined", "held", "pending"}}. */
+/* A program of sessions: how many are held and to come, and who is below
+ * the attendance rule. */
+static int
+status_sessions(struct store *store, const struct config_program *prog, json_object *jp, bool json,
+                const char **error_r)
+{
+	struct strbuf below = {0};
+	time_t now = clock_now(), start, end;
+	long nbelow = 0, held = 0, cancelled = 0;
+	const char *tzerr;
+	int rc;
+
+	(void)clock_set_timezone(prog->timezone, &tzerr);
+	for (size_t i = 0; i < prog->model.nsessions; i++) {
+		const struct program_session *se = &prog->model.sessions[i];
+
+		if (se->cancelled)
+			cancelled++;
+		else if (session_times(se, &start, &end) == 0 && start <= now)
+			held++;
+	}
+	rc = session_below_rule(prog, store, now, &below, &nbelow, error_r);
+	if (rc == 0 && json) {
+		json_object *js = json_object_new_object();
+
+		json_object_object_add(jp, "sessions", js);
+		json_object_object_add(js, "total",
+		                       json_object_new_int64((int64_t)prog->model.nsessions));
+		json_object_object_add(js, "held", json_object_new_int64(held));
+		json_object_object_add(js, "cancelled", json_object_new_int64(cancelled));
+		json_object_object_add(js, "below_attendance", json_object_new_int64(nbelow));
+	} else if (rc == 0) {
+		printf("  sessions: %zu (%ld held, %ld to come, %ld cancelled)\n",
+		       prog->model.nsessions, held, (long)prog->model.nsessions - held - cancelled,
+		       cancelled);
+		if (prog->model.session_attendance > 0)
+			printf("  below the attendance rule (%d%%): %ld\n%s",
+			       prog->model.session_attendance, nbelow, strbuf_str(&below));
+	}
+	strbuf_free(&below);
+	return rc;
+}
+
 static int
 cmd_status(struct config *config, struct store *store, bool json)
 {
@@ -167,6 +211,14 @@ cmd_status(struct config *config, struct store *store, bool json)
 				json_object_object_add(
 				    jp, "responses", json_object_new_string(strbuf_str(&surveys)));
 			strbuf_free(&surveys);
+		}
+		if (prog->model.nsessions > 0) {
+			const char *tzerr;
+			int rc = status_sessions(store, prog, jp, json, &error);
+
+			(void)clock_set_timezone(config->timezone, &tzerr);
+			if (rc < 0)
+				goto out;
 		}
 		if (unit == NULL)
 			continue;
@@ -1728,6 +1780,143 @@ out:
 	return ret;
 }
 
+/* ---- sessions ---- */
+
+/* The program with a session called name: the one given, or the first
+ * that has one. */
+static const struct config_program *
+session_program(const struct ctl *ctl, const char *given, const char *name)
+{
+	if (given != NULL)
+		return config_program_by_name(ctl->config, given);
+	for (size_t i = 0; i < ctl->config->nprograms; i++)
+		if (program_session(&ctl->config->programs[i].model, name) != NULL)
+			return &ctl->config->programs[i];
+	for (size_t i = 0; i < ctl->config->nprograms; i++)
+		if (ctl->config->programs[i].model.nsessions > 0)
+			return &ctl->config->programs[i];
+	return NULL;
+}
+
+/* session attend SESSION ADDRESS... [--absent] [--program P]: the register
+ * of a session, taken by the coordinator (present unless --absent).  Every
+ * address must be someone taking part, or nothing is recorded. */
+static int
+cmd_session_attend(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"program", required_argument, NULL, 'p'},
+	    {"absent", no_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct config_program *program;
+	const char *given = NULL, *error = NULL, *why = NULL;
+	bool present = true, done = false;
+	int opt, ret = 1;
+	char object[64];
+
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		if (opt == '?')
+			return 2;
+		if (opt == 'a')
+			present = false;
+		else
+			given = optarg;
+	}
+	if (argc - optind < 2)
+		return bad_usage(ctl, "session attend needs a session and at least one address");
+	program = session_program(ctl, given, argv[optind]);
+	if (program == NULL)
+		return bad_usage(
+		    ctl, given != NULL ? "no program \"%s\"" : "no program has sessions", given);
+	if (program_session(&program->model, argv[optind]) == NULL) {
+		fprintf(stderr,
+		        "mentorctl: program %s has no session \"%s\"; see mentorctl session "
+		        "list\n",
+		        program->name, argv[optind]);
+		return 1;
+	}
+	if (clock_set_timezone(program->timezone, &error) < 0 ||
+	    store_begin(ctl->store, &error) < 0)
+		goto out;
+	for (int i = optind + 1; i < argc; i++) {
+		struct store_person p;
+		bool found;
+
+		memset(&p, 0, sizeof(p));
+		if (store_person_by_email(ctl->store, argv[i], &found, &p, &error) < 0)
+			goto out;
+		if (found && session_attend(program, ctl->store, argv[optind], p.id, present,
+		                            clock_now(), &done, &why, &error) < 0) {
+			store_person_clear(&p);
+			goto out;
+		}
+		store_person_clear(&p);
+		if (!found || !done) {
+			fprintf(stderr, "mentorctl: %s: %s; nothing recorded\n", argv[i],
+			        found ? why : "no such person");
+			goto out;
+		}
+		snprintf(object, sizeof(object), "session %s", argv[optind]);
+		if (audit(ctl, "session attend", object, argv[i], NULL,
+		          present ? "present" : "absent", &error) < 0)
+			goto out;
+		printf("%s: %s recorded %s\n", argv[optind], argv[i],
+		       present ? "present" : "absent");
+	}
+	if (store_commit(ctl->store, &error) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
+	(void)clock_set_timezone(ctl->config->timezone, &error);
+	return ret;
+}
+
+/* session list [--program P]: each session, when, and its answers and
+ * register so far. */
+static int
+cmd_session_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"program", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *given = NULL, *error = NULL;
+	struct strbuf out = {0};
+	int opt, ret = 1;
+
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		if (opt == '?')
+			return 2;
+		given = optarg;
+	}
+	if (given != NULL && config_program_by_name(ctl->config, given) == NULL)
+		return bad_usage(ctl, "no program \"%s\"", given);
+	for (size_t i = 0; i < ctl->config->nprograms; i++) {
+		const struct config_program *program = &ctl->config->programs[i];
+
+		if (program->model.nsessions == 0 ||
+		    (given != NULL && strcmp(given, program->name) != 0))
+			continue;
+		if (session_report(program, ctl->store, false, &out, &error) < 0)
+			goto out;
+	}
+	fputs(strbuf_str(&out), stdout);
+	ret = 0;
+out:
+	if (ret != 0 && error != NULL)
+		fprintf(stderr, "mentorctl: %s\n", error);
+	strbuf_free(&out);
+	return ret;
+}
+
 /* ---- import ---- */
 
 /* What a roster's column gives. */
@@ -2531,6 +2720,19 @@ cmd_report(struct ctl *ctl, int argc, char **argv)
 		return bad_usage(ctl, "give --csv or --json, not both");
 	if (optind < argc)
 		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind]);
+	/* A program of sessions reports in their terms: who answered each
+	 * invitation and who attended. */
+	if (fmt == FMT_CSV && !evaluations && only != NULL && only->model.nsessions > 0) {
+		struct strbuf out = {0};
+
+		if (session_report(only, ctl->store, true, &out, &error) < 0) {
+			strbuf_free(&out);
+			return fail(error);
+		}
+		fputs(strbuf_str(&out), stdout);
+		strbuf_free(&out);
+		return 0;
+	}
 	if (report_partnerships(ctl->config, ctl->store, only != NULL ? only->name : NULL, since,
 	                        clock_now(), &rt, &error) < 0) {
 		report_table_free(&rt);
@@ -3061,6 +3263,9 @@ static const struct command_def commands[] = {
     {"match", NULL, "match MENTEE MENTOR [REASON...] [--program P]", cmd_match},
     {"end", NULL, "end ID [REASON...]", cmd_end},
     {"meeting", "add", "meeting add ID DATE MINUTES", cmd_meeting_add},
+    {"session", "attend", "session attend SESSION ADDRESS... [--absent] [--program P]",
+     cmd_session_attend},
+    {"session", "list", "session list [--program P]", cmd_session_list},
     {"mentor", "add",
      "mentor add EMAIL NAME... [--strengths \"A, B\"] [--capacity N] "
      "[--program P]",

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const program_status_names[PSTATUS_COUNT] = {
     [PSTATUS_APPLIED] = "applied",     [PSTATUS_APPROVING] = "approving",
@@ -71,6 +72,15 @@ program_group(const struct program *p, const char *name)
 	for (size_t i = 0; name != NULL && i < p->ngroups; i++)
 		if (strcmp(p->groups[i].name, name) == 0)
 			return &p->groups[i];
+	return NULL;
+}
+
+const struct program_session *
+program_session(const struct program *p, const char *name)
+{
+	for (size_t i = 0; name != NULL && i < p->nsessions; i++)
+		if (strcasecmp(p->sessions[i].name, name) == 0)
+			return &p->sessions[i];
 	return NULL;
 }
 
@@ -287,5 +297,12 @@ program_free(struct program *p)
 	free(p->certificate.signer);
 	free(p->certificate.signer_title);
 	free(p->certificate.organisation);
+	for (size_t i = 0; i < p->nsessions; i++) {
+		free(p->sessions[i].name);
+		free(p->sessions[i].title);
+		free(p->sessions[i].date);
+		free(p->sessions[i].location);
+	}
+	free(p->sessions);
 	memset(p, 0, sizeof(*p));
 }

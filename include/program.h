@@ -180,6 +180,19 @@ struct program_topic {
 	char *readings; /* owned, may be NULL */
 };
 
+/* A dated session everyone taking part attends (DOL: the executive
+ * workshops and group coaching), sent to each as a calendar invitation. */
+struct program_session {
+	char *name;     /* owned: the section title; in keys and commands */
+	char *title;    /* owned: the invitation's summary */
+	char *date;     /* owned: YYYY-MM-DD, the program's time zone */
+	int start_min;  /* minutes from local midnight */
+	int end_min;    /* > start_min */
+	char *location; /* owned, may be NULL */
+	bool cancelled; /* a CANCEL goes to everyone invited */
+	int line;
+};
+
 struct program_certificate {
 	char *signer, *signer_title, *organisation; /* owned; organisation may be NULL */
 };
@@ -197,6 +210,11 @@ struct program {
 	struct program_topic *topics; /* owned */
 	size_t ntopics;
 	struct program_certificate certificate; /* signer NULL: no certificate */
+	struct program_session *sessions;       /* owned, in date order */
+	size_t nsessions;
+	/* The share of past sessions a participant must have attended; those
+	 * below are in the coordinators' digest.  0: no rule. */
+	int session_attendance;
 };
 
 void program_free(struct program *p); /* frees the contents */
@@ -212,6 +230,9 @@ const struct program_form *program_form_for(const struct program *p, enum progra
 
 /* The field of form f bound to b, or NULL. */
 const struct form_field_def *program_field_bound(const struct program_form *f, enum form_bind b);
+
+/* The session called name, or NULL. */
+const struct program_session *program_session(const struct program *p, const char *name);
 
 /* The instant of a point, given the program's start and end (local
  * midnight of each date), or 0 when it needs a start or end not set. */

@@ -574,4 +574,28 @@ int store_answer_value_count(struct store *store, const char *program, const cha
                              const char *field, const char *value, long *count_r,
                              const char **error_r);
 
+/* ---- sessions: a program's dated sessions (events of kind "session",
+ * no group, topic the session's name) ---- */
+/* The event of program's session name (*id_r 0 when none and !create);
+ * with create, made when missing and its date kept up to date. */
+int store_session_event(struct store *store, const char *program, const char *name,
+                        const char *date, time_t at, bool create, int64_t *id_r,
+                        const char **error_r);
+/* Outbox rows whose key starts with prefix (an invitation's versions). */
+int store_outbox_count_prefix(struct store *store, const char *prefix, long *count_r,
+                              const char **error_r);
+/* The person's latest answer to the session's invitation ("accepted",
+ * "declined", "tentative"), answers with form "rsvp"; *rsvp_r NULL when
+ * none, else owned by the caller. */
+int store_session_rsvp(struct store *store, int64_t event_id, int64_t person_id, char **rsvp_r,
+                       const char **error_r);
+/* The attendance recorded ("present", "absent"); *status_r NULL when none,
+ * else owned by the caller. */
+int store_session_attendance(struct store *store, int64_t event_id, int64_t person_id,
+                             char **status_r, const char **error_r);
+/* Sessions of program before date (YYYY-MM-DD) whose attendance was taken
+ * (held), and how many of them person was recorded present at. */
+int store_session_record(struct store *store, const char *program, int64_t person_id,
+                         const char *before, long *held_r, long *attended_r, const char **error_r);
+
 #endif

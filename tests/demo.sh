@@ -6,6 +6,8 @@
 # six months, to the certificates of completion; `tests/demo.sh calpers`
 # CalPERS Informal Mentoring: opt-in, the monthly offers and asks, stop;
 # `tests/demo.sh lausd` the LAUSD survey: roster, survey, answers, reminders.
+# `tests/demo.sh dol` the DOL SES CDP cohort's sessions (invitations,
+# answers, attendance).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Always built (incrementally): a binary older than the sources and the
