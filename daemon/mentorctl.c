@@ -1934,17 +1934,17 @@ struct import_column {
 	enum form_bind bind; /* IMPORT_BIND */
 };
 
-/* A row of the roster, checked. */
+/* A row of the roster, checked.  Its bound values are not kept: read
+ * again from its record when it is applied (import_row_values), since
+ * BIND_COUNT values a row made 38,000 rows cost 21 MiB. */
 struct import_row {
 	unsigned line;
 	const struct config_program *program; /* borrowed */
+	const struct csv_record *rec;         /* borrowed from the table */
 	char *email;                          /* owned: lower case */
 	const char *name, *role;              /* borrowed from the table; NULL when empty */
-	struct workflow_value values[BIND_COUNT];
-	/* What importing it did, and the line saying so (owned, NULL when
-	 * unchanged). */
+	/* What importing it did. */
 	enum { IMPORT_UNCHANGED, IMPORT_CREATED, IMPORT_CHANGED } outcome;
-	char *said;
 };
 
 /* The contact roles a roster may give: people with no application of
@@ -2123,6 +2123,27 @@ import_index_add(struct import_index *index, const struct import_row *rows, size
 	index->slots[h] = n + 1;
 }
 
+/* Reads the values row's bound columns give, by bind, into values (all
+ * clear on entry; the caller clears them after): nothing for a contact,
+ * or a row with no program or role.  The same reading checks a row and
+ * applies it, so what was checked is what is registered. */
+static void
+import_row_values(const struct import_row *row, const struct import_column *cols, size_t ncols,
+                  struct workflow_value *values)
+{
+	if (row->program == NULL || row->role == NULL || import_contact_role(row->role))
+		return;
+	for (size_t i = 0; i < ncols && i < row->rec->nfields; i++) {
+		struct workflow_value *v = &values[cols[i].bind];
+
+		if (cols[i].what != IMPORT_BIND || *row->rec->fields[i] == '\0')
+			continue;
+		workflow_value_clear(v);
+		workflow_roster_value(row->program, row->role, cols[i].bind, row->rec->fields[i],
+		                      v);
+	}
+}
+
 /*
  * Checks one row against the file's others (rows[0..n)) and the database:
  * each problem said as FILE:LINE.  Cases refused: a missing or bad
@@ -2138,9 +2159,13 @@ import_check_row(struct ctl *ctl, const char *file, const struct import_column *
                  const char **error_r)
 {
 	struct import_row *row = &rows[n];
+	struct workflow_value values[BIND_COUNT];
 	const char *email = NULL, *program_name = NULL;
+	int ret = -1;
 
+	memset(values, 0, sizeof(values));
 	row->line = rec->line;
+	row->rec = rec;
 	for (size_t i = ncols; i < rec->nfields; i++)
 		if (*str_trim(rec->fields[i]) != '\0') {
 			import_problem(
@@ -2148,7 +2173,8 @@ import_check_row(struct ctl *ctl, const char *file, const struct import_column *
 			    "%zu fields, and the header names %zu columns: quote a field "
 			    "that holds a comma",
 			    rec->nfields, ncols);
-			return 0;
+			ret = 0;
+			goto out;
 		}
 	for (size_t i = 0; i < ncols && i < rec->nfields; i++) {
 		char *cell = str_trim(rec->fields[i]);
@@ -2223,30 +2249,20 @@ import_check_row(struct ctl *ctl, const char *file, const struct import_column *
 		free(roles);
 		row->role = NULL;
 	}
-	for (size_t i = 0; i < ncols && i < rec->nfields; i++) {
-		struct workflow_value *v;
-
-		if (cols[i].what != IMPORT_BIND || *rec->fields[i] == '\0')
-			continue;
-		if (row->role != NULL && import_contact_role(row->role)) {
+	for (size_t i = 0; i < ncols && i < rec->nfields; i++)
+		if (cols[i].what == IMPORT_BIND && *rec->fields[i] != '\0' && row->role != NULL &&
+		    import_contact_role(row->role))
 			import_problem(file, rec->line, nproblems,
 			               "a %s is a contact: their row gives email, name, role and "
 			               "program only (empty the %s cell)",
 			               row->role, form_bind_name(cols[i].bind));
-			continue;
-		}
-		if (row->program == NULL || row->role == NULL)
-			continue;
-		v = &row->values[cols[i].bind];
-		workflow_value_clear(v);
-		workflow_roster_value(row->program, row->role, cols[i].bind, rec->fields[i], v);
-		if (v->problem != NULL)
-			import_problem(file, rec->line, nproblems, "%s", v->problem);
-	}
+	import_row_values(row, cols, ncols, values);
+	for (int b = 0; b < BIND_COUNT; b++)
+		if (values[b].problem != NULL)
+			import_problem(file, rec->line, nproblems, "%s", values[b].problem);
 	if (row->email != NULL) {
 		for (int b = BIND_SUPERVISOR; b <= BIND_DIRECTOR; b++)
-			if (row->values[b].text != NULL &&
-			    strcasecmp(row->values[b].text, row->email) == 0)
+			if (values[b].text != NULL && strcasecmp(values[b].text, row->email) == 0)
 				import_problem(file, rec->line, nproblems,
 				               "%s is given as their own %s: give someone else's "
 				               "address, or leave it empty",
@@ -2281,11 +2297,11 @@ import_check_row(struct ctl *ctl, const char *file, const struct import_column *
 
 		memset(&p, 0, sizeof(p));
 		if (store_person_by_email(ctl->store, row->email, &found, &p, error_r) < 0)
-			return -1;
+			goto out;
 		if (found &&
 		    store_participation_of_person(ctl->store, p.id, &list, &np, error_r) < 0) {
 			store_person_clear(&p);
-			return -1;
+			goto out;
 		}
 		for (size_t k = 0; k < np; k++) {
 			const struct store_participation *a = &list[k];
@@ -2306,7 +2322,11 @@ import_check_row(struct ctl *ctl, const char *file, const struct import_column *
 		store_participation_list_free(&list, np);
 		store_person_clear(&p);
 	}
-	return 0;
+	ret = 0;
+out:
+	for (int b = 0; b < BIND_COUNT; b++)
+		workflow_value_clear(&values[b]);
+	return ret;
 }
 
 /* "3 mentees", "1 mentor" */
@@ -2331,23 +2351,30 @@ import_count_add(struct import_count *counts, size_t *ncounts, const char *role)
 }
 
 /* Registers one checked row (workflow_register_row), with its audit
- * rows, and says what it did in row->outcome and row->said. */
+ * rows, says what it did in row->outcome and adds the lines saying so to
+ * said. */
 static int
-import_apply_row(struct ctl *ctl, const char *file, struct import_row *row, const char **error_r)
+import_apply_row(struct ctl *ctl, const char *file, const struct import_column *cols, size_t ncols,
+                 struct import_row *row, struct strbuf *said, const char **error_r)
 {
+	struct workflow_value values[BIND_COUNT];
 	struct workflow_roster_row rr;
 	struct workflow_registered done;
-	struct strbuf said = {0};
 	char object[40];
 	int ret = -1;
 
+	memset(values, 0, sizeof(values));
+	memset(&done, 0, sizeof(done));
+	import_row_values(row, cols, ncols, values);
 	rr.email = row->email;
 	rr.name = row->name;
 	rr.role = row->role;
-	rr.values = row->values;
+	rr.values = values;
 	if (workflow_register_row(ctl->config, ctl->store, row->program, &rr, clock_now(), &done,
 	                          error_r) < 0) {
 		*error_r = errorf("%s:%u: %s", file, row->line, *error_r);
+		for (int b = 0; b < BIND_COUNT; b++)
+			workflow_value_clear(&values[b]);
 		return -1;
 	}
 	snprintf(object, sizeof(object), "participation %lld", (long long)done.participation_id);
@@ -2360,11 +2387,11 @@ import_apply_row(struct ctl *ctl, const char *file, struct import_row *row, cons
 		free(what);
 		if (rc < 0)
 			goto out;
-		strbuf_addf(&said, "%s:%u: %s: new %s, %s\n", file, row->line, row->email,
-		            row->role, done.status);
+		strbuf_addf(said, "%s:%u: %s: new %s, %s\n", file, row->line, row->email, row->role,
+		            done.status);
 		row->outcome = IMPORT_CREATED;
 	} else if (done.nchanges > 0) {
-		strbuf_addf(&said, "%s:%u: %s: %s #%lld changed:", file, row->line, row->email,
+		strbuf_addf(said, "%s:%u: %s: %s #%lld changed:", file, row->line, row->email,
 		            row->role, (long long)done.participation_id);
 		for (size_t c = 0; c < done.nchanges; c++) {
 			const struct workflow_change *ch = &done.changes[c];
@@ -2372,10 +2399,10 @@ import_apply_row(struct ctl *ctl, const char *file, struct import_row *row, cons
 			if (audit(ctl, "import", ch->object, ch->field, ch->old_value,
 			          ch->new_value, error_r) < 0)
 				goto out;
-			strbuf_addf(&said, "%s %s \"%s\" -> \"%s\"", c > 0 ? ";" : "", ch->field,
+			strbuf_addf(said, "%s %s \"%s\" -> \"%s\"", c > 0 ? ";" : "", ch->field,
 			            nz(ch->old_value), nz(ch->new_value));
 		}
-		strbuf_addc(&said, '\n');
+		strbuf_addc(said, '\n');
 		row->outcome = IMPORT_CHANGED;
 	}
 	/* Someone there already who is not taking part now: said, since the
@@ -2383,16 +2410,15 @@ import_apply_row(struct ctl *ctl, const char *file, struct import_row *row, cons
 	if (!done.created && !import_contact_role(row->role) &&
 	    strcmp(done.status, "accepted") != 0 && strcmp(done.status, "active") != 0 &&
 	    strcmp(done.status, "matched") != 0)
-		strbuf_addf(&said,
+		strbuf_addf(said,
 		            "%s:%u: %s: %s #%lld stays %s: an import changes no status (see "
 		            "mentorctl applications)\n",
 		            file, row->line, row->email, row->role,
 		            (long long)done.participation_id, done.status);
-	if (said.len > 0)
-		row->said = strbuf_detach(&said);
 	ret = 0;
 out:
-	strbuf_free(&said);
+	for (int b = 0; b < BIND_COUNT; b++)
+		workflow_value_clear(&values[b]);
 	workflow_registered_clear(&done);
 	return ret;
 }
@@ -2569,11 +2595,9 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t r = 0; r < nrows; r++)
 			if (import_contact_role(rows[r].role) == (pass == 0) &&
-			    import_apply_row(ctl, file, &rows[r], &error) < 0)
+			    import_apply_row(ctl, file, cols, ncols, &rows[r], &said, &error) < 0)
 				goto out;
 	for (size_t r = 0; r < nrows; r++) {
-		if (rows[r].said != NULL)
-			strbuf_adds(&said, rows[r].said);
 		if (rows[r].outcome == IMPORT_UNCHANGED) {
 			unchanged++;
 			continue;
@@ -2608,12 +2632,8 @@ out:
 		if (error != NULL && ret == 1)
 			fprintf(stderr, "mentorctl: import: %s; nothing imported\n", error);
 	}
-	for (size_t r = 0; rows != NULL && r < table->nrecords; r++) {
+	for (size_t r = 0; rows != NULL && r < table->nrecords; r++)
 		free(rows[r].email);
-		free(rows[r].said);
-		for (int b = 0; b < BIND_COUNT; b++)
-			workflow_value_clear(&rows[r].values[b]);
-	}
 	free(rows);
 	free(index.slots);
 	free(cols);
