@@ -2753,6 +2753,30 @@ cmd_report(struct ctl *ctl, int argc, char **argv)
 		strbuf_free(&out);
 		return 0;
 	}
+	/* A survey reports its response: how many of those asked answered,
+	 * and how many said yes to each yes/no question. */
+	if (!evaluations && only != NULL && only->model.unit == NULL &&
+	    report_is_survey_program(only)) {
+		static const struct column survey_cols[] = {
+		    {"PROGRAM", "program", 10, COL_TEXT, COL_ALL},
+		    {"FORM", "form", 12, COL_TEXT, COL_ALL},
+		    {"MEASURE", "measure", 28, COL_TEXT, COL_ALL},
+		    {"COUNT", "count", 7, COL_NUMBER, COL_ALL},
+		    {"OF", "of", 7, COL_NUMBER, COL_ALL},
+		    {"PERCENT", "percent", 7, COL_NUMBER, COL_ALL},
+		};
+
+		if (report_survey_table(ctl->store, only, &rt, &error) < 0) {
+			report_table_free(&rt);
+			return fail(error);
+		}
+		table_begin(&t, survey_cols, N_ELEMENTS(survey_cols), fmt);
+		for (size_t i = 0; i < rt.nrows; i++)
+			table_row(&t, report_table_row(&rt, i));
+		table_end(&t);
+		report_table_free(&rt);
+		return 0;
+	}
 	if (report_partnerships(ctl->config, ctl->store, only != NULL ? only->name : NULL, since,
 	                        clock_now(), &rt, &error) < 0) {
 		report_table_free(&rt);

@@ -759,30 +759,29 @@ report_count(struct strbuf *sb, long n)
 	}
 }
 
-int
-report_surveys(struct store *store, const struct config_program *program, struct strbuf *out,
-               const char **error_r)
+/* A survey figure: how many answered form f of how many were asked
+ * (key NULL), or how many of those who answered said yes to question key. */
+typedef void survey_emit_fn(void *arg, const struct program_form *f, const char *key, long n,
+                            long of);
+
+/* Calls emit for each survey of program that was sent (an answer form with
+ * closes or replace): its response, then each yes/no question's yes. */
+static int
+survey_figures(struct store *store, const struct config_program *program, survey_emit_fn *emit,
+               void *arg, const char **error_r)
 {
 	for (size_t i = 0; i < program->model.nforms; i++) {
 		const struct program_form *f = &program->model.forms[i];
-		const char *title = f->def.title != NULL ? f->def.title : f->def.name;
 		long asked = 0, answered = 0;
 
 		if (f->use != FORM_USE_ANSWER || (f->closes.base == 0 && !f->replace))
-			continue;
+			continue; /* not a survey (report_is_survey_program) */
 		if (store_form_responses(store, program->name, f->def.name, &asked, &answered,
 		                         error_r) < 0)
 			return -1;
 		if (asked == 0 && answered == 0)
 			continue;
-		strbuf_addf(out, "  %s: ", title);
-		report_count(out, answered);
-		strbuf_adds(out, " of ");
-		report_count(out, asked);
-		strbuf_addf(out, " answered (%.1f%%)\n",
-		            asked > 0 ? 100.0 * (double)answered / (double)asked : 0.0);
-		/* A yes/no question (volunteering for a focus group): how many
-		 * said yes, and where the list is. */
+		emit(arg, f, NULL, answered, asked);
 		for (size_t k = 0; k < f->def.nfields; k++) {
 			const struct form_field_def *fd = &f->def.fields[k];
 			bool yes = false;
@@ -795,13 +794,85 @@ report_surveys(struct store *store, const struct config_program *program, struct
 			if (store_answer_value_count(store, program->name, f->def.name, fd->key,
 			                             "yes", &n, error_r) < 0)
 				return -1;
-			strbuf_addf(out, "    %s: ", fd->key);
-			report_count(out, n);
-			strbuf_addf(out,
-			            " yes (the list: mentorctl export answers --form %s --where "
-			            "\"%s=yes\")\n",
-			            f->def.name, fd->key);
+			emit(arg, f, fd->key, n, answered);
 		}
 	}
 	return 0;
+}
+
+static void
+survey_emit_text(void *arg, const struct program_form *f, const char *key, long n, long of)
+{
+	struct strbuf *out = arg;
+
+	if (key == NULL) {
+		strbuf_addf(out, "  %s: ", f->def.title != NULL ? f->def.title : f->def.name);
+		report_count(out, n);
+		strbuf_adds(out, " of ");
+		report_count(out, of);
+		strbuf_addf(out, " answered (%.1f%%)\n",
+		            of > 0 ? 100.0 * (double)n / (double)of : 0.0);
+		return;
+	}
+	/* A yes/no question (volunteering for a focus group): how many said
+	 * yes, and where the list is. */
+	strbuf_addf(out, "    %s: ", key);
+	report_count(out, n);
+	strbuf_addf(out,
+	            " yes (the list: mentorctl export answers --form %s --where "
+	            "\"%s=yes\")\n",
+	            f->def.name, key);
+}
+
+bool
+report_is_survey_program(const struct config_program *program)
+{
+	for (size_t i = 0; i < program->model.nforms; i++) {
+		const struct program_form *f = &program->model.forms[i];
+
+		if (f->use == FORM_USE_ANSWER && (f->closes.base != 0 || f->replace))
+			return true;
+	}
+	return false;
+}
+
+int
+report_surveys(struct store *store, const struct config_program *program, struct strbuf *out,
+               const char **error_r)
+{
+	return survey_figures(store, program, survey_emit_text, out, error_r);
+}
+
+struct survey_rows {
+	struct report_table *t;
+	const char *program;
+};
+
+static void
+survey_emit_row(void *arg, const struct program_form *f, const char *key, long n, long of)
+{
+	struct survey_rows *r = arg;
+	char count[24], total[24], percent[16], *measure;
+
+	snprintf(count, sizeof(count), "%ld", n);
+	snprintf(total, sizeof(total), "%ld", of);
+	snprintf(percent, sizeof(percent), "%.1f", of > 0 ? 100.0 * (double)n / (double)of : 0.0);
+	measure = key == NULL ? xstrdup("answered") : xasprintf("%s: yes", key);
+	{
+		const char *cells[] = {r->program, f->def.name, measure, count, total, percent};
+
+		table_add(r->t, cells);
+	}
+	free(measure);
+}
+
+int
+report_survey_table(struct store *store, const struct config_program *program,
+                    struct report_table *t, const char **error_r)
+{
+	static const char *const keys[] = {"program", "form", "measure", "count", "of", "percent"};
+	struct survey_rows r = {t, program->name};
+
+	table_keys(t, keys, N_ELEMENTS(keys));
+	return survey_figures(store, program, survey_emit_row, &r, error_r);
 }

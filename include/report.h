@@ -80,4 +80,13 @@ bool report_outstanding_at(time_t requested_at, time_t received_at, time_t t);
 int report_surveys(struct store *store, const struct config_program *program, struct strbuf *out,
                    const char **error_r);
 
+/* Whether program has a survey (an answer form with closes or replace). */
+bool report_is_survey_program(const struct config_program *program);
+
+/* The same figures as rows of the empty *t, for report --program P: program,
+ * form, measure ("answered", or "QUESTION: yes"), count, of (the people
+ * asked, or those who answered), percent.  Counts only, never an answer. */
+int report_survey_table(struct store *store, const struct config_program *program,
+                        struct report_table *t, const char **error_r);
+
 #endif

@@ -235,6 +235,17 @@ def survey_program(t):
         t.check(sorted(r["email"] for r in rows) == sorted([ANN, DEE])
                 and all(r["name"] for r in rows),
                 "the volunteer list: who said yes (the corrected answer counts)", p.stdout)
+        p = env.ctl("report", "--csv", "--program", "lausd")
+        rows = list(csv.DictReader(p.stdout.splitlines()))
+        got = [(r["form"], r["measure"], r["count"], r["of"], r["percent"]) for r in rows]
+        t.check(got == [("survey", "answered", "3", "5", "60.0"),
+                        ("survey", "Focus group: yes", "2", "3", "66.7")],
+                "report --csv --program lausd: the response rate and the volunteers "
+                "(counts only; the late answer not counted)", p.stdout)
+        p = env.ctl("report", "--program", "lausd")
+        t.check("answered" in p.stdout and "60.0" in p.stdout and EVE not in p.stdout,
+                "report --program lausd (text) speaks of responses, not partnerships",
+                p.stdout)
         p = env.ctl("export", "answers", "--form", "survey", "--where", "Shoe size=9",
                     expect=2)
         t.check("Focus group" in p.stderr, "a --where on no field is refused, naming one",
