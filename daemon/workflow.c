@@ -1338,7 +1338,18 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 			goto out;
 		}
 	}
-	template_vars_set(vars, "name", wf->from);
+	/* Greeted by the name the roster or application gave, not the
+	 * address. */
+	{
+		struct store_person p;
+
+		memset(&p, 0, sizeof(p));
+		if (wf->person_id != 0 &&
+		    store_person_get(wf->store, wf->person_id, &p, error_r) < 0)
+			goto out;
+		template_vars_set(vars, "name", notice_name(p.name, wf->from));
+		store_person_clear(&p);
+	}
 	/* A survey (a form with a deadline, or one answer a person) is for the
 	 * people it was sent to: a stranger's answer is kept for the
 	 * coordinator, not counted. */

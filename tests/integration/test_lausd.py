@@ -217,8 +217,10 @@ def survey_program(t):
         mail = env.new_mail()
         e = only(mail, EVE)
         t.check(len(e) == 1 and "closed on January 29, 2027" in body_of(e[0])
-                and "not counted" in body_of(e[0]) and answers_of(env, EVE) == [],
-                "an answer after the deadline is answered with the deadline, not recorded",
+                and "not counted" in body_of(e[0]) and answers_of(env, EVE) == []
+                and "Hello Eve Park," in body_of(e[0]),
+                "an answer after the deadline is answered with the deadline, not recorded "
+                "(greeted by the roster's name)",
                 body_of(e[0]) if e else summary(mail))
         t.check(env.sql("SELECT COUNT(*) FROM messages WHERE from_addr = ? AND status = "
                         "'answered'", EVE)[0][0] == 1,
