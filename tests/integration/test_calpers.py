@@ -12,7 +12,8 @@ from March to June 2027 in Los Angeles:
   visible_to "participants") -> a participant who replies "stop" receives
   nothing the next month and is no longer listed; "start" undoes it ->
   every quarter a request for an informal mentoring story; the milestone
-  events (Mentoring Week, the Career & Education Fair) announced.
+  events (the kick-off forums to who opted in early, the roadshows,
+  Mentoring Week, the Career & Education Fair) announced once each.
 
 Bad input: an opt-in without a name gets one reply naming the problem and
 nothing is recorded; a "stop" with a forged From changes nothing (the real
@@ -29,7 +30,7 @@ from mentord_env import SOURCE_DIR, Checker, Env, body_of, recipients  # noqa: E
 CALPERS_CONF = os.path.join(SOURCE_DIR, "conf/programs/calpers.conf")
 PROGRAM = "informalmentoring@example.org"
 ANA, BOB, CY = "ana@example.org", "bob@example.org", "cy@example.org"
-DEE, EVE = "dee@example.org", "eve@example.org"
+DEE, EVE, FAY = "dee@example.org", "eve@example.org", "fay@example.org"
 
 
 def optin(name, division, offer, ask, other=""):
@@ -51,6 +52,7 @@ ANA_FORM = optin("Ana Ruiz", "Investment Office", "Excel pivot tables\nPublic sp
 BOB_FORM = optin("Bob Lee", "Actuarial Office", "Actuarial basics, SQL", "")
 CY_FORM = optin("Cy Tran", "Customer Services", "", "Writing board memos")
 DEE_FORM = optin("", "Legal Office", "Contract law", "")
+FAY_FORM = optin("Fay Ong", "Fiscal Services", "", "Budget drills")
 
 
 def only(msgs, rcpt=None, subject=None):
@@ -75,6 +77,25 @@ def main():
         p = env.run("2027-03-08T10:00-08:00", "--check-config")
         t.check("configuration OK" in p.stdout + p.stderr, "calpers.conf is valid",
                 p.stdout + p.stderr)
+
+        # -- before the start: an early opt-in hears of the kick-off -----
+        env.deliver(FAY, "opt in", FAY_FORM, to=PROGRAM, authenticated=True)
+        env.run("2027-02-26T10:00-08:00")
+        t.check(status(env, FAY) == "active", "an opt-in before the start is taken")
+        env.new_mail()
+        env.run("2027-03-01T10:00-08:00")
+        mail = env.new_mail()
+        kick = only(mail, subject="kick-off forums")
+        t.check([recipients(m) for m in kick] == [[FAY]]
+                and "Thursday 4 and Friday 5 March" in body_of(kick[0]) and "Fay Ong" in body_of(kick[0]),
+                "on the first day the kick-off forums are announced to who opted in",
+                summary(mail))
+        env.run("2027-03-02T10:00-08:00")
+        t.check(only(env.new_mail(), subject="kick-off") == [], "and only once")
+        env.reply(FAY, kick[0], "stop")
+        env.run("2027-03-02T11:00-08:00")
+        t.check(status(env, FAY) == "paused", "Fay stops (and receives nothing after)",
+                summary(env.new_mail()))
 
         # -- Monday 8 March: opt-ins --------------------------------------
         env.deliver(ANA, "opt in", ANA_FORM, to=PROGRAM, authenticated=True)
@@ -150,6 +171,14 @@ def main():
         st = only(mail, BOB, "stopped")
         t.check(status(env, BOB) == "paused" and len(st) == 1,
                 "stop in a reply to the digest is applied and acknowledged", summary(mail))
+
+        # -- 5 April: the roadshows are announced --------------------------
+        env.run("2027-04-05T10:00-07:00")
+        mail = env.new_mail()
+        road = only(mail, subject="roadshows")
+        t.check(sorted(r for m in road for r in recipients(m)) == [ANA, CY] and len(mail) == 2,
+                "the roadshows are announced to participants, not to who sent stop, "
+                "and the kick-off is not sent to who opted in after it", summary(mail))
 
         # -- 15 April: the quarter's story request -------------------------
         env.run("2027-04-15T10:00-07:00")
