@@ -470,10 +470,10 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 	const struct config_imap *conf = &config->imap;
 	struct imap_mailbox_info info;
 	uint32_t *uids = NULL, known_validity = 0, last_uid = 0, after;
-	uint32_t want[INGEST_BATCH_MAX], *flag = NULL;
-	struct ingest_prepared jobs[INGEST_BATCH_MAX];
+	uint32_t *want = NULL, *flag = NULL;
+	struct ingest_prepared *jobs = NULL;
 	struct parser parser;
-	size_t nuids = 0, i = 0, nflag = 0;
+	size_t nuids = 0, i = 0, nflag = 0, cap = INGEST_BATCH_FIRST;
 	bool known, stop = false, parsing = false, failed, single = false;
 	struct {
 		uint32_t uid;
@@ -528,8 +528,15 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 		}
 		free(fresh);
 	}
-	if (nuids > 0)
+	if (nuids > 0) {
+		size_t most = nuids < INGEST_BATCH_MAX ? nuids : INGEST_BATCH_MAX;
+
 		flag = xmalloc(nuids * sizeof(*flag));
+		want = xmalloc(most * sizeof(*want));
+		jobs = xmalloc(most * sizeof(*jobs));
+	}
+	/* One line per message: written by the kilobyte until the end. */
+	log_hold(true);
 	while (i < nuids && !stop) {
 		struct mail_fetched *msgs = NULL;
 		size_t nwant = 0, nmsgs = 0, taken = 0, end, flag_mark, failed_at;
@@ -543,7 +550,7 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 		 * failed to be stored before goes in a batch of its own, so a
 		 * failure names it (case 6); one that failed too often is set
 		 * aside by its headers (case 9). */
-		for (end = i; end < nuids && nwant < INGEST_BATCH_MAX; end++) {
+		for (end = i; end < nuids && nwant < cap; end++) {
 			int64_t row;
 			long fails = 0;
 
@@ -714,6 +721,8 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 			stats_r->quarantined += batch.quarantined;
 			failures = 0;
 			last_uid = top;
+			if (cap < INGEST_BATCH_MAX)
+				cap = cap * 2 < INGEST_BATCH_MAX ? cap * 2 : INGEST_BATCH_MAX;
 		}
 		mail_fetched_free(&msgs, nmsgs);
 		i = end;
@@ -754,6 +763,9 @@ out:
 	}
 	if (parsing)
 		parser_stop(&parser);
+	log_hold(false);
+	free(jobs);
+	free(want);
 	free(flag);
 	free(uids);
 	return rc;
