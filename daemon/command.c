@@ -19,7 +19,8 @@ static const struct {
     {"mentor", CMD_MENTOR}, {"digest", CMD_DIGEST},     {"help", CMD_HELP},
     {"met", CMD_MET},       {"withdraw", CMD_WITHDRAW}, {"publish", CMD_PUBLISH},
     {"move", CMD_MOVE},     {"swap", CMD_SWAP},         {"propose", CMD_PROPOSE},
-    {"stop", CMD_STOP},     {"start", CMD_START},
+    {"stop", CMD_STOP},     {"start", CMD_START},       {"attended", CMD_ATTENDED},
+    {"absent", CMD_ABSENT},
 };
 
 static const char *const command_months[] = {"january",   "february", "march",    "april",
@@ -394,6 +395,11 @@ command_usage(enum command_verb verb)
 		return "stop takes nothing after it; write just: stop";
 	case CMD_START:
 		return "start takes nothing after it; write just: start";
+	case CMD_ATTENDED:
+		return "attended needs a session and addresses, e.g. attended kickoff "
+		       "ana@x.org, bob@x.org";
+	case CMD_ABSENT:
+		return "absent needs a session and addresses, e.g. absent kickoff dee@x.org";
 	}
 	return "unknown command";
 }
@@ -536,6 +542,15 @@ command_parse_args(const char *p, struct command *cmd, const char **error_r)
 		return 1;
 	case CMD_WITHDRAW:
 		cmd->text = command_rest(p);
+		return 1;
+	case CMD_ATTENDED:
+	case CMD_ABSENT:
+		cmd->text = command_rest(p);
+		if (cmd->text == NULL || strpbrk(cmd->text, "@") == NULL) {
+			free(cmd->text);
+			cmd->text = NULL;
+			break;
+		}
 		return 1;
 	case CMD_MET:
 		break;
@@ -748,6 +763,10 @@ command_verb_name(enum command_verb verb)
 		return "stop";
 	case CMD_START:
 		return "start";
+	case CMD_ATTENDED:
+		return "attended";
+	case CMD_ABSENT:
+		return "absent";
 	}
 	return "unknown";
 }

@@ -2378,6 +2378,42 @@ config_convert_groups(struct config_loader *ld, cfg_t *ps, struct config_program
 	}
 }
 
+/* An answer form's deadline and whether a later answer replaces the
+ * earlier: a survey's keys.  closes is a date, or a point from the
+ * program's start or end (as a step's at). */
+static void
+config_convert_form_answers(struct config_loader *ld, const struct config_program *prog, cfg_t *fs,
+                            struct program_form *f)
+{
+	const char *closes = cfg_getstr(fs, "closes");
+	const char *why;
+
+	f->replace = cfg_getbool(fs, "replace");
+	if ((closes != NULL || f->replace) && f->use != FORM_USE_ANSWER) {
+		config_problem(
+		    ld, config_line_of(ld, fs, closes != NULL ? "closes" : "replace"),
+		    "form %s is not answered by request, so %s does not apply; remove it",
+		    f->def.name, closes != NULL ? "closes" : "replace");
+		return;
+	}
+	if (closes == NULL)
+		return;
+	if (program_point_parse(closes, &f->closes, &why) < 0) {
+		config_problem(ld, config_line_of(ld, fs, "closes"), "form %s: closes = \"%s\" %s",
+		               f->def.name, closes, why);
+		memset(&f->closes, 0, sizeof(f->closes));
+	} else if ((f->closes.base == POINT_START && prog->start_date == NULL) ||
+	           ((f->closes.base == POINT_END || f->closes.percent > 0) &&
+	            prog->end_date == NULL)) {
+		config_problem(ld, config_line_of(ld, fs, "closes"),
+		               "form %s closes at a point of the program whose %s is not set; "
+		               "write a date (closes = \"YYYY-MM-DD\") or set %s",
+		               f->def.name, f->closes.base == POINT_START ? "start" : "end",
+		               f->closes.base == POINT_START ? "start" : "end");
+		memset(&f->closes, 0, sizeof(f->closes));
+	}
+}
+
 static void
 config_convert_forms(struct config_loader *ld, const struct config *config, cfg_t *ps,
                      struct config_program *prog)
@@ -2425,6 +2461,7 @@ config_convert_forms(struct config_loader *ld, const struct config *config, cfg_
 		f->about = (enum program_about)config_get_word(ld, fs, "about", "form", abouts);
 		for (unsigned j = 0; j < cfg_size(fs, "rounds"); j++)
 			strvec_push(&f->rounds, cfg_getnstr(fs, "rounds", j));
+		config_convert_form_answers(ld, prog, fs, f);
 		config_convert_form(ld, config, fs, &f->def);
 		for (size_t j = 0; j < f->def.nfields; j++)
 			config_convert_field_meta(ld, cfg_getnsec(fs, "field", (unsigned)j),
@@ -2666,6 +2703,89 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 	}
 }
 
+/* "HH:MM" -> minutes from midnight, or -1. */
+static int
+config_clock_minutes(const char *s, size_t len)
+{
+	int h, m;
+
+	if (len != 5 || s[2] != ':')
+		return -1;
+	for (size_t i = 0; i < 5; i++)
+		if (i != 2 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	return h < 24 && m < 60 ? h * 60 + m : -1;
+}
+
+/* session NAME { title date time location cancelled }: kept in date order,
+ * so invitations, the status and the report list them as they happen. */
+static void
+config_convert_sessions(struct config_loader *ld, cfg_t *ps, struct config_program *prog)
+{
+	struct program *m = &prog->model;
+	unsigned n = cfg_size(ps, "session");
+
+	m->sessions = xcalloc(n + 1, sizeof(*m->sessions));
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *ss = cfg_getnsec(ps, "session", i);
+		struct program_session *se = &m->sessions[m->nsessions];
+		const char *t = cfg_getstr(ss, "time");
+		const char *dash = t != NULL ? strchr(t, '-') : NULL;
+
+		se->name = xstrdup(cfg_title(ss));
+		se->line = config_section_line(ld, ss);
+		se->title = config_dup_opt(ss, "title");
+		se->location = config_dup_opt(ss, "location");
+		se->cancelled = cfg_getbool(ss, "cancelled");
+		m->nsessions++;
+		if (se->title == NULL)
+			se->title = xstrdup(se->name);
+		config_get_date(ld, ss, "date", &se->date);
+		if (se->date == NULL && cfg_getstr(ss, "date") == NULL)
+			config_problem(
+			    ld, se->line,
+			    "program %s session %s has no date; add date = \"YYYY-MM-DD\"",
+			    prog->name, se->name);
+		if (dash != NULL) {
+			se->start_min = config_clock_minutes(t, (size_t)(dash - t));
+			se->end_min = config_clock_minutes(dash + 1, strlen(dash + 1));
+		}
+		if (t == NULL || dash == NULL || se->start_min < 0 || se->end_min <= se->start_min)
+			config_problem(ld, t != NULL ? config_line_of(ld, ss, "time") : se->line,
+			               "program %s session %s: time = \"%s\" is not a span of the "
+			               "day; write time = \"09:00-12:00\" (24-hour, local)",
+			               prog->name, se->name, t != NULL ? t : "");
+		for (size_t k = 0; k < strlen(se->name); k++)
+			if (!isalnum((unsigned char)se->name[k]) && se->name[k] != '-' &&
+			    se->name[k] != '_') {
+				config_problem(ld, se->line,
+				               "program %s: session \"%s\": a session's name is "
+				               "used in commands; use letters, digits, - and _",
+				               prog->name, se->name);
+				break;
+			}
+	}
+	for (size_t i = 1; i < m->nsessions; i++)
+		for (size_t k = i;
+		     k > 0 && m->sessions[k - 1].date != NULL && m->sessions[k].date != NULL &&
+		     strcmp(m->sessions[k - 1].date, m->sessions[k].date) > 0;
+		     k--) {
+			struct program_session tmp = m->sessions[k];
+
+			m->sessions[k] = m->sessions[k - 1];
+			m->sessions[k - 1] = tmp;
+		}
+	m->session_attendance =
+	    (int)config_get_int(ld, ps, "session_attendance", 0, 100, "use a percentage, 0 to 100");
+	if (m->session_attendance > 0 && m->nsessions == 0)
+		config_problem(ld, config_line_of(ld, ps, "session_attendance"),
+		               "program %s: session_attendance needs sessions; add session NAME "
+		               "{ date = \"...\" time = \"...\" } or remove it",
+		               prog->name);
+}
+
 static void
 config_convert_program(struct config_loader *ld, struct config *config, cfg_t *ps,
                        struct config_program *prog)
@@ -2771,6 +2891,7 @@ config_convert_program(struct config_loader *ld, struct config *config, cfg_t *p
 			               prog->name);
 	}
 	config_convert_steps(ld, ps, prog);
+	config_convert_sessions(ld, ps, prog);
 	if (m->nroles == 0)
 		config_problem(ld, config_section_line(ld, ps),
 		               "program %s has no role; add role mentee { form = \"application\" } "
@@ -2838,6 +2959,8 @@ config_convert(struct config_loader *ld, cfg_t *cfg, struct config *config)
 		               strlen(config->hmac_secret));
 	config->max_auto_replies_per_day = config_get_int(ld, cfg, "max_auto_replies_per_day", 0,
 	                                                  1000, "use 0 to 1000 (default 5)");
+	config->fanout_chunk = config_get_int(ld, cfg, "fanout_chunk", 1, 100000,
+	                                      "use 1 to 100000 emails a transaction (default 500)");
 	for (unsigned i = 0; i < cfg_size(cfg, "trusted_authserv_id"); i++) {
 		const char *id = cfg_getnstr(cfg, "trusted_authserv_id", i);
 
@@ -3154,6 +3277,8 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_STR("use", NULL, CFGF_NONE),
 	    CFG_STR("about", NULL, CFGF_NONE),
 	    CFG_STR_LIST("rounds", NULL, CFGF_NONE),
+	    CFG_STR("closes", NULL, CFGF_NONE),
+	    CFG_BOOL("replace", cfg_false, CFGF_NONE),
 	    CFG_SEC("field", field_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_END(),
 	};
@@ -3208,6 +3333,14 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_STR("shows", NULL, CFGF_NONE),
 	    CFG_END(),
 	};
+	cfg_opt_t session_opts[] = {
+	    CFG_STR("title", NULL, CFGF_NONE),
+	    CFG_STR("date", NULL, CFGF_NONE),
+	    CFG_STR("time", NULL, CFGF_NONE),
+	    CFG_STR("location", NULL, CFGF_NONE),
+	    CFG_BOOL("cancelled", cfg_false, CFGF_NONE),
+	    CFG_END(),
+	};
 	cfg_opt_t certificate_opts[] = {
 	    CFG_STR("signer", NULL, CFGF_NONE),
 	    CFG_STR("signer_title", NULL, CFGF_NONE),
@@ -3234,6 +3367,8 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_SEC("topic", topic_opts, CFGF_MULTI | CFGF_TITLE),
 	    CFG_SEC("step", step_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("certificate", certificate_opts, CFGF_NONE),
+	    CFG_SEC("session", session_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_INT("session_attendance", 0, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t imap_opts[] = {
@@ -3295,6 +3430,7 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_STR("state_directory", NULL, CFGF_NONE),
 	    CFG_STR_LIST("trusted_authserv_id", NULL, CFGF_NONE),
 	    CFG_INT("max_auto_replies_per_day", 5, CFGF_NONE),
+	    CFG_INT("fanout_chunk", 500, CFGF_NONE),
 	    CFG_STR("work_hours", "08-18", CFGF_NONE),
 	    CFG_BOOL("work_weekends", cfg_false, CFGF_NONE),
 	    CFG_SEC("imap", imap_opts, CFGF_NONE),

@@ -7,10 +7,12 @@
 #include "notice.h"
 #include "report.h"
 #include "schedule.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* An at-step, or a request's reminders, acts this long after its time at
  * most when the step sets no `until`: mentord down for a while still sends
@@ -29,6 +31,12 @@ struct due {
 	time_t now;
 	time_t start, end;   /* the program's span; 0 when not set */
 	const char *listing; /* borrowed: a shows step's list for the reader; NULL */
+	/* due_run's own transaction (not the caller's, as preview's): a
+	 * fan-out commits it every config->fanout_chunk emails queued, so
+	 * that ingest and mentorctl get the write lock in between and a crash
+	 * loses at most one chunk, queued again by key on the next run. */
+	bool own_tx;
+	long queued; /* emails queued since the last commit */
 };
 
 /* ---- the digest ---- */
@@ -84,9 +92,11 @@ due_digest(const struct config *config, struct store *store, const struct config
 	size_t npending = 0, naccepted = 0, nseconds = 0, nfailed = 0, nheld = 0, npairs = 0;
 	size_t napprovals = 0;
 	struct strbuf sb_pending = {0}, sb_waiting = {0}, sb_mentors = {0}, sb_sugg = {0},
-	              sb_failed = {0}, sb_held = {0}, sb_teams = {0}, sb_approvals = {0};
+	              sb_failed = {0}, sb_held = {0}, sb_teams = {0}, sb_approvals = {0},
+	              sb_surveys = {0}, sb_attendance = {0};
 	struct template_vars *vars = NULL;
 	struct outbox_queued q;
+	long below = 0;
 	int ret = -1;
 
 	if (due_pending(store, program, &pending, &npending, error_r) < 0 ||
@@ -131,6 +141,9 @@ due_digest(const struct config *config, struct store *store, const struct config
 		if (groups_propose_teams(config, store, program, now, &sb_teams, NULL, error_r) < 0)
 			goto out;
 	}
+	if (report_surveys(store, program, &sb_surveys, error_r) < 0 ||
+	    session_below_rule(program, store, now, &sb_attendance, &below, error_r) < 0)
+		goto out;
 	for (size_t i = 0; i < nfailed; i++)
 		strbuf_addf(&sb_failed, "  %s to %s: %s\n", failed[i].kind, failed[i].recipients,
 		            failed[i].last_error != NULL ? failed[i].last_error : "failed");
@@ -149,6 +162,9 @@ due_digest(const struct config *config, struct store *store, const struct config
 	template_vars_set(vars, "teams", strbuf_str(&sb_teams));
 	template_vars_set(vars, "failed", strbuf_str(&sb_failed));
 	template_vars_set(vars, "held", strbuf_str(&sb_held));
+	template_vars_set(vars, "surveys", strbuf_str(&sb_surveys));
+	template_vars_set(vars, "below_attendance", strbuf_str(&sb_attendance));
+	template_vars_setf(vars, "session_attendance", "%d", program->model.session_attendance);
 	template_vars_setf(vars, "pending_count", "%zu", npending);
 	if (notice_queue(config, store, program, now, key, "digest", &program->coordinators,
 	                 "digest", 0, "digest", vars, AUDIENCE_COORDINATOR, OUTBOX_NOTICE,
@@ -175,6 +191,8 @@ out:
 	strbuf_free(&sb_teams);
 	strbuf_free(&sb_failed);
 	strbuf_free(&sb_held);
+	strbuf_free(&sb_surveys);
+	strbuf_free(&sb_attendance);
 	store_participation_list_free(&pending, npending);
 	store_participation_list_free(&accepted, naccepted);
 	store_participation_list_free(&seconds, nseconds);
@@ -415,6 +433,21 @@ due_waiting(struct due *d, long *count_r, const char **error_r)
 
 	if (store_participation_count(d->store, d->program->name, NULL, "applied", &n, error_r) < 0)
 		return -1;
+	/* A survey that was sent is news every day until the day after it
+	 * closes (the final count). */
+	for (size_t i = 0; i < d->program->model.nforms; i++) {
+		const struct program_form *f = &d->program->model.forms[i];
+		time_t closes = program_form_closes_at(f, d->start, d->end);
+		long asked = 0, answered = 0;
+
+		if (closes == 0 || d->now >= closes + 86400)
+			continue;
+		if (store_form_responses(d->store, d->program->name, f->def.name, &asked, &answered,
+		                         error_r) < 0)
+			return -1;
+		if (asked > 0)
+			n++;
+	}
 	if (unit != NULL && !unit->pair) {
 		struct store_group *prop = NULL;
 		long accepted = 0;
@@ -457,6 +490,18 @@ due_waiting(struct due *d, long *count_r, const char **error_r)
 			return -1;
 		if (free_places > 0)
 			n += accepted;
+	}
+	/* Participants below the sessions' attendance rule wait for the
+	 * coordinators' follow-up, each day until it is put right. */
+	if (d->program->model.session_attendance > 0) {
+		struct strbuf unused = {0};
+		long below = 0;
+		int rc = session_below_rule(d->program, d->store, d->now, &unused, &below, error_r);
+
+		strbuf_free(&unused);
+		if (rc < 0)
+			return -1;
+		n += below;
 	}
 	*count_r = n;
 	return 0;
@@ -720,6 +765,8 @@ due_send_person(struct due *d, const struct program_step *s, const struct due_pe
 	const struct program_form *f =
 	    s->request != NULL ? program_form(&d->program->model, s->request) : NULL;
 	struct template_vars *vars = notice_vars(d->config, d->program);
+	struct outbox_queued q = {false, 0, 0};
+	struct strvec to = {0};
 	char *thread = NULL, *blank = NULL;
 	int ret;
 
@@ -734,13 +781,26 @@ due_send_person(struct due *d, const struct program_step *s, const struct due_pe
 		                  f->def.title != NULL ? f->def.title : f->def.name);
 		template_vars_set(vars, "round", s->round);
 		thread = xasprintf("request:%s:%s", f->def.name, s->round != NULL ? s->round : "");
+		if (program_form_closes_at(f, d->start, d->end) != 0) {
+			struct tm tm;
+			char day[40];
+
+			clock_local(program_form_closes_at(f, d->start, d->end) - 1, &tm);
+			if (strftime(day, sizeof(day), "%A, %B", &tm) > 0)
+				template_vars_setf(vars, "closes", "%s %d, %d", day, tm.tm_mday,
+				                   tm.tm_year + 1900);
+		}
 	}
 	due_topic_vars(d, vars, schedule_month_index(d->start, d->now));
 	template_vars_set(vars, "listing", d->listing);
-	ret = notice_queue_one(d->config, d->store, d->program, d->now, key, s->name, p->email,
-	                       thread != NULL ? thread : "group",
-	                       thread != NULL ? about : p->group_id, due_template(s), vars,
-	                       AUDIENCE_PARTICIPANT, error_r);
+	strvec_push(&to, p->email);
+	ret = notice_queue(d->config, d->store, d->program, d->now, key, s->name, &to,
+	                   thread != NULL ? thread : "group", thread != NULL ? about : p->group_id,
+	                   due_template(s), vars, AUDIENCE_PARTICIPANT, OUTBOX_NOTICE, NULL, &q,
+	                   error_r);
+	if (ret == 0 && q.created)
+		d->queued++;
+	strvec_free(&to);
 	free(thread);
 	free(blank);
 	template_vars_free(&vars);
@@ -756,10 +816,14 @@ due_request(struct due *d, const struct program_step *s, const struct due_person
 {
 	int k = schedule_reminder_due(sent, d->now, s->remind_every,
 	                              s->until > 0 ? s->until : DUE_WINDOW_DAYS);
+	const struct program_form *f =
+	    s->request != NULL ? program_form(&d->program->model, s->request) : NULL;
+	time_t closes = program_form_closes_at(f, d->start, d->end);
 	char *key;
 	int ret;
 
-	if (k < 0)
+	/* Past the form's deadline nobody is asked or reminded. */
+	if (k < 0 || (closes != 0 && d->now >= closes))
 		return 0;
 	if (s->request != NULL && k > 0) {
 		long answered = 0;
@@ -1363,6 +1427,24 @@ out:
 	return ret;
 }
 
+/* Commits what a fan-out queued so far once it is a chunk (see struct
+ * due), and goes on in a new transaction. */
+static int
+due_chunk_commit(struct due *d, const char **error_r)
+{
+	if (!d->own_tx || d->queued < d->config->fanout_chunk)
+		return 0;
+	if (store_commit(d->store, error_r) < 0)
+		return -1;
+	d->queued = 0;
+	/* A writer waiting for the lock (mentorctl, a second mentord) polls
+	 * in SQLite's busy handler, sleeping 1 to 100 ms between tries: BEGIN
+	 * again at once and it would never get in.  20 ms a chunk is 1.5 s
+	 * over 38,000 emails. */
+	nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+	return store_begin(d->store, error_r);
+}
+
 /* An `at` step: once, from its time on, within its window. */
 static int
 due_at(struct due *d, const struct program_step *s, const char **error_r)
@@ -1402,7 +1484,7 @@ due_at(struct due *d, const struct program_step *s, const char **error_r)
 
 		ret = due_request(d, s, &people[i], key, at, people[i].group_id, 0, error_r);
 		free(key);
-		if (ret < 0)
+		if (ret < 0 || (ret = due_chunk_commit(d, error_r)) < 0)
 			goto out;
 	}
 	ret = 0;
@@ -1572,11 +1654,13 @@ out:
 
 static int
 due_program(const struct config *config, struct store *store, const struct config_program *program,
-            bool first, time_t now, size_t *ngroups_r, size_t *nactions_r, const char **error_r)
+            bool first, time_t now, bool own_tx, size_t *ngroups_r, size_t *nactions_r,
+            const char **error_r)
 {
 	struct due d;
 
 	memset(&d, 0, sizeof(d));
+	d.own_tx = own_tx;
 	d.config = config;
 	d.store = store;
 	d.program = program;
@@ -1587,7 +1671,7 @@ due_program(const struct config *config, struct store *store, const struct confi
 	if (!schedule_in_working_hours(now, config->work_start_hour, config->work_end_hour,
 	                               config->work_weekends))
 		return 0;
-	if (due_approvals(&d, error_r) < 0)
+	if (due_approvals(&d, error_r) < 0 || session_due(config, store, program, now, error_r) < 0)
 		return -1;
 	for (size_t i = 0; i < program->model.nsteps; i++) {
 		const struct program_step *s = &program->model.steps[i];
@@ -1637,8 +1721,8 @@ due_run_programs(const struct config *config, struct store *store, time_t now, b
 			ret = -1;
 			break;
 		}
-		if (due_program(config, store, program, i == 0, now, &ngroups, &nactions, error_r) <
-		    0) {
+		if (due_program(config, store, program, i == 0, now, own_tx, &ngroups, &nactions,
+		                error_r) < 0) {
 			if (own_tx)
 				store_rollback(store);
 			ret = -1;

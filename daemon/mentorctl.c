@@ -11,6 +11,7 @@
  *                                         cadence and evaluation counts, per month
  *   export applications|people|groups|evaluations [--program P] [--json]
  *                                         CSV for a spreadsheet; evaluations counted only
+ *   export answers --form F [--where "FIELD=VALUE"]  a survey's answers as CSV
  *   audit                                 every correction made with mentorctl
  * Correct (each one transaction, each change an audit row):
  *   outbox retry ID, resend KEY, message dismiss ID [NOTE], replay ID
@@ -19,6 +20,7 @@
  *   match MENTEE MENTOR, end ID [REASON], meeting add ID DATE MINUTES
  *     (the coordinator's email commands: the same code in groups and workflow)
  *   import people FILE.csv [--program P] [--dry-run]
+ *   roster import FILE.csv [--program P] [--dry-run]   (the same)
  *                                         a roster: every row checked first,
  *                                         then all in one transaction
  * Preview:
@@ -46,6 +48,7 @@
 #include "outbox.h"
 #include "parsed.h"
 #include "report.h"
+#include "session.h"
 #include "store.h"
 #include "util.h"
 #include "workflow.h"
@@ -100,6 +103,49 @@ member_name(const struct store_group *g, size_t k)
  * {"programs": [{"name", "title", "roles": {ROLE: {STATUS: n}},
  *   "active_groups", "proposed_teams"}], "outbox": {STATUS: n},
  *  "messages": {"quarantined", "held", "pending"}}. */
+/* A program of sessions: how many are held and to come, and who is below
+ * the attendance rule. */
+static int
+status_sessions(struct store *store, const struct config_program *prog, json_object *jp, bool json,
+                const char **error_r)
+{
+	struct strbuf below = {0};
+	time_t now = clock_now(), start, end;
+	long nbelow = 0, held = 0, cancelled = 0;
+	const char *tzerr;
+	int rc;
+
+	(void)clock_set_timezone(prog->timezone, &tzerr);
+	for (size_t i = 0; i < prog->model.nsessions; i++) {
+		const struct program_session *se = &prog->model.sessions[i];
+
+		if (se->cancelled)
+			cancelled++;
+		else if (session_times(se, &start, &end) == 0 && start <= now)
+			held++;
+	}
+	rc = session_below_rule(prog, store, now, &below, &nbelow, error_r);
+	if (rc == 0 && json) {
+		json_object *js = json_object_new_object();
+
+		json_object_object_add(jp, "sessions", js);
+		json_object_object_add(js, "total",
+		                       json_object_new_int64((int64_t)prog->model.nsessions));
+		json_object_object_add(js, "held", json_object_new_int64(held));
+		json_object_object_add(js, "cancelled", json_object_new_int64(cancelled));
+		json_object_object_add(js, "below_attendance", json_object_new_int64(nbelow));
+	} else if (rc == 0) {
+		printf("  sessions: %zu (%ld held, %ld to come, %ld cancelled)\n",
+		       prog->model.nsessions, held, (long)prog->model.nsessions - held - cancelled,
+		       cancelled);
+		if (prog->model.session_attendance > 0)
+			printf("  below the attendance rule (%d%%): %ld\n%s",
+			       prog->model.session_attendance, nbelow, strbuf_str(&below));
+	}
+	strbuf_free(&below);
+	return rc;
+}
+
 static int
 cmd_status(struct config *config, struct store *store, bool json)
 {
@@ -151,6 +197,28 @@ cmd_status(struct config *config, struct store *store, bool json)
 			}
 			if (!json)
 				printf("%s\n", any ? "" : " none");
+		}
+		{
+			struct strbuf surveys = {0};
+
+			if (report_surveys(store, prog, &surveys, &error) < 0) {
+				strbuf_free(&surveys);
+				goto out;
+			}
+			if (!json)
+				fputs(strbuf_str(&surveys), stdout);
+			else if (surveys.len > 0)
+				json_object_object_add(
+				    jp, "responses", json_object_new_string(strbuf_str(&surveys)));
+			strbuf_free(&surveys);
+		}
+		if (prog->model.nsessions > 0) {
+			const char *tzerr;
+			int rc = status_sessions(store, prog, jp, json, &error);
+
+			(void)clock_set_timezone(config->timezone, &tzerr);
+			if (rc < 0)
+				goto out;
 		}
 		if (unit == NULL)
 			continue;
@@ -1712,6 +1780,143 @@ out:
 	return ret;
 }
 
+/* ---- sessions ---- */
+
+/* The program with a session called name: the one given, or the first
+ * that has one. */
+static const struct config_program *
+session_program(const struct ctl *ctl, const char *given, const char *name)
+{
+	if (given != NULL)
+		return config_program_by_name(ctl->config, given);
+	for (size_t i = 0; i < ctl->config->nprograms; i++)
+		if (program_session(&ctl->config->programs[i].model, name) != NULL)
+			return &ctl->config->programs[i];
+	for (size_t i = 0; i < ctl->config->nprograms; i++)
+		if (ctl->config->programs[i].model.nsessions > 0)
+			return &ctl->config->programs[i];
+	return NULL;
+}
+
+/* session attend SESSION ADDRESS... [--absent] [--program P]: the register
+ * of a session, taken by the coordinator (present unless --absent).  Every
+ * address must be someone taking part, or nothing is recorded. */
+static int
+cmd_session_attend(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"program", required_argument, NULL, 'p'},
+	    {"absent", no_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct config_program *program;
+	const char *given = NULL, *error = NULL, *why = NULL;
+	bool present = true, done = false;
+	int opt, ret = 1;
+	char object[64];
+
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		if (opt == '?')
+			return 2;
+		if (opt == 'a')
+			present = false;
+		else
+			given = optarg;
+	}
+	if (argc - optind < 2)
+		return bad_usage(ctl, "session attend needs a session and at least one address");
+	program = session_program(ctl, given, argv[optind]);
+	if (program == NULL)
+		return bad_usage(
+		    ctl, given != NULL ? "no program \"%s\"" : "no program has sessions", given);
+	if (program_session(&program->model, argv[optind]) == NULL) {
+		fprintf(stderr,
+		        "mentorctl: program %s has no session \"%s\"; see mentorctl session "
+		        "list\n",
+		        program->name, argv[optind]);
+		return 1;
+	}
+	if (clock_set_timezone(program->timezone, &error) < 0 ||
+	    store_begin(ctl->store, &error) < 0)
+		goto out;
+	for (int i = optind + 1; i < argc; i++) {
+		struct store_person p;
+		bool found;
+
+		memset(&p, 0, sizeof(p));
+		if (store_person_by_email(ctl->store, argv[i], &found, &p, &error) < 0)
+			goto out;
+		if (found && session_attend(program, ctl->store, argv[optind], p.id, present,
+		                            clock_now(), &done, &why, &error) < 0) {
+			store_person_clear(&p);
+			goto out;
+		}
+		store_person_clear(&p);
+		if (!found || !done) {
+			fprintf(stderr, "mentorctl: %s: %s; nothing recorded\n", argv[i],
+			        found ? why : "no such person");
+			goto out;
+		}
+		snprintf(object, sizeof(object), "session %s", argv[optind]);
+		if (audit(ctl, "session attend", object, argv[i], NULL,
+		          present ? "present" : "absent", &error) < 0)
+			goto out;
+		printf("%s: %s recorded %s\n", argv[optind], argv[i],
+		       present ? "present" : "absent");
+	}
+	if (store_commit(ctl->store, &error) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
+	(void)clock_set_timezone(ctl->config->timezone, &error);
+	return ret;
+}
+
+/* session list [--program P]: each session, when, and its answers and
+ * register so far. */
+static int
+cmd_session_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"program", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *given = NULL, *error = NULL;
+	struct strbuf out = {0};
+	int opt, ret = 1;
+
+	options_reset();
+	while ((opt = next_option(ctl, argc, argv, options)) != -1) {
+		if (opt == '?')
+			return 2;
+		given = optarg;
+	}
+	if (given != NULL && config_program_by_name(ctl->config, given) == NULL)
+		return bad_usage(ctl, "no program \"%s\"", given);
+	for (size_t i = 0; i < ctl->config->nprograms; i++) {
+		const struct config_program *program = &ctl->config->programs[i];
+
+		if (program->model.nsessions == 0 ||
+		    (given != NULL && strcmp(given, program->name) != 0))
+			continue;
+		if (session_report(program, ctl->store, false, &out, &error) < 0)
+			goto out;
+	}
+	fputs(strbuf_str(&out), stdout);
+	ret = 0;
+out:
+	if (ret != 0 && error != NULL)
+		fprintf(stderr, "mentorctl: %s\n", error);
+	strbuf_free(&out);
+	return ret;
+}
+
 /* ---- import ---- */
 
 /* What a roster's column gives. */
@@ -1889,6 +2094,35 @@ import_problem(const char *file, unsigned line, size_t *nproblems, const char *f
 	(*nproblems)++;
 }
 
+/* The rows checked so far by address: a roster of 38,000 looked up for
+ * duplicates row by row against every earlier one took seconds.  Open
+ * addressing; slots hold a row's index + 1, 0 when free; the rows of one
+ * address lie along one probe sequence in the order they came. */
+struct import_index {
+	size_t *slots; /* owned */
+	size_t mask;   /* slots - 1, a power of 2 minus 1, over twice the rows */
+};
+
+static size_t
+import_hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static void
+import_index_add(struct import_index *index, const struct import_row *rows, size_t n)
+{
+	size_t h = import_hash(rows[n].email) & index->mask;
+
+	while (index->slots[h] != 0)
+		h = (h + 1) & index->mask;
+	index->slots[h] = n + 1;
+}
+
 /*
  * Checks one row against the file's others (rows[0..n)) and the database:
  * each problem said as FILE:LINE.  Cases refused: a missing or bad
@@ -1900,7 +2134,8 @@ import_problem(const char *file, unsigned line, size_t *nproblems, const char *f
 static int
 import_check_row(struct ctl *ctl, const char *file, const struct import_column *cols, size_t ncols,
                  const struct csv_record *rec, const struct config_program *program_opt,
-                 struct import_row *rows, size_t n, size_t *nproblems, const char **error_r)
+                 struct import_row *rows, size_t n, struct import_index *index, size_t *nproblems,
+                 const char **error_r)
 {
 	struct import_row *row = &rows[n];
 	const char *email = NULL, *program_name = NULL;
@@ -2018,17 +2253,22 @@ import_check_row(struct ctl *ctl, const char *file, const struct import_column *
 				               row->email, form_bind_name((enum form_bind)b));
 		/* Someone may be a contact and a participant (a supervisor who
 		 * mentors), not twice either. */
-		for (size_t k = 0; k < n; k++)
-			if (rows[k].email != NULL && rows[k].program == row->program &&
-			    strcmp(rows[k].email, row->email) == 0 && rows[k].role != NULL &&
+		for (size_t h = import_hash(row->email) & index->mask; index->slots[h] != 0;
+		     h = (h + 1) & index->mask) {
+			const struct import_row *other = &rows[index->slots[h] - 1];
+
+			if (other->program == row->program &&
+			    strcmp(other->email, row->email) == 0 && other->role != NULL &&
 			    row->role != NULL &&
-			    (strcmp(rows[k].role, row->role) == 0 ||
-			     import_contact_role(rows[k].role) == import_contact_role(row->role)))
+			    (strcmp(other->role, row->role) == 0 ||
+			     import_contact_role(other->role) == import_contact_role(row->role)))
 				import_problem(
 				    file, rec->line, nproblems,
 				    "%s is on line %u too: one row per person and program "
 				    "(remove one of them)",
-				    row->email, rows[k].line);
+				    row->email, other->line);
+		}
+		import_index_add(index, rows, n);
 	}
 	/* Someone already in the program in another role: a person has one
 	 * role at a time (a mentee who completed may come back a mentor). */
@@ -2183,6 +2423,7 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	struct import_row *rows = NULL;
 	struct import_count counts[32];
 	struct csv_table *table = NULL;
+	struct import_index index = {NULL, 0};
 	struct strbuf said = {0};
 	const char *error = NULL, *file;
 	char *data = NULL;
@@ -2304,9 +2545,12 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	rows = xcalloc(table->nrecords, sizeof(*rows));
+	for (index.mask = 15; index.mask < 2 * table->nrecords; index.mask = index.mask * 2 + 1)
+		;
+	index.slots = xcalloc(index.mask + 1, sizeof(*index.slots));
 	for (size_t r = 1; r < table->nrecords; r++) {
 		if (import_check_row(ctl, file, cols, ncols, &table->records[r], program, rows,
-		                     nrows, &nproblems, &error) < 0) {
+		                     nrows, &index, &nproblems, &error) < 0) {
 			ret = 1;
 			goto out;
 		}
@@ -2371,11 +2615,29 @@ out:
 			workflow_value_clear(&rows[r].values[b]);
 	}
 	free(rows);
+	free(index.slots);
 	free(cols);
 	strbuf_free(&said);
 	csv_table_free(&table);
 	free(data);
 	return ret;
+}
+
+/* roster import FILE.csv [--program P] [--dry-run]: import people under
+ * the name a survey's coordinator looks for; the same importer. */
+static int
+cmd_roster_import(struct ctl *ctl, int argc, char **argv)
+{
+	char **args = xcalloc((size_t)argc + 2, sizeof(*args));
+	int rc;
+
+	args[0] = argv[0];
+	args[1] = (char *)"people";
+	for (int i = 1; i < argc; i++)
+		args[i + 1] = argv[i];
+	rc = cmd_import(ctl, argc + 1, args);
+	free(args);
+	return rc;
 }
 
 /* ---- report ---- */
@@ -2458,6 +2720,19 @@ cmd_report(struct ctl *ctl, int argc, char **argv)
 		return bad_usage(ctl, "give --csv or --json, not both");
 	if (optind < argc)
 		return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind]);
+	/* A program of sessions reports in their terms: who answered each
+	 * invitation and who attended. */
+	if (fmt == FMT_CSV && !evaluations && only != NULL && only->model.nsessions > 0) {
+		struct strbuf out = {0};
+
+		if (session_report(only, ctl->store, true, &out, &error) < 0) {
+			strbuf_free(&out);
+			return fail(error);
+		}
+		fputs(strbuf_str(&out), stdout);
+		strbuf_free(&out);
+		return 0;
+	}
 	if (report_partnerships(ctl->config, ctl->store, only != NULL ? only->name : NULL, since,
 	                        clock_now(), &rt, &error) < 0) {
 		report_table_free(&rt);
@@ -2476,19 +2751,155 @@ cmd_report(struct ctl *ctl, int argc, char **argv)
 /* export WHAT: the coordinator's spreadsheet of applications, people,
  * groups or evaluation counts (CSV, or JSON), built by report.c: an
  * evaluation's answers are never in it. */
+/* export answers: the answer being gathered (its values by field), and
+ * the filter. */
+struct answers_export {
+	const struct program_form *form; /* borrowed */
+	int64_t id;                      /* the answer gathered; 0: none yet */
+	char *email, *name;              /* owned */
+	time_t at;
+	char **values;     /* owned: one per field of form, NULL when not given */
+	int where_field;   /* the field --where names; -1: none */
+	const char *where; /* borrowed: its value */
+	long rows;
+};
+
+/* Writes the answer gathered, when it passes --where. */
+static void
+answers_export_flush(struct answers_export *x)
+{
+	struct strbuf sb = {0};
+	char when[26];
+	size_t n = x->form->def.nfields;
+
+	if (x->id == 0)
+		return;
+	if (x->where_field < 0 ||
+	    (x->values[x->where_field] != NULL &&
+	     strcasecmp(str_trim(x->values[x->where_field]), x->where) == 0)) {
+		clock_iso8601(x->at, when);
+		report_csv_field(&sb, x->email, false);
+		report_csv_field(&sb, x->name != NULL ? x->name : "", false);
+		report_csv_field(&sb, when, n == 0);
+		for (size_t k = 0; k < n; k++)
+			report_csv_field(&sb, x->values[k] != NULL ? x->values[k] : "", k + 1 == n);
+		fputs(strbuf_str(&sb), stdout);
+		x->rows++;
+	}
+	strbuf_free(&sb);
+	for (size_t k = 0; k < n; k++) {
+		free(x->values[k]);
+		x->values[k] = NULL;
+	}
+	free(x->email);
+	free(x->name);
+	x->email = x->name = NULL;
+	x->id = 0;
+}
+
+static int
+answers_export_row(void *ctx, const struct store_answer_row *r)
+{
+	struct answers_export *x = ctx;
+
+	if (r->answer_id != x->id) {
+		answers_export_flush(x);
+		x->id = r->answer_id;
+		x->email = xstrdup(r->email);
+		x->name = r->name != NULL ? xstrdup(r->name) : NULL;
+		x->at = r->created_at;
+	}
+	for (size_t k = 0; r->field != NULL && k < x->form->def.nfields; k++)
+		if (strcmp(x->form->def.fields[k].key, r->field) == 0 && x->values[k] == NULL)
+			x->values[k] = xstrdup(r->value != NULL ? r->value : "");
+	return 0;
+}
+
+/*
+ * export answers --form F [--where "FIELD=VALUE"]: every answer to a form
+ * (a survey's results, its volunteers), one row each, as CSV: email,
+ * name, when it was recorded, and each field of the form in its order.
+ * Streamed: 38,000 answers are never held at once.  Cases: no --form, a
+ * form that is not an answer form, or --where naming no field of it: exit
+ * 2, with the forms or fields there are.
+ */
+static int
+export_answers(struct ctl *ctl, const struct config_program *only, const char *form_name,
+               const char *where)
+{
+	const struct config_program *program = only;
+	const struct program_form *f = NULL;
+	struct answers_export x;
+	struct strbuf sb = {0};
+	const char *error;
+	int ret;
+
+	if (program == NULL && ctl->config->nprograms == 1)
+		program = &ctl->config->programs[0];
+	for (size_t i = 0; program == NULL && i < ctl->config->nprograms; i++)
+		if (program_form(&ctl->config->programs[i].model, form_name) != NULL)
+			program = &ctl->config->programs[i];
+	if (program != NULL)
+		f = program_form(&program->model, form_name);
+	if (f == NULL || f->use != FORM_USE_ANSWER)
+		return bad_usage(ctl, "no answer form \"%s\"%s%s", form_name,
+		                 program != NULL ? " in program " : "",
+		                 program != NULL ? program->name : "");
+	memset(&x, 0, sizeof(x));
+	x.form = f;
+	x.where_field = -1;
+	if (where != NULL) {
+		const char *eq = strchr(where, '=');
+		char *key = eq != NULL ? xstrndup(where, (size_t)(eq - where)) : NULL;
+
+		for (size_t k = 0; key != NULL && k < f->def.nfields; k++)
+			if (strcasecmp(f->def.fields[k].key, str_trim(key)) == 0)
+				x.where_field = (int)k;
+		free(key);
+		if (x.where_field < 0)
+			return bad_usage(ctl,
+			                 "--where \"%s\": write FIELD=VALUE with a field of form "
+			                 "%s, e.g. \"%s=yes\"",
+			                 where, f->def.name,
+			                 f->def.nfields > 0 ? f->def.fields[f->def.nfields - 1].key
+			                                    : "Field");
+		x.where = eq + 1;
+	}
+	x.values = xcalloc(f->def.nfields + 1, sizeof(*x.values));
+	report_csv_field(&sb, "email", false);
+	report_csv_field(&sb, "name", false);
+	report_csv_field(&sb, "recorded", f->def.nfields == 0);
+	for (size_t k = 0; k < f->def.nfields; k++)
+		report_csv_field(&sb, f->def.fields[k].key, k + 1 == f->def.nfields);
+	fputs(strbuf_str(&sb), stdout);
+	strbuf_free(&sb);
+	ret = store_answer_rows(ctl->store, program->name, f->def.name, answers_export_row, &x,
+	                        &error);
+	if (ret == 0)
+		answers_export_flush(&x);
+	for (size_t k = 0; k < f->def.nfields; k++)
+		free(x.values[k]);
+	free(x.values);
+	free(x.email);
+	free(x.name);
+	return ret < 0 ? fail(error) : 0;
+}
+
 static int
 cmd_export(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"json", no_argument, NULL, 'j'},
 	    {"program", required_argument, NULL, 'p'},
+	    {"form", required_argument, NULL, 'f'},
+	    {"where", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
 	static const char *const numbers[] = {"id",       "group",       "person",   "requested",
 	                                      "received", "outstanding", "meetings", "minutes"};
 	const struct config_program *only = NULL;
 	struct report_table rt = {0};
-	const char *error;
+	const char *error, *form = NULL, *where = NULL;
 	bool json = false;
 	int opt, what;
 
@@ -2503,12 +2914,31 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 			if (only == NULL)
 				return bad_usage(ctl, "no program \"%s\"", optarg);
 			break;
+		case 'f':
+			form = optarg;
+			break;
+		case 'w':
+			where = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (optind >= argc)
-		return bad_usage(ctl, "export what? applications, people, groups or evaluations");
+		return bad_usage(ctl, "export what? applications, people, groups, evaluations or "
+		                      "answers");
+	if (strcmp(argv[optind], "answers") == 0) {
+		if (optind + 1 < argc)
+			return bad_usage(ctl, "unexpected argument \"%s\"", argv[optind + 1]);
+		if (form == NULL)
+			return bad_usage(ctl,
+			                 "export answers needs --form FORM (e.g. --form survey)");
+		if (json)
+			return bad_usage(ctl, "export answers is CSV only; remove --json");
+		return export_answers(ctl, only, form, where);
+	}
+	if (form != NULL || where != NULL)
+		return bad_usage(ctl, "--form and --where are for export answers");
 	what = report_export_parse(argv[optind]);
 	if (what < 0)
 		return bad_usage(ctl,
@@ -2833,14 +3263,20 @@ static const struct command_def commands[] = {
     {"match", NULL, "match MENTEE MENTOR [REASON...] [--program P]", cmd_match},
     {"end", NULL, "end ID [REASON...]", cmd_end},
     {"meeting", "add", "meeting add ID DATE MINUTES", cmd_meeting_add},
+    {"session", "attend", "session attend SESSION ADDRESS... [--absent] [--program P]",
+     cmd_session_attend},
+    {"session", "list", "session list [--program P]", cmd_session_list},
     {"mentor", "add",
      "mentor add EMAIL NAME... [--strengths \"A, B\"] [--capacity N] "
      "[--program P]",
      cmd_mentor_add},
     {"import", NULL, "import people FILE.csv [--program P] [--dry-run]", cmd_import},
+    {"roster", "import", "roster import FILE.csv [--program P] [--dry-run]", cmd_roster_import},
     {"report", NULL, "report [--csv [--evaluations]|--json] [--program P] [--since YYYY-MM]",
      cmd_report},
-    {"export", NULL, "export applications|people|groups|evaluations [--program P] [--json]",
+    {"export", NULL,
+     "export applications|people|groups|evaluations [--program P] [--json] | "
+     "export answers --form FORM [--where FIELD=VALUE] [--program P]",
      cmd_export},
     {"messages", NULL, "messages [--held|--quarantined|--pending|--dismissed|--all] [--json]",
      cmd_messages},

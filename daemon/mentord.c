@@ -104,6 +104,10 @@ struct daemon {
 	int report_fd;          /* in a cycle child: the pipe to the monitor; else -1 */
 	bool idle_broken;       /* the server does not offer IDLE: poll */
 	bool once;
+	/* A cycle's sending stops at this monotonic time (0: never, --once),
+	 * so that a fan-out of thousands at the SMTP rate does not keep the
+	 * next ingest waiting: the rest goes in the following cycles. */
+	long send_until_ms;
 };
 
 static void
@@ -256,6 +260,17 @@ cycle_tick(void *arg)
 
 	watchdog_ping(d);
 	return cycle_stop_requested();
+}
+
+/* cycle_tick, and stop sending once the cycle's sending time is up. */
+static bool
+send_tick(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (cycle_tick(d))
+		return true;
+	return d->send_until_ms > 0 && monotonic_ms() >= d->send_until_ms;
 }
 
 /* After a store failure or a dead cycle: try the cycle again after a
@@ -522,7 +537,11 @@ run_cycle(struct daemon *d)
 	}
 	if (!smtp_ok)
 		return status;
-	if (outbox_flush(d->config, d->store, &d->smtp, now, cycle_tick, d, &out, &error) < 0) {
+	/* About a poll interval of sending, then back to ingest (answers to a
+	 * survey keep being read while its emails go out). */
+	d->send_until_ms =
+	    d->once ? 0 : monotonic_ms() + (long)d->config->imap.poll_interval * 1000;
+	if (outbox_flush(d->config, d->store, &d->smtp, now, send_tick, d, &out, &error) < 0) {
 		log_error("outbox: %s", error);
 		status = 1;
 	} else if (out.sent + out.retried + out.failed > 0) {

@@ -1700,7 +1700,16 @@ static void
 leaf_handle(struct walk *w, const struct hblock *h, const struct structured *ct, const char *body,
             size_t blen)
 {
-	enum { LEAF_DS, LEAF_HEADERS, LEAF_MESSAGE, LEAF_PLAIN, LEAF_HTML, LEAF_TEXT, LEAF_ATT };
+	enum {
+		LEAF_DS,
+		LEAF_HEADERS,
+		LEAF_MESSAGE,
+		LEAF_PLAIN,
+		LEAF_HTML,
+		LEAF_TEXT,
+		LEAF_ATT,
+		LEAF_CALENDAR
+	};
 	struct structured disp;
 	char *filename = NULL, *owned = NULL;
 	const char *type = ct->first, *bytes;
@@ -1729,6 +1738,11 @@ leaf_handle(struct walk *w, const struct hblock *h, const struct structured *ct,
 	} else if (strcmp(type, "message/rfc822") == 0 || strcmp(type, "message/global") == 0) {
 		kind = LEAF_MESSAGE;
 		need = w->bounce && w->msg->returned_headers == NULL;
+	} else if (strcmp(type, "text/calendar") == 0 || strcmp(type, "application/ics") == 0) {
+		/* A calendar's answer to an invitation (iMIP), inline or attached:
+		 * the first one is kept for calendar_parse_reply. */
+		kind = LEAF_CALENDAR;
+		need = w->msg->calendar == NULL && blen <= 4 * MIME_CALENDAR_MAX;
 	} else if (!is_att && strcmp(type, "text/plain") == 0) {
 		kind = LEAF_PLAIN;
 		need = w->plain == NULL;
@@ -1793,6 +1807,12 @@ leaf_handle(struct walk *w, const struct hblock *h, const struct structured *ct,
 		break;
 	case LEAF_ATT:
 		attachment_add(w->msg, filename, type, n);
+		break;
+	case LEAF_CALENDAR:
+		if (need && n <= MIME_CALENDAR_MAX)
+			w->msg->calendar = body_text(w, ct, bytes, n);
+		if (is_att)
+			attachment_add(w->msg, filename, type, n);
 		break;
 	default:
 		break;
@@ -2659,6 +2679,7 @@ mime_message_free(struct mime_message **msgp)
 	free(msg->attachments);
 	free(msg->delivery_status);
 	free(msg->returned_headers);
+	free(msg->calendar);
 	strvec_free(&msg->defects);
 	free(msg);
 	*msgp = NULL;

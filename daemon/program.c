@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const program_status_names[PSTATUS_COUNT] = {
     [PSTATUS_APPLIED] = "applied",     [PSTATUS_APPROVING] = "approving",
@@ -74,6 +75,15 @@ program_group(const struct program *p, const char *name)
 	return NULL;
 }
 
+const struct program_session *
+program_session(const struct program *p, const char *name)
+{
+	for (size_t i = 0; name != NULL && i < p->nsessions; i++)
+		if (strcasecmp(p->sessions[i].name, name) == 0)
+			return &p->sessions[i];
+	return NULL;
+}
+
 const struct program_role *
 program_role_of_form(const struct program *p, const struct program_form *f)
 {
@@ -132,6 +142,17 @@ program_point_time(const struct program_point *pt, time_t start, time_t end)
 		return end != 0 ? program_day_start(end, pt->offset_days) : 0;
 	}
 	return 0;
+}
+
+time_t
+program_form_closes_at(const struct program_form *f, time_t start, time_t end)
+{
+	time_t day;
+
+	if (f == NULL || f->closes.base == 0)
+		return 0;
+	day = program_point_time(&f->closes, start, end);
+	return day != 0 ? program_day_start(day, 1) : 0;
 }
 
 /*
@@ -276,5 +297,12 @@ program_free(struct program *p)
 	free(p->certificate.signer);
 	free(p->certificate.signer_title);
 	free(p->certificate.organisation);
+	for (size_t i = 0; i < p->nsessions; i++) {
+		free(p->sessions[i].name);
+		free(p->sessions[i].title);
+		free(p->sessions[i].date);
+		free(p->sessions[i].location);
+	}
+	free(p->sessions);
 	memset(p, 0, sizeof(*p));
 }

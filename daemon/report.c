@@ -741,3 +741,67 @@ out:
 	eval_items_free(&ev);
 	return ret;
 }
+
+/* A count with thousands separators ("38,000"), as a coordinator reads
+ * it. */
+static void
+report_count(struct strbuf *sb, long n)
+{
+	char digits[24];
+	size_t len;
+
+	snprintf(digits, sizeof(digits), "%ld", n);
+	len = strlen(digits);
+	for (size_t i = 0; i < len; i++) {
+		if (i > 0 && digits[i - 1] != '-' && (len - i) % 3 == 0)
+			strbuf_addc(sb, ',');
+		strbuf_addc(sb, digits[i]);
+	}
+}
+
+int
+report_surveys(struct store *store, const struct config_program *program, struct strbuf *out,
+               const char **error_r)
+{
+	for (size_t i = 0; i < program->model.nforms; i++) {
+		const struct program_form *f = &program->model.forms[i];
+		const char *title = f->def.title != NULL ? f->def.title : f->def.name;
+		long asked = 0, answered = 0;
+
+		if (f->use != FORM_USE_ANSWER || (f->closes.base == 0 && !f->replace))
+			continue;
+		if (store_form_responses(store, program->name, f->def.name, &asked, &answered,
+		                         error_r) < 0)
+			return -1;
+		if (asked == 0 && answered == 0)
+			continue;
+		strbuf_addf(out, "  %s: ", title);
+		report_count(out, answered);
+		strbuf_adds(out, " of ");
+		report_count(out, asked);
+		strbuf_addf(out, " answered (%.1f%%)\n",
+		            asked > 0 ? 100.0 * (double)answered / (double)asked : 0.0);
+		/* A yes/no question (volunteering for a focus group): how many
+		 * said yes, and where the list is. */
+		for (size_t k = 0; k < f->def.nfields; k++) {
+			const struct form_field_def *fd = &f->def.fields[k];
+			bool yes = false;
+			long n = 0;
+
+			for (size_t c = 0; fd->type == FIELD_CHOICE && c < fd->choices.n; c++)
+				yes = yes || strcasecmp(fd->choices.v[c], "yes") == 0;
+			if (!yes)
+				continue;
+			if (store_answer_value_count(store, program->name, f->def.name, fd->key,
+			                             "yes", &n, error_r) < 0)
+				return -1;
+			strbuf_addf(out, "    %s: ", fd->key);
+			report_count(out, n);
+			strbuf_addf(out,
+			            " yes (the list: mentorctl export answers --form %s --where "
+			            "\"%s=yes\")\n",
+			            f->def.name, fd->key);
+		}
+	}
+	return 0;
+}

@@ -1585,6 +1585,66 @@ store_answer_count(struct store *store, const char *program, const char *form, c
 	return 0;
 }
 
+int
+store_answer_supersede(struct store *store, int64_t answer_id, bool *later_r, long *replaced_r,
+                       const char **error_r)
+{
+	/* The same program, form, round and respondent as answer_id; ordered
+	 * by the message (an operator's entry, with none, is the oldest). */
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT count(*) FROM answers o, answers a WHERE a.id = ?1 AND "
+	                            "o.id <> a.id AND o.program = a.program AND o.form = a.form "
+	                            "AND o.round = a.round AND o.respondent_id = a.respondent_id "
+	                            "AND coalesce(o.message_row, 0) > coalesce(a.message_row, 0)",
+	                            error_r);
+	int64_t n;
+
+	*later_r = false;
+	*replaced_r = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, answer_id);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	if (n > 0) {
+		*later_r = true;
+		st = stmt_get(store, "DELETE FROM answer_values WHERE answer_id = ?1", error_r);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, answer_id);
+		if (step_done(store, st, "dropping a superseded answer", error_r) < 0)
+			return -1;
+		st = stmt_get(store, "DELETE FROM answers WHERE id = ?1", error_r);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, answer_id);
+		return step_done(store, st, "dropping a superseded answer", error_r);
+	}
+	st = stmt_get(store,
+	              "DELETE FROM answer_values WHERE answer_id IN (SELECT o.id FROM answers o, "
+	              "answers a WHERE a.id = ?1 AND o.id <> a.id AND o.program = a.program AND "
+	              "o.form = a.form AND o.round = a.round AND o.respondent_id = "
+	              "a.respondent_id)",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, answer_id);
+	if (step_done(store, st, "replacing an earlier answer", error_r) < 0)
+		return -1;
+	st = stmt_get(store,
+	              "DELETE FROM answers WHERE id IN (SELECT o.id FROM answers o, answers a "
+	              "WHERE a.id = ?1 AND o.id <> a.id AND o.program = a.program AND o.form = "
+	              "a.form AND o.round = a.round AND o.respondent_id = a.respondent_id)",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, answer_id);
+	if (step_done(store, st, "replacing an earlier answer", error_r) < 0)
+		return -1;
+	*replaced_r = (long)sqlite3_changes(store->db);
+	return 0;
+}
+
 /* ---- groups: pairs and teams ---- */
 
 void
@@ -3374,4 +3434,257 @@ store_contact_find(struct store *store, const char *program, int64_t person_id, 
 	sqlite3_bind_int64(st, 2, person_id);
 	bind_text(st, 3, role);
 	return single_id(store, st, id_r, error_r);
+}
+
+/* ---- surveys: answers as rows, response counts ---- */
+
+int
+store_answer_rows(struct store *store, const char *program, const char *form,
+                  store_answer_row_fn *fn, void *ctx, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT a.id, p.email, p.name, a.created_at, v.field, v.value "
+	                            "FROM answers a JOIN people p ON p.id = a.respondent_id "
+	                            "LEFT JOIN answer_values v ON v.answer_id = a.id "
+	                            "WHERE a.program = ?1 AND a.form = ?2 ORDER BY a.id",
+	                            error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, form);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_answer_row r;
+		const char *email = (const char *)sqlite3_column_text(st, 1);
+
+		r.answer_id = sqlite3_column_int64(st, 0);
+		r.email = email != NULL ? email : "";
+		r.name = (const char *)sqlite3_column_text(st, 2);
+		r.created_at = (time_t)sqlite3_column_int64(st, 3);
+		r.field = (const char *)sqlite3_column_text(st, 4);
+		r.value = (const char *)sqlite3_column_text(st, 5);
+		if (fn(ctx, &r) < 0) {
+			sqlite3_reset(st);
+			*error_r = errorf("reading answers: stopped by the caller");
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading answers");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_form_responses(struct store *store, const char *program, const char *form, long *asked_r,
+                     long *answered_r, const char **error_r)
+{
+	/* Asked: the people a first request (not a reminder, not a copy) of
+	 * the form went to, queued or sent. */
+	sqlite3_stmt *st;
+	int64_t n;
+
+	st = stmt_get(store,
+	              "SELECT count(DISTINCT person_id) FROM outbox WHERE program = ?1 AND "
+	              "substr(thread_type, 1, length(?2) + 9) = 'request:' || ?2 || ':' AND "
+	              "person_id IS NOT NULL AND instr(key, ':reminder=') = 0 AND "
+	              "instr(key, '|to=') = 0",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, form);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*asked_r = (long)n;
+	st = stmt_get(store,
+	              "SELECT count(DISTINCT respondent_id) FROM answers WHERE program = ?1 AND "
+	              "form = ?2",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, form);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*answered_r = (long)n;
+	return 0;
+}
+
+int
+store_answer_value_count(struct store *store, const char *program, const char *form,
+                         const char *field, const char *value, long *count_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT count(DISTINCT a.respondent_id) FROM answers a "
+	                            "JOIN answer_values v ON v.answer_id = a.id WHERE "
+	                            "a.program = ?1 AND a.form = ?2 AND v.field = ?3 AND "
+	                            "lower(trim(v.value)) = lower(?4)",
+	                            error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, form);
+	bind_text(st, 3, field);
+	bind_text(st, 4, value);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
+	return 0;
+}
+
+/* ---- sessions (a program's dated sessions: events of kind 'session',
+ * group NULL, topic the session's name) ---- */
+
+int
+store_session_event(struct store *store, const char *program, const char *name, const char *date,
+                    time_t at, bool create, int64_t *id_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT id FROM events WHERE program = ? AND kind = 'session' "
+	                            "AND group_id IS NULL AND topic = ?",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, name);
+	if (single_id(store, st, id_r, error_r) < 0)
+		return -1;
+	if (*id_r > 0) {
+		/* A session moved in the configuration keeps its row (and its
+		 * answers): only its date follows. */
+		if (!create)
+			return 0;
+		st = stmt_get(store, "UPDATE events SET date = ? WHERE id = ? AND date <> ?",
+		              error_r);
+		if (st == NULL)
+			return -1;
+		bind_text(st, 1, date);
+		sqlite3_bind_int64(st, 2, *id_r);
+		bind_text(st, 3, date);
+		return step_done(store, st, "moving a session", error_r);
+	}
+	if (!create)
+		return 0;
+	st = stmt_get(store,
+	              "INSERT INTO events (program, kind, date, topic, created_at) VALUES "
+	              "(?, 'session', ?, ?, ?)",
+	              error_r);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, date);
+	bind_text(st, 3, name);
+	sqlite3_bind_int64(st, 4, at);
+	if (step_done(store, st, "saving a session", error_r) < 0)
+		return -1;
+	*id_r = sqlite3_last_insert_rowid(store->db);
+	return 0;
+}
+
+int
+store_outbox_count_prefix(struct store *store, const char *prefix, long *count_r,
+                          const char **error_r)
+{
+	/* substr, not LIKE: keys hold '_' (a LIKE wildcard). */
+	sqlite3_stmt *st = stmt_get(
+	    store, "SELECT count(*) FROM outbox WHERE substr(key, 1, length(?1)) = ?1", error_r);
+	int64_t n;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, prefix);
+	if (single_id(store, st, &n, error_r) < 0)
+		return -1;
+	*count_r = (long)n;
+	return 0;
+}
+
+int
+store_session_rsvp(struct store *store, int64_t event_id, int64_t person_id, char **rsvp_r,
+                   const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT summary FROM answers WHERE form = 'rsvp' AND "
+	                            "event_id = ? AND respondent_id = ? ORDER BY id DESC LIMIT 1",
+	                            error_r);
+	int rc;
+
+	*rsvp_r = NULL;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, event_id);
+	sqlite3_bind_int64(st, 2, person_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*rsvp_r = col_text(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading an answer to an invitation");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_session_attendance(struct store *store, int64_t event_id, int64_t person_id, char **status_r,
+                         const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT status FROM attendance WHERE event_id = ? AND "
+	                            "person_id = ?",
+	                            error_r);
+	int rc;
+
+	*status_r = NULL;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, event_id);
+	sqlite3_bind_int64(st, 2, person_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*status_r = col_text(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = db_error(store, "reading attendance");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_session_record(struct store *store, const char *program, int64_t person_id,
+                     const char *before, long *held_r, long *attended_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt_get(
+	    store,
+	    "SELECT count(*), coalesce(sum((SELECT a.status = 'present' FROM attendance a "
+	    "WHERE a.event_id = e.id AND a.person_id = ?2)), 0) FROM events e WHERE "
+	    "e.program = ?1 AND e.kind = 'session' AND e.group_id IS NULL AND e.date < ?3 AND "
+	    "EXISTS (SELECT 1 FROM attendance x WHERE x.event_id = e.id)",
+	    error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	sqlite3_bind_int64(st, 2, person_id);
+	bind_text(st, 3, before);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*held_r = (long)sqlite3_column_int64(st, 0);
+		*attended_r = (long)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		*error_r = db_error(store, "counting sessions attended");
+		return -1;
+	}
+	return 0;
 }

@@ -1,5 +1,6 @@
 /* workflow: see include/workflow.h. */
 #include "workflow.h"
+#include "calendar.h"
 #include "classify.h"
 #include "clock.h"
 #include "command.h"
@@ -14,6 +15,7 @@
 #include "outbox.h"
 #include "reply.h"
 #include "schedule.h"
+#include "session.h"
 #include "template.h"
 #include "trust.h"
 
@@ -514,6 +516,54 @@ find_join_form(const struct config_program *program, const char *text, struct fo
  *      goes to the program's coordinators (an answer: it counts against
  *      each one's daily cap).
  */
+/* "attended SESSION ADDRESS, ADDRESS..." or "absent ...": the register of
+ * a session, by email; each address recorded or refused with the reason. */
+static int
+cmd_attendance(struct wf *wf, const struct command *cmd, struct strbuf *out, const char **error_r)
+{
+	struct strvec words = {0};
+	char *copy = xstrdup(cmd->text), *save = NULL;
+	bool present = cmd->verb == CMD_ATTENDED;
+	int ret = -1;
+
+	for (char *w = strtok_r(copy, " \t,;", &save); w != NULL;
+	     w = strtok_r(NULL, " \t,;", &save))
+		strvec_push(&words, w);
+	if (words.n < 2 || program_session(&wf->program->model, words.v[0]) == NULL) {
+		strbuf_addf(out, "%s: program %s has no session \"%s\"; nothing recorded.\n",
+		            cmd->line, wf->program->name, words.n > 0 ? words.v[0] : "");
+		ret = 0;
+		goto out;
+	}
+	for (size_t i = 1; i < words.n; i++) {
+		struct store_person p;
+		const char *why = NULL;
+		bool found, done = false;
+
+		memset(&p, 0, sizeof(p));
+		if (store_person_by_email(wf->store, words.v[i], &found, &p, error_r) < 0)
+			goto out;
+		if (found && session_attend(wf->program, wf->store, words.v[0], p.id, present,
+		                            wf->now, &done, &why, error_r) < 0) {
+			store_person_clear(&p);
+			goto out;
+		}
+		store_person_clear(&p);
+		if (done)
+			strbuf_addf(out, "%s %s: %s recorded %s.\n", command_verb_name(cmd->verb),
+			            words.v[0], words.v[i], present ? "present" : "absent");
+		else
+			strbuf_addf(out, "%s %s: %s: %s; not recorded.\n",
+			            command_verb_name(cmd->verb), words.v[0], words.v[i],
+			            found ? why : "no such person");
+	}
+	ret = 0;
+out:
+	strvec_free(&words);
+	free(copy);
+	return ret;
+}
+
 static int
 handle_coordinator(struct wf *wf, const char **error_r)
 {
@@ -617,6 +667,10 @@ handle_coordinator(struct wf *wf, const char **error_r)
 			break;
 		case CMD_HELP:
 			help = true;
+			break;
+		case CMD_ATTENDED:
+		case CMD_ABSENT:
+			rc = cmd_attendance(wf, cmd, &out, error_r);
 			break;
 		case CMD_MET:
 		case CMD_WITHDRAW:
@@ -1208,7 +1262,7 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 	char *rform = NULL, *round = NULL, *summary = NULL, *event_date = NULL;
 	int64_t ref, event = 0, id;
 	bool found = false, created, sent;
-	long count = 0;
+	long count = 0, replaced = 0;
 	int ret = -1;
 
 	memset(&g, 0, sizeof(g));
@@ -1285,6 +1339,58 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 		}
 	}
 	template_vars_set(vars, "name", wf->from);
+	/* A survey (a form with a deadline, or one answer a person) is for the
+	 * people it was sent to: a stranger's answer is kept for the
+	 * coordinator, not counted. */
+	if ((pf->closes.base != 0 || pf->replace) && pf->about == ABOUT_PROGRAM) {
+		bool taking_part = false;
+		time_t start, end, closes;
+
+		if (wf->person_id > 0 &&
+		    store_person_in_program(wf->store, wf->program->name, wf->person_id,
+		                            &taking_part, error_r) < 0)
+			goto out;
+		if (!taking_part) {
+			char *text = xasprintf(
+			    "The %s is for the people it was sent to, and this address is not "
+			    "one of them, so your answer was not recorded. If you should have "
+			    "received it, the coordinator has been told and will get back to "
+			    "you.\n",
+			    pf->def.title != NULL ? pf->def.title : pf->def.name);
+
+			ret = wf_explain_held(wf, "evaluation-problem", "evaluation-recorded", text,
+			                      "survey answer from someone it was not sent to",
+			                      error_r);
+			free(text);
+			goto out;
+		}
+		/* Late: kept (the message stays, answered), not counted as a
+		 * response.  When it arrived decides, not when it is read. */
+		notice_program_span(wf->program, &start, &end);
+		closes = program_form_closes_at(pf, start, end);
+		if (closes != 0 && wf->sent_at >= closes) {
+			struct tm tm;
+			char day[32];
+
+			clock_local(closes - 1, &tm);
+			if (strftime(day, sizeof(day), "%B", &tm) == 0)
+				day[0] = '\0';
+			strbuf_addf(&out,
+			            "The %s closed on %s %d, %d, so your answer, which arrived "
+			            "after that, was not counted. Thank you all the same: it is "
+			            "kept, and the coordinator can read it.\n",
+			            pf->def.title != NULL ? pf->def.title : pf->def.name, day,
+			            tm.tm_mday, tm.tm_year + 1900);
+			template_vars_set(vars, "results", strbuf_str(&out));
+			if (wf_answer(wf, "evaluation-late", "evaluation-recorded", vars, &sent,
+			              error_r) < 0)
+				goto out;
+			wf_result(wf, "answered", "%s answer after its deadline: not recorded",
+			          pf->def.name);
+			ret = 0;
+			goto out;
+		}
+	}
 	if (form->problems.n > 0) {
 		strbuf_adds(&out, "It was not recorded:\n");
 		for (size_t i = 0; i < form->problems.n; i++)
@@ -1323,6 +1429,24 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 	    (g.id > 0 && store_answer_count(wf->store, wf->program->name, pf->def.name, NULL, 0,
 	                                    g.id, 0, &count, error_r) < 0))
 		goto out;
+	if (created && pf->replace) {
+		bool later;
+
+		if (store_answer_supersede(wf->store, id, &later, &replaced, error_r) < 0)
+			goto out;
+		if (later) {
+			template_vars_set(vars, "results",
+			                  "A later answer of yours is already recorded; this "
+			                  "earlier one was not.\n");
+			if (wf_answer(wf, "evaluation-recorded", "evaluation-recorded", vars, &sent,
+			              error_r) < 0)
+				goto out;
+			wf_result(wf, "answered", "%s answer older than the one recorded",
+			          pf->def.name);
+			ret = 0;
+			goto out;
+		}
+	}
 	if (event > 0 && created) {
 		const struct form_field_def *fa = program_field_bound(pf, BIND_ATTENDED);
 		const struct form_value *v = fa != NULL ? form_result_get(form, fa->key) : NULL;
@@ -1348,9 +1472,10 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 			            created ? "Recorded" : "Already recorded",
 			            strbuf_str(&partners));
 		else
-			strbuf_addf(&out, "%s: your %s.\n",
-			            created ? "Recorded" : "Already recorded",
-			            pf->def.title != NULL ? pf->def.title : pf->def.name);
+			strbuf_addf(
+			    &out, "%s: your %s%s.\n", created ? "Recorded" : "Already recorded",
+			    pf->def.title != NULL ? pf->def.title : pf->def.name,
+			    replaced > 0 ? " (it replaces the answer you sent before)" : "");
 		strbuf_free(&partners);
 	}
 	template_vars_set(vars, "results", strbuf_str(&out));
@@ -1360,8 +1485,9 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 		wf_result(wf, "applied", "evaluation for partnership #%lld (%ld in all)",
 		          (long long)g.id, count);
 	else
-		wf_result(wf, "applied", "%s%s%s recorded", pf->def.name, round != NULL ? " " : "",
-		          round != NULL ? round : "");
+		wf_result(wf, "applied", "%s%s%s recorded%s", pf->def.name,
+		          round != NULL ? " " : "", round != NULL ? round : "",
+		          replaced > 0 ? ", replacing the earlier answer" : "");
 	ret = 0;
 out:
 	free(values);
@@ -1829,6 +1955,87 @@ out:
 	store_approval_clear(&ap);
 	store_participation_clear(&p);
 	template_vars_free(&vars);
+	return ret;
+}
+
+/* ---- answers to session invitations ---- */
+
+/* A reply to a session's invitation (the thread is one, proven as its
+ * recipient): "yes", "I will attend", "decline"... or the calendar's
+ * METHOD:REPLY.  The latest answer counts; each is kept (answers, form
+ * "rsvp").  Not handled when the text says none of those: it is then read
+ * as any other message. */
+static int
+handle_session_reply(struct wf *wf, bool *handled_r, const char **error_r)
+{
+	enum calendar_partstat ps = CALENDAR_PARTSTAT_NONE;
+	const struct program_session *se;
+	struct store_event ev;
+	struct store_answer a;
+	struct template_vars *vars = NULL;
+	int64_t answer_id;
+	time_t start, end;
+	bool found, created, sent;
+	int ret = -1;
+
+	*handled_r = false;
+	memset(&ev, 0, sizeof(ev));
+	if (wf->thread->person_id != wf->person_id || wf->person_id == 0)
+		return 0;
+	if (wf->msg->calendar != NULL) {
+		struct calendar_reply *r = NULL;
+		const char *why = NULL;
+
+		if (calendar_parse_reply(wf->msg->calendar, strlen(wf->msg->calendar), &r, &why) ==
+		    0) {
+			/* Only the invited attendee's own answer counts. */
+			if (strcasecmp(r->attendee, wf->from) == 0)
+				ps = r->partstat;
+			else
+				log_info("message #%lld: calendar answer for %s, not %s; not read",
+				         (long long)wf->row, r->attendee, wf->from);
+			calendar_reply_free(&r);
+		} else {
+			log_info("message #%lld: calendar part not read: %s", (long long)wf->row,
+			         why);
+		}
+	}
+	if (ps == CALENDAR_PARTSTAT_NONE)
+		ps = calendar_rsvp_text(wf->reply, strlen(wf->reply));
+	if (ps == CALENDAR_PARTSTAT_NONE)
+		return 0;
+	if (store_event_get(wf->store, wf->thread->thread_ref, &found, &ev, error_r) < 0)
+		return -1;
+	se = found ? program_session(&wf->program->model, ev.topic) : NULL;
+	if (se == NULL) {
+		ret = 0;
+		goto out;
+	}
+	*handled_r = true;
+	memset(&a, 0, sizeof(a));
+	a.program = wf->program->name;
+	a.form = "rsvp";
+	a.round = se->name;
+	a.respondent_id = wf->person_id;
+	a.event_id = ev.id;
+	a.message_row = wf->row;
+	a.summary = calendar_partstat_name(ps);
+	a.created_at = wf->now;
+	if (store_answer_add(wf->store, &a, NULL, 0, &answer_id, &created, error_r) < 0)
+		goto out;
+	vars = wf_vars(wf);
+	template_vars_set(vars, "name", notice_name(NULL, wf->from));
+	if (session_times(se, &start, &end) == 0)
+		session_template_vars(vars, se, start);
+	template_vars_set(vars, "rsvp", calendar_partstat_name(ps));
+	template_vars_set(vars, "declined", ps == CALENDAR_DECLINED ? "yes" : NULL);
+	if (wf_answer(wf, "rsvp-recorded", "rsvp-recorded", vars, &sent, error_r) < 0)
+		goto out;
+	wf_result(wf, "applied", "%s to session %s", calendar_partstat_name(ps), se->name);
+	ret = 0;
+out:
+	template_vars_free(&vars);
+	store_event_clear(&ev);
 	return ret;
 }
 
@@ -2320,6 +2527,10 @@ apply_person_message(struct wf *wf, const struct parsed_message *parsed, const c
 	    strcmp(o.thread.thread_type, "approval") == 0 &&
 	    handle_approval_reply(wf, &handled, error_r) < 0)
 		goto out;
+	if (!handled && wf->proven && o.thread.thread_type != NULL &&
+	    strcmp(o.thread.thread_type, "session") == 0 &&
+	    handle_session_reply(wf, &handled, error_r) < 0)
+		goto out;
 	if (!handled && dispatch(wf, error_r) < 0)
 		goto out;
 	if (o.echo && wf->reason != NULL) {
@@ -2576,6 +2787,14 @@ workflow_check_templates(const struct config *config, const char **error_r)
 			              error_r) < 0)
 				return -1;
 		}
+		if (program->model.nsessions > 0 &&
+		    (check_one(config, program, "session-invitation", AUDIENCE_PARTICIPANT,
+		               error_r) < 0 ||
+		     check_one(config, program, "session-cancelled", AUDIENCE_PARTICIPANT,
+		               error_r) < 0 ||
+		     check_one(config, program, "rsvp-recorded", AUDIENCE_PARTICIPANT, error_r) <
+		         0))
+			return -1;
 		if (due_check_templates(config, program, error_r) < 0)
 			return -1;
 	}

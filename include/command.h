@@ -51,8 +51,10 @@ enum command_verb {
 	CMD_MOVE,
 	CMD_SWAP,
 	CMD_PROPOSE,
-	CMD_STOP,  /* a participant: no more step mail, and not listed */
-	CMD_START, /* a participant: again after stop */
+	CMD_STOP,     /* a participant: no more step mail, and not listed */
+	CMD_START,    /* a participant: again after stop */
+	CMD_ATTENDED, /* a coordinator: "attended SESSION ADDRESS..." (text) */
+	CMD_ABSENT,   /* a coordinator: "absent SESSION ADDRESS..." (text) */
 };
 
 struct command {

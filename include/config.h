@@ -131,6 +131,9 @@ struct config {
 	int work_start_hour;          /* reminders from this local hour; default 8 */
 	int work_end_hour;            /* until this hour; default 18 */
 	bool work_weekends;           /* default false */
+	/* A fan-out queues this many emails per transaction, so that ingest
+	 * and mentorctl get the write lock in between; default 500. */
+	int fanout_chunk;
 	struct config_imap imap;
 	struct config_smtp smtp;
 	struct config_oauth oauth;

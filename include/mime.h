@@ -82,7 +82,13 @@ struct mime_message {
 	char *returned_headers;
 
 	struct strvec defects; /* what was malformed, for operators */
+
+	/* The first text/calendar (or application/ics) part, UTF-8: a
+	 * calendar's answer to an invitation.  Owned; NULL when none or
+	 * larger than MIME_CALENDAR_MAX. */
+	char *calendar;
 };
+#define MIME_CALENDAR_MAX (256u * 1024)
 
 /* Parses data[0..len).  On success *msg_r is owned by the caller (free with
  * mime_message_free).  limits may be NULL for the defaults. */

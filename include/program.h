@@ -87,6 +87,15 @@ enum program_form_use {
 };
 
 /* What an answer form is about. */
+/* A point of the program: a date, or start/end plus days or a percentage of
+ * the program's length. */
+struct program_point {
+	enum { POINT_DATE = 1, POINT_START, POINT_END } base;
+	int year, month, day; /* POINT_DATE */
+	long offset_days;     /* START/END: + or - days */
+	int percent;          /* START: percent of start..end, instead of days */
+};
+
 enum program_about { ABOUT_PROGRAM = 0, ABOUT_GROUP, ABOUT_MEETING };
 
 struct program_form {
@@ -95,6 +104,12 @@ struct program_form {
 	char *role;               /* owned: JOIN: the role it joins */
 	enum program_about about; /* ANSWER */
 	struct strvec rounds;     /* ANSWER: named rounds ("mid", "final"); empty: one */
+	/* ANSWER: answers are taken until the end of this day (local), later
+	 * ones kept and explained, not recorded; no request or reminder goes
+	 * out from then on.  base 0: no deadline. */
+	struct program_point closes;
+	/* ANSWER: one answer per person and round; a later one replaces it. */
+	bool replace;
 };
 
 /* When a step happens. */
@@ -106,15 +121,6 @@ enum program_when {
 
 enum program_period { PERIOD_DAY = 1, PERIOD_WEEK, PERIOD_MONTH, PERIOD_QUARTER };
 const char *program_period_name(enum program_period p);
-
-/* A point of the program: a date, or start/end plus days or a percentage of
- * the program's length. */
-struct program_point {
-	enum { POINT_DATE = 1, POINT_START, POINT_END } base;
-	int year, month, day; /* POINT_DATE */
-	long offset_days;     /* START/END: + or - days */
-	int percent;          /* START: percent of start..end, instead of days */
-};
 
 /* Whom a step writes to. */
 enum program_audience {
@@ -174,6 +180,19 @@ struct program_topic {
 	char *readings; /* owned, may be NULL */
 };
 
+/* A dated session everyone taking part attends (DOL: the executive
+ * workshops and group coaching), sent to each as a calendar invitation. */
+struct program_session {
+	char *name;     /* owned: the section title; in keys and commands */
+	char *title;    /* owned: the invitation's summary */
+	char *date;     /* owned: YYYY-MM-DD, the program's time zone */
+	int start_min;  /* minutes from local midnight */
+	int end_min;    /* > start_min */
+	char *location; /* owned, may be NULL */
+	bool cancelled; /* a CANCEL goes to everyone invited */
+	int line;
+};
+
 struct program_certificate {
 	char *signer, *signer_title, *organisation; /* owned; organisation may be NULL */
 };
@@ -191,6 +210,11 @@ struct program {
 	struct program_topic *topics; /* owned */
 	size_t ntopics;
 	struct program_certificate certificate; /* signer NULL: no certificate */
+	struct program_session *sessions;       /* owned, in date order */
+	size_t nsessions;
+	/* The share of past sessions a participant must have attended; those
+	 * below are in the coordinators' digest.  0: no rule. */
+	int session_attendance;
 };
 
 void program_free(struct program *p); /* frees the contents */
@@ -207,9 +231,15 @@ const struct program_form *program_form_for(const struct program *p, enum progra
 /* The field of form f bound to b, or NULL. */
 const struct form_field_def *program_field_bound(const struct program_form *f, enum form_bind b);
 
+/* The session called name, or NULL. */
+const struct program_session *program_session(const struct program *p, const char *name);
+
 /* The instant of a point, given the program's start and end (local
  * midnight of each date), or 0 when it needs a start or end not set. */
 time_t program_point_time(const struct program_point *pt, time_t start, time_t end);
+/* When an answer form closes: the local midnight after its closes day;
+ * 0 when it has no deadline (or needs a start or end not set). */
+time_t program_form_closes_at(const struct program_form *f, time_t start, time_t end);
 /* "start + 50%", "end - 14 days", "2027-03-01": parsed into *pt; -1 with a
  * reason in error_r when it is none of those. */
 int program_point_parse(const char *s, struct program_point *pt, const char **error_r);

@@ -74,4 +74,10 @@ int report_health(const struct config *config, struct store *store,
 /* Outstanding at t: requested before t and not answered before t. */
 bool report_outstanding_at(time_t requested_at, time_t received_at, time_t t);
 
+/* For each survey of program (an answer form with closes or replace) that
+ * was sent: "  TITLE: N of M answered (P%)", and for each yes/no question
+ * how many said yes, one line each, appended to out.  Counts only. */
+int report_surveys(struct store *store, const struct config_program *program, struct strbuf *out,
+                   const char **error_r);
+
 #endif

@@ -206,6 +206,14 @@ int store_answer_count(struct store *store, const char *program, const char *for
                        const char *round, int64_t respondent_id, int64_t group_id, int64_t event_id,
                        long *count_r, const char **error_r);
 
+/* A form that takes one answer per person (replace = true): answer_id
+ * replaces the same respondent's other answers to its program, form and
+ * round (deleted with their values; the messages stay), *replaced_r of
+ * them; unless one came from a later message (a replay of an older one):
+ * then *later_r is true and answer_id itself is deleted. */
+int store_answer_supersede(struct store *store, int64_t answer_id, bool *later_r, long *replaced_r,
+                           const char **error_r);
+
 /* ---- groups: pairs, teams ---- */
 struct store_member {
 	int64_t participation_id, person_id;
@@ -542,5 +550,52 @@ int store_evaluation_items(struct store *store, const char *program, store_evalu
  * or quarantined for it (or for none), reported or not. */
 int store_health_mail_counts(struct store *store, const char *program, long *failed_r, long *held_r,
                              const char **error_r);
+
+/* ---- surveys: answers as rows, response counts ---- */
+/* One value of one answer (field and value NULL for an answer with no
+ * values); strings borrowed for the call, name may be NULL. */
+struct store_answer_row {
+	int64_t answer_id;
+	const char *email, *name;
+	time_t created_at;
+	const char *field, *value;
+};
+typedef int store_answer_row_fn(void *ctx, const struct store_answer_row *r);
+/* Every value of every answer to form in program, an answer's values
+ * together, answers in the order recorded; fn returns -1 to stop. */
+int store_answer_rows(struct store *store, const char *program, const char *form,
+                      store_answer_row_fn *fn, void *ctx, const char **error_r);
+/* The people asked to answer form (a first request queued or sent) and
+ * the people who answered it. */
+int store_form_responses(struct store *store, const char *program, const char *form, long *asked_r,
+                         long *answered_r, const char **error_r);
+/* The people whose answer to form gives field the value (case ignored). */
+int store_answer_value_count(struct store *store, const char *program, const char *form,
+                             const char *field, const char *value, long *count_r,
+                             const char **error_r);
+
+/* ---- sessions: a program's dated sessions (events of kind "session",
+ * no group, topic the session's name) ---- */
+/* The event of program's session name (*id_r 0 when none and !create);
+ * with create, made when missing and its date kept up to date. */
+int store_session_event(struct store *store, const char *program, const char *name,
+                        const char *date, time_t at, bool create, int64_t *id_r,
+                        const char **error_r);
+/* Outbox rows whose key starts with prefix (an invitation's versions). */
+int store_outbox_count_prefix(struct store *store, const char *prefix, long *count_r,
+                              const char **error_r);
+/* The person's latest answer to the session's invitation ("accepted",
+ * "declined", "tentative"), answers with form "rsvp"; *rsvp_r NULL when
+ * none, else owned by the caller. */
+int store_session_rsvp(struct store *store, int64_t event_id, int64_t person_id, char **rsvp_r,
+                       const char **error_r);
+/* The attendance recorded ("present", "absent"); *status_r NULL when none,
+ * else owned by the caller. */
+int store_session_attendance(struct store *store, int64_t event_id, int64_t person_id,
+                             char **status_r, const char **error_r);
+/* Sessions of program before date (YYYY-MM-DD) whose attendance was taken
+ * (held), and how many of them person was recorded present at. */
+int store_session_record(struct store *store, const char *program, int64_t person_id,
+                         const char *before, long *held_r, long *attended_r, const char **error_r);
 
 #endif

@@ -8,10 +8,17 @@ time stepped by --now, printing every email exchanged.
                          month with a facilitator in turn, evaluations after
                          each meeting, the final evaluation and the
                          certificate of completion (a PDF)
+  tests/demo.py dol      DOL SES CDP: a cohort's sessions as calendar
+                         invitations, answers, attendance, the digest
   tests/demo.py calpers  CalPERS Informal Mentoring, three months: opt-in
                          by email (one confirmed by reply), the monthly
                          digest of the others' offers and asks, a quarterly
-                         story request, and stop"""
+                         story request, and stop
+  tests/demo.py lausd    the LAUSD survey, January 2027: the roster
+                         imported (a broken one refused first), the survey
+                         to each employee, answers by reply (one
+                         corrected), a reminder, a late answer, the digest's
+                         response rate, the results and volunteers as CSV"""
 
 import os
 import sys
@@ -231,6 +238,91 @@ def calpers():
         print(env.ctl("status").stdout)
 
 
+def lausd():
+    """Four employees and a survey, January 2027."""
+    conf = os.path.join(SOURCE_DIR, "conf/programs/lausd.conf")
+    people = [("ann@lausd.example", "Ann Lee", "Food Services"),
+              ("bob@lausd.example", "Bob Ray", "Transportation"),
+              ("cy@lausd.example", "Cy Tran", "Maintenance"),
+              ("dee@lausd.example", "Dee Moss", "Payroll")]
+    with Env("demo-lausd", programs=[conf]) as env:
+        print("Dovecot on 127.0.0.1:%d, SMTP server on 127.0.0.1:%d, work dir %s"
+              % (env.dovecot.port, env.sink.port, env.dir))
+        print("Program: %s (templates/lausd/ over templates/)" % conf)
+        bad = os.path.join(env.dir, "bad.csv")
+        with open(bad, "w") as f:
+            f.write("email,name,role,division\nann@lausd.example,Ann Lee,employee,Food Services\n"
+                    "ANN@lausd.example,Ann Again,employee,Payroll\n,No Address,employee,x\n")
+        roster = os.path.join(env.dir, "employees.csv")
+        with open(roster, "w") as f:
+            f.write("email,name,role,division\n")
+            for e, n, d in people:
+                f.write("%s,%s,employee,%s\n" % (e, n, d))
+        for path in (bad, roster):
+            print("\n=== mentorctl roster import %s --program lausd" % os.path.basename(path))
+            p = env.ctl("roster", "import", path, "--program", "lausd", expect=None)
+            print((p.stdout + p.stderr).rstrip())
+        surveys = {recipients(m)[0]: m for m in step(env, "2027-01-11T10:00")}
+        form = ("Familiarity: %s\nSupports used: %s\nWhat would help: %s\nFocus group: %s\n")
+        say(env, "ann@lausd.example", "Re: survey", form % (4, "training", "a mentor", "no"),
+            surveys["ann@lausd.example"])
+        say(env, "bob@lausd.example", "Re: survey", form % (2, "none", "a career ladder", "yes"),
+            surveys["bob@lausd.example"])
+        step(env, "2027-01-12T10:00")
+        say(env, "ann@lausd.example", "Re: survey (changed my mind)",
+            form % (4, "training", "a mentor", "yes"), surveys["ann@lausd.example"])
+        step(env, "2027-01-13T10:00")
+        step(env, "2027-01-18T10:00")
+        say(env, "dee@lausd.example", "Re: survey (late)", form % (3, "none", "time", "no"),
+            surveys["dee@lausd.example"])
+        step(env, "2027-02-01T10:00")
+        print("\n=== mentorctl status")
+        print(env.ctl("status").stdout)
+        print("=== mentorctl export answers --form survey")
+        print(env.ctl("export", "answers", "--form", "survey").stdout)
+        print("=== mentorctl export answers --form survey --where \"Focus group=yes\"")
+        print(env.ctl("export", "answers", "--form", "survey", "--where", "Focus group=yes").stdout)
+
+
+def dol():
+    """A cohort of four executives and its sessions, October to November 2027."""
+    conf = os.path.join(SOURCE_DIR, "conf/programs/dol.conf")
+    people = (("ana@dol.example", "Ana Ruiz", "OSHA"), ("bob@dol.example", "Bob Lee", "ETA"),
+              ("cy@dol.example", "Cy Tran", "BLS"), ("dee@dol.example", "Dee Park", "WHD"))
+    with Env("demo-dol", programs=[conf], authserv="mx.test.example") as env:
+        print("Dovecot on 127.0.0.1:%d, SMTP server on 127.0.0.1:%d, work dir %s"
+              % (env.dovecot.port, env.sink.port, env.dir))
+        print("Program: %s (templates/dol/ over templates/)" % conf)
+        roster = os.path.join(env.dir, "roster.csv")
+        with open(roster, "w") as f:
+            f.write("email,name,role,Agency,Supervisor email\n")
+            for addr, name, agency in people:
+                f.write("%s,%s,participant,%s,sup.%s\n" % (addr, name, agency, addr))
+        print("\n=== mentorctl import people roster.csv --program dol")
+        print(env.ctl("import", "people", roster, "--program", "dol").stdout)
+        mail = step(env, "2027-10-18T10:00")
+        kick = [m for m in mail if "Program launch" in m["parsed"]["Subject"]]
+        for m in kick:
+            who = recipients(m)[0]
+            if who == "ana@dol.example":
+                say(env, who, "Re: " + m["parsed"]["Subject"], "Yes, I will attend.", m)
+            elif who == "bob@dol.example":
+                say(env, who, "Re: " + m["parsed"]["Subject"], "I cannot attend, sorry.", m)
+        step(env, "2027-10-20T10:00")
+        for args in (("session", "attend", "kickoff", "ana@dol.example", "bob@dol.example",
+                      "cy@dol.example"),
+                     ("session", "attend", "kickoff", "dee@dol.example", "--absent")):
+            print("\n=== mentorctl --now 2027-11-04T17:00 %s" % " ".join(args))
+            print(env.ctl("--now", "2027-11-04T17:00", *args).stdout)
+        step(env, "2027-11-05T10:00")
+        print("\n=== mentorctl status")
+        print(env.ctl("--now", "2027-11-05T10:00", "status").stdout)
+        print("=== mentorctl session list")
+        print(env.ctl("session", "list").stdout)
+        print("=== mentorctl report --csv --program dol (first lines)")
+        print("\n".join(env.ctl("report", "--csv", "--program", "dol").stdout.splitlines()[:6]))
+
+
 def main(argv):
     program = argv[1] if len(argv) > 1 else "cdss"
     if program == "cdss":
@@ -239,8 +331,12 @@ def main(argv):
         cde()
     elif program == "calpers":
         calpers()
+    elif program == "lausd":
+        lausd()
+    elif program == "dol":
+        dol()
     else:
-        sys.stderr.write("usage: tests/demo.sh [cdss|cde|calpers]\n")
+        sys.stderr.write("usage: tests/demo.sh [cdss|cde|calpers|lausd|dol]\n")
         sys.exit(2)
 
 

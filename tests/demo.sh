@@ -4,7 +4,10 @@
 # exchanged: `tests/demo.sh` (or `tests/demo.sh cdss`) a CDSS partnership
 # through two months; `tests/demo.sh cde` a CDE Peer Coaching team through
 # six months, to the certificates of completion; `tests/demo.sh calpers`
-# CalPERS Informal Mentoring: opt-in, the monthly offers and asks, stop.
+# CalPERS Informal Mentoring: opt-in, the monthly offers and asks, stop;
+# `tests/demo.sh lausd` the LAUSD survey: roster, survey, answers, reminders.
+# `tests/demo.sh dol` the DOL SES CDP cohort's sessions (invitations,
+# answers, attendance).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Always built (incrementally): a binary older than the sources and the

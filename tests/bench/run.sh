@@ -4,6 +4,7 @@
 #   sudo tests/bench/run.sh            full sizes (about 5-10 minutes)
 #   sudo tests/bench/run.sh --quick    small sizes, to try it out (about 1 minute)
 #   tests/bench/run.sh --only match    the matching section alone (no server, no root)
+#   sudo tests/bench/run.sh --only survey   the LAUSD survey at 38,000 (survey_bench.py)
 #
 # Builds mentord (RelWithDebInfo, into build/ unless MENTORD_BENCH_BUILD says
 # otherwise), starts its own Dovecot and Postfix smtp-sink on loopback,
@@ -35,6 +36,14 @@ while [ $# -gt 0 ]; do
 		;;
 	esac
 done
+# --only survey: the LAUSD survey at 38,000 (tests/bench/survey_bench.py),
+# alone; its rows are appended to BENCHMARKS.md by hand.
+if [ "$only" = survey ]; then
+	build=${MENTORD_BENCH_BUILD:-build}
+	cmake -S . -B "$build" -DMENTORD_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target mentord mentorctl >/dev/null
+	MENTORD_BENCH_BUILD="$build" exec /usr/bin/python3 tests/bench/survey_bench.py "${args[@]}"
+fi
 match=yes
 servers=yes
 if [ -n "$only" ]; then

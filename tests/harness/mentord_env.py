@@ -178,7 +178,9 @@ coordinator {
         """A reply to an email mentord sent (a sink message dict), quoting it,
         sent to its Reply-To (the signed token address) as mail clients do."""
         parsed = original["parsed"]
-        quoted = "\n".join("> " + l for l in parsed.get_content().splitlines())
+        # A multipart email (an invitation, a certificate) is quoted by its text.
+        text = (parsed.get_body(preferencelist=("plain",)) or parsed).get_content()
+        quoted = "\n".join("> " + l for l in text.splitlines())
         text = "%s\n\nOn Mon, 2 Nov 2026 at 09:00, CDSS Mentoring <%s> wrote:\n%s\n" % (
             body, PROGRAM_ADDRESS, quoted)
         subject = parsed["Subject"]

@@ -350,7 +350,7 @@ def main():
                 [s for s in SECRETS if s in raw_all])
         t.check(env.sql("SELECT count(*) FROM answer_values WHERE value LIKE '%secret-eval%'")
                 [0][0] == 2, "(the comments are in the database: they were left out, not lost)")
-        p = ctl(env, now, "export", "answers", expect=2)
+        p = ctl(env, now, "export", "secrets", expect=2)
         t.check("usage: mentorctl export" in p.stderr and "applications, people" in p.stderr,
                 "an unknown export is refused with the usage", p.stderr)
         ctl(env, now, "export", expect=2)
