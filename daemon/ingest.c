@@ -469,12 +469,12 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 {
 	const struct config_imap *conf = &config->imap;
 	struct imap_mailbox_info info;
-	uint32_t *uids = NULL, known_validity = 0, last_uid = 0, after;
+	uint32_t *uids = NULL, known_validity = 0, last_uid = 0, after, checkpoint;
 	uint32_t *want = NULL, *flag = NULL;
 	struct ingest_prepared *jobs = NULL;
 	struct parser parser;
 	size_t nuids = 0, i = 0, nflag = 0, cap = INGEST_BATCH_FIRST;
-	bool known, stop = false, parsing = false, failed, single = false;
+	bool known, stop = false, parsing = false, failed, single = false, any_failures;
 	struct {
 		uint32_t uid;
 		char *why; /* owned */
@@ -500,6 +500,14 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 		if (store_mailbox_set(store, conf->mailbox, info.uidvalidity, 0, error_r) < 0)
 			return INGEST_ERR_STORE;
 	}
+	/* Above the checkpoint nothing is stored (it moves in the transaction
+	 * that stores), and only a message that failed before has a failure
+	 * count: the window looks up neither for the others, two statements a
+	 * message.  ingest_one still looks for a copy before storing. */
+	checkpoint = last_uid;
+	if (store_ingest_failure_any(store, conf->mailbox, info.uidvalidity, &any_failures,
+	                             error_r) < 0)
+		return INGEST_ERR_STORE;
 	/* Moving processed mail keeps the inbox to what is left to do, so scan
 	 * it all: a message whose MOVE failed after its commit is moved again
 	 * without being fetched. */
@@ -551,13 +559,14 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 		 * failure names it (case 6); one that failed too often is set
 		 * aside by its headers (case 9). */
 		for (end = i; end < nuids && nwant < cap; end++) {
-			int64_t row;
+			int64_t row = 0;
 			long fails = 0;
 
-			if (store_message_find_duplicate(store, conf->mailbox, info.uidvalidity,
-			                                 uids[end], NULL, NULL, &row,
-			                                 error_r) < 0 ||
-			    (row == 0 &&
+			if ((uids[end] <= checkpoint &&
+			     store_message_find_duplicate(store, conf->mailbox, info.uidvalidity,
+			                                  uids[end], NULL, NULL, &row,
+			                                  error_r) < 0) ||
+			    (row == 0 && any_failures &&
 			     store_ingest_failure_count(store, conf->mailbox, info.uidvalidity,
 			                                uids[end], &fails, error_r) < 0)) {
 				rc = INGEST_ERR_STORE;
