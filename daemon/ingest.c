@@ -469,12 +469,12 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 {
 	const struct config_imap *conf = &config->imap;
 	struct imap_mailbox_info info;
-	uint32_t *uids = NULL, known_validity = 0, last_uid = 0, after;
-	uint32_t want[INGEST_BATCH_MAX], *flag = NULL;
-	struct ingest_prepared jobs[INGEST_BATCH_MAX];
+	uint32_t *uids = NULL, known_validity = 0, last_uid = 0, after, checkpoint;
+	uint32_t *want = NULL, *flag = NULL;
+	struct ingest_prepared *jobs = NULL;
 	struct parser parser;
-	size_t nuids = 0, i = 0, nflag = 0;
-	bool known, stop = false, parsing = false, failed, single = false;
+	size_t nuids = 0, i = 0, nflag = 0, cap = INGEST_BATCH_FIRST;
+	bool known, stop = false, parsing = false, failed, single = false, any_failures;
 	struct {
 		uint32_t uid;
 		char *why; /* owned */
@@ -500,6 +500,14 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 		if (store_mailbox_set(store, conf->mailbox, info.uidvalidity, 0, error_r) < 0)
 			return INGEST_ERR_STORE;
 	}
+	/* Above the checkpoint nothing is stored (it moves in the transaction
+	 * that stores), and only a message that failed before has a failure
+	 * count: the window looks up neither for the others, two statements a
+	 * message.  ingest_one still looks for a copy before storing. */
+	checkpoint = last_uid;
+	if (store_ingest_failure_any(store, conf->mailbox, info.uidvalidity, &any_failures,
+	                             error_r) < 0)
+		return INGEST_ERR_STORE;
 	/* Moving processed mail keeps the inbox to what is left to do, so scan
 	 * it all: a message whose MOVE failed after its commit is moved again
 	 * without being fetched. */
@@ -528,8 +536,15 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 		}
 		free(fresh);
 	}
-	if (nuids > 0)
+	if (nuids > 0) {
+		size_t most = nuids < INGEST_BATCH_MAX ? nuids : INGEST_BATCH_MAX;
+
 		flag = xmalloc(nuids * sizeof(*flag));
+		want = xmalloc(most * sizeof(*want));
+		jobs = xmalloc(most * sizeof(*jobs));
+	}
+	/* One line per message: written by the kilobyte until the end. */
+	log_hold(true);
 	while (i < nuids && !stop) {
 		struct mail_fetched *msgs = NULL;
 		size_t nwant = 0, nmsgs = 0, taken = 0, end, flag_mark, failed_at;
@@ -543,14 +558,15 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 		 * failed to be stored before goes in a batch of its own, so a
 		 * failure names it (case 6); one that failed too often is set
 		 * aside by its headers (case 9). */
-		for (end = i; end < nuids && nwant < INGEST_BATCH_MAX; end++) {
-			int64_t row;
+		for (end = i; end < nuids && nwant < cap; end++) {
+			int64_t row = 0;
 			long fails = 0;
 
-			if (store_message_find_duplicate(store, conf->mailbox, info.uidvalidity,
-			                                 uids[end], NULL, NULL, &row,
-			                                 error_r) < 0 ||
-			    (row == 0 &&
+			if ((uids[end] <= checkpoint &&
+			     store_message_find_duplicate(store, conf->mailbox, info.uidvalidity,
+			                                  uids[end], NULL, NULL, &row,
+			                                  error_r) < 0) ||
+			    (row == 0 && any_failures &&
 			     store_ingest_failure_count(store, conf->mailbox, info.uidvalidity,
 			                                uids[end], &fails, error_r) < 0)) {
 				rc = INGEST_ERR_STORE;
@@ -714,6 +730,8 @@ ingest_drain(const struct config *config, struct store *store, const struct mail
 			stats_r->quarantined += batch.quarantined;
 			failures = 0;
 			last_uid = top;
+			if (cap < INGEST_BATCH_MAX)
+				cap = cap * 2 < INGEST_BATCH_MAX ? cap * 2 : INGEST_BATCH_MAX;
 		}
 		mail_fetched_free(&msgs, nmsgs);
 		i = end;
@@ -754,6 +772,9 @@ out:
 	}
 	if (parsing)
 		parser_stop(&parser);
+	log_hold(false);
+	free(jobs);
+	free(want);
 	free(flag);
 	free(uids);
 	return rc;

@@ -46,8 +46,14 @@ struct ingest_stats {
 
 /* A batch: at most this many messages, and this many bytes together (at
  * least one message however big), so that peak memory stays small: libetpan
- * holds the whole answer of a UID FETCH, and its copies, at once. */
-#define INGEST_BATCH_MAX 64
+ * holds the whole answer of a UID FETCH, and its copies, at once.  The
+ * first batch of a run holds at most INGEST_BATCH_FIRST, each next one
+ * twice the one before: the first answers of a backlog go out soon, and a
+ * backlog is drained in few transactions (each COMMIT writes the pages of
+ * every index it touched again: 64 messages a batch took 1.6 times as long
+ * as 1,024). */
+#define INGEST_BATCH_FIRST 64
+#define INGEST_BATCH_MAX 1024
 #define INGEST_BATCH_BYTES (2u * 1024 * 1024)
 /* Committed messages are flagged (or moved) this many at a time, and the
  * rest when ingest ends, whether it ends well or not. */

@@ -20,6 +20,11 @@ void log_warnx(const char *fmt, ...) ATTR_FORMAT(1, 2);
 void log_error(const char *fmt, ...) ATTR_FORMAT(1, 2);
 void log_info(const char *fmt, ...) ATTR_FORMAT(1, 2);
 void log_debug(const char *fmt, ...) ATTR_FORMAT(1, 2);
+/* log_hold(true) holds info and debug lines in a buffer, written when it
+ * fills, before any warning or error, and at the matching log_hold(false)
+ * (calls nest).  For a loop that logs a line per item (a backlog drained):
+ * the holder must release before it waits for anything. */
+void log_hold(bool on);
 /* Only during start-up: logs and exits with the given status. */
 void fatalx(int status, const char *fmt, ...) ATTR_FORMAT(2, 3) ATTR_NORETURN;
 

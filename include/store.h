@@ -458,6 +458,9 @@ int store_confirmation_decide(struct store *store, int64_t id, const char *statu
 /* How often storing mailbox/uidvalidity/uid failed (0: never). */
 int store_ingest_failure_count(struct store *store, const char *mailbox, uint32_t uidvalidity,
                                uint32_t uid, long *count_r, const char **error_r);
+/* Whether any message of mailbox/uidvalidity failed to be stored. */
+int store_ingest_failure_any(struct store *store, const char *mailbox, uint32_t uidvalidity,
+                             bool *any_r, const char **error_r);
 /* Counts one more failure, in its own transaction (the caller's rolled
  * back). */
 int store_ingest_failure_note(struct store *store, const char *mailbox, uint32_t uidvalidity,

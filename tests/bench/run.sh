@@ -96,7 +96,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 cmake -S . -B "$build" -DMENTORD_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target mentord mentorctl smtp_floor >/dev/null
+cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target mentord mentorctl smtp_floor peak_rss >/dev/null
 /usr/bin/python3 tests/bench/bench.py --build "$build" --build-type RelWithDebInfo "${args[@]}"
 
 # Crash safety at full size: SIGKILL at 100 random instants while a backlog
