@@ -2389,11 +2389,12 @@ config_convert_groups(struct config_loader *ld, cfg_t *ps, struct config_program
 			else if ((g->opens.base == POINT_START && prog->start_date == NULL) ||
 			         ((g->opens.base == POINT_END || g->opens.percent > 0) &&
 			          prog->end_date == NULL))
-				config_problem(ld, config_line_of(ld, gs, "opens"),
-				               "group %s opens at a point of the program: add start = "
-				               "\"YYYY-MM-DD\" and end = \"YYYY-MM-DD\" to program "
-				               "%s",
-				               g->name, prog->name);
+				config_problem(
+				    ld, config_line_of(ld, gs, "opens"),
+				    "group %s opens at a point of the program: add start = "
+				    "\"YYYY-MM-DD\" and end = \"YYYY-MM-DD\" to program "
+				    "%s",
+				    g->name, prog->name);
 		}
 	}
 }
@@ -2607,10 +2608,11 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 			s->when = WHEN_AFTER;
 			s->after = xstrdup(after);
 			if (strcmp(after, "meeting") != 0 && strcmp(after, "formed") != 0)
-				config_problem(ld, config_line_of(ld, ss, "after"),
-				               "step %s: after = \"%s\" is unknown; use \"meeting\" "
-				               "or \"formed\"",
-				               s->name, after);
+				config_problem(
+				    ld, config_line_of(ld, ss, "after"),
+				    "step %s: after = \"%s\" is unknown; use \"meeting\" "
+				    "or \"formed\"",
+				    s->name, after);
 		}
 		s->to = (enum program_audience)config_get_word(ld, ss, "to", "step",
 		                                               config_step_audiences);
@@ -2665,10 +2667,11 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 			const struct program_group *sg = program_group(m, s->group);
 
 			if (sg == NULL || (sg != m->unit && sg != m->pairs))
-				config_problem(ld, config_line_of(ld, ss, "group"),
-				               "step %s: group = \"%s\" is neither program %s's unit "
-				               "nor its pairs; name one of them",
-				               s->name, s->group, prog->name);
+				config_problem(
+				    ld, config_line_of(ld, ss, "group"),
+				    "step %s: group = \"%s\" is neither program %s's unit "
+				    "nor its pairs; name one of them",
+				    s->name, s->group, prog->name);
 			else if (s->to != TO_GROUP && s->effect != EFFECT_COMPLETE)
 				config_problem(ld, config_line_of(ld, ss, "group"),
 				               "step %s: group = \"%s\" says which groups to = "
@@ -2684,8 +2687,8 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 				               "%s; name one of its members, or remove role",
 				               s->name, s->role, sg->name);
 		}
-		if (s->when == WHEN_AFTER && s->after != NULL &&
-		    strcmp(s->after, "formed") == 0 && s->to != TO_GROUP)
+		if (s->when == WHEN_AFTER && s->after != NULL && strcmp(s->after, "formed") == 0 &&
+		    s->to != TO_GROUP)
 			config_problem(ld, config_line_of(ld, ss, "after"),
 			               "step %s: after = \"formed\" writes to each new group's "
 			               "members; use to = \"group\"",
@@ -2925,11 +2928,12 @@ config_convert_program(struct config_loader *ld, struct config *config, cfg_t *p
 			               "members = {\"participant\", \"mentor\"} }",
 			               prog->name, pairs, pairs);
 		else if (m->unit == NULL || m->unit->pair)
-			config_problem(ld, config_line_of(ld, ps, "pairs"),
-			               "program %s: pairs = \"%s\" is a second kind of group beside "
-			               "a unit of teams; use unit = \"%s\" alone, or a team as "
-			               "unit",
-			               prog->name, pairs, pairs);
+			config_problem(
+			    ld, config_line_of(ld, ps, "pairs"),
+			    "program %s: pairs = \"%s\" is a second kind of group beside "
+			    "a unit of teams; use unit = \"%s\" alone, or a team as "
+			    "unit",
+			    prog->name, pairs, pairs);
 		else if (strcmp(pg->roles.v[0], m->unit->roles.v[0]) != 0)
 			config_problem(ld, config_line_of(ld, ps, "pairs"),
 			               "program %s: pair %s's first role must be the teams' role "
@@ -2977,12 +2981,13 @@ config_convert_program(struct config_loader *ld, struct config *config, cfg_t *p
 		 * own email says so (DOL: the mentoring component's close-out). */
 		if (s->effect == EFFECT_COMPLETE && m->certificate.signer == NULL &&
 		    s->template_name == NULL)
-			config_problem(ld, s->line,
-			               "step %s completes participants with a certificate: add "
-			               "certificate { signer = \"...\" signer_title = \"...\" }, or "
-			               "template = \"...\" for an email that records completion "
-			               "without one",
-			               s->name);
+			config_problem(
+			    ld, s->line,
+			    "step %s completes participants with a certificate: add "
+			    "certificate { signer = \"...\" signer_title = \"...\" }, or "
+			    "template = \"...\" for an email that records completion "
+			    "without one",
+			    s->name);
 	}
 }
 

@@ -1133,10 +1133,9 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 		template_vars_free(&vars);
 		return ret;
 	}
-	if (s->to == TO_FACILITATOR ||
-	    (s->to == TO_GROUP && s->request == NULL &&
-	     program_step_group(&d->program->model, s) != NULL &&
-	     !program_step_group(&d->program->model, s)->pair)) {
+	if (s->to == TO_FACILITATOR || (s->to == TO_GROUP && s->request == NULL &&
+	                                program_step_group(&d->program->model, s) != NULL &&
+	                                !program_step_group(&d->program->model, s)->pair)) {
 		/* Per group: the facilitator of the month, or a team's mail about
 		 * its month (one email, a copy to each member). */
 		struct store_group *groups = NULL;
@@ -1394,7 +1393,8 @@ due_complete(struct due *d, const struct program_step *s, time_t at, bool closin
 			cert.created = at;
 			/* No certificate configured: completion is recorded, and
 			 * the step's own email says so. */
-			if (c->signer != NULL && certificate_render(&cert, &pdf, &len, error_r) < 0) {
+			if (c->signer != NULL &&
+			    certificate_render(&cert, &pdf, &len, error_r) < 0) {
 				free(key);
 				goto out;
 			}
@@ -1427,8 +1427,9 @@ due_complete(struct due *d, const struct program_step *s, time_t at, bool closin
 				ret = store_group_set_status(d->store, groups[i].id, "completed",
 				                             "completed", d->now, error_r);
 			else
-				ret = store_participation_set_status(
-				    d->store, m->participation_id, "completed", NULL, d->now, error_r);
+				ret = store_participation_set_status(d->store, m->participation_id,
+				                                     "completed", NULL, d->now,
+				                                     error_r);
 			if (ret == 0)
 				ret = outbox_enqueue(d->config, d->store, &mail, d->now, NULL,
 				                     error_r);
@@ -1590,8 +1591,8 @@ due_after(struct due *d, const struct program_step *s, const char **error_r)
 				p.email = m->email;
 				p.name = m->name;
 				p.role = m->role;
-				ret = due_request(d, s, &p, key, groups[i].created_at, groups[i].id, 0,
-				                  error_r);
+				ret = due_request(d, s, &p, key, groups[i].created_at, groups[i].id,
+				                  0, error_r);
 				free(key);
 				if (ret < 0)
 					goto out;

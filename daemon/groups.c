@@ -143,15 +143,16 @@ groups_drop_paired(struct store *store, const struct config_program *program,
 	struct store_group *active = NULL;
 	size_t nactive = 0, kept = 0;
 
-	if (store_group_list(store, program->name, g->name, "active", &active, &nactive,
-	                     error_r) < 0)
+	if (store_group_list(store, program->name, g->name, "active", &active, &nactive, error_r) <
+	    0)
 		return -1;
 	for (size_t i = 0; i < *n; i++) {
 		bool paired = false;
 
 		for (size_t k = 0; k < nactive && !paired; k++)
 			for (size_t m = 0; m < active[k].nmembers; m++)
-				paired = paired || active[k].members[m].participation_id == list[i].id;
+				paired =
+				    paired || active[k].members[m].participation_id == list[i].id;
 		if (paired) {
 			store_participation_clear(&list[i]);
 			continue;
@@ -169,9 +170,8 @@ groups_drop_paired(struct store *store, const struct config_program *program,
 
 int
 groups_suggest_pairs(const struct config *config, struct store *store,
-                     const struct config_program *program, time_t now,
-                     struct groups_pair **pairs_r, size_t *n_r, struct strvec *unmatched_r,
-                     const char **error_r)
+                     const struct config_program *program, time_t now, struct groups_pair **pairs_r,
+                     size_t *n_r, struct strvec *unmatched_r, const char **error_r)
 {
 	/* A second kind pairs people already taking part (in a team, or
 	 * waiting for one); the unit's pairs take the accepted, then those
@@ -236,7 +236,8 @@ groups_suggest_pairs(const struct config *config, struct store *store,
 		if (store_participation_list(store, program->name, g->roles.v[0], statuses[pass],
 		                             &firsts, &nfirsts, error_r) < 0)
 			goto out;
-		if (second && groups_drop_paired(store, program, g, firsts, &nfirsts, error_r) < 0) {
+		if (second &&
+		    groups_drop_paired(store, program, g, firsts, &nfirsts, error_r) < 0) {
 			store_participation_list_free(&firsts, nfirsts);
 			goto out;
 		}
@@ -1082,8 +1083,8 @@ out:
  * grouped again; anyone else is available again. */
 static int
 groups_release_member(struct store *store, const struct config_program *program,
-                      const struct store_group *grp, const struct store_member *m,
-                      const char *why, time_t now, const char **error_r)
+                      const struct store_group *grp, const struct store_member *m, const char *why,
+                      time_t now, const char **error_r)
 {
 	const struct program_group *g = program->model.unit;
 	bool first = g == NULL || strcmp(m->role, g->roles.v[0]) == 0;
@@ -1123,8 +1124,8 @@ groups_end(const struct config *config, struct store *store, const struct config
 	if (store_group_set_status(store, id, "ended", reason, now, error_r) < 0)
 		goto out;
 	for (size_t i = 0; i < g.nmembers; i++) {
-		if (groups_release_member(store, program, &g, &g.members[i], reason, now,
-		                          error_r) < 0)
+		if (groups_release_member(store, program, &g, &g.members[i], reason, now, error_r) <
+		    0)
 			goto out;
 		strvec_push(&to, g.members[i].email);
 		strbuf_addf(&names, "%s%s", i == 0 ? "" : (i + 1 == g.nmembers ? " and " : ", "),
@@ -1165,9 +1166,8 @@ out:
  */
 int
 groups_rematch(const struct config *config, struct store *store,
-               const struct config_program *program, int64_t id, const char *who,
-               const char *line, const char *reason, time_t now, struct strbuf *out,
-               const char **error_r)
+               const struct config_program *program, int64_t id, const char *who, const char *line,
+               const char *reason, time_t now, struct strbuf *out, const char **error_r)
 {
 	const struct program_group *pg = program_pair_group(&program->model);
 	struct template_vars *vars = NULL;
@@ -1185,7 +1185,8 @@ groups_rematch(const struct config *config, struct store *store,
 		return -1;
 	if (pg == NULL || !found || strcmp(g.status, "active") != 0 ||
 	    strcmp(g.program, program->name) != 0 || strcmp(g.kind, pg->name) != 0) {
-		strbuf_addf(out, "%s: there is no active partnership #%lld.\n", line, (long long)id);
+		strbuf_addf(out, "%s: there is no active partnership #%lld.\n", line,
+		            (long long)id);
 		ret = 0;
 		goto out;
 	}
@@ -1236,7 +1237,8 @@ groups_rematch(const struct config *config, struct store *store,
 	strbuf_addf(out, "%s: partnership #%lld (%s) ended for a rematch; each has been told", line,
 	            (long long)id, strbuf_str(&names));
 	if (first != NULL)
-		strbuf_addf(out, "; #%lld %s waits for a new %s", (long long)first->participation_id,
+		strbuf_addf(out, "; #%lld %s waits for a new %s",
+		            (long long)first->participation_id,
 		            notice_name(first->name, first->email),
 		            pg->roles.n > 1 ? pg->roles.v[1] : "partner");
 	if (second != NULL)

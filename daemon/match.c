@@ -1036,7 +1036,8 @@ add_refusal_counts(struct strbuf *sb, const size_t counts[NREFUSALS], const stru
 			strbuf_adds(sb, "with no common free time");
 			break;
 		case REFUSE_BEFORE:
-			strbuf_adds(sb, mentee_view ? "their mentor before" : "their mentee before");
+			strbuf_adds(sb,
+			            mentee_view ? "their mentor before" : "their mentee before");
 			break;
 		}
 	}

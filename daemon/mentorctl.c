@@ -179,8 +179,8 @@ status_pairs(const struct config *config, struct store *store, const struct conf
 			completed++;
 		else if (strcmp(groups[i].status, "ended") == 0) {
 			ended++;
-			rematched += groups[i].reason != NULL &&
-			             strncmp(groups[i].reason, "rematch:", 8) == 0;
+			rematched += groups[i].end_reason != NULL &&
+			             strncmp(groups[i].end_reason, "rematch:", 8) == 0;
 		}
 	}
 	for (size_t k = 0; k < np; k++) {

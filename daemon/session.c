@@ -437,10 +437,9 @@ session_report(const struct config_program *program, struct store *store, bool c
 				                 false);
 				report_csv_field(out, att != NULL ? att : "", pairs == NULL);
 				if (pairs != NULL)
-					report_csv_field(out,
-					                 session_mentoring(groups, ngroups,
-					                                   people[k].id),
-					                 true);
+					report_csv_field(
+					    out, session_mentoring(groups, ngroups, people[k].id),
+					    true);
 			}
 			free(rsvp);
 			free(att);

@@ -683,8 +683,9 @@ handle_coordinator(struct wf *wf, const char **error_r)
 			{
 				char *who = xasprintf("coordinator %s", wf->from);
 
-				rc = groups_rematch(wf->config, wf->store, wf->program, cmd->id, who,
-				                    cmd->line, cmd->text, wf->now, &out, error_r);
+				rc =
+				    groups_rematch(wf->config, wf->store, wf->program, cmd->id, who,
+				                   cmd->line, cmd->text, wf->now, &out, error_r);
 				free(who);
 			}
 			break;
@@ -2874,7 +2875,8 @@ workflow_check_templates(const struct config *config, const char **error_r)
 		for (size_t r = 0; r < program->model.nroles; r++)
 			approvals = approvals || program->model.roles[r].approvals.n > 0;
 		for (size_t i = 0; i < N_ELEMENTS(templates); i++) {
-			if ((templates[i].needs == 1 && program_pair_group(&program->model) == NULL) ||
+			if ((templates[i].needs == 1 &&
+			     program_pair_group(&program->model) == NULL) ||
 			    (templates[i].needs == 2 && (unit == NULL || unit->pair)) ||
 			    (templates[i].needs == 3 && !approvals))
 				continue;

@@ -250,7 +250,6 @@ void match_result_free(struct match_result **result);
 
 /* ---- teams -------------------------------------------------------------- */
 
-
 /*
  * Team sizes: every team has size_min..size_max members; teams above
  * size_preferred_max only when the numbers need it.  CDE: 3, 5 and 4.

@@ -215,7 +215,7 @@ struct program {
 	/* borrowed from groups: a second kind, pairs of the unit's role with
 	 * a mentor, beside a unit of teams (DOL); NULL */
 	const struct program_group *pairs;
-	struct program_form *forms;       /* owned */
+	struct program_form *forms; /* owned */
 	size_t nforms;
 	struct program_step *steps; /* owned */
 	size_t nsteps;
