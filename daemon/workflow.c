@@ -2202,6 +2202,9 @@ handle_participant(struct wf *wf, const char **error_r)
 		}
 		if (cmd->verb == CMD_HELP) {
 			vars = wf_vars(wf);
+			template_vars_set(vars, "pairs",
+			                  program_pair_group(&wf->program->model) != NULL ? "yes"
+			                                                                  : NULL);
 			if (wf_answer(wf, "participant-help", "participant-help", vars, &sent,
 			              error_r) < 0)
 				goto out;
