@@ -301,6 +301,19 @@ def main():
                 "a rematch from someone in no pair is answered, nothing changes",
                 env.sql("SELECT status, reason FROM messages WHERE from_addr = ?", ZED))
 
+        # -- the coordinator's rematch by email: the pair named, a reason ------
+        bob_pair = pair_id(env, BOB)
+        env.deliver(COORDINATOR, "rematch", "rematch %d\nrematch 9999 no fit\n" % bob_pair,
+                    to=PROGRAM, authenticated=True)
+        env.run("2028-03-24T10:30-04:00")
+        mail = not_sessions(env.new_mail())
+        res = only(mail, COORDINATOR, kind="command-results")
+        r = text_of(res[0]) if res else ""
+        t.check("rematch needs a reason" in r and "no active partnership #9999" in r
+                and pair_id(env, BOB) == bob_pair and only(mail, kind="group-ended") == [],
+                "a coordinator's rematch without a reason, or of no pair, changes nothing",
+                r or summary(mail))
+
         # -- the coordinator's rematch by mentorctl ----------------------------
         cy_pair = pair_id(env, CY)
         cy_old = pairs(env)[CY]
