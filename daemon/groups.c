@@ -408,8 +408,12 @@ groups_make_pair(const struct config *config, struct store *store,
 		ret = 0;
 		goto out;
 	}
+	/* A second kind pairs people already in the program (in a team, or
+	 * accepted into it); the unit's pairs may also accept an applicant. */
 	if (strcmp(first->status, "declined") == 0 || strcmp(first->status, "withdrawn") == 0 ||
-	    strcmp(first->status, "completed") == 0) {
+	    strcmp(first->status, "completed") == 0 ||
+	    (kind2 && strcmp(first->status, "matched") != 0 &&
+	     strcmp(first->status, "accepted") != 0)) {
 		strbuf_addf(out, "%s: #%lld %s is %s; accept the application first.\n", line,
 		            (long long)first->id, notice_name(first->name, first->email),
 		            first->status);
