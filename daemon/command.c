@@ -20,7 +20,7 @@ static const struct {
     {"met", CMD_MET},       {"withdraw", CMD_WITHDRAW}, {"publish", CMD_PUBLISH},
     {"move", CMD_MOVE},     {"swap", CMD_SWAP},         {"propose", CMD_PROPOSE},
     {"stop", CMD_STOP},     {"start", CMD_START},       {"attended", CMD_ATTENDED},
-    {"absent", CMD_ABSENT},
+    {"absent", CMD_ABSENT}, {"rematch", CMD_REMATCH},
 };
 
 static const char *const command_months[] = {"january",   "february", "march",    "april",
@@ -400,6 +400,9 @@ command_usage(enum command_verb verb)
 		       "ana@x.org, bob@x.org";
 	case CMD_ABSENT:
 		return "absent needs a session and addresses, e.g. absent kickoff dee@x.org";
+	case CMD_REMATCH:
+		return "rematch needs a reason, e.g. rematch our goals differ (a coordinator: "
+		       "rematch 7 their goals differ)";
 	}
 	return "unknown command";
 }
@@ -542,6 +545,14 @@ command_parse_args(const char *p, struct command *cmd, const char **error_r)
 		return 1;
 	case CMD_WITHDRAW:
 		cmd->text = command_rest(p);
+		return 1;
+	case CMD_REMATCH:
+		/* rematch 7 reason (a coordinator), rematch reason (a partner) */
+		if (!command_read_id(&p, &cmd->id))
+			cmd->id = 0;
+		cmd->text = command_rest(p);
+		if (cmd->text == NULL)
+			break;
 		return 1;
 	case CMD_ATTENDED:
 	case CMD_ABSENT:
@@ -767,6 +778,8 @@ command_verb_name(enum command_verb verb)
 		return "attended";
 	case CMD_ABSENT:
 		return "absent";
+	case CMD_REMATCH:
+		return "rematch";
 	}
 	return "unknown";
 }
@@ -776,7 +789,7 @@ bool
 command_is_coordinator_only(enum command_verb verb)
 {
 	return verb != CMD_MET && verb != CMD_WITHDRAW && verb != CMD_HELP && verb != CMD_STOP &&
-	       verb != CMD_START;
+	       verb != CMD_START && verb != CMD_REMATCH;
 }
 
 void

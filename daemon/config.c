@@ -2375,6 +2375,27 @@ config_convert_groups(struct config_loader *ld, cfg_t *ps, struct config_program
 		g->availability = (enum program_match_mode)config_get_word(
 		    ld, gs, "match_availability", "group", modes);
 		g->level_gap = cfg_getint(gs, "level_gap");
+		if (cfg_getstr(gs, "opens") != NULL) {
+			const char *opens = cfg_getstr(gs, "opens"), *why;
+
+			if (!g->pair)
+				config_problem(ld, config_line_of(ld, gs, "opens"),
+				               "group %s is a team: only pairs open later; remove "
+				               "opens",
+				               g->name);
+			else if (program_point_parse(opens, &g->opens, &why) < 0)
+				config_problem(ld, config_line_of(ld, gs, "opens"),
+				               "group %s: opens = \"%s\" %s", g->name, opens, why);
+			else if ((g->opens.base == POINT_START && prog->start_date == NULL) ||
+			         ((g->opens.base == POINT_END || g->opens.percent > 0) &&
+			          prog->end_date == NULL))
+				config_problem(
+				    ld, config_line_of(ld, gs, "opens"),
+				    "group %s opens at a point of the program: add start = "
+				    "\"YYYY-MM-DD\" and end = \"YYYY-MM-DD\" to program "
+				    "%s",
+				    g->name, prog->name);
+		}
 	}
 }
 
@@ -2586,11 +2607,12 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 		} else if (after != NULL) {
 			s->when = WHEN_AFTER;
 			s->after = xstrdup(after);
-			if (strcmp(after, "meeting") != 0)
+			if (strcmp(after, "meeting") != 0 && strcmp(after, "formed") != 0)
 				config_problem(
 				    ld, config_line_of(ld, ss, "after"),
-				    "step %s: after = \"%s\" is unknown; use \"meeting\"", s->name,
-				    after);
+				    "step %s: after = \"%s\" is unknown; use \"meeting\" "
+				    "or \"formed\"",
+				    s->name, after);
 		}
 		s->to = (enum program_audience)config_get_word(ld, ss, "to", "step",
 		                                               config_step_audiences);
@@ -2640,6 +2662,37 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 			    "add request = \"FORM\"",
 			    s->name);
 		}
+		s->group = config_dup_opt(ss, "group");
+		if (s->group != NULL) {
+			const struct program_group *sg = program_group(m, s->group);
+
+			if (sg == NULL || (sg != m->unit && sg != m->pairs))
+				config_problem(
+				    ld, config_line_of(ld, ss, "group"),
+				    "step %s: group = \"%s\" is neither program %s's unit "
+				    "nor its pairs; name one of them",
+				    s->name, s->group, prog->name);
+			else if (s->to != TO_GROUP && s->effect != EFFECT_COMPLETE)
+				config_problem(ld, config_line_of(ld, ss, "group"),
+				               "step %s: group = \"%s\" says which groups to = "
+				               "\"group\" writes to; use to = \"group\"",
+				               s->name, s->group);
+		}
+		if (s->to == TO_GROUP && s->role != NULL) {
+			const struct program_group *sg = program_step_group(m, s);
+
+			if (sg != NULL && !strvec_contains_ci(&sg->roles, s->role))
+				config_problem(ld, config_line_of(ld, ss, "role"),
+				               "step %s: role \"%s\" is not a member role of group "
+				               "%s; name one of its members, or remove role",
+				               s->name, s->role, sg->name);
+		}
+		if (s->when == WHEN_AFTER && s->after != NULL && strcmp(s->after, "formed") == 0 &&
+		    s->to != TO_GROUP)
+			config_problem(ld, config_line_of(ld, ss, "after"),
+			               "step %s: after = \"formed\" writes to each new group's "
+			               "members; use to = \"group\"",
+			               s->name);
 		s->shows = config_dup_opt(ss, "shows");
 		if (s->shows != NULL) {
 			const struct program_form *f = program_form(m, s->shows);
@@ -2865,6 +2918,30 @@ config_convert_program(struct config_loader *ld, struct config *config, cfg_t *p
 			               "members = {...} } or use unit = \"none\"",
 			               prog->name, unit, unit);
 	}
+	if (cfg_getstr(ps, "pairs") != NULL) {
+		const char *pairs = cfg_getstr(ps, "pairs");
+		const struct program_group *pg = program_group(m, pairs);
+
+		if (pg == NULL || !pg->pair)
+			config_problem(ld, config_line_of(ld, ps, "pairs"),
+			               "program %s: pairs = \"%s\" names no pair; add group %s { "
+			               "members = {\"participant\", \"mentor\"} }",
+			               prog->name, pairs, pairs);
+		else if (m->unit == NULL || m->unit->pair)
+			config_problem(
+			    ld, config_line_of(ld, ps, "pairs"),
+			    "program %s: pairs = \"%s\" is a second kind of group beside "
+			    "a unit of teams; use unit = \"%s\" alone, or a team as "
+			    "unit",
+			    prog->name, pairs, pairs);
+		else if (strcmp(pg->roles.v[0], m->unit->roles.v[0]) != 0)
+			config_problem(ld, config_line_of(ld, ps, "pairs"),
+			               "program %s: pair %s's first role must be the teams' role "
+			               "(members = {\"%s\", \"...\"})",
+			               prog->name, pairs, m->unit->roles.v[0]);
+		else
+			m->pairs = pg;
+	}
 	config_convert_forms(ld, config, ps, prog);
 	n = cfg_size(ps, "topic");
 	m->topics = xcalloc(n + 1, sizeof(*m->topics));
@@ -2900,11 +2977,17 @@ config_convert_program(struct config_loader *ld, struct config *config, cfg_t *p
 	for (size_t i = 0; i < m->nsteps; i++) {
 		const struct program_step *s = &m->steps[i];
 
-		if (s->effect == EFFECT_COMPLETE && m->certificate.signer == NULL)
-			config_problem(ld, s->line,
-			               "step %s completes participants with a certificate: add "
-			               "certificate { signer = \"...\" signer_title = \"...\" }",
-			               s->name);
+		/* Without a certificate, completion is recorded and the step's
+		 * own email says so (DOL: the mentoring component's close-out). */
+		if (s->effect == EFFECT_COMPLETE && m->certificate.signer == NULL &&
+		    s->template_name == NULL)
+			config_problem(
+			    ld, s->line,
+			    "step %s completes participants with a certificate: add "
+			    "certificate { signer = \"...\" signer_title = \"...\" }, or "
+			    "template = \"...\" for an email that records completion "
+			    "without one",
+			    s->name);
 	}
 }
 
@@ -3307,6 +3390,7 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_STR("match_division", NULL, CFGF_NONE),
 	    CFG_STR("match_supervisor", NULL, CFGF_NONE),
 	    CFG_STR("match_availability", NULL, CFGF_NONE),
+	    CFG_STR("opens", NULL, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t topic_opts[] = {
@@ -3331,6 +3415,7 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_STR("complete_round", NULL, CFGF_NONE),
 	    CFG_INT("attendance", 0, CFGF_NONE),
 	    CFG_STR("shows", NULL, CFGF_NONE),
+	    CFG_STR("group", NULL, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t session_opts[] = {
@@ -3355,6 +3440,7 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_STR("start", NULL, CFGF_NONE),
 	    CFG_STR("end", NULL, CFGF_NONE),
 	    CFG_STR("unit", NULL, CFGF_NONE),
+	    CFG_STR("pairs", NULL, CFGF_NONE),
 	    /* The first release's keys, refused with where they went. */
 	    CFG_STR("kind", NULL, CFGF_NODEFAULT),
 	    CFG_INT("meetings_per_month", 0, CFGF_NODEFAULT),

@@ -83,6 +83,8 @@ due_digest(const struct config *config, struct store *store, const struct config
            time_t now, const char *key, const char *in_reply_to, const char **error_r)
 {
 	const struct program_group *unit = program->model.unit;
+	const struct program_group *pg = program_pair_group(&program->model);
+	time_t pairs_open = groups_pairs_open_at(program, pg);
 	struct store_participation *pending = NULL, *accepted = NULL, *seconds = NULL;
 	struct store_approval *approvals = NULL;
 	struct store_outbox *failed = NULL;
@@ -111,23 +113,27 @@ due_digest(const struct config *config, struct store *store, const struct config
 		strbuf_addf(&sb_approvals, "  application #%lld: the %s (%s), asked %s\n",
 		            (long long)approvals[i].participation_id, approvals[i].approver,
 		            approvals[i].email, "by email");
-	if (unit != NULL && unit->pair) {
-		if (store_participation_list(store, program->name, unit->roles.v[0], "accepted",
-		                             &accepted, &naccepted, error_r) < 0 ||
-		    store_participation_list(store, program->name, unit->roles.v[1], "active",
+	/* Pairs (the unit, or a second kind beside teams) are suggested once
+	 * they open (group opens); a second kind's people wait in their teams,
+	 * so only the suggestions and who is left out say who waits. */
+	if (pg != NULL && (pairs_open == 0 || now >= pairs_open)) {
+		if ((pg == unit &&
+		     store_participation_list(store, program->name, pg->roles.v[0], "accepted",
+		                              &accepted, &naccepted, error_r) < 0) ||
+		    store_participation_list(store, program->name, pg->roles.v[1], "active",
 		                             &seconds, &nseconds, error_r) < 0 ||
-		    groups_suggest_pairs(config, store, program, &pairs, &npairs, &unmatched,
+		    groups_suggest_pairs(config, store, program, now, &pairs, &npairs, &unmatched,
 		                         error_r) < 0)
 			goto out;
 		for (size_t i = 0; i < naccepted; i++)
-			describe_participation(&sb_waiting, &accepted[i], unit);
+			describe_participation(&sb_waiting, &accepted[i], pg);
 		for (size_t i = 0; i < nseconds; i++) {
 			long used = 0;
 
 			if (store_group_count_for_participation(store, seconds[i].id, "active",
 			                                        &used, error_r) < 0)
 				goto out;
-			describe_participation(&sb_mentors, &seconds[i], unit);
+			describe_participation(&sb_mentors, &seconds[i], pg);
 			strbuf_addf(&sb_mentors, "      %ld of %ld places taken\n", used,
 			            seconds[i].capacity > 0 ? seconds[i].capacity : 1);
 		}
@@ -137,7 +143,8 @@ due_digest(const struct config *config, struct store *store, const struct config
 			            pairs[i].reason);
 		for (size_t i = 0; i < unmatched.n; i++)
 			strbuf_addf(&sb_sugg, "  not matched: %s\n", unmatched.v[i]);
-	} else if (unit != NULL) {
+	}
+	if (unit != NULL && !unit->pair) {
 		if (groups_propose_teams(config, store, program, now, &sb_teams, NULL, error_r) < 0)
 			goto out;
 	}
@@ -429,6 +436,8 @@ static int
 due_waiting(struct due *d, long *count_r, const char **error_r)
 {
 	const struct program_group *unit = d->program->model.unit;
+	time_t pairs_open =
+	    groups_pairs_open_at(d->program, program_pair_group(&d->program->model));
 	long n = 0;
 
 	if (store_participation_count(d->store, d->program->name, NULL, "applied", &n, error_r) < 0)
@@ -476,7 +485,7 @@ due_waiting(struct due *d, long *count_r, const char **error_r)
 		}
 		if (nprop > 0 || accepted >= unit->size_min)
 			n += accepted;
-	} else if (unit != NULL) {
+	} else if (unit != NULL && (pairs_open == 0 || d->now >= pairs_open)) {
 		/* Pairs: the first role's accepted people wait while someone of
 		 * the second has a place (the digest suggests the pairs); a role
 		 * accepted automatically has no application to decide. */
@@ -490,6 +499,18 @@ due_waiting(struct due *d, long *count_r, const char **error_r)
 			return -1;
 		if (free_places > 0)
 			n += accepted;
+	}
+	/* A second kind of pairs (a mentor beside the teams): what waits is
+	 * the pairs suggested, from when they open. */
+	if (d->program->model.pairs != NULL && (pairs_open == 0 || d->now >= pairs_open)) {
+		struct groups_pair *pairs = NULL;
+		size_t npairs = 0;
+
+		if (groups_suggest_pairs(d->config, d->store, d->program, d->now, &pairs, &npairs,
+		                         NULL, error_r) < 0)
+			return -1;
+		groups_pairs_free(&pairs, npairs);
+		n += (long)npairs;
 	}
 	/* Participants below the sessions' attendance rule wait for the
 	 * coordinators' follow-up, each day until it is put right. */
@@ -671,14 +692,27 @@ due_audience(struct due *d, const struct program_step *s, struct due_person **li
 		struct store_group *groups = NULL;
 		size_t ng = 0;
 
-		if (d->program->model.unit == NULL)
+		const struct program_group *sg = program_step_group(&d->program->model, s);
+
+		if (sg == NULL)
 			goto done;
-		if (store_group_list(d->store, d->program->name, d->program->model.unit->name,
-		                     "active", &groups, &ng, error_r) < 0)
+		/* A pair of the second kind completes when its participant's
+		 * final assessment comes in (due_complete); its mentor is still
+		 * asked for the close-out note in the same window. */
+		if (store_group_list(d->store, d->program->name, sg->name,
+		                     program_group_is_second(&d->program->model, sg) ? NULL
+		                                                                     : "active",
+		                     &groups, &ng, error_r) < 0)
 			goto out;
 		for (size_t i = 0; i < ng; i++)
 			for (size_t k = 0; k < groups[i].nmembers; k++) {
 				const struct store_member *m = &groups[i].members[k];
+
+				if (strcmp(groups[i].status, "active") != 0 &&
+				    strcmp(groups[i].status, "completed") != 0)
+					break;
+				if (s->role != NULL && strcmp(m->role, s->role) != 0)
+					continue;
 
 				due_people_push(&list, &n, m->person_id, m->participation_id,
 				                groups[i].id, m->email, m->name, m->role,
@@ -1099,9 +1133,9 @@ due_every(struct due *d, const struct program_step *s, const char **error_r)
 		template_vars_free(&vars);
 		return ret;
 	}
-	if (s->to == TO_FACILITATOR ||
-	    (s->to == TO_GROUP && s->request == NULL && d->program->model.unit != NULL &&
-	     !d->program->model.unit->pair)) {
+	if (s->to == TO_FACILITATOR || (s->to == TO_GROUP && s->request == NULL &&
+	                                program_step_group(&d->program->model, s) != NULL &&
+	                                !program_step_group(&d->program->model, s)->pair)) {
 		/* Per group: the facilitator of the month, or a team's mail about
 		 * its month (one email, a copy to each member). */
 		struct store_group *groups = NULL;
@@ -1296,7 +1330,8 @@ static int
 due_complete(struct due *d, const struct program_step *s, time_t at, bool closing,
              const char **error_r)
 {
-	const struct program_group *unit = d->program->model.unit;
+	const struct program_group *unit = program_step_group(&d->program->model, s);
+	bool second = program_group_is_second(&d->program->model, unit);
 	const struct program_certificate *c = &d->program->model.certificate;
 	struct store_group *groups = NULL;
 	struct strbuf missing = {0};
@@ -1311,6 +1346,11 @@ due_complete(struct due *d, const struct program_step *s, time_t at, bool closin
 	for (size_t i = 0; i < ng; i++) {
 		for (size_t k = 0; k < groups[i].nmembers; k++) {
 			const struct store_member *m = &groups[i].members[k];
+
+			/* role: only its members complete (DOL: the participant of
+			 * each mentor pair, not the mentor). */
+			if (s->role != NULL && strcmp(m->role, s->role) != 0)
+				continue;
 			struct compose_attachment att;
 			struct certificate cert;
 			struct template_vars *vars = NULL;
@@ -1351,7 +1391,10 @@ due_complete(struct due *d, const struct program_step *s, time_t at, bool closin
 			cert.signer_title = c->signer_title;
 			cert.organisation = c->organisation;
 			cert.created = at;
-			if (certificate_render(&cert, &pdf, &len, error_r) < 0) {
+			/* No certificate configured: completion is recorded, and
+			 * the step's own email says so. */
+			if (c->signer != NULL &&
+			    certificate_render(&cert, &pdf, &len, error_r) < 0) {
 				free(key);
 				goto out;
 			}
@@ -1367,7 +1410,7 @@ due_complete(struct due *d, const struct program_step *s, time_t at, bool closin
 			strvec_push(&to, m->email);
 			memset(&mail, 0, sizeof(mail));
 			mail.key = key;
-			mail.kind = "certificate";
+			mail.kind = pdf != NULL ? "certificate" : "completion";
 			mail.program = d->program->name;
 			mail.to = &to;
 			mail.thread_type = "group";
@@ -1375,10 +1418,18 @@ due_complete(struct due *d, const struct program_step *s, time_t at, bool closin
 			mail.template_name = due_template(s);
 			mail.vars = vars;
 			mail.audience = AUDIENCE_PARTICIPANT;
-			mail.attachments = &att;
-			mail.nattachments = 1;
-			ret = store_participation_set_status(d->store, m->participation_id,
-			                                     "completed", NULL, d->now, error_r);
+			mail.attachments = pdf != NULL ? &att : NULL;
+			mail.nattachments = pdf != NULL ? 1 : 0;
+			/* A pair of the second kind (DOL's mentoring component)
+			 * is what completes: the participant goes on in their
+			 * team and sessions, so their status is the unit's. */
+			if (second)
+				ret = store_group_set_status(d->store, groups[i].id, "completed",
+				                             "completed", d->now, error_r);
+			else
+				ret = store_participation_set_status(d->store, m->participation_id,
+				                                     "completed", NULL, d->now,
+				                                     error_r);
 			if (ret == 0)
 				ret = outbox_enqueue(d->config, d->store, &mail, d->now, NULL,
 				                     error_r);
@@ -1414,9 +1465,12 @@ due_complete(struct due *d, const struct program_step *s, time_t at, bool closin
 		if (ret < 0)
 			goto out;
 		/* The time to complete is over: so are the groups, so that no
-		 * reminder or request follows the program's end. */
+		 * reminder or request follows the program's end.  A pair of the
+		 * second kind that did not complete ends (completed says the
+		 * participant completed). */
 		for (size_t i = 0; i < ng; i++)
-			if (store_group_set_status(d->store, groups[i].id, "completed",
+			if (store_group_set_status(d->store, groups[i].id,
+			                           second ? "ended" : "completed",
 			                           "the program ended", d->now, error_r) < 0)
 				goto out;
 	}
@@ -1498,10 +1552,11 @@ out:
 static int
 due_after(struct due *d, const struct program_step *s, const char **error_r)
 {
-	const struct program_group *unit = d->program->model.unit;
+	const struct program_group *unit = program_step_group(&d->program->model, s);
 	struct store_group *groups = NULL;
 	size_t ng = 0;
 	long window = s->until > 0 ? s->until : DUE_WINDOW_DAYS;
+	bool formed = strcmp(s->after, "formed") == 0;
 	int ret = -1;
 
 	if (unit == NULL)
@@ -1512,6 +1567,38 @@ due_after(struct due *d, const struct program_step *s, const char **error_r)
 	for (size_t i = 0; i < ng; i++) {
 		struct store_event *events = NULL;
 		size_t ne = 0;
+
+		/* after = "formed": each member of each group formed in the
+		 * window (a pair made at the mid-point, a new pair after a
+		 * rematch) is asked once, from the day it was formed. */
+		if (formed) {
+			if ((d->now - groups[i].created_at) / 86400 > window ||
+			    (d->start != 0 && d->now < d->start))
+				continue;
+			for (size_t k = 0; k < groups[i].nmembers; k++) {
+				const struct store_member *m = &groups[i].members[k];
+				struct due_person p;
+				char *key;
+
+				if (s->role != NULL && strcmp(m->role, s->role) != 0)
+					continue;
+				key = xasprintf("step=%s:group=%lld:person=%lld", s->name,
+				                (long long)groups[i].id, (long long)m->person_id);
+				memset(&p, 0, sizeof(p));
+				p.person_id = m->person_id;
+				p.participation_id = m->participation_id;
+				p.group_id = groups[i].id;
+				p.email = m->email;
+				p.name = m->name;
+				p.role = m->role;
+				ret = due_request(d, s, &p, key, groups[i].created_at, groups[i].id,
+				                  0, error_r);
+				free(key);
+				if (ret < 0)
+					goto out;
+			}
+			continue;
+		}
 
 		if (store_event_list(d->store, groups[i].id, s->after, &events, &ne, error_r) < 0)
 			goto out;

@@ -3,6 +3,7 @@
 #include "log.h"
 #include "match.h"
 #include "notice.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,26 +87,122 @@ groups_places(struct store *store, const struct store_participation *p, long *pl
  * once (match_pairs: optimal, explained); then those still applying, with
  * the places left.  Everyone left out gets a line with the reason.
  */
+time_t
+groups_pairs_open_at(const struct config_program *program, const struct program_group *g)
+{
+	time_t start, end;
+
+	if (g == NULL || g->opens.base == 0)
+		return 0;
+	notice_program_span(program, &start, &end);
+	return program_point_time(&g->opens, start, end);
+}
+
+/* The pairs of kind g that ended (a rematch, an "end"): partner and
+ * partner are not proposed to each other again.  *avoid_r owned. */
+static int
+groups_pairs_ended(struct store *store, const struct config_program *program,
+                   const struct program_group *g, struct match_id_pair **avoid_r, size_t *n_r,
+                   const char **error_r)
+{
+	struct store_group *ended = NULL;
+	struct match_id_pair *avoid = NULL;
+	size_t nended = 0, n = 0;
+
+	if (store_group_list(store, program->name, g->name, "ended", &ended, &nended, error_r) < 0)
+		return -1;
+	avoid = xcalloc(nended + 1, sizeof(*avoid));
+	for (size_t i = 0; i < nended; i++) {
+		int64_t first = 0, second = 0;
+
+		for (size_t k = 0; k < ended[i].nmembers; k++) {
+			if (strcmp(ended[i].members[k].role, g->roles.v[0]) == 0)
+				first = ended[i].members[k].participation_id;
+			else
+				second = ended[i].members[k].participation_id;
+		}
+		if (first != 0 && second != 0) {
+			avoid[n].a = first;
+			avoid[n++].b = second;
+		}
+	}
+	store_group_list_free(&ended, nended);
+	*avoid_r = avoid;
+	*n_r = n;
+	return 0;
+}
+
+/* Drops from list the participations already in an active group of kind
+ * g (the second kind: a participant in a team waits for a mentor until
+ * they have one). */
+static int
+groups_drop_paired(struct store *store, const struct config_program *program,
+                   const struct program_group *g, struct store_participation *list, size_t *n,
+                   const char **error_r)
+{
+	struct store_group *active = NULL;
+	size_t nactive = 0, kept = 0;
+
+	if (store_group_list(store, program->name, g->name, "active", &active, &nactive, error_r) <
+	    0)
+		return -1;
+	for (size_t i = 0; i < *n; i++) {
+		bool paired = false;
+
+		for (size_t k = 0; k < nactive && !paired; k++)
+			for (size_t m = 0; m < active[k].nmembers; m++)
+				paired =
+				    paired || active[k].members[m].participation_id == list[i].id;
+		if (paired) {
+			store_participation_clear(&list[i]);
+			continue;
+		}
+		if (kept != i) {
+			list[kept] = list[i];
+			memset(&list[i], 0, sizeof(list[i]));
+		}
+		kept++;
+	}
+	*n = kept;
+	store_group_list_free(&active, nactive);
+	return 0;
+}
+
 int
 groups_suggest_pairs(const struct config *config, struct store *store,
-                     const struct config_program *program, struct groups_pair **pairs_r,
+                     const struct config_program *program, time_t now, struct groups_pair **pairs_r,
                      size_t *n_r, struct strvec *unmatched_r, const char **error_r)
 {
+	/* A second kind pairs people already taking part (in a team, or
+	 * waiting for one); the unit's pairs take the accepted, then those
+	 * still applying. */
 	static const char *const waiting[] = {"accepted", "applied"};
-	const struct program_group *g = program->model.unit;
+	static const char *const taking_part[] = {"matched", "accepted"};
+	const struct program_group *g = program_pair_group(&program->model);
+	bool second = program_group_is_second(&program->model, g);
+	const char *const *statuses = second ? taking_part : waiting;
 	struct store_participation *seconds = NULL, *firsts = NULL;
 	struct groups_candidate *mentors = NULL;
 	struct groups_pair *pairs = NULL;
+	struct match_id_pair *avoid = NULL;
 	struct match_rules rules;
-	size_t nseconds = 0, npairs = 0;
+	size_t nseconds = 0, npairs = 0, navoid = 0;
+	time_t opens;
 	int ret = -1;
 
 	(void)config;
 	*pairs_r = NULL;
 	*n_r = 0;
-	if (g == NULL || !g->pair)
+	if (g == NULL)
 		return 0;
+	opens = groups_pairs_open_at(program, g);
+	if (opens != 0 && now < opens)
+		return 0;
+	if (groups_pairs_ended(store, program, g, &avoid, &navoid, error_r) < 0)
+		return -1;
 	memset(&rules, 0, sizeof(rules));
+	rules.avoid = avoid;
+	rules.navoid = navoid;
 	rules.shared_mode = groups_mode(g->topics);
 	rules.weight_shared = WEIGHT_TOPICS;
 	rules.level_mode = groups_mode(g->level);
@@ -136,9 +233,14 @@ groups_suggest_pairs(const struct config *config, struct store *store,
 		struct match_result *res = NULL;
 		size_t nfirsts = 0;
 
-		if (store_participation_list(store, program->name, g->roles.v[0], waiting[pass],
+		if (store_participation_list(store, program->name, g->roles.v[0], statuses[pass],
 		                             &firsts, &nfirsts, error_r) < 0)
 			goto out;
+		if (second &&
+		    groups_drop_paired(store, program, g, firsts, &nfirsts, error_r) < 0) {
+			store_participation_list_free(&firsts, nfirsts);
+			goto out;
+		}
 		if (nfirsts == 0) {
 			store_participation_list_free(&firsts, nfirsts);
 			continue;
@@ -188,6 +290,7 @@ groups_suggest_pairs(const struct config *config, struct store *store,
 	pairs = NULL;
 	ret = 0;
 out:
+	free(avoid);
 	groups_pairs_free(&pairs, npairs);
 	groups_candidates_free(mentors, nseconds);
 	store_participation_list_free(&seconds, nseconds);
@@ -255,11 +358,13 @@ groups_make_pair(const struct config *config, struct store *store,
                  const char *reason, time_t now, struct strbuf *out, int64_t *id_r,
                  const char **error_r)
 {
-	const struct program_group *g = program->model.unit;
+	const struct program_group *g = program_pair_group(&program->model);
+	bool kind2 = program_group_is_second(&program->model, g);
 	struct store_participation a, b, *first, *second;
 	struct store_group *active = NULL;
 	size_t nactive = 0;
 	const struct program_role *r2;
+	time_t opens = groups_pairs_open_at(program, g);
 	long places;
 	int64_t id;
 	bool found_a, found_b;
@@ -269,9 +374,16 @@ groups_make_pair(const struct config *config, struct store *store,
 	memset(&b, 0, sizeof(b));
 	if (id_r != NULL)
 		*id_r = 0;
-	if (g == NULL || !g->pair) {
+	if (g == NULL) {
 		strbuf_addf(out, "%s: this program forms teams, not pairs; see the proposal.\n",
 		            line);
+		return 0;
+	}
+	if (opens != 0 && now < opens) {
+		char day[11];
+
+		clock_date_key(opens, day);
+		strbuf_addf(out, "%s: pairs open on %s; nothing changed.\n", line, day);
 		return 0;
 	}
 	r2 = program_role(&program->model, g->roles.v[1]);
@@ -296,8 +408,12 @@ groups_make_pair(const struct config *config, struct store *store,
 		ret = 0;
 		goto out;
 	}
+	/* A second kind pairs people already in the program (in a team, or
+	 * accepted into it); the unit's pairs may also accept an applicant. */
 	if (strcmp(first->status, "declined") == 0 || strcmp(first->status, "withdrawn") == 0 ||
-	    strcmp(first->status, "completed") == 0) {
+	    strcmp(first->status, "completed") == 0 ||
+	    (kind2 && strcmp(first->status, "matched") != 0 &&
+	     strcmp(first->status, "accepted") != 0)) {
 		strbuf_addf(out, "%s: #%lld %s is %s; accept the application first.\n", line,
 		            (long long)first->id, notice_name(first->name, first->email),
 		            first->status);
@@ -316,6 +432,9 @@ groups_make_pair(const struct config *config, struct store *store,
 	    0)
 		goto out;
 	for (size_t i = 0; i < nactive; i++) {
+		/* A team is not a partnership (DOL: both at once). */
+		if (strcmp(active[i].kind, g->name) != 0)
+			continue;
 		for (size_t k = 0; k < active[i].nmembers; k++) {
 			if (active[i].members[k].participation_id == first->id) {
 				strbuf_addf(out,
@@ -344,7 +463,8 @@ groups_make_pair(const struct config *config, struct store *store,
 	        0 ||
 	    store_group_add_member(store, id, first->id, first->role, 0, error_r) < 0 ||
 	    store_group_add_member(store, id, second->id, second->role, 1, error_r) < 0 ||
-	    store_participation_set_status(store, first->id, "matched", NULL, now, error_r) < 0 ||
+	    (!kind2 &&
+	     store_participation_set_status(store, first->id, "matched", NULL, now, error_r) < 0) ||
 	    groups_introduce_pair(config, store, program, id, first, second, reason, now, error_r) <
 	        0)
 		goto out;
@@ -638,8 +758,8 @@ groups_publish(const struct config *config, struct store *store,
 		struct store_participation p;
 		bool found;
 
-		if (groups_suggest_pairs(config, store, program, &pairs, &npairs, NULL, error_r) <
-		    0)
+		if (groups_suggest_pairs(config, store, program, now, &pairs, &npairs, NULL,
+		                         error_r) < 0)
 			goto out;
 		for (size_t i = 0; i < npairs; i++) {
 			char line[64];
@@ -967,12 +1087,18 @@ out:
  * grouped again; anyone else is available again. */
 static int
 groups_release_member(struct store *store, const struct config_program *program,
-                      const struct store_member *m, const char *why, time_t now,
-                      const char **error_r)
+                      const struct store_group *grp, const struct store_member *m, const char *why,
+                      time_t now, const char **error_r)
 {
 	const struct program_group *g = program->model.unit;
 	bool first = g == NULL || strcmp(m->role, g->roles.v[0]) == 0;
 
+	/* A pair of the second kind leaves its first member's status to the
+	 * unit (still in their team): they wait for a mentor by being in no
+	 * pair. */
+	if (program_group_is_second(&program->model, program_group(&program->model, grp->kind)) &&
+	    first)
+		return 0;
 	return store_participation_set_status(store, m->participation_id,
 	                                      first ? "accepted" : "active", why, now, error_r);
 }
@@ -1002,7 +1128,8 @@ groups_end(const struct config *config, struct store *store, const struct config
 	if (store_group_set_status(store, id, "ended", reason, now, error_r) < 0)
 		goto out;
 	for (size_t i = 0; i < g.nmembers; i++) {
-		if (groups_release_member(store, program, &g.members[i], reason, now, error_r) < 0)
+		if (groups_release_member(store, program, &g, &g.members[i], reason, now, error_r) <
+		    0)
 			goto out;
 		strvec_push(&to, g.members[i].email);
 		strbuf_addf(&names, "%s%s", i == 0 ? "" : (i + 1 == g.nmembers ? " and " : ", "),
@@ -1025,6 +1152,105 @@ groups_end(const struct config *config, struct store *store, const struct config
 	strbuf_adds(out, ".\n");
 	ret = 0;
 out:
+	strvec_free(&to);
+	strbuf_free(&names);
+	template_vars_free(&vars);
+	store_group_clear(&g);
+	return ret;
+}
+
+/*
+ * Cases:
+ *   1. id is no active pair of the program's pair kind: said so;
+ *   2. no reason: refused, a rematch says why;
+ *   3. the pair ends with its reason recorded (the group's end reason and
+ *      an audit row by who), each partner told (the reason is not sent
+ *      on: it is about one of them), the first back to be paired, and the
+ *      next proposal never pairs the two again (groups_pairs_ended).
+ */
+int
+groups_rematch(const struct config *config, struct store *store,
+               const struct config_program *program, int64_t id, const char *who, const char *line,
+               const char *reason, time_t now, struct strbuf *out, const char **error_r)
+{
+	const struct program_group *pg = program_pair_group(&program->model);
+	struct template_vars *vars = NULL;
+	struct store_group g;
+	struct store_audit a;
+	struct strvec to = {0};
+	struct strbuf names = {0};
+	const struct store_member *first = NULL, *second = NULL;
+	char key[64], object[40], *why = NULL;
+	bool found;
+	int ret = -1;
+
+	memset(&g, 0, sizeof(g));
+	if (store_group_get(store, id, &found, &g, error_r) < 0)
+		return -1;
+	if (pg == NULL || !found || strcmp(g.status, "active") != 0 ||
+	    strcmp(g.program, program->name) != 0 || strcmp(g.kind, pg->name) != 0) {
+		strbuf_addf(out, "%s: there is no active partnership #%lld.\n", line,
+		            (long long)id);
+		ret = 0;
+		goto out;
+	}
+	if (reason == NULL || *reason == '\0') {
+		strbuf_addf(out,
+		            "%s: a rematch says why, e.g. rematch %lld our goals differ; nothing "
+		            "changed.\n",
+		            line, (long long)id);
+		ret = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < g.nmembers; i++) {
+		if (strcmp(g.members[i].role, pg->roles.v[0]) == 0)
+			first = &g.members[i];
+		else
+			second = &g.members[i];
+	}
+	why = xasprintf("rematch: %s", reason);
+	if (store_group_set_status(store, id, "ended", why, now, error_r) < 0)
+		goto out;
+	for (size_t i = 0; i < g.nmembers; i++) {
+		if (groups_release_member(store, program, &g, &g.members[i], why, now, error_r) < 0)
+			goto out;
+		strvec_push(&to, g.members[i].email);
+		strbuf_addf(&names, "%s%s", i == 0 ? "" : " and ",
+		            notice_name(g.members[i].name, g.members[i].email));
+	}
+	snprintf(object, sizeof(object), "group %lld", (long long)id);
+	memset(&a, 0, sizeof(a));
+	a.at = now;
+	a.who = (char *)who;
+	a.action = "rematch";
+	a.object = object;
+	a.field = "reason";
+	a.old_value = "active";
+	a.new_value = (char *)reason;
+	if (store_audit_add(store, &a, error_r) < 0)
+		goto out;
+	vars = notice_vars(config, program);
+	template_vars_setf(vars, "group_id", "%lld", (long long)id);
+	template_vars_set(vars, "members", strbuf_str(&names));
+	template_vars_set(vars, "rematch", "yes");
+	snprintf(key, sizeof(key), "group-ended:group=%lld", (long long)id);
+	if (to.n > 0 && notice_queue(config, store, program, now, key, "group-ended", &to, "group",
+	                             id, "group-ended", vars, AUDIENCE_PARTICIPANT, OUTBOX_NOTICE,
+	                             NULL, NULL, error_r) < 0)
+		goto out;
+	strbuf_addf(out, "%s: partnership #%lld (%s) ended for a rematch; each has been told", line,
+	            (long long)id, strbuf_str(&names));
+	if (first != NULL)
+		strbuf_addf(out, "; #%lld %s waits for a new %s",
+		            (long long)first->participation_id,
+		            notice_name(first->name, first->email),
+		            pg->roles.n > 1 ? pg->roles.v[1] : "partner");
+	if (second != NULL)
+		strbuf_addf(out, ", never %s again", notice_name(second->name, second->email));
+	strbuf_adds(out, ".\n");
+	ret = 0;
+out:
+	free(why);
 	strvec_free(&to);
 	strbuf_free(&names);
 	template_vars_free(&vars);
@@ -1065,7 +1291,7 @@ groups_leave(const struct config *config, struct store *store, const struct conf
 			if (m->participation_id == who->id)
 				continue;
 			if (ends &&
-			    groups_release_member(store, program, m, reason, now, error_r) < 0)
+			    groups_release_member(store, program, g, m, reason, now, error_r) < 0)
 				goto out;
 			template_vars_free(&vars);
 			vars = notice_vars(config, program);

@@ -819,8 +819,9 @@ enum refusal {
 	REFUSE_SUPERVISED = 1 << 3, /* the mentor is the mentee's supervisor */
 	REFUSE_SAME_SUPERVISOR = 1 << 4,
 	REFUSE_AVAILABILITY = 1 << 5,
+	REFUSE_BEFORE = 1 << 6, /* paired before (rules.avoid) */
 };
-#define NREFUSALS 6
+#define NREFUSALS 7
 
 /* Weights are capped so that every score and cost is far from overflow. */
 #define MAX_WEIGHT 1000000L
@@ -912,6 +913,9 @@ pair_eval(const struct pair_ctx *c, size_t i, size_t j, unsigned *refused_r)
 		else if (r->availability_mode == MATCH_REQUIRE)
 			refused |= REFUSE_AVAILABILITY;
 	}
+	for (size_t k = 0; k < r->navoid; k++)
+		if (r->avoid[k].a == e->id && r->avoid[k].b == o->id)
+			refused |= REFUSE_BEFORE;
 	*refused_r = refused;
 	return score;
 }
@@ -1030,6 +1034,10 @@ add_refusal_counts(struct strbuf *sb, const size_t counts[NREFUSALS], const stru
 			break;
 		case REFUSE_AVAILABILITY:
 			strbuf_adds(sb, "with no common free time");
+			break;
+		case REFUSE_BEFORE:
+			strbuf_adds(sb,
+			            mentee_view ? "their mentor before" : "their mentee before");
 			break;
 		}
 	}

@@ -146,6 +146,77 @@ status_sessions(struct store *store, const struct config_program *prog, json_obj
 	return rc;
 }
 
+/* A program with mentor pairs beside its teams (DOL): when they open,
+ * how many are active, completed and ended, and how many participants
+ * have no mentor yet. */
+static int
+status_pairs(const struct config *config, struct store *store, const struct config_program *prog,
+             json_object *jp, bool json, const char **error_r)
+{
+	const struct program_group *pg = prog->model.pairs;
+	struct store_group *groups = NULL;
+	struct store_participation *people = NULL;
+	size_t ng = 0, np = 0;
+	long active = 0, completed = 0, ended = 0, rematched = 0, without = 0;
+	char day[11] = "";
+	const char *tzerr;
+	time_t opens;
+	int ret = -1;
+
+	(void)clock_set_timezone(prog->timezone, &tzerr);
+	opens = groups_pairs_open_at(prog, pg);
+	if (opens != 0)
+		clock_date_key(opens, day);
+	(void)clock_set_timezone(config->timezone, &tzerr);
+	if (store_group_list(store, prog->name, pg->name, NULL, &groups, &ng, error_r) < 0 ||
+	    store_participation_list(store, prog->name, pg->roles.v[0], "matched", &people, &np,
+	                             error_r) < 0)
+		goto out;
+	for (size_t i = 0; i < ng; i++) {
+		if (strcmp(groups[i].status, "active") == 0)
+			active++;
+		else if (strcmp(groups[i].status, "completed") == 0)
+			completed++;
+		else if (strcmp(groups[i].status, "ended") == 0) {
+			ended++;
+			rematched += groups[i].end_reason != NULL &&
+			             strncmp(groups[i].end_reason, "rematch:", 8) == 0;
+		}
+	}
+	for (size_t k = 0; k < np; k++) {
+		bool paired = false;
+
+		for (size_t i = 0; i < ng && !paired; i++)
+			for (size_t m = 0; m < groups[i].nmembers; m++)
+				paired = paired ||
+				         (groups[i].members[m].participation_id == people[k].id &&
+				          (strcmp(groups[i].status, "active") == 0 ||
+				           strcmp(groups[i].status, "completed") == 0));
+		without += !paired;
+	}
+	if (json) {
+		json_object *jm = json_object_new_object();
+
+		json_object_object_add(jp, "pairs", jm);
+		json_object_object_add(jm, "opens", json_object_new_string(day));
+		json_object_object_add(jm, "active", json_object_new_int64(active));
+		json_object_object_add(jm, "completed", json_object_new_int64(completed));
+		json_object_object_add(jm, "ended", json_object_new_int64(ended));
+		json_object_object_add(jm, "rematched", json_object_new_int64(rematched));
+		json_object_object_add(jm, "without", json_object_new_int64(without));
+	} else {
+		printf("  %s pairs%s%s: %ld active, %ld completed, %ld ended (%ld by rematch); "
+		       "%ld in a team without a %s\n",
+		       pg->roles.v[1], *day != '\0' ? ", from " : "", day, active, completed, ended,
+		       rematched, without, pg->roles.v[1]);
+	}
+	ret = 0;
+out:
+	store_group_list_free(&groups, ng);
+	store_participation_list_free(&people, np);
+	return ret;
+}
+
 static int
 cmd_status(struct config *config, struct store *store, bool json)
 {
@@ -231,6 +302,9 @@ cmd_status(struct config *config, struct store *store, bool json)
 			printf("  active %s: %zu\n", unit->pair ? "partnerships" : "teams",
 			       ngroups);
 		store_group_list_free(&groups, ngroups);
+		if (prog->model.pairs != NULL &&
+		    status_pairs(config, store, prog, jp, json, &error) < 0)
+			goto out;
 		if (!unit->pair) {
 			if (store_group_list(store, prog->name, unit->name, "proposed", &groups,
 			                     &ngroups, &error) < 0)
@@ -1619,8 +1693,8 @@ cmd_match(struct ctl *ctl, int argc, char **argv)
 	}
 	if (program == NULL)
 		program = &ctl->config->programs[0];
-	unit = program->model.unit;
-	if (unit == NULL || !unit->pair) {
+	unit = program_pair_group(&program->model);
+	if (unit == NULL) {
 		fprintf(stderr, "mentorctl: program %s forms teams, not pairs\n", program->name);
 		goto out;
 	}
@@ -1701,6 +1775,66 @@ cmd_end(struct ctl *ctl, int argc, char **argv)
 	snprintf(object, sizeof(object), "group %lld", (long long)id);
 	if (audit(ctl, "end", object, "status", g.status, "ended", &error) < 0 ||
 	    store_commit(ctl->store, &error) < 0)
+		goto out;
+	fputs(strbuf_str(&said), stdout);
+	ret = 0;
+out:
+	if (ret != 0) {
+		store_rollback(ctl->store);
+		if (error != NULL)
+			fprintf(stderr, "mentorctl: %s\n", error);
+	}
+	store_group_clear(&g);
+	strbuf_free(&said);
+	strbuf_free(&reason);
+	free(line);
+	return ret;
+}
+
+/* rematch ID REASON...: the coordinator's "rematch" (groups_rematch: the
+ * pair ends with its reason recorded and audited, the first partner waits
+ * for another, never the same). */
+static int
+cmd_rematch(struct ctl *ctl, int argc, char **argv)
+{
+	const struct config_program *program = NULL;
+	struct store_group g;
+	struct strbuf said = {0}, reason = {0};
+	const char *error = NULL;
+	char *line = NULL;
+	int64_t id;
+	bool found;
+	int ret = 1;
+
+	memset(&g, 0, sizeof(g));
+	options_reset();
+	if (next_option(ctl, argc, argv, no_options) != -1)
+		return 2;
+	if (argc - optind < 2)
+		return bad_usage(ctl, "rematch needs a pair's ID and the reason");
+	id = parse_id(argv[optind]);
+	if (id < 0)
+		return bad_usage(ctl, "\"%s\" is not a pair's ID", argv[optind]);
+	for (int i = optind + 1; i < argc; i++)
+		strbuf_addf(&reason, "%s%s", i == optind + 1 ? "" : " ", argv[i]);
+	if (store_begin(ctl->store, &error) < 0 ||
+	    store_group_get(ctl->store, id, &found, &g, &error) < 0)
+		goto out;
+	if (found)
+		program = config_program_by_name(ctl->config, g.program);
+	if (!found || program == NULL || strcmp(g.status, "active") != 0) {
+		fprintf(stderr, "mentorctl: there is no active pair #%lld\n", (long long)id);
+		goto out;
+	}
+	line = xasprintf("rematch %lld", (long long)id);
+	if (groups_rematch(ctl->config, ctl->store, program, id, ctl->who, line,
+	                   strbuf_str(&reason), clock_now(), &said, &error) < 0)
+		goto out;
+	if (strstr(strbuf_str(&said), "ended for a rematch") == NULL) {
+		fprintf(stderr, "mentorctl: %s", strbuf_str(&said));
+		goto out;
+	}
+	if (store_commit(ctl->store, &error) < 0)
 		goto out;
 	fputs(strbuf_str(&said), stdout);
 	ret = 0;
@@ -3306,6 +3440,7 @@ static const struct command_def commands[] = {
     {"matches", NULL, "matches [--json]", cmd_matches},
     {"match", NULL, "match MENTEE MENTOR [REASON...] [--program P]", cmd_match},
     {"end", NULL, "end ID [REASON...]", cmd_end},
+    {"rematch", NULL, "rematch ID REASON...", cmd_rematch},
     {"meeting", "add", "meeting add ID DATE MINUTES", cmd_meeting_add},
     {"session", "attend", "session attend SESSION ADDRESS... [--absent] [--program P]",
      cmd_session_attend},

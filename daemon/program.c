@@ -75,6 +75,28 @@ program_group(const struct program *p, const char *name)
 	return NULL;
 }
 
+const struct program_group *
+program_pair_group(const struct program *p)
+{
+	if (p->unit != NULL && p->unit->pair)
+		return p->unit;
+	return p->pairs;
+}
+
+const struct program_group *
+program_step_group(const struct program *p, const struct program_step *s)
+{
+	const struct program_group *g = s->group != NULL ? program_group(p, s->group) : NULL;
+
+	return g != NULL ? g : p->unit;
+}
+
+bool
+program_group_is_second(const struct program *p, const struct program_group *g)
+{
+	return g != NULL && g != p->unit && g == p->pairs;
+}
+
 const struct program_session *
 program_session(const struct program *p, const char *name)
 {
@@ -287,6 +309,7 @@ program_free(struct program *p)
 		free(s->complete_form);
 		free(s->complete_round);
 		free(s->shows);
+		free(s->group);
 	}
 	free(p->steps);
 	for (size_t i = 0; i < p->ntopics; i++) {

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Who sessions are for: everyone of the program's roles taking part. */
+/* Who sessions are for: everyone of the program's roles taking part (of
+ * the unit's roles, when it has a unit). */
 static const char *const session_taking_part[] = {"accepted", "matched", "active"};
 
 static int
@@ -39,6 +40,11 @@ session_people(const struct config_program *program, struct store *store,
 			 * person in two roles is invited once. */
 			for (size_t k = 0; k < n && !seen; k++)
 				seen = all[k].person_id == ps[i].person_id;
+			/* The cohort is the unit's people: a mentor paired with
+			 * one of them (DOL) is not invited to the workshops. */
+			if (!seen && program->model.unit != NULL &&
+			    !strvec_contains_ci(&program->model.unit->roles, ps[i].role))
+				seen = true;
 			if (seen || program_role(&program->model, ps[i].role) == NULL) {
 				store_participation_clear(&ps[i]);
 				continue;
@@ -340,19 +346,49 @@ session_below_rule(const struct config_program *program, struct store *store, ti
 	return 0;
 }
 
+/* Where participation id's mentoring stands, from the pairs of the
+ * program: a completed pair, else an active one, else none. */
+static const char *
+session_mentoring(const struct store_group *groups, size_t n, int64_t id)
+{
+	const char *state = "no mentor";
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < groups[i].nmembers; k++) {
+			if (groups[i].members[k].participation_id != id)
+				continue;
+			if (strcmp(groups[i].status, "completed") == 0)
+				return "completed";
+			if (strcmp(groups[i].status, "active") == 0)
+				state = "paired";
+		}
+	return state;
+}
+
 int
 session_report(const struct config_program *program, struct store *store, bool csv,
                struct strbuf *out, const char **error_r)
 {
+	const struct program_group *pairs = program->model.pairs;
 	struct store_participation *people = NULL;
-	size_t n = 0;
+	struct store_group *groups = NULL;
+	size_t n = 0, ngroups = 0;
 	int ret = -1;
 
 	if (session_people(program, store, &people, &n, error_r) < 0)
 		return -1;
 	if (csv)
-		strbuf_adds(out, "program,session,title,date,time,participant,email,answer,"
-		                 "attendance\n");
+		strbuf_addf(out,
+		            "program,session,title,date,time,participant,email,answer,"
+		            "attendance%s\n",
+		            pairs != NULL ? ",mentoring" : "");
+	/* A program with mentor pairs beside its sessions (DOL) says where
+	 * each participant's mentoring stands: "completed", "paired" or
+	 * "no mentor". */
+	if (pairs != NULL && csv &&
+	    store_group_list(store, program->name, pairs->name, NULL, &groups, &ngroups, error_r) <
+	        0)
+		goto out;
 	for (size_t i = 0; i < program->model.nsessions; i++) {
 		const struct program_session *se = &program->model.sessions[i];
 		long answers[4] = {0}, present = 0, absent = 0;
@@ -399,7 +435,11 @@ session_report(const struct config_program *program, struct store *store, bool c
 				                 : rsvp != NULL ? rsvp
 				                                : "no answer",
 				                 false);
-				report_csv_field(out, att != NULL ? att : "", true);
+				report_csv_field(out, att != NULL ? att : "", pairs == NULL);
+				if (pairs != NULL)
+					report_csv_field(
+					    out, session_mentoring(groups, ngroups, people[k].id),
+					    true);
 			}
 			free(rsvp);
 			free(att);
@@ -415,6 +455,7 @@ session_report(const struct config_program *program, struct store *store, bool c
 	}
 	ret = 0;
 out:
+	store_group_list_free(&groups, ngroups);
 	store_participation_list_free(&people, n);
 	return ret;
 }

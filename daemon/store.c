@@ -1661,6 +1661,7 @@ store_group_clear(struct store_group *g)
 	free(g->status);
 	free(g->label);
 	free(g->reason);
+	free(g->end_reason);
 	for (size_t i = 0; i < g->nmembers; i++) {
 		free(g->members[i].role);
 		free(g->members[i].email);
@@ -1715,6 +1716,7 @@ group_rows(struct store *store, sqlite3_stmt *st, struct store_group **list_r, s
 			g->reason = col_text(st, 5);
 			g->created_at = (time_t)sqlite3_column_int64(st, 6);
 			g->ended_at = (time_t)sqlite3_column_int64(st, 7);
+			g->end_reason = col_text(st, 8);
 		}
 		g = &list[n - 1];
 		if (sqlite3_column_type(st, 9) != SQLITE_NULL) {

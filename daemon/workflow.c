@@ -672,6 +672,23 @@ handle_coordinator(struct wf *wf, const char **error_r)
 		case CMD_ABSENT:
 			rc = cmd_attendance(wf, cmd, &out, error_r);
 			break;
+		case CMD_REMATCH:
+			if (cmd->id == 0) {
+				strbuf_addf(&out,
+				            "%s: name the partnership, e.g. rematch 7 their goals "
+				            "differ.\n",
+				            cmd->line);
+				break;
+			}
+			{
+				char *who = xasprintf("coordinator %s", wf->from);
+
+				rc =
+				    groups_rematch(wf->config, wf->store, wf->program, cmd->id, who,
+				                   cmd->line, cmd->text, wf->now, &out, error_r);
+				free(who);
+			}
+			break;
 		case CMD_MET:
 		case CMD_WITHDRAW:
 		case CMD_STOP:
@@ -1023,6 +1040,79 @@ out:
 	strbuf_free(&ended);
 	template_vars_free(&vars);
 	store_participation_list_free(&mine, nmine);
+	return ret;
+}
+
+/*
+ * A partner asks for another partner ("rematch REASON").  Cases:
+ *   1. the sender is in no active pair of the program: told so (once a
+ *      day), held;
+ *   2. not proven (a From proves nothing): waits for their confirming
+ *      reply, so a forged From ends nothing;
+ *   3. applied: groups_rematch (the pair ends, the reason recorded, the
+ *      first partner back to be paired with someone else), the
+ *      coordinators are told with the reason, and so is the sender.
+ */
+static int
+do_rematch(struct wf *wf, const struct command *cmd, const char **error_r)
+{
+	const struct program_group *pg = program_pair_group(&wf->program->model);
+	struct store_group *mine = NULL;
+	struct template_vars *vars = NULL;
+	struct strbuf said = {0};
+	size_t nmine = 0;
+	int64_t pair = 0;
+	char key[96], *who = NULL;
+	bool sent;
+	int ret = -1;
+
+	if (pg != NULL && wf->person_id > 0 &&
+	    store_group_of_person(wf->store, wf->person_id, "active", &mine, &nmine, error_r) < 0)
+		goto out;
+	for (size_t i = 0; i < nmine && pair == 0; i++)
+		if (strcmp(mine[i].program, wf->program->name) == 0 &&
+		    strcmp(mine[i].kind, pg->name) == 0)
+			pair = mine[i].id;
+	if (pair == 0) {
+		ret = wf_explain_held(wf, "rematch-problem", "meeting-recorded",
+		                      "You have no partner in this program yet, so there was "
+		                      "nothing to rematch. Write to the coordinators if you "
+		                      "need help.\n",
+		                      "rematch from someone in no pair", error_r);
+		if (ret == 0)
+			wf->status = "answered";
+		goto out;
+	}
+	if (!wf->proven) {
+		char *summary = xasprintf("  %s\n", cmd->line);
+
+		ret = request_confirmation(wf, "end your partnership and ask for another partner",
+		                           summary, error_r);
+		free(summary);
+		goto out;
+	}
+	who = xasprintf("participant %s", wf->from);
+	if (groups_rematch(wf->config, wf->store, wf->program, pair, who, cmd->line, cmd->text,
+	                   wf->now, &said, error_r) < 0)
+		goto out;
+	vars = wf_vars(wf);
+	template_vars_set(vars, "address", wf->from);
+	template_vars_setf(vars, "group_id", "%lld", (long long)pair);
+	template_vars_set(vars, "reason", cmd->text);
+	template_vars_set(vars, "results", strbuf_str(&said));
+	snprintf(key, sizeof(key), "rematch:msg=%lld", (long long)wf->row);
+	if (notice_queue(wf->config, wf->store, wf->program, wf->now, key, "rematch",
+	                 &wf->program->coordinators, "group", pair, "rematch-notice", vars,
+	                 AUDIENCE_COORDINATOR, OUTBOX_NOTICE, NULL, NULL, error_r) < 0 ||
+	    wf_answer(wf, "rematch-recorded", "rematch-recorded", vars, &sent, error_r) < 0)
+		goto out;
+	wf_result(wf, "applied", "rematch of partnership #%lld", (long long)pair);
+	ret = 0;
+out:
+	free(who);
+	strbuf_free(&said);
+	template_vars_free(&vars);
+	store_group_list_free(&mine, nmine);
 	return ret;
 }
 
@@ -2123,6 +2213,9 @@ handle_participant(struct wf *wf, const char **error_r)
 		}
 		if (cmd->verb == CMD_HELP) {
 			vars = wf_vars(wf);
+			template_vars_set(vars, "pairs",
+			                  program_pair_group(&wf->program->model) != NULL ? "yes"
+			                                                                  : NULL);
 			if (wf_answer(wf, "participant-help", "participant-help", vars, &sent,
 			              error_r) < 0)
 				goto out;
@@ -2136,6 +2229,10 @@ handle_participant(struct wf *wf, const char **error_r)
 		}
 		if (cmd->verb == CMD_STOP || cmd->verb == CMD_START) {
 			ret = do_stop_start(wf, cmd, error_r);
+			goto out;
+		}
+		if (cmd->verb == CMD_REMATCH) {
+			ret = do_rematch(wf, cmd, error_r);
 			goto out;
 		}
 		if (cmd->verb == CMD_MET)
@@ -2780,6 +2877,8 @@ workflow_check_templates(const struct config *config, const char **error_r)
 	    {"approval-refused", AUDIENCE_COORDINATOR, 3},
 	    {"approval-reminder", AUDIENCE_SUPERVISOR, 3},
 	    {"approval-expired", AUDIENCE_COORDINATOR, 3},
+	    {"rematch-notice", AUDIENCE_COORDINATOR, 1},
+	    {"rematch-recorded", AUDIENCE_PARTICIPANT, 1},
 	};
 
 	for (size_t p = 0; p < config->nprograms; p++) {
@@ -2790,7 +2889,8 @@ workflow_check_templates(const struct config *config, const char **error_r)
 		for (size_t r = 0; r < program->model.nroles; r++)
 			approvals = approvals || program->model.roles[r].approvals.n > 0;
 		for (size_t i = 0; i < N_ELEMENTS(templates); i++) {
-			if ((templates[i].needs == 1 && (unit == NULL || !unit->pair)) ||
+			if ((templates[i].needs == 1 &&
+			     program_pair_group(&program->model) == NULL) ||
 			    (templates[i].needs == 2 && (unit == NULL || unit->pair)) ||
 			    (templates[i].needs == 3 && !approvals))
 				continue;

@@ -8,6 +8,7 @@
  *   pool ID                      keep application ID for a later class
  *   match ID with ID             pair mentee application with mentor application
  *   end GROUP [reason...]        end a partnership or team
+ *   rematch PAIR reason...       end a pair so its first partner gets another
  *   mentor EMAIL NAME...         register a mentor (strengths via the mentor form)
  *   publish                      make the proposed teams (or pairs) real
  *   propose                      work out the proposal again
@@ -21,6 +22,7 @@
  *                                  "today" or "yesterday"; DURATION like
  *                                  2h, 90m, 1.5h, 2 hours, 1h30
  *   withdraw [reason...]
+ *   rematch reason...              end my pair; propose me another partner
  *   stop                           no more periodic mail (a digest), and
  *                                  not listed in others'; alone on a line
  *   start                          again after stop; alone on a line
@@ -55,11 +57,14 @@ enum command_verb {
 	CMD_START,    /* a participant: again after stop */
 	CMD_ATTENDED, /* a coordinator: "attended SESSION ADDRESS..." (text) */
 	CMD_ABSENT,   /* a coordinator: "absent SESSION ADDRESS..." (text) */
+	CMD_REMATCH,  /* "rematch [PAIR] REASON": a coordinator names the pair,
+	               * a partner their own; the reason is required */
 };
 
 struct command {
 	enum command_verb verb;
-	long id;       /* ACCEPT, DECLINE, POOL, MATCH (mentee), END, UNMATCH, MOVE, SWAP */
+	long id;       /* ACCEPT, DECLINE, POOL, MATCH (mentee), END, UNMATCH, MOVE, SWAP,
+	                * REMATCH (0 when not given) */
 	long id2;      /* MATCH: mentor; MOVE: the team; SWAP: the other person */
 	char date[11]; /* MET: YYYY-MM-DD */
 	int minutes;   /* MET: 0 when not given */

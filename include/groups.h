@@ -33,8 +33,12 @@ struct groups_pair {
  * unit's matching rules, and a line for each one left unmatched.  The
  * caller frees *pairs_r with groups_pairs_free. */
 int groups_suggest_pairs(const struct config *config, struct store *store,
-                         const struct config_program *program, struct groups_pair **pairs_r,
-                         size_t *n_r, struct strvec *unmatched_r, const char **error_r);
+                         const struct config_program *program, time_t now,
+                         struct groups_pair **pairs_r, size_t *n_r, struct strvec *unmatched_r,
+                         const char **error_r);
+/* When the program's pairs open (group opens = "start + 50%"): before it
+ * none is suggested or made; 0 when they are always open. */
+time_t groups_pairs_open_at(const struct config_program *program, const struct program_group *g);
 void groups_pairs_free(struct groups_pair **pairs, size_t n);
 
 /* Makes a pair of the two participations (the order does not matter), with
@@ -79,6 +83,16 @@ int groups_unmatch(const struct config *config, struct store *store,
 int groups_end(const struct config *config, struct store *store,
                const struct config_program *program, int64_t id, const char *line,
                const char *reason, time_t now, struct strbuf *out, const char **error_r);
+
+/* Ends pair id because a partner or the coordinator asked for another
+ * (who: "coordinator a@x", "participant b@x", "mentorctl (alice)"), with
+ * the reason recorded (the group's end reason, an audit row) but not sent
+ * to the partners; the first partner waits for a new one, never the same
+ * (groups_suggest_pairs avoids ended pairs).  No reason: refused in out. */
+int groups_rematch(const struct config *config, struct store *store,
+                   const struct config_program *program, int64_t id, const char *who,
+                   const char *line, const char *reason, time_t now, struct strbuf *out,
+                   const char **error_r);
 
 /* Takes a participation out of its active groups (it withdrew): a pair
  * ends, a team goes on without it (or ends below two members); the others

@@ -136,6 +136,12 @@ enum match_mode {
 	MATCH_REQUIRE, /* a pair that fails it is never made; adds its weight when met */
 };
 
+/* Two people (by id) who must not be in a team together again
+ * (teams), or a mentee and a mentor not paired again (pairs: a rematch). */
+struct match_id_pair {
+	int64_t a, b;
+};
+
 /*
  * The pair score (higher is better), the sum of:
  *   shared        weight_shared * the number of the mentee's needs that the
@@ -175,6 +181,10 @@ struct match_rules {
 	/* Units of the level in reasons ("years"/"year"); borrowed; NULL gives
 	 * "levels"/"level". */
 	const char *level_units, *level_unit;
+	/* Pairs refused whatever the rules (a = mentee id, b = mentor id):
+	 * a partnership ended by a rematch is not proposed again.  Borrowed. */
+	const struct match_id_pair *avoid;
+	size_t navoid;
 };
 
 enum match_role {
@@ -239,11 +249,6 @@ int match_pairs(const struct match_person *mentees, size_t nmentees,
 void match_result_free(struct match_result **result);
 
 /* ---- teams -------------------------------------------------------------- */
-
-/* Two people (by id) who must not be in a team together again. */
-struct match_id_pair {
-	int64_t a, b;
-};
 
 /*
  * Team sizes: every team has size_min..size_max members; teams above

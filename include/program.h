@@ -61,6 +61,15 @@ struct program_role {
 	int capacity;           /* groups at once by default (a mentor's places); 0: 1 */
 };
 
+/* A point of the program: a date, or start/end plus days or a percentage of
+ * the program's length. */
+struct program_point {
+	enum { POINT_DATE = 1, POINT_START, POINT_END } base;
+	int year, month, day; /* POINT_DATE */
+	long offset_days;     /* START/END: + or - days */
+	int percent;          /* START: percent of start..end, instead of days */
+};
+
 enum program_match_mode { MATCH_RULE_OFF = 0, MATCH_RULE_PREFER, MATCH_RULE_REQUIRE };
 
 /* A kind of group: a pair (one member of each of two roles) or a team (a
@@ -77,6 +86,9 @@ struct program_group {
 	 * mentee's needs against a mentor's strengths) or shared (teams). */
 	enum program_match_mode topics, level, division, supervisor, availability;
 	long level_gap; /* pairs: the second role this much more experienced */
+	/* Pairs: no pair is proposed or made before this point (DOL: a
+	 * mentor from the mid-point); base 0: from the start. */
+	struct program_point opens;
 };
 
 /* What a form does when someone sends it. */
@@ -87,14 +99,6 @@ enum program_form_use {
 };
 
 /* What an answer form is about. */
-/* A point of the program: a date, or start/end plus days or a percentage of
- * the program's length. */
-struct program_point {
-	enum { POINT_DATE = 1, POINT_START, POINT_END } base;
-	int year, month, day; /* POINT_DATE */
-	long offset_days;     /* START/END: + or - days */
-	int percent;          /* START: percent of start..end, instead of days */
-};
 
 enum program_about { ABOUT_PROGRAM = 0, ABOUT_GROUP, ABOUT_MEETING };
 
@@ -171,6 +175,11 @@ struct program_step {
 	 * for each other person taking part (not the reader's own); NULL:
 	 * none.  A reader with nothing to list gets nothing that period. */
 	char *shows; /* owned */
+	/* TO_GROUP, WHEN_AFTER "formed", EFFECT_COMPLETE: the kind of group
+	 * (a group section's name) when it is not the unit (DOL: its mentor
+	 * pairs beside its teams); NULL: the unit.  With to = "group", role
+	 * (when set) keeps the members of that role only. */
+	char *group; /* owned */
 	int line;    /* where it was configured, for messages */
 };
 
@@ -203,7 +212,10 @@ struct program {
 	struct program_group *groups; /* owned */
 	size_t ngroups;
 	const struct program_group *unit; /* borrowed from groups: how people are grouped; NULL */
-	struct program_form *forms;       /* owned */
+	/* borrowed from groups: a second kind, pairs of the unit's role with
+	 * a mentor, beside a unit of teams (DOL); NULL */
+	const struct program_group *pairs;
+	struct program_form *forms; /* owned */
 	size_t nforms;
 	struct program_step *steps; /* owned */
 	size_t nsteps;
@@ -230,6 +242,16 @@ const struct program_form *program_form_for(const struct program *p, enum progra
 
 /* The field of form f bound to b, or NULL. */
 const struct form_field_def *program_field_bound(const struct program_form *f, enum form_bind b);
+
+/* The kind of group a program pairs people in: the unit when it is a
+ * pair, else the second kind (pairs); NULL when it forms no pairs. */
+const struct program_group *program_pair_group(const struct program *p);
+/* The kind of group step s is about: its group, else the unit. */
+const struct program_group *program_step_group(const struct program *p,
+                                               const struct program_step *s);
+/* Whether a group of kind g is the second kind (pairs beside the unit):
+ * joining or leaving it leaves its members' status to the unit. */
+bool program_group_is_second(const struct program *p, const struct program_group *g);
 
 /* The session called name, or NULL. */
 const struct program_session *program_session(const struct program *p, const char *name);

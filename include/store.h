@@ -225,6 +225,7 @@ struct store_group {
 	int64_t id;
 	char *program, *kind, *status; /* owned */
 	char *label, *reason;          /* owned, may be NULL: a name, why it was formed */
+	char *end_reason;              /* owned, may be NULL: why it ended ("rematch: ...") */
 	time_t created_at, ended_at;
 	struct store_member *members; /* owned, by position */
 	size_t nmembers;

@@ -274,12 +274,14 @@ def main():
                 "mentorctl status speaks in sessions and attendance", p.stdout)
         p = env.ctl("--now", "2027-11-05T10:00", "report", "--csv", "--program", "dol")
         lines = p.stdout.splitlines()
+        # The last column is where the participant's mentoring stands (the
+        # mentor pairs open at the mid-point: test_dol_midpoint).
         t.check(lines and lines[0] == "program,session,title,date,time,participant,email,"
-                "answer,attendance"
+                "answer,attendance,mentoring"
                 and "dol,kickoff,Program launch and Management Overview,2027-11-04,"
-                "13:00-16:00,Bob Lee,bob@dol.example,declined,present" in lines
+                "13:00-16:00,Bob Lee,bob@dol.example,declined,present,no mentor" in lines
                 and "dol,kickoff,Program launch and Management Overview,2027-11-04,"
-                "13:00-16:00,Dee Park,dee@dol.example,no answer,absent" in lines
+                "13:00-16:00,Dee Park,dee@dol.example,no answer,absent,no mentor" in lines
                 and any(",workshop-budget," in l and ",cancelled," in l for l in lines)
                 and len(lines) == 1 + 4 * NSESSIONS,
                 "report --csv: one row per session and participant, answer and attendance",

@@ -223,6 +223,22 @@ test_mentor_and_simple(void **state)
 	assert_string_equal(cmd.text, "I changed jobs");
 	command_clear(&cmd);
 
+	/* rematch: a reason always; a coordinator names the pair. */
+	ok("rematch our goals do not fit", &cmd);
+	assert_int_equal(cmd.verb, CMD_REMATCH);
+	assert_int_equal(cmd.id, 0);
+	assert_string_equal(cmd.text, "our goals do not fit");
+	assert_false(command_is_coordinator_only(cmd.verb));
+	command_clear(&cmd);
+	ok("Rematch #7: schedules never fit", &cmd);
+	assert_int_equal(cmd.id, 7);
+	assert_string_equal(cmd.text, "schedules never fit");
+	command_clear(&cmd);
+	bad("rematch", "rematch needs a reason, e.g. rematch our goals differ (a coordinator: "
+	               "rematch 7 their goals differ)");
+	bad("rematch 7", "rematch needs a reason, e.g. rematch our goals differ (a coordinator: "
+	                 "rematch 7 their goals differ)");
+
 	/* stop and start stand alone: anything after them is prose. */
 	ok("STOP", &cmd);
 	assert_int_equal(cmd.verb, CMD_STOP);

@@ -722,6 +722,15 @@ test_semantic_errors(void **state)
 	     " form application { field \"N\" { } }\n step s { at = \"end\" effect = \"complete\"\n"
 	     " to = \"participants\" } }\n",
 	     "20: step s completes participants with a certificate"},
+	    /* A second kind of group: pairs beside teams, opening later. */
+	    {"program p { role m { form = \"application\" }\n group team { members = {\"m\"}\n"
+	     " size = \"3-5\"\n opens = \"start + 50%\" }\n form application { field \"N\" { } } "
+	     "}\n",
+	     "21: group team is a team: only pairs open later"},
+	    {"program p { unit = \"team\"\n pairs = \"team\"\n role m { form = \"application\" }\n"
+	     " group team { members = {\"m\"} size = \"3-5\" }\n"
+	     " form application { field \"N\" { } } }\n",
+	     "19: program p: pairs = \"team\" names no pair"},
 	    {"program p { role m { form = \"application\" }\n"
 	     " form application { field \"N\" { } }\n step s { at = \"middle\" to = \"group\" } "
 	     "}\n",

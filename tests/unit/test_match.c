@@ -504,6 +504,29 @@ test_pairs_refusals(void **state)
 	                    "none of the 1 mentee fits: 1 supervised by them");
 	match_result_free(&r);
 
+	/* A pair ended by a rematch is never proposed again, whatever it
+	 * scores: the other mentor is, and the reason says why not. */
+	{
+		struct match_id_pair before = {1, 10};
+		struct match_rules again = {.shared_mode = MATCH_PREFER, .weight_shared = 1};
+		struct match_person two[] = {person(10, a, 1, "Finance", 1),
+		                             person(11, b, 1, "Finance", 1)};
+
+		again.avoid = &before;
+		again.navoid = 1;
+		assert_int_equal(match_pairs(&mentee, 1, two, 2, &again, &r, &error), 0);
+		assert_int_equal(r->npairs, 1);
+		assert_int_equal(r->pairs[0].mentor_id, 11);
+		match_result_free(&r);
+		two[1].capacity = 0;
+		assert_int_equal(match_pairs(&mentee, 1, two, 2, &again, &r, &error), 0);
+		assert_int_equal(r->npairs, 0);
+		assert_string_equal(r->unmatched[0].reason,
+		                    "none of the 1 mentor with a free place fits: 1 their mentor "
+		                    "before");
+		match_result_free(&r);
+	}
+
 	/* Level gap required. */
 	rules.supervisor_mode = MATCH_OFF;
 	rules.level_mode = MATCH_REQUIRE;
