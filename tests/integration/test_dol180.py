@@ -254,6 +254,18 @@ def main():
         t.check(env.sql("SELECT COUNT(*) FROM outbox GROUP BY key HAVING COUNT(*) > 1") == [],
                 "no outbox key twice")
 
+        # -- the coordinator's export of the 180 figures ----------------------
+        p = env.ctl("export", "answers", "--form", "assessment", "--program", "dol")
+        rows = list(csv.reader(io.StringIO(p.stdout)))
+        t.check(rows[:1] == [["participant", "name", "supervisor", "field", "self_pre",
+                              "self_post", "supervisor_pre", "supervisor_post"]]
+                and [ANA, "Ana Ruiz", SUP_ANA, "Leading change", "3", "4", "3", "5"] in rows
+                and [BOB, "Bob Lee", SUP_BOB, "Leading change", "4", "5", "", ""] in rows
+                and [DEE, "Dee Park", SUP_DEE2, "Communication", "", "", "", ""] in rows
+                and len(rows) == 1 + 4 * 5,
+                "export answers --form assessment: every participant's figures, per "
+                "competency", p.stdout[:800])
+
         # -- configuration: a field kept from the supervisor is refused -------
         conf = os.path.join(env.dir, "programs", "dol.conf")
         good = open(conf).read()
