@@ -1309,6 +1309,9 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 	int ret = -1;
 
 	memset(&g, 0, sizeof(g));
+	/* An assessment is shown in its report: the texts must not promise
+	 * that it stays from the supervisor. */
+	template_vars_set(vars, "assessment", pf->about == ABOUT_PARTICIPANT ? "yes" : NULL);
 	thread_request(wf->thread, &rform, &round, &ref);
 	if (rform != NULL && strcmp(rform, pf->def.name) != 0) {
 		/* A reply to another request: not its round. */
@@ -1329,10 +1332,14 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 			    "The coordinator has been told.\n",
 			    pf->def.title != NULL ? pf->def.title : pf->def.name, why);
 
-			ret = wf_explain_held(wf, "evaluation-problem", "evaluation-recorded", text,
-			                      "assessment not recorded: not the participant or "
-			                      "their supervisor answering its request",
-			                      error_r);
+			template_vars_set(vars, "results", text);
+			template_vars_set(vars, "name", wf->from);
+			ret = wf_explain(wf, "evaluation-problem", "evaluation-recorded", vars,
+			                 &sent, error_r);
+			if (ret == 0)
+				wf_result(wf, "held",
+				          "assessment not recorded: not the participant "
+				          "or their supervisor answering its request");
 			free(text);
 			goto out;
 		}

@@ -155,6 +155,10 @@ def main():
         t.check(len(ack) == 1 and "of Cy Tran (pre)" in text_of(ack[0]),
                 "the supervisor is thanked for their assessment of Cy Tran",
                 summary(mail))
+        t.check(len(ack) == 1 and "shown in the assessment's report" in text_of(ack[0])
+                and "never sent to your supervisor" not in text_of(ack[0]),
+                "and told who will see it (no promise that it stays from the supervisor)",
+                text_of(ack[0]) if ack else "")
         held = sorted(env.sql("SELECT from_addr FROM messages WHERE status = 'held'"))
         t.check(held == sorted([(ZED,), (CY,), (SUP_BOB,)]),
                 "a stranger's, a participant's new email and a forged From are held",
