@@ -84,11 +84,12 @@ compare_build(struct store *store, const struct config_program *program,
 	memset(r_r, 0, sizeof(*r_r));
 	for (size_t who = 0; who < 2; who++)
 		for (size_t r = 0; r < nr; r++) {
-			int64_t respondent = who == 0 ? p->person_id : p->supervisor_id;
+			/* The supervisor's: whoever was the participant's
+			 * supervisor when it was recorded (only they could). */
+			int64_t respondent = who == 0 ? p->person_id : 0;
 
 			cols[who * nr + r] = compare_column(who == 1, rounds[r]);
-			if (respondent != 0 &&
-			    store_answer_latest(store, program->name, f->def.name, rounds[r],
+			if (store_answer_latest(store, program->name, f->def.name, rounds[r],
 			                        respondent, p->person_id, &ids[who * nr + r],
 			                        error_r) < 0)
 				goto out;

@@ -1593,7 +1593,8 @@ store_answer_latest(struct store *store, const char *program, const char *form, 
 	 * does not win); an operator's entry, with none, is the oldest. */
 	sqlite3_stmt *st = stmt_get(store,
 	                            "SELECT id FROM answers WHERE program = ?1 AND form = ?2 AND "
-	                            "round = ?3 AND respondent_id = ?4 AND subject_id = ?5 "
+	                            "round = ?3 AND subject_id = ?5 AND (respondent_id = ?4 OR "
+	                            "(?4 = 0 AND respondent_id <> ?5)) "
 	                            "ORDER BY coalesce(message_row, 0) DESC, id DESC LIMIT 1",
 	                            error_r);
 

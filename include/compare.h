@@ -34,10 +34,10 @@ struct compare_report {
 };
 void compare_report_free(struct compare_report *r);
 
-/* The report of form f about participation p (its person the subject,
- * its supervisor the other respondent).  csv_lead, when not NULL, is
- * written before each CSV row (the participant's columns in an export)
- * and the header is left out. */
+/* The report of form f about participation p (its person the subject;
+ * the other respondent whoever supervised them when answering).
+ * csv_lead, when not NULL, is written before each CSV row (the
+ * participant's columns in an export) and the header is left out. */
 int compare_build(struct store *store, const struct config_program *program,
                   const struct program_form *f, const struct store_participation *p,
                   const char *csv_lead, struct compare_report *r_r, const char **error_r);

@@ -34,7 +34,7 @@ DOL_CONF = os.path.join(SOURCE_DIR, "conf/programs/dol.conf")
 PROGRAM = "sescdp@example.org"
 ANA, BOB, CY, DEE = "ana@dol.example", "bob@dol.example", "cy@dol.example", "dee@dol.example"
 SUP_ANA, SUP_BOB, SUP_CD = "sup.ana@dol.example", "sup.bob@dol.example", "sup.cd@dol.example"
-SUP_DEE2 = "sup.dee2@dol.example"
+SUP_DEE2, SUP_CY2 = "sup.dee2@dol.example", "sup.cy2@dol.example"
 ZED = "zed@elsewhere.example"
 ROSTER = """email,name,role,Agency,Supervisor email
 ana@dol.example,Ana Ruiz,participant,OSHA,sup.ana@dol.example
@@ -204,6 +204,11 @@ def main():
         t.check(env.sql("SELECT COUNT(*) FROM messages WHERE status = 'held'") == [(4,)],
                 "the four answers not recorded wait for the coordinator")
 
+        # -- Cy's supervisor changes after the pre round ----------------------
+        cy = env.sql("SELECT pa.id FROM participations pa JOIN people p ON p.id = "
+                     "pa.person_id WHERE p.email = ? AND pa.program = 'dol'", CY)[0][0]
+        env.ctl("application", "edit", str(cy), "supervisor=%s" % SUP_CY2)
+
         # -- the post round, 30 days before the end (Saturday 1 July: Monday) -
         env.run("2028-07-01T10:00-04:00")
         t.check(assessment_mail(env.new_mail()) == [], "no request on a weekend")
@@ -213,21 +218,34 @@ def main():
         postsup = only(mail, kind="assessment-post-supervisor")
         t.check(sorted(r for m in post for r in recipients(m)) == [ANA, BOB, CY, DEE]
                 and sorted(r for m in postsup for r in recipients(m))
-                == [SUP_ANA, SUP_BOB, SUP_CD, SUP_DEE2]
+                == [SUP_ANA, SUP_BOB, SUP_CY2, SUP_DEE2]
                 and len(mail) == 8 and all("(post)" in m["parsed"]["Subject"] for m in mail),
                 "the post round goes to each participant and their supervisor",
                 summary(mail))
         env.reply(ANA, only(post, ANA)[0], form([4, 4, 3, 4], "I grew a lot."))
         env.reply(BOB, only(post, BOB)[0], form([5, 5, 5, 5]))
+        env.reply(CY, only(post, CY)[0], form([4, 3, 4, 3]))
+        env.reply(SUP_CY2, only(postsup, SUP_CY2)[0], form([3, 4, 4, 4]))
         env.run("2028-07-04T10:00-04:00")
-        t.check(only(env.new_mail(), kind="assessment-report") == [],
-                "no report while the supervisor's post answer is missing")
+        reports = only(env.new_mail(), kind="assessment-report")
+        t.check(sorted(r for m in reports for r in recipients(m))
+                == sorted([CY, SUP_CY2, COORDINATOR])
+                and all("Cy Tran" in m["parsed"]["Subject"] for m in reports),
+                "Cy's report goes to Cy, his supervisor now and the coordinator (not the "
+                "supervisor before)", summary(reports))
+        rows = list(csv.reader(io.StringIO(attachment(reports[0])[1] if reports else "")))
+        t.check(["Leading change", "3", "3", "2", "4"] in rows,
+                "its pre figures are the earlier supervisor's, the post the new one's",
+                rows)
+        t.check(not only(reports, ANA) and not only(reports, SUP_ANA),
+                "no report while the supervisor's post answer is missing (Ana)")
         env.reply(SUP_ANA, only(postsup, SUP_ANA)[0], form([4, 5, 4, 4]))
         env.run("2028-07-05T10:00-04:00")
         mail = env.new_mail()
         reports = only(mail, kind="assessment-report")
         t.check(sorted(r for m in reports for r in recipients(m))
                 == sorted([ANA, SUP_ANA, COORDINATOR])
+                and all("Ana Ruiz" in m["parsed"]["Subject"] for m in reports)
                 and all(len(recipients(m)) == 1 for m in reports),
                 "the report goes to exactly Ana, her supervisor and the coordinator",
                 summary(mail))
@@ -266,6 +284,7 @@ def main():
                 and [ANA, "Ana Ruiz", SUP_ANA, "Leading change", "3", "4", "3", "5"] in rows
                 and [BOB, "Bob Lee", SUP_BOB, "Leading change", "4", "5", "", ""] in rows
                 and [DEE, "Dee Park", SUP_DEE2, "Communication", "", "", "", ""] in rows
+                and [CY, "Cy Tran", SUP_CY2, "Leading change", "3", "3", "2", "4"] in rows
                 and len(rows) == 1 + 4 * 5,
                 "export answers --form assessment: every participant's figures, per "
                 "competency", p.stdout[:800])
