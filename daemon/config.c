@@ -2440,7 +2440,7 @@ config_convert_forms(struct config_loader *ld, const struct config *config, cfg_
                      struct config_program *prog)
 {
 	static const char *const uses[] = {"", "join", "meeting", "answer", NULL};
-	static const char *const abouts[] = {"program", "group", "meeting", NULL};
+	static const char *const abouts[] = {"program", "group", "meeting", "participant", NULL};
 	struct program *m = &prog->model;
 	unsigned n = cfg_size(ps, "form");
 
@@ -2540,8 +2540,101 @@ config_convert_forms(struct config_loader *ld, const struct config *config, cfg_
 	}
 }
 
+/* The checks of a step that asks for, or compares, answers about each
+ * participant (a 180: form about = "participant"): who may be asked, and
+ * that what the report shows is what the form lets its readers see. */
+static void
+config_convert_step_about(struct config_loader *ld, cfg_t *ps, cfg_t *ss,
+                          const struct config_program *prog, struct program_step *s)
+{
+	const struct program *m = &prog->model;
+	const struct program_form *rf = s->request != NULL ? program_form(m, s->request) : NULL;
+	const struct program_form *cf;
+	bool supervised = false;
+
+	for (size_t r = 0; r < m->nroles; r++) {
+		const struct program_form *jf = program_form(m, m->roles[r].form);
+
+		supervised = supervised || (jf != NULL && program_field_bound(jf, BIND_SUPERVISOR));
+	}
+	if (s->to == TO_SUPERVISOR &&
+	    (rf == NULL || rf->about != ABOUT_PARTICIPANT || s->effect != EFFECT_NONE))
+		config_problem(ld, config_line_of(ld, ss, "to"),
+		               "step %s writes to each participant's supervisor: it must request "
+		               "a form about = \"participant\" (request = \"FORM\"), with no "
+		               "effect",
+		               s->name);
+	else if (s->to == TO_SUPERVISOR && !supervised)
+		config_problem(ld, config_line_of(ld, ss, "to"),
+		               "step %s writes to each participant's supervisor, but no role's "
+		               "form has a field binds = supervisor; add one (type = email)",
+		               s->name);
+	if (rf != NULL && rf->about == ABOUT_PARTICIPANT && s->to != TO_SUPERVISOR &&
+	    s->to != TO_PARTICIPANTS && s->to != TO_ROLE)
+		config_problem(ld, config_line_of(ld, ss, "to"),
+		               "step %s requests form %s, which is about each participant: use "
+		               "to = \"participants\" (or \"role\") for their own answer and "
+		               "to = \"supervisor\" for their supervisor's",
+		               s->name, rf->def.name);
+	else if (rf != NULL && rf->about == ABOUT_PARTICIPANT && s->when != WHEN_AT)
+		config_problem(ld, s->line,
+		               "step %s requests form %s, which is about each participant, once "
+		               "a round: use at = \"start\" (or \"end - 30 days\", a date)",
+		               s->name, rf->def.name);
+	if (s->compare != NULL && s->effect != EFFECT_COMPARE)
+		config_problem(ld, config_line_of(ld, ss, "compare"),
+		               "step %s: compare = \"%s\" needs effect = \"compare\"", s->name,
+		               s->compare);
+	if (s->effect != EFFECT_COMPARE)
+		return;
+	cf = s->compare != NULL ? program_form(m, s->compare) : NULL;
+	if (cf == NULL || cf->use != FORM_USE_ANSWER || cf->about != ABOUT_PARTICIPANT) {
+		config_problem(ld,
+		               config_line_of(ld, ss, s->compare != NULL ? "compare" : "effect"),
+		               "step %s: effect = \"compare\" needs compare = \"FORM\", a form "
+		               "of program %s with about = \"participant\"",
+		               s->name, prog->name);
+		return;
+	}
+	if (s->when != WHEN_AT || (s->to != TO_PARTICIPANTS && s->to != TO_ROLE) ||
+	    s->request != NULL || !supervised)
+		config_problem(ld, config_line_of(ld, ss, "effect"),
+		               "step %s: effect = \"compare\" sends each participant's report "
+		               "once their last round is answered: use at = \"...\" and to = "
+		               "\"participants\" (or \"role\"), without request, in a program "
+		               "whose join form binds supervisor",
+		               s->name);
+	/* The report goes to the participant, their supervisor and the
+	 * coordinators: every answer it shows must be declared visible to
+	 * the supervisor and the coordinator (the participant reads what is
+	 * written about them). */
+	for (unsigned i = 0; i < cfg_size(ps, "form"); i++) {
+		cfg_t *fs = cfg_getnsec(ps, "form", i);
+
+		if (strcmp(cfg_title(fs), cf->def.name) != 0)
+			continue;
+		for (size_t j = 0; j < cf->def.nfields; j++) {
+			const struct form_field_def *fd = &cf->def.fields[j];
+			const unsigned need = FORM_VISIBLE_SUPERVISOR | FORM_VISIBLE_COORDINATOR;
+			cfg_t *fls = cfg_getnsec(fs, "field", (unsigned)j);
+
+			if ((fd->visible_to & need) != need)
+				config_problem(
+				    ld,
+				    cfg_size(fls, "visible_to") > 0
+				        ? config_line_of(ld, fls, "visible_to")
+				        : config_section_line(ld, fls),
+				    "form %s field \"%s\" is shown in the report of step %s (line "
+				    "%d), which goes to the participant's supervisor and the "
+				    "coordinators, but it is not visible_to both; add visible_to = "
+				    "{\"coordinator\", \"supervisor\"}, or compare another form",
+				    cf->def.name, fd->key, s->name, s->line);
+		}
+	}
+}
+
 static const char *const config_step_audiences[] = {
-    "", "group", "coordinators", "participants", "role", "facilitator", NULL};
+    "", "group", "coordinators", "participants", "role", "facilitator", "supervisor", NULL};
 
 static void
 config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program *prog)
@@ -2549,7 +2642,7 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 	static const char *const periods[] = {"", "day", "week", "month", "quarter", NULL};
 	static const char *const conditions[] = {"always", "below-cadence", "waiting",
 	                                         "not-answered", NULL};
-	static const char *const effects[] = {"none", "end", "complete", "health", NULL};
+	static const char *const effects[] = {"none", "end", "complete", "health", "compare", NULL};
 	struct program *m = &prog->model;
 	unsigned n = cfg_size(ps, "step");
 
@@ -2619,7 +2712,8 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 		if (to == NULL)
 			config_problem(ld, s->line,
 			               "step %s needs to = \"group\", \"coordinators\", "
-			               "\"participants\", \"role\" or \"facilitator\"",
+			               "\"participants\", \"role\", \"facilitator\" or "
+			               "\"supervisor\"",
 			               s->name);
 		s->role = config_dup_opt(ss, "role");
 		if (s->to == TO_ROLE && program_role(m, s->role) == NULL)
@@ -2694,6 +2788,7 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 			               "members; use to = \"group\"",
 			               s->name);
 		s->shows = config_dup_opt(ss, "shows");
+		s->compare = config_dup_opt(ss, "compare");
 		if (s->shows != NULL) {
 			const struct program_form *f = program_form(m, s->shows);
 			bool shown = false;
@@ -2735,6 +2830,7 @@ config_convert_steps(struct config_loader *ld, cfg_t *ps, struct config_program 
 			    "summary; use every = \"week\", day = 1 (Monday) to 7 and to = "
 			    "\"coordinators\", without request",
 			    s->name);
+		config_convert_step_about(ld, ps, ss, prog, s);
 		if (s->template_name == NULL && s->request == NULL && s->effect == EFFECT_NONE)
 			config_problem(ld, s->line,
 			               "step %s sends nothing: add template = \"...\" or request = "
@@ -3416,6 +3512,7 @@ config_read(const char *path, FILE *print, struct config **config_r, const char 
 	    CFG_INT("attendance", 0, CFGF_NONE),
 	    CFG_STR("shows", NULL, CFGF_NONE),
 	    CFG_STR("group", NULL, CFGF_NONE),
+	    CFG_STR("compare", NULL, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t session_opts[] = {

@@ -2,6 +2,7 @@
 #include "due.h"
 #include "certificate.h"
 #include "clock.h"
+#include "compare.h"
 #include "groups.h"
 #include "log.h"
 #include "notice.h"
@@ -641,6 +642,11 @@ struct due_person {
 	int64_t person_id, participation_id, group_id;
 	char *email, *name, *role; /* owned */
 	time_t since;              /* in the audience since */
+	/* A request about a participant (a form about = "participant"): whom
+	 * it is about (the person themselves, or the participant a supervisor
+	 * is asked about), 0 otherwise; about_name owned, may be NULL. */
+	int64_t about_id;
+	char *about_name;
 };
 
 static void
@@ -652,6 +658,7 @@ due_people_free(struct due_person **list, size_t n)
 		free((*list)[i].email);
 		free((*list)[i].name);
 		free((*list)[i].role);
+		free((*list)[i].about_name);
 	}
 	free(*list);
 	*list = NULL;
@@ -664,10 +671,12 @@ due_people_push(struct due_person **list, size_t *n, int64_t person, int64_t par
 	struct due_person *p;
 
 	for (size_t i = 0; i < *n; i++)
-		if ((*list)[i].person_id == person)
+		if ((*list)[i].person_id == person && (*list)[i].about_id == 0)
 			return; /* once each, in whichever group */
 	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
 	p = &(*list)[(*n)++];
+	p->about_id = 0;
+	p->about_name = NULL;
 	p->person_id = person;
 	p->participation_id = participation;
 	p->group_id = group;
@@ -675,6 +684,27 @@ due_people_push(struct due_person **list, size_t *n, int64_t person, int64_t par
 	p->name = name != NULL ? xstrdup(name) : NULL;
 	p->role = xstrdup(role);
 	p->since = since;
+}
+
+/* A request about participant a to person (a itself, or its supervisor):
+ * one entry for each participant, even for the same person. */
+static void
+due_people_push_about(struct due_person **list, size_t *n, int64_t person, const char *email,
+                      const char *name, const char *role, const struct store_participation *a)
+{
+	struct due_person *p;
+
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	p = &(*list)[(*n)++];
+	memset(p, 0, sizeof(*p));
+	p->person_id = person;
+	p->participation_id = a->id;
+	p->email = xstrdup(email);
+	p->name = name != NULL ? xstrdup(name) : NULL;
+	p->role = xstrdup(role);
+	p->since = a->created_at;
+	p->about_id = a->person_id;
+	p->about_name = xstrdup(notice_name(a->name, a->email));
 }
 
 /* The people of a step's audience (not the coordinators, not the
@@ -719,7 +749,11 @@ due_audience(struct due *d, const struct program_step *s, struct due_person **li
 				                groups[i].created_at);
 			}
 		store_group_list_free(&groups, ng);
-	} else if (s->to == TO_PARTICIPANTS || s->to == TO_ROLE) {
+	} else if (s->to == TO_PARTICIPANTS || s->to == TO_ROLE || s->to == TO_SUPERVISOR) {
+		const struct program_form *f =
+		    s->request != NULL ? program_form(&d->program->model, s->request) : NULL;
+		bool about = f != NULL && f->about == ABOUT_PARTICIPANT;
+
 		for (size_t st = 0; st < N_ELEMENTS(taking_part); st++) {
 			struct store_participation *ps = NULL;
 			size_t np = 0;
@@ -733,6 +767,23 @@ due_audience(struct due *d, const struct program_step *s, struct due_person **li
 				 * the program, but take no part in it. */
 				if (program_role(&d->program->model, ps[i].role) == NULL)
 					continue;
+				if (s->to == TO_SUPERVISOR) {
+					/* One request per participant supervised: a
+					 * supervisor of two answers about each. */
+					if (ps[i].supervisor_id == 0 ||
+					    ps[i].supervisor_email == NULL)
+						continue;
+					due_people_push_about(&list, &n, ps[i].supervisor_id,
+					                      ps[i].supervisor_email, NULL,
+					                      "supervisor", &ps[i]);
+					continue;
+				}
+				if (about) {
+					due_people_push_about(&list, &n, ps[i].person_id,
+					                      ps[i].email, ps[i].name, ps[i].role,
+					                      &ps[i]);
+					continue;
+				}
 				due_people_push(&list, &n, ps[i].person_id, ps[i].id, 0,
 				                ps[i].email, ps[i].name, ps[i].role,
 				                ps[i].created_at);
@@ -764,6 +815,8 @@ due_template(const struct program_step *s)
 		return "certificate";
 	if (s->effect == EFFECT_HEALTH)
 		return "health";
+	if (s->effect == EFFECT_COMPARE)
+		return "assessment-report";
 	return "announcement";
 }
 
@@ -806,6 +859,8 @@ due_send_person(struct due *d, const struct program_step *s, const struct due_pe
 
 	template_vars_set(vars, "name", notice_name(p->name, p->email));
 	template_vars_set(vars, "role", p->role);
+	/* Whom a request about a participant is about (a supervisor's). */
+	template_vars_set(vars, "about_name", p->about_id != p->person_id ? p->about_name : NULL);
 	if (reminder > 0)
 		template_vars_setf(vars, "reminder", "%d", reminder);
 	if (f != NULL) {
@@ -830,8 +885,9 @@ due_send_person(struct due *d, const struct program_step *s, const struct due_pe
 	strvec_push(&to, p->email);
 	ret = notice_queue(d->config, d->store, d->program, d->now, key, s->name, &to,
 	                   thread != NULL ? thread : "group", thread != NULL ? about : p->group_id,
-	                   due_template(s), vars, AUDIENCE_PARTICIPANT, OUTBOX_NOTICE, NULL, &q,
-	                   error_r);
+	                   due_template(s), vars,
+	                   s->to == TO_SUPERVISOR ? AUDIENCE_SUPERVISOR : AUDIENCE_PARTICIPANT,
+	                   OUTBOX_NOTICE, NULL, &q, error_r);
 	if (ret == 0 && q.created)
 		d->queued++;
 	strvec_free(&to);
@@ -859,7 +915,17 @@ due_request(struct due *d, const struct program_step *s, const struct due_person
 	/* Past the form's deadline nobody is asked or reminded. */
 	if (k < 0 || (closes != 0 && d->now >= closes))
 		return 0;
-	if (s->request != NULL && k > 0) {
+	if (s->request != NULL && k > 0 && p->about_id != 0) {
+		int64_t answer;
+
+		/* Each respondent is reminded of their own answer about that
+		 * participant only. */
+		if (store_answer_latest(d->store, d->program->name, s->request, s->round,
+		                        p->person_id, p->about_id, &answer, error_r) < 0)
+			return -1;
+		if (answer != 0)
+			return 0;
+	} else if (s->request != NULL && k > 0) {
 		long answered = 0;
 
 		if (store_answer_count(d->store, d->program->name, s->request, s->round,
@@ -1519,6 +1585,8 @@ due_at(struct due *d, const struct program_step *s, const char **error_r)
 		return 0;
 	if (s->effect == EFFECT_END)
 		return due_end(d, s, error_r);
+	if (s->effect == EFFECT_COMPARE)
+		return compare_due(d->config, d->store, d->program, s, d->now, error_r);
 	if (s->to == TO_COORDINATORS) {
 		struct template_vars *vars = notice_vars(d->config, d->program);
 		char *key = xasprintf("step=%s:program=%s", s->name, d->program->name);
@@ -1533,10 +1601,16 @@ due_at(struct due *d, const struct program_step *s, const char **error_r)
 	if (due_audience(d, s, &people, &n, error_r) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
+		/* A supervisor's request is also keyed by whom it is about. */
 		char *key =
-		    xasprintf("step=%s:person=%lld", s->name, (long long)people[i].person_id);
+		    people[i].about_id != 0 && people[i].about_id != people[i].person_id
+		        ? xasprintf("step=%s:person=%lld:about=%lld", s->name,
+		                    (long long)people[i].person_id, (long long)people[i].about_id)
+		        : xasprintf("step=%s:person=%lld", s->name, (long long)people[i].person_id);
 
-		ret = due_request(d, s, &people[i], key, at, people[i].group_id, 0, error_r);
+		ret = due_request(d, s, &people[i], key, at,
+		                  people[i].about_id != 0 ? people[i].about_id : people[i].group_id,
+		                  0, error_r);
 		free(key);
 		if (ret < 0 || (ret = due_chunk_commit(d, error_r)) < 0)
 			goto out;
@@ -1848,13 +1922,20 @@ due_check_templates(const struct config *config, const struct config_program *pr
 	for (size_t i = 0; i < program->model.nsteps; i++) {
 		const struct program_step *s = &program->model.steps[i];
 		const char *name = due_template(s);
-		enum template_audience audience =
-		    s->to == TO_COORDINATORS ? AUDIENCE_COORDINATOR : AUDIENCE_PARTICIPANT;
+		enum template_audience audience = s->to == TO_COORDINATORS ? AUDIENCE_COORDINATOR
+		                                  : s->to == TO_SUPERVISOR ? AUDIENCE_SUPERVISOR
+		                                                           : AUDIENCE_PARTICIPANT;
 		char *dir = template_dir_for(config->templates, program->name, name);
 		int rc = template_check(dir, name, audience, confidential, error_r);
 
 		free(dir);
 		if (rc < 0) {
+			*error_r =
+			    errorf("program %s step %s: %s", program->name, s->name, *error_r);
+			return -1;
+		}
+		if (s->effect == EFFECT_COMPARE &&
+		    compare_check_templates(config, program, s, error_r) < 0) {
 			*error_r =
 			    errorf("program %s step %s: %s", program->name, s->name, *error_r);
 			return -1;

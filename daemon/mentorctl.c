@@ -36,6 +36,7 @@
  */
 #include "clock.h"
 #include "command.h"
+#include "compare.h"
 #include "compose.h"
 #include "csv.h"
 #include "due.h"
@@ -3001,6 +3002,58 @@ answers_export_row(void *ctx, const struct store_answer_row *r)
  * form that is not an answer form, or --where naming no field of it: exit
  * 2, with the forms or fields there are.
  */
+/*
+ * export answers --form F of a form about participants (a 180): the
+ * report's figures for every participant taking part or completed, one
+ * row per field: participant, name, supervisor, then self and supervisor
+ * round by round, the latest answers (compare.h), complete or not.
+ */
+static int
+export_compare(struct ctl *ctl, const struct config_program *program, const struct program_form *f)
+{
+	static const char *const statuses[] = {"accepted",  "matched", "active",
+	                                       "completed", "paused",  "withdrawn"};
+	struct strbuf head = {0}, sb = {0};
+	const char *error = NULL;
+	int ret = 0;
+
+	report_csv_field(&head, "participant", false);
+	report_csv_field(&head, "name", false);
+	report_csv_field(&head, "supervisor", false);
+	compare_csv_header(f, strbuf_str(&head), &sb);
+	fputs(strbuf_str(&sb), stdout);
+	strbuf_free(&sb);
+	strbuf_free(&head);
+	for (size_t st = 0; st < N_ELEMENTS(statuses) && ret == 0; st++) {
+		struct store_participation *ps = NULL;
+		size_t n = 0;
+
+		if (store_participation_list(ctl->store, program->name, NULL, statuses[st], &ps, &n,
+		                             &error) < 0)
+			return fail(error);
+		for (size_t i = 0; i < n && ret == 0; i++) {
+			struct compare_report r;
+			struct strbuf lead = {0};
+
+			if (program_role(&program->model, ps[i].role) == NULL)
+				continue;
+			report_csv_field(&lead, ps[i].email, false);
+			report_csv_field(&lead, ps[i].name != NULL ? ps[i].name : "", false);
+			report_csv_field(
+			    &lead, ps[i].supervisor_email != NULL ? ps[i].supervisor_email : "",
+			    false);
+			ret = compare_build(ctl->store, program, f, &ps[i], strbuf_str(&lead), &r,
+			                    &error);
+			if (ret == 0)
+				fputs(strbuf_str(&r.csv), stdout);
+			compare_report_free(&r);
+			strbuf_free(&lead);
+		}
+		store_participation_list_free(&ps, n);
+	}
+	return ret < 0 ? fail(error) : 0;
+}
+
 static int
 export_answers(struct ctl *ctl, const struct config_program *only, const char *form_name,
                const char *where)
@@ -3023,6 +3076,12 @@ export_answers(struct ctl *ctl, const struct config_program *only, const char *f
 		return bad_usage(ctl, "no answer form \"%s\"%s%s", form_name,
 		                 program != NULL ? " in program " : "",
 		                 program != NULL ? program->name : "");
+	if (f->about == ABOUT_PARTICIPANT) {
+		if (where != NULL)
+			return bad_usage(ctl, "--where is not for a form about participants (%s)",
+			                 f->def.name);
+		return export_compare(ctl, program, f);
+	}
 	memset(&x, 0, sizeof(x));
 	x.form = f;
 	x.where_field = -1;

@@ -310,6 +310,7 @@ program_free(struct program *p)
 		free(s->complete_round);
 		free(s->shows);
 		free(s->group);
+		free(s->compare);
 	}
 	free(p->steps);
 	for (size_t i = 0; i < p->ntopics; i++) {

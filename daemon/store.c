@@ -1592,6 +1592,29 @@ store_answer_count(struct store *store, const char *program, const char *form, c
 }
 
 int
+store_answer_latest(struct store *store, const char *program, const char *form, const char *round,
+                    int64_t respondent_id, int64_t subject_id, int64_t *id_r, const char **error_r)
+{
+	/* The latest by the message it came from (a replay of an older one
+	 * does not win); an operator's entry, with none, is the oldest. */
+	sqlite3_stmt *st = stmt_get(store,
+	                            "SELECT id FROM answers WHERE program = ?1 AND form = ?2 AND "
+	                            "round = ?3 AND subject_id = ?5 AND (respondent_id = ?4 OR "
+	                            "(?4 = 0 AND respondent_id <> ?5)) "
+	                            "ORDER BY coalesce(message_row, 0) DESC, id DESC LIMIT 1",
+	                            error_r);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, program);
+	bind_text(st, 2, form);
+	bind_text(st, 3, round != NULL ? round : "");
+	sqlite3_bind_int64(st, 4, respondent_id);
+	sqlite3_bind_int64(st, 5, subject_id);
+	return single_id(store, st, id_r, error_r);
+}
+
+int
 store_answer_supersede(struct store *store, int64_t answer_id, bool *later_r, long *replaced_r,
                        const char **error_r)
 {

@@ -1325,6 +1325,48 @@ request_group_completed(struct wf *wf, int64_t ref, struct store_group *g_r, boo
 }
 
 /*
+ * Whom an answer about a participant (a 180) is about, and whether the
+ * sender may write it: the request it replies to names the participant
+ * (thread_ref), the reply token proves the sender, who must be that
+ * participant or the supervisor their join form bound, as recorded now.
+ * *why_r says why not (NULL: they may); *name_r (the caller frees it) is
+ * the participant's name.
+ */
+static int
+about_participant(struct wf *wf, int64_t ref, int64_t *subject_r, int64_t *participation_r,
+                  char **name_r, const char **why_r, const char **error_r)
+{
+	static const char *const taking_part[] = {"accepted", "matched", "active", "completed",
+	                                          "paused"};
+	struct store_participation p;
+	bool found = false, part = false;
+
+	*why_r = NULL;
+	*name_r = NULL;
+	/* Not a reply to the request (a new email, a forged From): nobody
+	 * can tell whom it is about, nor that the sender wrote it. */
+	if (!wf->proven || ref <= 0 || wf->thread->person_id != wf->person_id) {
+		*why_r = "it was not a reply to the email that asked for it";
+		return 0;
+	}
+	memset(&p, 0, sizeof(p));
+	if (store_participation_find(wf->store, wf->program->name, ref, NULL, &found, &p, error_r) <
+	    0)
+		return -1;
+	for (size_t i = 0; found && i < N_ELEMENTS(taking_part); i++)
+		part = part || strcmp(p.status, taking_part[i]) == 0;
+	if (!part || program_role(&wf->program->model, p.role) == NULL)
+		*why_r = "the person it is about no longer takes part in the program";
+	else if (ref != wf->person_id && p.supervisor_id != wf->person_id)
+		*why_r = "this address is not the supervisor recorded for the person it is about";
+	*subject_r = ref;
+	*participation_r = p.id;
+	*name_r = xstrdup(notice_name(p.name, p.email));
+	store_participation_clear(&p);
+	return 0;
+}
+
+/*
  * An answer form (an evaluation, a survey) from a participant.  Cases:
  *   1. about a group, and the sender is in none (nor answers a request about
  *      a group of theirs the program's end completed): explained, held;
@@ -1350,18 +1392,47 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 	struct template_vars *vars = wf_vars(wf);
 	struct strbuf out = {0};
 	char *rform = NULL, *round = NULL, *summary = NULL, *event_date = NULL;
-	int64_t ref, event = 0, id;
+	char *subject_name = NULL;
+	int64_t ref, event = 0, id, subject = 0, subject_part = 0;
 	bool found = false, created, sent;
 	long count = 0, replaced = 0;
 	int ret = -1;
 
 	memset(&g, 0, sizeof(g));
+	/* An assessment is shown in its report: the texts must not promise
+	 * that it stays from the supervisor. */
+	template_vars_set(vars, "assessment", pf->about == ABOUT_PARTICIPANT ? "yes" : NULL);
 	thread_request(wf->thread, &rform, &round, &ref);
 	if (rform != NULL && strcmp(rform, pf->def.name) != 0) {
 		/* A reply to another request: not its round. */
 		free(round);
 		round = NULL;
 		ref = 0;
+	}
+	if (pf->about == ABOUT_PARTICIPANT) {
+		const char *why;
+
+		if (about_participant(wf, rform != NULL ? ref : 0, &subject, &subject_part,
+		                      &subject_name, &why, error_r) < 0)
+			goto out;
+		if (why != NULL) {
+			char *text = xasprintf(
+			    "Your %s was not recorded: %s. An assessment counts only as a reply "
+			    "to the email that asked for it, from the person it was sent to. "
+			    "The coordinator has been told.\n",
+			    pf->def.title != NULL ? pf->def.title : pf->def.name, why);
+
+			template_vars_set(vars, "results", text);
+			template_vars_set(vars, "name", wf->from);
+			ret = wf_explain(wf, "evaluation-problem", "evaluation-recorded", vars,
+			                 &sent, error_r);
+			if (ret == 0)
+				wf_result(wf, "held",
+				          "assessment not recorded: not the participant "
+				          "or their supervisor answering its request");
+			free(text);
+			goto out;
+		}
 	}
 	if (pf->about == ABOUT_GROUP || pf->about == ABOUT_MEETING) {
 		if (groups_of_sender(wf->store, wf->program, wf->person_id,
@@ -1522,6 +1593,8 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 	a.respondent_id = wf->person_id;
 	a.group_id = g.id;
 	a.event_id = event;
+	a.subject_id = subject;
+	a.participation_id = subject_part;
 	a.message_row = wf->row;
 	a.summary = summary;
 	a.created_at = wf->now;
@@ -1572,6 +1645,15 @@ handle_answer(struct wf *wf, const struct program_form *pf, const struct form_re
 			strbuf_addf(&out, "%s: your evaluation of the partnership with %s.\n",
 			            created ? "Recorded" : "Already recorded",
 			            strbuf_str(&partners));
+		else if (subject != 0)
+			strbuf_addf(&out, "%s: your %s%s%s%s%s%s.\n",
+			            created ? "Recorded" : "Already recorded",
+			            pf->def.title != NULL ? pf->def.title : pf->def.name,
+			            subject != wf->person_id ? " of " : "",
+			            subject != wf->person_id ? subject_name : "",
+			            round != NULL && *round != '\0' ? " (" : "",
+			            round != NULL ? round : "",
+			            round != NULL && *round != '\0' ? ")" : "");
 		else
 			strbuf_addf(
 			    &out, "%s: your %s%s.\n", created ? "Recorded" : "Already recorded",
@@ -1594,6 +1676,7 @@ out:
 	free(values);
 	free(rform);
 	free(round);
+	free(subject_name);
 	free(event_date);
 	free(summary);
 	strbuf_free(&out);

@@ -100,7 +100,10 @@ enum program_form_use {
 
 /* What an answer form is about. */
 
-enum program_about { ABOUT_PROGRAM = 0, ABOUT_GROUP, ABOUT_MEETING };
+/* ABOUT_PARTICIPANT: an assessment of a participant (a 180), written by the
+ * participant about themselves and by their supervisor (the address their
+ * join form binds supervisor) about them; a request says whom it is about. */
+enum program_about { ABOUT_PROGRAM = 0, ABOUT_GROUP, ABOUT_MEETING, ABOUT_PARTICIPANT };
 
 struct program_form {
 	struct form_def def; /* the fields, with their binds and visibility */
@@ -133,6 +136,7 @@ enum program_audience {
 	TO_PARTICIPANTS, /* everyone taking part (not declined, withdrawn) */
 	TO_ROLE,         /* everyone of a role (step.role) */
 	TO_FACILITATOR,  /* each active group's facilitator of the period */
+	TO_SUPERVISOR,   /* each participant's supervisor, about that participant */
 };
 
 /* Which groups or people a step is for. */
@@ -149,6 +153,9 @@ enum program_effect {
 	EFFECT_END,      /* the program's end: groups completed, graduates offered a role */
 	EFFECT_COMPLETE, /* completion: the certificate to who met the rule */
 	EFFECT_HEALTH,   /* the coordinators' weekly health summary, the report attached */
+	EFFECT_COMPARE,  /* a participant's answers to a form about them, self against
+	                  * supervisor, round by round, to the participant, their
+	                  * supervisor and the coordinators (a 180 report) */
 };
 
 struct program_step {
@@ -180,7 +187,10 @@ struct program_step {
 	 * pairs beside its teams); NULL: the unit.  With to = "group", role
 	 * (when set) keeps the members of that role only. */
 	char *group; /* owned */
-	int line;    /* where it was configured, for messages */
+	/* EFFECT_COMPARE: the form about participants whose rounds it
+	 * compares; sent once the last round has both answers. */
+	char *compare; /* owned */
+	int line;      /* where it was configured, for messages */
 };
 
 /* The month's topic (CDE: one competency cluster a month). */

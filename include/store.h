@@ -206,6 +206,14 @@ int store_answer_count(struct store *store, const char *program, const char *for
                        const char *round, int64_t respondent_id, int64_t group_id, int64_t event_id,
                        long *count_r, const char **error_r);
 
+/* The latest answer to form in round by respondent about subject (a
+ * person: an assessment of a participant), *id_r 0 when none; respondent
+ * 0: by anyone but the subject (their supervisor, whoever it was when
+ * the answer was recorded). */
+int store_answer_latest(struct store *store, const char *program, const char *form,
+                        const char *round, int64_t respondent_id, int64_t subject_id, int64_t *id_r,
+                        const char **error_r);
+
 /* A form that takes one answer per person (replace = true): answer_id
  * replaces the same respondent's other answers to its program, form and
  * round (deleted with their values; the messages stay), *replaced_r of

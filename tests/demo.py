@@ -10,6 +10,9 @@ time stepped by --now, printing every email exchanged.
                          certificate of completion (a PDF)
   tests/demo.py dol      DOL SES CDP: a cohort's sessions as calendar
                          invitations, answers, attendance, the digest
+  tests/demo.py dol180   DOL SES CDP: the 180 assessment, pre and post, by
+                         the participant and their supervisor, a reminder,
+                         a stranger's answer held, the report with its CSV
   tests/demo.py calpers  CalPERS Informal Mentoring, three months: opt-in
                          by email (one confirmed by reply), the monthly
                          digest of the others' offers and asks, a quarterly
@@ -323,6 +326,50 @@ def dol():
         print("\n".join(env.ctl("report", "--csv", "--program", "dol").stdout.splitlines()[:6]))
 
 
+def dol180():
+    """The DOL 180 assessment of one participant, November 2027 to July 2028."""
+    conf = os.path.join(SOURCE_DIR, "conf/programs/dol.conf")
+    ana, sup = "ana@dol.example", "sup.ana@dol.example"
+    fields = ("Strategic thinking", "Leading change", "Developing others", "Communication")
+
+    def form(values, comment=""):
+        return "".join("%s: %d\n" % kv for kv in zip(fields, values)) + (
+            "Comment: %s\n" % comment if comment else "")
+
+    def request(mail, who, kind):
+        return [m for m in mail if who in recipients(m) and m["parsed"]["X-Mentord"] == kind][0]
+
+    with Env("demo-dol180", programs=[conf], authserv="mx.test.example") as env:
+        print("Dovecot on 127.0.0.1:%d, SMTP server on 127.0.0.1:%d, work dir %s"
+              % (env.dovecot.port, env.sink.port, env.dir))
+        roster = os.path.join(env.dir, "roster.csv")
+        with open(roster, "w") as f:
+            f.write("email,name,role,Agency,Supervisor email\n"
+                    "%s,Ana Ruiz,participant,OSHA,%s\n" % (ana, sup))
+        print("\n=== mentorctl import people roster.csv --program dol")
+        print(env.ctl("import", "people", roster, "--program", "dol").stdout)
+        env.run("2027-10-25T10:00")
+        env.new_mail()  # the session invitations (tests/demo.sh dol shows them)
+        mail = step(env, "2027-11-01T10:00")
+        say(env, ana, "Re: 180 assessment", form((2, 3, 2, 3)),
+            request(mail, ana, "assessment-pre"))
+        say(env, "zed@elsewhere.example", "180 assessment of Ana", form((5, 5, 5, 5)))
+        step(env, "2027-11-02T10:00")
+        mail = step(env, "2027-11-09T10:00")
+        say(env, sup, "Re: 180 assessment", form((3, 3, 2, 4), "A solid start."),
+            request(mail, sup, "assessment-pre-supervisor"))
+        step(env, "2027-11-10T10:00")
+        mail = [m for m in step(env, "2028-07-03T10:00")
+                if m["parsed"]["X-Mentord"].startswith("assessment")]
+        say(env, ana, "Re: 180 assessment", form((4, 4, 3, 4), "I grew a lot."),
+            request(mail, ana, "assessment-post"))
+        say(env, sup, "Re: 180 assessment", form((4, 5, 4, 4)),
+            request(mail, sup, "assessment-post-supervisor"))
+        step(env, "2028-07-05T10:00")
+        print("\n=== mentorctl export answers --form assessment --program dol")
+        print(env.ctl("export", "answers", "--form", "assessment", "--program", "dol").stdout)
+
+
 def main(argv):
     program = argv[1] if len(argv) > 1 else "cdss"
     if program == "cdss":
@@ -335,8 +382,10 @@ def main(argv):
         lausd()
     elif program == "dol":
         dol()
+    elif program == "dol180":
+        dol180()
     else:
-        sys.stderr.write("usage: tests/demo.sh [cdss|cde|calpers|lausd|dol]\n")
+        sys.stderr.write("usage: tests/demo.sh [cdss|cde|calpers|lausd|dol|dol180]\n")
         sys.exit(2)
 
 

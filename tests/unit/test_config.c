@@ -773,6 +773,88 @@ test_semantic_errors(void **state)
 	}
 }
 
+/* The 180: forms about a participant, requests to supervisors, the
+ * compare report; each mistake named where it is written (the program
+ * starts on line 18). */
+#define A180_HEAD                                                                                  \
+	"program p { start = \"2027-01-01\" end = \"2027-06-30\"\n"                                \
+	" role m { form = \"application\" }\n"                                                     \
+	" form application { field \"N\" { } field \"S\" { type = email binds = supervisor } }\n"
+#define A180_FORM                                                                                  \
+	" form a180 { about = \"participant\" rounds = {\"pre\", \"post\"}\n"                      \
+	" field \"R\" { type = scale visible_to = {\"coordinator\", \"supervisor\"} } }\n"
+
+static void
+test_about_participant(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want; /* after "FILE:"; NULL: loads */
+	} cases[] = {
+	    {A180_HEAD A180_FORM
+	     " step a { at = \"start\" to = \"supervisor\" request = \"a180\"\n"
+	     " round = \"pre\" }\n step r { at = \"end\" to = \"participants\"\n"
+	     " effect = \"compare\" compare = \"a180\" } }\n",
+	     NULL},
+	    {A180_HEAD A180_FORM
+	     " step s { at = \"start\" to = \"supervisor\" template = \"x\" } }\n",
+	     "23: step s writes to each participant's supervisor: it must request a form about"},
+	    {A180_HEAD A180_FORM " step s { every = \"month\" to = \"participants\" request = "
+	                         "\"a180\" } }\n",
+	     "23: step s requests form a180, which is about each participant, once a round"},
+	    {A180_HEAD A180_FORM " step s { at = \"start\" to = \"coordinators\" request = "
+	                         "\"a180\" } }\n",
+	     "23: step s requests form a180, which is about each participant: use to"},
+	    {A180_HEAD
+	     " form a180 { about = \"participant\" rounds = {\"pre\", \"post\"}\n"
+	     " field \"R\" { type = scale visible_to = {\"coordinator\"} } }\n"
+	     " step r { at = \"end\" to = \"participants\" effect = \"compare\" compare = "
+	     "\"a180\" } }\n",
+	     "22: form a180 field \"R\" is shown in the report of step r (line 23)"},
+	    {A180_HEAD A180_FORM
+	     " step r { at = \"end\" to = \"participants\" effect = \"compare\"\n"
+	     " compare = \"application\" } }\n",
+	     "24: step r: effect = \"compare\" needs compare = \"FORM\""},
+	    {A180_HEAD A180_FORM " step r { every = \"month\" to = \"participants\"\n"
+	                         " effect = \"compare\" compare = \"a180\" } }\n",
+	     "24: step r: effect = \"compare\" sends each participant's report"},
+	    {A180_HEAD A180_FORM " step r { at = \"end\" to = \"participants\" template = \"x\"\n"
+	                         " compare = \"a180\" } }\n",
+	     "24: step r: compare = \"a180\" needs effect = \"compare\""},
+	    {"program p { start = \"2027-01-01\"\n role m { form = \"application\" }\n"
+	     " form application { field \"N\" { } }\n" A180_FORM
+	     " step s { at = \"start\" to = \"supervisor\" request = \"a180\" } }\n",
+	     "23: step s writes to each participant's supervisor, but no role's form has a field "
+	     "binds = supervisor"},
+	    {A180_HEAD " form a180 { about = \"person\" }\n}\n",
+	     "21: form about = \"person\" is unknown; use program, group, meeting or participant"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		struct config *config = NULL;
+		const char *error;
+		char *path, *want;
+
+		error = load_text(cases[i].text, &config, &path);
+		if (cases[i].want == NULL) {
+			if (error != NULL)
+				fail_msg("case %zu: %s", i, error);
+			assert_non_null(config);
+			config_free(&config);
+			free(path);
+			continue;
+		}
+		if (error == NULL)
+			fail_msg("case %zu loaded", i);
+		want = xasprintf("%s:%s", path, cases[i].want);
+		if (strstr(error, want) == NULL)
+			fail_msg("case %zu: want \"%s\" in \"%s\"", i, want, error);
+		free(want);
+		free(path);
+	}
+}
+
 static void
 test_missing_from(void **state)
 {
@@ -1211,6 +1293,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_coordinator_case, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_program_for, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_semantic_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_about_participant, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_from, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_problems, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parse_error_causes, setup, teardown),
