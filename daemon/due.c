@@ -1621,6 +1621,21 @@ out:
 	return ret;
 }
 
+/* Member m of group g as the person a request goes to: *p borrows m's
+ * strings (not to be freed with due_people_free). */
+static void
+due_person_of_member(struct due_person *p, const struct store_group *g,
+                     const struct store_member *m)
+{
+	memset(p, 0, sizeof(*p));
+	p->person_id = m->person_id;
+	p->participation_id = m->participation_id;
+	p->group_id = g->id;
+	p->email = m->email;
+	p->name = m->name;
+	p->role = m->role;
+}
+
 /* An `after` step: for each meeting reported in the window, each member of
  * its group is asked (and reminded) once. */
 static int
@@ -1658,13 +1673,7 @@ due_after(struct due *d, const struct program_step *s, const char **error_r)
 					continue;
 				key = xasprintf("step=%s:group=%lld:person=%lld", s->name,
 				                (long long)groups[i].id, (long long)m->person_id);
-				memset(&p, 0, sizeof(p));
-				p.person_id = m->person_id;
-				p.participation_id = m->participation_id;
-				p.group_id = groups[i].id;
-				p.email = m->email;
-				p.name = m->name;
-				p.role = m->role;
+				due_person_of_member(&p, &groups[i], m);
 				ret = due_request(d, s, &p, key, groups[i].created_at, groups[i].id,
 				                  0, error_r);
 				free(key);
@@ -1686,13 +1695,7 @@ due_after(struct due *d, const struct program_step *s, const char **error_r)
 				    xasprintf("step=%s:event=%lld:person=%lld", s->name,
 				              (long long)events[e].id, (long long)m->person_id);
 
-				memset(&p, 0, sizeof(p));
-				p.person_id = m->person_id;
-				p.participation_id = m->participation_id;
-				p.group_id = groups[i].id;
-				p.email = m->email;
-				p.name = m->name;
-				p.role = m->role;
+				due_person_of_member(&p, &groups[i], m);
 				ret = due_request(d, s, &p, key, events[e].created_at, events[e].id,
 				                  events[e].id, error_r);
 				free(key);

@@ -1191,7 +1191,7 @@ groups_rematch(const struct config *config, struct store *store,
 	    strcmp(g.program, program->name) != 0 || strcmp(g.kind, pg->name) != 0) {
 		strbuf_addf(out, "%s: there is no active partnership #%lld.\n", line,
 		            (long long)id);
-		ret = 0;
+		ret = 1;
 		goto out;
 	}
 	if (reason == NULL || *reason == '\0') {
@@ -1199,7 +1199,7 @@ groups_rematch(const struct config *config, struct store *store,
 		            "%s: a rematch says why, e.g. rematch %lld our goals differ; nothing "
 		            "changed.\n",
 		            line, (long long)id);
-		ret = 0;
+		ret = 1;
 		goto out;
 	}
 	for (size_t i = 0; i < g.nmembers; i++) {

@@ -1734,6 +1734,49 @@ out:
 	return ret;
 }
 
+/* "VERB ID [reason...]" (end, rematch): the ID and the words after it
+ * joined into reason.  Returns 0, or bad_usage's exit code; noun names
+ * what the ID is for its messages, need is the words VERB needs. */
+static int
+group_verb_args(struct ctl *ctl, int argc, char **argv, const char *verb, const char *noun,
+                int need, int64_t *id_r, struct strbuf *reason)
+{
+	options_reset();
+	if (next_option(ctl, argc, argv, no_options) != -1)
+		return 2;
+	if (argc - optind < need)
+		return bad_usage(ctl, "%s needs a %s's ID%s", verb, noun,
+		                 need > 1 ? " and the reason" : "");
+	*id_r = parse_id(argv[optind]);
+	if (*id_r < 0)
+		return bad_usage(ctl, "\"%s\" is not a %s's ID", argv[optind], noun);
+	for (int i = optind + 1; i < argc; i++)
+		strbuf_addf(reason, "%s%s", i == optind + 1 ? "" : " ", argv[i]);
+	return 0;
+}
+
+/* Begins the transaction and reads group id into *g (the caller clears
+ * it).  Returns 0 when it is active in a configured program (*program_r),
+ * 1 when not (said on stderr, with noun), -1 on error. */
+static int
+active_group_begin(struct ctl *ctl, int64_t id, const char *noun, struct store_group *g,
+                   const struct config_program **program_r, const char **error_r)
+{
+	bool found;
+
+	*program_r = NULL;
+	if (store_begin(ctl->store, error_r) < 0 ||
+	    store_group_get(ctl->store, id, &found, g, error_r) < 0)
+		return -1;
+	if (found)
+		*program_r = config_program_by_name(ctl->config, g->program);
+	if (!found || *program_r == NULL || strcmp(g->status, "active") != 0) {
+		fprintf(stderr, "mentorctl: there is no active %s #%lld\n", noun, (long long)id);
+		return 1;
+	}
+	return 0;
+}
+
 /* end ID [reason...]: the coordinator's "end" (groups_end: every member
  * told, the first role back to be matched again). */
 static int
@@ -1745,30 +1788,15 @@ cmd_end(struct ctl *ctl, int argc, char **argv)
 	const char *error = NULL;
 	char *line = NULL, object[40];
 	int64_t id;
-	bool found;
-	int ret = 1;
+	int ret;
 
 	memset(&g, 0, sizeof(g));
-	options_reset();
-	if (next_option(ctl, argc, argv, no_options) != -1)
-		return 2;
-	if (argc - optind < 1)
-		return bad_usage(ctl, "end needs a partnership's ID");
-	id = parse_id(argv[optind]);
-	if (id < 0)
-		return bad_usage(ctl, "\"%s\" is not a partnership's ID", argv[optind]);
-	for (int i = optind + 1; i < argc; i++)
-		strbuf_addf(&reason, "%s%s", i == optind + 1 ? "" : " ", argv[i]);
-	if (store_begin(ctl->store, &error) < 0 ||
-	    store_group_get(ctl->store, id, &found, &g, &error) < 0)
+	ret = group_verb_args(ctl, argc, argv, "end", "partnership", 1, &id, &reason);
+	if (ret != 0)
 		goto out;
-	if (found)
-		program = config_program_by_name(ctl->config, g.program);
-	if (!found || program == NULL || strcmp(g.status, "active") != 0) {
-		fprintf(stderr, "mentorctl: there is no active partnership or team #%lld\n",
-		        (long long)id);
+	ret = 1;
+	if (active_group_begin(ctl, id, "partnership or team", &g, &program, &error) != 0)
 		goto out;
-	}
 	line = xasprintf("end %lld", (long long)id);
 	if (groups_end(ctl->config, ctl->store, program, id, line,
 	               reason.len > 0 ? strbuf_str(&reason) : NULL, clock_now(), &said, &error) < 0)
@@ -1804,34 +1832,21 @@ cmd_rematch(struct ctl *ctl, int argc, char **argv)
 	const char *error = NULL;
 	char *line = NULL;
 	int64_t id;
-	bool found;
-	int ret = 1;
+	int ret, rc;
 
 	memset(&g, 0, sizeof(g));
-	options_reset();
-	if (next_option(ctl, argc, argv, no_options) != -1)
-		return 2;
-	if (argc - optind < 2)
-		return bad_usage(ctl, "rematch needs a pair's ID and the reason");
-	id = parse_id(argv[optind]);
-	if (id < 0)
-		return bad_usage(ctl, "\"%s\" is not a pair's ID", argv[optind]);
-	for (int i = optind + 1; i < argc; i++)
-		strbuf_addf(&reason, "%s%s", i == optind + 1 ? "" : " ", argv[i]);
-	if (store_begin(ctl->store, &error) < 0 ||
-	    store_group_get(ctl->store, id, &found, &g, &error) < 0)
+	ret = group_verb_args(ctl, argc, argv, "rematch", "pair", 2, &id, &reason);
+	if (ret != 0)
 		goto out;
-	if (found)
-		program = config_program_by_name(ctl->config, g.program);
-	if (!found || program == NULL || strcmp(g.status, "active") != 0) {
-		fprintf(stderr, "mentorctl: there is no active pair #%lld\n", (long long)id);
+	ret = 1;
+	if (active_group_begin(ctl, id, "pair", &g, &program, &error) != 0)
 		goto out;
-	}
 	line = xasprintf("rematch %lld", (long long)id);
-	if (groups_rematch(ctl->config, ctl->store, program, id, ctl->who, line,
-	                   strbuf_str(&reason), clock_now(), &said, &error) < 0)
+	rc = groups_rematch(ctl->config, ctl->store, program, id, ctl->who, line,
+	                    strbuf_str(&reason), clock_now(), &said, &error);
+	if (rc < 0)
 		goto out;
-	if (strstr(strbuf_str(&said), "ended for a rematch") == NULL) {
+	if (rc > 0) {
 		fprintf(stderr, "mentorctl: %s", strbuf_str(&said));
 		goto out;
 	}

@@ -88,7 +88,9 @@ int groups_end(const struct config *config, struct store *store,
  * (who: "coordinator a@x", "participant b@x", "mentorctl (alice)"), with
  * the reason recorded (the group's end reason, an audit row) but not sent
  * to the partners; the first partner waits for a new one, never the same
- * (groups_suggest_pairs avoids ended pairs).  No reason: refused in out. */
+ * (groups_suggest_pairs avoids ended pairs).  Returns 0 when it ended,
+ * 1 when refused (no such active pair, no reason: said in out, nothing
+ * changed), -1 on error. */
 int groups_rematch(const struct config *config, struct store *store,
                    const struct config_program *program, int64_t id, const char *who,
                    const char *line, const char *reason, time_t now, struct strbuf *out,
